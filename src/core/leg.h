@@ -1,0 +1,47 @@
+// A Leg is one way audio reaches us: a SIP/RTP call, an AudioSocket connection, an ASP
+// WebSocket, a browser. The flow/agent side talks to this interface only and never sees
+// SIP or RTP types. All calls happen on the leg's media thread.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "core/audio_frame.h"
+#include "core/clip.h"
+#include "core/clock.h"
+
+namespace atende {
+
+// What a leg tells whoever drives it (a flow or the agent). Called on the media thread.
+class LegListener {
+ public:
+  virtual ~LegListener() = default;
+  // Every 20 ms while the call is up, with what the far end said in that slot
+  // (comfort silence when nothing arrived). `now` is the leg's pacing clock.
+  virtual void on_frame(const AudioFrame& heard, MonoTime now) = 0;
+  // One key press (0-9, *, #, A-D), already deduplicated.
+  virtual void on_dtmf(char digit, MonoTime now) = 0;
+  // Everything queued with play()/play_frame() has been sent.
+  virtual void on_playout_idle(MonoTime now) {}
+  // The far end hung up or the leg failed. No other callback follows.
+  virtual void on_hangup(std::string_view reason) = 0;
+};
+
+class Leg {
+ public:
+  virtual ~Leg() = default;
+  virtual void set_listener(LegListener* listener) = 0;
+  // Sample rate of frames delivered by on_frame() and expected by play_frame().
+  virtual int sample_rate() const = 0;
+  // Queue a clip after whatever is already queued. Clips of another rate are resampled.
+  virtual void play(ClipPtr clip) = 0;
+  // Queue one live frame (echo, streaming synthesis). Bounded: oldest dropped when full.
+  virtual void play_frame(const AudioFrame& frame) = 0;
+  // Barge-in: stop what is playing now and drop everything queued.
+  virtual void flush() = 0;
+  virtual bool playing() const = 0;
+  virtual void send_dtmf(char digit) = 0;
+  // End the call from our side (BYE for SIP). on_hangup() is not called for it.
+  virtual void hangup(std::string_view reason) = 0;
+};
+
+}  // namespace atende
