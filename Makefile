@@ -1,0 +1,54 @@
+# The README's two commands:
+#   make run   install deps, build, start `atende serve` on the embedded default
+#   make test  install deps, build (release + ASan/UBSan + fuzzers), run every test
+# `make` alone builds build/atende.
+JOBS ?= $(shell nproc)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
+ARGS ?=
+
+.PHONY: all deps configure run test test-release test-asan fuzz fuzz-smoke bench format clean
+
+all: $(BUILD)/build.ninja-or-make
+	cmake --build $(BUILD) -j$(JOBS)
+
+$(BUILD)/build.ninja-or-make:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	@touch $@
+
+deps:
+	scripts/install-deps
+
+run: deps all
+	./$(BUILD)/atende serve $(ARGS)
+
+test: deps test-release test-asan fuzz-smoke
+	@echo "make test: release, ASan/UBSan and fuzz smoke all passed"
+
+test-release: all
+	cd $(BUILD) && ctest --output-on-failure -j1
+
+test-asan:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DATENDE_SANITIZE=ON -DATENDE_BENCH=OFF
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j1
+
+fuzz:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DATENDE_FUZZ=ON -DATENDE_TESTS=OFF -DATENDE_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+# A short run of every fuzz target (corpus in fuzz/corpus/<target> when present).
+fuzz-smoke: fuzz
+	scripts/fuzz-smoke $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+bench: all
+	bench/run-all
+
+format:
+	find src tests fuzz bench tools -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
