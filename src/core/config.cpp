@@ -1,0 +1,118 @@
+#include "core/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <filesystem>
+#include <set>
+
+namespace atende {
+namespace {
+
+int parse_int(const std::string& key, const std::string& value, int lo, int hi) {
+  int out = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc() || end != value.data() + value.size()) {
+    throw ConfigError(key + ": '" + value + "' is not a whole number");
+  }
+  if (out < lo || out > hi) {
+    throw ConfigError(key + ": " + value + " is out of range " + std::to_string(lo) + ".." +
+                      std::to_string(hi));
+  }
+  return out;
+}
+
+std::string where(const YAML::Node& node) {
+  const auto& m = node.Mark();
+  if (m.line < 0) return "";
+  return " (line " + std::to_string(m.line + 1) + ")";
+}
+
+}  // namespace
+
+std::string HostPort::str() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+HostPort parse_host_port(const std::string& key, const std::string& value) {
+  HostPort hp;
+  std::string port;
+  if (!value.empty() && value.front() == '[') {
+    auto close = value.find(']');
+    if (close == std::string::npos || close + 1 >= value.size() || value[close + 1] != ':') {
+      throw ConfigError(key + ": '" + value + "' is not [IPv6]:PORT");
+    }
+    hp.host = value.substr(1, close - 1);
+    port = value.substr(close + 2);
+  } else {
+    auto colon = value.rfind(':');
+    if (colon == std::string::npos) throw ConfigError(key + ": '" + value + "' is not HOST:PORT");
+    hp.host = value.substr(0, colon);
+    port = value.substr(colon + 1);
+  }
+  if (hp.host.empty()) throw ConfigError(key + ": '" + value + "' has no host");
+  hp.port = parse_int(key, port, 1, 65535);
+  return hp;
+}
+
+void parse_port_range(const std::string& key, const std::string& value, Config& cfg) {
+  auto dash = value.find('-');
+  if (dash == std::string::npos) throw ConfigError(key + ": '" + value + "' is not LO-HI");
+  int lo = parse_int(key, value.substr(0, dash), 1024, 65534);
+  int hi = parse_int(key, value.substr(dash + 1), 1025, 65535);
+  if (hi <= lo) throw ConfigError(key + ": '" + value + "': HI must be above LO");
+  cfg.rtp_port_min = lo;
+  cfg.rtp_port_max = hi;
+}
+
+LogFormat parse_log_format(const std::string& key, const std::string& value) {
+  if (value == "text") return LogFormat::text;
+  if (value == "json") return LogFormat::json;
+  throw ConfigError(key + ": '" + value + "' must be text or json");
+}
+
+void load_config_file(const std::string& path, Config& cfg) {
+  if (!std::filesystem::is_regular_file(path)) {
+    throw ConfigError("--config: " + path + " is not a readable file");
+  }
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
+  if (root.IsNull()) return;
+  if (!root.IsMap()) throw ConfigError(path + ": the top level must be a map of key: value");
+  for (const auto& item : root) {
+    const std::string key = item.first.as<std::string>();
+    const YAML::Node& node = item.second;
+    const std::string ctx = path + ": " + key + where(node);
+    if (!node.IsScalar()) throw ConfigError(ctx + ": expected a single value");
+    const std::string v = node.Scalar();
+    if (key == "sip_listen") cfg.sip_listen = parse_host_port(ctx, v);
+    else if (key == "http_listen") cfg.http_listen = parse_host_port(ctx, v);
+    else if (key == "rtp_ports") parse_port_range(ctx, v, cfg);
+    else if (key == "data_dir") cfg.data_dir = v;
+    else if (key == "flows_dir") cfg.flows_dir = v;
+    else if (key == "public_address") cfg.public_address = v;
+    else if (key == "log_format") cfg.log_format = parse_log_format(ctx, v);
+    else if (key == "log_level") cfg.log_level = v;
+    else if (key == "max_calls") cfg.max_calls = parse_int(ctx, v, 1, 100000);
+    else if (key == "media_threads") cfg.media_threads = parse_int(ctx, v, 1, 64);
+    else if (key == "drain_seconds") cfg.drain_seconds = parse_int(ctx, v, 0, 3600);
+    else throw ConfigError(ctx + ": unknown key");
+  }
+}
+
+void validate_config(const Config& cfg) {
+  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+  if (!levels.count(cfg.log_level)) {
+    throw ConfigError("log_level: '" + cfg.log_level + "' must be one of trace debug info warn error off");
+  }
+  // Two ports per call (RTP + RTCP), so a range must hold at least one pair.
+  if (cfg.rtp_port_max - cfg.rtp_port_min < 1) throw ConfigError("rtp_ports: range too small");
+  if (cfg.data_dir.empty()) throw ConfigError("data_dir: must not be empty");
+}
+
+}  // namespace atende

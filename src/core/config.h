@@ -1,0 +1,48 @@
+// Server configuration: defaults, then the YAML file, then command-line flags.
+// Every key in the file has the same name as its flag (without "--", '-' → '_').
+#pragma once
+#include <stdexcept>
+#include <string>
+
+#include "core/log.h"
+
+namespace atende {
+
+struct HostPort {
+  std::string host;
+  int port = 0;
+  std::string str() const;
+};
+
+struct Config {
+  HostPort sip_listen{"0.0.0.0", 5060};
+  HostPort http_listen{"127.0.0.1", 8080};
+  int rtp_port_min = 20000;
+  int rtp_port_max = 29999;
+  std::string data_dir = "./data";
+  std::string flows_dir;       // empty: <source>/flows, then ./flows
+  std::string public_address;  // address we put in SDP; empty: derived from sip_listen
+  LogFormat log_format = LogFormat::text;
+  std::string log_level = "info";
+  int max_calls = 1000;
+  int media_threads = 1;
+  int drain_seconds = 20;  // SIGTERM: how long current calls may go on before we hang up
+};
+
+// A bad key or value: what() names the key and the problem. main() exits 2 with it.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Parses "HOST:PORT" ("[::1]:5060" for IPv6). `key` names the setting in errors.
+HostPort parse_host_port(const std::string& key, const std::string& value);
+// Parses "LO-HI" into cfg.rtp_port_min/max.
+void parse_port_range(const std::string& key, const std::string& value, Config& cfg);
+LogFormat parse_log_format(const std::string& key, const std::string& value);
+
+// Applies the YAML file at `path` over `cfg`. Unknown keys are errors (typo protection).
+void load_config_file(const std::string& path, Config& cfg);
+// Cross-field checks once everything is applied.
+void validate_config(const Config& cfg);
+
+}  // namespace atende
