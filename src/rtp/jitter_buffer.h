@@ -1,0 +1,108 @@
+// Fixed-capacity jitter buffer for 20 ms audio frames, keyed by RTP sequence number.
+//
+// The network side put()s packets as they arrive (any order, duplicates, gaps); the media
+// tick get()s exactly one frame every 20 ms. Playout starts once target depth is buffered.
+// The buffer keeps its depth near the target: when the sender's clock runs faster than our
+// tick the surplus frame is dropped, when slower a "missing" is inserted (the caller plays
+// concealment), so the buffer neither grows without bound nor starves forever.
+// The target adapts upward to the measured arrival jitter (never below the configured
+// target, never above max) and comes back down slowly when the network calms down.
+//
+// All slots are allocated at construction; put() and get() never allocate or throw.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "core/clock.h"
+
+namespace atende::rtp {
+
+struct JitterBufferConfig {
+  int target_ms = 60;             // playout delay we aim for (minimum adaptive target)
+  int max_ms = 300;               // capacity; also the ceiling of the adaptive target
+  uint32_t timestamp_step = 160;  // RTP timestamp units per 20 ms frame (clock/50)
+  size_t max_payload = 512;       // bytes per slot; bigger payloads are refused
+  bool adaptive = true;           // raise target with observed jitter
+};
+
+struct JitterBufferStats {
+  uint64_t received = 0;           // packets stored
+  uint64_t late = 0;               // arrived after their slot was played (dropped)
+  uint64_t lost = 0;               // slots played as "missing" because nothing arrived
+  uint64_t duplicate = 0;          // same sequence number already stored
+  uint64_t overflow = 0;           // too far ahead of playout to fit (dropped)
+  uint64_t too_large = 0;          // payload larger than max_payload (dropped)
+  uint64_t drift_adjustments = 0;  // frames dropped or inserted to hold target depth
+  uint64_t resyncs = 0;            // restarts on a sequence/timestamp jump (new stream)
+  uint64_t underruns = 0;          // times playout ran dry and went back to buffering
+};
+
+enum class PutResult { kStored, kDuplicate, kLate, kOverflow, kTooLarge, kResync };
+
+struct JitterFrame {
+  enum class Kind {
+    kPayload,  // decode `payload`
+    kMissing,  // this slot was lost: play concealment
+    kEmpty,    // not started, or underrun: play comfort silence, nothing was expected
+  };
+  Kind kind = Kind::kEmpty;
+  std::span<const uint8_t> payload;  // kPayload only; valid until the next put()/get()
+  uint16_t sequence = 0;             // kPayload and kMissing: the slot played
+  uint32_t timestamp = 0;            // kPayload only: RTP timestamp of the packet
+  bool marker = false;               // kPayload only
+};
+
+class JitterBuffer {
+ public:
+  explicit JitterBuffer(const JitterBufferConfig& config = {});
+  ~JitterBuffer();
+  JitterBuffer(const JitterBuffer&) = delete;
+  JitterBuffer& operator=(const JitterBuffer&) = delete;
+
+  PutResult put(uint16_t sequence, uint32_t timestamp, std::span<const uint8_t> payload,
+                MonoTime arrival, bool marker = false);
+  // Once per 20 ms tick.
+  JitterFrame get();
+  // Forget everything (e.g. the remote SSRC changed); counters are kept.
+  void reset();
+
+  // Frames from the next one to play to the newest stored, inclusive (0 when idle).
+  size_t depth_frames() const;
+  size_t capacity_frames() const { return capacity_; }
+  size_t target_frames() const { return target_frames_; }
+  bool playing() const { return playing_; }
+  const JitterBufferStats& stats() const { return stats_; }
+
+ private:
+  struct Slot;
+  Slot& slot_for(uint16_t seq);
+  void start_stream(uint16_t seq, uint32_t timestamp);
+  void update_target(uint32_t timestamp, MonoTime arrival);
+  void hold_target_depth();
+
+  JitterBufferConfig config_;
+  size_t capacity_;  // slots, max_ms / 20
+  size_t min_target_frames_;
+  size_t target_frames_;
+  std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<uint8_t[]> storage_;  // capacity_ * max_payload bytes
+
+  bool started_ = false;   // we have a reference point (first packet or resync)
+  bool playing_ = false;   // buffering done, get() is consuming
+  uint16_t next_seq_ = 0;  // next sequence to play
+  uint16_t newest_seq_ = 0;
+  uint32_t stray_count_ = 0;  // consecutive packets far outside the window
+  // Drift control: depth averaged over ticks, decided on about once a second.
+  int64_t depth_sum_ = 0;
+  int depth_samples_ = 0;
+  // Adaptive target: arrival jitter (A.8-like) in 1/16 timestamp units.
+  bool have_transit_ = false;
+  int64_t last_transit_ = 0;
+  uint64_t jitter_q4_ = 0;
+  MonoTime epoch_{};
+  JitterBufferStats stats_;
+};
+
+}  // namespace atende::rtp
