@@ -1,6 +1,7 @@
 // What a running flow may use of the call it drives. Implemented by the call manager;
 // tests implement it with a fake leg and a fake clock. Protocol-free by design.
 #pragma once
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,6 +31,10 @@ class FlowHost {
   // Call record: an event line ("menu", "choice 3") and the digits the caller pressed.
   virtual void record_event(std::string_view kind, std::string_view detail) = 0;
   virtual void record_digits(std::string_view digits) = 0;
+  // Wall-clock time for steps that speak it (say_time); a virtual so tests can fix it.
+  virtual std::chrono::system_clock::time_point wall_now() const {
+    return std::chrono::system_clock::now();
+  }
 };
 
 // A running flow drives one leg. The host calls start() once, then forwards the leg's

@@ -1,0 +1,498 @@
+#include "flow/flow_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <span>
+
+#include "flow/clock_text.h"
+#include "flow/duration.h"
+
+namespace atende::flow {
+
+std::string LoadError::str() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
+  return out + ": " + message;
+}
+
+std::string LoadResult::error_text() const {
+  std::string out;
+  for (const LoadError& e : errors) out += e.str() + "\n";
+  return out;
+}
+
+namespace {
+
+using Limits = LoadLimits;
+
+// A key/value pair of a YAML map, with the key's position: a null value (`key:` or
+// `key: #`) has no position of its own, so errors about values fall back to the key's.
+struct Entry {
+  std::string key;
+  YAML::Node key_node;
+  YAML::Node value;
+};
+
+class Parser {
+ public:
+  explicit Parser(std::string file) : file_(std::move(file)) {}
+
+  std::vector<LoadError>& errors() { return errors_; }
+
+  void error(const YAML::Mark& mark, std::string message) {
+    if (errors_.size() >= Limits::kMaxErrors) return;
+    LoadError e{file_, 0, 0, std::move(message)};
+    if (!mark.is_null()) {
+      e.line = mark.line + 1;
+      e.column = mark.column + 1;
+    }
+    errors_.push_back(std::move(e));
+  }
+  void error(const Entry& entry, const std::string& message) {
+    error(mark_of(entry), entry.key + ": " + message);
+  }
+
+  static YAML::Mark mark_of(const Entry& entry) {
+    YAML::Mark m = entry.value.Mark();
+    return m.is_null() ? entry.key_node.Mark() : m;
+  }
+
+  // The entries of a map, rejecting duplicate keys and keys not in `allowed` (typos).
+  std::vector<Entry> entries(const YAML::Node& map, std::span<const std::string_view> allowed,
+                             std::string_view where) {
+    std::vector<Entry> out;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        error(it->first.Mark(), std::string(where) + ": keys must be plain names");
+        continue;
+      }
+      Entry e{it->first.Scalar(), it->first, it->second};
+      if (std::find(allowed.begin(), allowed.end(), e.key) == allowed.end()) {
+        std::string list;
+        for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        error(e.key_node.Mark(), "unknown key '" + clip(e.key) + "' in " + std::string(where) +
+                                     " (expected one of: " + list + ")");
+        continue;
+      }
+      bool duplicate =
+          std::any_of(out.begin(), out.end(), [&](const Entry& seen) { return seen.key == e.key; });
+      if (duplicate) {
+        error(e.key_node.Mark(), "duplicate key '" + e.key + "' in " + std::string(where));
+        continue;
+      }
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  std::optional<std::string> scalar(const Entry& e, size_t max_chars = Limits::kMaxTextChars) {
+    if (!e.value.IsScalar()) {
+      error(e, "expected a single value");
+      return std::nullopt;
+    }
+    const std::string& s = e.value.Scalar();
+    if (s.size() > max_chars) {
+      error(e, "too long (" + std::to_string(s.size()) + " characters, limit " +
+                   std::to_string(max_chars) + ")");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<std::string> text(const Entry& e) {
+    auto s = scalar(e);
+    if (s && s->empty()) {
+      error(e, "must not be empty");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<std::string> name(const Entry& e, std::string_view extra_chars = "") {
+    auto s = scalar(e, Limits::kMaxNameChars);
+    if (s && !valid_name(*s, extra_chars)) {
+      error(e, "'" + *s + "' is not a valid name (use a-z, 0-9, _ and -)");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<int> integer(const Entry& e, int min, int max) {
+    auto s = scalar(e, 12);
+    if (!s) return std::nullopt;
+    int v = 0;
+    auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+    if (ec != std::errc() || end != s->data() + s->size() || v < min || v > max) {
+      error(e, "expected a whole number from " + std::to_string(min) + " to " +
+                   std::to_string(max) + ", got '" + *s + "'");
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<Millis> duration(const Entry& e) {
+    auto s = scalar(e, 16);
+    if (!s) return std::nullopt;
+    auto d = parse_duration(*s);
+    if (!d || d->count() == 0) {
+      error(e, "bad duration '" + *s + "' (write e.g. 500ms, 5s or 2m; at most 1 hour)");
+      return std::nullopt;
+    }
+    return d;
+  }
+
+  // A DTMF digit; `allow_none` also accepts "none" (no digit) and returns '\0'.
+  std::optional<char> digit(const Entry& e, bool allow_none) {
+    if (e.value.IsNull()) {
+      error(e, "missing digit (in YAML, quote '#' and '*': \"#\")");
+      return std::nullopt;
+    }
+    auto s = scalar(e, 8);
+    if (!s) return std::nullopt;
+    if (allow_none && *s == "none") return '\0';
+    if (s->size() != 1 || !is_dtmf_digit((*s)[0])) {
+      error(e, "'" + *s + "' is not a DTMF digit (one of 0-9 * # A-D)");
+      return std::nullopt;
+    }
+    return (*s)[0];
+  }
+
+  static bool valid_name(std::string_view s, std::string_view extra_chars) {
+    if (s.empty()) return false;
+    return std::all_of(s.begin(), s.end(), [&](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+             extra_chars.find(c) != std::string_view::npos;
+    });
+  }
+
+  static std::string clip(const std::string& s) {
+    return s.size() > 40 ? s.substr(0, 40) + "..." : s;
+  }
+
+ private:
+  std::string file_;
+  std::vector<LoadError> errors_;
+};
+
+constexpr std::string_view kTopKeys[] = {"name", "aliases", "voice", "start", "steps"};
+constexpr std::string_view kVoiceKeys[] = {"name", "rate"};
+
+std::span<const std::string_view> keys_for(StepType type) {
+  static constexpr std::string_view say[] = {"type", "text", "next"};
+  static constexpr std::string_view menu[] = {"type",     "prompt",  "timeout", "retries",
+                                              "no_input", "invalid", "choices", "on_failure"};
+  static constexpr std::string_view collect[] = {
+      "type",      "prompt",   "timeout", "inter_digit_timeout", "min_digits", "max_digits",
+      "retries",   "no_input", "invalid", "terminator",          "into",       "next",
+      "on_failure"};
+  static constexpr std::string_view echo[] = {"type", "prompt", "stop_digit", "max_duration",
+                                              "next"};
+  static constexpr std::string_view hangup[] = {"type", "text"};
+  switch (type) {
+    case StepType::kSay:
+    case StepType::kSayTime:
+      return say;
+    case StepType::kMenu:
+      return menu;
+    case StepType::kCollect:
+      return collect;
+    case StepType::kEcho:
+      return echo;
+    case StepType::kHangup:
+      return hangup;
+  }
+  return say;
+}
+
+std::optional<StepType> parse_step_type(std::string_view s) {
+  for (StepType t : {StepType::kSay, StepType::kMenu, StepType::kCollect, StepType::kEcho,
+                     StepType::kSayTime, StepType::kHangup}) {
+    if (s == step_type_name(t)) return t;
+  }
+  return std::nullopt;
+}
+
+class FlowBuilder {
+ public:
+  FlowBuilder(Parser& p, FlowSpec& flow) : p_(p), flow_(flow) {}
+
+  void build(const YAML::Node& root) {
+    if (!root.IsMap()) {
+      p_.error(root.Mark(), "a flow file must be a map with name, voice, start and steps");
+      return;
+    }
+    std::optional<Entry> start, steps;
+    for (Entry& e : p_.entries(root, kTopKeys, "the flow")) {
+      if (e.key == "name") {
+        if (auto v = p_.name(e)) flow_.name = *v;
+      } else if (e.key == "aliases") {
+        aliases(e);
+      } else if (e.key == "voice") {
+        voice(e);
+      } else if (e.key == "start") {
+        start = e;
+      } else if (e.key == "steps") {
+        steps = e;
+      }
+    }
+    if (!steps) {
+      p_.error(root.Mark(), "missing 'steps'");
+      return;
+    }
+    collect_step_ids(*steps);
+    for (size_t i = 0; i < step_nodes_.size(); ++i) step(i);
+    if (!start) {
+      p_.error(root.Mark(), "missing 'start' (the first step's name)");
+      return;
+    }
+    flow_.start = target(*start);
+    if (flow_.start != kNoStep && p_.errors().empty()) check_reachable();
+  }
+
+ private:
+  void aliases(const Entry& e) {
+    if (!e.value.IsSequence()) return p_.error(e, "expected a list, e.g. [\"*43\", \"43\"]");
+    if (e.value.size() > Limits::kMaxAliases) return p_.error(e, "too many aliases");
+    for (const YAML::Node& item : e.value) {
+      Entry one{e.key, e.key_node, item};
+      if (auto v = p_.name(one, "*#+.")) flow_.aliases.push_back(*v);
+    }
+  }
+
+  void voice(const Entry& e) {
+    if (!e.value.IsMap()) return p_.error(e, "expected {name: en-us, rate: 165}");
+    for (Entry& v : p_.entries(e.value, kVoiceKeys, "voice")) {
+      if (v.key == "name") {
+        if (auto n = p_.name(v, "+")) flow_.voice.name = *n;
+      } else if (auto r = p_.integer(v, 80, 450)) {
+        flow_.voice.rate_wpm = *r;
+      }
+    }
+  }
+
+  void collect_step_ids(const Entry& steps) {
+    if (!steps.value.IsMap() || steps.value.size() == 0) {
+      return p_.error(steps, "expected a map of step name -> step");
+    }
+    for (auto it = steps.value.begin(); it != steps.value.end(); ++it) {
+      if (step_nodes_.size() >= Limits::kMaxSteps) {
+        return p_.error(it->first.Mark(),
+                        "too many steps (limit " + std::to_string(Limits::kMaxSteps) + ")");
+      }
+      Entry e{it->first.IsScalar() ? it->first.Scalar() : "?", it->first, it->second};
+      if (!it->first.IsScalar() || !Parser::valid_name(e.key, "") ||
+          e.key.size() > Limits::kMaxNameChars) {
+        p_.error(e.key_node.Mark(),
+                 "bad step name '" + Parser::clip(e.key) + "' (use a-z, 0-9, _ and -)");
+        continue;
+      }
+      if (index_.count(e.key)) {
+        p_.error(e.key_node.Mark(), "duplicate step '" + e.key + "'");
+        continue;
+      }
+      index_[e.key] = static_cast<StepIndex>(step_nodes_.size());
+      step_nodes_.push_back(std::move(e));
+      StepSpec s;
+      s.id = step_nodes_.back().key;
+      s.line = step_nodes_.back().key_node.Mark().line + 1;
+      s.column = step_nodes_.back().key_node.Mark().column + 1;
+      flow_.steps.push_back(std::move(s));
+    }
+  }
+
+  // A step name used as a target; kNoStep (and an error) if it names no step.
+  StepIndex target(const Entry& e) {
+    auto n = p_.scalar(e, Limits::kMaxNameChars);
+    if (!n) return kNoStep;
+    auto it = index_.find(*n);
+    if (it == index_.end()) {
+      p_.error(e, "no step named '" + *n + "'");
+      return kNoStep;
+    }
+    return it->second;
+  }
+
+  void step(size_t i) {
+    const Entry& node = step_nodes_[i];
+    StepSpec& s = flow_.steps[i];
+    std::string where = "step '" + s.id + "'";
+    if (!node.value.IsMap()) return p_.error(node, "a step must be a map with a 'type'");
+    const YAML::Node type_node = node.value["type"];
+    if (!type_node) return p_.error(node.key_node.Mark(), where + ": missing 'type'");
+    Entry type_entry{"type", node.key_node, type_node};
+    auto type_text = p_.scalar(type_entry, Limits::kMaxNameChars);
+    if (!type_text) return;
+    if (*type_text == "agent") {
+      return p_.error(type_entry, "step type 'agent' is not available in this version");
+    }
+    auto type = parse_step_type(*type_text);
+    if (!type) {
+      return p_.error(type_entry, "unknown step type '" + *type_text +
+                                      "' (say, menu, collect, echo, say_time, hangup)");
+    }
+    s.type = *type;
+    if (s.type == StepType::kCollect) s.into = s.id;
+    bool has_text = false, has_next = false, has_choices = false;
+    for (Entry& e : p_.entries(node.value, keys_for(s.type), where)) {
+      if (e.key == "type") continue;
+      if (e.key == "text" || e.key == "prompt") {
+        if (auto v = p_.text(e)) s.text = *v, has_text = true;
+      } else if (e.key == "next") {
+        s.next = target(e);
+        has_next = true;
+      } else if (e.key == "on_failure") {
+        s.on_failure = target(e);
+      } else if (e.key == "timeout") {
+        if (auto d = p_.duration(e)) s.timeout = *d;
+      } else if (e.key == "inter_digit_timeout") {
+        if (auto d = p_.duration(e)) s.inter_digit_timeout = *d;
+      } else if (e.key == "max_duration") {
+        if (auto d = p_.duration(e)) s.max_duration = *d;
+      } else if (e.key == "retries") {
+        if (auto v = p_.integer(e, 0, 10)) s.retries = *v;
+      } else if (e.key == "min_digits") {
+        if (auto v = p_.integer(e, 1, Limits::kMaxCollectDigits)) s.min_digits = *v;
+      } else if (e.key == "max_digits") {
+        if (auto v = p_.integer(e, 1, Limits::kMaxCollectDigits)) s.max_digits = *v;
+      } else if (e.key == "no_input") {
+        if (auto v = p_.text(e)) s.no_input = *v;
+      } else if (e.key == "invalid") {
+        if (auto v = p_.text(e)) s.invalid = *v;
+      } else if (e.key == "terminator") {
+        if (auto d = p_.digit(e, true)) s.terminator = *d;
+      } else if (e.key == "stop_digit") {
+        if (auto d = p_.digit(e, true)) s.stop_digit = *d;
+      } else if (e.key == "into") {
+        if (auto v = p_.name(e)) s.into = *v;
+      } else if (e.key == "choices") {
+        has_choices = choices(e, s);
+      }
+    }
+    const YAML::Mark at = node.key_node.Mark();
+    bool needs_text = s.type == StepType::kSay || s.type == StepType::kSayTime ||
+                      s.type == StepType::kMenu || s.type == StepType::kCollect;
+    if (needs_text && !has_text) {
+      bool is_prompt = s.type == StepType::kMenu || s.type == StepType::kCollect;
+      p_.error(at, where + ": missing '" + (is_prompt ? "prompt" : "text") + "'");
+    }
+    bool needs_next = s.type != StepType::kMenu && s.type != StepType::kHangup;
+    if (needs_next && !has_next) p_.error(at, where + ": missing 'next'");
+    if (s.type == StepType::kMenu && !has_choices) p_.error(at, where + ": missing 'choices'");
+    if (s.type == StepType::kCollect && s.min_digits > s.max_digits) {
+      p_.error(at, where + ": min_digits is greater than max_digits");
+    }
+    std::string bad;
+    if (s.type == StepType::kSayTime && !time_template_valid(s.text, &bad)) {
+      p_.error(at, where + ": unknown placeholder {" + Parser::clip(bad) +
+                       "} (use {time}, {hour}, {minute}, {hour12}, {ampm})");
+    }
+  }
+
+  bool choices(const Entry& e, StepSpec& s) {
+    if (!e.value.IsMap() || e.value.size() == 0) {
+      p_.error(e, "expected a map of digit -> step, e.g. {\"1\": sales}");
+      return false;
+    }
+    size_t n = 0;
+    for (auto it = e.value.begin(); it != e.value.end(); ++it) {
+      if (++n > 16) {
+        p_.error(e, "more than 16 choices");
+        return false;
+      }
+      Entry key{"choices", it->first, it->first};
+      auto d = p_.digit(key, false);
+      Entry value{"choices", it->first, it->second};
+      StepIndex t = target(value);
+      if (!d) continue;
+      int slot = digit_slot(*d);
+      if (s.choices[slot] != kNoStep) {
+        p_.error(it->first.Mark(), std::string("choices: digit '") + *d + "' given twice");
+      }
+      s.choices[slot] = t;
+    }
+    return true;
+  }
+
+  // Steps nothing leads to are almost always a misspelt target: report them.
+  void check_reachable() {
+    std::vector<bool> seen(flow_.steps.size(), false);
+    std::vector<StepIndex> todo{flow_.start};
+    seen[flow_.start] = true;
+    auto visit = [&](StepIndex i) {
+      if (i != kNoStep && !seen[i]) seen[i] = true, todo.push_back(i);
+    };
+    while (!todo.empty()) {
+      const StepSpec& s = flow_.steps[todo.back()];
+      todo.pop_back();
+      visit(s.next);
+      visit(s.on_failure);
+      for (StepIndex c : s.choices) visit(c);
+    }
+    for (size_t i = 0; i < seen.size(); ++i) {
+      if (!seen[i]) {
+        p_.error(step_nodes_[i].key_node.Mark(),
+                 "step '" + flow_.steps[i].id + "' is never reached from start");
+      }
+    }
+  }
+
+  Parser& p_;
+  FlowSpec& flow_;
+  std::vector<Entry> step_nodes_;
+  std::map<std::string, StepIndex, std::less<>> index_;
+};
+
+std::string stem_of(const std::string& file_name) {
+  return std::filesystem::path(file_name).stem().string();
+}
+
+}  // namespace
+
+LoadResult load_flow_text(std::string_view yaml, const std::string& file_name) {
+  LoadResult result;
+  Parser parser(file_name);
+  if (yaml.size() > Limits::kMaxFileBytes) {
+    parser.error(YAML::Mark::null_mark(),
+                 "file too large (limit " + std::to_string(Limits::kMaxFileBytes) + " bytes)");
+    result.errors = std::move(parser.errors());
+    return result;
+  }
+  auto flow = std::make_shared<FlowSpec>();
+  flow->file = file_name;
+  flow->name = stem_of(file_name);
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    FlowBuilder(parser, *flow).build(root);
+  } catch (const YAML::Exception& e) {
+    parser.error(e.mark, "YAML: " + e.msg);
+  } catch (const std::exception& e) {
+    parser.error(YAML::Mark::null_mark(), std::string("cannot read: ") + e.what());
+  }
+  result.errors = std::move(parser.errors());
+  if (result.errors.empty()) result.flow = std::move(flow);
+  return result;
+}
+
+LoadResult load_flow_file(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  auto fail = [&](std::string message) {
+    LoadResult r;
+    r.errors.push_back({name, 0, 0, std::move(message)});
+    return r;
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot open file");
+  // Read at most one byte past the limit: the size check must not trust file_size().
+  std::string text(Limits::kMaxFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (in.bad()) return fail("read error");
+  return load_flow_text(text, name);
+}
+
+}  // namespace atende::flow

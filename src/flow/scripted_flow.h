@@ -1,0 +1,73 @@
+// The engine that runs a FlowSpec on one call: say, menu, collect, echo, say_time and
+// hangup steps. It is the leg's listener and runs on the media thread only: it never
+// blocks (uncached phrases are synthesised off-thread by PromptPlayer) and the per-frame
+// path (timeouts, echo) does not allocate.
+//
+// Timing: every timeout is measured from the `now` the leg passes in, so tests drive the
+// flow with a fake clock. Menu/collect timeouts start when the prompt has been heard.
+// Digits pressed during a menu/collect prompt interrupt it and count as the answer.
+#pragma once
+#include <map>
+#include <string>
+
+#include "flow/flow_host.h"
+#include "flow/flow_spec.h"
+#include "flow/prompt_player.h"
+
+namespace atende::flow {
+
+class ScriptedFlow : public Flow {
+ public:
+  static constexpr size_t kMaxDigitLog = 256;  // digits kept for record_digits()
+
+  ScriptedFlow(FlowSpecPtr spec, FlowHost& host);
+
+  void start(MonoTime now) override;
+  void on_frame(const AudioFrame& heard, MonoTime now) override;
+  void on_dtmf(char digit, MonoTime now) override;
+  void on_playout_idle(MonoTime now) override;
+  void on_hangup(std::string_view reason) override;
+
+  // For tests and logs.
+  const std::string& current_step() const;
+  bool ended() const { return ended_; }
+  const std::map<std::string, std::string>& variables() const { return variables_; }
+
+ private:
+  enum class Phase {
+    kPrompting,  // playing the step's prompt/text
+    kWaiting,    // menu/collect: prompt heard, waiting for digits until deadline_
+    kEchoing,    // echo: returning what is heard until deadline_ or the stop digit
+    kEnding,     // hangup step: saying goodbye, then hang up
+  };
+
+  void enter(StepIndex index, MonoTime now);
+  void prompt_finished(MonoTime now);
+  void check_finished(MonoTime now);
+  void menu_digit(char digit, MonoTime now);
+  void collect_digit(char digit, MonoTime now);
+  void collect_done(MonoTime now);
+  // No input or a wrong answer: re-prompt with `apology`, or give up after `retries`.
+  void retry(std::string_view kind, const std::string& apology, MonoTime now);
+  void end_call(std::string_view reason);
+  std::string time_text() const;
+  const StepSpec& step() const { return spec_->steps[current_]; }
+
+  FlowSpecPtr spec_;
+  FlowHost& host_;
+  PromptPlayer player_;
+  StepIndex current_ = 0;
+  Phase phase_ = Phase::kPrompting;
+  MonoTime deadline_{};
+  bool deadline_armed_ = false;
+  int attempts_ = 0;       // failed answers in the current menu/collect step
+  std::string collected_;  // collect: digits so far (reserved, bounded by max_digits)
+  std::string digit_log_;  // every digit of the call (bounded by kMaxDigitLog)
+  std::map<std::string, std::string> variables_;
+  int no_input_count_ = 0;
+  int invalid_count_ = 0;
+  bool started_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace atende::flow
