@@ -1,0 +1,118 @@
+"""WAV analysis without numpy (Debian's python3 here has none): RMS envelopes in 20 ms
+frames, and a normalised cross-correlation of envelopes to find a phrase in a recording.
+Envelope matching is coarse but robust to G.711 and to the echo's delay; the finer
+check uses tools/audiotool when it is built."""
+import array
+import json
+import math
+import os
+import shutil
+import subprocess
+import wave
+
+FRAME_MS = 20
+
+
+def read_wav(path):
+    """(samples as array('h') of mono, sample_rate). Stereo is averaged."""
+    with wave.open(str(path), "rb") as w:
+        if w.getsampwidth() != 2:
+            raise ValueError(f"{path}: only 16-bit PCM is supported")
+        rate, channels = w.getframerate(), w.getnchannels()
+        data = array.array("h", w.readframes(w.getnframes()))
+    if channels > 1:
+        data = array.array("h", (sum(data[i:i + channels]) // channels
+                                 for i in range(0, len(data), channels)))
+    return data, rate
+
+
+def envelope(samples, rate, frame_ms=FRAME_MS):
+    """RMS of each frame."""
+    n = rate * frame_ms // 1000
+    out = []
+    for i in range(0, len(samples) - n + 1, n):
+        chunk = samples[i:i + n]
+        out.append(math.sqrt(sum(s * s for s in chunk) / n))
+    return out
+
+
+def rms(samples):
+    return math.sqrt(sum(s * s for s in samples) / len(samples)) if samples else 0.0
+
+
+def window_rms(samples, rate, start_s, end_s):
+    return rms(samples[int(start_s * rate):int(end_s * rate)])
+
+
+def active_fraction(env, threshold):
+    return sum(1 for v in env if v > threshold) / len(env) if env else 0.0
+
+
+def _normalised(values):
+    mean = sum(values) / len(values)
+    centred = [v - mean for v in values]
+    norm = math.sqrt(sum(v * v for v in centred))
+    return centred, norm
+
+
+def find_envelope(needle_env, haystack_env):
+    """(best_offset_frames, score in [-1, 1]): where needle's loudness contour best matches."""
+    if len(needle_env) < 2 or len(haystack_env) < len(needle_env):
+        return 0, 0.0
+    needle, nnorm = _normalised(needle_env)
+    best = (0, -1.0)
+    m = len(needle)
+    for off in range(0, len(haystack_env) - m + 1):
+        window, wnorm = _normalised(haystack_env[off:off + m])
+        if nnorm == 0 or wnorm == 0:
+            continue
+        score = sum(a * b for a, b in zip(needle, window)) / (nnorm * wnorm)
+        if score > best[1]:
+            best = (off, score)
+    return best
+
+
+def find_phrase(needle_wav, haystack_wav, audiotool=None):
+    """{"offset_s", "score", "method"}: where the needle's speech appears in the haystack.
+
+    Prefers audiotool (sample-level), falls back to envelope correlation."""
+    if audiotool and os.access(audiotool, os.X_OK):
+        proc = subprocess.run([audiotool, "find", "--needle", str(needle_wav), "--haystack",
+                               str(haystack_wav)], capture_output=True, text=True, timeout=60)
+        if proc.returncode == 0:
+            result = json.loads(proc.stdout)
+            result["method"] = "audiotool"
+            return result
+    needle, nrate = read_wav(needle_wav)
+    hay, hrate = read_wav(haystack_wav)
+    off, score = find_envelope(trim_silence_env(envelope(needle, nrate)), envelope(hay, hrate))
+    return {"offset_s": off * FRAME_MS / 1000.0, "score": score, "method": "envelope"}
+
+
+def trim_silence_env(env, threshold=100.0):
+    """Drop leading/trailing quiet frames so padding does not dominate the correlation."""
+    idx = [i for i, v in enumerate(env) if v > threshold]
+    return env[idx[0]:idx[-1] + 1] if idx else env
+
+
+def make_speech_wav(text, out_path, *, rate=8000, pad_before_s=0.0, pad_after_s=0.0,
+                    voice="en-us"):
+    """Synthesises text with espeak-ng and writes 16-bit mono WAV at rate, padded with
+    silence (baresip's aufile hangs up when its file ends)."""
+    if not shutil.which("espeak-ng") or not shutil.which("sox"):
+        raise RuntimeError("espeak-ng and sox are needed (scripts/install-deps)")
+    raw = str(out_path) + ".espeak.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-w", raw, text], check=True, timeout=30)
+    subprocess.run(["sox", raw, "-r", str(rate), "-c", "1", "-b", "16", str(out_path),
+                    "pad", str(pad_before_s), str(pad_after_s)], check=True, timeout=30)
+    os.unlink(raw)
+    return out_path
+
+
+def make_silence_wav(out_path, seconds, rate=8000):
+    with wave.open(str(out_path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"\0\0" * int(seconds * rate))
+    return out_path

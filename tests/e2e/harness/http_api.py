@@ -1,0 +1,40 @@
+"""Tiny HTTP client for atende's API (urllib only: Debian's python3 has no requests)."""
+import json
+import urllib.error
+import urllib.request
+
+
+def get(url, timeout=5.0):
+    """(status, body bytes). HTTP error statuses are returned, not raised."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def get_json(url, timeout=5.0):
+    status, body = get(url, timeout)
+    if status != 200:
+        raise AssertionError(f"GET {url} -> {status}: {body[:500]!r}")
+    return json.loads(body)
+
+
+def get_text(url, timeout=5.0):
+    status, body = get(url, timeout)
+    if status != 200:
+        raise AssertionError(f"GET {url} -> {status}: {body[:500]!r}")
+    return body.decode("utf-8", "replace")
+
+
+def metric_value(metrics_text, name):
+    """Sum of all samples of a Prometheus metric (any labels); None if absent."""
+    total, seen = 0.0, False
+    for line in metrics_text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        head = line.split("{", 1)[0].split(" ", 1)[0]
+        if head == name:
+            total += float(line.rsplit(" ", 1)[1])
+            seen = True
+    return total if seen else None

@@ -1,0 +1,147 @@
+"""The server under test as a child process: atende itself, or baseline_sofia_uas (a bare
+sofia-sip UAS, used to check the SIPp scenarios and this harness before atende exists)."""
+import os
+import pathlib
+import signal
+import subprocess
+import time
+
+from . import http_api
+from .ports import LOOPBACK, free_port, free_udp_range
+from .sip_raw import options_ping
+
+# Lines that mean the process crashed or hit undefined behaviour, whatever its exit code.
+CRASH_MARKERS = (
+    "ERROR: AddressSanitizer",
+    "ERROR: LeakSanitizer",
+    "runtime error:",
+    "Segmentation fault",
+    "terminate called",
+    "stack-overflow",
+    "Assertion `",
+)
+
+
+class Server:
+    def __init__(self, kind, binary, workdir, *, max_calls=None, extra_args=(), rtp_ports=40):
+        self.kind = kind
+        self.binary = str(binary)
+        self.workdir = pathlib.Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.sip_port = free_port()
+        self.http_port = free_port() if kind == "atende" else None
+        self.rtp_range = free_udp_range(rtp_ports)
+        self.data_dir = self.workdir / "data"
+        self.data_dir.mkdir(exist_ok=True)
+        self.stderr_path = self.workdir / f"{kind}.stderr.log"
+        self.stdout_path = self.workdir / f"{kind}.stdout.log"
+        self.max_calls = max_calls
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.exit_code = None
+
+    @property
+    def host(self):
+        return LOOPBACK
+
+    @property
+    def sip_target(self):
+        return f"{LOOPBACK}:{self.sip_port}"
+
+    @property
+    def http_base(self):
+        return f"http://{LOOPBACK}:{self.http_port}" if self.http_port else None
+
+    def command(self):
+        if self.kind == "baseline":
+            return [self.binary, "--listen", self.sip_target]
+        cmd = [self.binary, "serve", "--sip-listen", self.sip_target,
+               "--http-listen", f"{LOOPBACK}:{self.http_port}",
+               "--rtp-ports", f"{self.rtp_range[0]}-{self.rtp_range[1]}",
+               "--data-dir", str(self.data_dir), "--log-format", "text"]
+        source = os.environ.get("ATENDE_SOURCE_DIR")
+        if source and (pathlib.Path(source) / "flows").is_dir():
+            cmd += ["--flows-dir", str(pathlib.Path(source) / "flows")]
+        if self.max_calls is not None:
+            cmd += ["--max-calls", str(self.max_calls)]
+        return cmd + self.extra_args
+
+    def start(self, ready_timeout=20.0):
+        env = dict(os.environ)
+        # Sanitizer builds: make reports land in stderr and make leaks/UB fatal and visible.
+        env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        self.proc = subprocess.Popen(self.command(), stdout=open(self.stdout_path, "wb"),
+                                     stderr=open(self.stderr_path, "wb"), env=env,
+                                     cwd=self.workdir)
+        self._wait_ready(ready_timeout)
+        return self
+
+    def _wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"{self.kind} exited with {self.proc.returncode} before it was ready\n"
+                    f"command: {' '.join(self.command())}\n{self.log_tail()}")
+            if self._ready():
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{self.kind} not ready after {timeout} s\n{self.log_tail()}")
+
+    def _ready(self):
+        if self.kind == "atende":
+            try:
+                status, _ = http_api.get(self.http_base + "/readyz", timeout=0.5)
+            except OSError:
+                return False
+            if status != 200:
+                return False
+        return options_ping(self.sip_port, timeout=0.5) is not None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def pid(self):
+        return self.proc.pid
+
+    def stop(self, timeout=15.0):
+        """SIGTERM, wait, and return the exit code (SIGKILL after timeout: returns None)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.exit_code = None
+                return None
+        self.exit_code = self.proc.returncode
+        return self.exit_code
+
+    def stderr_text(self):
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def crash_report(self):
+        """The first crash/sanitizer line found in stderr, or None."""
+        for line in self.stderr_text().splitlines():
+            if any(marker in line for marker in CRASH_MARKERS):
+                return line
+        return None
+
+    def log_tail(self, lines=60):
+        text = self.stderr_text().splitlines()[-lines:]
+        return f"--- last {len(text)} lines of {self.stderr_path} ---\n" + "\n".join(text)
+
+    def assert_healthy(self):
+        """The server is still running, answers SIP, and logged no crash."""
+        assert self.alive(), f"{self.kind} died (exit {self.proc.returncode})\n{self.log_tail()}"
+        report = self.crash_report()
+        assert report is None, f"{self.kind} reported: {report}\n{self.log_tail()}"
+        assert options_ping(self.sip_port, timeout=3.0) is not None, (
+            f"{self.kind} stopped answering SIP OPTIONS\n{self.log_tail()}")

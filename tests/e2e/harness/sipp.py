@@ -1,0 +1,149 @@
+"""Running SIPp (Debian package sip-tester, 3.6.1) and reading its results.
+
+SIPp exit codes: 0 = every call succeeded, 1 = at least one failed, 97 = stopped by an
+internal command, 99 = normal exit without calls processed, 255/254 = fatal/bind error.
+"""
+import dataclasses
+import pathlib
+import subprocess
+
+from .ports import LOOPBACK, free_port
+
+SCENARIO_DIR = pathlib.Path(__file__).resolve().parent.parent / "sipp"
+DTMF_PCAP_DIR = pathlib.Path("/usr/share/sip-tester")  # dtmf_2833_<digit>.pcap, PT 101
+
+
+def scenario_path(name):
+    """tests/e2e/sipp/<name>.xml, or a built-in scenario name ("uac") returned as is."""
+    path = SCENARIO_DIR / f"{name}.xml"
+    return path if path.exists() else name
+
+
+def dtmf_pcap(digit):
+    name = {"*": "star", "#": "pound"}.get(digit, digit)
+    return DTMF_PCAP_DIR / f"dtmf_2833_{name}.pcap"
+
+
+@dataclasses.dataclass
+class SippResult:
+    returncode: int
+    stats: dict
+    messages: str
+    errors: str
+    stdout: str
+    command: list
+
+    @property
+    def successful(self):
+        return int(self.stats.get("SuccessfulCall(C)", 0))
+
+    @property
+    def failed(self):
+        return int(self.stats.get("FailedCall(C)", 0))
+
+    @property
+    def created(self):
+        return int(self.stats.get("TotalCallCreated", 0))
+
+    def explain(self):
+        return (f"sipp exit {self.returncode}: created={self.created} "
+                f"ok={self.successful} failed={self.failed}\ncommand: {' '.join(self.command)}\n"
+                f"--- errors ---\n{self.errors[-3000:]}\n--- messages (tail) ---\n"
+                f"{self.messages[-4000:]}\n--- stdout (tail) ---\n{self.stdout[-1500:]}")
+
+
+def read_stats(path):
+    """The last row of SIPp's ';'-separated statistics CSV, as {column: value}."""
+    try:
+        lines = [l for l in pathlib.Path(path).read_text(errors="replace").splitlines() if l]
+    except FileNotFoundError:
+        return {}
+    if len(lines) < 2:
+        return {}
+    names = lines[0].rstrip(";").split(";")
+    values = lines[-1].rstrip(";").split(";")
+    return dict(zip(names, values))
+
+
+class Sipp:
+    """One SIPp run. start() returns at once; wait() collects the result."""
+
+    def __init__(self, scenario, target, workdir, *, service="echo", calls=1, rate=None,
+                 limit=None, transport="u1", timeout_s=30, variables=None, extra_args=(),
+                 substitutions=None, duration_ms=None, tag="sipp"):
+        self.workdir = pathlib.Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.tag = tag
+        self.local_port = free_port()
+        self.media_port = free_port(span=4)
+        self.stat_file = self.workdir / f"{tag}.stat.csv"
+        self.msg_file = self.workdir / f"{tag}.messages.log"
+        self.err_file = self.workdir / f"{tag}.errors.log"
+        self.stdout_file = self.workdir / f"{tag}.stdout.log"
+        self.timeout_s = timeout_s
+        scen = scenario_path(scenario)
+        if substitutions:  # scenario templates: @NAME@ placeholders filled in per run
+            text = scen.read_text()
+            for key, value in substitutions.items():
+                text = text.replace(f"@{key}@", str(value))
+            scen = self.workdir / f"{tag}.xml"
+            scen.write_text(text)
+        cmd = ["sipp", target, "-i", LOOPBACK, "-p", str(self.local_port),
+               "-mi", LOOPBACK, "-mp", str(self.media_port), "-s", service, "-m", str(calls),
+               "-t", transport, "-nostdin", "-timeout", f"{timeout_s}s", "-timeout_error",
+               "-trace_stat", "-stf", str(self.stat_file), "-fd", "1",
+               "-trace_msg", "-message_file", str(self.msg_file),
+               "-trace_err", "-error_file", str(self.err_file),
+               "-max_recv_loops", "1000"]
+        cmd += ["-sf", str(scen)] if isinstance(scen, pathlib.Path) else ["-sn", scen]
+        if rate is not None:
+            cmd += ["-r", str(rate)]
+        if duration_ms is not None:  # what a bare <pause/> waits
+            cmd += ["-d", str(duration_ms)]
+        if limit is not None:
+            cmd += ["-l", str(limit)]
+        for key, value in (variables or {}).items():
+            cmd += ["-set", key, str(value)]
+        self.command = cmd + list(extra_args)
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.command, cwd=self.workdir,
+                                     stdout=open(self.stdout_file, "wb"),
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return self
+
+    def wait(self):
+        try:
+            rc = self.proc.wait(self.timeout_s + 30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        return SippResult(rc, read_stats(self.stat_file), _read(self.msg_file),
+                          _read(self.err_file), _read(self.stdout_file), self.command)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+        return self.wait()
+
+
+def run_sipp(scenario, target, workdir, **kwargs):
+    return Sipp(scenario, target, workdir, **kwargs).start().wait()
+
+
+def _read(path):
+    try:
+        return pathlib.Path(path).read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def dtmf_actions(digits, gap_ms=600):
+    """play_pcap_audio actions for uac_dtmf.xml's @DTMF_PCAPS@ placeholder. Each bundled
+    pcap is one RFC 4733 event of ~200 ms; gap_ms spaces the digits apart."""
+    parts = []
+    for d in digits:
+        parts.append(f'  <nop><action><exec play_pcap_audio="{dtmf_pcap(d)}"/></action></nop>\n'
+                     f'  <pause milliseconds="{gap_ms}"/>')
+    return "\n".join(parts)
