@@ -1,2 +1,103 @@
+// atende: the command line. `serve` runs the server; `calls` prints the call records.
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
-int main() { std::puts("atende: under construction"); return 0; }
+#include <iostream>
+
+#include "call/server.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "store/call_store.h"
+
+namespace {
+
+constexpr int kExitConfig = 2;
+
+int run_serve(atende::Config cfg) {
+  atende::setup_logging(cfg.log_format, cfg.log_level);
+  try {
+    atende::call::Server server(cfg);
+    return server.run();
+  } catch (const atende::ConfigError& e) {
+    std::fprintf(stderr, "atende: %s\n", e.what());
+    return kExitConfig;
+  } catch (const std::exception& e) {
+    spdlog::critical("atende: cannot start: {}", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"atende: answers and places phone calls and talks on them (SIP/RTP, IVR flows)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "atende 0.1.0");
+
+  // Flags are kept apart from the config so the order is defaults < file < flags.
+  std::string config_file;
+  std::optional<std::string> sip_listen, http_listen, rtp_ports, data_dir, flows_dir,
+      public_address, log_format, log_level;
+  std::optional<int> max_calls, media_threads, drain_seconds;
+
+  auto* serve = app.add_subcommand("serve", "Answer calls: SIP on UDP+TCP, HTTP API, flows");
+  serve->add_option("--config", config_file, "YAML file; keys are these flags' names with _");
+  serve->add_option("--sip-listen", sip_listen, "SIP address, HOST:PORT (default 0.0.0.0:5060)");
+  serve->add_option("--http-listen", http_listen, "HTTP API address (default 127.0.0.1:8080)");
+  serve->add_option("--rtp-ports", rtp_ports, "RTP port range LO-HI (default 20000-29999)");
+  serve->add_option("--data-dir", data_dir, "Where the call database lives (default ./data)");
+  serve->add_option("--flows-dir", flows_dir, "Folder of *.yaml flows (default ./flows)");
+  serve->add_option("--public-address", public_address,
+                    "Address to put in SDP (default: the SIP listen address, or the outward one)");
+  serve->add_option("--max-calls", max_calls, "Concurrent calls before new ones get 486");
+  serve->add_option("--media-threads", media_threads, "RTP worker threads (default 1)");
+  serve->add_option("--drain-seconds", drain_seconds,
+                    "On SIGTERM, how long current calls may go on (default 20)");
+  serve->add_option("--log-format", log_format, "text or json (default text)");
+  serve->add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
+
+  std::string calls_data_dir = "./data";
+  int calls_limit = 20;
+  auto* calls = app.add_subcommand("calls", "Print the most recent call records");
+  calls->add_option("--data-dir", calls_data_dir, "Where the call database lives (default ./data)");
+  calls->add_option("-n,--limit", calls_limit, "How many calls (default 20)")->check(CLI::Range(1, 10000));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitConfig;
+  }
+
+  if (*calls) {
+    try {
+      atende::store::CallStore store(calls_data_dir, atende::store::CallStore::Mode::read_only);
+      atende::store::print_calls(store, std::cout, calls_limit);
+      return 0;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "atende calls: %s\n", e.what());
+      return 1;
+    }
+  }
+
+  atende::Config cfg;
+  try {
+    if (!config_file.empty()) atende::load_config_file(config_file, cfg);
+    if (sip_listen) cfg.sip_listen = atende::parse_host_port("--sip-listen", *sip_listen);
+    if (http_listen) cfg.http_listen = atende::parse_host_port("--http-listen", *http_listen);
+    if (rtp_ports) atende::parse_port_range("--rtp-ports", *rtp_ports, cfg);
+    if (data_dir) cfg.data_dir = *data_dir;
+    if (flows_dir) cfg.flows_dir = *flows_dir;
+    if (public_address) cfg.public_address = *public_address;
+    if (log_format) cfg.log_format = atende::parse_log_format("--log-format", *log_format);
+    if (log_level) cfg.log_level = *log_level;
+    if (max_calls) cfg.max_calls = *max_calls;
+    if (media_threads) cfg.media_threads = *media_threads;
+    if (drain_seconds) cfg.drain_seconds = *drain_seconds;
+    atende::validate_config(cfg);
+  } catch (const atende::ConfigError& e) {
+    std::fprintf(stderr, "atende: %s\n", e.what());
+    return kExitConfig;
+  }
+  return run_serve(cfg);
+}

@@ -113,6 +113,9 @@ void validate_config(const Config& cfg) {
   // Two ports per call (RTP + RTCP), so a range must hold at least one pair.
   if (cfg.rtp_port_max - cfg.rtp_port_min < 1) throw ConfigError("rtp_ports: range too small");
   if (cfg.data_dir.empty()) throw ConfigError("data_dir: must not be empty");
+  if (cfg.max_calls < 1 || cfg.max_calls > 100000) throw ConfigError("max_calls: must be 1..100000");
+  if (cfg.media_threads < 1 || cfg.media_threads > 64) throw ConfigError("media_threads: must be 1..64");
+  if (cfg.drain_seconds < 0 || cfg.drain_seconds > 3600) throw ConfigError("drain_seconds: must be 0..3600");
 }
 
 }  // namespace atende

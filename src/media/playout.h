@@ -1,0 +1,40 @@
+// What a leg is about to send: live frames first (echo, streaming synthesis), then queued
+// clips in order. Fixed capacity, no allocation when frames are taken; the media thread
+// owns it.
+#pragma once
+#include <array>
+#include <cstddef>
+
+#include "core/audio_frame.h"
+#include "core/clip.h"
+
+namespace atende::media {
+
+class Playout {
+ public:
+  static constexpr size_t kMaxClips = 32;
+  static constexpr size_t kMaxLiveFrames = 25;  // 500 ms of live audio
+
+  explicit Playout(int sample_rate) : rate_(sample_rate) {}
+
+  // false when the clip queue is full (the clip is dropped).
+  bool push_clip(ClipPtr clip);
+  // Live frames overwrite the oldest when full: latency matters more than completeness.
+  void push_frame(const AudioFrame& frame);
+  void clear();
+  bool empty() const { return clip_count_ == 0 && live_count_ == 0; }
+  // Fills `out` with the next 20 ms (zero-padded at a clip's end). false if nothing queued.
+  bool next(AudioFrame& out);
+  uint64_t dropped_clips() const { return dropped_clips_; }
+  uint64_t dropped_frames() const { return dropped_frames_; }
+
+ private:
+  int rate_;
+  std::array<ClipPtr, kMaxClips> clips_{};
+  size_t clip_head_ = 0, clip_count_ = 0, clip_pos_ = 0;
+  std::array<AudioFrame, kMaxLiveFrames> live_{};
+  size_t live_head_ = 0, live_count_ = 0;
+  uint64_t dropped_clips_ = 0, dropped_frames_ = 0;
+};
+
+}  // namespace atende::media

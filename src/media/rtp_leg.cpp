@@ -1,0 +1,325 @@
+#include "media/rtp_leg.h"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "audio/resampler.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp_packet.h"
+
+namespace atende::media {
+namespace {
+
+using boost::asio::ip::udp;
+
+constexpr auto kRtcpInterval = std::chrono::seconds(5);
+
+uint32_t random_u32() {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  return rng();
+}
+
+udp::endpoint rtcp_of(const udp::endpoint& rtp) {
+  return udp::endpoint(rtp.address(), static_cast<unsigned short>(rtp.port() + 1));
+}
+
+rtp::JitterBufferConfig jitter_config(const rtp::Codec& codec) {
+  rtp::JitterBufferConfig c;
+  c.timestamp_step = codec.timestamp_step();
+  return c;
+}
+
+}  // namespace
+
+RtpLeg::RtpLeg(MediaWorker& worker, const RtpLegParams& p, CoreMetrics& metrics)
+    : worker_(worker),
+      call_id_(p.call_id),
+      local_port_(p.local_port),
+      codec_(p.codec),
+      payload_type_(p.payload_type),
+      dtmf_pt_(p.dtmf_payload_type),
+      send_enabled_(p.send_enabled),
+      metrics_(metrics),
+      rtp_socket_(worker.io()),
+      rtcp_socket_(worker.io()),
+      remote_(p.remote),
+      remote_rtcp_(rtcp_of(p.remote)),
+      encoder_(p.codec->make_encoder()),
+      decoder_(p.codec->make_decoder()),
+      jitter_(jitter_config(*p.codec)),
+      reception_(p.codec->clock_rate),
+      playout_(static_cast<int>(p.codec->sample_rate)),
+      ssrc_(random_u32()),
+      seq_(static_cast<uint16_t>(random_u32())),
+      ts_(random_u32()) {
+  auto proto = p.local_address.is_v6() ? udp::v6() : udp::v4();
+  rtp_socket_.open(proto);
+  rtp_socket_.bind(udp::endpoint(p.local_address, static_cast<unsigned short>(p.local_port)));
+  rtcp_socket_.open(proto);
+  rtcp_socket_.bind(udp::endpoint(p.local_address, static_cast<unsigned short>(p.local_port + 1)));
+  heard_ = AudioFrame::silence(sample_rate());
+  speak_ = AudioFrame::silence(sample_rate());
+}
+
+RtpLeg::~RtpLeg() = default;
+
+void RtpLeg::start() {
+  if (started_ || closed_) return;
+  started_ = true;
+  next_rtcp_ = MonoClock::now() + kRtcpInterval;
+  worker_.add(this);
+  receive_rtp();
+  receive_rtcp();
+}
+
+void RtpLeg::stop_io() {
+  if (started_) worker_.remove(this);
+  boost::system::error_code ec;
+  rtp_socket_.close(ec);
+  rtcp_socket_.close(ec);
+}
+
+void RtpLeg::close(std::string_view reason) {
+  if (closed_) return;
+  closed_ = true;
+  stop_io();
+  if (listener_) {
+    LegListener* l = listener_;
+    listener_ = nullptr;
+    l->on_hangup(reason);
+  }
+}
+
+void RtpLeg::hangup(std::string_view reason) {
+  if (closed_) return;
+  closed_ = true;
+  stop_io();
+  listener_ = nullptr;  // our own hang-up: the listener already knows
+  if (local_hangup_) local_hangup_(reason);
+}
+
+void RtpLeg::update(const udp::endpoint& remote, bool send_enabled) {
+  send_enabled_ = send_enabled;
+  if (remote.port() != 0 && !remote.address().is_unspecified()) {
+    remote_ = remote;
+    remote_rtcp_ = rtcp_of(remote);
+    latched_ = false;  // the peer moved: latch again to wherever its packets now come from
+  }
+}
+
+// --- receive -------------------------------------------------------------------------
+
+void RtpLeg::receive_rtp() {
+  // The handler keeps the leg alive; the recycling allocator reuses its memory, so the
+  // steady state does not allocate.
+  rtp_socket_.async_receive_from(
+      boost::asio::buffer(rx_buf_), rx_from_,
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+        if (ec || self->closed_) return;
+        self->on_rtp(n, MonoClock::now());
+        self->receive_rtp();
+      });
+}
+
+void RtpLeg::on_rtp(size_t size, MonoTime arrival) {
+  const auto data = std::span<const uint8_t>(rx_buf_.data(), size);
+  rtp::RtpPacket pkt;
+  if (rtp::parse_rtp(data, pkt) != rtp::RtpError::kOk) {
+    ++stats_.malformed;
+    return;
+  }
+  // Symmetric RTP (RFC 4961): answer to where the caller's packets come from, which is
+  // right behind NAT; after that, packets from anyone else are dropped.
+  if (!latched_) {
+    latched_ = true;
+    remote_ = rx_from_;
+    remote_rtcp_ = rtcp_of(rx_from_);
+    remote_ssrc_ = pkt.ssrc;
+  } else if (rx_from_ != remote_) {
+    ++stats_.strangers;
+    return;
+  }
+  if (pkt.ssrc != remote_ssrc_) {
+    // A new stream from the same address (e.g. the PBX re-originated): start over.
+    remote_ssrc_ = pkt.ssrc;
+    jitter_.reset();
+    reception_.reset();
+    dtmf_rx_.reset();
+  }
+  ++stats_.packets_in;
+  stats_.bytes_in += size;
+  metrics_.rtp_packets_in.inc();
+  metrics_.rtp_bytes_in.inc(size);
+
+  if (pkt.payload_type == payload_type_) {
+    reception_.on_packet(pkt.sequence, pkt.timestamp, arrival);
+    auto r = jitter_.put(pkt.sequence, pkt.timestamp, pkt.payload, arrival, pkt.marker);
+    if (r == rtp::PutResult::kLate) metrics_.rtp_late_packets.inc();
+  } else if (dtmf_pt_ >= 0 && pkt.payload_type == dtmf_pt_) {
+    dtmf_rx_.on_packet(pkt.timestamp, pkt.payload, arrival);
+    char digit;
+    while (dtmf_rx_.pop(digit)) {
+      if (listener_) listener_->on_dtmf(digit, arrival);
+      if (closed_) return;
+    }
+  } else {
+    ++stats_.unknown_payload;  // comfort noise, another codec: not ours to play
+  }
+}
+
+void RtpLeg::receive_rtcp() {
+  rtcp_socket_.async_receive_from(
+      boost::asio::buffer(rtcp_buf_), rtcp_from_,
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+        if (ec || self->closed_) return;
+        self->on_rtcp(n);
+        self->receive_rtcp();
+      });
+}
+
+void RtpLeg::on_rtcp(size_t size) {
+  if (latched_ && rtcp_from_.address() != remote_.address()) {
+    ++stats_.strangers;
+    return;
+  }
+  rtp::RtcpCompound compound;
+  if (rtp::parse_rtcp({rtcp_buf_.data(), size}, compound) != rtp::RtcpError::kOk) {
+    ++stats_.rtcp_malformed;
+    return;
+  }
+  ++stats_.rtcp_in;
+  remote_rtcp_ = rtcp_from_;  // symmetric RTCP too
+}
+
+// --- send ------------------------------------------------------------------------------
+
+void RtpLeg::tick(MonoTime now) {
+  if (closed_) return;
+
+  // What the caller said in this slot.
+  auto jf = jitter_.get();
+  if (jf.kind == rtp::JitterFrame::Kind::kPayload) {
+    if (decoder_->decode(jf.payload, heard_) < 0) heard_ = AudioFrame::silence(sample_rate());
+  } else {
+    // Lost or nothing expected: silence. (Packet loss concealment is a later refinement.)
+    std::fill_n(heard_.pcm.data(), heard_.samples, int16_t{0});
+  }
+  if (jf.kind == rtp::JitterFrame::Kind::kMissing) metrics_.rtp_lost_packets.inc();
+  dtmf_rx_.on_tick(now);
+  char digit;
+  while (listener_ && dtmf_rx_.pop(digit)) {
+    listener_->on_dtmf(digit, now);
+    if (closed_) return;
+  }
+  if (listener_) listener_->on_frame(heard_, now);
+  if (closed_) return;  // the listener hung up
+
+  // What we say in this slot. The timestamp advances every tick, sent or not, so the
+  // receiver sees the real passage of time across silence and hold.
+  const uint32_t ts = ts_;
+  ts_ += codec_->timestamp_step();
+  bool had_audio = playout_.next(speak_);
+  if (!had_audio) std::fill_n(speak_.pcm.data(), speak_.samples, int16_t{0});
+
+  if (send_enabled_ && remote_.port() != 0) {
+    rtp::DtmfPacket dp;
+    std::array<uint8_t, rtp::kTelephoneEventSize> ev{};
+    if (dtmf_pt_ >= 0 && dtmf_tx_.next(ts, ev, dp)) {
+      send_packet({ev.data(), dp.size}, static_cast<uint8_t>(dtmf_pt_), dp.marker, dp.timestamp);
+    } else {
+      std::array<uint8_t, 640> payload;
+      int n = encoder_->encode(speak_, payload);
+      if (n > 0) send_packet({payload.data(), static_cast<size_t>(n)}, payload_type_, false, ts);
+    }
+  }
+  // That was the last queued frame: tell the listener now so its next prompt follows on.
+  if (had_audio && playout_.empty() && listener_) listener_->on_playout_idle(now);
+  if (now >= next_rtcp_) {
+    next_rtcp_ = now + kRtcpInterval;
+    send_rtcp_report(now);
+  }
+}
+
+void RtpLeg::send_packet(std::span<const uint8_t> payload, uint8_t pt, bool marker, uint32_t ts) {
+  rtp::RtpHeader h;
+  h.marker = marker;
+  h.payload_type = pt;
+  h.sequence = seq_++;
+  h.timestamp = ts;
+  h.ssrc = ssrc_;
+  size_t n = rtp::write_rtp(tx_buf_, h, payload);
+  if (n == 0) return;
+  boost::system::error_code ec;
+  // Non-blocking UDP send: a full socket buffer drops the packet, which is right for media.
+  rtp_socket_.send_to(boost::asio::buffer(tx_buf_.data(), n), remote_, 0, ec);
+  if (ec) return;
+  ++stats_.packets_out;
+  stats_.bytes_out += n;
+  ++sent_packets_;
+  sent_octets_ += payload.size();
+  metrics_.rtp_packets_out.inc();
+  metrics_.rtp_bytes_out.inc(n);
+}
+
+void RtpLeg::send_rtcp_report(MonoTime now) {
+  if (remote_.port() == 0) return;
+  rtp::ReportBlock block{};
+  const rtp::ReportBlock* bp = nullptr;
+  if (reception_.valid()) {
+    block = reception_.make_report_block(remote_ssrc_, 0, 0);
+    bp = &block;
+    metrics_.rtp_jitter_seconds.observe(double(block.jitter) / codec_->clock_rate);
+  }
+  std::array<uint8_t, 256> buf;
+  size_t n;
+  if (sent_packets_ > 0) {
+    rtp::SenderInfo info;
+    auto unix_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+    info.ntp_timestamp = rtp::ntp_from_unix_micros(unix_us);
+    info.rtp_timestamp = ts_;
+    info.packet_count = sent_packets_;
+    info.octet_count = static_cast<uint32_t>(sent_octets_);
+    n = rtp::write_sender_report(buf, ssrc_, info, bp, "atende");
+  } else {
+    n = rtp::write_receiver_report(buf, ssrc_, bp, "atende");
+  }
+  if (n == 0) return;
+  boost::system::error_code ec;
+  rtcp_socket_.send_to(boost::asio::buffer(buf.data(), n), remote_rtcp_, 0, ec);
+}
+
+// --- Leg -------------------------------------------------------------------------------
+
+void RtpLeg::play(ClipPtr clip) {
+  if (closed_ || !clip) return;
+  if (clip->sample_rate != sample_rate()) {
+    // Prompts are normally synthesised at the leg's rate; convert the odd one out.
+    auto c = std::make_shared<Clip>();
+    c->sample_rate = sample_rate();
+    c->label = clip->label;
+    c->pcm = audio::Resampler::convert(clip->pcm, clip->sample_rate, sample_rate());
+    clip = std::move(c);
+  }
+  if (!playout_.push_clip(std::move(clip))) {
+    spdlog::warn("call={} event=playout_full dropped a clip", call_id_);
+  }
+}
+
+void RtpLeg::play_frame(const AudioFrame& frame) {
+  if (closed_ || frame.sample_rate != sample_rate()) return;
+  playout_.push_frame(frame);
+}
+
+void RtpLeg::flush() { playout_.clear(); }
+
+void RtpLeg::send_dtmf(char digit) {
+  if (dtmf_pt_ < 0 || !dtmf_tx_.queue(digit)) {
+    spdlog::warn("call={} event=dtmf_not_sent digit={}", call_id_, digit);
+  }
+}
+
+}  // namespace atende::media

@@ -1,0 +1,131 @@
+// A SIP call's media as a Leg: one RTP/RTCP port pair on a media worker. Receives RTP
+// (symmetric: latches to where the caller's packets come from), runs the jitter buffer and
+// decoder, paces sending every 20 ms from the worker's monotonic ticker, sends and receives
+// RFC 4733 digits, and sends RTCP reports. Everything after start() runs on the worker.
+#pragma once
+#include <boost/asio/ip/udp.hpp>
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/leg.h"
+#include "core/metrics.h"
+#include "media/media_worker.h"
+#include "media/playout.h"
+#include "rtp/codec.h"
+#include "rtp/jitter_buffer.h"
+#include "rtp/reception_stats.h"
+#include "rtp/rfc4733.h"
+
+namespace atende::media {
+
+struct RtpLegParams {
+  std::string call_id;
+  boost::asio::ip::address local_address;  // bind address (may be 0.0.0.0)
+  int local_port = 0;                      // even; RTCP on local_port + 1
+  boost::asio::ip::udp::endpoint remote;   // from SDP; replaced by the latched source
+  const rtp::Codec* codec = nullptr;
+  uint8_t payload_type = 0;
+  int dtmf_payload_type = -1;  // -1: the peer offered no telephone-event
+  bool send_enabled = true;    // false when the peer holds us (sendonly/inactive)
+};
+
+class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from_this<RtpLeg> {
+ public:
+  // Binds the sockets (throws boost::system::system_error if the port is taken).
+  // Called on the SIP thread; nothing runs on the worker until start().
+  RtpLeg(MediaWorker& worker, const RtpLegParams& params, CoreMetrics& metrics);
+  ~RtpLeg() override;
+
+  // Worker thread from here on.
+  void start();
+  // The far end is gone (BYE, CANCEL): stop, tell the listener. Idempotent.
+  void close(std::string_view reason);
+  // re-INVITE: new remote address and/or direction.
+  void update(const boost::asio::ip::udp::endpoint& remote, bool send_enabled);
+  // Called when our side hangs up (flow or agent); the call layer sends BYE.
+  void on_local_hangup(std::function<void(std::string_view)> fn) { local_hangup_ = std::move(fn); }
+
+  // Leg
+  void set_listener(LegListener* listener) override { listener_ = listener; }
+  int sample_rate() const override { return static_cast<int>(codec_->sample_rate); }
+  void play(ClipPtr clip) override;
+  void play_frame(const AudioFrame& frame) override;
+  void flush() override;
+  bool playing() const override { return !playout_.empty(); }
+  void send_dtmf(char digit) override;
+  void hangup(std::string_view reason) override;
+
+  // Tickable
+  void tick(MonoTime now) override;
+
+  MediaWorker& worker() { return worker_; }
+  int local_port() const { return local_port_; }
+  bool closed() const { return closed_; }
+
+  struct Stats {
+    uint64_t packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
+    uint64_t strangers = 0, malformed = 0, unknown_payload = 0, rtcp_in = 0, rtcp_malformed = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  void receive_rtp();
+  void receive_rtcp();
+  void on_rtp(size_t size, MonoTime arrival);
+  void on_rtcp(size_t size);
+  void send_audio(const AudioFrame& frame);
+  void send_packet(std::span<const uint8_t> payload, uint8_t pt, bool marker, uint32_t ts);
+  void send_rtcp_report(MonoTime now);
+  void stop_io();
+
+  MediaWorker& worker_;
+  std::string call_id_;
+  int local_port_;
+  const rtp::Codec* codec_;
+  uint8_t payload_type_;
+  int dtmf_pt_;
+  bool send_enabled_;
+  CoreMetrics& metrics_;
+
+  boost::asio::ip::udp::socket rtp_socket_;
+  boost::asio::ip::udp::socket rtcp_socket_;
+  boost::asio::ip::udp::endpoint remote_;       // where we send RTP
+  boost::asio::ip::udp::endpoint remote_rtcp_;  // where we send RTCP
+  boost::asio::ip::udp::endpoint rx_from_;
+  boost::asio::ip::udp::endpoint rtcp_from_;
+  bool latched_ = false;
+  uint32_t remote_ssrc_ = 0;
+
+  std::unique_ptr<rtp::Encoder> encoder_;
+  std::unique_ptr<rtp::Decoder> decoder_;
+  rtp::JitterBuffer jitter_;
+  rtp::ReceptionStats reception_;
+  rtp::DtmfReceiver dtmf_rx_;
+  rtp::DtmfSender dtmf_tx_;
+  Playout playout_;
+
+  LegListener* listener_ = nullptr;
+  std::function<void(std::string_view)> local_hangup_;
+  bool started_ = false;
+  bool closed_ = false;
+
+  // Sender state.
+  uint32_t ssrc_;
+  uint16_t seq_;
+  uint32_t ts_;
+  uint64_t sent_octets_ = 0;
+  uint32_t sent_packets_ = 0;
+  MonoTime next_rtcp_{};
+
+  std::array<uint8_t, 2048> rx_buf_{};
+  std::array<uint8_t, 1500> rtcp_buf_{};
+  std::array<uint8_t, 1500> tx_buf_{};
+  AudioFrame heard_{};
+  AudioFrame speak_{};
+  Stats stats_;
+};
+
+}  // namespace atende::media
