@@ -1,0 +1,53 @@
+// What the store knows about one call, as read back for the API and the CLI.
+// Times are kept as unix milliseconds (UTC) in SQLite and shown as ISO-8601 UTC with
+// milliseconds ("2024-05-01T12:00:00.123Z") in JSON and tables.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace atende::store {
+
+using WallTime = std::chrono::system_clock::time_point;
+
+enum class CallDirection { kInbound, kOutbound };
+std::string_view to_string(CallDirection d);  // "inbound" / "outbound"
+
+struct CallEvent {
+  int64_t id = 0;  // insertion order; breaks ties between events with the same time
+  WallTime at;
+  std::string kind;    // e.g. "dtmf", "flow.step", "hangup"
+  std::string detail;  // free text or a JSON string chosen by the writer
+};
+
+struct CallRecord {
+  std::string id;
+  std::string direction;  // "inbound" / "outbound"
+  std::string from_uri;
+  std::string to_uri;
+  std::string leg_kind;  // "sip", later "audiosocket", "asp", ...
+  std::string flow;
+  WallTime started_at;
+  std::optional<WallTime> answered_at;
+  std::optional<WallTime> ended_at;
+  std::optional<std::string> end_reason;
+  std::optional<int> sip_status;
+  std::string digits;
+  std::vector<CallEvent> events;  // filled by get_call() only
+};
+
+int64_t to_unix_ms(WallTime t);
+WallTime from_unix_ms(int64_t ms);
+// ISO-8601 UTC with milliseconds, e.g. "2024-05-01T12:00:00.123Z".
+std::string format_iso8601(WallTime t);
+
+// JSON for the HTTP API. `with_events` adds the "events" array (call detail view);
+// unset optional fields are JSON null so the shape is stable for clients.
+nlohmann::json to_json(const CallRecord& call, bool with_events);
+nlohmann::json to_json(const CallEvent& event);
+
+}  // namespace atende::store

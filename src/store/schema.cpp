@@ -1,0 +1,81 @@
+#include "store/schema.h"
+
+#include <iterator>
+#include <string>
+
+namespace atende::store {
+
+namespace {
+
+// Index i brings the schema from version i to i + 1. Append only; never edit a shipped one.
+constexpr const char* kMigrations[] = {
+    // 0 -> 1: calls and their events. Times are unix milliseconds (UTC).
+    R"sql(
+CREATE TABLE calls (
+  id          TEXT PRIMARY KEY,
+  direction   TEXT NOT NULL,
+  from_uri    TEXT NOT NULL,
+  to_uri      TEXT NOT NULL,
+  leg_kind    TEXT NOT NULL,
+  flow        TEXT NOT NULL,
+  started_at  INTEGER NOT NULL,
+  answered_at INTEGER,
+  ended_at    INTEGER,
+  end_reason  TEXT,
+  sip_status  INTEGER,
+  digits      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX calls_started_at ON calls(started_at);
+CREATE TABLE call_events (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  call_id TEXT NOT NULL,
+  at      INTEGER NOT NULL,
+  kind    TEXT NOT NULL,
+  detail  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX call_events_call ON call_events(call_id, at, id);
+)sql",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+}  // namespace
+
+int read_schema_version(Database& db) {
+  Statement s(db.handle(), "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+  return s.step() ? static_cast<int>(s.column_int(0)) : 0;
+}
+
+void open_schema(Database& db, int busy_timeout_ms) {
+  sqlite3_busy_timeout(db.handle(), busy_timeout_ms);
+  // WAL: readers never block the writer and vice versa. NORMAL: no fsync per commit in WAL
+  // mode; a power cut may lose the last commits but never corrupts the file.
+  {
+    Statement wal(db.handle(), "PRAGMA journal_mode=WAL");
+    if (!wal.step() || wal.column_text(0) != "wal") {
+      throw StoreError("call store: cannot switch to WAL mode (is the path on a local disk?)");
+    }
+  }
+  db.exec("PRAGMA synchronous=NORMAL");
+  db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+
+  db.exec("BEGIN IMMEDIATE");  // one migrator at a time even with two processes
+  try {
+    const int current = read_schema_version(db);
+    if (current > kSchemaVersion) {
+      throw StoreError("call store schema version " + std::to_string(current) +
+                       " is newer than this atende understands (" + std::to_string(kSchemaVersion) +
+                       ")");
+    }
+    for (int v = current; v < kSchemaVersion; ++v) {
+      db.exec(kMigrations[v]);
+      Statement bump(db.handle(), "INSERT INTO schema_version(version) VALUES (?)");
+      bump.bind(1, int64_t{v + 1}).run();
+    }
+    db.exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+}  // namespace atende::store
