@@ -1,0 +1,202 @@
+// Fakes for driving a flow without SIP, speech or threads: a leg that "plays" clips in
+// 20 ms steps, a phrase source making tone clips whose length follows the text, a host
+// whose post() queue the test runs, and a harness that ticks a fake clock.
+#pragma once
+#include <cmath>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "flow/flow_host.h"
+#include "flow/flow_library.h"
+
+namespace atende::flow::testing {
+
+class FakeLeg : public Leg {
+ public:
+  void set_listener(LegListener*) override {}
+  int sample_rate() const override { return 8000; }
+  void play(ClipPtr clip) override {
+    ++calls;
+    clips.push_back(clip);
+    queued_samples += clip->pcm.size() * 8000 / clip->sample_rate;
+  }
+  void play_frame(const AudioFrame& frame) override {
+    ++calls;
+    frames.push_back(frame);
+  }
+  void flush() override {
+    ++calls;
+    ++flushes;
+    queued_samples = 0;
+  }
+  bool playing() const override { return queued_samples > 0; }
+  void send_dtmf(char) override { ++calls; }
+  void hangup(std::string_view reason) override {
+    ++calls;
+    hangups.emplace_back(reason);
+  }
+  // One 20 ms slot of playout; true when this slot emptied the queue.
+  bool advance() {
+    if (queued_samples == 0) return false;
+    queued_samples -= std::min<size_t>(queued_samples, 160);
+    return queued_samples == 0;
+  }
+  std::vector<std::string> labels() const {
+    std::vector<std::string> out;
+    for (auto& c : clips) out.push_back(c->label);
+    return out;
+  }
+
+  std::vector<ClipPtr> clips;
+  std::vector<AudioFrame> frames;
+  std::vector<std::string> hangups;
+  size_t queued_samples = 0;
+  int flushes = 0;
+  int calls = 0;  // every call into the leg, to prove silence after a hang-up
+};
+
+class FakePhrases : public speech::PhraseSource {
+ public:
+  // 10 ms of 440 Hz tone per character of text.
+  static ClipPtr make_clip(const speech::Phrase& p) {
+    auto clip = std::make_shared<Clip>();
+    clip->sample_rate = p.sample_rate;
+    clip->label = p.text;
+    clip->pcm.resize(p.text.size() * p.sample_rate / 100);
+    for (size_t i = 0; i < clip->pcm.size(); ++i) {
+      clip->pcm[i] = static_cast<int16_t>(8000 * std::sin(2 * M_PI * 440 * i / p.sample_rate));
+    }
+    return clip;
+  }
+  ClipPtr cached(const speech::Phrase& p) override {
+    auto it = cache.find(key(p));
+    return it == cache.end() ? nullptr : it->second;
+  }
+  void fetch(const speech::Phrase& p, speech::ClipCallback done) override {
+    ++fetches;
+    pending.emplace_back(p, std::move(done));
+  }
+  ClipPtr prepare(const speech::Phrase& p) override {
+    return cache[key(p)] = fail_all ? nullptr : make_clip(p);
+  }
+  // Runs the "worker": completes every pending fetch (its callback posts to the host).
+  void complete_all() {
+    auto work = std::move(pending);
+    pending.clear();
+    for (auto& [phrase, done] : work) done(fail_all ? nullptr : make_clip(phrase));
+  }
+  static std::string key(const speech::Phrase& p) {
+    return p.voice.name + "|" + std::to_string(p.sample_rate) + "|" + p.text;
+  }
+
+  std::map<std::string, ClipPtr> cache;
+  std::vector<std::pair<speech::Phrase, speech::ClipCallback>> pending;
+  int fetches = 0;
+  bool fail_all = false;
+};
+
+class FakeHost : public FlowHost {
+ public:
+  FakeHost(FakeLeg& leg, FakePhrases& phrases) : leg_(leg), phrases_(phrases) {}
+  Leg& leg() override { return leg_; }
+  const CallInfo& call() const override { return info; }
+  speech::PhraseSource& phrases() override { return phrases_; }
+  void post(std::function<void()> fn) override { posted.push_back(std::move(fn)); }
+  void record_event(std::string_view kind, std::string_view detail) override {
+    events.emplace_back(std::string(kind), std::string(detail));
+  }
+  void record_digits(std::string_view d) override { digits.emplace_back(d); }
+  std::chrono::system_clock::time_point wall_now() const override { return wall; }
+
+  void run_posted() {
+    while (!posted.empty()) {
+      auto fn = std::move(posted.front());
+      posted.pop_front();
+      fn();
+    }
+  }
+  int count(std::string_view kind) const {
+    int n = 0;
+    for (auto& e : events) n += e.first == kind;
+    return n;
+  }
+  bool has(std::string_view kind, std::string_view detail) const {
+    for (auto& e : events) {
+      if (e.first == kind && e.second == detail) return true;
+    }
+    return false;
+  }
+
+  CallInfo info{"call-1", "sip:alice@127.0.0.1", "sip:ivr@127.0.0.1", "ivr"};
+  std::deque<std::function<void()>> posted;
+  std::vector<std::pair<std::string, std::string>> events;
+  std::vector<std::string> digits;
+  std::chrono::system_clock::time_point wall{};
+
+ private:
+  FakeLeg& leg_;
+  FakePhrases& phrases_;
+};
+
+// Runs a flow against the fakes on a fake clock, 20 ms per tick.
+struct Harness {
+  FakeLeg leg;
+  FakePhrases phrases;
+  FakeHost host{leg, phrases};
+  FlowLibrary library;
+  std::unique_ptr<Flow> flow;
+  MonoTime now{};
+  bool caller_hung_up = false;
+
+  // Loads `dir`, prepares every fixed phrase (so prompts are cached) and starts `name`.
+  bool start(const std::string& dir, const std::string& name, bool prepare = true) {
+    if (!library.load_dir(dir).empty()) return false;
+    if (prepare) {
+      for (auto& p : library.phrases(leg.sample_rate())) phrases.prepare(p);
+    }
+    flow = library.create(name, host);
+    if (!flow) return false;
+    flow->start(now);
+    return true;
+  }
+  bool call_up() const { return leg.hangups.empty() && !caller_hung_up; }
+  void tick(const AudioFrame& heard = AudioFrame::silence()) {
+    if (!call_up()) return;
+    now += Millis(20);
+    bool idle = leg.advance();
+    host.run_posted();
+    if (idle) flow->on_playout_idle(now);
+    flow->on_frame(heard, now);
+  }
+  void run_for(Millis d) {
+    for (Millis t{0}; t < d && call_up(); t += Millis(20)) tick();
+  }
+  // Ticks until what is queued now has been heard (and the flow told so), stopping early
+  // if the flow queues something new in reaction.
+  void play_out() {
+    size_t clips_before = leg.clips.size();
+    for (int i = 0; i < 100000 && leg.playing() && call_up(); ++i) {
+      tick();
+      if (leg.clips.size() != clips_before) return;
+    }
+    tick();
+  }
+  void press(char d) { flow->on_dtmf(d, now); }
+  void press(std::string_view ds) {
+    for (char d : ds) press(d);
+  }
+  void caller_hangup(std::string_view reason) {
+    caller_hung_up = true;
+    flow->on_hangup(reason);
+  }
+  std::string last_label() const { return leg.clips.empty() ? "" : leg.clips.back()->label; }
+};
+
+inline std::string shipped_flows() { return std::string(ATENDE_SOURCE_DIR) + "/flows"; }
+inline std::string example_flows() { return std::string(ATENDE_SOURCE_DIR) + "/flows/examples"; }
+
+}  // namespace atende::flow::testing
