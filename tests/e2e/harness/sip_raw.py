@@ -128,3 +128,101 @@ def options_ping(port, host=LOOPBACK, timeout=1.0):
         ruri = f"sip:ping@{host}:{port}"
         return s.request(build_request("OPTIONS", ruri, local_port=s.port, target=port),
                          timeout)
+
+
+def cseq_method(message):
+    value = header(message, "CSeq") or ""
+    return value.split()[-1] if value.split() else None
+
+
+def sdp_audio_addr(message):
+    """(host, port) of the first audio m= line in a message's SDP body, or None."""
+    body = message.split(b"\r\n\r\n", 1)[-1].decode("utf-8", "replace")
+    host = re.search(r"^c=IN IP4 (\S+)", body, re.M)
+    port = re.search(r"^m=audio (\d+) ", body, re.M)
+    if not host or not port:
+        return None
+    return host.group(1), int(port.group(1))
+
+
+class RawCall:
+    """A bare-bones UAC dialog over a SipSocket, for tests that need exact control over each
+    message (CANCEL races, hostile RTP during a call). Loopback UDP only, no retransmits."""
+
+    def __init__(self, sock, user, *, sdp=None, contact=None, host=LOOPBACK):
+        self.sock = sock
+        self.ruri = f"sip:{user}@{host}:{sock.target[1]}"
+        self.call_id = f"{_token()}@{LOOPBACK}"
+        self.from_tag = _token()
+        self.branch = f"z9hG4bK{_token()}"
+        self.sdp = sdp
+        self.contact = contact
+        self.to_tag = None
+        self.remote_target = None
+        self.final = None
+        self.responses = []
+
+    def _via(self, branch=None):
+        return f"Via: SIP/2.0/UDP {LOOPBACK}:{self.sock.port};branch={branch or self.branch};rport"
+
+    def _request(self, method, cseq, *, in_dialog=False, branch=None, body=b"", ruri=None):
+        to = f"<{self.ruri}>" + (f";tag={self.to_tag}" if in_dialog and self.to_tag else "")
+        contact = self.contact or f"<sip:probe@{LOOPBACK}:{self.sock.port}>"
+        if isinstance(body, str):
+            body = body.encode()
+        lines = [f"{method} {ruri or self.ruri} SIP/2.0", self._via(branch), "Max-Forwards: 70",
+                 f"From: <sip:probe@{LOOPBACK}:{self.sock.port}>;tag={self.from_tag}",
+                 f"To: {to}", f"Call-ID: {self.call_id}", f"CSeq: {cseq} {method}",
+                 f"Contact: {contact}"]
+        if body:
+            lines.append("Content-Type: application/sdp")
+        lines.append(f"Content-Length: {len(body)}")
+        return "\r\n".join(lines).encode("utf-8", "surrogateescape") + b"\r\n\r\n" + body
+
+    def send_invite(self):
+        self.sock.send(self._request("INVITE", 1, body=self.sdp or b""))
+
+    def send_cancel(self):
+        self.sock.send(self._request("CANCEL", 1))  # same branch as the INVITE: RFC 3261 9.1
+
+    def collect(self, timeout=3.0, until=None):
+        msgs = self.sock.receive(timeout, until=until)
+        self.responses += msgs
+        for m in msgs:
+            if cseq_method(m) == "INVITE" and (status_of(m) or 0) >= 200 and self.final is None:
+                self.final = m
+                to = header(m, "To") or ""
+                tag = re.search(r";\s*tag=([^;>\s]+)", to)
+                self.to_tag = tag.group(1) if tag else None
+                contact = re.search(r"<([^>]+)>", header(m, "Contact") or "")
+                self.remote_target = contact.group(1) if contact else self.ruri
+        return msgs
+
+    def invite(self, timeout=5.0):
+        """Sends the INVITE and returns the final status (None if none came)."""
+        self.send_invite()
+        self.collect(timeout, until=lambda ms: any(
+            cseq_method(m) == "INVITE" and (status_of(m) or 0) >= 200 for m in ms))
+        return status_of(self.final) if self.final else None
+
+    def ack(self):
+        """ACK the final response: same branch for non-2xx (RFC 3261 17.1.1.3), new for 2xx."""
+        code = status_of(self.final)
+        if code and code >= 300:
+            self.sock.send(self._request("ACK", 1, in_dialog=True))
+        else:
+            self.sock.send(self._request("ACK", 1, in_dialog=True, branch=f"z9hG4bK{_token()}",
+                                         ruri=self.remote_target))
+
+    def bye(self, timeout=5.0):
+        self.sock.send(self._request("BYE", 2, in_dialog=True, branch=f"z9hG4bK{_token()}",
+                                     ruri=self.remote_target))
+        msgs = self.collect(timeout, until=lambda ms: any(cseq_method(m) == "BYE" and
+                                                          status_of(m) for m in ms))
+        for m in msgs:
+            if cseq_method(m) == "BYE" and status_of(m):
+                return status_of(m)
+        return None
+
+    def media_addr(self):
+        return sdp_audio_addr(self.final) if self.final else None

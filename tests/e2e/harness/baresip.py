@@ -1,0 +1,136 @@
+"""baresip 1.0 as a headless softphone: plays a WAV as its microphone (aufile), records what
+it hears (sndfile: dump-*-dec.wav, 8 kHz) and is steered over ctrl_tcp (netstring JSON), so
+a test can dial, press digits and hang up at chosen moments."""
+import glob
+import json
+import pathlib
+import socket
+import subprocess
+import time
+
+from .ports import LOOPBACK, free_port
+
+MODULE_PATH = "/usr/lib/baresip/modules"
+
+
+class Baresip:
+    def __init__(self, workdir, source_wav, *, max_seconds=60, codecs="PCMU"):
+        self.dir = pathlib.Path(workdir) / "baresip"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.record_dir = self.dir / "recordings"
+        self.record_dir.mkdir(exist_ok=True)
+        self.sip_port = free_port(span=2)  # baresip also binds TLS on port+1
+        self.ctrl_port = free_port()
+        self.max_seconds = max_seconds
+        self.log_path = self.dir / "baresip.log"
+        self._token = 0
+        self.proc = None
+        (self.dir / "config").write_text("\n".join([
+            "poll_method epoll",
+            f"sip_listen {LOOPBACK}:{self.sip_port}",
+            f"module_path {MODULE_PATH}",
+            "module g711.so", "module aufile.so", "module alsa.so", "module sndfile.so",
+            "module_app account.so", "module_app menu.so", "module_app ctrl_tcp.so",
+            f"ctrl_tcp_listen {LOOPBACK}:{self.ctrl_port}",
+            "audio_player alsa,null", "audio_alert alsa,null",
+            f"audio_source aufile,{source_wav}",
+            f"snd_path {self.record_dir}",
+            "",
+        ]))
+        (self.dir / "accounts").write_text(
+            f"<sip:peer@{LOOPBACK}:{self.sip_port}>;regint=0;audio_codecs={codecs}\n")
+        (self.dir / "contacts").write_text("")
+
+    def start(self, timeout=10.0):
+        self.proc = subprocess.Popen(
+            ["baresip", "-f", str(self.dir), "-t", str(self.max_seconds)], cwd=self.dir,
+            stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"baresip exited {self.proc.returncode}\n{self.log()}")
+            try:
+                socket.create_connection((LOOPBACK, self.ctrl_port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"baresip control port never opened\n{self.log()}")
+
+    def command(self, name, params=""):
+        """Sends one ctrl_tcp command and returns its JSON response (or None)."""
+        self._token += 1
+        msg = json.dumps({"command": name, "params": params, "token": str(self._token)}).encode()
+        with socket.create_connection((LOOPBACK, self.ctrl_port), timeout=3) as s:
+            s.sendall(b"%d:%s," % (len(msg), msg))
+            s.settimeout(3)
+            data = b""
+            try:
+                while not data.endswith(b","):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                    if b"\"response\"" in data and data.endswith(b","):
+                        break
+            except socket.timeout:
+                pass
+        # A stream may carry event netstrings first; return the response one if present.
+        for part in _netstrings(data):
+            try:
+                obj = json.loads(part)
+            except ValueError:
+                continue
+            if obj.get("response"):
+                return obj
+        return None
+
+    def dial(self, uri):
+        return self.command("dial", uri)
+
+    def send_digits(self, digits, gap_s=0.4):
+        for d in digits:
+            self.command("sndcode", d)
+            time.sleep(gap_s)
+
+    def hangup(self):
+        return self.command("hangup")
+
+    def stop(self, timeout=10.0):
+        if self.proc and self.proc.poll() is None:
+            try:
+                self.command("quit")
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.terminate()
+                self.proc.wait(5)
+        return self.proc.returncode if self.proc else None
+
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except FileNotFoundError:
+            return ""
+
+    def received_wav(self):
+        """Path of the recording of what baresip heard (decoded audio), or None."""
+        found = sorted(glob.glob(str(self.record_dir / "dump-*-dec.wav")))
+        return pathlib.Path(found[-1]) if found else None
+
+    def sent_wav(self):
+        found = sorted(glob.glob(str(self.record_dir / "dump-*-enc.wav")))
+        return pathlib.Path(found[-1]) if found else None
+
+
+def _netstrings(data):
+    out = []
+    while data:
+        head, sep, rest = data.partition(b":")
+        if not sep or not head.isdigit():
+            break
+        n = int(head)
+        out.append(rest[:n])
+        data = rest[n + 1:]
+    return out
