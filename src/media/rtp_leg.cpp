@@ -63,7 +63,12 @@ RtpLeg::RtpLeg(MediaWorker& worker, const RtpLegParams& p, CoreMetrics& metrics)
   speak_ = AudioFrame::silence(sample_rate());
 }
 
-RtpLeg::~RtpLeg() = default;
+RtpLeg::~RtpLeg() {
+  boost::system::error_code ec;
+  rtp_socket_.close(ec);
+  rtcp_socket_.close(ec);
+  if (on_destroy_) on_destroy_();
+}
 
 void RtpLeg::start() {
   if (started_ || closed_) return;

@@ -47,6 +47,8 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   void update(const boost::asio::ip::udp::endpoint& remote, bool send_enabled);
   // Called when our side hangs up (flow or agent); the call layer sends BYE.
   void on_local_hangup(std::function<void(std::string_view)> fn) { local_hangup_ = std::move(fn); }
+  // Runs in the destructor (gives the port pair back).
+  void on_destroy(std::function<void()> fn) { on_destroy_ = std::move(fn); }
 
   // Leg
   void set_listener(LegListener* listener) override { listener_ = listener; }
@@ -109,6 +111,7 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
 
   LegListener* listener_ = nullptr;
   std::function<void(std::string_view)> local_hangup_;
+  std::function<void()> on_destroy_;
   bool started_ = false;
   bool closed_ = false;
 

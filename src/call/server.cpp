@@ -1,0 +1,140 @@
+#include "call/server.h"
+
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "api/api_routes.h"
+#include "api/http_server.h"
+#include "call/call_manager.h"
+#include "core/metrics.h"
+#include "flow/flow_library.h"
+#include "media/media_engine.h"
+#include "sip/sip_server.h"
+#include "speech/espeak_synthesizer.h"
+#include "speech/phrase_cache.h"
+#include "store/call_store.h"
+
+namespace atende::call {
+namespace {
+
+std::filesystem::path find_flows_dir(const Config& cfg) {
+  if (!cfg.flows_dir.empty()) return cfg.flows_dir;
+  if (std::filesystem::is_directory("flows")) return "flows";
+  return std::filesystem::path(ATENDE_SOURCE_DIR) / "flows";
+}
+
+bool is_wildcard(const std::string& host) { return host == "0.0.0.0" || host == "::"; }
+
+// Block the stop signals in every thread (threads inherit the mask), so only run()'s
+// sigwait sees them: no async-signal-safety traps, and sofia is never called from a handler.
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+}  // namespace
+
+std::string choose_media_address(const Config& cfg) {
+  if (!cfg.public_address.empty()) return cfg.public_address;
+  if (!is_wildcard(cfg.sip_listen.host)) return cfg.sip_listen.host;
+  std::string found = "127.0.0.1";
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) == 0) {
+    for (ifaddrs* i = list; i; i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+      char buf[INET_ADDRSTRLEN];
+      auto* sin = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+      if (!inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf)) continue;
+      if (std::string(buf).rfind("127.", 0) == 0) continue;
+      found = buf;
+      break;
+    }
+    freeifaddrs(list);
+  }
+  return found;
+}
+
+Server::Server(Config config) : config_(std::move(config)) {}
+
+int Server::run() {
+  sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const auto& cfg = config_;
+  std::filesystem::create_directories(cfg.data_dir);
+  const auto db_path = (std::filesystem::path(cfg.data_dir) / "atende.db").string();
+
+  MetricsRegistry registry;
+  CoreMetrics metrics = register_core_metrics(registry);
+
+  store::CallStore store({.path = db_path, .dropped_writes = &metrics.store_dropped_writes});
+  spdlog::info("store: {}", db_path);
+
+  // Flows, and their fixed phrases synthesised before the first call.
+  flow::FlowLibrary flows;
+  const auto flows_dir = find_flows_dir(cfg);
+  auto errors = flows.load_dir(flows_dir);
+  for (const auto& e : errors) spdlog::error("flows: {}", e.message);
+  if (!errors.empty()) throw ConfigError("flows_dir: " + flows_dir.string() + " has invalid flows (see above)");
+  if (flows.size() == 0) throw ConfigError("flows_dir: no *.yaml flows in " + flows_dir.string());
+  auto synth = std::make_shared<speech::EspeakSynthesizer>();
+  speech::PhraseCache phrases(synth);
+  size_t prepared = 0;
+  for (int rate : {8000, 16000}) {
+    for (const auto& p : flows.phrases(rate)) prepared += phrases.prepare(p) != nullptr;
+  }
+  spdlog::info("flows: {} loaded from {} ({} phrases pre-synthesised)", flows.size(),
+               flows_dir.string(), prepared);
+
+  media::MediaEngine media(cfg.media_threads, cfg.rtp_port_min, cfg.rtp_port_max, metrics);
+  media.start();
+
+  CallManager calls({.max_calls = cfg.max_calls,
+                     .media_address = choose_media_address(cfg),
+                     .bind_address = cfg.sip_listen.host},
+                    media, flows, phrases, store, metrics);
+  sip::SipServer sip({.host = cfg.sip_listen.host, .port = cfg.sip_listen.port}, calls);
+  calls.attach(sip);
+
+  api::HttpServer http;
+  api::install_routes(http, {.store = store,
+                             .metrics = registry,
+                             .ready = [&calls] { return !calls.draining(); }});
+  http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
+  spdlog::info("http: listening on {}", cfg.http_listen.str());
+  sip.start();
+  spdlog::info("atende: ready (media address {}, rtp {}-{}, max {} calls)",
+               choose_media_address(cfg), cfg.rtp_port_min, cfg.rtp_port_max, cfg.max_calls);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("atende: {} received: draining ({} calls, up to {} s)",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", calls.active_calls(), cfg.drain_seconds);
+  calls.set_draining();
+  // Let current calls finish on their own; a second signal cuts the wait short.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(cfg.drain_seconds);
+  timespec poll{0, 100'000'000};
+  while (calls.active_calls() > 0 && std::chrono::steady_clock::now() < deadline) {
+    if (sigtimedwait(&signals, nullptr, &poll) > 0) break;
+  }
+  if (calls.active_calls() > 0) {
+    spdlog::info("atende: hanging up {} calls", calls.active_calls());
+  }
+  sip.stop();  // BYE to whatever is left, then the stack shuts down
+  media.stop();
+  http.stop();
+  store.close();
+  spdlog::info("atende: stopped cleanly");
+  return 0;
+}
+
+}  // namespace atende::call

@@ -1,0 +1,54 @@
+#include "media/media_engine.h"
+
+#include <spdlog/spdlog.h>
+
+namespace atende::media {
+
+MediaEngine::MediaEngine(int threads, int port_min, int port_max, CoreMetrics& metrics)
+    : metrics_(metrics), ports_(port_min, port_max) {
+  for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<MediaWorker>(i));
+}
+
+MediaEngine::~MediaEngine() { stop(); }
+
+void MediaEngine::start() {
+  for (auto& w : workers_) w->start();
+}
+
+void MediaEngine::stop() {
+  for (auto& w : workers_) w->stop();
+}
+
+MediaWorker& MediaEngine::least_loaded() {
+  MediaWorker* best = workers_.front().get();
+  for (auto& w : workers_) {
+    if (w->load() < best->load()) best = w.get();
+  }
+  return *best;
+}
+
+std::shared_ptr<RtpLeg> MediaEngine::create_leg(RtpLegParams params) {
+  // A port can be taken by another program: try a few pairs before giving up.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto port = ports_.acquire();
+    if (!port) return nullptr;
+    params.local_port = *port;
+    try {
+      auto leg = std::make_shared<RtpLeg>(least_loaded(), params, metrics_);
+      leg->on_destroy([this, p = *port] { ports_.release(p); });
+      return leg;
+    } catch (const boost::system::system_error& e) {
+      spdlog::warn("media: cannot bind RTP port {}: {}", *port, e.what());
+      ports_.release(*port);
+    }
+  }
+  return nullptr;
+}
+
+uint64_t MediaEngine::late_ticks() const {
+  uint64_t n = 0;
+  for (auto& w : workers_) n += w->late_ticks();
+  return n;
+}
+
+}  // namespace atende::media
