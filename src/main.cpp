@@ -2,12 +2,14 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "call/server.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "store/call_store.h"
+#include "store/print_calls.h"
 
 namespace {
 
@@ -71,7 +73,13 @@ int main(int argc, char** argv) {
 
   if (*calls) {
     try {
-      atende::store::CallStore store(calls_data_dir, atende::store::CallStore::Mode::read_only);
+      const auto db = std::filesystem::path(calls_data_dir) / "atende.db";
+      if (!std::filesystem::exists(db)) {
+        std::fprintf(stderr, "atende calls: no call database at %s (wrong --data-dir?)\n",
+                     db.c_str());
+        return 1;
+      }
+      atende::store::CallStore store({.path = db.string()});
       atende::store::print_calls(store, std::cout, calls_limit);
       return 0;
     } catch (const std::exception& e) {
