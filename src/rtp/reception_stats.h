@@ -41,7 +41,6 @@ class ReceptionStats {
 
   void init_seq(uint16_t seq);
   bool update_seq(uint16_t seq);
-  uint32_t to_rtp_units(MonoTime t) const;
 
   uint32_t clock_rate_;
   uint16_t max_seq_ = 0;
