@@ -105,8 +105,8 @@ ReportBlock ReceptionStats::make_report_block(uint32_t source_ssrc, uint32_t lsr
       static_cast<int32_t>(std::clamp<int64_t>(cumulative_lost(), -0x800000, 0x7FFFFF));
   b.extended_highest_seq = extended_highest_seq();
   b.jitter = jitter();
-  b.lsr = lsr;
-  b.dlsr = dlsr;
+  b.last_sr = lsr;
+  b.delay_since_last_sr = dlsr;
   return b;
 }
 
