@@ -58,6 +58,8 @@ class Parser {
   }
 
   static YAML::Mark mark_of(const Entry& entry) {
+    // An empty value's mark points at whatever token follows it, often the next line.
+    if (!entry.value || entry.value.IsNull()) return entry.key_node.Mark();
     YAML::Mark m = entry.value.Mark();
     return m.is_null() ? entry.key_node.Mark() : m;
   }
