@@ -39,7 +39,14 @@ struct JitterBufferStats {
   uint64_t underruns = 0;          // times playout ran dry and went back to buffering
 };
 
-enum class PutResult { kStored, kDuplicate, kLate, kOverflow, kTooLarge, kResync };
+enum class PutResult {
+  kStored,
+  kDuplicate,  // already stored: dropped
+  kLate,       // its turn has passed (or far behind, a stray): dropped
+  kOverflow,   // far ahead of playout (a stray until the next packet confirms it): dropped
+  kTooLarge,   // payload larger than max_payload: dropped
+  kResync,     // stored as the first packet of a restarted stream (sequence jump confirmed)
+};
 
 struct JitterFrame {
   enum class Kind {
@@ -74,34 +81,57 @@ class JitterBuffer {
   size_t target_frames() const { return target_frames_; }
   bool playing() const { return playing_; }
   const JitterBufferStats& stats() const { return stats_; }
+  // Smoothed interarrival jitter (RFC 3550 A.8) of the stored packets, in milliseconds.
+  double jitter_ms() const;
 
  private:
-  struct Slot;
-  Slot& slot_for(uint16_t seq);
-  void start_stream(uint16_t seq, uint32_t timestamp);
-  void update_target(uint32_t timestamp, MonoTime arrival);
-  void hold_target_depth();
+  struct Slot {
+    bool filled = false;
+    bool marker = false;
+    uint16_t size = 0;
+    uint32_t timestamp = 0;
+    int64_t position = 0;  // extended sequence number the slot holds
+  };
+
+  static constexpr int kDriftWindowTicks = 50;  // decide on drift once a second
+  static constexpr int kMaxMisorder = 100;      // further back than this: a stray
+  static constexpr int kMaxForwardJump = 50;    // beyond capacity + this: a stray
+
+  // Positions are sequence numbers unwrapped to 64 bits since the last restart, so a
+  // sequence wrap (65535 -> 0) is just the next position and slots never collide.
+  int64_t position_of(uint16_t sequence) const;
+  Slot& slot_at(int64_t position);
+  uint8_t* bytes_at(int64_t position);
+  void restart(uint16_t sequence);
+  bool confirm_stray(uint16_t sequence);
+  void make_room_for(int64_t position);
+  void discard_next();
+  void update_jitter(uint32_t timestamp, MonoTime arrival);
+  void update_target();
 
   JitterBufferConfig config_;
   size_t capacity_;  // slots, max_ms / 20
-  size_t min_target_frames_;
+  size_t configured_target_;
   size_t target_frames_;
   std::unique_ptr<Slot[]> slots_;
   std::unique_ptr<uint8_t[]> storage_;  // capacity_ * max_payload bytes
 
-  bool started_ = false;   // we have a reference point (first packet or resync)
-  bool playing_ = false;   // buffering done, get() is consuming
-  uint16_t next_seq_ = 0;  // next sequence to play
-  uint16_t newest_seq_ = 0;
-  uint32_t stray_count_ = 0;  // consecutive packets far outside the window
-  // Drift control: depth averaged over ticks, decided on about once a second.
-  int64_t depth_sum_ = 0;
-  int depth_samples_ = 0;
-  // Adaptive target: arrival jitter (A.8-like) in 1/16 timestamp units.
+  bool started_ = false;        // a reference point exists (first packet or restart)
+  bool playing_ = false;        // buffering done, get() consumes
+  bool has_played_ = false;     // since the restart; before that an older packet may lead
+  uint16_t base_sequence_ = 0;  // sequence number at position 0
+  int64_t next_ = 0;            // position to play next
+  int64_t end_ = 0;             // one past the newest stored position
+  bool stray_pending_ = false;
+  uint16_t stray_next_ = 0;
+
+  int window_ticks_ = 0;
+  size_t window_min_ = 0;
+  size_t window_max_ = 0;
+
   bool have_transit_ = false;
-  int64_t last_transit_ = 0;
-  uint64_t jitter_q4_ = 0;
-  MonoTime epoch_{};
+  int64_t transit_ = 0;
+  int64_t jitter_q4_ = 0;  // RFC 3550 A.8 jitter in RTP units * 16
   JitterBufferStats stats_;
 };
 

@@ -1,0 +1,91 @@
+"""Hostile RTP during an echo call: malformed packets and packets from a stranger's address
+must not crash the server, must not stop the caller's echo, and must not be echoed to the
+stranger (no media hijack by whoever sends first or loudest)."""
+import os
+import socket
+import struct
+
+import pytest
+
+from harness import rtp
+from harness.sip_raw import RawCall, SipSocket, simple_sdp
+
+pytestmark = pytest.mark.atende_only
+
+SSRC = 0x1234ABCD
+
+
+def _bad_packets():
+    good = rtp.rtp_packet(1, 160, 0x51, 0, rtp.ULAW_SILENCE)
+    return [
+        b"",
+        b"\x80",
+        good[:11],                                                   # shorter than a header
+        b"\x00" + good[1:],                                          # version 0
+        b"\x8f" + good[1:12] + b"\x00" * 8,                          # 15 CSRCs, 8 bytes left
+        b"\x90" + good[1:12] + struct.pack("!HH", 0xBEDE, 0xFFFF),   # extension longer than packet
+        b"\xa0" + good[1:] [:-1] + b"\xff",                          # padding length > payload
+        rtp.rtp_packet(2, 320, 0x51, 101, b"\x01"),                 # truncated RFC 4733 event
+        rtp.rtp_packet(3, 480, 0x51, 101, b"\xff\xff\xff\xff"),     # event 255
+        rtp.rtp_packet(4, 640, 0x51, 127, os.urandom(160)),         # unknown payload type
+        rtp.rtp_packet(5, 800, 0x51, 0, os.urandom(1400)),          # oversize for 20 ms
+        os.urandom(1500),
+        b"\x80\xc8" + os.urandom(50),                                # RTCP SR on the RTP port
+    ]
+
+
+def _count_echo(sock, packets, dest):
+    """Sends packets paced at 20 ms and returns how many datagrams came back to sock."""
+    sock.setblocking(False)
+    rtp.send_paced(sock, dest, packets)
+    sock.settimeout(1.0)
+    received = 0
+    try:
+        while True:
+            sock.recvfrom(2048)
+            received += 1
+    except (socket.timeout, BlockingIOError):
+        pass
+    return received
+
+
+def test_bad_and_stranger_rtp_during_echo_call(server):
+    caller_rtp = rtp.open_rtp_socket()
+    stranger = rtp.open_rtp_socket()
+    try:
+        with SipSocket(server.sip_port) as sock:
+            call = RawCall(sock, "echo", sdp=simple_sdp(caller_rtp.getsockname()[1]))
+            assert call.invite() == 200
+            call.ack()
+            dest = call.media_addr()
+            assert dest and dest[1] > 0, call.final
+
+            tone = rtp.tone_ulaw(frames=50)
+            frames = [tone[i:i + 160] for i in range(0, len(tone), 160)]
+            first = [rtp.rtp_packet(i, i * 160, SSRC, 0, f) for i, f in enumerate(frames)]
+            assert _count_echo(caller_rtp, first, dest) > 0, "no echo before the attack"
+
+            for packet in _bad_packets() * 3:
+                stranger.sendto(packet, dest)
+                caller_rtp.sendto(packet, dest)
+            stranger_stream = [rtp.rtp_packet(1000 + i, 99999 + i * 160, 0x5757, 0, f)
+                               for i, f in enumerate(frames)]
+            rtp.send_paced(stranger, dest, stranger_stream)
+
+            later = [rtp.rtp_packet(50 + i, (50 + i) * 160, SSRC, 0, f)
+                     for i, f in enumerate(frames)]
+            assert _count_echo(caller_rtp, later, dest) > 0, "echo stopped after the attack"
+            stranger.settimeout(0.5)
+            leaked = 0
+            try:
+                while True:
+                    stranger.recvfrom(2048)
+                    leaked += 1
+            except socket.timeout:
+                pass
+            assert leaked == 0, f"the stranger received {leaked} packets of the call's audio"
+            assert call.bye() == 200
+    finally:
+        caller_rtp.close()
+        stranger.close()
+    server.assert_healthy()
