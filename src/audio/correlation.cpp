@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "audio/fft.h"
+#include "audio/levels.h"
 
 namespace atende::audio {
 namespace {
@@ -76,6 +77,24 @@ ClipMatch find_clip(std::span<const int16_t> needle, std::span<const int16_t> ha
   }
   best.score = std::clamp(best.score, -1.0, 1.0);
   return best;
+}
+
+std::vector<int16_t> rms_envelope(std::span<const int16_t> pcm, size_t hop) {
+  std::vector<int16_t> env;
+  if (hop == 0) return env;
+  env.reserve(pcm.size() / hop);
+  for (size_t i = 0; i + hop <= pcm.size(); i += hop) {
+    env.push_back(static_cast<int16_t>(std::min(32767.0, rms(pcm.subspan(i, hop)))));
+  }
+  return env;
+}
+
+ClipMatch find_clip_envelope(std::span<const int16_t> needle, std::span<const int16_t> haystack,
+                             size_t hop) {
+  if (hop == 0) return {};
+  ClipMatch match = find_clip(rms_envelope(needle, hop), rms_envelope(haystack, hop));
+  match.offset *= hop;
+  return match;
 }
 
 }  // namespace atende::audio
