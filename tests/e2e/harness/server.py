@@ -128,7 +128,9 @@ class Server:
             return ""
 
     def crash_report(self):
-        """The first crash/sanitizer line found in stderr, or None."""
+        """The first crash/sanitizer line found in stderr (or death by a signal), or None."""
+        if self.proc is not None and (self.proc.poll() or 0) < 0:
+            return f"killed by signal {-self.proc.returncode}"
         for line in self.stderr_text().splitlines():
             if any(marker in line for marker in CRASH_MARKERS):
                 return line

@@ -70,7 +70,7 @@ class Sipp:
 
     def __init__(self, scenario, target, workdir, *, service="echo", calls=1, rate=None,
                  limit=None, transport="u1", timeout_s=30, variables=None, extra_args=(),
-                 substitutions=None, duration_ms=None, tag="sipp"):
+                 substitutions=None, duration_ms=None, trace_messages=True, tag="sipp"):
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.tag = tag
@@ -92,9 +92,10 @@ class Sipp:
                "-mi", LOOPBACK, "-mp", str(self.media_port), "-s", service, "-m", str(calls),
                "-t", transport, "-nostdin", "-timeout", f"{timeout_s}s", "-timeout_error",
                "-trace_stat", "-stf", str(self.stat_file), "-fd", "1",
-               "-trace_msg", "-message_file", str(self.msg_file),
                "-trace_err", "-error_file", str(self.err_file),
                "-max_recv_loops", "1000"]
+        if trace_messages:  # every message to a file: great for failures, costly under load
+            cmd += ["-trace_msg", "-message_file", str(self.msg_file)]
         cmd += ["-sf", str(scen)] if isinstance(scen, pathlib.Path) else ["-sn", scen]
         if rate is not None:
             cmd += ["-r", str(rate)]
