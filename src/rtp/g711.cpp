@@ -1,11 +1,11 @@
 // ITU-T G.711 µ-law and A-law, following the ITU/Sun reference code (14-bit µ-law and
 // 13-bit A-law magnitudes taken from the top of a 16-bit sample). Lost frames are
-// concealed with spandsp's G.711 Appendix I style PLC, which needs 8 kHz audio.
-#include <spandsp.h>
-
+// concealed by Concealer (G.711 Appendix I style).
+#include <algorithm>
 #include <memory>
 
 #include "rtp/builtin_codecs.h"
+#include "rtp/concealment.h"
 
 namespace atende::rtp {
 namespace {
@@ -99,37 +99,26 @@ class G711Encoder final : public Encoder {
   }
 };
 
-struct PlcDeleter {
-  void operator()(plc_state_t* s) const { plc_free(s); }
-};
-
 template <int16_t (*kExpand)(uint8_t)>
 class G711Decoder final : public Decoder {
  public:
-  G711Decoder() : plc_(plc_init(nullptr)) {}
-
   int decode(std::span<const uint8_t> payload, AudioFrame& frame) override {
     const size_t n = std::min(payload.size(), static_cast<size_t>(kG711FrameSamples));
     frame.sample_rate = kG711Rate;
     frame.samples = static_cast<int>(n);
     for (size_t i = 0; i < n; ++i) frame.pcm[i] = kExpand(payload[i]);
-    // The PLC keeps a history of good audio to extrapolate from when a frame is lost.
-    if (plc_ && n > 0) plc_rx(plc_.get(), frame.pcm.data(), static_cast<int>(n));
+    concealer_.on_good({frame.pcm.data(), n});
     return static_cast<int>(n);
   }
 
   void conceal(AudioFrame& frame) override {
     frame.sample_rate = kG711Rate;
     frame.samples = kG711FrameSamples;
-    if (!plc_) {
-      frame.pcm.fill(0);
-      return;
-    }
-    plc_fillin(plc_.get(), frame.pcm.data(), kG711FrameSamples);
+    concealer_.fill({frame.pcm.data(), static_cast<size_t>(kG711FrameSamples)});
   }
 
  private:
-  std::unique_ptr<plc_state_t, PlcDeleter> plc_;
+  Concealer concealer_{kG711Rate};
 };
 
 std::unique_ptr<Encoder> make_pcmu_encoder() {

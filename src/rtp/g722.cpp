@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "rtp/builtin_codecs.h"
+#include "rtp/concealment.h"
 
 namespace atende::rtp {
 namespace {
@@ -54,16 +55,18 @@ class G722Decoder final : public Decoder {
     const int n =
         g722_decode(state_.get(), frame.pcm.data(), payload.data(), static_cast<int>(bytes));
     frame.samples = std::clamp(n, 0, kMaxFrameSamples);
+    concealer_.on_good({frame.pcm.data(), static_cast<size_t>(frame.samples)});
     return frame.samples;
   }
 
   void conceal(AudioFrame& frame) override {
     frame.sample_rate = kG722SampleRate;
     frame.samples = kG722FrameSamples;
-    frame.pcm.fill(0);
+    concealer_.fill({frame.pcm.data(), static_cast<size_t>(kG722FrameSamples)});
   }
 
  private:
+  Concealer concealer_{kG722SampleRate};
   std::unique_ptr<g722_decode_state_t, DecoderStateDeleter> state_;
 };
 

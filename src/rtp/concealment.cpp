@@ -1,0 +1,77 @@
+#include "rtp/concealment.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace atende::rtp {
+
+Concealer::Concealer(int sample_rate) : rate_(std::clamp(sample_rate, 8000, kMaxRate)) {
+  history_len_ = rate_ * 48 / 1000;
+  min_pitch_ = rate_ / 400;        // 2.5 ms (400 Hz)
+  max_pitch_ = rate_ * 15 / 1000;  // 15 ms (66 Hz)
+}
+
+int Concealer::find_pitch() const {
+  // The lag whose shifted copy best matches the last max_pitch_ samples (normalised
+  // cross-correlation, compared without division).
+  const int16_t* h = history_.data() + kHistoryLen - history_len_;
+  const int window = max_pitch_;
+  const int16_t* ref = h + history_len_ - window;
+  int best = max_pitch_;
+  double best_num = 0, best_den = 1;
+  for (int lag = min_pitch_; lag <= max_pitch_; ++lag) {
+    const int16_t* cand = ref - lag;
+    double num = 0, den = 0;
+    for (int i = 0; i < window; ++i) {
+      num += static_cast<double>(ref[i]) * cand[i];
+      den += static_cast<double>(cand[i]) * cand[i];
+    }
+    if (num <= 0 || den <= 0) continue;
+    // num/sqrt(den) > best_num/sqrt(best_den)  <=>  num^2 * best_den > best_num^2 * den
+    if (num * num * best_den > best_num * best_num * den) {
+      best = lag;
+      best_num = num;
+      best_den = den;
+    }
+  }
+  return best;
+}
+
+float Concealer::next_synthetic() {
+  const int16_t* period = history_.data() + kHistoryLen - pitch_;
+  const float sample = period[phase_];
+  phase_ = (phase_ + 1) % pitch_;
+  // Full level for 10 ms, then a linear fade that reaches silence at 60 ms.
+  const int full = rate_ / 100;
+  const int fade = rate_ * 50 / 1000;
+  float gain = 1.0f;
+  if (lost_samples_ > full)
+    gain = std::max(0.0f, 1.0f - static_cast<float>(lost_samples_ - full) / fade);
+  ++lost_samples_;
+  return sample * gain;
+}
+
+void Concealer::fill(std::span<int16_t> out) {
+  if (lost_samples_ == 0) {
+    pitch_ = find_pitch();
+    phase_ = 0;
+  }
+  for (int16_t& s : out) s = static_cast<int16_t>(next_synthetic());
+}
+
+void Concealer::on_good(std::span<int16_t> frame) {
+  if (lost_samples_ > 0) {
+    const int join = std::min<int>(rate_ / 200, static_cast<int>(frame.size()));  // 5 ms
+    for (int i = 0; i < join; ++i) {
+      const float w = static_cast<float>(i + 1) / (join + 1);
+      const float mixed = next_synthetic() * (1 - w) + frame[i] * w;
+      frame[i] = static_cast<int16_t>(std::clamp(mixed, -32768.0f, 32767.0f));
+    }
+    lost_samples_ = 0;
+  }
+  const int n = std::min<int>(static_cast<int>(frame.size()), kHistoryLen);
+  std::memmove(history_.data(), history_.data() + n, (kHistoryLen - n) * sizeof(int16_t));
+  std::memcpy(history_.data() + kHistoryLen - n, frame.data(), n * sizeof(int16_t));
+}
+
+}  // namespace atende::rtp

@@ -1,0 +1,43 @@
+// Packet loss concealment for decoders without their own (G.711, G.722): a small take on
+// ITU-T G.711 Appendix I. On the first lost frame the pitch period of the recent history
+// is found by autocorrelation; lost frames repeat that period, full level for 10 ms, then
+// fading to silence at 60 ms; the first good frame after a loss is cross-faded in so the
+// join does not click. Fixed arrays, no allocation.
+//
+// (spandsp's plc_t would do this, but Debian 12's copy memcpy()s overlapping ranges in
+// its history handling, which AddressSanitizer flags and which is undefined behaviour.)
+#pragma once
+#include <array>
+#include <cstdint>
+#include <span>
+
+namespace atende::rtp {
+
+class Concealer {
+ public:
+  // sample_rate: 8000 or 16000 (anything else is clamped into that range).
+  explicit Concealer(int sample_rate);
+
+  // Every decoded frame, in place: records it as history and smooths the join after a loss.
+  void on_good(std::span<int16_t> frame);
+  // Writes one lost frame of `out.size()` samples.
+  void fill(std::span<int16_t> out);
+
+ private:
+  static constexpr int kMaxRate = 16000;
+  static constexpr int kHistoryLen = kMaxRate * 48 / 1000;  // 48 ms: two longest periods + some
+
+  int find_pitch() const;
+  float next_synthetic();
+
+  int rate_;
+  int history_len_;  // used part of history_, scaled to the rate
+  int min_pitch_;
+  int max_pitch_;
+  std::array<int16_t, kHistoryLen> history_{};  // newest sample last
+  int lost_samples_ = 0;                        // in the current loss run
+  int pitch_ = 0;
+  int phase_ = 0;  // position inside the repeated period
+};
+
+}  // namespace atende::rtp
