@@ -1,0 +1,269 @@
+#include "api/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <stdexcept>
+
+#include "api/query.h"
+
+namespace atende::api {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+bool is_http_parse_error(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+// One client connection: read a request under a deadline, answer, repeat while keep-alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const HttpServer& server, const HttpServerOptions& options,
+          std::shared_ptr<std::atomic<int>> open)
+      : stream_(std::move(socket)),
+        server_(server),
+        options_(options),
+        buffer_(options.header_limit + options.body_limit + 4096),
+        open_(std::move(open)) {
+    open_->fetch_add(1);
+  }
+  ~Session() { open_->fetch_sub(1); }
+
+  void start() { read_request(); }
+
+ private:
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(options_.header_limit));
+    parser_->body_limit(options_.body_limit);
+    // One deadline for the whole request: a client trickling bytes cannot hold us forever.
+    stream_.expires_after(options_.request_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) return close_gracefully();
+    if (ec == http::error::header_limit) return reply_error(431, "request header too large");
+    if (ec == http::error::body_limit || ec == http::error::buffer_overflow) {
+      return reply_error(413, "request too large");
+    }
+    if (ec && is_http_parse_error(ec)) return reply_error(400, "bad request: " + ec.message());
+    if (ec) return;  // timeout, reset, shutdown: drop the connection
+
+    auto& req = parser_->get();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    for (const auto& field : req) {
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(req.body());
+    const HttpResponse response = server_.dispatch(request);
+    send(response, req.keep_alive());
+  }
+
+  void reply_error(int status, const std::string& message) {
+    send(HttpResponse::error(status, message), /*keep_alive=*/false);
+  }
+
+  void send(const HttpResponse& r, bool keep_alive) {
+    response_.emplace();
+    response_->version(11);
+    response_->result(static_cast<unsigned>(r.status));
+    response_->set(http::field::server, "atende");
+    response_->set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) response_->set(k, v);
+    response_->body() = r.body;
+    response_->keep_alive(keep_alive);
+    response_->prepare_payload();
+    stream_.expires_after(options_.request_timeout);
+    http::async_write(stream_, *response_,
+                      beast::bind_front_handler(&Session::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    if (ec) return;
+    if (response_->keep_alive()) return read_request();
+    close_gracefully();
+  }
+
+  // Send FIN, then read and discard what the client still sends (bounded in bytes and
+  // time) before closing, so our error reply is not destroyed by a TCP reset caused by
+  // unread request bytes.
+  void close_gracefully() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (!ec && self->drained_ < (1u << 20)) self->drain();
+                            });
+  }
+
+  beast::tcp_stream stream_;
+  const HttpServer& server_;
+  const HttpServerOptions& options_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::string_body>> response_;
+  std::array<char, 4096> scratch_;
+  std::size_t drained_ = 0;
+  std::shared_ptr<std::atomic<int>> open_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  net::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  net::steady_timer retry{ioc};
+  std::thread thread;
+};
+
+HttpServer::HttpServer(HttpServerOptions options)
+    : options_(options), open_(std::make_shared<std::atomic<int>>(0)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::route(std::string method, std::string_view pattern, Handler handler) {
+  if (started_) throw std::logic_error("HttpServer::route after start()");
+  router_.add(std::move(method), pattern, std::move(handler));
+}
+
+int HttpServer::open_connections() const { return open_->load(); }
+
+void HttpServer::start(const std::string& host, uint16_t port) {
+  if (started_) throw std::logic_error("HttpServer already started");
+  auto impl = std::make_unique<Impl>();
+  const std::string where = host + ":" + std::to_string(port);
+  beast::error_code ec;
+  tcp::resolver resolver(impl->ioc);
+  auto results = resolver.resolve(host, std::to_string(port),
+                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    throw std::runtime_error("HTTP server: cannot resolve " + where + ": " + ec.message());
+  }
+  // "localhost" may list ::1 first; prefer IPv4, which every local client reaches.
+  tcp::endpoint endpoint = results.begin()->endpoint();
+  for (const auto& entry : results) {
+    if (entry.endpoint().address().is_v4()) {
+      endpoint = entry.endpoint();
+      break;
+    }
+  }
+  auto fail = [&](const char* step) {
+    throw std::runtime_error("HTTP server: cannot " + std::string(step) + " " + where + ": " +
+                             ec.message());
+  };
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (ec) fail("open socket for");
+  // Lets a restart bind while old connections sit in TIME_WAIT; on Linux it still refuses
+  // a port another process is listening on.
+  impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  impl->acceptor.bind(endpoint, ec);
+  if (ec) fail("listen on");
+  impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) fail("listen on");
+  port_ = impl->acceptor.local_endpoint().port();
+
+  impl_ = std::move(impl);
+  started_ = true;
+  accept_next();
+  impl_->thread = std::thread([this] {
+    for (;;) {
+      try {
+        impl_->ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("http: unexpected exception on server thread: {}", e.what());
+      }
+    }
+  });
+  spdlog::info("http: listening on {}:{}", host, port_);
+}
+
+void HttpServer::accept_next() {
+  impl_->acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !impl_->acceptor.is_open()) return;
+    if (ec) {
+      // E.g. out of file descriptors: back off instead of spinning on the error.
+      spdlog::warn("http: accept failed: {}", ec.message());
+      impl_->retry.expires_after(std::chrono::milliseconds(100));
+      impl_->retry.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec) accept_next();
+      });
+      return;
+    }
+    if (open_->load() >= options_.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);  // over the cap: refuse rather than queue
+    } else {
+      std::make_shared<Session>(std::move(socket), *this, options_, open_)->start();
+    }
+    accept_next();
+  });
+}
+
+void HttpServer::stop() {
+  if (!started_) return;
+  net::post(impl_->ioc, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  impl_->ioc.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  // Destroying the io_context destroys pending handlers, which owns (and so closes) every
+  // session still open.
+  impl_.reset();
+  started_ = false;
+}
+
+HttpResponse HttpServer::dispatch(HttpRequest& request) const {
+  const size_t q = request.target.find('?');
+  request.path = request.target.substr(0, q);
+  if (q != std::string::npos) {
+    auto query = parse_query(std::string_view(request.target).substr(q + 1));
+    if (!query) return HttpResponse::error(400, "malformed query string");
+    request.query = std::move(*query);
+  }
+  Router::Match m = router_.match(request.method, request.path);
+  switch (m.kind) {
+    case Router::Match::kFound:
+      request.path_params = std::move(m.params);
+      try {
+        return (*m.handler)(request);
+      } catch (const std::exception& e) {
+        spdlog::error("http: {} {} failed: {}", request.method, request.path, e.what());
+        return HttpResponse::error(500, "internal error");
+      } catch (...) {
+        spdlog::error("http: {} {} failed: unknown exception", request.method, request.path);
+        return HttpResponse::error(500, "internal error");
+      }
+    case Router::Match::kMethodNotAllowed: {
+      HttpResponse r = HttpResponse::error(405, "method not allowed");
+      r.headers.emplace_back("Allow", m.allow);
+      return r;
+    }
+    case Router::Match::kBadPath:
+      return HttpResponse::error(400, "malformed path");
+    case Router::Match::kNotFound:
+      break;
+  }
+  return HttpResponse::error(404, "not found");
+}
+
+}  // namespace atende::api

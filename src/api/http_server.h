@@ -1,0 +1,66 @@
+// A small HTTP/1.1 server on Boost.Beast: its own io_context and one thread, a Router, and
+// hard limits for hostile clients (header and body size, one deadline per request read or
+// response write, a cap on open connections). Handlers run on the server thread, so they
+// must be quick (a store read is fine; anything slow belongs on a worker).
+//
+//   HttpServer server;
+//   server.route("GET", "/healthz", [](const HttpRequest&) { return HttpResponse::text(200,
+//   "ok\n"); }); server.start("127.0.0.1", 8080);   // throws std::runtime_error("... address in
+//   use")
+//   ...
+//   server.stop();
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "api/router.h"
+
+namespace atende::api {
+
+struct HttpServerOptions {
+  size_t header_limit = 16 * 1024;  // request line + headers; beyond: 431
+  size_t body_limit = 1024 * 1024;  // beyond: 413
+  // Whole-request read deadline (also the keep-alive idle limit) and response write deadline.
+  std::chrono::milliseconds request_timeout{15000};
+  int max_connections = 256;  // further connections are closed at once
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpServerOptions options = {});
+  ~HttpServer();  // stop()
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Add routes before start(); throws std::logic_error once running.
+  void route(std::string method, std::string_view pattern, Handler handler);
+
+  // Binds and starts serving. `host` is an IP address or a name ("localhost"); port 0 picks
+  // a free port (see port()). Throws std::runtime_error naming host:port and the reason.
+  void start(const std::string& host, uint16_t port);
+  // Closes the listener and every connection and joins the thread. Idempotent.
+  void stop();
+
+  uint16_t port() const { return port_; }
+  int open_connections() const;
+
+  // Routing and error mapping without a socket (used by the server; handy in tests).
+  HttpResponse dispatch(HttpRequest& request) const;
+
+ private:
+  struct Impl;
+  void accept_next();
+
+  HttpServerOptions options_;
+  Router router_;
+  std::shared_ptr<std::atomic<int>> open_;  // shared with sessions, which may outlive impl_
+  std::unique_ptr<Impl> impl_;
+  uint16_t port_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace atende::api
