@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <vector>
 
 namespace atende::audio {
 
@@ -21,15 +20,13 @@ struct ClipMatch {
 // Allocates O(haystack + needle) working memory; not for the media path.
 ClipMatch find_clip(std::span<const int16_t> needle, std::span<const int16_t> haystack);
 
-// The same search on loudness envelopes (RMS of each `hop` samples, e.g. 10 ms) instead of
-// waveforms. Use it when the needle is a separate rendering of the same words: espeak-ng's
-// pitch flutter runs on across calls, so two syntheses of one phrase differ in waveform
-// (r ~ 0.5-0.8) but keep the same envelope (r > 0.99; different phrases ~0.3). The offset
-// is in samples, a multiple of `hop`. hop 0 gives {0, 0.0}.
+// The same search on loudness envelopes instead of waveforms: the 10 ms RMS of five
+// telephone bands (100 Hz to 4 kHz), correlated band by band and averaged. Use it when the
+// needle is a separate rendering of the same words: espeak-ng's pitch flutter runs on
+// across calls, so two syntheses of one phrase differ in waveform (r ~ 0.5-0.8) but keep
+// their band envelopes. The offset is in samples, a multiple of 10 ms. Both spans at
+// `sample_rate`; a rate under 100 Hz gives {0, 0.0}.
 ClipMatch find_clip_envelope(std::span<const int16_t> needle, std::span<const int16_t> haystack,
-                             size_t hop);
-
-// RMS of each whole `hop`-sample block, saturated to int16 (for find_clip_envelope).
-std::vector<int16_t> rms_envelope(std::span<const int16_t> pcm, size_t hop);
+                             int sample_rate);
 
 }  // namespace atende::audio

@@ -92,25 +92,26 @@ TEST(Correlation, DegenerateInputs) {
 }
 
 TEST(CorrelationEnvelope, FindsSameLoudnessShapeDespiteDifferentWaveform) {
-  // Same envelope, different carrier frequency: waveform search fails, envelope search works.
+  // Same envelope, slightly different pitch (as two espeak-ng renderings): the waveform
+  // search fails, the envelope search finds it. A different envelope scores low.
   const int rate = 8000;
-  auto shaped = [&](double f) {
+  auto shaped = [&](double f, double bumps) {
     std::vector<int16_t> v(16000);
     for (size_t i = 0; i < v.size(); ++i) {
-      const double env = std::abs(std::sin(M_PI * 3.0 * i / v.size())) * (i % 5000 < 4000);
+      const double env = std::abs(std::sin(M_PI * bumps * i / v.size())) * (i % 5000 < 4000);
       v[i] = int16_t(10000 * env * std::sin(2 * M_PI * f * i / rate));
     }
     return v;
   };
-  const auto needle = shaped(500), rendered_again = shaped(530);
+  const auto needle = shaped(500, 3), rendered_again = shaped(530, 3);
   auto haystack = noise(8 * rate, 300, 4);
   for (size_t i = 0; i < rendered_again.size(); ++i) haystack[24000 + i] += rendered_again[i];
   EXPECT_LT(find_clip(needle, haystack).score, 0.5);
-  const ClipMatch hit = find_clip_envelope(needle, haystack, 80);
+  const ClipMatch hit = find_clip_envelope(needle, haystack, rate);
   EXPECT_EQ(hit.offset, 24000u);
-  EXPECT_GT(hit.score, 0.95);
+  EXPECT_GT(hit.score, 0.85);
+  EXPECT_LT(find_clip_envelope(shaped(2000, 7), haystack, rate).score, 0.5);
   EXPECT_EQ(find_clip_envelope(needle, haystack, 0).score, 0.0);
-  EXPECT_EQ(rms_envelope(needle, 80).size(), 200u);
 }
 
 }  // namespace

@@ -88,7 +88,7 @@ TEST(EspeakSynthesizer, OutOfRangeRateIsClampedNotFatal) {
 // the waveform differs every time; the loudness envelope (10 ms RMS) does not.
 double likeness(const ClipPtr& a, const ClipPtr& b) {
   const size_t n = std::min(a->pcm.size(), b->pcm.size()) * 9 / 10;
-  return audio::find_clip_envelope(std::span<const int16_t>(a->pcm).first(n), b->pcm, 80).score;
+  return audio::find_clip_envelope(std::span<const int16_t>(a->pcm).first(n), b->pcm, 8000).score;
 }
 
 TEST(EspeakSynthesizer, ConcurrentCallersGetUncorruptedAudio) {
