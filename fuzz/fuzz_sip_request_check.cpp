@@ -42,8 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   r.content_length = size > 2 ? static_cast<int64_t>(data[2]) * 100 - 1 : -1;
   r.body_size = size * 10;
   RequestVerdict v = check_request(r);
-  if (!(v.status == 0 || v.status == 400 || v.status == 413 || v.status == 416 ||
-        v.status == 483))
+  if (!(v.status == 0 || v.status == 400 || v.status == 413 || v.status == 416 || v.status == 483))
     std::abort();
   if (!v.ok() && v.reason.empty()) std::abort();
   return 0;

@@ -192,8 +192,7 @@ UriCheck check_sip_uri(std::string_view uri) {
     std::size_t end = rest.find_first_of(":;?");
     host = rest.substr(0, end);
     if (host.empty()) return bad("empty host");
-    if (all_digits_and_dots(host) ? !is_ipv4(host) : !is_hostname(host))
-      return bad("bad host");
+    if (all_digits_and_dots(host) ? !is_ipv4(host) : !is_hostname(host)) return bad("bad host");
     rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
   }
   if (!rest.empty() && rest.front() == ':') {
@@ -326,7 +325,8 @@ RequestVerdict check_request(const RequestSummary& r, const RequestLimits& limit
 
   if (r.content_length < -1) return verdict(400, "Bad Content-Length", "negative length");
   if (r.body_size > limits.max_body_bytes ||
-      (r.content_length > 0 && static_cast<std::uint64_t>(r.content_length) > limits.max_body_bytes))
+      (r.content_length > 0 &&
+       static_cast<std::uint64_t>(r.content_length) > limits.max_body_bytes))
     return verdict(413, "Request Entity Too Large", "body over the size limit");
   if (r.content_length >= 0 && static_cast<std::uint64_t>(r.content_length) != r.body_size)
     return verdict(400, "Bad Content-Length", "Content-Length differs from body size");

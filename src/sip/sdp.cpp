@@ -169,8 +169,8 @@ class Parser {
     if (user.size() > kMaxTokenBytes || addr.size() > 255 || nettype.size() > kMaxTokenBytes ||
         addrtype.size() > kMaxTokenBytes)
       return fail(SdpErrc::kMalformed, "o= field too long");
-    sdp_.origin = Origin{std::string(user), std::string(id), std::string(version),
-                         std::string(addr)};
+    sdp_.origin =
+        Origin{std::string(user), std::string(id), std::string(version), std::string(addr)};
     return std::nullopt;
   }
 
@@ -191,8 +191,8 @@ class Parser {
   }
 
   static bool is_token_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '/' || c == '+' || c == '*';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '/' || c == '+' || c == '*';
   }
   static bool is_token(std::string_view s, std::size_t max) {
     return !s.empty() && s.size() <= max && std::all_of(s.begin(), s.end(), is_token_char);
@@ -249,8 +249,8 @@ class Parser {
   std::optional<SdpError> parse_attribute(std::string_view value) {
     std::size_t colon = value.find(':');
     std::string_view name = value.substr(0, colon);
-    std::string_view arg = colon == std::string_view::npos ? std::string_view{}
-                                                           : value.substr(colon + 1);
+    std::string_view arg =
+        colon == std::string_view::npos ? std::string_view{} : value.substr(colon + 1);
     std::optional<MediaDirection>& direction = in_media() ? media().direction : sdp_.direction;
     if (name == "sendrecv") {
       direction = MediaDirection::kSendRecv;

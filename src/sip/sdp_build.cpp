@@ -9,9 +9,8 @@ namespace atende::sip {
 namespace {
 
 bool is_clean_token(std::string_view s) {
-  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return c > 0x20 && c < 0x7f;
-         });
+  return !s.empty() && s.size() <= 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
 bool is_clean_text(std::string_view s) {
@@ -111,8 +110,7 @@ SdpResult<std::string> build_offer(const LocalSdp& local, std::span<const CodecS
   if (codecs.empty() || codecs.size() > 16)
     return sdp_error(SdpErrc::kBadLocal, "offer needs 1-16 codecs");
   for (const auto& c : codecs) {
-    if (!is_clean_token(c.name) || c.static_pt > 95 || c.clock_rate < 1 ||
-        c.clock_rate > 1000000)
+    if (!is_clean_token(c.name) || c.static_pt > 95 || c.clock_rate < 1 || c.clock_rate > 1000000)
       return sdp_error(SdpErrc::kBadLocal, "bad codec in offer list");
   }
   std::string out = std::move(header).value();

@@ -33,8 +33,7 @@ bool is_telephone_event(const CodecSpec& c) { return iequals(c.name, kTelephoneE
 
 // Which of our codecs the remote's payload type `pt` is, or nullptr. An rtpmap wins
 // (matched by name and rate, case-insensitively); without one only static types count.
-const CodecSpec* match_codec(const MediaDescription& m, int pt,
-                             std::span<const CodecSpec> ours) {
+const CodecSpec* match_codec(const MediaDescription& m, int pt, std::span<const CodecSpec> ours) {
   if (const RtpMap* map = m.find_rtpmap(pt)) {
     if (map->channels != 1) return nullptr;
     for (const auto& c : ours)
@@ -54,8 +53,8 @@ bool is_usable_audio(const MediaDescription& m) {
 
 enum class Role { kAnswering, kReadingAnswer };
 
-SdpResult<NegotiatedAudio> negotiate(const SessionDescription& sdp,
-                                     std::span<const CodecSpec> ours, Role role) {
+SdpResult<NegotiatedAudio> negotiate(const SessionDescription& sdp, std::span<const CodecSpec> ours,
+                                     Role role) {
   bool saw_usable_audio = false;
   for (std::size_t i = 0; i < sdp.media.size(); ++i) {
     const MediaDescription& m = sdp.media[i];
@@ -102,8 +101,8 @@ SdpResult<NegotiatedAudio> negotiate(const SessionDescription& sdp,
     }
     out.media_lines.reserve(sdp.media.size());
     for (const auto& line : sdp.media)
-      out.media_lines.push_back(MediaLineEcho{line.media, line.proto,
-                                              line.formats.empty() ? "0" : line.formats.front()});
+      out.media_lines.push_back(
+          MediaLineEcho{line.media, line.proto, line.formats.empty() ? "0" : line.formats.front()});
     return out;
   }
   if (role == Role::kReadingAnswer) {

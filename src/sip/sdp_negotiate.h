@@ -34,12 +34,12 @@ struct MediaLineEcho {
 };
 
 struct NegotiatedAudio {
-  std::size_t media_index = 0;            // which m= line carries our audio
+  std::size_t media_index = 0;             // which m= line carries our audio
   std::vector<MediaLineEcho> media_lines;  // every remote m= line, in order
   ConnectionAddress remote;                // where to send RTP
   int remote_port = 0;
-  std::string codec_name;       // our canonical name, e.g. "PCMU"
-  int payload_type = 0;         // as the remote numbered it (use it in both directions)
+  std::string codec_name;  // our canonical name, e.g. "PCMU"
+  int payload_type = 0;    // as the remote numbered it (use it in both directions)
   int clock_rate = 8000;
   int telephone_event_pt = -1;  // -1: the remote cannot take RFC 4733 events
   // The remote's direction. A c= of 0.0.0.0 / :: counts as "does not receive", so

@@ -23,8 +23,8 @@ struct SdpError {
 template <typename T>
 class SdpResult {
  public:
-  SdpResult(T value) : state_(std::move(value)) {}                // NOLINT: implicit by design
-  SdpResult(SdpError error) : state_(std::move(error)) {}         // NOLINT
+  SdpResult(T value) : state_(std::move(value)) {}         // NOLINT: implicit by design
+  SdpResult(SdpError error) : state_(std::move(error)) {}  // NOLINT
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
   const T& value() const& { return std::get<0>(state_); }

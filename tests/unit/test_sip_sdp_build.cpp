@@ -58,8 +58,9 @@ TEST(SdpAnswer, ExactTextForTypicalOffer) {
 }
 
 TEST(SdpAnswer, NoTelephoneEventAndDynamicPt) {
-  auto n = negotiate_ok("v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 4000 RTP/AVP 100\r\n"
-                        "a=rtpmap:100 PCMA/8000\r\n");
+  auto n = negotiate_ok(
+      "v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 4000 RTP/AVP 100\r\n"
+      "a=rtpmap:100 PCMA/8000\r\n");
   LocalSdp l = local_v4();
   l.session_version = 7;
   EXPECT_EQ(build_ok(n, l),

@@ -93,8 +93,9 @@ TEST(SdpNegotiate, OffererOrderNotOurs) {
 }
 
 TEST(SdpNegotiate, DynamicPayloadTypeNamedPcmu) {
-  auto r = answer_to(offer_with("100 101", "a=rtpmap:100 pcmu/8000\r\n"
-                                           "a=rtpmap:101 TELEPHONE-EVENT/8000\r\n"));
+  auto r = answer_to(offer_with("100 101",
+                                "a=rtpmap:100 pcmu/8000\r\n"
+                                "a=rtpmap:101 TELEPHONE-EVENT/8000\r\n"));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r.value().codec_name, "PCMU");
   EXPECT_EQ(r.value().payload_type, 100);
@@ -121,8 +122,9 @@ TEST(SdpNegotiate, WrongRateOrStereoDoesNotMatch) {
 }
 
 TEST(SdpNegotiate, TelephoneEventMustMatchCodecClock) {
-  auto r = answer_to(offer_with("0 101 100", "a=rtpmap:101 telephone-event/48000\r\n"
-                                             "a=rtpmap:100 telephone-event/8000\r\n"));
+  auto r = answer_to(offer_with("0 101 100",
+                                "a=rtpmap:101 telephone-event/48000\r\n"
+                                "a=rtpmap:100 telephone-event/8000\r\n"));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r.value().telephone_event_pt, 100);
   auto only48k = answer_to(offer_with("0 101", "a=rtpmap:101 telephone-event/48000\r\n"));
@@ -137,7 +139,8 @@ TEST(SdpNegotiate, TelephoneEventAloneIsNoCodec) {
 }
 
 TEST(SdpNegotiate, NoCommonCodecIs488) {
-  auto r = answer_to(offer_with("96 18 3", "a=rtpmap:96 opus/48000/2\r\na=rtpmap:18 G729/8000\r\n"));
+  auto r =
+      answer_to(offer_with("96 18 3", "a=rtpmap:96 opus/48000/2\r\na=rtpmap:18 G729/8000\r\n"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, SdpErrc::kNotAcceptable);
   EXPECT_EQ(r.error().message, "no common codec");
@@ -161,16 +164,18 @@ TEST(SdpNegotiate, NoAudioAtAll) {
 }
 
 TEST(SdpNegotiate, DisabledAudioLineIsSkipped) {
-  auto r = answer_to("v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 0 RTP/AVP 0\r\n"
-                     "m=audio 4002 RTP/AVP 8\r\n");
+  auto r = answer_to(
+      "v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 0 RTP/AVP 0\r\n"
+      "m=audio 4002 RTP/AVP 8\r\n");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r.value().media_index, 1u);
   EXPECT_EQ(r.value().remote_port, 4002);
 }
 
 TEST(SdpNegotiate, VideoThenAudio) {
-  auto r = answer_to("v=0\r\nc=IN IP4 10.0.0.9\r\nm=video 5000 RTP/AVP 96\r\n"
-                     "a=rtpmap:96 VP8/90000\r\nm=audio 4000 RTP/AVP 0\r\n");
+  auto r = answer_to(
+      "v=0\r\nc=IN IP4 10.0.0.9\r\nm=video 5000 RTP/AVP 96\r\n"
+      "a=rtpmap:96 VP8/90000\r\nm=audio 4000 RTP/AVP 0\r\n");
   ASSERT_TRUE(r.ok()) << r.error().message;
   const NegotiatedAudio& n = r.value();
   EXPECT_EQ(n.media_index, 1u);
@@ -181,8 +186,9 @@ TEST(SdpNegotiate, VideoThenAudio) {
 }
 
 TEST(SdpNegotiate, SavpThenAvpAudioPicksAvp) {
-  auto r = answer_to("v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 4000 RTP/SAVP 0\r\n"
-                     "m=audio 4002 RTP/AVP 0\r\n");
+  auto r = answer_to(
+      "v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 4000 RTP/SAVP 0\r\n"
+      "m=audio 4002 RTP/AVP 0\r\n");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r.value().media_index, 1u);
 }
@@ -235,8 +241,8 @@ INSTANTIATE_TEST_SUITE_P(
                  false},
         HoldCase{"session_sendonly", "c=IN IP4 10.0.0.9\r\na=sendonly\r\n", "",
                  MediaDirection::kSendOnly, false},
-        HoldCase{"media_overrides_session", "c=IN IP4 10.0.0.9\r\na=sendonly\r\n",
-                 "a=sendrecv\r\n", MediaDirection::kSendRecv, false},
+        HoldCase{"media_overrides_session", "c=IN IP4 10.0.0.9\r\na=sendonly\r\n", "a=sendrecv\r\n",
+                 MediaDirection::kSendRecv, false},
         HoldCase{"zero_address", "c=IN IP4 0.0.0.0\r\n", "", MediaDirection::kSendOnly, true},
         HoldCase{"zero_address_recvonly", "c=IN IP4 0.0.0.0\r\n", "a=recvonly\r\n",
                  MediaDirection::kInactive, true},
@@ -258,8 +264,8 @@ TEST(SdpNegotiate, OnlyCodecsWeSupport) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r.value().codec_name, "PCMA");
   // Without telephone-event in our list, we do not take the offer's.
-  auto te = negotiate_offer(
-      parse_ok(offer_with("8 101", "a=rtpmap:101 telephone-event/8000\r\n")), pcma_only);
+  auto te = negotiate_offer(parse_ok(offer_with("8 101", "a=rtpmap:101 telephone-event/8000\r\n")),
+                            pcma_only);
   ASSERT_TRUE(te.ok());
   EXPECT_EQ(te.value().telephone_event_pt, -1);
 }
@@ -269,8 +275,7 @@ TEST(SdpNegotiate, OnlyCodecsWeSupport) {
 TEST(SdpNegotiateAnswer, PeerChosePcma) {
   auto codecs = default_codecs();
   auto r = negotiate_answer(
-      parse_ok(offer_with("8 101", "a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n")),
-      codecs);
+      parse_ok(offer_with("8 101", "a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n")), codecs);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r.value().codec_name, "PCMA");
   EXPECT_EQ(r.value().telephone_event_pt, 101);
@@ -285,8 +290,8 @@ TEST(SdpNegotiateAnswer, CodecWeDidNotOfferIsRefused) {
 
 TEST(SdpNegotiateAnswer, RejectedAudio) {
   auto codecs = default_codecs();
-  auto r = negotiate_answer(parse_ok("v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 0 RTP/AVP 0\r\n"),
-                            codecs);
+  auto r =
+      negotiate_answer(parse_ok("v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 0 RTP/AVP 0\r\n"), codecs);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "answer rejected the audio stream");
 }
