@@ -47,7 +47,7 @@ float Concealer::next_synthetic() {
   float gain = 1.0f;
   if (lost_samples_ > full)
     gain = std::max(0.0f, 1.0f - static_cast<float>(lost_samples_ - full) / fade);
-  ++lost_samples_;
+  if (lost_samples_ <= full + fade) ++lost_samples_;  // saturate: silent from here on
   return sample * gain;
 }
 
@@ -69,9 +69,11 @@ void Concealer::on_good(std::span<int16_t> frame) {
     }
     lost_samples_ = 0;
   }
-  const int n = std::min<int>(static_cast<int>(frame.size()), kHistoryLen);
+  const size_t n = std::min<size_t>(frame.size(), kHistoryLen);
+  if (n == 0) return;  // (an empty span's data() may be null: not for memcpy)
   std::memmove(history_.data(), history_.data() + n, (kHistoryLen - n) * sizeof(int16_t));
-  std::memcpy(history_.data() + kHistoryLen - n, frame.data(), n * sizeof(int16_t));
+  // The newest samples are the frame's last ones.
+  std::memcpy(history_.data() + kHistoryLen - n, frame.last(n).data(), n * sizeof(int16_t));
 }
 
 }  // namespace atende::rtp
