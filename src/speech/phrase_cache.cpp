@@ -39,13 +39,22 @@ PhraseCache::PhraseCache(std::shared_ptr<Synthesizer> synthesizer, PhraseCacheOp
   for (int i = 0; i < count; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
-PhraseCache::~PhraseCache() {
+PhraseCache::~PhraseCache() { shutdown(); }
+
+void PhraseCache::shutdown() {
   {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
   }
   queue_cv_.notify_all();
-  for (auto& t : workers_) t.join();
+  std::call_once(joined_, [this] {
+    for (auto& t : workers_) t.join();
+  });
+}
+
+bool PhraseCache::accepting() const {
+  std::lock_guard lock(queue_mutex_);
+  return !stopping_;
 }
 
 PhraseCache::Key PhraseCache::key_of(const Phrase& p) {

@@ -63,6 +63,12 @@ class PhraseCache : public PhraseSource {
 
   // Makes a prepared phrase evictable again (a flow was unloaded). No-op if not cached.
   void unpin(const Phrase& phrase);
+  // Stops accepting fetches, answers queued ones with nullptr, waits for the phrase being
+  // synthesised and joins the workers. Idempotent; the destructor calls it. Must not be
+  // called from a `done` callback (a worker cannot join itself).
+  void shutdown();
+  // False once shutdown() has begun.
+  bool accepting() const;
   PhraseCacheStats stats() const;
 
  private:
@@ -106,7 +112,7 @@ class PhraseCache : public PhraseSource {
   size_t pinned_bytes_ = 0;
   std::atomic<uint64_t> clock_{0};
 
-  std::mutex queue_mutex_;
+  mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<std::unique_ptr<Job>> queue_;
   // Jobs queued or being synthesised, by key, so later fetches of the same phrase join them.
@@ -114,6 +120,7 @@ class PhraseCache : public PhraseSource {
   size_t queued_callbacks_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
+  std::once_flag joined_;
 
   std::atomic<uint64_t> hits_{0}, misses_{0}, synthesized_{0}, failures_{0}, rejected_{0},
       evictions_{0};
