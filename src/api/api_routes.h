@@ -19,7 +19,7 @@ namespace atende::api {
 struct ApiContext {
   store::CallStore* store = nullptr;
   MetricsRegistry* metrics = nullptr;
-  std::function<bool()> ready;  // null: always ready
+  std::function<bool()> ready;  // called on the server thread; null: always ready
 };
 
 void install_api_routes(HttpServer& server, ApiContext context);

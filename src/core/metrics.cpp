@@ -7,13 +7,6 @@
 
 namespace atende {
 
-unsigned metric_shard_index() {
-  static std::atomic<unsigned> next_thread{0};
-  thread_local const unsigned index =
-      next_thread.fetch_add(1, std::memory_order_relaxed) & (kMetricShards - 1);
-  return index;
-}
-
 uint64_t Counter::value() const {
   uint64_t total = 0;
   for (const auto& s : slots_) total += s.value.load(std::memory_order_relaxed);

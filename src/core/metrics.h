@@ -27,8 +27,14 @@ namespace atende {
 constexpr unsigned kMetricShards = 16;
 constexpr size_t kCacheLine = 64;
 
-// This thread's slot, fixed at its first metric write.
-unsigned metric_shard_index();
+// This thread's slot, fixed at its first metric write. Inline so the hot path is a
+// thread-local load, not a call.
+inline unsigned metric_shard_index() {
+  static std::atomic<unsigned> next_thread{0};
+  thread_local const unsigned index =
+      next_thread.fetch_add(1, std::memory_order_relaxed) & (kMetricShards - 1);
+  return index;
+}
 
 using MetricLabels = std::vector<std::pair<std::string, std::string>>;
 

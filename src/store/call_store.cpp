@@ -36,7 +36,7 @@ CallStore::CallStore(CallStoreOptions options) : options_(std::move(options)) {
 
 CallStore::~CallStore() { close(); }
 
-void CallStore::count_drop(uint64_t n, const char* why) {
+void CallStore::count_drop(uint64_t n) {
   // No logging here: this runs on SIP/media threads. The writer reports drops.
   dropped_.fetch_add(n, std::memory_order_relaxed);
   if (options_.dropped_writes) options_.dropped_writes->inc(n);
@@ -52,7 +52,7 @@ bool CallStore::enqueue(Op op) {
       return true;
     }
   }
-  count_drop(1, "queue full or closed");
+  count_drop(1);  // queue full or store closed
   return false;
 }
 
@@ -147,7 +147,7 @@ void CallStore::writer_loop() {
           failed = batch.size();
         }
       }
-      if (failed) count_drop(failed, "database error");
+      if (failed) count_drop(failed);  // database error
       const uint64_t n = batch.size();
       batch.clear();
       {

@@ -104,7 +104,7 @@ class CallStore {
   struct Writer;  // the write connection's prepared statements
 
   bool enqueue(Op op);
-  void count_drop(uint64_t n, const char* why);
+  void count_drop(uint64_t n);
   void writer_loop();
   void apply(Writer& w, Op& op);
 
