@@ -112,7 +112,39 @@ class Parser {
       error(e, "must not be empty");
       return std::nullopt;
     }
+    // Texts go to the speech engine as UTF-8; reject anything else here, with a position.
+    if (s && !valid_utf8(*s)) {
+      error(e, "not valid UTF-8 text");
+      return std::nullopt;
+    }
     return s;
+  }
+
+  // Well-formed UTF-8 without control characters (tab and newline aside).
+  static bool valid_utf8(std::string_view s) {
+    size_t i = 0;
+    while (i < s.size()) {
+      unsigned char c = static_cast<unsigned char>(s[i]);
+      int more;
+      if (c < 0x80) {
+        if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) return false;
+        more = 0;
+      } else if (c >= 0xC2 && c <= 0xDF) {
+        more = 1;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        more = 2;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        more = 3;
+      } else {
+        return false;  // continuation byte first, overlong lead, or beyond U+10FFFF
+      }
+      if (i + more >= s.size() && more > 0) return false;
+      for (int k = 1; k <= more; ++k) {
+        if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+      }
+      i += 1 + more;
+    }
+    return true;
   }
 
   std::optional<std::string> name(const Entry& e, std::string_view extra_chars = "") {

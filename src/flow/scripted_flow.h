@@ -59,7 +59,6 @@ class ScriptedFlow : public Flow {
   StepIndex current_ = 0;
   Phase phase_ = Phase::kPrompting;
   MonoTime deadline_{};
-  bool deadline_armed_ = false;
   int attempts_ = 0;       // failed answers in the current menu/collect step
   std::string collected_;  // collect: digits so far (reserved, bounded by max_digits)
   std::string digit_log_;  // every digit of the call (bounded by kMaxDigitLog)

@@ -153,6 +153,16 @@ TEST(FlowLoader, UnreachableStep) {
   EXPECT_NE(e.find("t.yaml:12:3: step 'lost' is never reached from start"), std::string::npos) << e;
 }
 
+TEST(FlowLoader, TextMustBeCleanUtf8) {
+  // yaml-cpp turns invalid input bytes into U+FFFD, so only escapes can smuggle in
+  // control characters; a raw bad byte must at least not reach the engine as-is.
+  LoadResult r = load_flow_text(with("\"Press 1.\"", "\"Press \xff 1.\""), "t.yaml");
+  if (r.ok()) EXPECT_EQ(r.flow->steps[0].text.find('\xff'), std::string::npos);
+  std::string e = errors_of(with("\"Press 1.\"", "\"Press \\x01 1.\""));
+  EXPECT_NE(e.find("t.yaml:6:13: prompt: not valid UTF-8 text"), std::string::npos) << e;
+  EXPECT_EQ(errors_of(with("\"Press 1.\"", "\"Tecle 1 para não.\"")), "");
+}
+
 TEST(FlowLoader, BadNumbers) {
   std::string e = errors_of(with("timeout: 5s", "retries: lots"));
   EXPECT_NE(e.find("t.yaml:7:14: retries: expected a whole number from 0 to 10"), std::string::npos)
