@@ -1,5 +1,7 @@
 #include "flow/clock_text.h"
 
+#include "flow/template_text.h"
+
 namespace atende::flow {
 namespace {
 
@@ -30,48 +32,23 @@ bool expand(std::string_view name, int hour, int minute, std::string* out) {
   return true;
 }
 
-// Calls fn(name) for each {name}; copies the rest through `literal`.
-template <typename Literal, typename Placeholder>
-void scan(std::string_view text, Literal literal, Placeholder placeholder) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t open = text.find('{', pos);
-    size_t close = open == std::string_view::npos ? open : text.find('}', open);
-    if (close == std::string_view::npos) {
-      literal(text.substr(pos));
-      return;
-    }
-    literal(text.substr(pos, open - pos));
-    placeholder(text.substr(open + 1, close - open - 1), text.substr(open, close - open + 1));
-    pos = close + 1;
-  }
-}
-
 }  // namespace
 
 std::string fill_time_template(std::string_view text, int hour, int minute) {
-  std::string out;
-  scan(
-      text, [&](std::string_view lit) { out += lit; },
-      [&](std::string_view name, std::string_view raw) {
-        std::string value;
-        out += expand(name, hour, minute, &value) ? std::string_view(value) : raw;
-      });
-  return out;
+  return fill_template(text, [&](std::string_view name, std::string* value) {
+    return expand(name, hour, minute, value);
+  });
 }
 
 bool time_template_valid(std::string_view text, std::string* bad) {
-  bool ok = true;
-  scan(
-      text, [](std::string_view) {},
-      [&](std::string_view name, std::string_view) {
-        std::string ignored;
-        if (ok && !expand(name, 0, 0, &ignored)) {
-          ok = false;
-          if (bad) *bad = std::string(name);
-        }
-      });
-  return ok;
+  for (const std::string& name : template_names(text)) {
+    std::string ignored;
+    if (!expand(name, 0, 0, &ignored)) {
+      if (bad) *bad = name;
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace atende::flow

@@ -11,6 +11,7 @@
 
 #include "flow/clock_text.h"
 #include "flow/duration.h"
+#include "flow/template_text.h"
 
 namespace atende::flow {
 
@@ -280,6 +281,7 @@ class FlowBuilder {
     }
     collect_step_ids(*steps);
     for (size_t i = 0; i < step_nodes_.size(); ++i) step(i);
+    check_variables();
     if (!start) {
       p_.error(root.Mark(), "missing 'start' (the first step's name)");
       return;
@@ -450,6 +452,26 @@ class FlowBuilder {
       s.choices[slot] = t;
     }
     return true;
+  }
+
+  // say/hangup texts may name digits a collect step stored: "You entered {account}".
+  void check_variables() {
+    std::vector<std::string> stored;
+    for (const StepSpec& s : flow_.steps) {
+      if (s.type == StepType::kCollect) stored.push_back(s.into);
+    }
+    for (size_t i = 0; i < flow_.steps.size(); ++i) {
+      StepSpec& s = flow_.steps[i];
+      if (s.type != StepType::kSay && s.type != StepType::kHangup) continue;
+      for (const std::string& name : template_names(s.text)) {
+        s.uses_variables = true;
+        if (std::find(stored.begin(), stored.end(), name) == stored.end()) {
+          p_.error(step_nodes_[i].key_node.Mark(),
+                   "step '" + s.id + "': text uses {" + Parser::clip(name) +
+                       "} but no collect step stores it (into: " + Parser::clip(name) + ")");
+        }
+      }
+    }
   }
 
   // Steps nothing leads to are almost always a misspelt target: report them.

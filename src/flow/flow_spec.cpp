@@ -41,8 +41,8 @@ std::vector<std::string> FlowSpec::fixed_texts() const {
     if (!s.empty() && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
   };
   for (const StepSpec& step : steps) {
-    // say_time text is a template filled in at call time, so it cannot be prepared.
-    if (step.type != StepType::kSayTime) add(step.text);
+    // say_time texts and texts with {variables} are filled in at call time.
+    if (step.type != StepType::kSayTime && !step.uses_variables) add(step.text);
     add(step.no_input);
     add(step.invalid);
   }

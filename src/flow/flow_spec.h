@@ -30,6 +30,9 @@ struct StepSpec {
 
   // say / hangup / say_time: `text`; menu / collect / echo: `prompt`. One field for both.
   std::string text;
+  // say / hangup: `text` names collected digits ("You entered {account}"), so it is filled
+  // in during the call and cannot be pre-synthesised.
+  bool uses_variables = false;
   StepIndex next = kNoStep;
 
   // menu and collect

@@ -4,6 +4,7 @@
 
 #include "flow/clock_text.h"
 #include "flow/flow_loader.h"
+#include "flow/template_text.h"
 
 namespace atende::flow {
 
@@ -32,6 +33,8 @@ void ScriptedFlow::enter(StepIndex index, MonoTime now) {
   phase_ = Phase::kPrompting;
   switch (s.type) {
     case StepType::kSay:
+      player_.play({s.uses_variables ? variable_text() : s.text});
+      break;
     case StepType::kMenu:
     case StepType::kCollect:
       player_.play({s.text});
@@ -41,7 +44,7 @@ void ScriptedFlow::enter(StepIndex index, MonoTime now) {
       break;
     case StepType::kHangup:
       phase_ = Phase::kEnding;
-      player_.play({s.text});
+      player_.play({s.uses_variables ? variable_text() : s.text});
       break;
     case StepType::kEcho:
       if (s.text.empty()) {
@@ -198,6 +201,15 @@ void ScriptedFlow::end_call(std::string_view reason) {
                                    " invalid=" + std::to_string(invalid_count_));
   host_.record_digits(digit_log_);
   host_.leg().hangup(reason);
+}
+
+std::string ScriptedFlow::variable_text() const {
+  return fill_template(step().text, [this](std::string_view name, std::string* value) {
+    auto it = variables_.find(std::string(name));
+    // A variable whose collect step was not reached in this call reads as nothing.
+    *value = it == variables_.end() ? "" : spell_digits(it->second);
+    return true;
+  });
 }
 
 std::string ScriptedFlow::time_text() const {

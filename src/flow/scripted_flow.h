@@ -51,6 +51,7 @@ class ScriptedFlow : public Flow {
   void retry(std::string_view kind, const std::string& apology, MonoTime now);
   void end_call(std::string_view reason);
   std::string time_text() const;
+  std::string variable_text() const;
   const StepSpec& step() const { return spec_->steps[current_]; }
 
   FlowSpecPtr spec_;

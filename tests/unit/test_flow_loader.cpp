@@ -163,6 +163,18 @@ TEST(FlowLoader, TextMustBeCleanUtf8) {
   EXPECT_EQ(errors_of(with("\"Press 1.\"", "\"Tecle 1 para não.\"")), "");
 }
 
+TEST(FlowLoader, TextVariableMustBeCollected) {
+  std::string e = errors_of(with("text: \"Bye.\"", "text: \"Bye {name}.\""));
+  EXPECT_NE(e.find("t.yaml:9:3: step 'bye': text uses {name} but no collect step stores it"),
+            std::string::npos)
+      << e;
+  LoadResult r = load_flow_file(example_flows() + "/collect.yaml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  EXPECT_TRUE(r.flow->steps[1].uses_variables);
+  auto texts = r.flow->fixed_texts();
+  EXPECT_EQ(std::count(texts.begin(), texts.end(), r.flow->steps[1].text), 0);
+}
+
 TEST(FlowLoader, BadNumbers) {
   std::string e = errors_of(with("timeout: 5s", "retries: lots"));
   EXPECT_NE(e.find("t.yaml:7:14: retries: expected a whole number from 0 to 10"), std::string::npos)
