@@ -277,6 +277,34 @@ TEST(FlowLibrary, DocExamplesLoad) {
   EXPECT_EQ(lib.size(), 6u);
 }
 
+// Each full example in docs/flows.md is a copy of a file in flows/examples/, which the test
+// above loads: this keeps the copy in the doc identical to the tested file.
+TEST(FlowLibrary, DocExamplesMatchExampleFiles) {
+  auto slurp = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::string doc = slurp(std::string(ATENDE_SOURCE_DIR) + "/docs/flows.md");
+  ASSERT_FALSE(doc.empty());
+  std::vector<std::string> files;
+  for (auto& entry : std::filesystem::directory_iterator(example_flows())) {
+    files.push_back(slurp(entry.path()));
+  }
+  int blocks = 0;
+  for (size_t at = doc.find("```yaml\n"); at != std::string::npos;
+       at = doc.find("```yaml\n", at + 1)) {
+    size_t begin = at + 8, end = doc.find("```", begin);
+    ASSERT_NE(end, std::string::npos);
+    std::string block = doc.substr(begin, end - begin);
+    if (block.rfind("name: example-", 0) != 0) continue;  // a fragment, not a whole flow
+    ++blocks;
+    EXPECT_NE(std::find(files.begin(), files.end(), block), files.end())
+        << "docs/flows.md example differs from every flows/examples file:\n"
+        << block;
+  }
+  EXPECT_EQ(blocks, static_cast<int>(files.size()));
+}
+
 TEST(FlowLibrary, ResolvePicksFlowByUserElseIvr) {
   FlowLibrary lib;
   ASSERT_TRUE(lib.load_dir(shipped_flows()).empty());
