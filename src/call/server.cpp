@@ -106,11 +106,10 @@ int Server::run() {
   calls.attach(sip);
 
   api::HttpServer http;
-  api::install_routes(http, {.store = store,
-                             .metrics = registry,
-                             .ready = [&calls] { return !calls.draining(); }});
+  api::install_api_routes(http, {.store = &store,
+                                 .metrics = &registry,
+                                 .ready = [&calls] { return !calls.draining(); }});
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
-  spdlog::info("http: listening on {}", cfg.http_listen.str());
   sip.start();
   spdlog::info("atende: ready (media address {}, rtp {}-{}, max {} calls)",
                choose_media_address(cfg), cfg.rtp_port_min, cfg.rtp_port_max, cfg.max_calls);
