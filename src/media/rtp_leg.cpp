@@ -205,13 +205,18 @@ void RtpLeg::tick(MonoTime now) {
 
   // What the caller said in this slot.
   auto jf = jitter_.get();
-  if (jf.kind == rtp::JitterFrame::Kind::kPayload) {
-    if (decoder_->decode(jf.payload, heard_) < 0) heard_ = AudioFrame::silence(sample_rate());
-  } else {
-    // Lost or nothing expected: silence. (Packet loss concealment is a later refinement.)
-    std::fill_n(heard_.pcm.data(), heard_.samples, int16_t{0});
+  switch (jf.kind) {
+    case rtp::JitterFrame::Kind::kPayload:
+      if (decoder_->decode(jf.payload, heard_) < 0) decoder_->conceal(heard_);
+      break;
+    case rtp::JitterFrame::Kind::kMissing:  // lost: the codec's concealment fills the gap
+      decoder_->conceal(heard_);
+      metrics_.rtp_lost_packets.inc();
+      break;
+    case rtp::JitterFrame::Kind::kEmpty:  // nothing expected (not started, silence)
+      heard_ = AudioFrame::silence(sample_rate());
+      break;
   }
-  if (jf.kind == rtp::JitterFrame::Kind::kMissing) metrics_.rtp_lost_packets.inc();
   dtmf_rx_.on_tick(now);
   char digit;
   while (listener_ && dtmf_rx_.pop(digit)) {
