@@ -8,6 +8,10 @@
 
 #include "test_flow_fakes.h"
 
+// This file replaces the global operator new/delete with malloc/free, which GCC's
+// mismatch check cannot see through.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 namespace {
 std::atomic<bool> g_counting{false};
 std::atomic<long> g_allocations{0};

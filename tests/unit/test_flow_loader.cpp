@@ -157,7 +157,9 @@ TEST(FlowLoader, TextMustBeCleanUtf8) {
   // yaml-cpp turns invalid input bytes into U+FFFD, so only escapes can smuggle in
   // control characters; a raw bad byte must at least not reach the engine as-is.
   LoadResult r = load_flow_text(with("\"Press 1.\"", "\"Press \xff 1.\""), "t.yaml");
-  if (r.ok()) EXPECT_EQ(r.flow->steps[0].text.find('\xff'), std::string::npos);
+  if (r.ok()) {
+    EXPECT_EQ(r.flow->steps[0].text.find('\xff'), std::string::npos);
+  }
   std::string e = errors_of(with("\"Press 1.\"", "\"Press \\x01 1.\""));
   EXPECT_NE(e.find("t.yaml:6:13: prompt: not valid UTF-8 text"), std::string::npos) << e;
   EXPECT_EQ(errors_of(with("\"Press 1.\"", "\"Tecle 1 para não.\"")), "");
