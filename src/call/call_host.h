@@ -17,6 +17,8 @@ struct CallManager::Call {
   std::shared_ptr<media::RtpLeg> leg;
   sip::NegotiatedAudio negotiated;  // SIP thread only after creation
   sip::LocalSdp sdp;                // SIP thread only after creation
+  std::string media_note;           // codec and addresses, for the record
+  bool answered = false;            // SIP thread: 200 sent
   std::unique_ptr<CallHost> host;   // worker thread after start
   std::unique_ptr<flow::Flow> flow;  // worker thread after start
 };

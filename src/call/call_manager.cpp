@@ -110,45 +110,53 @@ sip::InviteReply CallManager::on_invite(const std::string& call_id, const sip::I
   if (!flow) return reject(call_id, info, flow_name, 404, "No Flow");
   c->flow = std::move(flow);
 
-  auto now = wall_now();
   store_.call_started({.id = call_id, .direction = store::CallDirection::kInbound,
                        .from = info.from_uri, .to = info.to_uri, .leg_kind = "sip",
-                       .flow = flow_name, .at = now});
-  store_.call_answered(call_id, now);
-  store_.add_event(call_id, now, "answered",
-                   n.codec_name + " remote " + remote->address().to_string() + ":" +
-                       std::to_string(remote->port()));
+                       .flow = flow_name, .at = wall_now()});
   {
     std::lock_guard lock(mu_);
     calls_.emplace(call_id, c);
   }
   metrics_.active_calls.inc();
-  metrics_.calls_answered.inc();
-
   // Our hang-up (the flow ended the call): BYE through the SIP thread.
   leg->on_local_hangup([this, call_id](std::string_view reason) {
     spdlog::info("call={} event=local_hangup reason={}", call_id, reason);
     store_.add_event(call_id, wall_now(), "hangup", std::string(reason));
     if (sip_) sip_->hangup(call_id);
   });
-  // Start media and the flow on the leg's worker.
-  leg->worker().post([c] {
+  c->media_note = n.codec_name + " remote " + remote->address().to_string() + ":" +
+                  std::to_string(remote->port()) + " local port " +
+                  std::to_string(leg->local_port());
+  sip::InviteReply reply{200, "OK", answer.value()};
+  reply.ring_ms = options_.ring_ms;
+  return reply;
+}
+
+void CallManager::on_answered(const std::string& call_id) {
+  auto c = find(call_id);
+  if (!c) return;
+  c->answered = true;
+  auto now = wall_now();
+  store_.call_answered(call_id, now);
+  store_.add_event(call_id, now, "answered", c->media_note);
+  metrics_.calls_answered.inc();
+  spdlog::info("call={} event=answered {}", call_id, c->media_note);
+  // Media and the flow start on the leg's worker.
+  c->leg->worker().post([c] {
     c->leg->set_listener(c->flow.get());
     c->leg->start();
     c->flow->start(MonoClock::now());
   });
-  spdlog::info("call={} event=answered codec={} rtp_port={} remote={}:{}", call_id, n.codec_name,
-               leg->local_port(), remote->address().to_string(), remote->port());
-  return {200, "OK", answer.value()};
+}
+
+std::shared_ptr<CallManager::Call> CallManager::find(const std::string& call_id) const {
+  std::lock_guard lock(mu_);
+  auto it = calls_.find(call_id);
+  return it == calls_.end() ? nullptr : it->second;
 }
 
 sip::InviteReply CallManager::on_reinvite(const std::string& call_id, std::string_view sdp) {
-  std::shared_ptr<Call> c;
-  {
-    std::lock_guard lock(mu_);
-    auto it = calls_.find(call_id);
-    if (it != calls_.end()) c = it->second;
-  }
+  auto c = find(call_id);
   if (!c) return sip::InviteReply::reject(481, "Call Does Not Exist");
   if (sdp.empty()) {
     // Session refresh without SDP: repeat our last answer.
@@ -186,6 +194,7 @@ void CallManager::on_ended(const std::string& call_id, std::string_view reason, 
     calls_.erase(it);
   }
   metrics_.active_calls.dec();
+  if (!c->answered) metrics_.calls_abandoned.inc();
   spdlog::info("call={} event=ended reason={}", call_id, reason);
   store_.call_ended(call_id, wall_now(), std::string(reason),
                     sip_status ? std::optional<int>(sip_status) : std::nullopt);

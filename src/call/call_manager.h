@@ -23,6 +23,7 @@ struct CallManagerOptions {
   int max_calls = 1000;
   std::string media_address;  // what we put in SDP c=
   std::string bind_address;   // where RTP sockets bind
+  int ring_ms = 0;            // 180 Ringing this long before answering
 };
 
 class CallManager final : public sip::SipEvents {
@@ -41,11 +42,13 @@ class CallManager final : public sip::SipEvents {
   // sip::SipEvents (SIP thread)
   sip::InviteReply on_invite(const std::string& call_id, const sip::InviteInfo& info) override;
   sip::InviteReply on_reinvite(const std::string& call_id, std::string_view sdp) override;
+  void on_answered(const std::string& call_id) override;
   void on_ended(const std::string& call_id, std::string_view reason, int sip_status) override;
 
   struct Call;
 
  private:
+  std::shared_ptr<Call> find(const std::string& call_id) const;
   sip::InviteReply reject(const std::string& call_id, const sip::InviteInfo& info,
                           const std::string& flow, int status, std::string phrase);
 

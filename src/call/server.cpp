@@ -100,7 +100,8 @@ int Server::run() {
 
   CallManager calls({.max_calls = cfg.max_calls,
                      .media_address = choose_media_address(cfg),
-                     .bind_address = cfg.sip_listen.host},
+                     .bind_address = cfg.sip_listen.host,
+                     .ring_ms = cfg.ring_ms},
                     media, flows, phrases, store, metrics);
   sip::SipServer sip({.host = cfg.sip_listen.host, .port = cfg.sip_listen.port}, calls);
   calls.attach(sip);

@@ -100,6 +100,7 @@ void load_config_file(const std::string& path, Config& cfg) {
     else if (key == "log_level") cfg.log_level = v;
     else if (key == "max_calls") cfg.max_calls = parse_int(ctx, v, 1, 100000);
     else if (key == "media_threads") cfg.media_threads = parse_int(ctx, v, 1, 64);
+    else if (key == "ring_ms") cfg.ring_ms = parse_int(ctx, v, 0, 60000);
     else if (key == "drain_seconds") cfg.drain_seconds = parse_int(ctx, v, 0, 3600);
     else throw ConfigError(ctx + ": unknown key");
   }

@@ -26,7 +26,8 @@ struct Config {
   std::string log_level = "info";
   int max_calls = 1000;
   int media_threads = 1;
-  int drain_seconds = 20;  // SIGTERM: how long current calls may go on before we hang up
+  int drain_seconds = 20;
+  int ring_ms = 0;  // ring (180) this long before answering; 0 answers at once  // SIGTERM: how long current calls may go on before we hang up
 };
 
 // A bad key or value: what() names the key and the problem. main() exits 2 with it.

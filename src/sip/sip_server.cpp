@@ -18,6 +18,7 @@
 #define NUA_HMAGIC_T atende::sip::Dialog
 #define SU_ROOT_MAGIC_T atende::sip::SipServer::Impl
 #define SU_WAKEUP_ARG_T atende::sip::SipServer::Impl
+#define SU_TIMER_ARG_T atende::sip::Dialog
 
 namespace atende::sip {
 class Dialog;
@@ -37,8 +38,12 @@ namespace atende::sip {
 class Dialog {
  public:
   std::string call_id;
+  SipServer::Impl* server = nullptr;
   nua_handle_t* nh = nullptr;
-  bool answered = false;
+  su_timer_t* ring_timer = nullptr;  // pending delayed answer
+  std::string answer_sdp;
+  bool answered = false;  // ACK received
+  bool sent_200 = false;
   bool bye_sent = false;
   std::string end_reason;
 };
@@ -120,6 +125,8 @@ struct SipServer::Impl {
   void reinvite(Dialog* d, sip_t const* sip);
   void terminated(Dialog* d, nua_handle_t* nh);
   void send_bye(const std::string& call_id, const char* reason);
+  void answer(Dialog& d);
+  static void on_ring_timer(Impl*, su_timer_t*, Dialog* d) { d->server->answer(*d); }
   void begin_shutdown();
 };
 
@@ -247,8 +254,28 @@ void SipServer::Impl::incoming_invite(nua_handle_t* nh, sip_t const* sip) {
   }
   nua_handle_bind(nh, d.get());
   dialogs.emplace(d->call_id, d);
-  nua_respond(nh, reply.status, reply.phrase.c_str(), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-              SIPTAG_PAYLOAD_STR(reply.sdp.c_str()), TAG_END());
+  d->server = this;
+  d->answer_sdp = std::move(reply.sdp);
+  if (reply.ring_ms > 0) {
+    nua_respond(nh, SIP_180_RINGING, TAG_END());
+    d->ring_timer = su_timer_create(su_root_task(root), 0);
+    su_timer_set_interval(d->ring_timer, &Impl::on_ring_timer, d.get(), reply.ring_ms);
+    return;
+  }
+  answer(*d);
+}
+
+void SipServer::Impl::answer(Dialog& d) {
+  if (d.ring_timer) {
+    su_timer_destroy(d.ring_timer);
+    d.ring_timer = nullptr;
+  }
+  if (!d.nh || d.bye_sent) return;
+  nua_respond(d.nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+              SIPTAG_PAYLOAD_STR(d.answer_sdp.c_str()), TAG_END());
+  d.answer_sdp.clear();
+  d.sent_200 = true;
+  events.on_answered(d.call_id);
 }
 
 void SipServer::Impl::reinvite(Dialog* d, sip_t const* sip) {
@@ -275,12 +302,15 @@ void SipServer::Impl::terminated(Dialog* d, nua_handle_t* nh) {
   std::string reason = d->end_reason;
   if (reason.empty()) reason = d->answered ? "terminated" : "no_ack";
   std::string call_id = d->call_id;
+  if (d->ring_timer) {
+    su_timer_destroy(d->ring_timer);
+    d->ring_timer = nullptr;
+  }
   nua_handle_bind(nh, nullptr);
   nua_handle_destroy(nh);
   d->nh = nullptr;
   events.on_ended(call_id, reason, 0);
   dialogs.erase(call_id);  // may free `d`
-  if (stopping && dialogs.empty() && nua && !shutdown_done) nua_shutdown(nua);
 }
 
 void SipServer::Impl::send_bye(const std::string& call_id, const char* reason) {
@@ -289,23 +319,24 @@ void SipServer::Impl::send_bye(const std::string& call_id, const char* reason) {
   Dialog& d = *it->second;
   d.bye_sent = true;
   if (d.end_reason.empty()) d.end_reason = reason;
-  if (d.answered) {
-    nua_bye(d.nh, TAG_END());
-  } else {
-    // Not confirmed yet (no ACK): BYE is still the way out of an answered INVITE.
-    nua_bye(d.nh, TAG_END());
+  if (!d.sent_200) {
+    // Still ringing: the INVITE gets a final error response instead of a BYE.
+    if (d.ring_timer) {
+      su_timer_destroy(d.ring_timer);
+      d.ring_timer = nullptr;
+    }
+    nua_respond(d.nh, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+    return;
   }
+  // Answered (ACKed or not): BYE is the way out.
+  nua_bye(d.nh, TAG_END());
 }
 
 void SipServer::Impl::begin_shutdown() {
   stopping = true;
-  for (auto& [id, d] : dialogs) {
-    if (d->nh && !d->bye_sent) {
-      d->bye_sent = true;
-      if (d->end_reason.empty()) d->end_reason = "shutdown";
-      nua_bye(d->nh, TAG_END());
-    }
-  }
+  std::vector<std::string> ids;
+  for (auto& [id, d] : dialogs) ids.push_back(id);
+  for (auto& id : ids) send_bye(id, "shutdown");
   // nua_shutdown also ends what is left; it answers nua_r_shutdown when done.
   if (nua) nua_shutdown(nua);
 }

@@ -21,10 +21,13 @@ struct InviteInfo {
 };
 
 // Our reply to an INVITE or re-INVITE: 200 with an SDP answer, or a rejection.
+// With ring_ms > 0 (new INVITEs only) we send 180 Ringing first and the 200 that much later;
+// a CANCEL in between ends the call with 487.
 struct InviteReply {
   int status = 200;
   std::string phrase = "OK";
   std::string sdp;
+  int ring_ms = 0;
   static InviteReply reject(int status, std::string phrase) { return {status, std::move(phrase), {}}; }
 };
 
@@ -39,6 +42,8 @@ class SipEvents {
   // `call_id` is ours; remember it to match later events.
   virtual InviteReply on_invite(const std::string& call_id, const InviteInfo& info) = 0;
   virtual InviteReply on_reinvite(const std::string& call_id, std::string_view sdp) = 0;
+  // We sent 200 OK for the INVITE accepted by on_invite(): media may start.
+  virtual void on_answered(const std::string& call_id) = 0;
   // The dialog is gone (BYE either way, CANCEL, no ACK, transport error).
   virtual void on_ended(const std::string& call_id, std::string_view reason, int sip_status) = 0;
 };
