@@ -14,11 +14,13 @@ from harness.baresip import Baresip
 
 pytestmark = pytest.mark.atende_only
 
-MENU_TEXT = "press 1 for sales, 2 for support, 3 for the echo test, 0 for an operator"
+# flows/ivr.yaml's menu prompt; the echo step then says its own prompt (~4 s) before echoing.
+MENU_TEXT = ("Welcome to atende. Press 1 for sales, 2 for support, 3 for the echo test, "
+             "or 0 for an operator.")
 PHRASE = "the quick brown fox jumps over the lazy dog"
-DTMF_AT_S = 7.0
-SPEAK_AT_S = 10.0
-HANGUP_AT_S = 16.0
+DTMF_AT_S = 7.5
+SPEAK_AT_S = 14.0
+HANGUP_AT_S = 20.0
 ECHO_MATCH_MIN = 0.8   # envelope correlation of a G.711 round trip measured ~0.99
 SPEECH_RMS = 300.0     # int16 RMS; decoded G.711 silence is ~0-10
 

@@ -60,28 +60,28 @@ class Baresip:
         """Sends one ctrl_tcp command and returns its JSON response (or None)."""
         self._token += 1
         msg = json.dumps({"command": name, "params": params, "token": str(self._token)}).encode()
+        # Events (call progress) may arrive on the same connection before the response:
+        # read netstrings until the one carrying "response" shows up, or 3 s pass.
+        deadline = time.monotonic() + 3.0
+        data = b""
         with socket.create_connection((LOOPBACK, self.ctrl_port), timeout=3) as s:
             s.sendall(b"%d:%s," % (len(msg), msg))
-            s.settimeout(3)
-            data = b""
-            try:
-                while not data.endswith(b","):
+            while (left := deadline - time.monotonic()) > 0:
+                for part in _netstrings(data):
+                    try:
+                        obj = json.loads(part)
+                    except ValueError:
+                        continue
+                    if obj.get("response"):
+                        return obj
+                s.settimeout(left)
+                try:
                     chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                    if b"\"response\"" in data and data.endswith(b","):
-                        break
-            except socket.timeout:
-                pass
-        # A stream may carry event netstrings first; return the response one if present.
-        for part in _netstrings(data):
-            try:
-                obj = json.loads(part)
-            except ValueError:
-                continue
-            if obj.get("response"):
-                return obj
+                except socket.timeout:
+                    break
+                if not chunk:
+                    break
+                data += chunk
         return None
 
     def dial(self, uri):

@@ -105,7 +105,7 @@ class Server:
     def pid(self):
         return self.proc.pid
 
-    def stop(self, timeout=15.0):
+    def stop(self, timeout=30.0):  # atende drains calls for up to 20 s on SIGTERM
         """SIGTERM, wait, and return the exit code (SIGKILL after timeout: returns None)."""
         if self.proc is None:
             return None
