@@ -27,7 +27,8 @@ class FlowHost {
   virtual speech::PhraseSource& phrases() = 0;
   // Run `fn` later on this call's media thread (e.g. when a synthesised clip is ready).
   // Dropped silently if the call has ended by then. Callable from any thread: flows call
-  // it from speech workers, so the host must outlive synthesis requests still in flight.
+  // it from speech workers (never after the flow has been destroyed, so a host that
+  // outlives its flow is safe).
   virtual void post(std::function<void()> fn) = 0;
   // Call record: an event line ("menu", "choice 3") and the digits the caller pressed.
   virtual void record_event(std::string_view kind, std::string_view detail) = 0;

@@ -3,9 +3,18 @@
 namespace atende::flow {
 
 PromptPlayer::PromptPlayer(FlowHost& host, speech::Voice voice)
-    : host_(host), voice_(std::move(voice)), self_(std::make_shared<PromptPlayer*>(this)) {}
+    : host_(host),
+      voice_(std::move(voice)),
+      self_(std::make_shared<PromptPlayer*>(this)),
+      gate_(std::make_shared<PostGate>()) {
+  gate_->host = &host;
+}
 
-PromptPlayer::~PromptPlayer() = default;
+PromptPlayer::~PromptPlayer() {
+  // Waits at most for a worker's post() in progress: a queue push, not a synthesis.
+  std::lock_guard lock(gate_->mutex);
+  gate_->host = nullptr;
+}
 
 void PromptPlayer::play(std::initializer_list<std::string_view> texts) {
   stop();
@@ -37,13 +46,14 @@ void PromptPlayer::pump() {
       continue;
     }
     fetching_ = true;
-    // The worker thread only posts; the posted task checks the player still exists and the
-    // sequence was not replaced before touching anything (both on the media thread).
+    // The worker thread only posts, and only while this player exists (gate); the posted
+    // task checks again on the media thread, and that the sequence was not replaced.
     std::weak_ptr<PromptPlayer*> weak = self_;
-    FlowHost* host = &host_;
     uint64_t generation = generation_;
-    host_.phrases().fetch(phrase, [weak, host, generation](ClipPtr clip) {
-      host->post([weak, generation, clip = std::move(clip)]() mutable {
+    host_.phrases().fetch(phrase, [gate = gate_, weak, generation](ClipPtr clip) {
+      std::lock_guard lock(gate->mutex);
+      if (!gate->host) return;
+      gate->host->post([weak, generation, clip = std::move(clip)]() mutable {
         if (auto self = weak.lock()) (*self)->on_fetched(generation, std::move(clip));
       });
     });

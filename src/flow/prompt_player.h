@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "flow/flow_host.h"
@@ -50,6 +51,13 @@ class PromptPlayer {
   uint64_t generation_ = 0;  // bumped by stop(): results of older fetches are ignored
   // Expires with this player, so a fetch finishing after the call ended touches nothing.
   std::shared_ptr<PromptPlayer*> self_;
+  // What a speech worker may use to post a result back. The destructor clears `host` under
+  // the lock, so a worker finishing late never reaches a host that may be going away.
+  struct PostGate {
+    std::mutex mutex;
+    FlowHost* host;
+  };
+  std::shared_ptr<PostGate> gate_;
 };
 
 }  // namespace atende::flow
