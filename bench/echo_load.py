@@ -96,12 +96,14 @@ def summarise(streams, cpu_s, seconds):
     jitters = sorted(s.jitter * 1000 for s in streams)
     return {
         "streams": len(streams), "seconds": seconds, "packets_sent": sent, "packets_back": back,
-        "loss_pct": round(100.0 * (sent - back) / sent, 3) if sent else None,
+        # atende streams on its own clock (prompts, silence), so back may exceed sent; loss
+        # is only meaningful for a pure reflector.
+        "loss_pct": round(100.0 * (sent - back) / sent, 3) if sent and back <= sent else None,
         "jitter_ms_median": round(jitters[len(jitters) // 2], 3) if jitters else None,
         "jitter_ms_max": round(jitters[-1], 3) if jitters else None,
         "server_cpu_pct": round(100.0 * cpu_s / seconds, 1),
-        # Each packet is received and sent once by the server: per packet = per echo.
-        "server_cpu_us_per_packet": round(1e6 * cpu_s / back, 2) if back else None,
+        # Per packet handled: each one the server received plus each one it sent.
+        "server_cpu_us_per_packet": round(1e6 * cpu_s / (sent + back), 2) if sent else None,
     }
 
 
