@@ -35,7 +35,11 @@ class NullLeg : public Leg {
 
 class ToneSource : public speech::PhraseSource {
  public:
-  ClipPtr cached(const speech::Phrase& p) override { return prepare(p); }
+  // Odd-length texts miss the cache, so the fetch path runs too, with the callback on the
+  // caller's thread and the host posting inline: the re-entrant worst case.
+  ClipPtr cached(const speech::Phrase& p) override {
+    return p.text.size() % 2 ? nullptr : prepare(p);
+  }
   void fetch(const speech::Phrase& p, speech::ClipCallback done) override { done(prepare(p)); }
   ClipPtr prepare(const speech::Phrase& p) override {
     auto clip = std::make_shared<Clip>();

@@ -54,7 +54,7 @@ class PromptPlayer {
   // What a speech worker may use to post a result back. The destructor clears `host` under
   // the lock, so a worker finishing late never reaches a host that may be going away.
   struct PostGate {
-    std::mutex mutex;
+    std::recursive_mutex mutex;  // recursive: a source may call back on the caller thread
     FlowHost* host;
   };
   std::shared_ptr<PostGate> gate_;
