@@ -26,6 +26,7 @@ class Dialog;
 
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
+#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su.h>
@@ -127,6 +128,11 @@ struct SipServer::Impl {
   void send_bye(const std::string& call_id, const char* reason);
   void answer(Dialog& d);
   static void on_ring_timer(Impl*, su_timer_t*, Dialog* d) { d->server->answer(*d); }
+  static void on_shutdown_timer(Impl* self, su_timer_t*, Dialog*) {
+    spdlog::warn("sip: shutdown still waiting on peers after 3 s; stopping anyway");
+    su_root_break(self->root);
+  }
+  su_timer_t* shutdown_timer = nullptr;
   void begin_shutdown();
 };
 
@@ -151,7 +157,10 @@ void SipServer::Impl::run(std::promise<void>& ready) {
                    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1),
                    NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS"),
                    SIPTAG_USER_AGENT_STR(options.user_agent.c_str()),
-                   NUTAG_SESSION_TIMER(0), TAG_END());
+                   NUTAG_SESSION_TIMER(0),
+                   // SIP messages over 32 KB are refused by the stack before parsing: no
+                   // legitimate request to an IVR comes near it (sofia's default is 2 MB).
+                   NTATAG_MAXSIZE(32 * 1024), TAG_END());
   if (!nua) {
     ready.set_exception(std::make_exception_ptr(
         std::runtime_error("sip: cannot listen on " + url + " (address in use or not local?)")));
@@ -163,6 +172,13 @@ void SipServer::Impl::run(std::promise<void>& ready) {
   ready.set_value();
   su_root_run(root);
 
+  if (shutdown_timer) su_timer_destroy(shutdown_timer);
+  if (!shutdown_done) {
+    // nua may only be destroyed after its shutdown completed; we are exiting anyway, so
+    // leave the stack to the process exit rather than risk sofia's assertions.
+    spdlog::warn("sip: stack left undestroyed (peers did not finish)");
+    return;
+  }
   nua_destroy(nua);
   nua = nullptr;
   su_root_unregister(root, wake_wait, &Impl::on_wake, this);
@@ -337,8 +353,11 @@ void SipServer::Impl::begin_shutdown() {
   std::vector<std::string> ids;
   for (auto& [id, d] : dialogs) ids.push_back(id);
   for (auto& id : ids) send_bye(id, "shutdown");
-  // nua_shutdown also ends what is left; it answers nua_r_shutdown when done.
+  // nua_shutdown also ends what is left; it answers nua_r_shutdown when done. A peer that
+  // never answers our BYE would hold that up for 32 s (timer F): give it 3 s at most.
   if (nua) nua_shutdown(nua);
+  shutdown_timer = su_timer_create(su_root_task(root), 0);
+  su_timer_set_interval(shutdown_timer, &Impl::on_shutdown_timer, nullptr, 3000);
 }
 
 SipServer::SipServer(SipOptions options, SipEvents& events)

@@ -5,6 +5,7 @@ Timeline of the caller's microphone WAV (aufile starts when the call is answered
   0 s .. SPEAK_AT_S: silence   (the menu plays; DTMF 3 is sent at DTMF_AT_S)
   SPEAK_AT_S ..:      the phrase, then silence until hang-up.
 """
+import subprocess
 import time
 
 import pytest
@@ -29,7 +30,14 @@ def test_ivr_menu_then_echo_test_with_baresip(server, workdir, audiotool):
     phrase = audio.make_speech_wav(PHRASE, workdir / "phrase.wav")
     mic = audio.make_speech_wav(PHRASE, workdir / "mic.wav", pad_before_s=SPEAK_AT_S,
                                 pad_after_s=HANGUP_AT_S - SPEAK_AT_S + 10)
-    menu = audio.make_speech_wav(MENU_TEXT, workdir / "menu.wav")
+    if audiotool:
+        # The server's own synthesis path (espeak-ng library, same voice and speed as
+        # flows/ivr.yaml), so the envelope comparison is like with like.
+        menu = workdir / "menu.wav"
+        subprocess.run([str(audiotool), "say", "--voice", "en-us", "--wpm", "165", "--rate",
+                        "8000", "--text", MENU_TEXT, "--out", str(menu)], check=True, timeout=30)
+    else:
+        menu = audio.make_speech_wav(MENU_TEXT, workdir / "menu.wav")
     phone = Baresip(workdir, mic, max_seconds=60).start()
     try:
         assert phone.dial(f"sip:ivr@{server.sip_target}") is not None, phone.log()

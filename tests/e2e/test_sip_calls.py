@@ -91,10 +91,10 @@ def test_call_is_recorded_in_the_api(server, workdir):
     calls = _wait_calls(server, lambda cs: any(c.get("ended_at") for c in cs))
     assert len(calls) == 1, calls
     record = calls[0]
-    for field in ("id", "from_uri", "to_uri", "flow", "started_at", "answered_at", "ended_at",
+    for field in ("id", "from", "to", "flow", "started_at", "answered_at", "ended_at",
                   "end_reason", "digits"):
         assert field in record, f"{field} missing from {record}"
-    assert "echo" in record["to_uri"]
+    assert "echo" in record["to"]
     assert record["flow"] == "echo"
     assert record["answered_at"] and record["ended_at"]
 
