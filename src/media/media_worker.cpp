@@ -37,9 +37,15 @@ void MediaWorker::stop() {
 void MediaWorker::post(std::function<void()> fn) { boost::asio::post(io_, std::move(fn)); }
 
 void MediaWorker::add(Tickable* t) {
-  auto least = std::min_element(slots_.begin(), slots_.end(),
-                                [](const auto& a, const auto& b) { return a.size() < b.size(); });
-  least->push_back(t);
+  // Fill slots kPerSlot legs at a time: few calls then share a couple of wake-ups per
+  // period (cheap), many calls spread over every millisecond (smooth sending).
+  auto target = std::find_if(slots_.begin(), slots_.end(),
+                             [](const auto& s) { return s.size() < kPerSlot; });
+  if (target == slots_.end()) {
+    target = std::min_element(slots_.begin(), slots_.end(),
+                              [](const auto& a, const auto& b) { return a.size() < b.size(); });
+  }
+  target->push_back(t);
   load_.fetch_add(1, std::memory_order_relaxed);
 }
 

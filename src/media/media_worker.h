@@ -1,7 +1,7 @@
 // One media thread (Envoy-style worker): an io_context that owns its legs end to end and a
 // ticker that drives each of them every 20 ms. Legs are spread over 20 one-millisecond
-// slots so a thousand calls do not all send in the same instant (that burst would be
-// pacing jitter for the last ones). Deadlines advance from the monotonic clock
+// slots (16 per slot before the next is used) so a thousand calls do not all send in the
+// same instant (that burst would be pacing jitter for the last ones). Deadlines advance from the monotonic clock
 // (deadline += period), so pacing never drifts, however long a tick takes.
 #pragma once
 #include <boost/asio/io_context.hpp>
@@ -55,6 +55,7 @@ class MediaWorker {
   boost::asio::steady_timer timer_;
   std::thread thread_;
   static constexpr int kSlots = kTickMs;  // one per millisecond of the period
+  static constexpr size_t kPerSlot = 16;
   std::array<std::vector<Tickable*>, kSlots> slots_;
   int slot_ = 0;       // the slot the timer is armed for
   MonoTime cycle_{};   // time of slot 0 in the current period

@@ -1,5 +1,6 @@
 // A SIP call's media as a Leg: one RTP/RTCP port pair on a media worker. Receives RTP
-// (symmetric: latches to where the caller's packets come from), runs the jitter buffer and
+// (symmetric: latches to where the caller's packets come from; polled on the tick), runs the
+// jitter buffer and
 // decoder, paces sending every 20 ms from the worker's monotonic ticker, sends and receives
 // RFC 4733 digits, and sends RTCP reports. Everything after start() runs on the worker.
 #pragma once
@@ -74,8 +75,9 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   const Stats& stats() const { return stats_; }
 
  private:
-  void receive_rtp();
-  void receive_rtcp();
+  static constexpr int kMaxReadsPerTick = 16;
+  void drain_rtp(MonoTime now);
+  void drain_rtcp();
   void on_rtp(size_t size, MonoTime arrival);
   void on_rtcp(size_t size);
   void send_audio(const AudioFrame& frame);
@@ -122,6 +124,7 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   uint64_t sent_octets_ = 0;
   uint32_t sent_packets_ = 0;
   MonoTime next_rtcp_{};
+  uint64_t ticks_ = 0;
 
   std::array<uint8_t, 2048> rx_buf_{};
   std::array<uint8_t, 1500> rtcp_buf_{};
