@@ -1,204 +1,190 @@
 #!/usr/bin/python3
-"""Echo load: M concurrent RTP streams (20 ms G.711 packets) reflected by the server, against
-bench/baseline_udp_echo (bare epoll reflector) and against atende's `echo` flow (M real SIP
-calls). Reports per server: packets out/back, loss, return-pacing jitter (RFC 3550
-interarrival jitter of the packets coming back, receive times from SO_TIMESTAMPNS), CPU per
-packet of the server, and for atende the memory per idle call (RSS delta / calls).
+"""Echo load: M concurrent RTP echo streams (20 ms PCMU packets) driven by the C++ generator
+bench/loadgen_echo (one epoll thread, absolute CLOCK_MONOTONIC deadlines, kernel receive
+timestamps), against atende's `echo` flow (M real SIP calls) and against
+bench/baseline_udp_echo (a bare epoll reflector) at the same packet rate, ramping M.
 
-Usage: bench/echo_load.py [--build-dir DIR] [--calls 20] [--seconds 10]
-Results: bench/results/echo_load.{json,md}. Bounded: about 2 x seconds + setup per server.
+Per step and server: packets sent/received in the steady window, the server's send-pacing
+jitter (p50/p99/max of |inter-arrival gap - 20 ms| over all streams), loss, server CPU % and
+CPU us per packet handled (packets in + out), the generator's own send lateness and CPU, and
+for atende the RSS per idle call ((RSS with M calls set up - RSS before) / M).
+The ramp stops after the first step where atende misses: p99 > 2 ms, loss > 1 %, calls not
+set up, or the generator itself cannot keep pace (its send lateness p99 > 2 ms).
+
+Usage: bench/echo_load.py [--build-dir DIR] [--calls 100,250,500] [--seconds 8] [--warmup 2]
+                          [--keep-going]
+Results: bench/results/echo_load.{json,md}. Every process is bounded by a timeout.
 """
 import argparse
+import json
 import pathlib
-import select
 import socket
-import struct
 import subprocess
 import tempfile
-import time
 
 import bench_common as bc
-from harness import procs, rtp
-from harness.ports import free_udp_range
-from harness.sip_raw import RawCall, SipSocket, simple_sdp
 
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
-PTIME = 0.02
+JITTER_LIMIT_MS = 2.0
+LOSS_LIMIT_PCT = 1.0
+LATE_LIMIT_MS = 2.0
+RTP_PORTS = (10000, 19999)  # below the kernel's ephemeral range, where loadgen binds
 
 
-class Stream:
-    def __init__(self, dest):
-        self.sock = rtp.open_rtp_socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        self.sock.setblocking(False)
-        self.dest = dest
-        self.ssrc = id(self) & 0xFFFFFFFF
-        self.sent = 0
-        self.received = 0
-        self.jitter = 0.0      # RFC 3550 6.4.1, in seconds
-        self.prev_transit = None
-
-    def send(self, payload):
-        packet = rtp.rtp_packet(self.sent, self.sent * 160, self.ssrc, 0, payload)
-        self.sock.sendto(packet, self.dest)
-        self.sent += 1
-
-    def drain(self):
-        while True:
+def udp_range_free(lo, count):
+    for port in range(lo, lo + count):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             try:
-                data, anc, _, _ = self.sock.recvmsg(2048, 64)
-            except BlockingIOError:
-                return
-            arrival = time.time()
-            for level, kind, value in anc:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                    sec, nsec = struct.unpack("qq", value[:16])
-                    arrival = sec + nsec / 1e9
-            self.received += 1
-            if len(data) >= 12:
-                ts = struct.unpack("!I", data[4:8])[0]
-                # Transit relative to the RTP clock; a server may rewrite timestamps, which
-                # only shifts transit by a constant per stream and leaves jitter intact.
-                transit = arrival - ts / 8000.0
-                if self.prev_transit is not None:
-                    d = abs(transit - self.prev_transit)
-                    self.jitter += (d - self.jitter) / 16.0
-                self.prev_transit = transit
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
 
 
-def drive(streams, seconds):
-    """Sends one packet per stream every 20 ms from a drift-free schedule, receiving between."""
-    payload = rtp.tone_ulaw(frames=1)
-    socks = {s.sock.fileno(): s for s in streams}
-    start = time.monotonic()
-    ticks = int(seconds / PTIME)
-    for tick in range(ticks):
-        for s in streams:
-            s.send(payload)
-        next_tick = start + (tick + 1) * PTIME
-        while True:
-            left = next_tick - time.monotonic()
-            if left <= 0:
-                break
-            ready, _, _ = select.select(list(socks), [], [], left)
-            for fd in ready:
-                socks[fd].drain()
-    end = time.monotonic() + 0.5
-    while time.monotonic() < end:
-        ready, _, _ = select.select(list(socks), [], [], 0.1)
-        for fd in ready:
-            socks[fd].drain()
+def run_loadgen(loadgen, target_args, calls, seconds, warmup, pid):
+    cmd = [str(loadgen), *target_args, "--calls", str(calls), "--seconds", str(seconds),
+           "--warmup", str(warmup), "--server-pid", str(pid)]
+    bound = seconds + warmup + 60 + calls / 100  # setup at 400/s, settle, BYEs, margins
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=bound)
+    lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"loadgen failed ({out.returncode}): {out.stderr[-2000:]}")
+    result = json.loads(lines[-1])
+    received, lost = result["packets_received"], result["seq_lost"]
+    # Loss of the server's own stream (gaps in its RTP sequence numbers).
+    result["loss_pct"] = round(100.0 * lost / (received + lost), 3) if received + lost else None
+    return result
 
 
-def summarise(streams, cpu_s, seconds):
-    sent = sum(s.sent for s in streams)
-    back = sum(s.received for s in streams)
-    jitters = sorted(s.jitter * 1000 for s in streams)
-    return {
-        "streams": len(streams), "seconds": seconds, "packets_sent": sent, "packets_back": back,
-        # atende streams on its own clock (prompts, silence), so back may exceed sent; loss
-        # is only meaningful for a pure reflector.
-        "loss_pct": round(100.0 * (sent - back) / sent, 3) if sent and back <= sent else None,
-        "jitter_ms_median": round(jitters[len(jitters) // 2], 3) if jitters else None,
-        "jitter_ms_max": round(jitters[-1], 3) if jitters else None,
-        "server_cpu_pct": round(100.0 * cpu_s / seconds, 1),
-        # Per packet handled: each one the server received plus each one it sent.
-        "server_cpu_us_per_packet": round(1e6 * cpu_s / (sent + back), 2) if sent else None,
-    }
-
-
-def bench_baseline(binary, calls, seconds):
-    lo, hi = free_udp_range(calls)
-    proc = subprocess.Popen([str(binary), "--ports", f"{lo}-{lo + calls - 1}"],
-                            stdout=subprocess.PIPE, text=True)
+def bench_reflector(build, loadgen, calls, seconds, warmup):
+    lo = next((p for p in range(RTP_PORTS[0], RTP_PORTS[1] - calls, 1000)
+               if udp_range_free(p, calls)), None)
+    if lo is None:
+        raise RuntimeError("no free port range for the reflector")
+    proc = subprocess.Popen([str(build / "bench" / "baseline_udp_echo"), "--ports",
+                             f"{lo}-{lo + calls - 1}"], stdout=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout.readline().startswith("ready"), "baseline_udp_echo did not start"
-        streams = [Stream(("127.0.0.1", lo + i)) for i in range(calls)]
-        cpu0 = procs.cpu_seconds(proc.pid)
-        drive(streams, seconds)
-        result = summarise(streams, procs.cpu_seconds(proc.pid) - cpu0, seconds)
+        if not proc.stdout.readline().startswith("ready"):
+            raise RuntimeError("baseline_udp_echo did not start")
+        return run_loadgen(loadgen, ["--reflector", f"127.0.0.1:{lo}-{lo + calls - 1}"],
+                           calls, seconds, warmup, proc.pid)
     finally:
         proc.terminate()
         proc.wait(10)
-    return result
 
 
-def bench_atende(binary, calls, seconds, workdir):
-    server = bc.Server("atende", binary, workdir, max_calls=calls + 10,
-                       rtp_ports=4 * calls + 10).start()
-    sip_socks, dialogs, streams = [], [], []
+def bench_atende(binary, loadgen, calls, seconds, warmup, workdir):
+    server = bc.Server("atende", binary, workdir, max_calls=calls + 100,
+                       extra_args=["--log-level", "warn"])
+    server.rtp_range = RTP_PORTS  # wide, and clear of the generator's ephemeral ports
+    server.start()
     try:
-        time.sleep(0.5)
-        rss_before = procs.rss_bytes(server.pid())
-        for i in range(calls):
-            stream_sock = rtp.open_rtp_socket()
-            sip = SipSocket(server.sip_port)
-            call = RawCall(sip, "echo", sdp=simple_sdp(stream_sock.getsockname()[1]))
-            code = call.invite()
-            assert code == 200, f"call {i}: {code}\n{server.log_tail()}"
-            call.ack()
-            sip_socks.append(sip)
-            dialogs.append(call)
-            stream = Stream(call.media_addr())
-            stream.sock.close()
-            stream.sock = stream_sock  # the socket whose port we offered in the SDP
-            stream.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-            stream.sock.setblocking(False)
-            streams.append(stream)
-        time.sleep(1.0)
-        rss_idle = procs.rss_bytes(server.pid())
-        cpu0 = procs.cpu_seconds(server.pid())
-        drive(streams, seconds)
-        result = summarise(streams, procs.cpu_seconds(server.pid()) - cpu0, seconds)
-        result["rss_kb_per_idle_call"] = round((rss_idle - rss_before) / 1024 / calls, 1)
-        for call in dialogs:
-            call.bye(2.0)
+        result = run_loadgen(loadgen, ["--sip", server.sip_target, "--service", "echo"],
+                             calls, seconds, warmup, server.pid())
+        if result["established"] < calls:
+            result["server_log_tail"] = server.log_tail(20)
+        return result
     finally:
-        for s in sip_socks:
-            s.close()
-        for s in streams:
-            s.sock.close()
-        server.stop()
-    return result
+        server.stop(timeout=30)
+
+
+def misses(r, calls):
+    why = []
+    if r["established"] < calls:
+        why.append(f"{calls - r['established']} calls not set up {r['fail_codes'][:5]}")
+    if r["jitter_p99_ms"] > JITTER_LIMIT_MS:
+        why.append(f"jitter p99 {r['jitter_p99_ms']} ms > {JITTER_LIMIT_MS}")
+    if (r["loss_pct"] or 0) > LOSS_LIMIT_PCT:
+        why.append(f"loss {r['loss_pct']} % > {LOSS_LIMIT_PCT}")
+    if r["send_late_p99_ms"] > LATE_LIMIT_MS:
+        why.append(f"generator late: send lateness p99 {r['send_late_p99_ms']} ms")
+    return why
+
+
+COLS = [("calls", "M"), ("packets_sent", "sent"), ("packets_received", "received"),
+        ("loss_pct", "loss %"), ("jitter_p50_ms", "jitter p50 ms"),
+        ("jitter_p99_ms", "p99 ms"), ("jitter_max_ms", "max ms"),
+        ("server_cpu_pct", "server CPU %"), ("server_cpu_us_per_packet", "CPU us/pkt"),
+        ("send_late_p99_ms", "gen late p99 ms"), ("loadgen_cpu_pct", "gen CPU %"),
+        ("rss_kb_per_idle_call", "RSS KB/call")]
+
+
+def markdown(results):
+    m = results["machine"]
+    lines = ["# Echo load: atende echo flow vs. bare UDP reflector", "",
+             f"{m['when']}, {m['host']}, {m['cpus']} CPUs, kernel {m['kernel']}; "
+             f"{results['seconds']:g} s steady window after {results['warmup']:g} s warm-up, "
+             "50 packets/s per stream each way, generator bench/loadgen_echo.", "",
+             "| server | " + " | ".join(c[1] for c in COLS) + " | verdict |",
+             "|---" * (len(COLS) + 2) + "|"]
+    for step in results["steps"]:
+        for label in ("bare", "atende"):
+            r = step.get(label)
+            if r is None:
+                continue
+            verdict = "; ".join(r.get("misses", [])) or "ok"
+            lines.append(f"| {label} | " + " | ".join(str(r.get(c[0], "-")) for c in COLS) +
+                         f" | {verdict} |")
+    lines += ["", "| M | CPU us/pkt ratio atende/bare (target <= 1.5) |", "|---|---|"]
+    for step in results["steps"]:
+        lines.append(f"| {step['calls']} | {step.get('cpu_ratio', 'n/a')} |")
+    s = results["summary"]
+    lines += ["", f"Highest M with atende jitter p99 <= {JITTER_LIMIT_MS} ms, loss <= "
+              f"{LOSS_LIMIT_PCT} % and the generator on pace: **{s['max_ok_calls']}** "
+              "(target >= 1000).",
+              f"RSS per idle call at the largest M set up: **{s['rss_kb_per_idle_call']} KB** "
+              "(target <= 256 KB).", "",
+              "jitter = |gap between consecutive packets of one stream - 20 ms x sequence "
+              "step|, from kernel receive timestamps, all streams pooled. For the bare "
+              "reflector it is the generator's own send jitter plus loopback (the floor); "
+              "for atende it is atende's send pacing. CPU us/pkt = server CPU (utime+stime "
+              "from /proc) over the window / (packets to it + packets from it). gen late = "
+              "how late the generator's sendto ran after its deadline."]
+    return "\n".join(lines) + "\n"
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir")
-    ap.add_argument("--calls", type=int, default=20)
-    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--calls", default="100,250,500,1000,1500,2000")
+    ap.add_argument("--seconds", type=float, default=8)
+    ap.add_argument("--warmup", type=float, default=2)
+    ap.add_argument("--keep-going", action="store_true",
+                    help="run every M even after a miss (max_ok_calls still stops at the "
+                         "first miss); calls that fail to set up always stop the ramp")
     args = ap.parse_args()
     build = bc.find_build_dir(args.build_dir)
-    results = {"machine": bc.machine(), "calls": args.calls, "seconds": args.seconds}
-    results["bare"] = bench_baseline(build / "bench" / "baseline_udp_echo", args.calls,
-                                     args.seconds)
-    print("bare", results["bare"])
+    loadgen = build / "bench" / "loadgen_echo"
     atende = build / "atende"
-    if bc.atende_usable(atende):
-        with tempfile.TemporaryDirectory() as tmp:
-            results["atende"] = bench_atende(atende, args.calls, args.seconds, pathlib.Path(tmp))
-        print("atende", results["atende"])
-    else:
-        print(f"note: {atende} cannot `serve` yet; measuring the bare reflector only")
-
-    cols = ["packets_sent", "packets_back", "loss_pct", "jitter_ms_median", "jitter_ms_max",
-            "server_cpu_pct", "server_cpu_us_per_packet", "rss_kb_per_idle_call"]
-    lines = ["# Echo load: atende echo flow vs. bare UDP reflector", "",
-             f"{results['machine']['when']}, {results['machine']['cpus']} CPUs, "
-             f"{args.calls} streams x {args.seconds:g} s at 50 packets/s each.", "",
-             "| server | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for label in ("bare", "atende"):
-        if label in results:
-            lines.append(f"| {label} | " + " | ".join(str(results[label].get(c, "-"))
-                                                     for c in cols) + " |")
-    if "atende" in results and results["bare"]["server_cpu_us_per_packet"]:
-        ratio = (results["atende"]["server_cpu_us_per_packet"] /
-                 results["bare"]["server_cpu_us_per_packet"])
-        results["cpu_per_packet_ratio"] = round(ratio, 2)
-        lines += ["", f"CPU per packet, atende/bare: {ratio:.2f}"]
-    lines += ["", "Jitter is measured on the caller side and includes this Python driver's "
-              "own scheduling; compare rows, not absolute values."]
-    bc.write_results("echo_load", results, "\n".join(lines) + "\n")
+    if not bc.atende_usable(atende):
+        raise SystemExit(f"{atende} cannot `serve`")
+    results = {"machine": bc.machine(), "seconds": args.seconds, "warmup": args.warmup,
+               "limits": {"jitter_p99_ms": JITTER_LIMIT_MS, "loss_pct": LOSS_LIMIT_PCT,
+                          "generator_late_p99_ms": LATE_LIMIT_MS}, "steps": []}
+    max_ok, rss, missed = 0, None, False
+    with tempfile.TemporaryDirectory() as tmp:
+        for calls in (int(c) for c in args.calls.split(",")):
+            step = {"calls": calls}
+            step["bare"] = bench_reflector(build, loadgen, calls, args.seconds, args.warmup)
+            step["bare"]["misses"] = misses(step["bare"], calls)
+            print("bare", calls, step["bare"], flush=True)
+            step["atende"] = bench_atende(atende, loadgen, calls, args.seconds, args.warmup,
+                                          pathlib.Path(tmp) / f"atende_{calls}")
+            step["atende"]["misses"] = misses(step["atende"], calls)
+            print("atende", calls, step["atende"], flush=True)
+            bare_us = step["bare"].get("server_cpu_us_per_packet")
+            ours_us = step["atende"].get("server_cpu_us_per_packet")
+            if bare_us and ours_us:
+                step["cpu_ratio"] = round(ours_us / bare_us, 2)
+            results["steps"].append(step)
+            if step["atende"].get("rss_kb_per_idle_call") is not None:
+                rss = step["atende"]["rss_kb_per_idle_call"]
+            missed = missed or bool(step["atende"]["misses"])
+            if not missed:
+                max_ok = calls
+            if step["atende"]["established"] < calls or (missed and not args.keep_going):
+                break
+    results["summary"] = {"max_ok_calls": max_ok, "rss_kb_per_idle_call": rss}
+    bc.write_results("echo_load", results, markdown(results))
 
 
 if __name__ == "__main__":

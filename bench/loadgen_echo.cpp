@@ -1,0 +1,933 @@
+// loadgen_echo: M concurrent RTP echo streams from one epoll thread, to measure a server's
+// send pacing (jitter of the packets it returns) and its CPU per packet.
+//
+// SIP mode (default): places M calls to sip:SERVICE@HOST:PORT with a minimal raw SIP UAC over
+// UDP (INVITE with a PCMU + telephone-event offer naming one local RTP port per call, ACK on
+// 200, BYE at the end), then streams.
+// Reflector mode (--reflector HOST:LO-HI): no SIP; stream i goes to port LO + i % (HI-LO+1)
+// (bench/baseline_udp_echo), at the same packet rate, as the CPU floor to compare with.
+//
+// Per stream: one 172-byte RTP packet (PCMU, 160 bytes of payload) every 20 ms, each from an
+// absolute CLOCK_MONOTONIC deadline (clock_nanosleep TIMER_ABSTIME), so our own sending never
+// drifts. Streams are spread over 20 1-ms slots so the server sees a steady load, not a burst
+// every 20 ms. Arrivals carry kernel receive timestamps (SO_TIMESTAMPNS), so how late this
+// thread reads a packet does not matter; per stream, the deviation of each inter-arrival gap
+// from 20 ms x (sequence step) is that server's send-pacing jitter (loopback adds little).
+//
+// Phases: [server RSS] -> set up calls -> settle -> [server RSS] -> media warm-up ->
+// steady window (all statistics, server CPU from /proc/PID/stat) -> BYE. Prints one JSON
+// object on stdout; progress on stderr.
+//
+// Usage:
+//   loadgen_echo --sip 127.0.0.1:5060 [--service echo] --calls M [--seconds 10]
+//                [--warmup 2] [--settle 1] [--setup-rate 400] [--server-pid PID]
+//   loadgen_echo --reflector 127.0.0.1:41000-41999 --calls M [--seconds 10] [--warmup 2]
+//                [--server-pid PID]
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace atende::bench {
+namespace {
+
+constexpr int64_t kPtimeNs = 20'000'000;
+constexpr int kSlots = 20;  // 1 ms slots in a 20 ms period
+constexpr size_t kPayloadBytes = 160;
+constexpr size_t kRtpHeaderBytes = 12;
+constexpr size_t kMaxDatagram = 4096;  // anything longer is truncated and ignored
+
+int64_t NowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+void SleepUntilNs(int64_t deadline) {
+  timespec ts{static_cast<time_t>(deadline / 1'000'000'000), static_cast<long>(deadline % 1'000'000'000)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
+
+// Microsecond histogram up to 100 ms, plus an exact maximum: percentiles without storing
+// samples, and no allocation once constructed.
+class Histogram {
+ public:
+  void Add(int64_t ns) {
+    if (ns < 0) ns = -ns;
+    max_ns_ = std::max(max_ns_, ns);
+    size_t bin = static_cast<size_t>(ns / 1000);
+    ++bins_[std::min(bin, bins_.size() - 1)];
+    ++count_;
+  }
+  uint64_t count() const { return count_; }
+  double MaxMs() const { return static_cast<double>(max_ns_) / 1e6; }
+  // Upper edge of the bin holding the q-quantile, in ms (conservative by < 1 us).
+  double QuantileMs(double q) const {
+    if (count_ == 0) return 0.0;
+    uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
+    rank = std::max<uint64_t>(rank, 1);
+    uint64_t seen = 0;
+    for (size_t i = 0; i < bins_.size(); ++i) {
+      seen += bins_[i];
+      if (seen >= rank) return std::min(static_cast<double>(i + 1) / 1000.0, MaxMs());
+    }
+    return MaxMs();
+  }
+
+ private:
+  std::vector<uint64_t> bins_ = std::vector<uint64_t>(100'001, 0);
+  uint64_t count_ = 0;
+  int64_t max_ns_ = 0;
+};
+
+struct Options {
+  bool reflector = false;
+  std::string host = "127.0.0.1";
+  int port = 5060;      // SIP port (SIP mode)
+  int port_lo = 0;      // reflector range
+  int port_hi = 0;
+  std::string service = "echo";
+  int calls = 10;
+  double seconds = 10;
+  double warmup = 2;
+  double settle = 1;
+  double setup_rate = 400;  // INVITEs per second
+  int setup_window = 200;   // INVITEs without a final answer at once
+  int server_pid = 0;
+};
+
+struct ServerSample {
+  double cpu_s = 0;
+  int64_t rss_bytes = 0;
+  bool ok = false;
+};
+
+ServerSample SampleServer(int pid) {
+  ServerSample s;
+  if (pid <= 0) return s;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE* f = std::fopen(path, "r");
+  if (!f) return s;
+  char buf[2048];
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // The command name may contain spaces and ')': fields restart after the last ')'.
+  const char* p = std::strrchr(buf, ')');
+  if (!p) return s;
+  unsigned long long utime = 0, stime = 0;
+  long long rss_pages = 0;
+  // Fields after ')': state(3) ... utime(14) stime(15) ... rss(24).
+  if (std::sscanf(p + 2,
+                  "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d "
+                  "%*d %*u %*u %lld",
+                  &utime, &stime, &rss_pages) != 3) {
+    return s;
+  }
+  s.cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  s.rss_bytes = rss_pages * sysconf(_SC_PAGESIZE);
+  s.ok = true;
+  return s;
+}
+
+double SelfCpuS() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+int BindUdp(int rcvbuf) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  }
+  return fd;
+}
+
+int LocalPort(int fd) {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  return ntohs(addr.sin_port);
+}
+
+std::optional<sockaddr_in> MakeAddr(std::string_view host, int port) {
+  if (port <= 0 || port > 65535 || host.size() >= INET_ADDRSTRLEN) return std::nullopt;
+  char text[INET_ADDRSTRLEN] = {};
+  std::memcpy(text, host.data(), host.size());
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, text, &addr.sin_addr) != 1) return std::nullopt;
+  return addr;
+}
+
+// ---- minimal SIP text handling (the server's messages are parsed with bounds checks) ----
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+struct SipMessage {
+  int status = 0;            // 0 for a request
+  std::string_view method;   // request method
+  std::string_view cseq_method;
+  std::string_view call_id, from, to, contact;
+  std::vector<std::string_view> vias;
+  std::string_view body;
+};
+
+bool ParseSip(std::string_view text, SipMessage& m) {
+  size_t head_end = text.find("\r\n\r\n");
+  if (head_end == std::string_view::npos) return false;
+  m.body = text.substr(head_end + 4);
+  std::string_view head = text.substr(0, head_end);
+  size_t eol = head.find("\r\n");
+  std::string_view first = head.substr(0, eol);
+  if (first.substr(0, 8) == "SIP/2.0 ") {
+    if (first.size() < 11) return false;
+    int code = 0;
+    for (int i = 8; i < 11; ++i) {
+      if (first[i] < '0' || first[i] > '9') return false;
+      code = code * 10 + (first[i] - '0');
+    }
+    m.status = code;
+  } else {
+    size_t sp = first.find(' ');
+    if (sp == std::string_view::npos || sp == 0) return false;
+    m.method = first.substr(0, sp);
+  }
+  while (eol != std::string_view::npos) {
+    size_t start = eol + 2;
+    eol = head.find("\r\n", start);
+    std::string_view line = head.substr(start, eol == std::string_view::npos ? head.npos : eol - start);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view name = Trim(line.substr(0, colon));
+    std::string_view value = Trim(line.substr(colon + 1));
+    if (IEquals(name, "Call-ID") || IEquals(name, "i")) {
+      m.call_id = value;
+    } else if (IEquals(name, "From") || IEquals(name, "f")) {
+      m.from = value;
+    } else if (IEquals(name, "To") || IEquals(name, "t")) {
+      m.to = value;
+    } else if (IEquals(name, "Contact") || IEquals(name, "m")) {
+      if (m.contact.empty()) m.contact = value;
+    } else if (IEquals(name, "Via") || IEquals(name, "v")) {
+      if (m.vias.size() < 16) m.vias.push_back(value);
+    } else if (IEquals(name, "CSeq")) {
+      size_t sp = value.rfind(' ');
+      m.cseq_method = sp == std::string_view::npos ? value : value.substr(sp + 1);
+      m.cseq_method = Trim(m.cseq_method);
+      // Keep the whole value reachable for replies through from/to/call_id only; the CSeq
+      // number is rebuilt from the text below when answering.
+    }
+  }
+  return !m.call_id.empty();
+}
+
+std::string_view HeaderValue(std::string_view text, std::string_view name) {
+  size_t head_end = text.find("\r\n\r\n");
+  std::string_view head = text.substr(0, head_end);
+  size_t pos = 0;
+  while ((pos = head.find("\r\n", pos)) != std::string_view::npos) {
+    pos += 2;
+    size_t end = head.find("\r\n", pos);
+    std::string_view line = head.substr(pos, end == head.npos ? head.npos : end - pos);
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos && IEquals(Trim(line.substr(0, colon)), name)) {
+      return Trim(line.substr(colon + 1));
+    }
+  }
+  return {};
+}
+
+// The URI inside <...> of a Contact, or empty.
+std::string_view AngleUri(std::string_view v) {
+  size_t lt = v.find('<');
+  size_t gt = v.find('>', lt == v.npos ? 0 : lt);
+  if (lt == v.npos || gt == v.npos || gt <= lt + 1) return {};
+  return v.substr(lt + 1, gt - lt - 1);
+}
+
+// (address, port) of the first audio m= line and the c= line before or within it.
+std::optional<sockaddr_in> SdpAudioAddr(std::string_view body) {
+  std::string_view conn;
+  int port = -1;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t end = body.find('\n', pos);
+    std::string_view line = Trim(body.substr(pos, end == body.npos ? body.npos : end - pos));
+    pos = end == body.npos ? body.size() : end + 1;
+    if (line.substr(0, 9) == "c=IN IP4 ") {
+      if (port < 0 || conn.empty()) conn = Trim(line.substr(9));
+    } else if (line.substr(0, 8) == "m=audio " && port < 0) {
+      std::string_view rest = line.substr(8);
+      int value = 0;
+      size_t i = 0;
+      for (; i < rest.size() && i < 6 && rest[i] >= '0' && rest[i] <= '9'; ++i) {
+        value = value * 10 + (rest[i] - '0');
+      }
+      if (i == 0) return std::nullopt;
+      port = value;
+    }
+  }
+  if (port <= 0 || conn.empty()) return std::nullopt;
+  size_t slash = conn.find('/');
+  return MakeAddr(conn.substr(0, slash), port);
+}
+
+// ---- streams and calls ----
+
+enum class CallState { kPending, kInviting, kEstablished, kFailed, kByeSent, kDone };
+
+struct Stream {
+  int fd = -1;
+  sockaddr_in dest{};
+  bool has_dest = false;
+  uint16_t seq = 0;
+  uint32_t ts = 0;
+  uint32_t ssrc = 0;
+  int slot = 0;
+  // Receive side (the server's stream).
+  bool have_last = false;
+  uint16_t last_seq = 0;
+  int64_t last_arrival_ns = 0;
+  // SIP.
+  CallState state = CallState::kPending;
+  std::string call_id, from_tag, to_header, remote_target;
+  int64_t next_retransmit_ns = 0;
+  int64_t give_up_ns = 0;
+  int64_t retransmit_interval_ns = 0;
+  int fail_code = 0;
+  bool provisional = false;
+  std::string last_request;  // retransmitted as is
+};
+
+struct Totals {
+  uint64_t sent = 0, received = 0;            // steady window only
+  uint64_t received_all = 0;                  // whole run
+  uint64_t seq_lost = 0, seq_reordered = 0;   // steady window, from the server's sequence
+  uint64_t echo_matched = 0;                  // steady window payloads equal to ours
+  uint64_t bad_packets = 0;
+  uint64_t send_errors = 0;
+  Histogram gap_dev;       // |gap - 20 ms x seq step|
+  Histogram send_late;     // our own send time - deadline
+};
+
+class LoadGen {
+ public:
+  explicit LoadGen(Options o) : opt_(std::move(o)) {}
+
+  int Run();
+
+ private:
+  bool OpenSockets();
+  bool SetupCalls();
+  void SendInvite(size_t i);
+  void SendAck(Stream& s, bool for_2xx, std::string_view invite_branch);
+  void SendBye(Stream& s);
+  void Teardown();
+  void PollOnce(int timeout_ms);
+  void OnSipDatagram(std::string_view text);
+  void AnswerRequest(const SipMessage& m, std::string_view text);
+  void OnRtp(Stream& s);
+  void SendSip(const std::string& text);
+  void Retransmit(int64_t now);
+  void Media(int64_t warmup_ns, int64_t window_ns);
+  void Report(double wall_s, double server_cpu_s, double self_cpu_s);
+
+  Options opt_;
+  std::vector<Stream> streams_;
+  int epfd_ = -1;
+  int sip_fd_ = -1;
+  int sip_port_ = 0;
+  sockaddr_in sip_dest_{};
+  bool recording_ = false;
+  int64_t window_start_ns_ = 0;
+  Totals t_;
+  std::array<uint8_t, kPayloadBytes> payload_{};
+  int established_ = 0;
+  int failed_ = 0;
+  std::vector<int> fail_codes_;
+  ServerSample rss_before_, rss_idle_;
+  int bye_ok_ = 0;
+  double setup_s_ = 0;
+};
+
+bool LoadGen::OpenSockets() {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) return false;
+  streams_.resize(static_cast<size_t>(opt_.calls));
+  for (size_t i = 0; i < streams_.size(); ++i) {
+    Stream& s = streams_[i];
+    s.fd = BindUdp(0);
+    if (s.fd < 0) {
+      std::fprintf(stderr, "loadgen: socket %zu: %s\n", i, std::strerror(errno));
+      return false;
+    }
+    s.ssrc = 0x10000000u + static_cast<uint32_t>(i);
+    s.slot = static_cast<int>(i % kSlots);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = i;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, s.fd, &ev);
+    if (opt_.reflector) {
+      int span = opt_.port_hi - opt_.port_lo + 1;
+      auto addr = MakeAddr(opt_.host, opt_.port_lo + static_cast<int>(i) % span);
+      if (!addr) return false;
+      s.dest = *addr;
+      s.has_dest = true;
+    }
+  }
+  if (!opt_.reflector) {
+    sip_fd_ = BindUdp(8 << 20);
+    if (sip_fd_ < 0) return false;
+    sip_port_ = LocalPort(sip_fd_);
+    auto addr = MakeAddr(opt_.host, opt_.port);
+    if (!addr) return false;
+    sip_dest_ = *addr;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = UINT64_MAX;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, sip_fd_, &ev);
+  }
+  // A 400 Hz tone in G.711 u-law: something an echo can return recognisably.
+  for (size_t n = 0; n < kPayloadBytes; ++n) {
+    double x = 8000.0 * std::sin(2 * M_PI * 400.0 * static_cast<double>(n) / 8000.0);
+    int sample = static_cast<int>(x);
+    int sign = sample < 0 ? 0x80 : 0;
+    int mag = std::min(std::abs(sample), 32635) + 0x84;
+    int exponent = 7;
+    for (int mask = 0x4000; (mag & mask) == 0 && exponent > 0; mask >>= 1) --exponent;
+    int mantissa = (mag >> (exponent + 3)) & 0x0F;
+    payload_[n] = static_cast<uint8_t>(~(sign | (exponent << 4) | mantissa));
+  }
+  return true;
+}
+
+void LoadGen::SendSip(const std::string& text) {
+  sendto(sip_fd_, text.data(), text.size(), 0, reinterpret_cast<const sockaddr*>(&sip_dest_),
+         sizeof sip_dest_);
+}
+
+std::string HostPort(const Options& o) { return o.host + ":" + std::to_string(o.port); }
+
+void LoadGen::SendInvite(size_t i) {
+  Stream& s = streams_[i];
+  const std::string local = "127.0.0.1:" + std::to_string(sip_port_);
+  s.call_id = "lg-" + std::to_string(i) + "-" + std::to_string(getpid()) + "@127.0.0.1";
+  s.from_tag = "lg" + std::to_string(i);
+  const std::string sdp =
+      "v=0\r\no=- " + std::to_string(i + 1) + " 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+      "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " + std::to_string(LocalPort(s.fd)) +
+      " RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+      "a=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n";
+  const std::string ruri = "sip:" + opt_.service + "@" + HostPort(opt_);
+  s.last_request = "INVITE " + ruri + " SIP/2.0\r\n"
+                   "Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-" + s.from_tag + "-inv;rport\r\n"
+                   "Max-Forwards: 70\r\n"
+                   "From: <sip:loadgen@" + local + ">;tag=" + s.from_tag + "\r\n"
+                   "To: <" + ruri + ">\r\n"
+                   "Call-ID: " + s.call_id + "\r\n"
+                   "CSeq: 1 INVITE\r\n"
+                   "Contact: <sip:loadgen@" + local + ">\r\n"
+                   "Content-Type: application/sdp\r\n"
+                   "Content-Length: " + std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+  s.state = CallState::kInviting;
+  int64_t now = NowNs();
+  s.retransmit_interval_ns = 500'000'000;
+  s.next_retransmit_ns = now + s.retransmit_interval_ns;
+  s.give_up_ns = now + 16'000'000'000;
+  SendSip(s.last_request);
+}
+
+void LoadGen::SendAck(Stream& s, bool for_2xx, std::string_view invite_branch) {
+  const std::string local = "127.0.0.1:" + std::to_string(sip_port_);
+  const std::string ruri = for_2xx && !s.remote_target.empty()
+                               ? s.remote_target
+                               : "sip:" + opt_.service + "@" + HostPort(opt_);
+  // RFC 3261 17.1.1.3: a non-2xx ACK reuses the INVITE's branch; a 2xx ACK is a new one.
+  const std::string branch =
+      for_2xx ? "z9hG4bK-" + s.from_tag + "-ack" : std::string(invite_branch);
+  SendSip("ACK " + ruri + " SIP/2.0\r\n"
+          "Via: SIP/2.0/UDP " + local + ";branch=" + branch + ";rport\r\n"
+          "Max-Forwards: 70\r\n"
+          "From: <sip:loadgen@" + local + ">;tag=" + s.from_tag + "\r\n"
+          "To: " + s.to_header + "\r\n"
+          "Call-ID: " + s.call_id + "\r\n"
+          "CSeq: 1 ACK\r\n"
+          "Content-Length: 0\r\n\r\n");
+}
+
+void LoadGen::SendBye(Stream& s) {
+  const std::string local = "127.0.0.1:" + std::to_string(sip_port_);
+  s.last_request = "BYE " + s.remote_target + " SIP/2.0\r\n"
+                   "Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-" + s.from_tag + "-bye;rport\r\n"
+                   "Max-Forwards: 70\r\n"
+                   "From: <sip:loadgen@" + local + ">;tag=" + s.from_tag + "\r\n"
+                   "To: " + s.to_header + "\r\n"
+                   "Call-ID: " + s.call_id + "\r\n"
+                   "CSeq: 2 BYE\r\n"
+                   "Content-Length: 0\r\n\r\n";
+  s.state = CallState::kByeSent;
+  int64_t now = NowNs();
+  s.retransmit_interval_ns = 500'000'000;
+  s.next_retransmit_ns = now + s.retransmit_interval_ns;
+  s.give_up_ns = now + 5'000'000'000;
+  SendSip(s.last_request);
+}
+
+// Our Call-IDs are "lg-<index>-<pid>@127.0.0.1": the index finds the stream without a map.
+Stream* FindByCallId(std::vector<Stream>& streams, std::string_view call_id) {
+  if (call_id.substr(0, 3) != "lg-") return nullptr;
+  size_t i = 3;
+  size_t index = 0;
+  for (; i < call_id.size() && i < 12 && call_id[i] >= '0' && call_id[i] <= '9'; ++i) {
+    index = index * 10 + static_cast<size_t>(call_id[i] - '0');
+  }
+  if (i == 3 || index >= streams.size() || streams[index].call_id != call_id) return nullptr;
+  return &streams[index];
+}
+
+void LoadGen::AnswerRequest(const SipMessage& m, std::string_view text) {
+  if (m.method == "ACK") return;
+  std::string reply = "SIP/2.0 200 OK\r\n";
+  for (std::string_view via : m.vias) reply += "Via: " + std::string(via) + "\r\n";
+  reply += "From: " + std::string(m.from) + "\r\nTo: " + std::string(m.to) + "\r\nCall-ID: " +
+           std::string(m.call_id) + "\r\nCSeq: " + std::string(HeaderValue(text, "CSeq")) +
+           "\r\nContent-Length: 0\r\n\r\n";
+  SendSip(reply);
+  if (m.method == "BYE") {
+    if (Stream* s = FindByCallId(streams_, m.call_id)) {
+      if (s->state == CallState::kEstablished) {
+        s->state = CallState::kDone;
+        std::fprintf(stderr, "loadgen: server hung up %s\n", s->call_id.c_str());
+      }
+    }
+  }
+}
+
+void LoadGen::OnSipDatagram(std::string_view text) {
+  SipMessage m;
+  if (!ParseSip(text, m)) return;
+  if (m.status == 0) {
+    AnswerRequest(m, text);
+    return;
+  }
+  Stream* s = FindByCallId(streams_, m.call_id);
+  if (!s) return;
+  if (m.cseq_method == "INVITE") {
+    if (m.status < 200) {
+      s->provisional = true;
+      return;
+    }
+    s->to_header = std::string(m.to);
+    if (m.status < 300) {
+      if (s->state == CallState::kInviting) {
+        auto media = SdpAudioAddr(m.body);
+        std::string_view contact = AngleUri(m.contact);
+        s->remote_target = contact.empty() ? "sip:" + opt_.service + "@" + HostPort(opt_)
+                                           : std::string(contact);
+        if (!media) {
+          s->state = CallState::kFailed;
+          s->fail_code = 1;  // no usable SDP answer
+          ++failed_;
+        } else {
+          s->dest = *media;
+          s->has_dest = true;
+          s->state = CallState::kEstablished;
+          ++established_;
+        }
+      }
+      SendAck(*s, true, {});  // also re-ACKs a retransmitted 200
+    } else {
+      SendAck(*s, false, "z9hG4bK-" + s->from_tag + "-inv");
+      if (s->state == CallState::kInviting) {
+        s->state = CallState::kFailed;
+        s->fail_code = m.status;
+        ++failed_;
+      }
+    }
+  } else if (m.cseq_method == "BYE" && m.status >= 200 && s->state == CallState::kByeSent) {
+    s->state = CallState::kDone;
+    if (m.status < 300) ++bye_ok_;
+  }
+}
+
+void LoadGen::OnRtp(Stream& s) {
+  std::array<uint8_t, kMaxDatagram> buf;
+  alignas(cmsghdr) char control[256];
+  for (;;) {
+    iovec iov{buf.data(), buf.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t len = recvmsg(s.fd, &msg, 0);
+    if (len < 0) return;
+    ++t_.received_all;
+    int64_t arrival = -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        arrival = int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;  // CLOCK_REALTIME
+      }
+    }
+    if (len < static_cast<ssize_t>(kRtpHeaderBytes) || (buf[0] >> 6) != 2 || arrival < 0 ||
+        (msg.msg_flags & MSG_TRUNC)) {
+      ++t_.bad_packets;
+      continue;
+    }
+    if ((buf[1] & 0x7F) != 0) continue;  // only the audio stream paces at 20 ms
+    uint16_t seq = static_cast<uint16_t>(buf[2] << 8 | buf[3]);
+    // Realtime stamps can step with NTP; gaps of adjacent packets are what we use, and a
+    // step would show as one outlier at most.
+    if (recording_) {
+      ++t_.received;
+      size_t cc = buf[0] & 0x0F;
+      size_t offset = kRtpHeaderBytes + 4 * cc;
+      if (static_cast<size_t>(len) == offset + kPayloadBytes &&
+          std::memcmp(buf.data() + offset, payload_.data(), kPayloadBytes) == 0) {
+        ++t_.echo_matched;
+      }
+      if (s.have_last) {
+        int16_t step = static_cast<int16_t>(seq - s.last_seq);
+        if (step <= 0) {
+          ++t_.seq_reordered;
+        } else {
+          t_.seq_lost += static_cast<uint64_t>(step - 1);
+          t_.gap_dev.Add(arrival - s.last_arrival_ns - kPtimeNs * step);
+        }
+      }
+    }
+    int16_t forward = static_cast<int16_t>(seq - s.last_seq);
+    if (!s.have_last || forward > 0) {
+      s.have_last = true;
+      s.last_seq = seq;
+      s.last_arrival_ns = arrival;
+    }
+  }
+}
+
+void LoadGen::PollOnce(int timeout_ms) {
+  epoll_event events[256];
+  int n = epoll_wait(epfd_, events, 256, timeout_ms);
+  for (int i = 0; i < n; ++i) {
+    uint64_t key = events[i].data.u64;
+    if (key == UINT64_MAX) {
+      char buf[kMaxDatagram];
+      for (;;) {
+        ssize_t len = recv(sip_fd_, buf, sizeof buf, 0);
+        if (len < 0) break;
+        OnSipDatagram(std::string_view(buf, static_cast<size_t>(len)));
+      }
+    } else if (key < streams_.size()) {
+      OnRtp(streams_[key]);
+    }
+  }
+}
+
+void LoadGen::Retransmit(int64_t now) {
+  for (Stream& s : streams_) {
+    if (s.state != CallState::kInviting && s.state != CallState::kByeSent) continue;
+    if (now >= s.give_up_ns) {
+      if (s.state == CallState::kInviting) {
+        s.state = CallState::kFailed;
+        s.fail_code = 408;
+        ++failed_;
+      } else {
+        s.state = CallState::kDone;
+      }
+      continue;
+    }
+    if (now >= s.next_retransmit_ns && !(s.state == CallState::kInviting && s.provisional)) {
+      SendSip(s.last_request);
+      s.retransmit_interval_ns = std::min<int64_t>(s.retransmit_interval_ns * 2, 4'000'000'000);
+      s.next_retransmit_ns = now + s.retransmit_interval_ns;
+    }
+  }
+}
+
+bool LoadGen::SetupCalls() {
+  const int64_t start = NowNs();
+  const int64_t interval = static_cast<int64_t>(1e9 / std::max(1.0, opt_.setup_rate));
+  size_t next = 0;
+  int64_t last_retransmit_scan = start;
+  while (established_ + failed_ < opt_.calls) {
+    int64_t now = NowNs();
+    int outstanding = static_cast<int>(next) - established_ - failed_;
+    while (next < streams_.size() && now >= start + static_cast<int64_t>(next) * interval &&
+           outstanding < opt_.setup_window) {
+      SendInvite(next++);
+      ++outstanding;
+    }
+    if (now - last_retransmit_scan > 50'000'000) {
+      Retransmit(now);
+      last_retransmit_scan = now;
+    }
+    PollOnce(1);
+  }
+  setup_s_ = static_cast<double>(NowNs() - start) / 1e9;
+  for (const Stream& s : streams_) {
+    if (s.state == CallState::kFailed) fail_codes_.push_back(s.fail_code);
+  }
+  std::fprintf(stderr, "loadgen: %d established, %d failed in %.1f s\n", established_, failed_,
+               setup_s_);
+  return established_ > 0;
+}
+
+void LoadGen::Media(int64_t warmup_ns, int64_t window_ns) {
+  const int64_t start = NowNs() + 5'000'000;
+  const int64_t window_start = start + warmup_ns;
+  const int64_t end = window_start + window_ns;
+  const int64_t slot_ns = kPtimeNs / kSlots;
+  std::array<uint8_t, kRtpHeaderBytes + kPayloadBytes> packet{};
+  std::memcpy(packet.data() + kRtpHeaderBytes, payload_.data(), kPayloadBytes);
+  packet[0] = 0x80;
+  packet[1] = 0;  // PCMU
+  std::vector<std::vector<size_t>> by_slot(kSlots);
+  for (size_t i = 0; i < streams_.size(); ++i) {
+    if (streams_[i].has_dest) by_slot[static_cast<size_t>(streams_[i].slot)].push_back(i);
+  }
+  ServerSample cpu0;
+  double self0 = 0;
+  for (int64_t tick = 0;; ++tick) {
+    const int64_t deadline = start + tick * slot_ns;
+    if (deadline >= end) break;
+    if (!recording_ && deadline >= window_start) {
+      recording_ = true;
+      window_start_ns_ = deadline;
+      cpu0 = SampleServer(opt_.server_pid);
+      self0 = SelfCpuS();
+    }
+    SleepUntilNs(deadline);
+    for (size_t i : by_slot[static_cast<size_t>(tick % kSlots)]) {
+      Stream& s = streams_[i];
+      if (!opt_.reflector && s.state != CallState::kEstablished) continue;
+      packet[2] = static_cast<uint8_t>(s.seq >> 8);
+      packet[3] = static_cast<uint8_t>(s.seq);
+      for (int b = 0; b < 4; ++b) packet[4 + b] = static_cast<uint8_t>(s.ts >> (24 - 8 * b));
+      for (int b = 0; b < 4; ++b) packet[8 + b] = static_cast<uint8_t>(s.ssrc >> (24 - 8 * b));
+      ssize_t sent = sendto(s.fd, packet.data(), packet.size(), 0,
+                            reinterpret_cast<const sockaddr*>(&s.dest), sizeof s.dest);
+      if (recording_) {
+        t_.send_late.Add(NowNs() - deadline);
+        if (sent == static_cast<ssize_t>(packet.size())) {
+          ++t_.sent;
+        } else {
+          ++t_.send_errors;
+        }
+      }
+      ++s.seq;
+      s.ts += kPayloadBytes;
+    }
+    // Drain what has arrived; kernel timestamps make the reading time irrelevant.
+    PollOnce(0);
+  }
+  // Packets still in flight at the end of the window count as received for loss.
+  const int64_t drain_until = NowNs() + 60'000'000;
+  while (NowNs() < drain_until) PollOnce(5);
+  recording_ = false;
+  ServerSample cpu1 = SampleServer(opt_.server_pid);
+  double self1 = SelfCpuS();
+  double wall = static_cast<double>(NowNs() - window_start_ns_) / 1e9;
+  Report(wall, cpu0.ok && cpu1.ok ? cpu1.cpu_s - cpu0.cpu_s : -1, self1 - self0);
+}
+
+void LoadGen::Teardown() {
+  if (opt_.reflector) return;
+  for (Stream& s : streams_) {
+    if (s.state == CallState::kEstablished) SendBye(s);
+  }
+  const int64_t limit = NowNs() + 8'000'000'000;
+  for (;;) {
+    bool pending = false;
+    for (const Stream& s : streams_) pending |= s.state == CallState::kByeSent;
+    if (!pending || NowNs() > limit) break;
+    Retransmit(NowNs());
+    PollOnce(20);
+  }
+}
+
+void LoadGen::Report(double wall_s, double server_cpu_s, double self_cpu_s) {
+  const uint64_t handled = t_.sent + t_.received;
+  std::printf("{\"mode\": \"%s\", \"calls\": %d, \"established\": %d, \"failed\": %d",
+              opt_.reflector ? "reflector" : "sip", opt_.calls,
+              opt_.reflector ? opt_.calls : established_, failed_);
+  std::printf(", \"fail_codes\": [");
+  for (size_t i = 0; i < fail_codes_.size() && i < 20; ++i) {
+    std::printf("%s%d", i ? ", " : "", fail_codes_[i]);
+  }
+  std::printf("], \"setup_s\": %.2f", setup_s_);
+  std::printf(", \"window_s\": %.3f, \"packets_sent\": %llu, \"packets_received\": %llu", wall_s,
+              static_cast<unsigned long long>(t_.sent),
+              static_cast<unsigned long long>(t_.received));
+  std::printf(", \"send_errors\": %llu, \"bad_packets\": %llu, \"seq_lost\": %llu"
+              ", \"seq_reordered\": %llu, \"echo_matched\": %llu",
+              static_cast<unsigned long long>(t_.send_errors),
+              static_cast<unsigned long long>(t_.bad_packets),
+              static_cast<unsigned long long>(t_.seq_lost),
+              static_cast<unsigned long long>(t_.seq_reordered),
+              static_cast<unsigned long long>(t_.echo_matched));
+  std::printf(", \"gap_samples\": %llu, \"jitter_p50_ms\": %.3f, \"jitter_p99_ms\": %.3f"
+              ", \"jitter_max_ms\": %.3f",
+              static_cast<unsigned long long>(t_.gap_dev.count()), t_.gap_dev.QuantileMs(0.5),
+              t_.gap_dev.QuantileMs(0.99), t_.gap_dev.MaxMs());
+  std::printf(", \"send_late_p50_ms\": %.3f, \"send_late_p99_ms\": %.3f, \"send_late_max_ms\": %.3f",
+              t_.send_late.QuantileMs(0.5), t_.send_late.QuantileMs(0.99), t_.send_late.MaxMs());
+  std::printf(", \"loadgen_cpu_pct\": %.1f", 100.0 * self_cpu_s / wall_s);
+  if (server_cpu_s >= 0) {
+    std::printf(", \"server_cpu_pct\": %.1f, \"server_cpu_us_per_packet\": %.3f",
+                100.0 * server_cpu_s / wall_s,
+                handled ? 1e6 * server_cpu_s / static_cast<double>(handled) : 0.0);
+  }
+  if (rss_before_.ok && rss_idle_.ok && established_ > 0) {
+    std::printf(", \"server_rss_before_kb\": %lld, \"server_rss_idle_kb\": %lld"
+                ", \"rss_kb_per_idle_call\": %.1f",
+                static_cast<long long>(rss_before_.rss_bytes / 1024),
+                static_cast<long long>(rss_idle_.rss_bytes / 1024),
+                static_cast<double>(rss_idle_.rss_bytes - rss_before_.rss_bytes) / 1024.0 /
+                    established_);
+  }
+  std::printf("}\n");
+  std::fflush(stdout);
+}
+
+int LoadGen::Run() {
+  // One socket per stream plus a few: raise the descriptor limit as far as allowed.
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (!OpenSockets()) return 1;
+  rss_before_ = SampleServer(opt_.server_pid);
+  if (!opt_.reflector) {
+    if (!SetupCalls()) {
+      Report(1, -1, 0);
+      return 1;
+    }
+    const int64_t settle_end = NowNs() + static_cast<int64_t>(opt_.settle * 1e9);
+    while (NowNs() < settle_end) PollOnce(10);
+    rss_idle_ = SampleServer(opt_.server_pid);
+  }
+  Media(static_cast<int64_t>(opt_.warmup * 1e9), static_cast<int64_t>(opt_.seconds * 1e9));
+  Teardown();
+  for (Stream& s : streams_) close(s.fd);
+  if (sip_fd_ >= 0) close(sip_fd_);
+  close(epfd_);
+  return 0;
+}
+
+bool ParseHostPorts(const std::string& text, Options& o) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  o.host = text.substr(0, colon);
+  return std::sscanf(text.c_str() + colon + 1, "%d-%d", &o.port_lo, &o.port_hi) == 2 &&
+         o.port_lo > 0 && o.port_hi >= o.port_lo && o.port_hi < 65536;
+}
+
+bool ParseHostPort(const std::string& text, Options& o) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  o.host = text.substr(0, colon);
+  o.port = std::atoi(text.c_str() + colon + 1);
+  return o.port > 0 && o.port < 65536;
+}
+
+int Usage(const char* argv0) {
+  std::fprintf(stderr,
+               "usage: %s (--sip HOST:PORT [--service echo] | --reflector HOST:LO-HI) --calls M\n"
+               "       [--seconds S] [--warmup S] [--settle S] [--setup-rate N/s]"
+               " [--server-pid PID]\n",
+               argv0);
+  return 2;
+}
+
+}  // namespace
+}  // namespace atende::bench
+
+int main(int argc, char** argv) {
+  using namespace atende::bench;
+  Options o;
+  bool have_target = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i + 1 >= argc) return Usage(argv[0]);
+    std::string value = argv[++i];
+    if (arg == "--sip") {
+      if (!ParseHostPort(value, o)) return Usage(argv[0]);
+      have_target = true;
+    } else if (arg == "--reflector") {
+      if (!ParseHostPorts(value, o)) return Usage(argv[0]);
+      o.reflector = true;
+      have_target = true;
+    } else if (arg == "--service") {
+      o.service = value;
+    } else if (arg == "--calls") {
+      o.calls = std::atoi(value.c_str());
+    } else if (arg == "--seconds") {
+      o.seconds = std::atof(value.c_str());
+    } else if (arg == "--warmup") {
+      o.warmup = std::atof(value.c_str());
+    } else if (arg == "--settle") {
+      o.settle = std::atof(value.c_str());
+    } else if (arg == "--setup-rate") {
+      o.setup_rate = std::atof(value.c_str());
+    } else if (arg == "--server-pid") {
+      o.server_pid = std::atoi(value.c_str());
+    } else {
+      return Usage(argv[0]);
+    }
+  }
+  if (!have_target || o.calls < 1 || o.calls > 20000 || o.seconds <= 0 || o.seconds > 600 ||
+      o.warmup < 0 || o.warmup > 60 || o.settle < 0 || o.settle > 60) {
+    return Usage(argv[0]);
+  }
+  return LoadGen(o).Run();
+}
