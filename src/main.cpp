@@ -59,6 +59,11 @@ int main(int argc, char** argv) {
   serve->add_option("--log-format", log_format, "text or json (default text)");
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
 
+  // A flag given twice: the last one wins, as in most Unix tools (scripts append overrides).
+  for (CLI::Option* opt : serve->get_options()) {
+    opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  }
+
   std::string calls_data_dir = "./data";
   int calls_limit = 20;
   auto* calls = app.add_subcommand("calls", "Print the most recent call records");

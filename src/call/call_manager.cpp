@@ -149,6 +149,15 @@ void CallManager::on_answered(const std::string& call_id) {
   });
 }
 
+void CallManager::end_all(std::string_view reason) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, call] : calls_) ids.push_back(id);
+  }
+  for (const auto& id : ids) on_ended(id, reason, 0);
+}
+
 std::shared_ptr<CallManager::Call> CallManager::find(const std::string& call_id) const {
   std::lock_guard lock(mu_);
   auto it = calls_.find(call_id);

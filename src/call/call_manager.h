@@ -38,6 +38,8 @@ class CallManager final : public sip::SipEvents {
   void set_draining() { draining_ = true; }
   bool draining() const { return draining_; }
   size_t active_calls() const;
+  // After the SIP stack has stopped: record every call it did not report ended.
+  void end_all(std::string_view reason);
 
   // sip::SipEvents (SIP thread)
   sip::InviteReply on_invite(const std::string& call_id, const sip::InviteInfo& info) override;

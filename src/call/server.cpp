@@ -130,6 +130,7 @@ int Server::run() {
     spdlog::info("atende: hanging up {} calls", calls.active_calls());
   }
   sip.stop();  // BYE to whatever is left, then the stack shuts down
+  calls.end_all("shutdown");  // whatever sofia did not report: nothing leaves unrecorded
   media.stop();
   http.stop();
   store.close();
