@@ -89,6 +89,14 @@ TEST(Config, FileAppliesEveryKeyAndNamesBadOnesWithLine) {
   EXPECT_NE(err.find("/nonexistent/atende.yaml"), std::string::npos);
 }
 
+TEST(Config, ShippedExampleLoads) {
+  Config c;
+  load_config_file(std::string(ATENDE_SOURCE_DIR) + "/docs/examples/atende.yaml", c);
+  EXPECT_NO_THROW(validate_config(c));
+  EXPECT_EQ(c.rtp_port_min, 30000);
+  EXPECT_EQ(c.max_calls, 200);
+}
+
 TEST(Config, ValidateCatchesCrossFieldProblems) {
   Config c;
   EXPECT_NO_THROW(validate_config(c));
