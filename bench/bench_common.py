@@ -38,10 +38,12 @@ def machine():
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
-def write_results(name, data, markdown):
+def write_results(name, data, markdown, quiet=False):
     out = BENCH_DIR / "results"
     out.mkdir(exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
     (out / f"{name}.md").write_text(markdown)
+    if quiet:
+        return
     print(markdown)
     print(f"written: {out / (name + '.json')}, {out / (name + '.md')}")
