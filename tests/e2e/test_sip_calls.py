@@ -113,3 +113,16 @@ def test_metrics_endpoint_is_prometheus_text(server, workdir):
 def _pcmu_offer(rtp_port):
     from harness.sip_raw import simple_sdp
     return simple_sdp(rtp_port)
+
+
+@pytest.mark.atende_only
+def test_cancel_while_ringing_gets_487_and_is_recorded(server_factory, workdir):
+    """With --ring-ms the server sends 180 and waits: SIPp's CANCEL then always lands before
+    the answer (uac_cancel.xml expects 180, CANCEL 200, INVITE 487, and sends the ACK)."""
+    srv = server_factory(extra_args=["--ring-ms", "2000"])
+    _assert_ok(run_sipp("uac_cancel", srv.sip_target, workdir, service="ivr", calls=2))
+    calls = _wait_calls(srv, lambda cs: len(cs) == 2 and all(c.get("ended_at") for c in cs))
+    assert [c["end_reason"] for c in calls] == ["cancelled", "cancelled"], calls
+    assert all(c["answered_at"] is None for c in calls), calls
+    metrics = http_api.get_text(srv.http_base + "/metrics")
+    assert 'atende_calls_total{result="abandoned"} 2' in metrics
