@@ -68,6 +68,10 @@ def run_loadgen(loadgen, target_args, calls, seconds, warmup, pid):
     received, lost = result["packets_received"], result["seq_lost"]
     # Loss of the server's own stream (gaps in its RTP sequence numbers).
     result["loss_pct"] = round(100.0 * lost / (received + lost), 3) if received + lost else None
+    # Returned / sent in the window: below 100 % with no sequence gaps means packets were
+    # late (queued or stalled past the window), not lost.
+    sent = result["packets_sent"]
+    result["back_pct"] = round(100.0 * received / sent, 1) if sent else None
     return result
 
 
@@ -117,7 +121,7 @@ def misses(r, calls):
 
 
 COLS = [("calls", "M"), ("packets_sent", "sent"), ("packets_received", "received"),
-        ("loss_pct", "loss %"), ("jitter_p50_ms", "jitter p50 ms"),
+        ("back_pct", "back/sent %"), ("loss_pct", "loss %"), ("jitter_p50_ms", "jitter p50 ms"),
         ("jitter_p99_ms", "p99 ms"), ("jitter_max_ms", "max ms"),
         ("server_cpu_pct", "server CPU %"), ("server_cpu_us_per_packet", "CPU us/pkt"),
         ("send_late_p99_ms", "gen late p99 ms"), ("loadgen_cpu_pct", "gen CPU %"),
@@ -155,7 +159,9 @@ def markdown(results):
               "reflector it is the generator's own send jitter plus loopback (the floor); "
               "for atende it is atende's send pacing. CPU us/pkt = server CPU (utime+stime "
               "from /proc) over the window / (packets to it + packets from it). gen late = "
-              "how late the generator's sendto ran after its deadline."]
+              "how late the generator's sendto ran after its deadline. back/sent < 100 % with "
+              "0 loss: packets came late (server stalled or queues), not lost. Jitter bins stop "
+              "at 100 ms (p99 = 100.001 means beyond)."]
     return "\n".join(lines) + "\n"
 
 
