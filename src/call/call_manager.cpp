@@ -57,8 +57,8 @@ sip::InviteReply CallManager::reject(const std::string& call_id, const sip::Invi
 
 sip::InviteReply CallManager::on_invite(const std::string& call_id, const sip::InviteInfo& info) {
   const std::string flow_name = flows_.resolve(info.request_user);
-  spdlog::info("call={} event=invite from={} to={} flow={}", call_id, info.from_uri, info.to_uri,
-               flow_name);
+  spdlog::debug("call={} event=invite from={} to={} flow={}", call_id, info.from_uri, info.to_uri,
+                flow_name);
   if (draining_) return reject(call_id, info, flow_name, 503, "Service Unavailable");
   if (active_calls() >= static_cast<size_t>(options_.max_calls)) {
     return reject(call_id, info, flow_name, 486, "Busy Here");
@@ -140,7 +140,8 @@ void CallManager::on_answered(const std::string& call_id) {
   store_.call_answered(call_id, now);
   store_.add_event(call_id, now, "answered", c->media_note);
   metrics_.calls_answered.inc();
-  spdlog::info("call={} event=answered {}", call_id, c->media_note);
+  spdlog::info("call={} event=answered from={} to={} flow={} {}", call_id, c->info.from,
+               c->info.to, c->info.flow, c->media_note);
   // Media and the flow start on the leg's worker.
   c->leg->worker().post([c] {
     c->leg->set_listener(c->flow.get());
