@@ -1,0 +1,179 @@
+#include "agent/turn_detector.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace atende::agent {
+
+namespace {
+
+// A candidate that has not become speech within this long is restarted.
+constexpr Millis kCandidateWindow{1000};
+
+size_t samples_for(Millis ms, int rate) { return size_t(ms.count()) * size_t(rate) / 1000; }
+
+}  // namespace
+
+TurnDetector::TurnDetector(TurnConfig config) : config_(config), wait_(config.end_silence) {
+  if (config_.sample_rate < 8000 || config_.sample_rate > 48000) {
+    throw std::invalid_argument("TurnDetector: sample rate must be 8000..48000");
+  }
+  for (Millis d : {config_.min_speech, config_.min_voiced, config_.start_gap, config_.end_silence,
+                   config_.end_silence_unfinished, config_.end_silence_complete, config_.pre_roll,
+                   config_.post_roll, config_.max_utterance}) {
+    if (d.count() < 0) throw std::invalid_argument("TurnDetector: negative duration");
+  }
+  const size_t pre = samples_for(config_.pre_roll, config_.sample_rate);
+  post_roll_samples_ = samples_for(config_.post_roll, config_.sample_rate);
+  // Room for the pre-roll, max_utterance of audio and one more frame: the frame that
+  // reaches the limit is still stored whole.
+  utterance_.assign(
+      pre + samples_for(config_.max_utterance, config_.sample_rate) + size_t(kMaxFrameSamples), 0);
+  ring_.assign(pre, 0);
+}
+
+void TurnDetector::reset() {
+  state_ = State::kIdle;
+  length_ = 0;
+  speech_end_sample_ = 0;
+  ended_ = false;
+  speech_ms_ = voiced_ms_ = Millis{0};
+  wait_ = config_.end_silence;
+  ending_ = TurnEnding::kNeutral;
+  ring_pos_ = ring_fill_ = 0;
+}
+
+Millis TurnDetector::wait_for(TurnEnding ending) const {
+  switch (ending) {
+    case TurnEnding::kUnfinished:
+      return config_.end_silence_unfinished;
+    case TurnEnding::kComplete:
+      return config_.end_silence_complete;
+    case TurnEnding::kNeutral:
+      break;
+  }
+  return config_.end_silence;
+}
+
+void TurnDetector::set_partial_text(std::string_view text) {
+  if (state_ == State::kIdle) return;
+  ending_ = classify_ending(text);
+  wait_ = wait_for(ending_);
+}
+
+void TurnDetector::set_end_silence(Millis wait) {
+  if (state_ == State::kIdle) return;
+  wait_ = std::max(wait, Millis{0});
+}
+
+std::span<const int16_t> TurnDetector::utterance() const {
+  size_t n = length_;
+  // Once the turn has ended, the trailing silence beyond the post-roll is not speech.
+  if (ended_) n = std::min(length_, speech_end_sample_ + post_roll_samples_);
+  return {utterance_.data(), n};
+}
+
+Millis TurnDetector::utterance_duration() const {
+  return Millis{int64_t(utterance().size()) * 1000 / config_.sample_rate};
+}
+
+void TurnDetector::remember(std::span<const int16_t> pcm) {
+  if (ring_.empty()) return;
+  for (int16_t s : pcm) {
+    ring_[ring_pos_] = s;
+    ring_pos_ = (ring_pos_ + 1) % ring_.size();
+  }
+  ring_fill_ = std::min(ring_.size(), ring_fill_ + pcm.size());
+}
+
+bool TurnDetector::append(std::span<const int16_t> pcm) {
+  const size_t n = std::min(pcm.size(), utterance_.size() - length_);
+  std::copy_n(pcm.data(), n, utterance_.data() + length_);
+  length_ += n;
+  return n == pcm.size();
+}
+
+void TurnDetector::begin_candidate(const AudioFrame& frame, MonoTime now, bool voiced) {
+  // Pre-roll: the ring's contents, oldest first.
+  length_ = 0;
+  ended_ = false;
+  const size_t start = (ring_pos_ + ring_.size() - ring_fill_) % std::max<size_t>(ring_.size(), 1);
+  for (size_t i = 0; i < ring_fill_; ++i) utterance_[i] = ring_[(start + i) % ring_.size()];
+  length_ = ring_fill_;
+  append(frame.data());
+  speech_end_sample_ = length_;
+
+  const Millis frame_ms{int64_t(frame.samples) * 1000 / frame.sample_rate};
+  state_ = State::kCandidate;
+  start_ = last_speech_ = now;
+  speech_ms_ = frame_ms;
+  voiced_ms_ = voiced ? frame_ms : Millis{0};
+  ending_ = TurnEnding::kNeutral;
+  wait_ = config_.end_silence;
+}
+
+TurnEvent TurnDetector::on_frame(const AudioFrame& frame, const audio::VadDecision& vad,
+                                 MonoTime now) {
+  TurnEvent ev;
+  if (frame.sample_rate != config_.sample_rate || frame.samples <= 0) return ev;
+  const auto pcm = frame.data();
+  const Millis frame_ms{int64_t(frame.samples) * 1000 / frame.sample_rate};
+  const bool speech = vad.speech && vad.level_dbfs >= config_.min_level_dbfs;
+  const bool voiced = speech && vad.voiced();
+
+  switch (state_) {
+    case State::kIdle:
+      if (speech) begin_candidate(frame, now, voiced);
+      break;
+
+    case State::kCandidate:
+      if (now - start_ >= kCandidateWindow) {
+        // Long "speech" that never turned voiced (hiss, a fan, loud line noise): slide the
+        // candidate forward rather than let it hold the buffer from the noise's start.
+        state_ = State::kIdle;
+        length_ = 0;
+        if (speech) begin_candidate(frame, now, voiced);
+        break;
+      }
+      append(pcm);
+      if (speech) {
+        speech_ms_ += frame_ms;
+        if (voiced) voiced_ms_ += frame_ms;
+        last_speech_ = now;
+        speech_end_sample_ = length_;
+      } else if (now - last_speech_ > config_.start_gap) {
+        state_ = State::kIdle;  // a blip, not speech: forget it
+        length_ = 0;
+        break;
+      }
+      if (speech_ms_ >= config_.min_speech && voiced_ms_ >= config_.min_voiced) {
+        state_ = State::kSpeaking;
+        ev.kind = TurnEventKind::kSpeechStarted;
+        ev.speech_start = start_;
+      }
+      break;
+
+    case State::kSpeaking: {
+      const bool fits = append(pcm);
+      if (speech) {
+        last_speech_ = now;
+        speech_end_sample_ = length_;
+      }
+      const bool too_long = !fits || now - start_ >= config_.max_utterance;
+      if (too_long || (!speech && now - last_speech_ >= wait_)) {
+        ev.kind = TurnEventKind::kEndOfTurn;
+        ev.speech_start = start_;
+        ev.speech_end = last_speech_;
+        ev.silence_wait = wait_;
+        ev.reason = too_long ? TurnEndReason::kMaxLength : TurnEndReason::kSilence;
+        state_ = State::kIdle;
+        ended_ = true;
+      }
+      break;
+    }
+  }
+  remember(pcm);
+  return ev;
+}
+
+}  // namespace atende::agent

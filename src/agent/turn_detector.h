@@ -1,0 +1,130 @@
+// End of turn: decides, frame by frame, when the caller started speaking and when they
+// have finished, from the VAD's per-frame decisions and the frame times. It keeps the
+// audio of the current utterance (with a little pre-roll, so the recogniser hears the
+// onset) in a buffer allocated once.
+//
+//   speech starts   after `min_speech` of VAD speech (of which `min_voiced` voiced) with no
+//                   gap longer than `start_gap`: a click, a cough or hiss does not start a
+//                   turn. The event carries the onset time (the first speech frame).
+//   turn ends       after a silence of `end_silence` (600 ms), or `end_silence_unfinished`
+//                   (1.2 s) when the words so far trail off ("I'd like to book a table
+//                   for..."), or `end_silence_complete` (350 ms) after a whole short answer
+//                   ("yes", "não", "4 5 6"): set_partial_text() picks which. An utterance
+//                   that reaches `max_utterance` ends the turn at once.
+//
+// One detector per call, driven on the media thread by whoever listens to the leg (the
+// agent): on_frame() every 20 ms with the frame, its VAD decision and the leg's `now`
+// (tests use a fake clock). No allocation and no locking after construction.
+//
+// Example:
+//   TurnDetector turns({.sample_rate = 8000});
+//   auto ev = turns.on_frame(frame, vad.process(frame), now);
+//   if (ev.kind == TurnEventKind::kEndOfTurn) recognise(copy of turns.utterance());
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "agent/turn_text.h"
+#include "audio/vad.h"
+#include "core/audio_frame.h"
+#include "core/clock.h"
+
+namespace atende::agent {
+
+struct TurnConfig {
+  int sample_rate = 8000;  // of the frames fed; others are ignored
+  // Speech start (debounce).
+  Millis min_speech{100};
+  Millis min_voiced{40};
+  Millis start_gap{100};
+  // Frames quieter than this never count as speech, whatever the VAD says.
+  float min_level_dbfs = -50.0f;
+  // End of turn: silence after the last speech frame.
+  Millis end_silence{600};
+  Millis end_silence_unfinished{1200};
+  Millis end_silence_complete{350};
+  // Audio kept before the first speech frame, and after the last one in utterance().
+  Millis pre_roll{200};
+  Millis post_roll{200};
+  Millis max_utterance{30000};
+};
+
+enum class TurnEventKind { kNone, kSpeechStarted, kEndOfTurn };
+enum class TurnEndReason { kSilence, kMaxLength };
+
+struct TurnEvent {
+  TurnEventKind kind = TurnEventKind::kNone;
+  MonoTime speech_start{};  // time of the utterance's first speech frame
+  MonoTime speech_end{};    // kEndOfTurn: time of its last speech frame (end of caller speech)
+  Millis silence_wait{0};   // kEndOfTurn: the silence that was required
+  TurnEndReason reason = TurnEndReason::kSilence;
+};
+
+class TurnDetector {
+ public:
+  enum class State { kIdle, kCandidate, kSpeaking };
+
+  // Throws std::invalid_argument for a rate outside 8000..48000 or negative durations.
+  explicit TurnDetector(TurnConfig config = {});
+
+  // One frame (any whole number of ms, normally 20) with its VAD decision, in time order.
+  // At most one event per frame.
+  TurnEvent on_frame(const AudioFrame& frame, const audio::VadDecision& vad, MonoTime now);
+
+  // Words recognised so far in the current utterance (a partial or final transcript): sets
+  // the silence wait from classify_ending(). Ignored when no utterance is in progress;
+  // every new utterance starts from the default wait.
+  void set_partial_text(std::string_view text);
+  // Or choose the wait directly (an external end-of-turn model), for this utterance only.
+  void set_end_silence(Millis wait);
+  Millis end_silence() const { return wait_; }
+  TurnEnding ending() const { return ending_; }
+
+  State state() const { return state_; }
+  bool speaking() const { return state_ == State::kSpeaking; }
+
+  // The current utterance, or the last one after kEndOfTurn: pre-roll + speech + post-roll,
+  // at sample_rate. Valid until the next on_frame() starts a new one: copy it before
+  // handing it to a worker.
+  std::span<const int16_t> utterance() const;
+  Millis utterance_duration() const;
+
+  // Back to idle, forgetting the utterance (a new call; the agent took the floor).
+  void reset();
+
+  const TurnConfig& config() const { return config_; }
+
+ private:
+  void begin_candidate(const AudioFrame& frame, MonoTime now, bool voiced);
+  bool append(std::span<const int16_t> pcm);
+  void remember(std::span<const int16_t> pcm);
+  Millis wait_for(TurnEnding ending) const;
+
+  TurnConfig config_;
+  State state_ = State::kIdle;
+
+  // Candidate / utterance timing.
+  MonoTime start_{};
+  MonoTime last_speech_{};
+  Millis speech_ms_{0};
+  Millis voiced_ms_{0};
+  Millis wait_;
+  TurnEnding ending_ = TurnEnding::kNeutral;
+
+  // Utterance audio (preallocated) and the sample just after its last speech frame.
+  std::vector<int16_t> utterance_;
+  size_t length_ = 0;
+  size_t speech_end_sample_ = 0;
+  size_t post_roll_samples_ = 0;
+  bool ended_ = false;
+
+  // Ring of the most recent audio, for the pre-roll.
+  std::vector<int16_t> ring_;
+  size_t ring_pos_ = 0;
+  size_t ring_fill_ = 0;
+};
+
+}  // namespace atende::agent
