@@ -78,12 +78,15 @@ Millis TurnDetector::utterance_duration() const {
 }
 
 void TurnDetector::remember(std::span<const int16_t> pcm) {
-  if (ring_.empty()) return;
-  for (int16_t s : pcm) {
-    ring_[ring_pos_] = s;
-    ring_pos_ = (ring_pos_ + 1) % ring_.size();
-  }
-  ring_fill_ = std::min(ring_.size(), ring_fill_ + pcm.size());
+  const size_t cap = ring_.size();
+  if (cap == 0) return;
+  // Only the newest `cap` samples can matter; copy them in at most two runs.
+  if (pcm.size() > cap) pcm = pcm.last(cap);
+  const size_t first = std::min(pcm.size(), cap - ring_pos_);
+  std::copy_n(pcm.data(), first, ring_.data() + ring_pos_);
+  std::copy_n(pcm.data() + first, pcm.size() - first, ring_.data());
+  ring_pos_ = (ring_pos_ + pcm.size()) % cap;
+  ring_fill_ = std::min(cap, ring_fill_ + pcm.size());
 }
 
 bool TurnDetector::append(std::span<const int16_t> pcm) {
