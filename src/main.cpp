@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   serve->add_option("--public-address", public_address,
                     "Address to put in SDP (default: the SIP listen address, or the outward one)");
   serve->add_option("--max-calls", max_calls, "Concurrent calls before new ones get 486");
-  serve->add_option("--media-threads", media_threads, "RTP worker threads (default 1)");
+  serve->add_option("--media-threads", media_threads, "RTP worker threads (default 0: one per core)");
   serve->add_option("--drain-seconds", drain_seconds,
                     "On SIGTERM, how long current calls may go on (default 20)");
   serve->add_option("--ring-ms", ring_ms, "Ring (180) this long before answering (default 0)");

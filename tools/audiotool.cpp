@@ -66,7 +66,8 @@ struct Args {
   int get_int(const std::string& name, int fallback) {
     if (!has(name)) return fallback;
     char* end = nullptr;
-    const long v = std::strtol(get(name).c_str(), &end, 10);
+    const std::string text = get(name);  // keep it alive: `end` points into it
+    const long v = std::strtol(text.c_str(), &end, 10);
     if (!end || *end != '\0' || v < 1 || v > 1000000) {
       bad = true;
       return fallback;

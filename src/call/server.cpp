@@ -95,7 +95,10 @@ int Server::run() {
   spdlog::info("flows: {} loaded from {} ({} phrases pre-synthesised)", flows.size(),
                flows_dir.string(), prepared);
 
-  media::MediaEngine media(cfg.media_threads, cfg.rtp_port_min, cfg.rtp_port_max, metrics);
+  const int media_threads = cfg.media_threads > 0
+                                ? cfg.media_threads
+                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  media::MediaEngine media(media_threads, cfg.rtp_port_min, cfg.rtp_port_max, metrics);
   media.start();
 
   CallManager calls({.max_calls = cfg.max_calls,
@@ -112,8 +115,9 @@ int Server::run() {
                                  .ready = [&calls] { return !calls.draining(); }});
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
-  spdlog::info("atende: ready (media address {}, rtp {}-{}, max {} calls)",
-               choose_media_address(cfg), cfg.rtp_port_min, cfg.rtp_port_max, cfg.max_calls);
+  spdlog::info("atende: ready (media address {}, rtp {}-{}, {} media threads, max {} calls)",
+               choose_media_address(cfg), cfg.rtp_port_min, cfg.rtp_port_max, media_threads,
+               cfg.max_calls);
 
   int sig = 0;
   sigwait(&signals, &sig);

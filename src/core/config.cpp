@@ -99,7 +99,7 @@ void load_config_file(const std::string& path, Config& cfg) {
     else if (key == "log_format") cfg.log_format = parse_log_format(ctx, v);
     else if (key == "log_level") cfg.log_level = v;
     else if (key == "max_calls") cfg.max_calls = parse_int(ctx, v, 1, 100000);
-    else if (key == "media_threads") cfg.media_threads = parse_int(ctx, v, 1, 64);
+    else if (key == "media_threads") cfg.media_threads = parse_int(ctx, v, 0, 64);
     else if (key == "ring_ms") cfg.ring_ms = parse_int(ctx, v, 0, 60000);
     else if (key == "drain_seconds") cfg.drain_seconds = parse_int(ctx, v, 0, 3600);
     else throw ConfigError(ctx + ": unknown key");
@@ -115,7 +115,9 @@ void validate_config(const Config& cfg) {
   if (cfg.rtp_port_max - cfg.rtp_port_min < 1) throw ConfigError("rtp_ports: range too small");
   if (cfg.data_dir.empty()) throw ConfigError("data_dir: must not be empty");
   if (cfg.max_calls < 1 || cfg.max_calls > 100000) throw ConfigError("max_calls: must be 1..100000");
-  if (cfg.media_threads < 1 || cfg.media_threads > 64) throw ConfigError("media_threads: must be 1..64");
+  if (cfg.media_threads < 0 || cfg.media_threads > 64) {
+    throw ConfigError("media_threads: must be 0 (one per core) .. 64");
+  }
   if (cfg.drain_seconds < 0 || cfg.drain_seconds > 3600) throw ConfigError("drain_seconds: must be 0..3600");
 }
 

@@ -25,7 +25,7 @@ struct Config {
   LogFormat log_format = LogFormat::text;
   std::string log_level = "info";
   int max_calls = 1000;
-  int media_threads = 1;
+  int media_threads = 0;  // 0: one per CPU core (Envoy's model: workers = cores)
   int drain_seconds = 20;
   int ring_ms = 0;  // ring (180) this long before answering; 0 answers at once  // SIGTERM: how long current calls may go on before we hang up
 };

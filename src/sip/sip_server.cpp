@@ -62,6 +62,20 @@ std::string new_call_id() {
   return buf;
 }
 
+// nua_respond() hands its phrase to sofia's stack thread *by pointer* (tags are copied,
+// the phrase is not), so the phrase must outlive our callback: use sofia's static table and
+// carry our own explanation in a Warning header (a tag, so it is copied).
+const char* static_phrase(int status) {
+  const char* p = sip_status_phrase(status);
+  return p ? p : "Error";
+}
+
+std::string warning_for(const std::string& reason) {
+  std::string safe;
+  for (char ch : reason) safe.push_back(ch == '"' || ch == '\\' || ch < 0x20 ? '\'' : ch);
+  return "399 atende \"" + safe + "\"";
+}
+
 std::string url_text(su_home_t* home, const url_t* url) {
   if (!url) return {};
   char* s = url_as_string(home, url);
@@ -241,7 +255,9 @@ void SipServer::Impl::incoming_invite(nua_handle_t* nh, sip_t const* sip) {
   }
   if (auto problem = precheck_request(sip)) {
     spdlog::warn("sip: rejecting INVITE: {} {}", problem->status, problem->phrase);
-    nua_respond(nh, problem->status, problem->phrase.c_str(), TAG_END());
+    const std::string warning = warning_for(problem->phrase);
+    nua_respond(nh, problem->status, static_phrase(problem->status),
+                SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
     nua_handle_destroy(nh);
     return;
   }
@@ -264,7 +280,9 @@ void SipServer::Impl::incoming_invite(nua_handle_t* nh, sip_t const* sip) {
 
   InviteReply reply = events.on_invite(d->call_id, info);
   if (reply.status >= 300) {
-    nua_respond(nh, reply.status, reply.phrase.c_str(), TAG_END());
+    const std::string warning = warning_for(reply.phrase);
+    nua_respond(nh, reply.status, static_phrase(reply.status),
+                SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
     nua_handle_destroy(nh);
     return;
   }
@@ -302,12 +320,13 @@ void SipServer::Impl::reinvite(Dialog* d, sip_t const* sip) {
   InviteReply reply = events.on_reinvite(d->call_id, sdp);
   if (reply.status >= 300) {
     // A failed re-INVITE leaves the dialog as it was (RFC 3261 14.1).
-    nua_respond(d->nh, reply.status, reply.phrase.c_str(), TAG_END());
+    const std::string warning = warning_for(reply.phrase);
+    nua_respond(d->nh, reply.status, static_phrase(reply.status),
+                SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
     return;
   }
-  nua_respond(d->nh, reply.status, reply.phrase.c_str(),
-              SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(reply.sdp.c_str()),
-              TAG_END());
+  nua_respond(d->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+              SIPTAG_PAYLOAD_STR(reply.sdp.c_str()), TAG_END());
 }
 
 void SipServer::Impl::terminated(Dialog* d, nua_handle_t* nh) {
