@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""A fake OpenAI-compatible server for atende's tests (Python 3 standard library only).
+
+Speaks the exact wire formats atende's clients use:
+  POST /v1/chat/completions     stream: SSE `data: {chat.completion.chunk}\\n\\n` ... `data: [DONE]`
+                                (chunked transfer encoding, like api.openai.com)
+  POST /v1/audio/transcriptions multipart/form-data (file, model, ...) -> {"text": ...}
+  POST /v1/audio/speech         {"model","input","voice","response_format":"pcm"} -> streamed
+                                raw PCM16 LE mono (24 kHz unless scripted otherwise)
+Answers are scripted (see README.md): a JSON script file given with --script, and/or
+POST /control/script at run time. Every request is logged: GET /control/requests.
+
+Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line.
+"""
+import argparse
+import json
+import math
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MAX_BODY = 32 * 1024 * 1024
+
+
+class State:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.queues = {"chat": [], "speech": [], "transcriptions": []}
+        self.requests = []
+
+    def add_script(self, script):
+        with self.lock:
+            for kind in self.queues:
+                items = script.get(kind, [])
+                if not isinstance(items, list):
+                    raise ValueError(f"'{kind}' must be a list")
+                self.queues[kind].extend(items)
+
+    def next(self, kind):
+        with self.lock:
+            return self.queues[kind].pop(0) if self.queues[kind] else None
+
+    def log(self, entry):
+        with self.lock:
+            self.requests.append(entry)
+
+    def reset(self):
+        with self.lock:
+            for q in self.queues.values():
+                q.clear()
+            self.requests.clear()
+
+
+STATE = State()
+
+
+def parse_multipart(body, content_type):
+    """Returns {name: value} for text fields and {name: {filename, content_type, bytes}}
+    for files. Raises ValueError on anything that is not well-formed multipart."""
+    boundary = None
+    for part in content_type.split(";")[1:]:
+        k, _, v = part.strip().partition("=")
+        if k.lower() == "boundary":
+            boundary = v.strip('"')
+    if not boundary:
+        raise ValueError("no multipart boundary")
+    delim = b"--" + boundary.encode()
+    if not body.startswith(delim):
+        raise ValueError("body does not start with the boundary")
+    fields = {}
+    for raw in body.split(delim)[1:]:
+        if raw.startswith(b"--"):
+            break  # closing delimiter
+        if not raw.startswith(b"\r\n"):
+            raise ValueError("boundary not followed by CRLF")
+        head, sep, content = raw[2:].partition(b"\r\n\r\n")
+        if not sep or not content.endswith(b"\r\n"):
+            raise ValueError("malformed part")
+        content = content[:-2]
+        headers = {}
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        disp = headers.get("content-disposition", "")
+        params = {}
+        for item in disp.split(";")[1:]:
+            k, _, v = item.strip().partition("=")
+            params[k.lower()] = v.strip('"')
+        name = params.get("name")
+        if not name:
+            raise ValueError("part without a name")
+        if "filename" in params:
+            fields[name] = {"filename": params["filename"],
+                            "content_type": headers.get("content-type", ""),
+                            "bytes": len(content), "data": content}
+        else:
+            fields[name] = content.decode("utf-8", "replace")
+    return fields
+
+
+def tone_pcm(seconds, rate, freq=440.0, amplitude=8000):
+    n = int(seconds * rate)
+    return b"".join(struct.pack("<h", int(amplitude * math.sin(2 * math.pi * freq * i / rate)))
+                    for i in range(n))
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-openai/1"
+
+    def log_message(self, fmt, *args):  # quiet: tests read /control/requests instead
+        pass
+
+    # ---- plumbing ---------------------------------------------------------------------
+    def read_body(self):
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        if n < 0 or n > MAX_BODY:
+            raise ValueError("bad Content-Length")
+        return self.rfile.read(n) if n else b""
+
+    def send_json(self, status, obj, extra_headers=()):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in extra_headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_error_answer(self, answer):
+        status = int(answer.get("status", 500))
+        body = answer.get("body")
+        if body is None:
+            body = {"error": {"message": answer.get("message", f"scripted failure {status}"),
+                              "type": "server_error", "code": None}}
+        if isinstance(body, str):
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        else:
+            self.send_json(status, body)
+
+    def start_chunked(self, content_type):
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        self.wfile.flush()
+
+    def write_chunk(self, data, split=0):
+        """One HTTP chunk per write (flushed), or several of `split` bytes each."""
+        pieces = [data] if not split else [data[i:i + split] for i in range(0, len(data), split)]
+        for p in pieces:
+            if p:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(p), p))
+                self.wfile.flush()
+
+    def end_chunked(self):
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def stall(self, answer):
+        """Holds the connection open sending nothing, then drops it (no terminating chunk)."""
+        time.sleep(float(answer.get("stall_ms", 60000)) / 1000.0)
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    # ---- routes -----------------------------------------------------------------------
+    def do_GET(self):
+        if self.path == "/control/requests":
+            with STATE.lock:
+                self.send_json(200, STATE.requests)
+        elif self.path in ("/healthz", "/v1/models"):
+            self.send_json(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
+        else:
+            self.send_json(404, {"error": {"message": "not found"}})
+
+    def do_POST(self):
+        try:
+            body = self.read_body()
+        except ValueError as e:
+            self.send_json(400, {"error": {"message": str(e)}})
+            return
+        entry = {"method": "POST", "path": self.path,
+                 "headers": {k.lower(): v for k, v in self.headers.items()}}
+        try:
+            if self.path == "/control/script":
+                STATE.add_script(json.loads(body or b"{}"))
+                self.send_json(200, {"ok": True})
+            elif self.path == "/control/reset":
+                STATE.reset()
+                self.send_json(200, {"ok": True})
+            elif self.path == "/v1/chat/completions":
+                entry["json"] = json.loads(body)
+                STATE.log(entry)
+                self.chat(entry["json"])
+            elif self.path == "/v1/audio/speech":
+                entry["json"] = json.loads(body)
+                STATE.log(entry)
+                self.speech(entry["json"])
+            elif self.path == "/v1/audio/transcriptions":
+                fields = parse_multipart(body, self.headers.get("Content-Type", ""))
+                entry["form"] = {k: ({kk: vv for kk, vv in v.items() if kk != "data"}
+                                     if isinstance(v, dict) else v) for k, v in fields.items()}
+                STATE.log(entry)
+                self.transcription(fields)
+            else:
+                self.send_json(404, {"error": {"message": "not found"}})
+        except (ValueError, KeyError, TypeError) as e:  # json.JSONDecodeError is a ValueError
+            entry["bad_request"] = str(e)
+            STATE.log(entry)
+            self.send_json(400, {"error": {"message": f"bad request: {e}"}})
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client hung up (cancellation, timeout): expected in tests
+
+    # ---- /v1/chat/completions ---------------------------------------------------------
+    def chat(self, req):
+        answer = STATE.next("chat")
+        if answer is None:
+            last_user = next((m.get("content") for m in reversed(req.get("messages", []))
+                              if m.get("role") == "user"), "")
+            answer = {"content": f"You said: {last_user}."}
+        time.sleep(float(answer.get("delay_headers_ms", 0)) / 1000.0)
+        if "status" in answer and int(answer["status"]) != 200:
+            self.send_error_answer(answer)
+            return
+        if not req.get("stream"):
+            self.send_json(200, self.whole_completion(req, answer))
+            return
+        self.start_chunked("text/event-stream")
+        split = int(answer.get("byte_split", 0))
+        if "raw" in answer:  # verbatim bytes, for malformed-stream tests
+            time.sleep(float(answer.get("delay_first_ms", 0)) / 1000.0)
+            self.write_chunk(answer["raw"].encode(), split)
+            if answer.get("stall"):
+                self.stall(answer)
+                return
+            self.end_chunked()
+            return
+        events = self.chat_events(req, answer)
+        time.sleep(float(answer.get("delay_first_ms", 0)) / 1000.0)
+        delay = float(answer.get("delay_ms", 0)) / 1000.0
+        for i, ev in enumerate(events):
+            if "stall_after" in answer and i == int(answer["stall_after"]):
+                self.stall(answer)
+                return
+            if "close_after" in answer and i == int(answer["close_after"]):
+                self.end_chunked()  # a clean end of the HTTP body, but no [DONE]
+                return
+            if "error_after" in answer and i == int(answer["error_after"]):
+                ev = {"error": {"message": answer.get("message", "scripted stream error"),
+                                "type": "server_error"}}
+                self.write_chunk(b"data: " + json.dumps(ev, separators=(",", ":")).encode() + b"\n\n", split)
+                self.end_chunked()
+                return
+            if i and delay:
+                time.sleep(delay)
+            if ev == "[DONE]":
+                self.write_chunk(b"data: [DONE]\n\n", split)
+            else:
+                self.write_chunk(b"data: " + json.dumps(ev, separators=(",", ":")).encode() + b"\n\n", split)
+        self.end_chunked()
+
+    def chat_events(self, req, answer):
+        model = req.get("model", "fake")
+        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+                "created": int(time.time()), "model": model, "system_fingerprint": "fp_fake"}
+
+        def chunk(delta, finish=None):
+            return dict(base, choices=[{"index": 0, "delta": delta, "logprobs": None,
+                                        "finish_reason": finish}])
+
+        events = [chunk({"role": "assistant", "content": ""})]
+        if "chunks" in answer:
+            pieces = list(answer["chunks"])
+        else:
+            words = answer.get("content", "").split(" ")
+            pieces = [w if i == 0 else " " + w for i, w in enumerate(words)] if words != [""] else []
+        for p in pieces:
+            events.append(chunk({"content": p}))
+        for idx, call in enumerate(answer.get("tool_calls", [])):
+            args = call.get("arguments", "{}")
+            if not isinstance(args, str):
+                args = json.dumps(args)
+            split = int(call.get("split", 8))
+            frags = [args[i:i + split] for i in range(0, len(args), split)] or [""]
+            first = {"index": idx, "id": call.get("id", f"call_fake{idx}"), "type": "function",
+                     "function": {"name": call["name"], "arguments": ""}}
+            events.append(chunk({"tool_calls": [first]}))
+            for f in frags:
+                events.append(chunk({"tool_calls": [{"index": idx, "function": {"arguments": f}}]}))
+        finish = answer.get("finish_reason", "tool_calls" if answer.get("tool_calls") else "stop")
+        events.append(chunk({}, finish))
+        opts = req.get("stream_options") or {}
+        if opts.get("include_usage"):
+            prompt = sum(len(str(m.get("content") or "")) // 4 + 1 for m in req.get("messages", []))
+            completion = max(1, len(pieces))
+            events.append(dict(base, choices=[], usage={
+                "prompt_tokens": prompt, "completion_tokens": completion,
+                "total_tokens": prompt + completion}))
+        events.append("[DONE]")
+        return events
+
+    def whole_completion(self, req, answer):
+        msg = {"role": "assistant", "content": answer.get("content", "")}
+        if answer.get("tool_calls"):
+            msg["tool_calls"] = [{"id": c.get("id", f"call_fake{i}"), "type": "function",
+                                  "function": {"name": c["name"],
+                                               "arguments": c.get("arguments", "{}")
+                                               if isinstance(c.get("arguments", "{}"), str)
+                                               else json.dumps(c["arguments"])}}
+                                 for i, c in enumerate(answer["tool_calls"])]
+        return {"id": "chatcmpl-fake", "object": "chat.completion", "model": req.get("model"),
+                "choices": [{"index": 0, "message": msg,
+                             "finish_reason": "tool_calls" if answer.get("tool_calls") else "stop"}]}
+
+    # ---- /v1/audio/speech -------------------------------------------------------------
+    def speech(self, req):
+        answer = STATE.next("speech") or {}
+        if not isinstance(req.get("input"), str) or not req["input"]:
+            self.send_json(400, {"error": {"message": "input is required"}})
+            return
+        time.sleep(float(answer.get("delay_headers_ms", 0)) / 1000.0)
+        if "status" in answer and int(answer["status"]) != 200:
+            self.send_error_answer(answer)
+            return
+        rate = int(answer.get("rate", 24000))
+        seconds = float(answer.get("seconds", min(10.0, 0.06 * len(req["input"]))))
+        pcm = tone_pcm(seconds, rate, float(answer.get("freq", 440.0)))
+        self.start_chunked("audio/pcm" if req.get("response_format") == "pcm" else "audio/mpeg")
+        time.sleep(float(answer.get("delay_first_ms", 0)) / 1000.0)
+        step = int(answer.get("chunk_bytes", 4801))  # odd: samples split across chunks
+        delay = float(answer.get("delay_ms", 0)) / 1000.0
+        for i in range(0, len(pcm), step):
+            if "stall_after_bytes" in answer and i >= int(answer["stall_after_bytes"]):
+                self.stall(answer)
+                return
+            if i and delay:
+                time.sleep(delay)
+            self.write_chunk(pcm[i:i + step])
+        self.end_chunked()
+
+    # ---- /v1/audio/transcriptions -----------------------------------------------------
+    def transcription(self, fields):
+        answer = STATE.next("transcriptions") or {}
+        if "file" not in fields or not isinstance(fields["file"], dict):
+            self.send_json(400, {"error": {"message": "file is required"}})
+            return
+        time.sleep(float(answer.get("delay_ms", 0)) / 1000.0)
+        if "status" in answer and int(answer["status"]) != 200:
+            self.send_error_answer(answer)
+            return
+        if answer.get("stall"):
+            self.stall(answer)
+            return
+        text = answer.get("text", "")
+        if fields.get("response_format") == "text":
+            data = text.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        else:
+            self.send_json(200, {"text": text})
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--script", help="JSON file: {\"chat\": [...], \"speech\": [...], "
+                                     "\"transcriptions\": [...]}")
+    ap.add_argument("--exit-on-stdin-eof", action="store_true",
+                    help="exit when stdin closes (the test process that started us died)")
+    args = ap.parse_args()
+    if args.script:
+        with open(args.script, encoding="utf-8") as f:
+            STATE.add_script(json.load(f))
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    server.daemon_threads = True
+    print(f"PORT {server.server_address[1]}", flush=True)
+    if args.exit_on_stdin_eof:
+        def watch():
+            sys.stdin.read()
+            server.shutdown()
+        threading.Thread(target=watch, daemon=True).start()
+    try:
+        server.serve_forever(poll_interval=0.1)
+    except KeyboardInterrupt:
+        pass
+    server.server_close()
+
+
+if __name__ == "__main__":
+    main()
