@@ -1,0 +1,273 @@
+#include "speech/sphinx_recognizer.h"
+
+#include <pocketsphinx.h>
+#include <spdlog/spdlog.h>
+#include <sphinxbase/err.h>
+
+#include <chrono>
+#include <list>
+
+#include "audio/resampler.h"
+
+namespace atende::speech {
+namespace {
+
+constexpr const char* kLmSearch = "lm";
+constexpr int kModelRate = 16000;  // the en-us acoustic model
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// pocketsphinx and sphinxbase log every step to stderr by default; the library-wide log
+// target is global, so silence it once for the process.
+void silence_sphinx_logging() {
+  static std::once_flag once;
+  std::call_once(once, [] { err_set_logfp(nullptr); });
+}
+
+}  // namespace
+
+struct SphinxRecognizer::Decoder {
+  ps_decoder_t* ps = nullptr;
+  cmd_ln_t* config = nullptr;
+  std::list<std::string> grammar_lru;  // search names, most recent first
+  bool has_lm = false;
+
+  ~Decoder() {
+    if (ps) ps_free(ps);
+    if (config) cmd_ln_free_r(config);
+  }
+};
+
+SphinxRecognizer::SphinxRecognizer(SphinxOptions options) : options_(std::move(options)) {
+  silence_sphinx_logging();
+  if (options_.workers < 1 || options_.workers > 16)
+    throw std::invalid_argument("sphinx: workers must be 1..16");
+  dictionary_ = std::make_shared<const PronouncingDictionary>(
+      PronouncingDictionary::load(options_.dictionary));
+  for (int i = 0; i < options_.workers; ++i) {
+    auto d = std::make_unique<Decoder>();
+    d->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", options_.model_dir.c_str(), "-dict",
+                            options_.dictionary.c_str(), "-logfn", "/dev/null", nullptr);
+    if (!d->config) throw std::runtime_error("sphinx: bad model paths " + options_.model_dir);
+    d->ps = ps_init(d->config);
+    if (!d->ps) throw std::runtime_error("sphinx: cannot load model " + options_.model_dir);
+    if (options_.free_speech_lm) {
+      if (ps_set_lm_file(d->ps, kLmSearch, options_.lm.c_str()) != 0)
+        throw std::runtime_error("sphinx: cannot load language model " + options_.lm);
+      d->has_lm = true;
+    }
+    decoders_.push_back(std::move(d));
+  }
+  for (auto& d : decoders_) threads_.emplace_back([this, p = d.get()] { worker(p); });
+}
+
+SphinxRecognizer::~SphinxRecognizer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void SphinxRecognizer::recognize(RecognitionRequest request, RecognitionCallback done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_ && queue_.size() < options_.max_queued) {
+      queue_.push_back({std::move(request), std::move(done), now_seconds()});
+      cv_.notify_one();
+      return;
+    }
+  }
+  Recognition r;
+  r.engine = "sphinx";
+  r.error = "sphinx: busy (queue full)";
+  done(std::move(r));
+}
+
+std::shared_ptr<const Grammar> SphinxRecognizer::grammar_for(
+    const std::vector<std::string>& expected) {
+  auto g = std::make_shared<Grammar>(build_grammar(expected, *dictionary_, options_.garbage));
+  std::lock_guard lock(grammar_mutex_);
+  auto [it, inserted] = grammars_.try_emplace(g->key, g);
+  if (inserted) {
+    for (const auto& p : g->dropped)
+      spdlog::warn("sphinx: phrase '{}' dropped from the grammar: a word is not in the dictionary",
+                   p);
+    if (grammars_.size() > 4 * options_.grammars_per_decoder) {
+      // Many distinct phrase lists (e.g. per-call data): start over rather than grow.
+      grammars_.clear();
+      grammars_.emplace(g->key, g);
+    }
+  }
+  return it != grammars_.end() && !inserted ? it->second : g;
+}
+
+void SphinxRecognizer::worker(Decoder* decoder) {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      if (stopping_) {
+        lock.unlock();
+        Recognition r;
+        r.engine = "sphinx";
+        r.error = "sphinx: shutting down";
+        job.done(std::move(r));
+        continue;
+      }
+    }
+    Recognition r;
+    try {
+      r = decode(*decoder, job.request);
+    } catch (const std::exception& e) {
+      r = {};
+      r.error = std::string("sphinx: ") + e.what();
+    }
+    r.engine = "sphinx";
+    r.processing_seconds = now_seconds() - job.queued_at;
+    job.done(std::move(r));
+  }
+}
+
+namespace {
+
+// Runs one search over the whole utterance; returns the hypothesis (may be "") and its
+// path score, and the number of frames decoded.
+struct Pass {
+  std::string hyp;
+  int32 score = 0;
+  int frames = 0;
+  bool ok = false;
+};
+
+Pass run_search(ps_decoder_t* ps, const char* search, const std::vector<int16_t>& pcm) {
+  Pass p;
+  if (ps_set_search(ps, search) != 0) return p;
+  if (ps_start_utt(ps) < 0) return p;
+  // full_utt = TRUE: the whole turn is here, so cepstral mean normalisation uses all of it.
+  if (ps_process_raw(ps, pcm.data(), pcm.size(), FALSE, TRUE) < 0) {
+    ps_end_utt(ps);
+    return p;
+  }
+  ps_end_utt(ps);
+  const char* hyp = ps_get_hyp(ps, &p.score);
+  p.hyp = hyp ? hyp : "";
+  p.frames = ps_get_n_frames(ps);
+  p.ok = true;
+  return p;
+}
+
+}  // namespace
+
+Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) {
+  Recognition r;
+  if (!req.pcm || req.sample_rate < 8000 || req.sample_rate > 48000) {
+    r.error = "sphinx: no audio or unsupported sample rate";
+    return r;
+  }
+  const auto& in = *req.pcm;
+  const size_t max_in = static_cast<size_t>(options_.max_audio_seconds * req.sample_rate);
+  std::span<const int16_t> span(in.data(), std::min(in.size(), max_in));
+  r.audio_seconds = static_cast<double>(span.size()) / req.sample_rate;
+  std::vector<int16_t> pcm = req.sample_rate == kModelRate
+                                 ? std::vector<int16_t>(span.begin(), span.end())
+                                 : audio::Resampler::convert(span, req.sample_rate, kModelRate);
+
+  std::shared_ptr<const Grammar> grammar;
+  const char* search = nullptr;
+  std::string search_name;
+  if (req.expected.empty()) {
+    if (!d.has_lm) {
+      r.error = "sphinx: free speech needs expected phrases (or the http engine)";
+      return r;
+    }
+    search = kLmSearch;
+  } else {
+    grammar = grammar_for(req.expected);
+    if (grammar->empty()) {
+      r.error = "sphinx: none of the expected phrases can be pronounced (not in the dictionary)";
+      return r;
+    }
+    search_name = "g" + std::to_string(std::hash<std::string>{}(grammar->key));
+    auto it = std::find(d.grammar_lru.begin(), d.grammar_lru.end(), search_name);
+    if (it != d.grammar_lru.end()) {
+      d.grammar_lru.splice(d.grammar_lru.begin(), d.grammar_lru, it);
+    } else {
+      if (ps_set_jsgf_string(d.ps, search_name.c_str(), grammar->jsgf.c_str()) != 0) {
+        r.error = "sphinx: the grammar did not compile";
+        return r;
+      }
+      d.grammar_lru.push_front(search_name);
+      if (d.grammar_lru.size() > options_.grammars_per_decoder) {
+        ps_unset_search(d.ps, d.grammar_lru.back().c_str());
+        d.grammar_lru.pop_back();
+      }
+    }
+    search = search_name.c_str();
+  }
+
+  Pass main = run_search(d.ps, search, pcm);
+  if (!main.ok) {
+    r.error = "sphinx: decoding failed";
+    return r;
+  }
+  r.ok = true;
+  r.text = main.hyp;
+  r.confidence = 1;
+  if (grammar) {
+    r.matched_index = grammar->phrase_of(main.hyp);
+    if (r.matched_index >= 0) r.matched = req.expected[static_cast<size_t>(r.matched_index)];
+    if (r.matched_index < 0) r.rejected = true;
+  }
+  if (r.text.empty()) r.rejected = true;
+  if (r.rejected) r.confidence = 0;
+  spdlog::debug("sphinx: tag={} hyp='{}' rejected={}", req.tag, r.text, r.rejected);
+  return r;
+}
+
+SphinxOptions sphinx_options_from(const RecognizerParams& params) {
+  SphinxOptions o;
+  for (const auto& [key, value] : params) {
+    try {
+      if (key == "model_dir")
+        o.model_dir = value;
+      else if (key == "dictionary")
+        o.dictionary = value;
+      else if (key == "lm")
+        o.lm = value;
+      else if (key == "free_speech") {
+        if (value != "off" && value != "lm") throw std::invalid_argument("");
+        o.free_speech_lm = value == "lm";
+      } else if (key == "workers")
+        o.workers = std::stoi(value);
+      else if (key == "max_queued")
+        o.max_queued = std::stoul(value);
+      else if (key == "garbage") {
+        if (value != "on" && value != "off") throw std::invalid_argument("");
+        o.garbage = value == "on";
+      } else if (key == "max_audio_seconds")
+        o.max_audio_seconds = std::stod(value);
+      else
+        throw std::invalid_argument("sphinx: unknown parameter '" + key + "'");
+    } catch (const std::invalid_argument& e) {
+      if (std::string(e.what()).rfind("sphinx:", 0) == 0) throw;
+      throw std::invalid_argument("sphinx: bad value '" + value + "' for " + key);
+    } catch (const std::out_of_range&) {
+      throw std::invalid_argument("sphinx: bad value '" + value + "' for " + key);
+    }
+  }
+  return o;
+}
+
+std::unique_ptr<Recognizer> make_sphinx_recognizer(const RecognizerParams& params) {
+  return std::make_unique<SphinxRecognizer>(sphinx_options_from(params));
+}
+
+}  // namespace atende::speech

@@ -1,0 +1,94 @@
+// Embedded speech recognition with pocketsphinx 0.8 (Debian), grammar mode.
+//
+// Measured on Debian 12 (docs/stt.md, bench/results/stt.md): pocketsphinx is reliable when
+// it listens for a closed set of phrases (JSGF) and poor in free language-model mode, and
+// telephone audio does better upsampled to 16 kHz for the 16 kHz en-us model than with
+// 8 kHz settings. So:
+//  - every request carries the phrases expected at that step; they become a JSGF grammar
+//    (speech/grammar.h), compiled once per decoder and cached by phrase list;
+//  - 8 kHz input is upsampled to 16 kHz;
+//  - noise and silence decode to nothing and come back rejected. Out-of-grammar SPEECH is
+//    not reliably rejected yet: it is usually forced onto the nearest phrase. A filler-word
+//    loop in the grammar (option garbage=on) absorbed in-grammar words too (measured), so
+//    it is off by default;
+//    A phone-loop likelihood ratio was tried first: the allphone pass cost ~1,000x the
+//    grammar pass on this pocketsphinx and its scores did not separate in from out of
+//    grammar on espeak-ng speech, so it was dropped;
+//  - decoders are expensive (~0.3 s, tens of MB): one per worker thread, made up front.
+//
+// Config (engine "sphinx"): model_dir, dictionary, lm, free_speech ("off"|"lm"),
+// workers (1), max_queued (32), garbage ("on"|"off"), max_audio_seconds (30).
+#pragma once
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "speech/grammar.h"
+#include "speech/recognizer.h"
+
+namespace atende::speech {
+
+struct SphinxOptions {
+  std::string model_dir = "/usr/share/pocketsphinx/model/en-us/en-us";
+  std::string dictionary = "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict";
+  std::string lm = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin";
+  // Free speech (no expected phrases) with the n-gram model: poor, off by default (such a
+  // request then fails with a clear error: use the http engine for free speech).
+  bool free_speech_lm = false;
+  int workers = 1;
+  size_t max_queued = 32;
+  bool garbage = false;              // filler-word loop in every grammar: see the header comment
+  size_t grammars_per_decoder = 64;  // compiled grammars cached per decoder (LRU)
+  double max_audio_seconds = 30;     // longer turns are cut (a grammar answer is short)
+};
+
+class SphinxRecognizer : public Recognizer {
+ public:
+  // Loads the model once per worker. Throws std::runtime_error if it cannot.
+  explicit SphinxRecognizer(SphinxOptions options = {});
+  // Answers still-queued requests with ok == false (on the worker) and joins.
+  ~SphinxRecognizer() override;
+  SphinxRecognizer(const SphinxRecognizer&) = delete;
+  SphinxRecognizer& operator=(const SphinxRecognizer&) = delete;
+
+  void recognize(RecognitionRequest request, RecognitionCallback done) override;
+  bool uses_grammar() const override { return true; }
+
+  // The grammar a request's phrases turn into (cached): lets a flow check at load time
+  // which of its phrases the decoder can say.
+  std::shared_ptr<const Grammar> grammar_for(const std::vector<std::string>& expected);
+  const PronouncingDictionary& dictionary() const { return *dictionary_; }
+
+ private:
+  struct Decoder;
+  struct Job {
+    RecognitionRequest request;
+    RecognitionCallback done;
+    double queued_at;
+  };
+  void worker(Decoder* decoder);
+  Recognition decode(Decoder& d, const RecognitionRequest& request);
+
+  SphinxOptions options_;
+  std::shared_ptr<const PronouncingDictionary> dictionary_;
+  std::mutex grammar_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<const Grammar>> grammars_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::vector<std::unique_ptr<Decoder>> decoders_;
+  std::vector<std::thread> threads_;
+};
+
+// Parses engine parameters (strings from the config) into options. Throws
+// std::invalid_argument naming the bad key.
+SphinxOptions sphinx_options_from(const RecognizerParams& params);
+
+}  // namespace atende::speech
