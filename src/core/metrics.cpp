@@ -283,6 +283,13 @@ CoreMetrics register_core_metrics(MetricsRegistry& r) {
                       default_seconds_buckets()),
       .store_dropped_writes = r.counter("atende_store_dropped_writes_total",
                                         "Call-store writes dropped (queue full or DB error)."),
+      .media_tick_lateness_seconds = r.histogram(
+          "atende_media_tick_lateness_seconds",
+          "How late a media worker woke for a 20 ms tick slot (pacing health).",
+          {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2}),
+      .media_tick_work_seconds = r.histogram(
+          "atende_media_tick_work_seconds", "Time a media worker spent on one tick slot.",
+          {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01}),
   };
 }
 

@@ -151,6 +151,8 @@ struct CoreMetrics {
   Counter& rtp_lost_packets;
   Histogram& rtp_jitter_seconds;
   Counter& store_dropped_writes;
+  Histogram& media_tick_lateness_seconds;
+  Histogram& media_tick_work_seconds;
 };
 
 CoreMetrics register_core_metrics(MetricsRegistry& registry);

@@ -6,7 +6,10 @@ namespace atende::media {
 
 MediaEngine::MediaEngine(int threads, int port_min, int port_max, CoreMetrics& metrics)
     : metrics_(metrics), ports_(port_min, port_max) {
-  for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<MediaWorker>(i));
+  for (int i = 0; i < threads; ++i) {
+    workers_.push_back(std::make_unique<MediaWorker>(i, &metrics.media_tick_lateness_seconds,
+                                                     &metrics.media_tick_work_seconds));
+  }
 }
 
 MediaEngine::~MediaEngine() { stop(); }

@@ -7,8 +7,8 @@
 
 namespace atende::media {
 
-MediaWorker::MediaWorker(int index)
-    : index_(index), guard_(boost::asio::make_work_guard(io_)), timer_(io_) {
+MediaWorker::MediaWorker(int index, Histogram* lateness, Histogram* work)
+    : index_(index), lateness_(lateness), work_(work), guard_(boost::asio::make_work_guard(io_)), timer_(io_) {
   for (auto& s : slots_) s.reserve(256);
 }
 
@@ -75,12 +75,18 @@ void MediaWorker::on_tick() {
     // Far behind (suspended, overloaded): skip the missed periods rather than burst them.
     cycle_ += (now - deadline) / Millis(kTickMs) * Millis(kTickMs);
   }
+  if (lateness_ && !slots_[slot_].empty()) {
+    lateness_->observe(std::chrono::duration<double>(now - deadline).count());
+  }
   auto& slot = slots_[slot_];
   // Index loop: a tick may remove its own leg (hang-up), which swaps in the last one.
   for (size_t i = 0; i < slot.size();) {
     Tickable* t = slot[i];
     t->tick(deadline);
     if (i < slot.size() && slot[i] == t) ++i;
+  }
+  if (work_ && !slot.empty()) {
+    work_->observe(std::chrono::duration<double>(MonoClock::now() - now).count());
   }
   // Sleep through empty slots; with no legs at all this wakes once per period.
   for (int step = 0; step < kSlots; ++step) {

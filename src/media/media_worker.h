@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/metrics.h"
 
 namespace atende::media {
 constexpr int kTickMs = 20;
@@ -30,7 +31,7 @@ class Tickable {
 
 class MediaWorker {
  public:
-  explicit MediaWorker(int index);
+  MediaWorker(int index, Histogram* lateness = nullptr, Histogram* work = nullptr);
   ~MediaWorker();
   void start();
   void stop();  // joins; run on another thread
@@ -50,6 +51,8 @@ class MediaWorker {
   void on_tick();
 
   int index_;
+  Histogram* lateness_;
+  Histogram* work_;
   boost::asio::io_context io_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
   boost::asio::steady_timer timer_;
