@@ -295,7 +295,9 @@ CoreMetrics register_core_metrics(MetricsRegistry& r) {
 
 // ---- text helpers ------------------------------------------------------------------
 
-std::string prometheus_escape_help(std::string_view s) {
+namespace {
+// The exposition format escapes backslash and newline everywhere, and '"' in label values.
+std::string prometheus_escape(std::string_view s, bool quote) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -303,22 +305,7 @@ std::string prometheus_escape_help(std::string_view s) {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string prometheus_escape_label_value(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '"') {
+    } else if (quote && c == '"') {
       out += "\\\"";
     } else {
       out += c;
@@ -326,6 +313,11 @@ std::string prometheus_escape_label_value(std::string_view s) {
   }
   return out;
 }
+}  // namespace
+
+std::string prometheus_escape_help(std::string_view s) { return prometheus_escape(s, false); }
+
+std::string prometheus_escape_label_value(std::string_view s) { return prometheus_escape(s, true); }
 
 std::string prometheus_format_double(double v) {
   if (std::isnan(v)) return "NaN";
