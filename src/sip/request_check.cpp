@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "sip/sdp_text.h"  // iequals
+
 namespace atende::sip {
 
 namespace {
@@ -29,17 +31,6 @@ bool is_password_char(char c) { return is_unreserved(c) || in_set(c, "&=+$,"); }
 bool is_param_char(char c) { return is_unreserved(c) || in_set(c, "[]/:&+$"); }
 bool is_header_char(char c) { return is_unreserved(c) || in_set(c, "[]/?:+$"); }
 bool is_token_char(char c) { return is_alnum(c) || in_set(c, "-.!%*_+`'~"); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // `s` is made of chars accepted by `ok` and well-formed %HH escapes (never %00: a NUL
 // that a later unescape would put inside a C string). `allow_empty` for header values.
