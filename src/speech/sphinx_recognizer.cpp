@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sphinxbase/err.h>
 
+#include <algorithm>
 #include <chrono>
 #include <list>
 
@@ -142,6 +143,7 @@ namespace {
 // path score, and the number of frames decoded.
 struct Pass {
   std::string hyp;
+  std::vector<SphinxSegment> segments;
   int32 score = 0;
   int frames = 0;
   bool ok = false;
@@ -160,6 +162,12 @@ Pass run_search(ps_decoder_t* ps, const char* search, const std::vector<int16_t>
   const char* hyp = ps_get_hyp(ps, &p.score);
   p.hyp = hyp ? hyp : "";
   p.frames = ps_get_n_frames(ps);
+  // The word segmentation of the best path: what out-of-grammar rejection judges.
+  for (ps_seg_t* it = ps_seg_iter(ps); it; it = ps_seg_next(it)) {
+    int sf = 0, ef = 0;
+    ps_seg_frames(it, &sf, &ef);
+    if (p.segments.size() < 256) p.segments.push_back({ps_seg_word(it), ef - sf + 1});
+  }
   p.ok = true;
   return p;
 }
@@ -227,8 +235,21 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
     if (r.matched_index < 0) r.rejected = true;
   }
   if (r.text.empty()) r.rejected = true;
-  if (r.rejected) r.confidence = 0;
-  spdlog::debug("sphinx: tag={} hyp='{}' rejected={}", req.tag, r.text, r.rejected);
+  std::string why;
+  if (grammar && !r.rejected) {
+    const RejectionVerdict v = judge_segments(main.segments, options_.rejection);
+    r.confidence = static_cast<float>(std::min(1.0, v.coverage));
+    if (v.reject) {
+      r.rejected = true;
+      why = v.reason;
+    }
+  }
+  if (r.rejected) {
+    r.confidence = 0;
+    r.matched.clear();
+    r.matched_index = -1;
+  }
+  spdlog::debug("sphinx: tag={} hyp='{}' rejected={} {}", req.tag, r.text, r.rejected, why);
   return r;
 }
 
@@ -252,7 +273,14 @@ SphinxOptions sphinx_options_from(const RecognizerParams& params) {
       else if (key == "garbage") {
         if (value != "on" && value != "off") throw std::invalid_argument("");
         o.garbage = value == "on";
-      } else if (key == "max_audio_seconds")
+      } else if (key == "reject") {
+        if (value != "on" && value != "off") throw std::invalid_argument("");
+        o.rejection.enabled = value == "on";
+      } else if (key == "reject_max_gap_seconds")
+        o.rejection.max_gap_seconds = std::stod(value);
+      else if (key == "reject_min_coverage")
+        o.rejection.min_coverage = std::stod(value);
+      else if (key == "max_audio_seconds")
         o.max_audio_seconds = std::stod(value);
       else
         throw std::invalid_argument("sphinx: unknown parameter '" + key + "'");

@@ -7,17 +7,18 @@
 //  - every request carries the phrases expected at that step; they become a JSGF grammar
 //    (speech/grammar.h), compiled once per decoder and cached by phrase list;
 //  - 8 kHz input is upsampled to 16 kHz;
-//  - noise and silence decode to nothing and come back rejected. Out-of-grammar SPEECH is
-//    not reliably rejected yet: it is usually forced onto the nearest phrase. A filler-word
-//    loop in the grammar (option garbage=on) absorbed in-grammar words too (measured), so
-//    it is off by default;
-//    A phone-loop likelihood ratio was tried first: the allphone pass cost ~1,000x the
-//    grammar pass on this pocketsphinx and its scores did not separate in from out of
-//    grammar on espeak-ng speech, so it was dropped;
+//  - noise and silence decode to nothing and come back rejected. Out-of-grammar speech is
+//    forced onto the nearest phrase padded with long "silence": the best path's word
+//    segmentation shows it and sphinx_rejection.h rejects it (measured: false accepts
+//    10/30 -> 4/30, no loss of correct accepts; see docs/stt.md for what else was tried:
+//    a filler-word loop, weighted or not, absorbs in-grammar words too; ps_get_prob is
+//    always 1 for a grammar search; a language-model second pass costs ~0.5 RTF and is
+//    wrong on telephone audio; an allphone pass cost ~1,000x and did not separate);
 //  - decoders are expensive (~0.3 s, tens of MB): one per worker thread, made up front.
 //
 // Config (engine "sphinx"): model_dir, dictionary, lm, free_speech ("off"|"lm"),
-// workers (1), max_queued (32), garbage ("on"|"off"), max_audio_seconds (30).
+// workers (1), max_queued (32), garbage ("on"|"off"), max_audio_seconds (30),
+// reject ("on"|"off"), reject_max_gap_seconds (0.6), reject_min_coverage (0.33).
 #pragma once
 #include <condition_variable>
 #include <cstddef>
@@ -31,6 +32,7 @@
 
 #include "speech/grammar.h"
 #include "speech/recognizer.h"
+#include "speech/sphinx_rejection.h"
 
 namespace atende::speech {
 
@@ -46,6 +48,7 @@ struct SphinxOptions {
   bool garbage = false;              // filler-word loop in every grammar: see the header comment
   size_t grammars_per_decoder = 64;  // compiled grammars cached per decoder (LRU)
   double max_audio_seconds = 30;     // longer turns are cut (a grammar answer is short)
+  RejectionOptions rejection;        // out-of-grammar rejection (sphinx_rejection.h)
 };
 
 class SphinxRecognizer : public Recognizer {

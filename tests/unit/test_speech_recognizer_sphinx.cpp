@@ -25,13 +25,14 @@ namespace {
 
 // Caller audio as a phone delivers it: espeak-ng speech at 8 kHz with a little silence
 // around it (a VAD-cut turn keeps some).
-std::shared_ptr<const std::vector<int16_t>> say(const std::string& text, int rate = 8000) {
+std::shared_ptr<const std::vector<int16_t>> say(const std::string& text, int rate = 8000,
+                                                double trailing_seconds = 0.2) {
   static EspeakSynthesizer tts;
   auto clip = tts.synthesize({text, {"en-us", 165}, rate});
   EXPECT_TRUE(clip) << text;
   auto pcm = std::make_shared<std::vector<int16_t>>(static_cast<size_t>(rate / 5), 0);
   if (clip) pcm->insert(pcm->end(), clip->pcm.begin(), clip->pcm.end());
-  pcm->insert(pcm->end(), static_cast<size_t>(rate / 5), 0);
+  pcm->insert(pcm->end(), static_cast<size_t>(rate * trailing_seconds), 0);
   return pcm;
 }
 
@@ -106,6 +107,26 @@ TEST(SphinxRecognizer, NoiseAndSilenceAreRejected) {
   EXPECT_TRUE(silence.rejected) << silence.text;
 }
 
+// Measured before rejection: each of these came back as the phrase shown.
+TEST(SphinxRecognizer, UnrelatedSpeechIsRejected) {
+  auto weather = hear("what is the weather like today", {"yes", "no"});  // was "yes"
+  EXPECT_TRUE(weather.ok);
+  EXPECT_TRUE(weather.rejected) << weather.text;
+  EXPECT_EQ(weather.matched_index, -1);
+  EXPECT_EQ(weather.matched, "");
+  EXPECT_TRUE(hear("how much does it cost", {"101", "202", "303", "1204"}).rejected);  // "202"
+  EXPECT_TRUE(hear("the red car is parked outside", {"yes", "no"}).rejected);          // "no"
+}
+
+TEST(SphinxRecognizer, LongTrailingSilenceStillAccepts) {
+  // The turn detector ends a turn after ~700 ms of silence, which stays in the audio.
+  auto r = recognize(
+      shared(),
+      {say("billing", 8000, 0.8), 8000, {"sales", "support", "operator", "billing"}, "en-us", ""});
+  EXPECT_EQ(r.matched, "billing") << r.text;
+  EXPECT_GT(r.confidence, 0.33f);
+}
+
 TEST(SphinxRecognizer, SixteenKilohertzInputNeedsNoResampling) {
   auto r = recognize(shared(), {say("support", 16000), 16000, {"sales", "support"}, "en", ""});
   EXPECT_EQ(r.matched, "support");
@@ -154,6 +175,10 @@ TEST(SphinxRecognizer, RegistryBuildsItByNameAndChecksParameters) {
   EXPECT_THROW(reg.create("nope"), std::invalid_argument);
   EXPECT_THROW(reg.create("sphinx", {{"workers", "many"}}), std::invalid_argument);
   EXPECT_THROW(reg.create("sphinx", {{"colour", "blue"}}), std::invalid_argument);
+  EXPECT_THROW(reg.create("sphinx", {{"reject", "maybe"}}), std::invalid_argument);
+  EXPECT_EQ(
+      atende::speech::sphinx_options_from({{"reject_min_coverage", "0.5"}}).rejection.min_coverage,
+      0.5);
   EXPECT_THROW(reg.create("sphinx", {{"model_dir", "/nonexistent"}}), std::runtime_error);
   auto stt = reg.create("sphinx", {{"workers", "1"}});
   EXPECT_TRUE(stt->uses_grammar());

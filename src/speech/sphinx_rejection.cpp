@@ -1,0 +1,50 @@
+#include "speech/sphinx_rejection.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace atende::speech {
+
+bool is_filler_word(const std::string& word) {
+  return word.empty() || word.front() == '<' || word.front() == '[' || word.front() == '+';
+}
+
+RejectionVerdict judge_segments(const std::vector<SphinxSegment>& segments,
+                                const RejectionOptions& options) {
+  RejectionVerdict v;
+  // The last real word; everything after it is trailing silence (ignored).
+  auto last = std::find_if(segments.rbegin(), segments.rend(),
+                           [](const SphinxSegment& s) { return !is_filler_word(s.word); });
+  if (last == segments.rend()) {
+    v.reject = true;
+    v.reason = "no word";
+    return v;
+  }
+  const auto end = last.base();  // one past the last word
+  int word_frames = 0, all_frames = 0, gap = 0;
+  for (auto it = segments.begin(); it != end; ++it) {
+    const int f = std::max(0, it->frames);
+    all_frames += f;
+    if (is_filler_word(it->word))
+      gap = std::max(gap, f);
+    else
+      word_frames += f;
+  }
+  const double fps = options.frames_per_second > 0 ? options.frames_per_second : 100;
+  v.coverage = all_frames > 0 ? static_cast<double>(word_frames) / all_frames : 0;
+  v.max_gap_seconds = gap / fps;
+  if (!options.enabled) return v;
+  char buf[96];
+  if (v.max_gap_seconds > options.max_gap_seconds) {
+    std::snprintf(buf, sizeof buf, "%.2f s of non-speech before the last word", v.max_gap_seconds);
+    v.reject = true;
+    v.reason = buf;
+  } else if (v.coverage < options.min_coverage) {
+    std::snprintf(buf, sizeof buf, "the words cover %.0f%% of the speech", v.coverage * 100);
+    v.reject = true;
+    v.reason = buf;
+  }
+  return v;
+}
+
+}  // namespace atende::speech
