@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/leg.h"
+#include "speech/recognizer.h"
 #include "speech/synthesizer.h"
 
 namespace atende::flow {
@@ -25,6 +26,10 @@ class FlowHost {
   virtual Leg& leg() = 0;
   virtual const CallInfo& call() const = 0;
   virtual speech::PhraseSource& phrases() = 0;
+  // Speech to text for ask/confirm steps. The default understands nothing (every request
+  // fails at once), so a host without a recogniser still runs flows: spoken answers count
+  // as no-match and the DTMF alternatives keep working.
+  virtual speech::Recognizer& recognizer();
   // Run `fn` later on this call's media thread (e.g. when a synthesised clip is ready).
   // Dropped silently if the call has ended by then. Callable from any thread: flows call
   // it from speech workers (never after the flow has been destroyed, so a host that

@@ -214,7 +214,8 @@ class Parser {
   std::vector<LoadError> errors_;
 };
 
-constexpr std::string_view kTopKeys[] = {"name", "aliases", "voice", "start", "steps"};
+constexpr std::string_view kTopKeys[] = {"name",  "aliases",      "voice",     "start",
+                                         "steps", "max_duration", "on_timeout"};
 constexpr std::string_view kVoiceKeys[] = {"name", "rate"};
 
 std::span<const std::string_view> keys_for(StepType type) {
@@ -228,7 +229,28 @@ std::span<const std::string_view> keys_for(StepType type) {
   static constexpr std::string_view echo[] = {"type", "prompt", "stop_digit", "max_duration",
                                               "next"};
   static constexpr std::string_view hangup[] = {"type", "text"};
+  static constexpr std::string_view ask[] = {
+      "type",    "prompt",   "into",       "match",      "values",    "dtmf",
+      "table",   "column",   "min_digits", "max_digits", "timeout",   "inter_digit_timeout",
+      "retries", "no_input", "invalid",    "next",       "on_failure"};
+  static constexpr std::string_view confirm[] = {"type",    "prompt",   "timeout",
+                                                 "retries", "no_input", "invalid",
+                                                 "on_yes",  "on_no",    "on_failure"};
+  static constexpr std::string_view route[] = {"type", "routes", "next"};
+  static constexpr std::string_view lookup[] = {"type",  "table", "column", "value",
+                                                "fuzzy", "into",  "next",   "on_missing"};
+  static constexpr std::string_view record[] = {"type", "event", "next"};
   switch (type) {
+    case StepType::kAsk:
+      return ask;
+    case StepType::kConfirm:
+      return confirm;
+    case StepType::kRoute:
+      return route;
+    case StepType::kLookup:
+      return lookup;
+    case StepType::kRecord:
+      return record;
     case StepType::kSay:
     case StepType::kSayTime:
       return say;
@@ -246,7 +268,8 @@ std::span<const std::string_view> keys_for(StepType type) {
 
 std::optional<StepType> parse_step_type(std::string_view s) {
   for (StepType t : {StepType::kSay, StepType::kMenu, StepType::kCollect, StepType::kEcho,
-                     StepType::kSayTime, StepType::kHangup}) {
+                     StepType::kSayTime, StepType::kHangup, StepType::kAsk, StepType::kConfirm,
+                     StepType::kRoute, StepType::kLookup, StepType::kRecord}) {
     if (s == step_type_name(t)) return t;
   }
   return std::nullopt;
@@ -261,7 +284,7 @@ class FlowBuilder {
       p_.error(root.Mark(), "a flow file must be a map with name, voice, start and steps");
       return;
     }
-    std::optional<Entry> start, steps;
+    std::optional<Entry> start, steps, on_timeout;
     for (Entry& e : p_.entries(root, kTopKeys, "the flow")) {
       if (e.key == "name") {
         if (auto v = p_.name(e)) flow_.name = *v;
@@ -273,6 +296,10 @@ class FlowBuilder {
         start = e;
       } else if (e.key == "steps") {
         steps = e;
+      } else if (e.key == "max_duration") {
+        if (auto d = p_.duration(e)) flow_.max_duration = *d;
+      } else if (e.key == "on_timeout") {
+        on_timeout = e;
       }
     }
     if (!steps) {
@@ -287,6 +314,7 @@ class FlowBuilder {
       return;
     }
     flow_.start = target(*start);
+    if (on_timeout) flow_.on_timeout = target(*on_timeout);
     if (flow_.start != kNoStep && p_.errors().empty()) check_reachable();
   }
 
@@ -336,7 +364,7 @@ class FlowBuilder {
       StepSpec s;
       s.id = step_nodes_.back().key;
       s.line = step_nodes_.back().key_node.Mark().line + 1;
-      s.column = step_nodes_.back().key_node.Mark().column + 1;
+      s.table_column = step_nodes_.back().key_node.Mark().column + 1;
       flow_.steps.push_back(std::move(s));
     }
   }
@@ -368,11 +396,19 @@ class FlowBuilder {
     }
     auto type = parse_step_type(*type_text);
     if (!type) {
-      return p_.error(type_entry, "unknown step type '" + *type_text +
-                                      "' (say, menu, collect, echo, say_time, hangup)");
+      return p_.error(type_entry,
+                      "unknown step type '" + *type_text +
+                          "' (say, menu, collect, echo, say_time, hangup, ask, confirm, "
+                          "route, lookup, record)");
     }
     s.type = *type;
-    if (s.type == StepType::kCollect) s.into = s.id;
+    if (s.type == StepType::kCollect || s.type == StepType::kAsk || s.type == StepType::kLookup) {
+      s.into = s.id;
+    }
+    // Handled after the loop (values before dtmf; column after table), from fresh nodes:
+    // entries() hands out views that do not outlive the loop.
+    bool values_entry = false, dtmf_entry = false, column_entry = false;
+    bool has_table = false, has_match = false;
     bool has_text = false, has_next = false, has_choices = false;
     for (Entry& e : p_.entries(node.value, keys_for(s.type), where)) {
       if (e.key == "type") continue;
@@ -407,19 +443,102 @@ class FlowBuilder {
         if (auto v = p_.name(e)) s.into = *v;
       } else if (e.key == "choices") {
         has_choices = choices(e, s);
+      } else if (e.key == "match") {
+        has_match = true;
+        if (auto v = p_.scalar(e, 16)) {
+          if (*v == "choices")
+            s.match = MatchKind::kChoices;
+          else if (*v == "digits")
+            s.match = MatchKind::kDigits;
+          else if (*v == "list")
+            s.match = MatchKind::kList;
+          else
+            p_.error(e, "'" + Parser::clip(*v) + "' is not a match kind (choices, digits, list)");
+        }
+      } else if (e.key == "values") {
+        values_entry = true;
+      } else if (e.key == "dtmf") {
+        dtmf_entry = true;
+      } else if (e.key == "table") {
+        has_table = true;
+        s.table = table(e);
+      } else if (e.key == "column") {
+        column_entry = true;
+      } else if (e.key == "fuzzy") {
+        if (auto v = p_.scalar(e, 8)) {
+          if (*v == "true" || *v == "false")
+            s.fuzzy = *v == "true";
+          else
+            p_.error(e, "expected true or false");
+        }
+      } else if (e.key == "value") {
+        if (auto v = p_.text(e)) s.text = *v, has_text = true;
+      } else if (e.key == "on_yes") {
+        s.on_yes = target(e);
+      } else if (e.key == "on_no") {
+        s.on_no = target(e);
+      } else if (e.key == "on_missing") {
+        s.on_missing = target(e);
+      } else if (e.key == "event") {
+        if (auto v = p_.name(e)) s.event = *v;
+      } else if (e.key == "routes") {
+        routes(e, s);
       }
     }
+    const YAML::Mark here = node.key_node.Mark();
+    auto fresh = [&](const char* key) { return Entry{key, node.key_node, node.value[key]}; };
+    if (values_entry) values(fresh("values"), s);
+    if (dtmf_entry) dtmf_keys(fresh("dtmf"), s);
+    if (column_entry) {
+      Entry ce = fresh("column");
+      if (!has_table) {
+        p_.error(ce, "needs 'table'");
+      } else if (auto c = p_.scalar(ce, Limits::kMaxNameChars); c && s.table >= 0) {
+        s.table_column = flow_.tables[s.table].column(*c);
+        if (s.table_column < 0) p_.error(ce, "table has no column '" + Parser::clip(*c) + "'");
+      }
+    }
+    if (s.type == StepType::kAsk) {
+      if (!has_match) p_.error(here, where + ": missing 'match' (choices, digits or list)");
+      if (s.match == MatchKind::kChoices && s.values.empty()) {
+        p_.error(here, where + ": match: choices needs 'values'");
+      }
+      if (s.match == MatchKind::kList && (s.table < 0 || s.table_column < 0) &&
+          p_.errors().empty()) {
+        p_.error(here, where + ": match: list needs 'table' and 'column'");
+      }
+      if (s.match != MatchKind::kChoices && (values_entry || dtmf_entry)) {
+        p_.error(here, where + ": 'values' and 'dtmf' are for match: choices");
+      }
+    }
+    if (s.type == StepType::kConfirm && (s.on_yes == kNoStep || s.on_no == kNoStep) &&
+        p_.errors().empty()) {
+      p_.error(here, where + ": needs 'on_yes' and 'on_no'");
+    }
+    if (s.type == StepType::kLookup) {
+      if (s.table < 0 || s.table_column < 0) {
+        if (p_.errors().empty()) p_.error(here, where + ": needs 'table' and 'column'");
+      }
+      if (!has_text) p_.error(here, where + ": missing 'value' (e.g. \"{apartment}\")");
+      if (s.on_missing == kNoStep && p_.errors().empty()) {
+        p_.error(here, where + ": missing 'on_missing'");
+      }
+    }
+    if (s.type == StepType::kRecord && s.event.empty()) {
+      p_.error(here, where + ": missing 'event'");
+    }
     const YAML::Mark at = node.key_node.Mark();
-    bool needs_text = s.type == StepType::kSay || s.type == StepType::kSayTime ||
-                      s.type == StepType::kMenu || s.type == StepType::kCollect;
+    bool is_prompt = s.type == StepType::kMenu || s.type == StepType::kCollect ||
+                     s.type == StepType::kAsk || s.type == StepType::kConfirm;
+    bool needs_text = s.type == StepType::kSay || s.type == StepType::kSayTime || is_prompt;
     if (needs_text && !has_text) {
-      bool is_prompt = s.type == StepType::kMenu || s.type == StepType::kCollect;
       p_.error(at, where + ": missing '" + (is_prompt ? "prompt" : "text") + "'");
     }
-    bool needs_next = s.type != StepType::kMenu && s.type != StepType::kHangup;
+    bool needs_next =
+        s.type != StepType::kMenu && s.type != StepType::kHangup && s.type != StepType::kConfirm;
     if (needs_next && !has_next) p_.error(at, where + ": missing 'next'");
     if (s.type == StepType::kMenu && !has_choices) p_.error(at, where + ": missing 'choices'");
-    if (s.type == StepType::kCollect && s.min_digits > s.max_digits) {
+    if ((s.type == StepType::kCollect || s.type == StepType::kAsk) && s.min_digits > s.max_digits) {
       p_.error(at, where + ": min_digits is greater than max_digits");
     }
     std::string bad;
@@ -454,21 +573,152 @@ class FlowBuilder {
     return true;
   }
 
-  // say/hangup texts may name digits a collect step stored: "You entered {account}".
+  // A CSV file next to the flow ("data/residents.csv"), loaded once per flow.
+  int table(const Entry& e) {
+    auto n = p_.scalar(e, 200);
+    if (!n) return -1;
+    for (size_t i = 0; i < flow_.tables.size(); ++i) {
+      if (flow_.tables[i].name == *n) return static_cast<int>(i);
+    }
+    std::filesystem::path rel(*n);
+    bool safe = !n->empty() && rel.is_relative() && rel.extension() == ".csv";
+    for (const auto& part : rel) safe = safe && part != "..";
+    if (!safe) {
+      p_.error(e, "'" + Parser::clip(*n) + "' must be a relative path to a .csv file, without ..");
+      return -1;
+    }
+    if (flow_.tables.size() >= 8) {
+      p_.error(e, "too many tables (limit 8)");
+      return -1;
+    }
+    std::filesystem::path path = std::filesystem::path(flow_.file).parent_path() / rel;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      p_.error(e, "cannot open " + path.string());
+      return -1;
+    }
+    std::string text(TableLimits::kMaxBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    std::string why;
+    auto t = parse_table(text, &why);
+    if (!t) {
+      p_.error(e, path.string() + ": " + why);
+      return -1;
+    }
+    t->name = *n;
+    flow_.tables.push_back(std::move(*t));
+    return static_cast<int>(flow_.tables.size() - 1);
+  }
+
+  // values: {entrega: [delivery, package], visita: [visit]}
+  void values(const Entry& e, StepSpec& s) {
+    if (!e.value.IsMap() || e.value.size() == 0) {
+      return p_.error(e, "expected a map of value -> list of words, e.g. {yes: [yes, yeah]}");
+    }
+    if (e.value.size() > 64) return p_.error(e, "more than 64 values");
+    for (auto it = e.value.begin(); it != e.value.end(); ++it) {
+      Entry key{"values", it->first, it->first};
+      auto v = p_.name(key);
+      if (!v) continue;
+      ChoiceValue cv{*v, {}, '\0'};
+      if (!it->second.IsSequence() || it->second.size() == 0 || it->second.size() > 32) {
+        p_.error(it->first.Mark(), "values: '" + *v + "' needs a list of 1 to 32 words");
+        continue;
+      }
+      // A named copy: `it->` returns a proxy that would not outlive a range-for's init.
+      const YAML::Node words = it->second;
+      for (const YAML::Node& w : words) {
+        Entry one{"values", it->first, w};
+        if (auto t = p_.text(one)) cv.words.push_back(*t);
+      }
+      s.values.push_back(std::move(cv));
+    }
+  }
+
+  // dtmf: {"1": visita, "2": entrega}
+  void dtmf_keys(const Entry& e, StepSpec& s) {
+    if (!e.value.IsMap()) return p_.error(e, "expected a map of digit -> value");
+    for (auto it = e.value.begin(); it != e.value.end(); ++it) {
+      Entry key{"dtmf", it->first, it->first};
+      auto d = p_.digit(key, false);
+      Entry val{"dtmf", it->first, it->second};
+      auto v = p_.scalar(val, Limits::kMaxNameChars);
+      if (!d || !v) continue;
+      auto cv = std::find_if(s.values.begin(), s.values.end(),
+                             [&](const ChoiceValue& c) { return c.value == *v; });
+      if (cv == s.values.end()) {
+        p_.error(val, "no value named '" + Parser::clip(*v) + "' in values");
+      } else {
+        cv->digit = *d;
+      }
+    }
+  }
+
+  // routes: [{when: {intent: entrega}, goto: delivery}, ...]
+  void routes(const Entry& e, StepSpec& s) {
+    if (!e.value.IsSequence() || e.value.size() == 0 || e.value.size() > 64) {
+      return p_.error(e, "expected a list of {when: {slot: value}, goto: step}");
+    }
+    static constexpr std::string_view keys[] = {"when", "goto"};
+    for (const YAML::Node& item : e.value) {
+      if (!item.IsMap()) {
+        p_.error(item.Mark(), "routes: each entry is {when: {slot: value}, goto: step}");
+        continue;
+      }
+      RouteCase rc;
+      bool has_when = false, has_goto = false;
+      for (Entry& r : p_.entries(item, keys, "a route")) {
+        if (r.key == "goto") {
+          rc.target = target(r);
+          has_goto = true;
+        } else if (!r.value.IsMap() || r.value.size() == 0) {
+          p_.error(r, "expected {slot: value}");
+        } else {
+          has_when = true;
+          for (auto it = r.value.begin(); it != r.value.end(); ++it) {
+            Entry k{"when", it->first, it->first}, v{"when", it->first, it->second};
+            auto kn = p_.name(k);
+            auto vv = p_.scalar(v, Limits::kMaxTextChars);
+            if (kn && vv) rc.when.emplace_back(*kn, *vv);
+          }
+        }
+      }
+      if (!has_when || !has_goto) {
+        p_.error(item.Mark(), "routes: each entry needs 'when' and 'goto'");
+        continue;
+      }
+      s.routes.push_back(std::move(rc));
+    }
+  }
+
+  // Texts may name slots: collected digits ("You entered {account}"), ask answers
+  // ("{visitor}", "{intent_label}") and looked-up columns ("{resident_name}").
   void check_variables() {
     std::vector<std::string> stored;
     for (const StepSpec& s : flow_.steps) {
-      if (s.type == StepType::kCollect) stored.push_back(s.into);
+      if (s.type == StepType::kCollect || s.type == StepType::kAsk) stored.push_back(s.into);
+      if (s.type == StepType::kAsk && s.match == MatchKind::kChoices) {
+        stored.push_back(s.into + "_label");
+      }
+      if (s.type == StepType::kLookup && s.table >= 0) {
+        for (const std::string& c : flow_.tables[s.table].columns) {
+          stored.push_back(s.into + "_" + c);
+        }
+      }
     }
     for (size_t i = 0; i < flow_.steps.size(); ++i) {
       StepSpec& s = flow_.steps[i];
-      if (s.type != StepType::kSay && s.type != StepType::kHangup) continue;
+      if (s.type != StepType::kSay && s.type != StepType::kHangup && s.type != StepType::kAsk &&
+          s.type != StepType::kConfirm && s.type != StepType::kLookup) {
+        continue;
+      }
       for (const std::string& name : template_names(s.text)) {
         s.uses_variables = true;
         if (std::find(stored.begin(), stored.end(), name) == stored.end()) {
           p_.error(step_nodes_[i].key_node.Mark(),
                    "step '" + s.id + "': text uses {" + Parser::clip(name) +
-                       "} but no collect step stores it (into: " + Parser::clip(name) + ")");
+                       "} but no collect, ask or lookup step stores it");
         }
       }
     }
@@ -479,6 +729,10 @@ class FlowBuilder {
     std::vector<bool> seen(flow_.steps.size(), false);
     std::vector<StepIndex> todo{flow_.start};
     seen[flow_.start] = true;
+    if (flow_.on_timeout != kNoStep && !seen[flow_.on_timeout]) {
+      seen[flow_.on_timeout] = true;
+      todo.push_back(flow_.on_timeout);
+    }
     auto visit = [&](StepIndex i) {
       if (i != kNoStep && !seen[i]) seen[i] = true, todo.push_back(i);
     };
@@ -487,6 +741,10 @@ class FlowBuilder {
       todo.pop_back();
       visit(s.next);
       visit(s.on_failure);
+      visit(s.on_yes);
+      visit(s.on_no);
+      visit(s.on_missing);
+      for (const RouteCase& r : s.routes) visit(r.target);
       for (StepIndex c : s.choices) visit(c);
     }
     for (size_t i = 0; i < seen.size(); ++i) {

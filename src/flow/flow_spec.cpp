@@ -19,6 +19,16 @@ const char* step_type_name(StepType type) {
       return "say_time";
     case StepType::kHangup:
       return "hangup";
+    case StepType::kAsk:
+      return "ask";
+    case StepType::kConfirm:
+      return "confirm";
+    case StepType::kRoute:
+      return "route";
+    case StepType::kLookup:
+      return "lookup";
+    case StepType::kRecord:
+      return "record";
   }
   return "?";
 }
@@ -42,7 +52,9 @@ std::vector<std::string> FlowSpec::fixed_texts() const {
   };
   for (const StepSpec& step : steps) {
     // say_time texts and texts with {variables} are filled in at call time.
-    if (step.type != StepType::kSayTime && !step.uses_variables) add(step.text);
+    if (step.type != StepType::kSayTime && step.type != StepType::kLookup && !step.uses_variables) {
+      add(step.text);
+    }
     add(step.no_input);
     add(step.invalid);
   }

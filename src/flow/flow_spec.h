@@ -8,11 +8,40 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "flow/flow_table.h"
 #include "speech/synthesizer.h"
 
 namespace atende::flow {
 
-enum class StepType { kSay, kMenu, kCollect, kEcho, kSayTime, kHangup };
+enum class StepType {
+  kSay,
+  kMenu,
+  kCollect,
+  kEcho,
+  kSayTime,
+  kHangup,
+  kAsk,      // prompt, listen, map the recognised words to a slot value
+  kConfirm,  // prompt, listen for yes/no (or 1/2)
+  kRoute,    // branch on slot values
+  kLookup,   // find a table row by a slot value, store its columns as slots
+  kRecord,   // record an event with every slot as JSON
+};
+
+// How an ask step turns recognised words into a slot value.
+enum class MatchKind { kChoices, kDigits, kList };
+
+// ask/choices: one value and the words that select it ("entrega": delivery, package).
+struct ChoiceValue {
+  std::string value;
+  std::vector<std::string> words;  // the first one is the value's spoken label
+  char digit = '\0';               // DTMF alternative, '\0' when none
+};
+
+// route: when every slot named equals its value, go to `target`.
+struct RouteCase {
+  std::vector<std::pair<std::string, std::string>> when;
+  int target = -1;
+};
 
 const char* step_type_name(StepType type);
 
@@ -57,6 +86,29 @@ struct StepSpec {
 
   // say_time: `text` is a template; see clock_text.h for the placeholders.
 
+  // ask (and collect's `into`): the slot the answer is stored under (default: step id).
+  MatchKind match = MatchKind::kChoices;
+  std::vector<ChoiceValue> values;  // ask/choices
+  // ask/list and ask/digits: candidate values from a table column (FlowSpec::tables);
+  // lookup: the table and column searched.
+  int table = -1;
+  int table_column = -1;
+  bool fuzzy = false;  // lookup: fuzzy match on the column rather than equality
+
+  // confirm
+  StepIndex on_yes = kNoStep;
+  StepIndex on_no = kNoStep;
+
+  // route
+  std::vector<RouteCase> routes;
+
+  // lookup: `text` is the value searched for (a template such as "{apartment}"); the
+  // row's columns are stored as <into>_<column>; `on_missing` when no row matches.
+  StepIndex on_missing = kNoStep;
+
+  // record: the event kind (`text` unused).
+  std::string event;
+
   StepSpec() { choices.fill(kNoStep); }
 };
 
@@ -67,6 +119,10 @@ struct FlowSpec {
   speech::Voice voice;
   StepIndex start = 0;
   std::vector<StepSpec> steps;
+  std::vector<FlowTable> tables;  // CSV files the steps read, loaded with the flow
+  // Whole-call limit (0: none); then `on_timeout` (kNoStep: hang up at once).
+  Millis max_duration{0};
+  StepIndex on_timeout = kNoStep;
 
   // Every fixed phrase this flow can say, to pre-synthesise at load.
   std::vector<std::string> fixed_texts() const;

@@ -1,7 +1,9 @@
 #include "flow/scripted_flow.h"
 
+#include <algorithm>
 #include <ctime>
 
+#include "agent/fuzzy.h"
 #include "flow/clock_text.h"
 #include "flow/flow_loader.h"
 #include "flow/template_text.h"
@@ -9,10 +11,24 @@
 namespace atende::flow {
 
 ScriptedFlow::ScriptedFlow(FlowSpecPtr spec, FlowHost& host)
-    : spec_(std::move(spec)), host_(host), player_(host, spec_->voice) {
+    : spec_(std::move(spec)),
+      host_(host),
+      player_(host, spec_->voice),
+      gate_(std::make_shared<PostGate>()),
+      self_(std::make_shared<ScriptedFlow*>(this)) {
+  gate_->host = &host;
   // Reserved up front so digits never allocate on the media path.
   digit_log_.reserve(kMaxDigitLog);
   collected_.reserve(LoadLimits::kMaxCollectDigits);
+  bool listens = std::any_of(spec_->steps.begin(), spec_->steps.end(), [](const StepSpec& s) {
+    return s.type == StepType::kAsk || s.type == StepType::kConfirm;
+  });
+  if (listens) listener_ = std::make_unique<Listener>(host.leg().sample_rate());
+}
+
+ScriptedFlow::~ScriptedFlow() {
+  std::lock_guard lock(gate_->mutex);
+  gate_->host = nullptr;
 }
 
 const std::string& ScriptedFlow::current_step() const { return step().id; }
@@ -21,17 +37,39 @@ void ScriptedFlow::start(MonoTime now) {
   if (started_ || ended_) return;
   started_ = true;
   host_.record_event("flow", spec_->name);
+  started_at_ = now;
   enter(spec_->start, now);
 }
 
 void ScriptedFlow::enter(StepIndex index, MonoTime now) {
+  if (ended_) return;
   current_ = index;
   const StepSpec& s = step();
   host_.record_event("step", s.id);
   attempts_ = 0;
   collected_.clear();
   phase_ = Phase::kPrompting;
+  ++turn_generation_;
+  bool immediate =
+      s.type == StepType::kRoute || s.type == StepType::kLookup || s.type == StepType::kRecord;
+  hops_ = immediate ? hops_ + 1 : 0;
+  if (hops_ > static_cast<int>(LoadLimits::kMaxSteps)) {
+    return end_call("flow: loop without a prompt at " + s.id);
+  }
   switch (s.type) {
+    case StepType::kAsk:
+    case StepType::kConfirm:
+      play_prompt("", now);
+      break;
+    case StepType::kRoute:
+      run_route(now);
+      break;
+    case StepType::kLookup:
+      run_lookup(now);
+      break;
+    case StepType::kRecord:
+      run_record(now);
+      break;
     case StepType::kSay:
       player_.play({s.uses_variables ? variable_text() : s.text});
       break;
@@ -80,14 +118,34 @@ void ScriptedFlow::prompt_finished(MonoTime now) {
       phase_ = Phase::kEchoing;
       deadline_ = now + s.max_duration;
       break;
+    case StepType::kAsk:
+    case StepType::kConfirm:
+      if (phase_ != Phase::kPrompting) break;
+      listener_->prompt_stopped();
+      phase_ = Phase::kListening;
+      deadline_ = now + s.timeout;
+      break;
+    case StepType::kRoute:
+    case StepType::kLookup:
+    case StepType::kRecord:
+      break;  // never prompt
   }
 }
 
 void ScriptedFlow::on_frame(const AudioFrame& heard, MonoTime now) {
   if (!started_ || ended_) return;
+  last_now_ = now;
+  check_timeout(now);
+  if (ended_) return;
   check_finished(now);
   if (ended_) return;
   const StepSpec& s = step();
+  if (phase_ == Phase::kRecognising) return;
+  if (s.type == StepType::kAsk || s.type == StepType::kConfirm) {
+    if (phase_ == Phase::kPrompting || phase_ == Phase::kListening) {
+      return listen_frame(heard, now);
+    }
+  }
   if (phase_ == Phase::kEchoing) {
     if (now >= deadline_) {
       host_.record_event("echo", "max duration");
@@ -114,6 +172,16 @@ void ScriptedFlow::on_dtmf(char digit, MonoTime now) {
     case StepType::kCollect:
       player_.stop();
       collect_digit(digit, now);
+      break;
+    case StepType::kAsk:
+    case StepType::kConfirm:
+      if (phase_ == Phase::kRecognising) {
+        ++turn_generation_;  // the keypad answers first; the spoken turn is dropped
+      }
+      player_.stop();
+      listener_->prompt_stopped();
+      listener_->reset();
+      ask_digit(digit, now);
       break;
     case StepType::kEcho:
       if (s.stop_digit != '\0' && digit == s.stop_digit) {
@@ -188,6 +256,7 @@ void ScriptedFlow::retry(std::string_view kind, const std::string& apology, Mono
     if (s.on_failure == kNoStep) return end_call("flow: no valid answer in " + s.id);
     return enter(s.on_failure, now);
   }
+  if (s.type == StepType::kAsk || s.type == StepType::kConfirm) return play_prompt(apology, now);
   phase_ = Phase::kPrompting;
   player_.play({apology, s.text});
 }
@@ -206,10 +275,28 @@ void ScriptedFlow::end_call(std::string_view reason) {
 std::string ScriptedFlow::variable_text() const {
   return fill_template(step().text, [this](std::string_view name, std::string* value) {
     auto it = variables_.find(std::string(name));
-    // A variable whose collect step was not reached in this call reads as nothing.
-    *value = it == variables_.end() ? "" : spell_digits(it->second);
+    // A variable whose step was not reached in this call reads as nothing. Numbers are
+    // read digit by digit ("1204" -> "1 2 0 4"), names as they are.
+    if (it == variables_.end()) {
+      value->clear();
+    } else {
+      bool digits = !it->second.empty() && std::all_of(it->second.begin(), it->second.end(),
+                                                       [](char c) { return c >= '0' && c <= '9'; });
+      *value = digits ? spell_digits(it->second) : it->second;
+    }
     return true;
   });
+}
+
+void ScriptedFlow::check_timeout(MonoTime now) {
+  if (timed_out_ || spec_->max_duration.count() == 0) return;
+  if (now - started_at_ < spec_->max_duration) return;
+  timed_out_ = true;
+  host_.record_event("timeout", "max_duration");
+  if (spec_->on_timeout == kNoStep) return end_call("flow: max duration");
+  player_.stop();
+  if (listener_) listener_->prompt_stopped();
+  enter(spec_->on_timeout, now);
 }
 
 std::string ScriptedFlow::time_text() const {

@@ -8,10 +8,14 @@
 // Digits pressed during a menu/collect prompt interrupt it and count as the answer.
 #pragma once
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "flow/flow_host.h"
 #include "flow/flow_spec.h"
+#include "flow/listener.h"
 #include "flow/prompt_player.h"
 
 namespace atende::flow {
@@ -21,6 +25,9 @@ class ScriptedFlow : public Flow {
   static constexpr size_t kMaxDigitLog = 256;  // digits kept for record_digits()
 
   ScriptedFlow(FlowSpecPtr spec, FlowHost& host);
+  ~ScriptedFlow() override;
+  ScriptedFlow(const ScriptedFlow&) = delete;
+  ScriptedFlow& operator=(const ScriptedFlow&) = delete;
 
   void start(MonoTime now) override;
   void on_frame(const AudioFrame& heard, MonoTime now) override;
@@ -35,10 +42,12 @@ class ScriptedFlow : public Flow {
 
  private:
   enum class Phase {
-    kPrompting,  // playing the step's prompt/text
-    kWaiting,    // menu/collect: prompt heard, waiting for digits until deadline_
-    kEchoing,    // echo: returning what is heard until deadline_ or the stop digit
-    kEnding,     // hangup step: saying goodbye, then hang up
+    kPrompting,    // playing the step's prompt/text
+    kWaiting,      // menu/collect: prompt heard, waiting for digits until deadline_
+    kEchoing,      // echo: returning what is heard until deadline_ or the stop digit
+    kEnding,       // hangup step: saying goodbye, then hang up
+    kListening,    // ask/confirm: prompt over (or interrupted), waiting for the caller's turn
+    kRecognising,  // ask/confirm: the turn is with the recogniser
   };
 
   void enter(StepIndex index, MonoTime now);
@@ -50,6 +59,20 @@ class ScriptedFlow : public Flow {
   // No input or a wrong answer: re-prompt with `apology`, or give up after `retries`.
   void retry(std::string_view kind, const std::string& apology, MonoTime now);
   void end_call(std::string_view reason);
+  // ask / confirm
+  void play_prompt(std::string_view apology, MonoTime now);
+  void listen_frame(const AudioFrame& heard, MonoTime now);
+  void send_turn(MonoTime now);
+  void on_recognition(uint64_t generation, speech::Recognition r, MonoTime now);
+  void answer(const speech::Recognition& r, MonoTime now);
+  void ask_digit(char digit, MonoTime now);
+  void store(const std::string& slot, std::string value);
+  std::vector<std::string> expected_phrases() const;
+  // route / lookup / record: steps that act and move on at once.
+  void run_route(MonoTime now);
+  void run_lookup(MonoTime now);
+  void run_record(MonoTime now);
+  void check_timeout(MonoTime now);
   std::string time_text() const;
   std::string variable_text() const;
   const StepSpec& step() const { return spec_->steps[current_]; }
@@ -68,6 +91,21 @@ class ScriptedFlow : public Flow {
   int invalid_count_ = 0;
   bool started_ = false;
   bool ended_ = false;
+
+  std::unique_ptr<Listener> listener_;  // only for flows with ask/confirm steps
+  uint64_t turn_generation_ = 0;        // bumped per step entry: stale results are dropped
+  MonoTime started_at_{};
+  MonoTime last_now_{};  // the latest frame's time, for work posted from other threads
+  bool timed_out_ = false;
+  int hops_ = 0;  // steps entered without waiting (route, lookup, record): loop guard
+  // Same guard as PromptPlayer's: a recogniser finishing after the flow is gone posts
+  // nothing.
+  struct PostGate {
+    std::recursive_mutex mutex;
+    FlowHost* host;
+  };
+  std::shared_ptr<PostGate> gate_;
+  std::shared_ptr<ScriptedFlow*> self_;
 };
 
 }  // namespace atende::flow

@@ -102,12 +102,34 @@ class FakePhrases : public speech::PhraseSource {
   bool fail_all = false;
 };
 
+// A recogniser answering each request with the next scripted text, synchronously (the
+// host's post queue still brings the result back "later"). Records what it was asked.
+class FakeRecognizer : public speech::Recognizer {
+ public:
+  void recognize(speech::RecognitionRequest req, speech::RecognitionCallback done) override {
+    requests.push_back(req);
+    speech::Recognition r;
+    r.ok = true;
+    r.engine = "fake";
+    if (!script.empty()) {
+      r.text = script.front();
+      script.pop_front();
+    }
+    r.rejected = r.text.empty();
+    done(std::move(r));
+  }
+  bool uses_grammar() const override { return true; }
+  std::deque<std::string> script;
+  std::vector<speech::RecognitionRequest> requests;
+};
+
 class FakeHost : public FlowHost {
  public:
   FakeHost(FakeLeg& leg, FakePhrases& phrases) : leg_(leg), phrases_(phrases) {}
   Leg& leg() override { return leg_; }
   const CallInfo& call() const override { return info; }
   speech::PhraseSource& phrases() override { return phrases_; }
+  speech::Recognizer& recognizer() override { return stt; }
   void post(std::function<void()> fn) override { posted.push_back(std::move(fn)); }
   void record_event(std::string_view kind, std::string_view detail) override {
     events.emplace_back(std::string(kind), std::string(detail));
@@ -139,6 +161,7 @@ class FakeHost : public FlowHost {
   std::vector<std::pair<std::string, std::string>> events;
   std::vector<std::string> digits;
   std::chrono::system_clock::time_point wall{};
+  FakeRecognizer stt;
 
  private:
   FakeLeg& leg_;

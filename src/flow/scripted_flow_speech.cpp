@@ -1,0 +1,281 @@
+// ScriptedFlow: the spoken steps (ask, confirm) and the steps that act without a prompt
+// (route, lookup, record). Recognition runs on the recogniser's worker; its result is
+// posted back to the media thread and dropped if the step has moved on since.
+#include <algorithm>
+
+#include "agent/fuzzy.h"
+#include "flow/scripted_flow.h"
+#include "flow/template_text.h"
+
+namespace atende::flow {
+
+namespace {
+
+// confirm: words for yes and no (en and pt-br, as the recogniser writes them).
+constexpr std::string_view kYes[] = {"yes",  "yeah", "yep",  "correct", "right",
+                                     "sure", "sim",  "isso", "certo",   "that's right"};
+constexpr std::string_view kNo[] = {"no", "nope", "wrong", "incorrect", "not", "nao"};
+
+template <size_t N>
+bool has_word(const std::vector<std::string>& words, const std::string_view (&set)[N]) {
+  return std::any_of(words.begin(), words.end(), [&](const std::string& w) {
+    return std::find(std::begin(set), std::end(set), w) != std::end(set);
+  });
+}
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+void ScriptedFlow::play_prompt(std::string_view apology, MonoTime now) {
+  phase_ = Phase::kPrompting;
+  ++turn_generation_;
+  listener_->reset();
+  player_.play({apology, step().uses_variables ? variable_text() : step().text});
+  listener_->prompt_started(now);
+}
+
+void ScriptedFlow::listen_frame(const AudioFrame& heard, MonoTime now) {
+  switch (listener_->on_frame(heard, now)) {
+    case Listener::Event::kBargeIn:
+      host_.record_event("barge_in", step().id);
+      player_.stop();
+      listener_->prompt_stopped();
+      phase_ = Phase::kListening;
+      deadline_ = now + step().timeout;
+      return;
+    case Listener::Event::kEndOfTurn:
+      if (phase_ == Phase::kPrompting) {  // spoke over the prompt and it already ended
+        player_.stop();
+        listener_->prompt_stopped();
+      }
+      return send_turn(now);
+    default:
+      break;
+  }
+  // No answer: only once the prompt is over and nobody is speaking.
+  if (phase_ == Phase::kListening && !listener_->speaking() && now >= deadline_) {
+    retry("no_input", step().no_input, now);
+  }
+}
+
+std::vector<std::string> ScriptedFlow::expected_phrases() const {
+  const StepSpec& s = step();
+  std::vector<std::string> out;
+  if (s.type == StepType::kConfirm) {
+    for (auto w : kYes) out.emplace_back(w);
+    for (auto w : kNo) out.emplace_back(w);
+    return out;
+  }
+  if (s.match == MatchKind::kChoices) {
+    for (const ChoiceValue& v : s.values) out.insert(out.end(), v.words.begin(), v.words.end());
+  } else if (s.table >= 0 && s.table_column >= 0) {
+    for (const auto& row : spec_->tables[s.table].rows) out.push_back(row[s.table_column]);
+  }
+  return out;  // digits without a table: free speech
+}
+
+void ScriptedFlow::send_turn(MonoTime now) {
+  (void)now;
+  phase_ = Phase::kRecognising;
+  auto utterance = listener_->utterance();
+  speech::RecognitionRequest req;
+  req.pcm = std::make_shared<const std::vector<int16_t>>(utterance.begin(), utterance.end());
+  req.sample_rate = listener_->sample_rate();
+  req.expected = expected_phrases();
+  req.language = spec_->voice.name;
+  req.tag = host_.call().id;
+  listener_->reset();
+  uint64_t generation = turn_generation_;
+  std::weak_ptr<ScriptedFlow*> weak = self_;
+  host_.recognizer().recognize(std::move(req),
+                               [gate = gate_, weak, generation](speech::Recognition r) {
+                                 std::lock_guard lock(gate->mutex);
+                                 if (!gate->host) return;
+                                 FlowHost* host = gate->host;
+                                 host->post([weak, generation, r = std::move(r), host]() mutable {
+                                   auto self = weak.lock();
+                                   if (!self) return;
+                                   // The host's clock is the leg's; the answer's own time does not
+                                   // matter here.
+                                   (*self)->on_recognition(generation, std::move(r), MonoTime{});
+                                 });
+                               });
+}
+
+void ScriptedFlow::on_recognition(uint64_t generation, speech::Recognition r, MonoTime now) {
+  if (ended_ || generation != turn_generation_ || phase_ != Phase::kRecognising) return;
+  // Timeouts of the re-prompt are measured from the next frame's time.
+  (void)now;
+  answer(r, last_now_);
+}
+
+void ScriptedFlow::store(const std::string& slot, std::string value) {
+  host_.record_event("slot", slot + "=" + value);
+  variables_[slot] = std::move(value);
+}
+
+void ScriptedFlow::answer(const speech::Recognition& r, MonoTime now) {
+  const StepSpec& s = step();
+  if (!r.ok) {
+    host_.record_event("stt_error", r.error);
+  } else {
+    host_.record_event("heard", r.text.empty() ? "(nothing)" : r.text);
+  }
+  const std::string& said = !r.matched.empty() ? r.matched : r.text;
+  if (!r.ok || r.rejected || said.empty()) {
+    ++invalid_count_;
+    host_.record_event("no_match", s.id);
+    return retry("invalid", s.invalid, now);
+  }
+  if (s.type == StepType::kConfirm) {
+    auto words = agent::normalized_words(said);
+    bool yes = has_word(words, kYes), no = has_word(words, kNo);
+    if (yes != no) {
+      host_.record_event("confirm", yes ? "yes" : "no");
+      return enter(yes ? s.on_yes : s.on_no, now);
+    }
+  } else if (s.match == MatchKind::kChoices) {
+    std::vector<agent::FuzzyCandidate> c;
+    for (const ChoiceValue& v : s.values) c.push_back({v.value, v.words});
+    agent::FuzzyMatch m = agent::best_match(said, c);
+    if (m.ok()) {
+      store(s.into + "_label", s.values[m.index].words.front());
+      store(s.into, s.values[m.index].value);
+      return enter(s.next, now);
+    }
+    if (m.ambiguous) host_.record_event("ambiguous", said);
+  } else if (s.match == MatchKind::kDigits) {
+    auto digits = agent::words_to_digits(said);
+    int n = digits ? static_cast<int>(digits->size()) : 0;
+    if (digits && n >= s.min_digits && n <= s.max_digits) {
+      store(s.into, *digits);
+      return enter(s.next, now);
+    }
+  } else {
+    std::vector<agent::FuzzyCandidate> c;
+    for (const auto& row : spec_->tables[s.table].rows) c.push_back({row[s.table_column], {}});
+    agent::FuzzyMatch m = agent::best_match(said, c);
+    if (m.ok()) {
+      store(s.into, c[m.index].value);
+      return enter(s.next, now);
+    }
+    if (m.ambiguous) host_.record_event("ambiguous", said);
+  }
+  ++invalid_count_;
+  host_.record_event("no_match", s.id);
+  retry("invalid", s.invalid, now);
+}
+
+void ScriptedFlow::ask_digit(char digit, MonoTime now) {
+  const StepSpec& s = step();
+  if (s.type == StepType::kConfirm) {
+    if (digit == '1' || digit == '2') {
+      host_.record_event("confirm", digit == '1' ? "yes" : "no");
+      return enter(digit == '1' ? s.on_yes : s.on_no, now);
+    }
+  } else if (s.match == MatchKind::kDigits) {
+    return collect_digit(digit, now);  // as a collect step: terminator, max, inter-digit
+  } else if (s.match == MatchKind::kChoices) {
+    for (const ChoiceValue& v : s.values) {
+      if (v.digit == digit) {
+        store(s.into + "_label", v.words.front());
+        store(s.into, v.value);
+        return enter(s.next, now);
+      }
+    }
+  }
+  ++invalid_count_;
+  host_.record_event("invalid", std::string(1, digit));
+  retry("invalid", s.invalid, now);
+}
+
+void ScriptedFlow::run_route(MonoTime now) {
+  const StepSpec& s = step();
+  for (const RouteCase& rc : s.routes) {
+    bool all = std::all_of(rc.when.begin(), rc.when.end(), [this](const auto& cond) {
+      auto it = variables_.find(cond.first);
+      return it != variables_.end() && it->second == cond.second;
+    });
+    if (all) {
+      host_.record_event("route", spec_->steps[rc.target].id);
+      return enter(rc.target, now);
+    }
+  }
+  enter(s.next, now);
+}
+
+void ScriptedFlow::run_lookup(MonoTime now) {
+  const StepSpec& s = step();
+  const FlowTable& table = spec_->tables[s.table];
+  std::string wanted = fill_template(s.text, [this](std::string_view name, std::string* v) {
+    auto it = variables_.find(std::string(name));
+    *v = it == variables_.end() ? "" : it->second;
+    return true;
+  });
+  int found = -1;
+  if (s.fuzzy) {
+    std::vector<agent::FuzzyCandidate> c;
+    for (const auto& row : table.rows) c.push_back({row[s.table_column], {}});
+    agent::FuzzyMatch m = agent::best_match(wanted, c);
+    if (m.ok()) found = m.index;
+  } else {
+    std::string key = agent::normalize_text(wanted);
+    for (size_t i = 0; i < table.rows.size() && found < 0; ++i) {
+      const std::string& cell = table.rows[i][s.table_column];
+      // "0101" and "101" name the same apartment.
+      bool same = all_digits(key) && all_digits(cell)
+                      ? key.substr(key.find_first_not_of('0') == std::string::npos
+                                       ? key.size() - 1
+                                       : key.find_first_not_of('0')) ==
+                            cell.substr(cell.find_first_not_of('0') == std::string::npos
+                                            ? cell.size() - 1
+                                            : cell.find_first_not_of('0'))
+                      : agent::normalize_text(cell) == key;
+      if (same && !key.empty()) found = static_cast<int>(i);
+    }
+  }
+  if (found < 0) {
+    host_.record_event("lookup_missing", s.id + " " + wanted);
+    return enter(s.on_missing, now);
+  }
+  for (size_t c = 0; c < table.columns.size(); ++c) {
+    store(s.into + "_" + table.columns[c], table.rows[found][c]);
+  }
+  enter(s.next, now);
+}
+
+void ScriptedFlow::run_record(MonoTime now) {
+  const StepSpec& s = step();
+  std::string json = "{";
+  for (const auto& [k, v] : variables_) {
+    if (json.size() > 1) json += ",";
+    json += "\"" + json_escape(k) + "\":\"" + json_escape(v) + "\"";
+  }
+  json += "}";
+  host_.record_event(s.event, json);
+  enter(s.next, now);
+}
+
+}  // namespace atende::flow
