@@ -108,14 +108,17 @@ TEST(SphinxRecognizer, NoiseAndSilenceAreRejected) {
 }
 
 // Measured before rejection: each of these came back as the phrase shown.
+// Not here: "what is the weather like today" against yes/no. It is rejected or taken for
+// "no" depending on espeak-ng's internal state (its rendering varies with what the process
+// synthesised before), so it cannot be asserted either way; docs/stt.md lists the known
+// false accepts. ctest runs each test in its own process, so what is here is deterministic.
 TEST(SphinxRecognizer, UnrelatedSpeechIsRejected) {
-  auto weather = hear("what is the weather like today", {"yes", "no"});  // was "yes"
-  EXPECT_TRUE(weather.ok);
-  EXPECT_TRUE(weather.rejected) << weather.text;
-  EXPECT_EQ(weather.matched_index, -1);
-  EXPECT_EQ(weather.matched, "");
-  EXPECT_TRUE(hear("how much does it cost", {"101", "202", "303", "1204"}).rejected);  // "202"
-  EXPECT_TRUE(hear("the red car is parked outside", {"yes", "no"}).rejected);          // "no"
+  auto cost = hear("how much does it cost", {"101", "202", "303", "1204"});  // was "202"
+  EXPECT_TRUE(cost.ok);
+  EXPECT_TRUE(cost.rejected) << cost.text;
+  EXPECT_EQ(cost.matched_index, -1);
+  EXPECT_EQ(cost.matched, "");
+  EXPECT_TRUE(hear("the red car is parked outside", {"yes", "no"}).rejected);  // was "no"
 }
 
 TEST(SphinxRecognizer, LongTrailingSilenceStillAccepts) {
