@@ -1,0 +1,429 @@
+#include "agent/agent_loop.h"
+
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+
+#include "agent/agent_phrases.h"
+#include "audio/vad_webrtc.h"
+
+namespace atende::agent {
+
+// Posted work holds this, not the loop: the destructor clears `loop` under the mutex, so a
+// worker finishing late finds nothing to call (and does not touch the host either).
+struct AgentLoop::Gate {
+  std::mutex mu;
+  AgentLoop* loop = nullptr;
+  flow::FlowHost* host = nullptr;
+};
+
+namespace {
+
+std::string or_default(const std::string& text, AgentPhrase which, const std::string& lang) {
+  return text.empty() ? default_phrase(which, lang) : text;
+}
+
+std::unique_ptr<audio::Vad> default_vad(int rate) {
+  audio::WebRtcVadOptions o;
+  o.sample_rate = rate == 16000 ? 16000 : 8000;
+  return std::make_unique<audio::WebRtcVad>(o);
+}
+
+}  // namespace
+
+AgentLoop::AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines engines)
+    : host_(host),
+      leg_(host.leg()),
+      settings_(std::move(settings)),
+      engines_(std::move(engines)),
+      gate_(std::make_shared<Gate>()),
+      vad_(engines_.make_vad ? engines_.make_vad(leg_.sample_rate())
+                             : default_vad(leg_.sample_rate())),
+      turns_([&] {
+        TurnConfig t = settings_.turn;
+        t.sample_rate = leg_.sample_rate();
+        return t;
+      }()),
+      barge_(settings_.barge_in),
+      played_(leg_.sample_rate()),
+      conversation_(llm::Message::system(settings_.system_prompt)) {
+  gate_->loop = this;
+  gate_->host = &host_;
+  auto& lang = settings_.language;
+  settings_.fallback_text = or_default(settings_.fallback_text, AgentPhrase::kFallback, lang);
+  settings_.reprompt_text = or_default(settings_.reprompt_text, AgentPhrase::kReprompt, lang);
+  settings_.goodbye_text = or_default(settings_.goodbye_text, AgentPhrase::kGoodbye, lang);
+  settings_.handoff_text = or_default(settings_.handoff_text, AgentPhrase::kHandoff, lang);
+  settings_.not_configured_text =
+      or_default(settings_.not_configured_text, AgentPhrase::kNotConfigured, lang);
+}
+
+AgentLoop::~AgentLoop() {
+  {
+    std::lock_guard lock(gate_->mu);
+    gate_->loop = nullptr;
+    gate_->host = nullptr;
+  }
+  if (chat_call_) chat_call_->cancel();
+}
+
+template <class Arg, class Fn>
+std::function<void(Arg)> AgentLoop::back_on_media(Fn fn) {
+  return [gate = gate_, gen = gen_, fn](Arg arg) mutable {
+    std::lock_guard lock(gate->mu);
+    if (!gate->host) return;
+    gate->host->post([gate, gen, fn, arg = std::move(arg)]() mutable {
+      // The media thread is the only writer of `loop`, so no lock is needed to read it here.
+      if (gate->loop && gate->loop->gen_ == gen) fn(gate->loop, std::move(arg));
+    });
+  };
+}
+
+MonoTime AgentLoop::clock_now() const {
+  return engines_.clock ? engines_.clock() : MonoClock::now();
+}
+
+double AgentLoop::offset_ms(MonoTime t) const {
+  return std::chrono::duration<double, std::milli>(t - started_).count();
+}
+
+void AgentLoop::start(MonoTime now) {
+  started_ = now;
+  listen_since_ = now;
+  if (!engines_.chat) {
+    // Configuration problem, not the caller's: say so and hang up (logged once per call).
+    spdlog::warn("call={} agent={} no LLM configured: the call is refused politely",
+                 host_.call().id, settings_.name);
+    host_.record_event("agent", "not configured");
+    state_ = State::kEnding;
+    speak(settings_.not_configured_text, now, false);
+    return;
+  }
+  host_.record_event("agent", settings_.name);
+  if (settings_.greeting.empty()) return;
+  turn_ = AgentTurn{};
+  turn_open_ = true;
+  conversation_.add(llm::Message::assistant(settings_.greeting));
+  state_ = State::kSpeaking;
+  speak(settings_.greeting, now, true);
+}
+
+void AgentLoop::speak(std::string text, MonoTime now, bool answer) {
+  if (text.empty()) return;
+  speech::PhraseSource& tts = engines_.tts ? *engines_.tts : host_.phrases();
+  speech::Phrase phrase{text, settings_.voice, leg_.sample_rate()};
+  const size_t slot = pending_base_ + pending_.size();
+  pending_.push_back({std::move(text), nullptr, false, answer});
+  if (ClipPtr clip = tts.cached(phrase)) {
+    on_clip(gen_, slot, std::move(clip));
+    return;
+  }
+  tts.fetch(phrase, back_on_media<ClipPtr>([slot](AgentLoop* self, ClipPtr clip) {
+              self->on_clip(self->gen_, slot, std::move(clip));
+            }));
+}
+
+void AgentLoop::on_clip(uint64_t gen, size_t slot, ClipPtr clip) {
+  if (gen != gen_ || slot < pending_base_ || slot >= pending_base_ + pending_.size()) return;
+  Pending& p = pending_[slot - pending_base_];
+  p.clip = std::move(clip);
+  p.ready = true;
+  if (p.answer && p.clip && turn_open_ && turn_.first_audio_ms < 0) {
+    turn_.first_audio_ms = offset_ms(clock_now());
+  }
+  pump(clock_now());
+}
+
+// Plays the ready sentences at the head of the queue, in order.
+void AgentLoop::pump(MonoTime now) {
+  while (!pending_.empty() && pending_.front().ready) {
+    Pending p = std::move(pending_.front());
+    pending_.pop_front();
+    ++pending_base_;
+    if (!p.clip || p.clip->pcm.empty()) {
+      spdlog::warn("call={} agent: no audio for \"{}\"", host_.call().id, p.text);
+      if (turn_open_ && turn_.error.empty()) turn_.error = "tts: synthesis failed";
+      continue;
+    }
+    const size_t samples =
+        p.clip->pcm.size() * size_t(leg_.sample_rate()) / size_t(std::max(1, p.clip->sample_rate));
+    leg_.play(p.clip);
+    played_.queued(std::move(p.text), samples);
+    if (p.answer && turn_open_ && turn_.first_play_ms < 0) turn_.first_play_ms = offset_ms(now);
+    if (state_ != State::kEnding && !barge_.playing()) barge_.playback_started(now);
+  }
+  maybe_finish(now);
+}
+
+void AgentLoop::on_frame(const AudioFrame& heard, MonoTime now) {
+  if (state_ == State::kEnded) return;
+  if (state_ != State::kEnding && now - started_ >= settings_.session_timeout) {
+    say_goodbye("session timeout", now);
+  }
+  const audio::VadDecision vad = vad_->process(heard);
+  if (leg_.playing()) played_.advance(size_t(heard.samples));
+  if (barge_.playing() && state_ != State::kEnding &&
+      barge_.on_frame(vad, now) == BargeInAction::kInterrupt) {
+    interrupt(now);
+  }
+  const TurnEvent ev = turns_.on_frame(heard, vad, now);
+  if (ev.kind == TurnEventKind::kEndOfTurn) {
+    if (state_ == State::kListening) {
+      end_of_turn(ev, now);
+    } else {
+      // Speech over our answer that did not interrupt (a backchannel, noise): not a turn.
+      spdlog::debug("call={} agent: utterance ignored while busy", host_.call().id);
+    }
+  }
+  if (state_ == State::kThinking && turn_.first_token_ms < 0 &&
+      now - chat_sent_ >= settings_.first_token_timeout) {
+    fail_turn("llm: no first token within " +
+                  std::to_string(settings_.first_token_timeout.count()) + " ms",
+              now);
+  }
+  if (state_ == State::kListening && turns_.state() == TurnDetector::State::kIdle &&
+      now - listen_since_ >= settings_.no_input) {
+    if (++no_input_count_ > settings_.max_no_input) {
+      say_goodbye("no input", now);
+    } else {
+      host_.record_event("no_input", std::to_string(no_input_count_));
+      state_ = State::kSpeaking;
+      speak(settings_.reprompt_text, now, false);
+    }
+  }
+}
+
+void AgentLoop::end_of_turn(const TurnEvent& ev, MonoTime now) {
+  if (++turn_count_ > settings_.max_turns) {
+    say_goodbye("max turns", now);
+    return;
+  }
+  no_input_count_ = 0;
+  turn_ = AgentTurn{};
+  turn_.index = turn_count_;
+  turn_.speech_end_ms = offset_ms(ev.speech_end);
+  turn_open_ = true;
+  state_ = State::kRecognizing;
+  ++gen_;
+  auto audio = turns_.utterance();
+  speech::RecognitionRequest req;
+  req.pcm = std::make_shared<const std::vector<int16_t>>(audio.begin(), audio.end());
+  req.sample_rate = leg_.sample_rate();
+  req.language = settings_.language;
+  req.tag = host_.call().id;
+  speech::Recognizer& stt = engines_.stt ? *engines_.stt : host_.recognizer();
+  stt.recognize(std::move(req),
+                back_on_media<speech::Recognition>([](AgentLoop* self, speech::Recognition r) {
+                  self->on_recognized(self->gen_, std::move(r));
+                }));
+}
+
+void AgentLoop::on_recognized(uint64_t gen, speech::Recognition r) {
+  if (gen != gen_ || state_ != State::kRecognizing) return;
+  const MonoTime now = clock_now();
+  turn_.stt_final_ms = offset_ms(now);
+  if (!r.ok) return fail_turn("stt: " + r.error, now);
+  if (r.rejected || r.text.empty()) return fail_turn("stt: nothing recognised", now);
+  turn_.user_text = r.text;
+  host_.record_event("user", r.text);
+  conversation_.add(llm::Message::user(std::move(r.text)));
+  ask_llm(now);
+}
+
+void AgentLoop::ask_llm(MonoTime now) {
+  llm::ChatRequest req;
+  req.messages = conversation_.messages();
+  req.tools = settings_.tools;
+  req.temperature = settings_.temperature;
+  req.max_tokens = settings_.max_tokens;
+  answer_.clear();
+  tool_calls_.clear();
+  splitter_.reset();
+  chat_done_ = false;
+  state_ = State::kThinking;
+  chat_sent_ = now;
+  llm::ChatHandlers h;
+  auto text = back_on_media<std::string>(
+      [](AgentLoop* self, std::string d) { self->on_delta(self->gen_, std::move(d)); });
+  h.on_text = [text](std::string_view d) { text(std::string(d)); };
+  auto tool = back_on_media<llm::ToolCall>(
+      [](AgentLoop* self, llm::ToolCall c) { self->on_tool(self->gen_, std::move(c)); });
+  h.on_tool_call = [tool](const llm::ToolCall& c) { tool(c); };
+  auto done = back_on_media<llm::ChatResult>(
+      [](AgentLoop* self, llm::ChatResult r) { self->on_chat_done(self->gen_, std::move(r)); });
+  h.on_done = [done](const llm::ChatResult& r) { done(r); };
+  chat_call_ = engines_.chat->complete(req, std::move(h));
+}
+
+void AgentLoop::on_delta(uint64_t gen, std::string delta) {
+  if (gen != gen_ || chat_done_) return;
+  const MonoTime now = clock_now();
+  if (turn_.first_token_ms < 0) turn_.first_token_ms = offset_ms(now);
+  answer_ += delta;
+  splitter_.push(delta, [&](std::string s) { speak(std::move(s), now, true); });
+  if (!pending_.empty() || leg_.playing()) state_ = State::kSpeaking;
+}
+
+void AgentLoop::on_tool(uint64_t gen, llm::ToolCall call) {
+  if (gen != gen_ || chat_done_) return;
+  const MonoTime now = clock_now();
+  if (turn_.first_token_ms < 0) turn_.first_token_ms = offset_ms(now);
+  if (call.name == llm::kEndCall) {
+    hangup_after_playout_ = true;
+    host_.record_event("tool", "end_call " + llm::string_argument(call, "reason", 200));
+  } else if (call.name == llm::kTransferToHuman) {
+    // The transfer itself comes with outbound calls; for now: hand-off phrase + record.
+    host_.record_event("transfer_to_human", llm::string_argument(call, "department", 100) + ": " +
+                                                llm::string_argument(call, "reason", 200));
+    state_ = State::kSpeaking;
+    speak(settings_.handoff_text, now, true);
+  } else if (call.name == llm::kSendDtmf) {
+    if (auto digits = llm::dtmf_digits(call)) {
+      for (char d : *digits) leg_.send_dtmf(d);
+      host_.record_event("tool", "send_dtmf " + *digits);
+    } else {
+      host_.record_event("tool", "send_dtmf refused: bad digits");
+    }
+  } else {
+    host_.record_event("tool", "unsupported " + call.name);
+  }
+  tool_calls_.push_back(std::move(call));
+}
+
+void AgentLoop::on_chat_done(uint64_t gen, llm::ChatResult result) {
+  if (gen != gen_ || chat_done_) return;
+  const MonoTime now = clock_now();
+  chat_done_ = true;
+  chat_call_.reset();
+  splitter_.flush([&](std::string s) { speak(std::move(s), now, true); });
+  const bool said_something = !answer_.empty() || !tool_calls_.empty();
+  if (!result.ok() && !said_something) {
+    return fail_turn(std::string("llm: ") + llm::to_string(result.error) +
+                         (result.message.empty() ? "" : " " + result.message),
+                     now);
+  }
+  if (result.ok() && !said_something) return fail_turn("llm: empty answer", now);
+  if (!result.ok()) turn_.error = std::string("llm: ") + llm::to_string(result.error);
+  conversation_.add(llm::Message::assistant(answer_, tool_calls_));
+  // Every tool call needs its answer in the history or the next request is refused.
+  for (const auto& c : tool_calls_) conversation_.add(llm::Message::tool(c.id, R"({"ok":true})"));
+  if (hangup_after_playout_) {
+    if (answer_.empty()) speak(settings_.goodbye_text, now, true);
+    state_ = State::kEnding;
+  } else {
+    state_ = State::kSpeaking;
+  }
+  maybe_finish(now);
+}
+
+void AgentLoop::fail_turn(std::string error, MonoTime now) {
+  spdlog::warn("call={} agent={} turn {} failed: {}", host_.call().id, settings_.name, turn_.index,
+               error);
+  host_.record_event("agent_error", error);
+  if (chat_call_) chat_call_->cancel();
+  chat_call_.reset();
+  chat_done_ = true;
+  ++gen_;  // whatever is still in flight for this turn is ignored
+  splitter_.reset();
+  turn_.error = std::move(error);
+  state_ = State::kSpeaking;
+  speak(settings_.fallback_text, now, true);
+}
+
+void AgentLoop::interrupt(MonoTime now) {
+  leg_.flush();
+  barge_.playback_stopped();
+  if (chat_call_) chat_call_->cancel();
+  chat_call_.reset();
+  ++gen_;
+  pending_base_ += pending_.size();
+  pending_.clear();
+  splitter_.reset();
+  std::string heard = played_.heard_text();
+  if (!chat_done_) {
+    // Still streaming: what was generated so far becomes the answer, then is cut.
+    conversation_.add(llm::Message::assistant(answer_, tool_calls_));
+    chat_done_ = true;
+  }
+  conversation_.truncate_last_assistant(heard);
+  hangup_after_playout_ = false;  // the caller wants to talk after all
+  host_.record_event("barge_in", heard);
+  if (turn_open_) {
+    turn_.interrupted = true;
+    turn_.agent_text = heard;
+    if (engines_.on_turn) engines_.on_turn(turn_);
+    turn_open_ = false;
+  }
+  played_.clear();
+  state_ = State::kListening;
+  listen_since_ = now;
+}
+
+void AgentLoop::maybe_finish(MonoTime now) {
+  if (!pending_.empty() || !chat_done_ || leg_.playing()) return;
+  if (state_ == State::kSpeaking || state_ == State::kEnding) finish_turn(now);
+}
+
+void AgentLoop::on_playout_idle(MonoTime now) { maybe_finish(now); }
+
+void AgentLoop::finish_turn(MonoTime now) {
+  barge_.playback_stopped();
+  if (turn_open_) {
+    turn_.agent_text = played_.full_text();
+    host_.record_event("agent", turn_.agent_text);
+    if (engines_.on_turn) engines_.on_turn(turn_);
+    turn_open_ = false;
+  }
+  played_.clear();
+  if (state_ == State::kEnding || hangup_after_playout_) {
+    state_ = State::kEnded;
+    cancel_work();
+    leg_.hangup("agent ended the call");
+    return;
+  }
+  state_ = State::kListening;
+  listen_since_ = now;
+}
+
+void AgentLoop::say_goodbye(std::string why, MonoTime now) {
+  host_.record_event("agent_end", why);
+  cancel_work();
+  if (leg_.playing()) leg_.flush();
+  pending_base_ += pending_.size();
+  pending_.clear();
+  if (turn_open_) {
+    turn_.error = turn_.error.empty() ? why : turn_.error;
+    turn_.agent_text = played_.heard_text();
+    if (engines_.on_turn) engines_.on_turn(turn_);
+    turn_open_ = false;
+  }
+  played_.clear();
+  barge_.playback_stopped();
+  state_ = State::kEnding;
+  speak(settings_.goodbye_text, now, false);
+}
+
+void AgentLoop::cancel_work() {
+  if (chat_call_) chat_call_->cancel();
+  chat_call_.reset();
+  chat_done_ = true;
+  ++gen_;
+}
+
+void AgentLoop::on_dtmf(char digit, MonoTime now) {
+  // Keys are not part of the conversation yet; keep them in the record.
+  host_.record_digits(std::string_view(&digit, 1));
+}
+
+void AgentLoop::on_hangup(std::string_view reason) {
+  if (turn_open_) {
+    turn_.error = turn_.error.empty() ? "caller hung up" : turn_.error;
+    turn_.agent_text = played_.heard_text();
+    if (engines_.on_turn) engines_.on_turn(turn_);
+    turn_open_ = false;
+  }
+  state_ = State::kEnded;
+  cancel_work();
+}
+
+}  // namespace atende::agent

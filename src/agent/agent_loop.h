@@ -1,0 +1,168 @@
+// The agent loop: a voice conversation with an LLM on one leg. It is a flow::Flow, so the
+// call manager runs it like any scripted flow (it is the leg's listener).
+//
+// One turn:
+//   caller frame -> VAD -> TurnDetector -> end of turn -> Recognizer (worker)
+//   -> text posted back -> Conversation.add(user) -> ChatClient::complete (HTTP thread)
+//   -> text deltas posted back -> SentenceSplitter -> each sentence -> PhraseSource::fetch
+//   -> clips played in order on the leg -> playout idle: the turn is over, listen again.
+//
+// Barge-in: while the answer plays (or is still being generated) every frame goes to the
+// BargeInPolicy; on kInterrupt the leg is flushed in that same frame, the chat and pending
+// synthesis are abandoned, and the history keeps only what the caller heard (PlayedSpeech).
+// The caller's utterance is already in the TurnDetector, so its end of turn starts the next
+// answer: the agent always answers again.
+//
+// Never a silent turn: a recogniser error, an LLM that fails, answers nothing or gives no
+// first token within `first_token_timeout`, makes the agent say `fallback_text` and the
+// turn is recorded with the error.
+//
+// Threads: every method runs on the leg's media thread and never blocks. Work on other
+// threads (recognition, HTTP, synthesis) reports through FlowHost::post, guarded by a gate
+// the destructor closes, and tagged with a generation so stale answers (from before a
+// barge-in) are dropped.
+#pragma once
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/agent_turn.h"
+#include "agent/barge_in.h"
+#include "agent/barge_in_heard.h"
+#include "agent/turn_detector.h"
+#include "audio/vad.h"
+#include "flow/flow_host.h"
+#include "llm/chat_client.h"
+#include "llm/conversation.h"
+#include "llm/sentence_splitter.h"
+#include "llm/tools.h"
+
+namespace atende::agent {
+
+struct AgentSettings {
+  std::string name;             // persona name, for logs and the record
+  std::string language = "en";  // for the recogniser: "en", "pt-br"
+  speech::Voice voice;          // for TTS
+  std::string system_prompt;
+  std::string greeting;  // spoken first (and put in the history); "" for none
+  std::optional<double> temperature;
+  std::optional<int> max_tokens;
+  std::vector<llm::ToolSpec> tools;  // offered to the model (builtins by name)
+
+  // Phrases the agent says on its own. Empty: the language's default (agent_phrases.h).
+  std::string fallback_text;        // the turn failed
+  std::string reprompt_text;        // no input
+  std::string goodbye_text;         // max turns / no input / session timeout
+  std::string handoff_text;         // transfer_to_human
+  std::string not_configured_text;  // no LLM configured
+
+  Millis first_token_timeout{2000};  // chat request sent -> first token, else fallback
+  Millis no_input{8000};             // silence after our answer before a re-prompt
+  int max_no_input = 2;              // re-prompts before saying goodbye
+  int max_turns = 30;                // caller turns before saying goodbye
+  Millis session_timeout{600000};    // whole call
+
+  TurnConfig turn;  // sample_rate is set from the leg
+  BargeInConfig barge_in;
+};
+
+// What the agent needs besides the host. Pointers, not owned; they outlive the loop.
+struct AgentEngines {
+  speech::Recognizer* stt = nullptr;    // nullptr: host.recognizer()
+  llm::ChatClient* chat = nullptr;      // nullptr: not configured (say so, hang up)
+  speech::PhraseSource* tts = nullptr;  // nullptr: host.phrases()
+  // Makes the VAD for the leg's rate; empty: WebRtcVad.
+  std::function<std::unique_ptr<audio::Vad>(int sample_rate)> make_vad;
+  // Every finished turn (also interrupted and failed ones), on the media thread.
+  std::function<void(const AgentTurn&)> on_turn;
+  // The media clock for work that comes back from other threads; empty: MonoClock::now.
+  std::function<MonoTime()> clock;
+};
+
+class AgentLoop final : public flow::Flow {
+ public:
+  AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines engines);
+  ~AgentLoop() override;
+  AgentLoop(const AgentLoop&) = delete;
+  AgentLoop& operator=(const AgentLoop&) = delete;
+
+  void start(MonoTime now) override;
+  void on_frame(const AudioFrame& heard, MonoTime now) override;
+  void on_dtmf(char digit, MonoTime now) override;
+  void on_playout_idle(MonoTime now) override;
+  void on_hangup(std::string_view reason) override;
+
+  enum class State { kListening, kRecognizing, kThinking, kSpeaking, kEnding, kEnded };
+  State state() const { return state_; }
+  const llm::Conversation& conversation() const { return conversation_; }
+  int turns() const { return turn_count_; }
+
+  // Shared with posted work so it can tell the loop is gone (closed by the destructor).
+  struct Gate;
+
+ private:
+  void speak(std::string text, MonoTime now, bool answer);
+  void pump(MonoTime now);
+  void on_clip(uint64_t gen, size_t slot, ClipPtr clip);
+  void end_of_turn(const TurnEvent& ev, MonoTime now);
+  void on_recognized(uint64_t gen, speech::Recognition r);
+  void ask_llm(MonoTime now);
+  void on_delta(uint64_t gen, std::string delta);
+  void on_tool(uint64_t gen, llm::ToolCall call);
+  void on_chat_done(uint64_t gen, llm::ChatResult result);
+  void maybe_finish(MonoTime now);
+  MonoTime clock_now() const;
+  void fail_turn(std::string error, MonoTime now);
+  void interrupt(MonoTime now);
+  void finish_turn(MonoTime now);
+  void say_goodbye(std::string why, MonoTime now);
+  void cancel_work();
+  double offset_ms(MonoTime t) const;
+  // A callback for another thread that runs `fn(this, arg)` on the media thread, unless
+  // the loop is gone or `gen` is stale by then.
+  template <class Arg, class Fn>
+  std::function<void(Arg)> back_on_media(Fn fn);
+
+  flow::FlowHost& host_;
+  Leg& leg_;
+  AgentSettings settings_;
+  AgentEngines engines_;
+  std::shared_ptr<Gate> gate_;
+  std::unique_ptr<audio::Vad> vad_;
+  TurnDetector turns_;
+  BargeInPolicy barge_;
+  PlayedSpeech played_;
+  llm::Conversation conversation_;
+  llm::SentenceSplitter splitter_;
+
+  State state_ = State::kListening;
+  uint64_t gen_ = 0;  // bumped whenever in-flight work must be ignored
+  MonoTime started_{};
+  MonoTime listen_since_{};
+  MonoTime chat_sent_{};
+  int no_input_count_ = 0;
+  int turn_count_ = 0;
+  bool hangup_after_playout_ = false;
+
+  // Sentences being synthesised or waiting their turn to play, in speaking order.
+  struct Pending {
+    std::string text;
+    ClipPtr clip;
+    bool ready = false;
+    bool answer = false;  // part of the LLM's answer (counts for the turn's timing)
+  };
+  std::deque<Pending> pending_;
+  size_t pending_base_ = 0;  // slot number of pending_.front()
+
+  llm::ChatCallPtr chat_call_;
+  bool chat_done_ = true;
+  std::string answer_;  // text received this turn
+  std::vector<llm::ToolCall> tool_calls_;
+  AgentTurn turn_;  // the turn in progress
+  bool turn_open_ = false;
+};
+
+}  // namespace atende::agent
