@@ -25,12 +25,20 @@ struct CallManager::Call {
 
 class CallHost final : public flow::FlowHost {
  public:
-  CallHost(CallManager::Call& call, speech::PhraseSource& phrases, store::CallStore& store)
-      : call_(call), phrases_(phrases), store_(store), alive_(std::make_shared<bool>(true)) {}
+  CallHost(CallManager::Call& call, speech::PhraseSource& phrases,
+           speech::Recognizer* recognizer, store::CallStore& store)
+      : call_(call),
+        phrases_(phrases),
+        recognizer_(recognizer),
+        store_(store),
+        alive_(std::make_shared<bool>(true)) {}
 
   Leg& leg() override { return *call_.leg; }
   const flow::CallInfo& call() const override { return call_.info; }
   speech::PhraseSource& phrases() override { return phrases_; }
+  speech::Recognizer& recognizer() override {
+    return recognizer_ ? *recognizer_ : flow::FlowHost::recognizer();
+  }
   void post(std::function<void()> fn) override;
   void record_event(std::string_view kind, std::string_view detail) override;
   void record_digits(std::string_view digits) override;
@@ -40,6 +48,7 @@ class CallHost final : public flow::FlowHost {
  private:
   CallManager::Call& call_;
   speech::PhraseSource& phrases_;
+  speech::Recognizer* recognizer_;  // null: the flow host's default (fails every request)
   store::CallStore& store_;
   // Read and written on the worker only, so a plain bool; shared so posted work can
   // outlive this host and still find out the call is gone.

@@ -26,11 +26,13 @@ std::optional<udp::endpoint> endpoint_of(const sip::NegotiatedAudio& n) {
 
 CallManager::CallManager(CallManagerOptions options, media::MediaEngine& media,
                          flow::FlowLibrary& flows, speech::PhraseSource& phrases,
-                         store::CallStore& store, CoreMetrics& metrics)
+                         speech::Recognizer* recognizer, store::CallStore& store,
+                         CoreMetrics& metrics)
     : options_(std::move(options)),
       media_(media),
       flows_(flows),
       phrases_(phrases),
+      recognizer_(recognizer),
       store_(store),
       metrics_(metrics),
       session_id_base_(static_cast<uint64_t>(std::time(nullptr))) {}
@@ -105,7 +107,7 @@ sip::InviteReply CallManager::on_invite(const std::string& call_id, const sip::I
   auto answer = sip::build_answer(n, c->sdp);
   if (!answer) return reject(call_id, info, flow_name, 500, "Cannot Build SDP");
 
-  c->host = std::make_unique<CallHost>(*c, phrases_, store_);
+  c->host = std::make_unique<CallHost>(*c, phrases_, recognizer_, store_);
   auto flow = flows_.create(flow_name, *c->host);
   if (!flow) return reject(call_id, info, flow_name, 404, "No Flow");
   c->flow = std::move(flow);

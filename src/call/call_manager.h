@@ -14,6 +14,7 @@
 #include "flow/flow_library.h"
 #include "media/media_engine.h"
 #include "sip/sip_server.h"
+#include "speech/recognizer.h"
 #include "speech/synthesizer.h"
 #include "store/call_store.h"
 
@@ -29,7 +30,8 @@ struct CallManagerOptions {
 class CallManager final : public sip::SipEvents {
  public:
   CallManager(CallManagerOptions options, media::MediaEngine& media, flow::FlowLibrary& flows,
-              speech::PhraseSource& phrases, store::CallStore& store, CoreMetrics& metrics);
+              speech::PhraseSource& phrases, speech::Recognizer* recognizer,
+              store::CallStore& store, CoreMetrics& metrics);
   ~CallManager() override;
 
   // The SIP server is created after us (it needs us as its events sink).
@@ -58,6 +60,7 @@ class CallManager final : public sip::SipEvents {
   media::MediaEngine& media_;
   flow::FlowLibrary& flows_;
   speech::PhraseSource& phrases_;
+  speech::Recognizer* recognizer_;
   store::CallStore& store_;
   CoreMetrics& metrics_;
   sip::SipServer* sip_ = nullptr;

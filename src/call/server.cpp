@@ -18,6 +18,7 @@
 #include "sip/sip_server.h"
 #include "speech/espeak_synthesizer.h"
 #include "speech/phrase_cache.h"
+#include "speech/recognizer.h"
 #include "store/call_store.h"
 
 namespace atende::call {
@@ -98,6 +99,16 @@ int Server::run() {
   const int media_threads = cfg.media_threads > 0
                                 ? cfg.media_threads
                                 : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  // The embedded recogniser for flows that listen (ask/confirm steps): pocketsphinx in
+  // grammar mode. Without it those steps still take keypad answers.
+  std::unique_ptr<speech::Recognizer> recognizer;
+  try {
+    recognizer = speech::RecognizerRegistry::with_builtins().create("sphinx");
+  } catch (const std::exception& e) {
+    spdlog::warn("stt: embedded recogniser unavailable ({}); spoken answers will not match",
+                 e.what());
+  }
+
   media::MediaEngine media(media_threads, cfg.rtp_port_min, cfg.rtp_port_max, metrics);
   media.start();
 
@@ -105,7 +116,7 @@ int Server::run() {
                      .media_address = choose_media_address(cfg),
                      .bind_address = cfg.sip_listen.host,
                      .ring_ms = cfg.ring_ms},
-                    media, flows, phrases, store, metrics);
+                    media, flows, phrases, recognizer.get(), store, metrics);
   sip::SipServer sip({.host = cfg.sip_listen.host, .port = cfg.sip_listen.port}, calls);
   calls.attach(sip);
 
