@@ -40,6 +40,22 @@ nlohmann::json to_json(const CallEvent& e) {
   return {{"at", format_iso8601(e.at)}, {"kind", e.kind}, {"detail", e.detail}};
 }
 
+nlohmann::json to_json(const CallTurn& t) {
+  auto ms = [](const std::optional<int64_t>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
+  return {{"index", t.index},
+          {"user_text", t.user_text},
+          {"agent_text", t.agent_text},
+          {"interrupted", t.interrupted},
+          {"error", t.error},
+          {"speech_end_ms", ms(t.speech_end_ms)},
+          {"stt_final_ms", ms(t.stt_final_ms)},
+          {"first_token_ms", ms(t.first_token_ms)},
+          {"first_audio_ms", ms(t.first_audio_ms)},
+          {"first_play_ms", ms(t.first_play_ms)}};
+}
+
 nlohmann::json to_json(const CallRecord& c, bool with_events) {
   auto opt_time = [](const std::optional<WallTime>& t) -> nlohmann::json {
     return t ? nlohmann::json(format_iso8601(*t)) : nlohmann::json(nullptr);
@@ -67,6 +83,9 @@ nlohmann::json to_json(const CallRecord& c, bool with_events) {
     auto events = nlohmann::json::array();
     for (const auto& e : c.events) events.push_back(to_json(e));
     j["events"] = std::move(events);
+    auto turns = nlohmann::json::array();
+    for (const auto& t : c.turns) turns.push_back(to_json(t));
+    j["turns"] = std::move(turns);
   }
   return j;
 }

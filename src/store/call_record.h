@@ -24,6 +24,21 @@ struct CallEvent {
   std::string detail;  // free text or a JSON string chosen by the writer
 };
 
+// One turn of an agent conversation (see agent/agent_turn.h). Stage times are ms since the
+// agent started; nullopt when the stage did not happen.
+struct CallTurn {
+  int index = 0;
+  std::string user_text{};
+  std::string agent_text{};
+  bool interrupted = false;
+  std::string error{};
+  std::optional<int64_t> speech_end_ms{};
+  std::optional<int64_t> stt_final_ms{};
+  std::optional<int64_t> first_token_ms{};
+  std::optional<int64_t> first_audio_ms{};
+  std::optional<int64_t> first_play_ms{};
+};
+
 struct CallRecord {
   std::string id;
   std::string direction;  // "inbound" / "outbound"
@@ -38,6 +53,7 @@ struct CallRecord {
   std::optional<int> sip_status;
   std::string digits;
   std::vector<CallEvent> events;  // filled by get_call() only
+  std::vector<CallTurn> turns;    // filled by get_call() only (agent calls)
 };
 
 int64_t to_unix_ms(WallTime t);
@@ -49,5 +65,6 @@ std::string format_iso8601(WallTime t);
 // unset optional fields are JSON null so the shape is stable for clients.
 nlohmann::json to_json(const CallRecord& call, bool with_events);
 nlohmann::json to_json(const CallEvent& event);
+nlohmann::json to_json(const CallTurn& turn);
 
 }  // namespace atende::store

@@ -19,8 +19,12 @@ struct CallStore::Writer {
         answered(db, "UPDATE calls SET answered_at = ? WHERE id = ?"),
         ended(db, "UPDATE calls SET ended_at = ?, end_reason = ?, sip_status = ? WHERE id = ?"),
         event(db, "INSERT INTO call_events(call_id, at, kind, detail) VALUES (?,?,?,?)"),
-        digits(db, "UPDATE calls SET digits = ? WHERE id = ?") {}
-  Statement insert_call, answered, ended, event, digits;
+        digits(db, "UPDATE calls SET digits = ? WHERE id = ?"),
+        turn(db,
+             "INSERT OR REPLACE INTO call_turns(call_id, idx, user_text, agent_text, interrupted,"
+             " error, speech_end_ms, stt_final_ms, first_token_ms, first_audio_ms, first_play_ms)"
+             " VALUES (?,?,?,?,?,?,?,?,?,?,?)") {}
+  Statement insert_call, answered, ended, event, digits, turn;
 };
 
 CallStore::CallStore(CallStoreOptions options) : options_(std::move(options)) {
@@ -75,6 +79,10 @@ bool CallStore::set_digits(std::string id, std::string digits) {
   return enqueue(OpDigits{std::move(id), std::move(digits)});
 }
 
+bool CallStore::add_turn(std::string call_id, CallTurn turn) {
+  return enqueue(OpTurn{std::move(call_id), std::move(turn)});
+}
+
 void CallStore::apply(Writer& w, Op& op) {
   if (auto* s = std::get_if<OpStart>(&op)) {
     const CallStart& c = s->start;
@@ -103,6 +111,20 @@ void CallStore::apply(Writer& w, Op& op) {
     w.event.bind(1, ev->call_id).bind(2, ev->at_ms).bind(3, ev->kind).bind(4, ev->detail).run();
   } else if (auto* d = std::get_if<OpDigits>(&op)) {
     w.digits.bind(1, d->digits).bind(2, d->id).run();
+  } else if (auto* t = std::get_if<OpTurn>(&op)) {
+    const CallTurn& c = t->turn;
+    w.turn.bind(1, t->call_id)
+        .bind(2, int64_t{c.index})
+        .bind(3, c.user_text)
+        .bind(4, c.agent_text)
+        .bind(5, int64_t{c.interrupted})
+        .bind(6, c.error)
+        .bind(7, c.speech_end_ms)
+        .bind(8, c.stt_final_ms)
+        .bind(9, c.first_token_ms)
+        .bind(10, c.first_audio_ms)
+        .bind(11, c.first_play_ms)
+        .run();
   }
 }
 
@@ -253,6 +275,26 @@ std::optional<CallRecord> CallStore::get_call(const std::string& id) {
       while (e.step()) {
         call->events.push_back(
             {e.column_int(0), from_unix_ms(e.column_int(1)), e.column_text(2), e.column_text(3)});
+      }
+      Statement t(read_db_->handle(),
+                  "SELECT idx, user_text, agent_text, interrupted, error, speech_end_ms,"
+                  " stt_final_ms, first_token_ms, first_audio_ms, first_play_ms"
+                  " FROM call_turns WHERE call_id = ? ORDER BY idx");
+      t.bind(1, id);
+      while (t.step()) {
+        CallTurn turn;
+        turn.index = static_cast<int>(t.column_int(0));
+        turn.user_text = t.column_text(1);
+        turn.agent_text = t.column_text(2);
+        turn.interrupted = t.column_int(3) != 0;
+        turn.error = t.column_text(4);
+        std::optional<int64_t>* stages[] = {&turn.speech_end_ms, &turn.stt_final_ms,
+                                            &turn.first_token_ms, &turn.first_audio_ms,
+                                            &turn.first_play_ms};
+        for (int i = 0; i < 5; ++i) {
+          if (!t.column_is_null(5 + i)) *stages[i] = t.column_int(5 + i);
+        }
+        call->turns.push_back(std::move(turn));
       }
     }
     read_db_->exec("COMMIT");

@@ -62,6 +62,8 @@ class CallStore {
   bool call_ended(std::string id, WallTime at, std::string reason, std::optional<int> sip_status);
   bool add_event(std::string call_id, WallTime at, std::string kind, std::string detail);
   bool set_digits(std::string id, std::string digits);
+  // An agent turn; a second write of the same (call, index) replaces the first.
+  bool add_turn(std::string call_id, CallTurn turn);
 
   // Blocks until every write queued before this call is committed (or failed and counted).
   void flush();
@@ -100,7 +102,11 @@ class CallStore {
     std::string id;
     std::string digits;
   };
-  using Op = std::variant<OpStart, OpAnswered, OpEnded, OpEvent, OpDigits>;
+  struct OpTurn {
+    std::string call_id;
+    CallTurn turn;
+  };
+  using Op = std::variant<OpStart, OpAnswered, OpEnded, OpEvent, OpDigits, OpTurn>;
   struct Writer;  // the write connection's prepared statements
 
   bool enqueue(Op op);

@@ -35,6 +35,24 @@ CREATE TABLE call_events (
 );
 CREATE INDEX call_events_call ON call_events(call_id, at, id);
 )sql",
+    // 1 -> 2: agent conversation turns. Stage times are ms since the agent started (NULL:
+    // the stage did not happen in that turn).
+    R"sql(
+CREATE TABLE call_turns (
+  call_id     TEXT NOT NULL,
+  idx         INTEGER NOT NULL,
+  user_text   TEXT NOT NULL DEFAULT '',
+  agent_text  TEXT NOT NULL DEFAULT '',
+  interrupted INTEGER NOT NULL DEFAULT 0,
+  error       TEXT NOT NULL DEFAULT '',
+  speech_end_ms  INTEGER,
+  stt_final_ms   INTEGER,
+  first_token_ms INTEGER,
+  first_audio_ms INTEGER,
+  first_play_ms  INTEGER,
+  PRIMARY KEY (call_id, idx)
+);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
