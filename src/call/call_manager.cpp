@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "call/agent_turns.h"
 #include "call/call_host.h"
 #include "rtp/codec.h"
 #include "sip/sdp.h"
@@ -58,7 +59,9 @@ sip::InviteReply CallManager::reject(const std::string& call_id, const sip::Invi
 }
 
 sip::InviteReply CallManager::on_invite(const std::string& call_id, const sip::InviteInfo& info) {
-  const std::string flow_name = flows_.resolve(info.request_user);
+  const agent::Persona* persona =
+      personas_ && agents_ ? personas_->resolve(info.request_user) : nullptr;
+  const std::string flow_name = persona ? persona->name : flows_.resolve(info.request_user);
   spdlog::debug("call={} event=invite from={} to={} flow={}", call_id, info.from_uri, info.to_uri,
                 flow_name);
   if (draining_) return reject(call_id, info, flow_name, 503, "Service Unavailable");
@@ -108,7 +111,8 @@ sip::InviteReply CallManager::on_invite(const std::string& call_id, const sip::I
   if (!answer) return reject(call_id, info, flow_name, 500, "Cannot Build SDP");
 
   c->host = std::make_unique<CallHost>(*c, phrases_, recognizer_, store_);
-  auto flow = flows_.create(flow_name, *c->host);
+  auto flow = persona ? agents_->create(*persona, *c->host, agent_turn_sink(store_, call_id))
+                      : flows_.create(flow_name, *c->host);
   if (!flow) return reject(call_id, info, flow_name, 404, "No Flow");
   c->flow = std::move(flow);
 

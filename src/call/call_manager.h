@@ -10,6 +10,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "agent/agent_runtime.h"
+#include "agent/persona.h"
 #include "core/metrics.h"
 #include "flow/flow_library.h"
 #include "media/media_engine.h"
@@ -36,6 +38,12 @@ class CallManager final : public sip::SipEvents {
 
   // The SIP server is created after us (it needs us as its events sink).
   void attach(sip::SipServer& sip) { sip_ = &sip; }
+  // LLM agents: the dialled user is looked up in `personas` first, then in the flows.
+  // Call before the SIP server starts; both outlive us.
+  void set_agents(const agent::PersonaLibrary* personas, agent::AgentRuntime* runtime) {
+    personas_ = personas;
+    agents_ = runtime;
+  }
   // From now on new calls get 503 (SIGTERM drain).
   void set_draining() { draining_ = true; }
   bool draining() const { return draining_; }
@@ -64,6 +72,8 @@ class CallManager final : public sip::SipEvents {
   store::CallStore& store_;
   CoreMetrics& metrics_;
   sip::SipServer* sip_ = nullptr;
+  const agent::PersonaLibrary* personas_ = nullptr;
+  agent::AgentRuntime* agents_ = nullptr;
   std::atomic<bool> draining_{false};
   uint64_t session_id_base_;
 

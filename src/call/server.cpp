@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "agent/agent_runtime.h"
+#include "agent/persona.h"
 #include "api/api_routes.h"
 #include "api/http_server.h"
 #include "call/call_manager.h"
@@ -23,6 +25,12 @@
 
 namespace atende::call {
 namespace {
+
+std::filesystem::path find_personas_dir(const Config& cfg) {
+  if (!cfg.personas_dir.empty()) return cfg.personas_dir;
+  if (std::filesystem::is_directory("personas")) return "personas";
+  return std::filesystem::path(ATENDE_SOURCE_DIR) / "personas";
+}
 
 std::filesystem::path find_flows_dir(const Config& cfg) {
   if (!cfg.flows_dir.empty()) return cfg.flows_dir;
@@ -112,6 +120,30 @@ int Server::run() {
   media::MediaEngine media(media_threads, cfg.rtp_port_min, cfg.rtp_port_max, metrics);
   media.start();
 
+  // LLM personas: asked before the flows for each dialled user (docs/agent.md). Declared
+  // before the call manager so that calls (their agent loops) end before the engines.
+  agent::PersonaLibrary personas;
+  const auto personas_dir = find_personas_dir(cfg);
+  auto persona_errors = personas.load_dir(personas_dir.string());
+  for (const auto& e : persona_errors) spdlog::error("personas: {}", e);
+  if (!persona_errors.empty()) {
+    throw ConfigError("personas_dir: " + personas_dir.string() +
+                      " has invalid personas (see above)");
+  }
+  agent::AgentRuntime agents({.llm_base_url = cfg.llm_base_url,
+                              .llm_model = cfg.llm_model,
+                              .llm_api_key_env = cfg.llm_api_key_env,
+                              .stt_engine = cfg.stt_engine,
+                              .stt_base_url = cfg.stt_base_url,
+                              .stt_model = cfg.stt_model,
+                              .tts_engine = cfg.tts_engine,
+                              .tts_base_url = cfg.tts_base_url,
+                              .tts_model = cfg.tts_model,
+                              .tts_voice = cfg.tts_voice},
+                             &registry);
+  for (const auto& w : agents.prepare(personas)) spdlog::warn("personas: {}", w);
+  spdlog::info("personas: {} loaded from {}", personas.personas().size(), personas_dir.string());
+
   CallManager calls({.max_calls = cfg.max_calls,
                      .media_address = choose_media_address(cfg),
                      .bind_address = cfg.sip_listen.host,
@@ -119,6 +151,7 @@ int Server::run() {
                     media, flows, phrases, recognizer.get(), store, metrics);
   sip::SipServer sip({.host = cfg.sip_listen.host, .port = cfg.sip_listen.port}, calls);
   calls.attach(sip);
+  calls.set_agents(&personas, &agents);
 
   api::HttpServer http;
   api::install_api_routes(http, {.store = &store,

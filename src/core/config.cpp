@@ -102,6 +102,17 @@ void load_config_file(const std::string& path, Config& cfg) {
     else if (key == "media_threads") cfg.media_threads = parse_int(ctx, v, 0, 64);
     else if (key == "ring_ms") cfg.ring_ms = parse_int(ctx, v, 0, 60000);
     else if (key == "drain_seconds") cfg.drain_seconds = parse_int(ctx, v, 0, 3600);
+    else if (key == "personas_dir") cfg.personas_dir = v;
+    else if (key == "llm_base_url") cfg.llm_base_url = v;
+    else if (key == "llm_model") cfg.llm_model = v;
+    else if (key == "llm_api_key_env") cfg.llm_api_key_env = v;
+    else if (key == "stt_engine") cfg.stt_engine = v;
+    else if (key == "stt_base_url") cfg.stt_base_url = v;
+    else if (key == "stt_model") cfg.stt_model = v;
+    else if (key == "tts_engine") cfg.tts_engine = v;
+    else if (key == "tts_base_url") cfg.tts_base_url = v;
+    else if (key == "tts_model") cfg.tts_model = v;
+    else if (key == "tts_voice") cfg.tts_voice = v;
     else throw ConfigError(ctx + ": unknown key");
   }
 }
@@ -119,6 +130,12 @@ void validate_config(const Config& cfg) {
     throw ConfigError("media_threads: must be 0 (one per core) .. 64");
   }
   if (cfg.drain_seconds < 0 || cfg.drain_seconds > 3600) throw ConfigError("drain_seconds: must be 0..3600");
+  if (!cfg.stt_engine.empty() && cfg.stt_engine != "http" && cfg.stt_engine != "sphinx") {
+    throw ConfigError("stt_engine: '" + cfg.stt_engine + "' must be http or sphinx");
+  }
+  if (!cfg.tts_engine.empty() && cfg.tts_engine != "espeak" && cfg.tts_engine != "http") {
+    throw ConfigError("tts_engine: '" + cfg.tts_engine + "' must be espeak or http");
+  }
 }
 
 }  // namespace atende

@@ -28,6 +28,19 @@ struct Config {
   int media_threads = 0;  // 0: one per CPU core (Envoy's model: workers = cores)
   int drain_seconds = 20;
   int ring_ms = 0;  // ring (180) this long before answering; 0 answers at once  // SIGTERM: how long current calls may go on before we hang up
+
+  // LLM agents (docs/agent.md). Personas may override each provider setting.
+  std::string personas_dir;     // empty: <source>/personas, then ./personas
+  std::string llm_base_url;     // OpenAI-compatible server root; empty: agents not configured
+  std::string llm_model;        // empty: gpt-4o-mini
+  std::string llm_api_key_env;  // environment variable with the API key (OPENAI_API_KEY)
+  std::string stt_engine;       // "http" (default) or "sphinx"
+  std::string stt_base_url;
+  std::string stt_model;        // empty: whisper-1
+  std::string tts_engine;       // "espeak" (default) or "http"
+  std::string tts_base_url;     // empty: llm_base_url
+  std::string tts_model;
+  std::string tts_voice;
 };
 
 // A bad key or value: what() names the key and the problem. main() exits 2 with it.

@@ -1,0 +1,124 @@
+#include "agent/agent_runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include "speech/http_stt.h"
+
+namespace atende::agent {
+
+namespace {
+double seconds_between(double from_ms, double to_ms) { return (to_ms - from_ms) / 1000.0; }
+}  // namespace
+
+TurnMetrics::TurnMetrics(MetricsRegistry& r)
+    : stt(r.histogram("atende_turn_stt_seconds",
+                      "Agent turn: end of caller speech to final transcript",
+                      default_seconds_buckets())),
+      first_token(r.histogram("atende_turn_llm_first_token_seconds",
+                              "Agent turn: transcript to the LLM's first token",
+                              default_seconds_buckets())),
+      first_audio(r.histogram("atende_turn_tts_first_audio_seconds",
+                              "Agent turn: first token to the first synthesised clip",
+                              default_seconds_buckets())),
+      response(r.histogram("atende_turn_response_seconds",
+                           "Agent turn: end of caller speech to the first answer audio out",
+                           default_seconds_buckets())) {}
+
+void TurnMetrics::observe(const AgentTurn& t) {
+  // Only stages that happened, in order (a failed turn has gaps).
+  if (t.speech_end_ms >= 0 && t.stt_final_ms >= 0) {
+    stt.observe(seconds_between(t.speech_end_ms, t.stt_final_ms));
+  }
+  if (t.stt_final_ms >= 0 && t.first_token_ms >= 0) {
+    first_token.observe(seconds_between(t.stt_final_ms, t.first_token_ms));
+  }
+  if (t.first_token_ms >= 0 && t.first_audio_ms >= 0) {
+    first_audio.observe(seconds_between(t.first_token_ms, t.first_audio_ms));
+  }
+  if (t.speech_end_ms >= 0 && t.first_play_ms >= 0) {
+    response.observe(seconds_between(t.speech_end_ms, t.first_play_ms));
+  }
+}
+
+AgentRuntime::AgentRuntime(AgentProviders server, MetricsRegistry* metrics)
+    : server_(std::move(server)),
+      metrics_(metrics ? std::make_unique<TurnMetrics>(*metrics) : nullptr),
+      http_(std::make_shared<net::HttpClient>()) {}
+
+// Engines (and their workers) go before the HTTP client they use.
+AgentRuntime::~AgentRuntime() { engines_.clear(); }
+
+AgentRuntime::Engines AgentRuntime::build(const Persona& persona, std::string& why_not) {
+  Engines e;
+  e.providers = server_.merged(persona.providers);
+  const auto& p = e.providers;
+  if (p.llm_base_url.empty()) {
+    why_not = "no llm_base_url";
+  } else {
+    llm::ChatClientOptions o;
+    o.base_url = p.llm_base_url;
+    if (!p.llm_model.empty()) o.model = p.llm_model;
+    if (!p.llm_api_key_env.empty()) o.api_key_env = p.llm_api_key_env;
+    e.chat = std::make_unique<llm::ChatClient>(*http_, o);
+  }
+  const std::string stt_engine = p.stt_engine.empty() ? "http" : p.stt_engine;
+  if (stt_engine == "http") {
+    if (p.stt_base_url.empty()) {
+      why_not = why_not.empty() ? "no stt_base_url" : why_not + ", no stt_base_url";
+    } else {
+      speech::RecognizerParams params{{"base_url", p.stt_base_url}};
+      if (!p.stt_model.empty()) params["model"] = p.stt_model;
+      if (!p.llm_api_key_env.empty()) params["api_key_env"] = p.llm_api_key_env;
+      e.stt =
+          std::make_unique<speech::HttpRecognizer>(speech::http_stt_options_from(params), http_);
+    }
+  } else {
+    // Grammar engine: without expected phrases it understands nothing, so every turn
+    // falls back. Offered for completeness; free speech needs "http".
+    e.stt = speech::RecognizerRegistry::with_builtins().create(stt_engine);
+  }
+  if (p.tts_engine == "http") {
+    speech::HttpTtsOptions o;
+    o.base_url = p.tts_base_url.empty() ? p.llm_base_url : p.tts_base_url;
+    if (!p.tts_model.empty()) o.model = p.tts_model;
+    if (!p.tts_voice.empty()) o.default_voice = p.tts_voice;
+    if (!p.llm_api_key_env.empty()) o.api_key_env = p.llm_api_key_env;
+    e.http_tts = std::make_shared<speech::HttpTts>(*http_, o);
+    e.tts = std::make_unique<speech::PhraseCache>(e.http_tts);
+  }
+  if (!why_not.empty()) e.chat.reset();  // half-configured counts as not configured
+  return e;
+}
+
+std::vector<std::string> AgentRuntime::prepare(const PersonaLibrary& personas) {
+  std::vector<std::string> problems;
+  for (const auto& persona : personas.personas()) {
+    std::string why_not;
+    try {
+      engines_[persona.name] = build(persona, why_not);
+    } catch (const std::exception& ex) {
+      why_not = ex.what();
+      engines_[persona.name] = Engines{};
+    }
+    if (!why_not.empty()) problems.push_back(persona.name + ": not configured (" + why_not + ")");
+  }
+  return problems;
+}
+
+std::unique_ptr<flow::Flow> AgentRuntime::create(const Persona& persona, flow::FlowHost& host,
+                                                 std::function<void(const AgentTurn&)> on_turn) {
+  auto it = engines_.find(persona.name);
+  if (it == engines_.end()) return nullptr;
+  Engines& e = it->second;
+  AgentEngines engines;
+  engines.chat = e.chat.get();
+  engines.stt = e.stt.get();
+  engines.tts = e.tts.get();
+  engines.on_turn = [metrics = metrics_.get(), sink = std::move(on_turn)](const AgentTurn& t) {
+    if (metrics) metrics->observe(t);
+    if (sink) sink(t);
+  };
+  return std::make_unique<AgentLoop>(host, persona.settings, std::move(engines));
+}
+
+}  // namespace atende::agent
