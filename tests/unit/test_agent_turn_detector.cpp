@@ -10,20 +10,8 @@
 #include "agent/turn_detector.h"
 #include "test_agent_turn_audio.h"
 
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "alloc_counter.h"
 
 namespace atende::agent {
 namespace {
@@ -371,13 +359,13 @@ TEST(TurnDetector, NoAllocationPerFrame) {
   }
   TurnDetector det;
   int events = 0;
-  g_allocations = 0;
-  g_counting = true;
+  alloc_counter::allocations = 0;
+  alloc_counter::counting = true;
   for (size_t i = 0; i < frames.size(); ++i) {
     events += det.on_frame(frames[i], decisions[i], at_frame(i)).kind != TurnEventKind::kNone;
   }
-  g_counting = false;
-  EXPECT_EQ(g_allocations.load(), 0);
+  alloc_counter::counting = false;
+  EXPECT_EQ(alloc_counter::allocations.load(), 0);
   EXPECT_EQ(events, 4);  // two turns: it really ran
 }
 

@@ -21,20 +21,8 @@
 #include "audio/vad_energy.h"
 #include "audio/vad_webrtc.h"
 
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "alloc_counter.h"
 
 namespace atende::audio {
 namespace {
@@ -191,13 +179,13 @@ TEST(WebRtcVad, NoAllocationPerFrame) {
   ASSERT_FALSE(wide.empty());
   WebRtcVad vad({.sample_rate = 16000, .noise_suppression = NoiseSuppressionLevel::kModerate});
   vad.process({wide.data(), 320});  // first frame may set up lazily
-  g_allocations = 0;
-  g_counting = true;
+  alloc_counter::allocations = 0;
+  alloc_counter::counting = true;
   int speech = 0;
   for (size_t i = 320; i + 320 <= wide.size(); i += 320)
     speech += vad.process({&wide[i], 320}).speech;
-  g_counting = false;
-  EXPECT_EQ(g_allocations.load(), 0);
+  alloc_counter::counting = false;
+  EXPECT_EQ(alloc_counter::allocations.load(), 0);
   EXPECT_GT(speech, 50);  // it really ran
 }
 

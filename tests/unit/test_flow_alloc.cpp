@@ -8,32 +8,18 @@
 
 #include "test_flow_fakes.h"
 
-// This file replaces the global operator new/delete with malloc/free, which GCC's
-// mismatch check cannot see through.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "alloc_counter.h"
 
 namespace atende::flow::testing {
 namespace {
 
 long allocations_during(Harness& h, int ticks) {
-  g_allocations = 0;
-  g_counting = true;
+  alloc_counter::allocations = 0;
+  alloc_counter::counting = true;
   for (int i = 0; i < ticks; ++i) h.tick();
-  g_counting = false;
-  return g_allocations.load();
+  alloc_counter::counting = false;
+  return alloc_counter::allocations.load();
 }
 
 TEST(FlowAlloc, EchoSteadyStateDoesNotAllocate) {
@@ -55,12 +41,12 @@ TEST(FlowAlloc, WaitingForMenuDigitDoesNotAllocate) {
 }
 
 TEST(FlowAlloc, CountingWorks) {
-  g_allocations = 0;
-  g_counting = true;
+  alloc_counter::allocations = 0;
+  alloc_counter::counting = true;
   auto* p = new int(3);
-  g_counting = false;
+  alloc_counter::counting = false;
   delete p;
-  EXPECT_EQ(g_allocations.load(), 1);
+  EXPECT_EQ(alloc_counter::allocations.load(), 1);
 }
 
 }  // namespace
