@@ -7,10 +7,10 @@ namespace atende::agent {
 
 struct AgentTurn {
   int index = 0;               // 0 is the greeting, then one per caller turn
-  std::string user_text;       // what the recogniser heard ("" for the greeting)
-  std::string agent_text;      // what the agent said (only the heard part if interrupted)
+  std::string user_text{};     // what the recogniser heard ("" for the greeting)
+  std::string agent_text{};    // what the agent said (only the heard part if interrupted)
   bool interrupted = false;    // the caller barged in
-  std::string error;           // "" or why the turn fell back ("stt: ...", "llm: ...")
+  std::string error{};         // "" or why the turn fell back ("stt: ...", "llm: ...")
   double speech_end_ms = -1;   // end of caller speech (last speech frame)
   double stt_final_ms = -1;    // recogniser result back on the media thread
   double first_token_ms = -1;  // first LLM text or tool-call delta

@@ -31,16 +31,16 @@ namespace atende::agent {
 
 // Provider settings: the server config's, overridden per persona. Empty means "not set".
 struct AgentProviders {
-  std::string llm_base_url;
-  std::string llm_model;
-  std::string llm_api_key_env;
-  std::string stt_engine;  // "http" (free speech) or "sphinx"
-  std::string stt_base_url;
-  std::string stt_model;
-  std::string tts_engine;  // "espeak" (embedded, the default) or "http"
-  std::string tts_base_url;
-  std::string tts_model;
-  std::string tts_voice;
+  std::string llm_base_url{};
+  std::string llm_model{};
+  std::string llm_api_key_env{};
+  std::string stt_engine{};  // "http" (free speech) or "sphinx"
+  std::string stt_base_url{};
+  std::string stt_model{};
+  std::string tts_engine{};  // "espeak" (embedded, the default) or "http"
+  std::string tts_base_url{};
+  std::string tts_model{};
+  std::string tts_voice{};
 
   // Fields set in `over` replace ours.
   AgentProviders merged(const AgentProviders& over) const;

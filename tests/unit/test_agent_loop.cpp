@@ -108,8 +108,14 @@ AudioFrame tone_frame() {
 struct AgentTest : ::testing::Test {
   testing::FakeOpenAi fake;
   net::HttpClient http;
-  llm::ChatClient chat{
-      http, {.base_url = fake.base_url(), .model = "test-model", .api_key = "k", .max_retries = 0}};
+  llm::ChatClient chat{http, [this] {
+                         llm::ChatClientOptions o;
+                         o.base_url = fake.base_url();
+                         o.model = "test-model";
+                         o.api_key = "k";
+                         o.max_retries = 0;
+                         return o;
+                       }()};
   FakeLeg leg;
   InstantPhrases phrases;
   Host host{leg, phrases};
