@@ -626,10 +626,12 @@ class FlowBuilder {
         p_.error(it->first.Mark(), "values: '" + *v + "' needs a list of 1 to 32 words");
         continue;
       }
-      // A named copy: `it->` returns a proxy that would not outlive a range-for's init.
+      // Indexed, with named copies: yaml-cpp's iterators hand out proxies that die at the
+      // end of their full-expression (ASan caught a range-for binding a reference to one).
+      const YAML::Node key_node = it->first;
       const YAML::Node words = it->second;
-      for (const YAML::Node& w : words) {
-        Entry one{"values", it->first, w};
+      for (std::size_t i = 0; i < words.size(); ++i) {
+        Entry one{"values", key_node, words[i]};
         if (auto t = p_.text(one)) cv.words.push_back(*t);
       }
       s.values.push_back(std::move(cv));
