@@ -66,12 +66,7 @@ def test_ivr_menu_then_echo_test_with_baresip(server, workdir, audiotool):
     assert SPEAK_AT_S - 0.5 <= found["offset_s"] <= SPEAK_AT_S + 3.0, found
 
     # (c) the record.
-    deadline = time.monotonic() + 5
-    while True:
-        calls = http_api.get_json(server.http_base + "/api/calls")
-        if (calls and calls[-1].get("ended_at")) or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    calls = http_api.wait_calls(server.http_base)
     assert len(calls) == 1, calls
     assert calls[0]["flow"] == "ivr", calls[0]
     assert calls[0]["digits"] == "3", calls[0]

@@ -1,6 +1,5 @@
 """Signalling against the server with SIPp and a hand-built UAC: the call shapes a carrier
 or PBX sends, each checked for the right answer and for a record in the API."""
-import time
 
 import pytest
 
@@ -18,14 +17,7 @@ def _calls(server):
 
 
 def _wait_calls(server, predicate, timeout=5.0):
-    """Polls /api/calls until predicate(calls) holds (records are written asynchronously);
-    returns the last list either way so the assertion message shows it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        calls = _calls(server)
-        if predicate(calls) or time.monotonic() > deadline:
-            return calls
-        time.sleep(0.2)
+    return http_api.wait_calls(server.http_base, predicate, timeout)
 
 
 def test_out_of_dialog_options_gets_200(server, workdir):

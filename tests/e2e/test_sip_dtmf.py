@@ -1,6 +1,5 @@
 """RFC 4733 digits from SIPp (its bundled dtmf_2833_<d>.pcap files, payload type 101) reach
 the IVR and are recorded on the call."""
-import time
 
 import pytest
 
@@ -16,12 +15,7 @@ def test_rfc4733_digit_is_recorded_on_the_call(server, workdir):
                       duration_ms=1500,
                       substitutions={"LEAD_MS": 1000, "DTMF_PCAPS": dtmf_actions("2")})
     assert result.returncode == 0 and result.successful == 1, result.explain()
-    deadline = time.monotonic() + 5
-    while True:
-        calls = http_api.get_json(server.http_base + "/api/calls")
-        if (calls and calls[-1].get("ended_at")) or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    calls = http_api.wait_calls(server.http_base)
     assert len(calls) == 1, calls
     assert calls[0]["flow"] == "ivr", calls[0]
     assert "2" in (calls[0]["digits"] or ""), calls[0]

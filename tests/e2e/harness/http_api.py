@@ -1,5 +1,6 @@
 """Tiny HTTP client for atende's API (urllib only: Debian's python3 has no requests)."""
 import json
+import time
 import urllib.error
 import urllib.request
 
@@ -25,6 +26,19 @@ def get_text(url, timeout=5.0):
     if status != 200:
         raise AssertionError(f"GET {url} -> {status}: {body[:500]!r}")
     return body.decode("utf-8", "replace")
+
+
+def wait_calls(base, predicate=None, timeout=5.0):
+    """Polls GET {base}/api/calls until predicate(calls) holds (default: the newest call has
+    ended); records are written asynchronously. Returns the last list either way, so the
+    caller's assertion shows it."""
+    predicate = predicate or (lambda calls: bool(calls) and bool(calls[0].get("ended_at")))
+    deadline = time.monotonic() + timeout
+    while True:
+        calls = get_json(base + "/api/calls")
+        if predicate(calls) or time.monotonic() > deadline:
+            return calls
+        time.sleep(0.2)
 
 
 def metric_value(metrics_text, name):
