@@ -48,10 +48,4 @@ std::shared_ptr<RtpLeg> MediaEngine::create_leg(RtpLegParams params) {
   return nullptr;
 }
 
-uint64_t MediaEngine::late_ticks() const {
-  uint64_t n = 0;
-  for (auto& w : workers_) n += w->late_ticks();
-  return n;
-}
-
 }  // namespace atende::media

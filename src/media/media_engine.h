@@ -21,8 +21,6 @@ class MediaEngine {
   // Any thread. Binds a free port pair and returns the leg (not started: call start() on
   // its worker). nullptr when no port pair can be bound.
   std::shared_ptr<RtpLeg> create_leg(RtpLegParams params);
-  size_t ports_available() { return ports_.available(); }
-  uint64_t late_ticks() const;
 
  private:
   MediaWorker& least_loaded();

@@ -70,7 +70,6 @@ void MediaWorker::arm() {
 void MediaWorker::on_tick() {
   const MonoTime deadline = cycle_ + Millis(slot_);
   const MonoTime now = MonoClock::now();
-  if (now - deadline > Millis(2)) late_ticks_.fetch_add(1, std::memory_order_relaxed);
   if (now - deadline > Millis(10 * kTickMs)) {
     // Far behind (suspended, overloaded): skip the missed periods rather than burst them.
     cycle_ += (now - deadline) / Millis(kTickMs) * Millis(kTickMs);

@@ -43,8 +43,6 @@ class MediaWorker {
   void remove(Tickable* t);
   size_t load() const { return load_.load(std::memory_order_relaxed); }
   int index() const { return index_; }
-  // Ticks whose deadline was missed by more than one period (the worker is overloaded).
-  uint64_t late_ticks() const { return late_ticks_.load(std::memory_order_relaxed); }
 
  private:
   void arm();
@@ -63,7 +61,6 @@ class MediaWorker {
   int slot_ = 0;       // the slot the timer is armed for
   MonoTime cycle_{};   // time of slot 0 in the current period
   std::atomic<size_t> load_{0};
-  std::atomic<uint64_t> late_ticks_{0};
 };
 
 }  // namespace atende::media
