@@ -11,6 +11,7 @@
 
 #include "flow/clock_text.h"
 #include "flow/duration.h"
+#include "flow/spoken_value.h"
 #include "flow/template_text.h"
 
 namespace atende::flow {
@@ -230,9 +231,9 @@ std::span<const std::string_view> keys_for(StepType type) {
                                               "next"};
   static constexpr std::string_view hangup[] = {"type", "text"};
   static constexpr std::string_view ask[] = {
-      "type",    "prompt",   "into",       "match",      "values",    "dtmf",
-      "table",   "column",   "min_digits", "max_digits", "timeout",   "inter_digit_timeout",
-      "retries", "no_input", "invalid",    "next",       "on_failure"};
+      "type",    "prompt",   "into",       "match",      "values",     "dtmf",
+      "table",   "column",   "min_digits", "max_digits", "timeout",    "inter_digit_timeout",
+      "retries", "no_input", "invalid",    "next",       "on_failure", "expect"};
   static constexpr std::string_view confirm[] = {"type",    "prompt",   "timeout",
                                                  "retries", "no_input", "invalid",
                                                  "on_yes",  "on_no",    "on_failure"};
@@ -452,8 +453,11 @@ class FlowBuilder {
             s.match = MatchKind::kDigits;
           else if (*v == "list")
             s.match = MatchKind::kList;
+          else if (*v == "date")
+            s.match = MatchKind::kDate;
           else
-            p_.error(e, "'" + Parser::clip(*v) + "' is not a match kind (choices, digits, list)");
+            p_.error(
+                e, "'" + Parser::clip(*v) + "' is not a match kind (choices, digits, list, date)");
         }
       } else if (e.key == "values") {
         values_entry = true;
@@ -471,6 +475,8 @@ class FlowBuilder {
           else
             p_.error(e, "expected true or false");
         }
+      } else if (e.key == "expect") {
+        if (auto v = p_.text(e)) s.expect = *v;
       } else if (e.key == "value") {
         if (auto v = p_.text(e)) s.text = *v, has_text = true;
       } else if (e.key == "on_yes") {
@@ -697,7 +703,7 @@ class FlowBuilder {
   // Texts may name slots: collected digits ("You entered {account}"), ask answers
   // ("{visitor}", "{intent_label}") and looked-up columns ("{resident_name}").
   void check_variables() {
-    std::vector<std::string> stored;
+    std::vector<std::string> stored{"caller"};  // the From user, set when the call starts
     for (const StepSpec& s : flow_.steps) {
       if (s.type == StepType::kCollect || s.type == StepType::kAsk) stored.push_back(s.into);
       if (s.type == StepType::kAsk && s.match == MatchKind::kChoices) {
@@ -715,8 +721,17 @@ class FlowBuilder {
           s.type != StepType::kConfirm && s.type != StepType::kLookup) {
         continue;
       }
-      for (const std::string& name : template_names(s.text)) {
-        s.uses_variables = true;
+      std::vector<std::string> names = template_names(s.text);
+      s.uses_variables = !names.empty();
+      for (const std::string& name : template_names(s.expect)) names.push_back(name);
+      for (const std::string& placeholder : names) {
+        auto [slot, format] = split_placeholder(placeholder);
+        std::string name(slot);
+        if (!known_format(format)) {
+          p_.error(step_nodes_[i].key_node.Mark(), "step '" + s.id + "': unknown format in {" +
+                                                       Parser::clip(placeholder) +
+                                                       "} (use :money, :number, :date or :digits)");
+        }
         if (std::find(stored.begin(), stored.end(), name) == stored.end()) {
           p_.error(step_nodes_[i].key_node.Mark(),
                    "step '" + s.id + "': text uses {" + Parser::clip(name) +

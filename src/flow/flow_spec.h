@@ -28,7 +28,9 @@ enum class StepType {
 };
 
 // How an ask step turns recognised words into a slot value.
-enum class MatchKind { kChoices, kDigits, kList };
+// kDate: a day said ("friday", "day 10", "amanhã") or typed ("10#"), stored as ISO
+// "2026-12-04" (spoken_date.h).
+enum class MatchKind { kChoices, kDigits, kList, kDate };
 
 // ask/choices: one value and the words that select it ("entrega": delivery, package).
 struct ChoiceValue {
@@ -94,6 +96,9 @@ struct StepSpec {
   int table = -1;
   int table_column = -1;
   bool fuzzy = false;  // lookup: fuzzy match on the column rather than equality
+  // ask: the answer must equal this template ("{debtor_document}"), else it is a wrong
+  // answer (re-asked, then on_failure): identity checks. Empty: any answer goes.
+  std::string expect;
 
   // confirm
   StepIndex on_yes = kNoStep;

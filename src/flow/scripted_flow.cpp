@@ -4,8 +4,10 @@
 #include <ctime>
 
 #include "agent/fuzzy.h"
+#include "flow/caller_id.h"
 #include "flow/clock_text.h"
 #include "flow/flow_loader.h"
+#include "flow/spoken_value.h"
 #include "flow/template_text.h"
 
 namespace atende::flow {
@@ -37,6 +39,7 @@ void ScriptedFlow::start(MonoTime now) {
   if (started_ || ended_) return;
   started_ = true;
   host_.record_event("flow", spec_->name);
+  variables_["caller"] = caller_user(host_.call().from);
   started_at_ = now;
   enter(spec_->start, now);
 }
@@ -156,7 +159,9 @@ void ScriptedFlow::on_frame(const AudioFrame& heard, MonoTime now) {
     return;
   }
   if (phase_ != Phase::kWaiting || now < deadline_) return;
-  if (s.type == StepType::kCollect && !collected_.empty()) return collect_done(now);
+  if ((s.type == StepType::kCollect || s.type == StepType::kAsk) && !collected_.empty()) {
+    return collect_done(now);  // typed digits without the terminator: the pause ends them
+  }
   retry("no_input", s.no_input, now);
 }
 
@@ -239,8 +244,9 @@ void ScriptedFlow::collect_done(MonoTime now) {
     host_.record_event("invalid", collected_.empty() ? "(none)" : collected_);
     return retry("invalid", s.invalid, now);
   }
-  variables_[s.into] = collected_;
   host_.record_event("collected", s.into + "=" + collected_);
+  if (s.type == StepType::kAsk) return accept_answer(collected_, now);  // date, expect
+  variables_[s.into] = collected_;
   enter(s.next, now);
 }
 
@@ -273,12 +279,20 @@ void ScriptedFlow::end_call(std::string_view reason) {
 }
 
 std::string ScriptedFlow::variable_text() const {
-  return fill_template(step().text, [this](std::string_view name, std::string* value) {
+  return fill_template(step().text, [this](std::string_view placeholder, std::string* value) {
+    auto [name, format] = split_placeholder(placeholder);
     auto it = variables_.find(std::string(name));
     // A variable whose step was not reached in this call reads as nothing. Numbers are
-    // read digit by digit ("1204" -> "1 2 0 4"), names as they are.
+    // read digit by digit ("1204" -> "1 2 0 4"), names as they are, unless a format
+    // ("{amount:money}") says how.
+    std::optional<std::string> formatted;
+    if (it != variables_.end() && !format.empty()) {
+      formatted = speak_value(it->second, format, language_of_voice(spec_->voice.name));
+    }
     if (it == variables_.end()) {
       value->clear();
+    } else if (formatted) {
+      *value = std::move(*formatted);
     } else {
       bool digits = !it->second.empty() && std::all_of(it->second.begin(), it->second.end(),
                                                        [](char c) { return c >= '0' && c <= '9'; });

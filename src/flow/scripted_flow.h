@@ -66,6 +66,9 @@ class ScriptedFlow : public Flow {
   void on_recognition(uint64_t generation, speech::Recognition r, MonoTime now);
   void answer(const speech::Recognition& r, MonoTime now);
   void ask_digit(char digit, MonoTime now);
+  // ask: a spoken or typed answer that fits the step's match; checks match: date and
+  // `expect`, then stores it and moves on (or re-asks).
+  void accept_answer(const std::string& value, MonoTime now);
   void store(const std::string& slot, std::string value);
   std::vector<std::string> expected_phrases() const;
   // route / lookup / record: steps that act and move on at once.

@@ -2,9 +2,11 @@
 // (route, lookup, record). Recognition runs on the recogniser's worker; its result is
 // posted back to the media thread and dropped if the step has moved on since.
 #include <algorithm>
+#include <ctime>
 
 #include "agent/fuzzy.h"
 #include "flow/scripted_flow.h"
+#include "flow/spoken_date.h"
 #include "flow/template_text.h"
 
 namespace atende::flow {
@@ -90,6 +92,8 @@ std::vector<std::string> ScriptedFlow::expected_phrases() const {
   }
   if (s.match == MatchKind::kChoices) {
     for (const ChoiceValue& v : s.values) out.insert(out.end(), v.words.begin(), v.words.end());
+  } else if (s.match == MatchKind::kDate) {
+    out = date_phrases(language_of_voice(spec_->voice.name));
   } else if (s.table >= 0 && s.table_column >= 0) {
     for (const auto& row : spec_->tables[s.table].rows) out.push_back(row[s.table_column]);
   }
@@ -169,10 +173,9 @@ void ScriptedFlow::answer(const speech::Recognition& r, MonoTime now) {
   } else if (s.match == MatchKind::kDigits) {
     auto digits = agent::words_to_digits(said);
     int n = digits ? static_cast<int>(digits->size()) : 0;
-    if (digits && n >= s.min_digits && n <= s.max_digits) {
-      store(s.into, *digits);
-      return enter(s.next, now);
-    }
+    if (digits && n >= s.min_digits && n <= s.max_digits) return accept_answer(*digits, now);
+  } else if (s.match == MatchKind::kDate) {
+    return accept_answer(said, now);
   } else {
     std::vector<agent::FuzzyCandidate> c;
     for (const auto& row : spec_->tables[s.table].rows) c.push_back({row[s.table_column], {}});
@@ -195,7 +198,7 @@ void ScriptedFlow::ask_digit(char digit, MonoTime now) {
       host_.record_event("confirm", digit == '1' ? "yes" : "no");
       return enter(digit == '1' ? s.on_yes : s.on_no, now);
     }
-  } else if (s.match == MatchKind::kDigits) {
+  } else if (s.match == MatchKind::kDigits || s.match == MatchKind::kDate) {
     return collect_digit(digit, now);  // as a collect step: terminator, max, inter-digit
   } else if (s.match == MatchKind::kChoices) {
     for (const ChoiceValue& v : s.values) {
@@ -209,6 +212,40 @@ void ScriptedFlow::ask_digit(char digit, MonoTime now) {
   ++invalid_count_;
   host_.record_event("invalid", std::string(1, digit));
   retry("invalid", s.invalid, now);
+}
+
+void ScriptedFlow::accept_answer(const std::string& value, MonoTime now) {
+  const StepSpec& s = step();
+  std::string answer = value;
+  if (s.match == MatchKind::kDate) {
+    std::time_t t = std::chrono::system_clock::to_time_t(host_.wall_now());
+    std::tm local{};
+    localtime_r(&t, &local);
+    CalendarDate today{local.tm_year + 1900, local.tm_mon + 1, local.tm_mday};
+    auto date = resolve_spoken_date(value, today);
+    if (!date) {
+      ++invalid_count_;
+      host_.record_event("no_match", s.id);
+      return retry("invalid", s.invalid, now);
+    }
+    answer = iso_date(*date);
+  }
+  if (!s.expect.empty()) {
+    std::string wanted = fill_template(s.expect, [this](std::string_view name, std::string* v) {
+      auto it = variables_.find(std::string(name));
+      *v = it == variables_.end() ? "" : it->second;
+      return true;
+    });
+    // A wrong answer to a check (the last digits of a document) is not stored or logged:
+    // only that it did not match.
+    if (wanted.empty() || answer != wanted) {
+      ++invalid_count_;
+      host_.record_event("mismatch", s.id);
+      return retry("invalid", s.invalid, now);
+    }
+  }
+  store(s.into, std::move(answer));
+  enter(s.next, now);
 }
 
 void ScriptedFlow::run_route(MonoTime now) {

@@ -1,0 +1,62 @@
+#include "flow/caller_id.h"
+
+#include <algorithm>
+
+namespace atende::flow {
+namespace {
+
+bool allowed(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '*' || c == '#' || c == '.' || c == '_' || c == '-';
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string caller_user(std::string_view uri) {
+  constexpr size_t kMaxUser = 64;
+  if (uri.size() > 1024) return "";
+  // A name-addr ("Alice" <sip:alice@host>): the URI inside the angle brackets.
+  if (size_t open = uri.find('<'); open != std::string_view::npos) {
+    size_t close = uri.find('>', open);
+    if (close == std::string_view::npos) return "";
+    uri = uri.substr(open + 1, close - open - 1);
+  }
+  std::string_view user;
+  bool tel = false;
+  if (starts_with_nocase(uri, "sip:") || starts_with_nocase(uri, "sips:")) {
+    uri.remove_prefix(uri.find(':') + 1);
+    size_t at = uri.find('@');
+    if (at == std::string_view::npos) return "";
+    user = uri.substr(0, at);
+    user = user.substr(0, user.find(':'));  // "user:password@host"
+    user = user.substr(0, user.find(';'));  // user parameters
+  } else if (starts_with_nocase(uri, "tel:")) {
+    tel = true;
+    user = uri.substr(4);
+    user = user.substr(0, user.find(';'));
+  } else {
+    return "";
+  }
+  std::string out;
+  for (char c : user) {
+    // tel: numbers carry visual separators ("+55-11-98765-4321", "(11)") that are no part of
+    // the number; so do phone-number users of SIP URIs.
+    if (tel && (c == '-' || c == '.' || c == '(' || c == ')')) continue;
+    if (!allowed(c)) return "";
+    out += c;
+    if (out.size() > kMaxUser) return "";
+  }
+  return out;
+}
+
+}  // namespace atende::flow
