@@ -1,11 +1,10 @@
 #include "media/rtp_leg.h"
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
-
 #include <sys/socket.h>
 #include <time.h>
 
+#include <boost/asio/post.hpp>
 #include <cstring>
 #include <random>
 
@@ -46,8 +45,8 @@ RtpLeg::RtpLeg(MediaWorker& worker, const RtpLegParams& p, CoreMetrics& metrics)
       dtmf_pt_(p.dtmf_payload_type),
       send_enabled_(p.send_enabled),
       metrics_(metrics),
-      rtp_socket_(worker.io()),
-      rtcp_socket_(worker.io()),
+      rtp_socket_(udp::endpoint(p.local_address, static_cast<unsigned short>(p.local_port))),
+      rtcp_socket_(udp::endpoint(p.local_address, static_cast<unsigned short>(p.local_port + 1))),
       remote_(p.remote),
       remote_rtcp_(rtcp_of(p.remote)),
       encoder_(p.codec->make_encoder()),
@@ -58,19 +57,13 @@ RtpLeg::RtpLeg(MediaWorker& worker, const RtpLegParams& p, CoreMetrics& metrics)
       ssrc_(random_u32()),
       seq_(static_cast<uint16_t>(random_u32())),
       ts_(random_u32()) {
-  auto proto = p.local_address.is_v6() ? udp::v6() : udp::v4();
-  rtp_socket_.open(proto);
-  rtp_socket_.bind(udp::endpoint(p.local_address, static_cast<unsigned short>(p.local_port)));
-  rtcp_socket_.open(proto);
-  rtcp_socket_.bind(udp::endpoint(p.local_address, static_cast<unsigned short>(p.local_port + 1)));
   heard_ = AudioFrame::silence(sample_rate());
   speak_ = AudioFrame::silence(sample_rate());
 }
 
 RtpLeg::~RtpLeg() {
-  boost::system::error_code ec;
-  rtp_socket_.close(ec);
-  rtcp_socket_.close(ec);
+  rtp_socket_.close();
+  rtcp_socket_.close();
   if (on_destroy_) on_destroy_();
 }
 
@@ -78,18 +71,15 @@ void RtpLeg::start() {
   if (started_ || closed_) return;
   started_ = true;
   next_rtcp_ = MonoClock::now() + kRtcpInterval;
-  rtp_socket_.non_blocking(true);
   const int one = 1;
-  ::setsockopt(rtp_socket_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-  rtcp_socket_.non_blocking(true);
+  ::setsockopt(rtp_socket_.fd(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   worker_.add(this);
 }
 
 void RtpLeg::stop_io() {
   if (started_) worker_.remove(this);
-  boost::system::error_code ec;
-  rtp_socket_.close(ec);
-  rtcp_socket_.close(ec);
+  rtp_socket_.close();
+  rtcp_socket_.close();
 }
 
 void RtpLeg::close(std::string_view reason) {
@@ -133,7 +123,7 @@ void RtpLeg::drain_rtp(MonoTime now) {
   timespec real_now{};
   clock_gettime(CLOCK_REALTIME, &real_now);
   const int64_t real_now_ns = int64_t(real_now.tv_sec) * 1'000'000'000 + real_now.tv_nsec;
-  const int fd = rtp_socket_.native_handle();
+  const int fd = rtp_socket_.fd();
   // One recvmmsg returns everything waiting (normally one packet), so the steady state costs
   // one syscall per tick instead of a read and an EAGAIN read.
   for (int round = 0; round < kMaxReadsPerTick / kBatch; ++round) {
@@ -151,7 +141,8 @@ void RtpLeg::drain_rtp(MonoTime now) {
     if (got <= 0) return;  // EAGAIN: drained (other errors: try again next tick)
     for (int i = 0; i < got; ++i) {
       msghdr& msg = rx_msgs_[i].msg_hdr;
-      std::memcpy(rx_from_.data(), &rx_addrs_[i], std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
+      std::memcpy(rx_from_.data(), &rx_addrs_[i],
+                  std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
       rx_from_.resize(std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
       MonoTime arrival = now;
       for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
@@ -173,10 +164,9 @@ void RtpLeg::drain_rtp(MonoTime now) {
 
 void RtpLeg::drain_rtcp() {
   for (int i = 0; i < 4; ++i) {
-    boost::system::error_code ec;
-    size_t n = rtcp_socket_.receive_from(boost::asio::buffer(rtcp_buf_), rtcp_from_, 0, ec);
-    if (ec) return;
-    on_rtcp(n);
+    const ssize_t n = rtcp_socket_.receive_from(rtcp_buf_, rtcp_from_);
+    if (n < 0) return;
+    on_rtcp(static_cast<size_t>(n));
   }
 }
 
@@ -306,10 +296,7 @@ void RtpLeg::send_packet(std::span<const uint8_t> payload, uint8_t pt, bool mark
   h.ssrc = ssrc_;
   size_t n = rtp::write_rtp(tx_buf_, h, payload);
   if (n == 0) return;
-  boost::system::error_code ec;
-  // Non-blocking UDP send: a full socket buffer drops the packet, which is right for media.
-  rtp_socket_.send_to(boost::asio::buffer(tx_buf_.data(), n), remote_, 0, ec);
-  if (ec) return;
+  if (!rtp_socket_.send_to({tx_buf_.data(), n}, remote_)) return;
   ++stats_.packets_out;
   stats_.bytes_out += n;
   ++sent_packets_;
@@ -343,8 +330,7 @@ void RtpLeg::send_rtcp_report(MonoTime now) {
     n = rtp::write_receiver_report(buf, ssrc_, bp, "atende");
   }
   if (n == 0) return;
-  boost::system::error_code ec;
-  rtcp_socket_.send_to(boost::asio::buffer(buf.data(), n), remote_rtcp_, 0, ec);
+  rtcp_socket_.send_to({buf.data(), n}, remote_rtcp_);
 }
 
 // --- Leg -------------------------------------------------------------------------------

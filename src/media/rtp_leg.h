@@ -4,12 +4,11 @@
 // decoder, paces sending every 20 ms from the worker's monotonic ticker, sends and receives
 // RFC 4733 digits, and sends RTCP reports. Everything after start() runs on the worker.
 #pragma once
-#include <boost/asio/ip/udp.hpp>
-
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <array>
+#include <boost/asio/ip/udp.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +17,7 @@
 #include "core/metrics.h"
 #include "media/media_worker.h"
 #include "media/playout.h"
+#include "media/udp_socket.h"
 #include "rtp/codec.h"
 #include "rtp/jitter_buffer.h"
 #include "rtp/reception_stats.h"
@@ -98,8 +98,8 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   bool send_enabled_;
   CoreMetrics& metrics_;
 
-  boost::asio::ip::udp::socket rtp_socket_;
-  boost::asio::ip::udp::socket rtcp_socket_;
+  UdpSocket rtp_socket_;  // raw descriptors, polled on the tick (see udp_socket.h)
+  UdpSocket rtcp_socket_;
   boost::asio::ip::udp::endpoint remote_;       // where we send RTP
   boost::asio::ip::udp::endpoint remote_rtcp_;  // where we send RTCP
   boost::asio::ip::udp::endpoint rx_from_;
