@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "agent/agent_phrases.h"
 #include "audio/vad_webrtc.h"
@@ -22,6 +24,14 @@ namespace {
 std::string or_default(const std::string& text, AgentPhrase which, const std::string& lang) {
   return text.empty() ? default_phrase(which, lang) : text;
 }
+
+std::string error_json(std::string_view message) {
+  return nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
+}
+
+// Streamed sentences synthesised at once per call: the one playing and the next.
+constexpr size_t kMaxStreams = 2;
 
 std::unique_ptr<audio::Vad> default_vad(int rate) {
   audio::WebRtcVadOptions o;
@@ -54,6 +64,7 @@ AgentLoop::AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines 
   settings_.reprompt_text = or_default(settings_.reprompt_text, AgentPhrase::kReprompt, lang);
   settings_.goodbye_text = or_default(settings_.goodbye_text, AgentPhrase::kGoodbye, lang);
   settings_.handoff_text = or_default(settings_.handoff_text, AgentPhrase::kHandoff, lang);
+  settings_.wait_text = or_default(settings_.wait_text, AgentPhrase::kWait, lang);
   settings_.not_configured_text =
       or_default(settings_.not_configured_text, AgentPhrase::kNotConfigured, lang);
 }
@@ -65,6 +76,9 @@ AgentLoop::~AgentLoop() {
     gate_->host = nullptr;
   }
   if (chat_call_) chat_call_->cancel();
+  for (auto& p : pending_) {
+    if (p.tts) p.tts->cancel();
+  }
 }
 
 template <class Arg, class Fn>
@@ -108,12 +122,16 @@ void AgentLoop::start(MonoTime now) {
   speak(settings_.greeting, now, true);
 }
 
-void AgentLoop::speak(std::string text, MonoTime now, bool answer) {
+void AgentLoop::speak(std::string text, MonoTime now, bool answer, bool embedded) {
   if (text.empty()) return;
-  speech::PhraseSource& tts = engines_.tts ? *engines_.tts : host_.phrases();
+  speech::PhraseSource& tts = engines_.tts && !embedded ? *engines_.tts : host_.phrases();
   speech::Phrase phrase{text, settings_.voice, leg_.sample_rate()};
   const size_t slot = pending_base_ + pending_.size();
-  pending_.push_back({std::move(text), nullptr, false, answer});
+  Pending p;
+  p.text = std::move(text);
+  p.answer = answer;
+  p.round = tool_rounds_;
+  pending_.push_back(std::move(p));
   if (ClipPtr clip = tts.cached(phrase)) {
     on_clip(gen_, slot, std::move(clip));
     return;
@@ -121,6 +139,110 @@ void AgentLoop::speak(std::string text, MonoTime now, bool answer) {
   tts.fetch(phrase, back_on_media<ClipPtr>([slot](AgentLoop* self, ClipPtr clip) {
               self->on_clip(self->gen_, slot, std::move(clip));
             }));
+}
+
+void AgentLoop::speak_answer(std::string text, MonoTime now) {
+  if (text.empty()) return;
+  speech::PhraseSource& cache = engines_.tts ? *engines_.tts : host_.phrases();
+  if (!engines_.stream_tts || cache.cached({text, settings_.voice, leg_.sample_rate()})) {
+    speak(std::move(text), now, true);
+    return;
+  }
+  const int rate = leg_.sample_rate();
+  StreamedSentenceLimits limits;
+  limits.max_samples = size_t(rate) * 60;
+  limits.low_water_samples = size_t(rate) * 2 / 5;  // 400 ms
+  Pending p;
+  p.answer = true;
+  p.round = tool_rounds_;
+  p.stream = std::make_shared<StreamedSentence>(text, rate, limits);
+  p.text = std::move(text);
+  pending_.push_back(std::move(p));
+  start_streams();
+}
+
+// Starts the streams of the first sentences in speaking order, at most kMaxStreams at once:
+// enough to have the next sentence ready when one ends, without a burst of requests per
+// answer.
+void AgentLoop::start_streams() {
+  size_t running = 0;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    Pending& p = pending_[i];
+    if (!p.stream || p.stream->finished()) continue;
+    if (p.tts) {
+      ++running;
+      continue;
+    }
+    if (running >= kMaxStreams) break;
+    ++running;
+    const size_t slot = pending_base_ + i;
+    auto audio =
+        back_on_media<std::vector<int16_t>>([slot](AgentLoop* self, std::vector<int16_t> pcm) {
+          self->on_stream_audio(self->gen_, slot, std::move(pcm));
+        });
+    auto done = back_on_media<speech::TtsResult>([slot](AgentLoop* self, speech::TtsResult r) {
+      self->on_stream_done(self->gen_, slot, std::move(r));
+    });
+    p.tts = engines_.stream_tts->speak(
+        {p.text, settings_.voice, leg_.sample_rate()},
+        [audio](std::span<const int16_t> pcm) {
+          audio(std::vector<int16_t>(pcm.begin(), pcm.end()));
+        },
+        [done](const speech::TtsResult& r) { done(r); });
+  }
+}
+
+void AgentLoop::on_stream_audio(uint64_t gen, size_t slot, std::vector<int16_t> pcm) {
+  if (gen != gen_ || slot < pending_base_ || slot >= pending_base_ + pending_.size()) return;
+  Pending& p = pending_[slot - pending_base_];
+  if (!p.stream || pcm.empty()) return;
+  if (!p.stream->append(pcm) && p.tts) p.tts->cancel();  // over the bound: the rest is cut
+  if (turn_open_ && turn_.first_audio_ms < 0) turn_.first_audio_ms = offset_ms(clock_now());
+  if (slot == pending_base_) pump(clock_now());
+}
+
+void AgentLoop::on_stream_done(uint64_t gen, size_t slot, speech::TtsResult result) {
+  if (gen != gen_ || slot < pending_base_ || slot >= pending_base_ + pending_.size()) return;
+  Pending& p = pending_[slot - pending_base_];
+  if (!p.stream) return;
+  p.stream->finish(result.ok ? "" : (result.error.empty() ? "failed" : result.error));
+  start_streams();
+  pump(clock_now());
+}
+
+// Every frame: hands buffered audio of the streamed sentence at the head to the leg, and
+// falls back when it leaves the caller in silence too long (the provider stalled).
+void AgentLoop::watch_stream(MonoTime now) {
+  if (pending_.empty() || !pending_.front().stream) {
+    starved_since_.reset();
+    return;
+  }
+  pump(now);
+  if (pending_.empty() || !pending_.front().stream) {
+    starved_since_.reset();
+    return;
+  }
+  const StreamedSentence& s = *pending_.front().stream;
+  if (leg_.playing() || s.buffered() > 0 || s.finished()) {
+    starved_since_.reset();
+    return;
+  }
+  if (!starved_since_) {
+    starved_since_ = now;
+  } else if (now - *starved_since_ >= settings_.tts_stall_timeout) {
+    fail_turn("tts: no audio for " + std::to_string(settings_.tts_stall_timeout.count()) +
+                  " ms (\"" + s.text().substr(0, 60) + "\")",
+              now, /*embedded=*/true);
+  }
+}
+
+void AgentLoop::drop_pending() {
+  for (auto& p : pending_) {
+    if (p.tts) p.tts->cancel();
+  }
+  pending_base_ += pending_.size();
+  pending_.clear();
+  starved_since_.reset();
 }
 
 void AgentLoop::on_clip(uint64_t gen, size_t slot, ClipPtr clip) {
@@ -134,10 +256,49 @@ void AgentLoop::on_clip(uint64_t gen, size_t slot, ClipPtr clip) {
   pump(clock_now());
 }
 
-// Plays the ready sentences at the head of the queue, in order.
+// Plays the ready sentences at the head of the queue, in order; of a streamed sentence,
+// what has arrived (StreamedSentence decides when the next piece goes).
 void AgentLoop::pump(MonoTime now) {
-  while (!pending_.empty() && pending_.front().ready) {
-    Pending p = std::move(pending_.front());
+  while (!pending_.empty()) {
+    Pending& head = pending_.front();
+    if (head.stream) {
+      const size_t on_leg = leg_.playing() ? played_.total_samples() - played_.played_samples() : 0;
+      if (ClipPtr piece = head.stream->take(on_leg)) {
+        const size_t samples = piece->pcm.size();
+        leg_.play(std::move(piece));
+        if (!head.queued_any) {
+          if (head.round > 0 && head.round == tool_rounds_ && !round_first_part_) {
+            round_first_part_ = played_.parts();
+          }
+          played_.queued(head.text, samples);
+          head.queued_any = true;
+        } else {
+          played_.extend(samples);
+        }
+        if (head.answer && turn_open_ && turn_.first_play_ms < 0) {
+          turn_.first_play_ms = offset_ms(now);
+        }
+        if (state_ != State::kEnding && !barge_.playing()) barge_.playback_started(now);
+      }
+      if (!head.stream->drained()) break;
+      Pending p = std::move(head);
+      pending_.pop_front();
+      ++pending_base_;
+      start_streams();
+      if (const std::string& error = p.stream->error(); !error.empty()) {
+        spdlog::warn("call={} agent: streamed speech of \"{}\": {}", host_.call().id, p.text,
+                     error);
+        if (!p.queued_any && turn_open_ && turn_.first_play_ms < 0) {
+          // Nothing of the answer was heard: say the fallback, not silence.
+          fail_turn("tts: " + error, now, /*embedded=*/true);
+          return;
+        }
+        if (turn_open_ && turn_.error.empty()) turn_.error = "tts: " + error;
+      }
+      continue;
+    }
+    if (!head.ready) break;
+    Pending p = std::move(head);
     pending_.pop_front();
     ++pending_base_;
     if (!p.clip || p.clip->pcm.empty()) {
@@ -148,6 +309,9 @@ void AgentLoop::pump(MonoTime now) {
     const size_t samples =
         p.clip->pcm.size() * size_t(leg_.sample_rate()) / size_t(std::max(1, p.clip->sample_rate));
     leg_.play(p.clip);
+    if (p.round > 0 && p.round == tool_rounds_ && p.answer && !round_first_part_) {
+      round_first_part_ = played_.parts();
+    }
     played_.queued(std::move(p.text), samples);
     if (p.answer && turn_open_ && turn_.first_play_ms < 0) turn_.first_play_ms = offset_ms(now);
     if (state_ != State::kEnding && !barge_.playing()) barge_.playback_started(now);
@@ -175,7 +339,8 @@ void AgentLoop::on_frame(const AudioFrame& heard, MonoTime now) {
       spdlog::debug("call={} agent: utterance ignored while busy", host_.call().id);
     }
   }
-  if (state_ == State::kThinking && turn_.first_token_ms < 0 &&
+  watch_stream(now);
+  if (state_ == State::kThinking && !chat_got_token_ &&
       now - chat_sent_ >= settings_.first_token_timeout) {
     fail_turn("llm: no first token within " +
                   std::to_string(settings_.first_token_timeout.count()) + " ms",
@@ -203,6 +368,10 @@ void AgentLoop::end_of_turn(const TurnEvent& ev, MonoTime now) {
   turn_.index = turn_count_;
   turn_.speech_end_ms = offset_ms(ev.speech_end);
   turn_open_ = true;
+  tool_rounds_ = 0;
+  tools_pending_ = 0;
+  tool_results_.clear();
+  round_first_part_.reset();
   state_ = State::kRecognizing;
   ++gen_;
   auto audio = turns_.utterance();
@@ -234,12 +403,14 @@ void AgentLoop::ask_llm(MonoTime now) {
   llm::ChatRequest req;
   req.messages = conversation_.messages();
   req.tools = settings_.tools;
+  for (const auto& t : settings_.http_tools) req.tools.push_back(t.spec);
   req.temperature = settings_.temperature;
   req.max_tokens = settings_.max_tokens;
   answer_.clear();
   tool_calls_.clear();
   splitter_.reset();
   chat_done_ = false;
+  chat_got_token_ = false;
   state_ = State::kThinking;
   chat_sent_ = now;
   llm::ChatHandlers h;
@@ -259,8 +430,9 @@ void AgentLoop::on_delta(uint64_t gen, std::string delta) {
   if (gen != gen_ || chat_done_) return;
   const MonoTime now = clock_now();
   if (turn_.first_token_ms < 0) turn_.first_token_ms = offset_ms(now);
+  chat_got_token_ = true;
   answer_ += delta;
-  splitter_.push(delta, [&](std::string s) { speak(std::move(s), now, true); });
+  splitter_.push(delta, [&](std::string s) { speak_answer(std::move(s), now); });
   if (!pending_.empty() || leg_.playing()) state_ = State::kSpeaking;
 }
 
@@ -268,6 +440,7 @@ void AgentLoop::on_tool(uint64_t gen, llm::ToolCall call) {
   if (gen != gen_ || chat_done_) return;
   const MonoTime now = clock_now();
   if (turn_.first_token_ms < 0) turn_.first_token_ms = offset_ms(now);
+  chat_got_token_ = true;
   if (call.name == llm::kEndCall) {
     hangup_after_playout_ = true;
     host_.record_event("tool", "end_call " + llm::string_argument(call, "reason", 200));
@@ -284,6 +457,8 @@ void AgentLoop::on_tool(uint64_t gen, llm::ToolCall call) {
     } else {
       host_.record_event("tool", "send_dtmf refused: bad digits");
     }
+  } else if (http_tool(call.name)) {
+    host_.record_event("tool", call.name + " " + call.arguments.substr(0, 500));
   } else {
     host_.record_event("tool", "unsupported " + call.name);
   }
@@ -295,7 +470,7 @@ void AgentLoop::on_chat_done(uint64_t gen, llm::ChatResult result) {
   const MonoTime now = clock_now();
   chat_done_ = true;
   chat_call_.reset();
-  splitter_.flush([&](std::string s) { speak(std::move(s), now, true); });
+  splitter_.flush([&](std::string s) { speak_answer(std::move(s), now); });
   const bool said_something = !answer_.empty() || !tool_calls_.empty();
   if (!result.ok() && !said_something) {
     return fail_turn(std::string("llm: ") + llm::to_string(result.error) +
@@ -305,8 +480,20 @@ void AgentLoop::on_chat_done(uint64_t gen, llm::ChatResult result) {
   if (result.ok() && !said_something) return fail_turn("llm: empty answer", now);
   if (!result.ok()) turn_.error = std::string("llm: ") + llm::to_string(result.error);
   conversation_.add(llm::Message::assistant(answer_, tool_calls_));
-  // Every tool call needs its answer in the history or the next request is refused.
-  for (const auto& c : tool_calls_) conversation_.add(llm::Message::tool(c.id, R"({"ok":true})"));
+  const bool wants_http = std::any_of(tool_calls_.begin(), tool_calls_.end(),
+                                      [&](const llm::ToolCall& c) { return http_tool(c.name); });
+  if (wants_http && !hangup_after_playout_ && result.ok()) {
+    if (tool_rounds_ < settings_.max_tool_rounds) return run_tools(now);
+    add_tool_messages(error_json("too many tool calls in one turn"));
+    if (answer_.empty())
+      return fail_turn("llm: more than " + std::to_string(settings_.max_tool_rounds) +
+                           " tool rounds in one turn",
+                       now);
+  } else {
+    // Every tool call needs its answer in the history or the next request is refused.
+    add_tool_messages(error_json(hangup_after_playout_ ? "not run: the call is ending"
+                                                       : "not run: the answer failed"));
+  }
   if (hangup_after_playout_) {
     if (answer_.empty()) speak(settings_.goodbye_text, now, true);
     state_ = State::kEnding;
@@ -316,7 +503,72 @@ void AgentLoop::on_chat_done(uint64_t gen, llm::ChatResult result) {
   maybe_finish(now);
 }
 
-void AgentLoop::fail_turn(std::string error, MonoTime now) {
+const llm::HttpTool* AgentLoop::http_tool(const std::string& name) const {
+  for (const auto& t : settings_.http_tools) {
+    if (t.spec.name == name) return &t;
+  }
+  return nullptr;
+}
+
+// The answer called HTTP tools: run them all at once; when every result is back they go
+// into the history and the model is asked again (on_tool_result).
+void AgentLoop::run_tools(MonoTime now) {
+  tool_results_.assign(tool_calls_.size(), std::nullopt);
+  tools_pending_ = 0;
+  for (size_t i = 0; i < tool_calls_.size(); ++i) {
+    const llm::ToolCall& c = tool_calls_[i];
+    const llm::HttpTool* tool = http_tool(c.name);
+    if (!tool) continue;  // built-ins were handled in on_tool: add_tool_messages answers them
+    if (!engines_.tools) {
+      tool_results_[i] = error_json("tool not available");
+      continue;
+    }
+    ++tools_pending_;
+    engines_.tools->run(*tool, c,
+                        back_on_media<llm::ToolResult>([i](AgentLoop* self, llm::ToolResult r) {
+                          self->on_tool_result(self->gen_, i, std::move(r));
+                        }));
+  }
+  if (tools_pending_ == 0) {
+    add_tool_messages(error_json("no result"));
+    ++tool_rounds_;
+    return ask_llm(now);
+  }
+  // The caller should not wait in silence: unless the model already said something.
+  if (answer_.empty() && pending_.empty() && !leg_.playing()) speak(settings_.wait_text, now, true);
+  state_ = State::kSpeaking;
+}
+
+void AgentLoop::on_tool_result(uint64_t gen, size_t index, llm::ToolResult result) {
+  if (gen != gen_ || index >= tool_results_.size() || tool_results_[index]) return;
+  const std::string& name = tool_calls_[index].name;
+  host_.record_event("tool_result",
+                     result.ok ? name + " ok" : name + " failed: " + result.content.substr(0, 300));
+  tool_results_[index] = std::move(result.content);
+  if (--tools_pending_ > 0) return;
+  add_tool_messages(error_json("no result"));
+  ++tool_rounds_;
+  ask_llm(clock_now());
+}
+
+// The tool messages answering the last assistant message's calls, in call order: an HTTP
+// tool's result (or `missing` if it has none), {"ok":true} for the others.
+void AgentLoop::add_tool_messages(const std::string& missing) {
+  for (size_t i = 0; i < tool_calls_.size(); ++i) {
+    const llm::ToolCall& c = tool_calls_[i];
+    std::string content;
+    if (i < tool_results_.size() && tool_results_[i]) {
+      content = *tool_results_[i];
+    } else {
+      content = http_tool(c.name) ? missing : R"({"ok":true})";
+    }
+    conversation_.add(llm::Message::tool(c.id, std::move(content)));
+  }
+  tool_results_.clear();
+  tools_pending_ = 0;
+}
+
+void AgentLoop::fail_turn(std::string error, MonoTime now, bool embedded) {
   spdlog::warn("call={} agent={} turn {} failed: {}", host_.call().id, settings_.name, turn_.index,
                error);
   host_.record_event("agent_error", error);
@@ -324,10 +576,13 @@ void AgentLoop::fail_turn(std::string error, MonoTime now) {
   chat_call_.reset();
   chat_done_ = true;
   ++gen_;  // whatever is still in flight for this turn is ignored
+  drop_pending();
+  tools_pending_ = 0;
+  tool_results_.clear();
   splitter_.reset();
   turn_.error = std::move(error);
   state_ = State::kSpeaking;
-  speak(settings_.fallback_text, now, true);
+  speak(settings_.fallback_text, now, true, embedded);
 }
 
 void AgentLoop::interrupt(MonoTime now) {
@@ -336,16 +591,22 @@ void AgentLoop::interrupt(MonoTime now) {
   if (chat_call_) chat_call_->cancel();
   chat_call_.reset();
   ++gen_;
-  pending_base_ += pending_.size();
-  pending_.clear();
+  drop_pending();
   splitter_.reset();
   std::string heard = played_.heard_text();
+  // After a tool round the last assistant message is this round's answer only.
+  const std::string heard_now =
+      tool_rounds_ == 0 ? heard
+                        : (round_first_part_ ? played_.heard_text_from(*round_first_part_) : "");
+  // Calls whose results are not in the history yet would make the next request fail.
+  const bool results_due = tools_pending_ > 0 || (!chat_done_ && !tool_calls_.empty());
   if (!chat_done_) {
     // Still streaming: what was generated so far becomes the answer, then is cut.
     conversation_.add(llm::Message::assistant(answer_, tool_calls_));
     chat_done_ = true;
   }
-  conversation_.truncate_last_assistant(heard);
+  conversation_.truncate_last_assistant(heard_now);
+  if (results_due) add_tool_messages(error_json("cancelled: the caller interrupted"));
   hangup_after_playout_ = false;  // the caller wants to talk after all
   host_.record_event("barge_in", heard);
   if (turn_open_) {
@@ -360,7 +621,7 @@ void AgentLoop::interrupt(MonoTime now) {
 }
 
 void AgentLoop::maybe_finish(MonoTime now) {
-  if (!pending_.empty() || !chat_done_ || leg_.playing()) return;
+  if (!pending_.empty() || !chat_done_ || tools_pending_ > 0 || leg_.playing()) return;
   if (state_ == State::kSpeaking || state_ == State::kEnding) finish_turn(now);
 }
 
@@ -389,8 +650,7 @@ void AgentLoop::say_goodbye(std::string why, MonoTime now) {
   host_.record_event("agent_end", why);
   cancel_work();
   if (leg_.playing()) leg_.flush();
-  pending_base_ += pending_.size();
-  pending_.clear();
+  drop_pending();
   if (turn_open_) {
     turn_.error = turn_.error.empty() ? why : turn_.error;
     turn_.agent_text = played_.heard_text();
@@ -407,6 +667,7 @@ void AgentLoop::cancel_work() {
   if (chat_call_) chat_call_->cancel();
   chat_call_.reset();
   chat_done_ = true;
+  tools_pending_ = 0;
   ++gen_;
 }
 
@@ -424,6 +685,7 @@ void AgentLoop::on_hangup(std::string_view reason) {
   }
   state_ = State::kEnded;
   cancel_work();
+  drop_pending();
 }
 
 }  // namespace atende::agent

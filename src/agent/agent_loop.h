@@ -4,8 +4,14 @@
 // One turn:
 //   caller frame -> VAD -> TurnDetector -> end of turn -> Recognizer (worker)
 //   -> text posted back -> Conversation.add(user) -> ChatClient::complete (HTTP thread)
-//   -> text deltas posted back -> SentenceSplitter -> each sentence -> PhraseSource::fetch
+//   -> text deltas posted back -> SentenceSplitter -> each sentence -> StreamingTts::speak
+//   (chunks played as they arrive: agent/streamed_sentence.h) or PhraseSource::fetch
 //   -> clips played in order on the leg -> playout idle: the turn is over, listen again.
+//
+// HTTP tools (AgentSettings::http_tools): when the answer calls one, the loop POSTs the
+// arguments through the HttpToolRunner (says `wait_text` if the model said nothing first),
+// puts every result in the history as the tool message and asks the model again; that
+// second answer is spoken. At most `max_tool_rounds` such rounds per caller turn.
 //
 // Barge-in: while the answer plays (or is still being generated) every frame goes to the
 // BargeInPolicy; on kInterrupt the leg is flushed in that same frame, the chat and pending
@@ -15,7 +21,8 @@
 //
 // Never a silent turn: a recogniser error, an LLM that fails, answers nothing or gives no
 // first token within `first_token_timeout`, makes the agent say `fallback_text` and the
-// turn is recorded with the error.
+// turn is recorded with the error. So does a streamed sentence that leaves the caller in
+// silence for `tts_stall_timeout` (that fallback comes from the host's embedded voice).
 //
 // Threads: every method runs on the leg's media thread and never blocks. Work on other
 // threads (recognition, HTTP, synthesis) reports through FlowHost::post, guarded by a gate
@@ -32,6 +39,7 @@
 #include "agent/agent_turn.h"
 #include "agent/barge_in.h"
 #include "agent/barge_in_heard.h"
+#include "agent/streamed_sentence.h"
 #include "agent/turn_detector.h"
 #include "audio/vad.h"
 #include "flow/flow_host.h"
@@ -39,6 +47,7 @@
 #include "llm/conversation.h"
 #include "llm/sentence_splitter.h"
 #include "llm/tools.h"
+#include "speech/streaming_tts.h"
 
 namespace atende::agent {
 
@@ -50,16 +59,20 @@ struct AgentSettings {
   std::string greeting;  // spoken first (and put in the history); "" for none
   std::optional<double> temperature;
   std::optional<int> max_tokens;
-  std::vector<llm::ToolSpec> tools;  // offered to the model (builtins by name)
+  std::vector<llm::ToolSpec> tools;       // offered to the model (builtins by name)
+  std::vector<llm::HttpTool> http_tools;  // offered too; run by AgentEngines::tools
 
   // Phrases the agent says on its own. Empty: the language's default (agent_phrases.h).
   std::string fallback_text;        // the turn failed
   std::string reprompt_text;        // no input
   std::string goodbye_text;         // max turns / no input / session timeout
   std::string handoff_text;         // transfer_to_human
+  std::string wait_text;            // an HTTP tool runs and the model said nothing yet
   std::string not_configured_text;  // no LLM configured
 
   Millis first_token_timeout{2000};  // chat request sent -> first token, else fallback
+  Millis tts_stall_timeout{1500};    // a streamed sentence leaves the caller in silence
+  int max_tool_rounds = 3;           // HTTP tool rounds (and second answers) per turn
   Millis no_input{8000};             // silence after our answer before a re-prompt
   int max_no_input = 2;              // re-prompts before saying goodbye
   int max_turns = 30;                // caller turns before saying goodbye
@@ -74,6 +87,10 @@ struct AgentEngines {
   speech::Recognizer* stt = nullptr;    // nullptr: host.recognizer()
   llm::ChatClient* chat = nullptr;      // nullptr: not configured (say so, hang up)
   speech::PhraseSource* tts = nullptr;  // nullptr: host.phrases()
+  // Streams the LLM's sentences (first audio = first chunk); fixed phrases still come from
+  // `tts` (cached). nullptr: every sentence is a whole clip from `tts`.
+  speech::StreamingTts* stream_tts = nullptr;
+  llm::HttpToolRunner* tools = nullptr;  // runs http_tools; nullptr: they answer an error
   // Makes the VAD for the leg's rate; empty: WebRtcVad.
   std::function<std::unique_ptr<audio::Vad>(int sample_rate)> make_vad;
   // Every finished turn (also interrupted and failed ones), on the media thread.
@@ -104,9 +121,21 @@ class AgentLoop final : public flow::Flow {
   struct Gate;
 
  private:
-  void speak(std::string text, MonoTime now, bool answer);
+  // `embedded`: from the host's phrases (espeak-ng) even if the persona has its own TTS.
+  void speak(std::string text, MonoTime now, bool answer, bool embedded = false);
+  // An LLM sentence: streamed when there is a StreamingTts, else speak().
+  void speak_answer(std::string text, MonoTime now);
+  void start_streams();
+  void on_stream_audio(uint64_t gen, size_t slot, std::vector<int16_t> pcm);
+  void on_stream_done(uint64_t gen, size_t slot, speech::TtsResult result);
+  void watch_stream(MonoTime now);
+  void drop_pending();
   void pump(MonoTime now);
   void on_clip(uint64_t gen, size_t slot, ClipPtr clip);
+  const llm::HttpTool* http_tool(const std::string& name) const;
+  void run_tools(MonoTime now);
+  void on_tool_result(uint64_t gen, size_t index, llm::ToolResult result);
+  void add_tool_messages(const std::string& missing);
   void end_of_turn(const TurnEvent& ev, MonoTime now);
   void on_recognized(uint64_t gen, speech::Recognition r);
   void ask_llm(MonoTime now);
@@ -115,7 +144,7 @@ class AgentLoop final : public flow::Flow {
   void on_chat_done(uint64_t gen, llm::ChatResult result);
   void maybe_finish(MonoTime now);
   MonoTime clock_now() const;
-  void fail_turn(std::string error, MonoTime now);
+  void fail_turn(std::string error, MonoTime now, bool embedded = false);
   void interrupt(MonoTime now);
   void finish_turn(MonoTime now);
   void say_goodbye(std::string why, MonoTime now);
@@ -153,14 +182,27 @@ class AgentLoop final : public flow::Flow {
     ClipPtr clip;
     bool ready = false;
     bool answer = false;  // part of the LLM's answer (counts for the turn's timing)
+    int round = 0;        // tool round of the turn it belongs to
+    // Streamed sentences: audio arrives in pieces (stream), from this request (tts).
+    std::shared_ptr<StreamedSentence> stream;
+    speech::TtsStreamPtr tts;
+    bool queued_any = false;  // a piece went to the leg (and to played_)
   };
   std::deque<Pending> pending_;
-  size_t pending_base_ = 0;  // slot number of pending_.front()
+  size_t pending_base_ = 0;                // slot number of pending_.front()
+  std::optional<MonoTime> starved_since_;  // a streamed head sentence left the leg silent
 
   llm::ChatCallPtr chat_call_;
   bool chat_done_ = true;
-  std::string answer_;  // text received this turn
+  bool chat_got_token_ = false;  // of the completion in flight
+  std::string answer_;           // text received this turn
   std::vector<llm::ToolCall> tool_calls_;
+  // HTTP tools of this turn: results in call order (empty: still running), how many are
+  // still running, rounds done, and where this round's sentences start in played_.
+  std::vector<std::optional<std::string>> tool_results_;
+  int tools_pending_ = 0;
+  int tool_rounds_ = 0;
+  std::optional<size_t> round_first_part_;
   AgentTurn turn_;  // the turn in progress
   bool turn_open_ = false;
 };

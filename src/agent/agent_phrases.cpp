@@ -16,6 +16,8 @@ std::string default_phrase(AgentPhrase which, std::string_view language) {
     case AgentPhrase::kHandoff:
       return pt ? "Vou transferir você para um atendente. Um momento."
                 : "I will transfer you to a person. One moment please.";
+    case AgentPhrase::kWait:
+      return pt ? "Só um momento, por favor." : "One moment, please.";
     case AgentPhrase::kNotConfigured:
       return pt ? "Este assistente não está configurado. Até logo."
                 : "This assistant is not configured. Goodbye.";

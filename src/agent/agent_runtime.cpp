@@ -43,7 +43,8 @@ void TurnMetrics::observe(const AgentTurn& t) {
 AgentRuntime::AgentRuntime(AgentProviders server, MetricsRegistry* metrics)
     : server_(std::move(server)),
       metrics_(metrics ? std::make_unique<TurnMetrics>(*metrics) : nullptr),
-      http_(std::make_shared<net::HttpClient>()) {}
+      http_(std::make_shared<net::HttpClient>()),
+      tools_(std::make_unique<llm::HttpToolRunner>(*http_)) {}
 
 // Engines (and their workers) go before the HTTP client they use.
 AgentRuntime::~AgentRuntime() { engines_.clear(); }
@@ -101,6 +102,9 @@ std::vector<std::string> AgentRuntime::prepare(const PersonaLibrary& personas) {
       engines_[persona.name] = Engines{};
     }
     if (!why_not.empty()) problems.push_back(persona.name + ": not configured (" + why_not + ")");
+    for (const auto& off : persona.disabled_tools) {
+      problems.push_back(persona.name + ": http tool off (" + off + ")");
+    }
   }
   return problems;
 }
@@ -114,6 +118,8 @@ std::unique_ptr<flow::Flow> AgentRuntime::create(const Persona& persona, flow::F
   engines.chat = e.chat.get();
   engines.stt = e.stt.get();
   engines.tts = e.tts.get();
+  engines.stream_tts = e.http_tts.get();  // the answer's sentences stream; phrases are cached
+  engines.tools = tools_.get();
   engines.on_turn = [metrics = metrics_.get(), sink = std::move(on_turn)](const AgentTurn& t) {
     if (metrics) metrics->observe(t);
     if (sink) sink(t);

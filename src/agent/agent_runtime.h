@@ -62,7 +62,8 @@ class AgentRuntime {
   AgentProviders server_;
   std::unique_ptr<TurnMetrics> metrics_;
   std::shared_ptr<net::HttpClient> http_;
-  std::map<std::string, Engines> engines_;  // by persona name
+  std::unique_ptr<llm::HttpToolRunner> tools_;  // the personas' HTTP tools
+  std::map<std::string, Engines> engines_;      // by persona name
 };
 
 }  // namespace atende::agent

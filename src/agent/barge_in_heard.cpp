@@ -47,12 +47,25 @@ void PlayedSpeech::queued(std::string text, size_t samples) {
   parts_.push_back({std::move(text), samples});
 }
 
+void PlayedSpeech::extend(size_t samples) {
+  if (parts_.empty()) return;
+  parts_.back().samples += samples;
+  total_ += samples;
+}
+
 void PlayedSpeech::advance(size_t samples) { played_ = std::min(total_, played_ + samples); }
 
-std::string PlayedSpeech::heard_text() const {
+std::string PlayedSpeech::heard_text() const { return heard_text_from(0); }
+
+std::string PlayedSpeech::heard_text_from(size_t first_part) const {
   std::string out;
   size_t left = played_;
-  for (const Part& p : parts_) {
+  for (size_t i = 0; i < parts_.size(); ++i) {
+    const Part& p = parts_[i];
+    if (i < first_part) {  // heard or not, it is not part of the text asked for
+      left -= std::min(left, p.samples);
+      continue;
+    }
     if (left >= p.samples) {
       append_sentence(out, trim(p.text));
       left -= p.samples;

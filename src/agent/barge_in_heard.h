@@ -37,6 +37,9 @@ class PlayedSpeech {
   // A sentence clip queued for playback, after those already queued. Allocates (once per
   // sentence, not per frame).
   void queued(std::string text, size_t samples);
+  // More audio of the last queued sentence (a streamed sentence arrives in pieces). Without
+  // a queued sentence it does nothing.
+  void extend(size_t samples);
   // Audio sent to the caller since the last call. No allocation.
   void advance(size_t samples);
 
@@ -49,6 +52,10 @@ class PlayedSpeech {
   std::string heard_text() const;
   // The whole answer as queued.
   std::string full_text() const;
+  // Sentences queued so far, and the heard text from sentence `first_part` on (the part of
+  // an answer given after a tool round: the earlier sentences belong to another message).
+  size_t parts() const { return parts_.size(); }
+  std::string heard_text_from(size_t first_part) const;
 
   // Forget everything (a new answer).
   void clear();

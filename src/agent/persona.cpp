@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "agent/persona_tools.h"
+
 namespace atende::agent {
 namespace {
 
@@ -97,10 +99,16 @@ Persona parse_persona(const std::string& yaml_text) {
     fail("yaml", e.what());
   }
   if (!root.IsMap()) fail("persona", "must be a YAML map");
-  check_keys(root, "",
-             {"name", "aliases", "language", "voice", "system_prompt", "greeting", "temperature",
-              "max_tokens", "tools", "fallback", "goodbye", "handoff", "no_input_seconds",
-              "max_turns", "session_seconds", "llm", "stt", "tts"});
+  check_keys(root, "", {"name",          "aliases",
+                        "language",      "voice",
+                        "system_prompt", "greeting",
+                        "temperature",   "max_tokens",
+                        "tools",         "fallback",
+                        "goodbye",       "handoff",
+                        "wait",          "no_input_seconds",
+                        "max_turns",     "session_seconds",
+                        "llm",           "stt",
+                        "tts",           "http_tools"});
   Persona p;
   if (!root["name"]) fail("name", "missing");
   p.name = text(root["name"], "name", 64);
@@ -158,9 +166,17 @@ Persona parse_persona(const std::string& yaml_text) {
       }
     }
   }
+  if (auto http = root["http_tools"]) {
+    auto parsed =
+        parse_http_tools(http, {std::string(llm::kEndCall), std::string(llm::kTransferToHuman),
+                                std::string(llm::kSendDtmf)});
+    s.http_tools = std::move(parsed.tools);
+    p.disabled_tools = std::move(parsed.disabled);
+  }
   if (root["fallback"]) s.fallback_text = text(root["fallback"], "fallback", 500);
   if (root["goodbye"]) s.goodbye_text = text(root["goodbye"], "goodbye", 500);
   if (root["handoff"]) s.handoff_text = text(root["handoff"], "handoff", 500);
+  if (root["wait"]) s.wait_text = text(root["wait"], "wait", 500);
   auto seconds = [&](const char* key, int lo, int hi) -> std::optional<Millis> {
     auto n = root[key];
     if (!n) return std::nullopt;

@@ -12,7 +12,7 @@
 //   system_prompt: |
 //     Você é o atendente ...
 //   tools: [end_call, transfer_to_human]
-//   http_tools: ...            # not yet (see docs/agent.md)
+//   http_tools: [...]          # POST JSON to a URL (agent/persona_tools.h)
 //   llm: {base_url: ..., model: ..., api_key_env: ...}   # optional overrides
 //   stt: {engine: http, base_url: ..., model: ...}
 //   tts: {engine: espeak | http, base_url: ..., model: ..., voice: ...}
@@ -51,6 +51,8 @@ struct Persona {
   std::vector<std::string> aliases;
   std::string file;
   AgentSettings settings;  // prompt, greeting, voice, language, temperature, tools
+  // HTTP tools left out because an environment variable they need is not set ("name: why").
+  std::vector<std::string> disabled_tools;
   AgentProviders providers;
 };
 

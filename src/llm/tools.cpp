@@ -104,9 +104,15 @@ void HttpToolRunner::run(const HttpTool& tool, const ToolCall& call,
     if (r.error == net::HttpError::too_large || (r.ok() && r.body.size() > limit)) {
       result.ok = false;
       result.content = error_json("tool answer larger than " + std::to_string(limit) + " bytes");
+    } else if (r.ok() && r.body.find_first_not_of(" \t\r\n") == std::string::npos) {
+      result.ok = true;
+      result.content = "{}";
+    } else if (r.ok() && !json::accept(r.body)) {
+      // The model reads the result as data: do not pass on HTML error pages and the like.
+      result.content = error_json("tool answer is not JSON");
     } else if (r.ok()) {
       result.ok = true;
-      result.content = r.body.empty() ? "{}" : r.body;
+      result.content = r.body;
     } else {
       result.content = error_json("tool failed: " + r.describe());
     }

@@ -59,7 +59,9 @@ class HttpToolRunner {
   explicit HttpToolRunner(net::HttpClient& http) : http_(http) {}
   // POSTs the call's arguments (which must be a JSON object) to tool.url. `done` runs once,
   // on the HTTP thread (or inline, for arguments that are not a JSON object). Never
-  // retried: a tool may have side effects.
+  // retried: a tool may have side effects. A 2xx JSON body is the result; a timeout, a
+  // non-2xx status, a body that is not JSON or is over max_response_bytes give
+  // {"error": "..."} (ok = false), so the model can tell the caller instead of hanging.
   void run(const HttpTool& tool, const ToolCall& call, std::function<void(ToolResult)> done);
 
  private:

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "net/http_client.h"
+#include "speech/streaming_tts.h"
 #include "speech/synthesizer.h"
 
 namespace atende::speech {
@@ -52,36 +53,15 @@ struct HttpTtsOptions {
   double max_seconds = 120.0;  // longer answers are cut (error "too long")
 };
 
-struct TtsResult {
-  bool ok = false;
-  std::string error;  // "" when ok
-  int http_status = 0;
-  double first_audio_seconds = -1;  // speak() → first samples delivered
-  double seconds = 0;               // speak() → end
-  size_t samples = 0;               // delivered, at the phrase's rate
-  bool cancelled = false;
-};
-
-class TtsStream {
- public:
-  virtual ~TtsStream() = default;
-  // Thread-safe, never blocks: no on_audio starts after it returns (one in progress may
-  // finish); on_done follows with cancelled = true unless the stream had already ended.
-  virtual void cancel() = 0;
-};
-using TtsStreamPtr = std::shared_ptr<TtsStream>;
-
-using TtsAudioCallback = std::function<void(std::span<const int16_t> pcm)>;
-using TtsDoneCallback = std::function<void(const TtsResult& result)>;
-
-class HttpTts : public Synthesizer {
+class HttpTts : public Synthesizer, public StreamingTts {
  public:
   // Throws std::invalid_argument for a source_rate outside 8000..48000.
   HttpTts(net::HttpClient& http, HttpTtsOptions options);
 
   // Streams `phrase` at phrase.sample_rate (8000..48000). Callbacks on the HTTP thread;
   // on_done exactly once (also for a refused phrase: empty or over-long text, bad rate).
-  TtsStreamPtr speak(const Phrase& phrase, TtsAudioCallback on_audio, TtsDoneCallback on_done);
+  TtsStreamPtr speak(const Phrase& phrase, TtsAudioCallback on_audio,
+                     TtsDoneCallback on_done) override;
 
   // Blocking whole clip (label = text), nullptr on any failure.
   ClipPtr synthesize(const Phrase& phrase) override;

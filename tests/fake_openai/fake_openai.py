@@ -7,6 +7,8 @@ Speaks the exact wire formats atende's clients use:
   POST /v1/audio/transcriptions multipart/form-data (file, model, ...) -> {"text": ...}
   POST /v1/audio/speech         {"model","input","voice","response_format":"pcm"} -> streamed
                                 raw PCM16 LE mono (24 kHz unless scripted otherwise)
+  POST /tools/<name>            a flow-defined HTTP tool: the JSON arguments in, a scripted
+                                JSON answer out (delays, failures)
 Answers are scripted (see README.md): a JSON script file given with --script, and/or
 POST /control/script at run time. Every request is logged: GET /control/requests.
 
@@ -28,7 +30,7 @@ MAX_BODY = 32 * 1024 * 1024
 class State:
     def __init__(self):
         self.lock = threading.Lock()
-        self.queues = {"chat": [], "speech": [], "transcriptions": []}
+        self.queues = {"chat": [], "speech": [], "transcriptions": [], "tools": []}
         self.requests = []
 
     def add_script(self, script):
@@ -39,9 +41,18 @@ class State:
                     raise ValueError(f"'{kind}' must be a list")
                 self.queues[kind].extend(items)
 
-    def next(self, kind):
+    def next(self, kind, text=None):
+        """The next scripted answer of `kind`. Answers with "input_contains" (speech) or
+        "tool" (tools) are taken only by a request they match; the others by any."""
+        key = {"speech": "input_contains", "tools": "tool"}.get(kind)
         with self.lock:
-            return self.queues[kind].pop(0) if self.queues[kind] else None
+            q = self.queues[kind]
+            for i, answer in enumerate(q):
+                want = answer.get(key) if key else None
+                if want is None or (text is not None and
+                                    (want in text if kind == "speech" else want == text)):
+                    return q.pop(i)
+            return None
 
     def log(self, entry):
         with self.lock:
@@ -208,7 +219,12 @@ class Handler(BaseHTTPRequestHandler):
             elif self.path == "/v1/audio/speech":
                 entry["json"] = json.loads(body)
                 STATE.log(entry)
-                self.speech(entry["json"])
+                self.speech(entry["json"], entry)
+            elif self.path.startswith("/tools/"):
+                entry["json"] = json.loads(body)
+                entry["at"] = time.time()
+                STATE.log(entry)
+                self.tool(self.path[len("/tools/"):], entry["json"])
             elif self.path == "/v1/audio/transcriptions":
                 fields = parse_multipart(body, self.headers.get("Content-Type", ""))
                 entry["form"] = {k: ({kk: vv for kk, vv in v.items() if kk != "data"}
@@ -326,11 +342,11 @@ class Handler(BaseHTTPRequestHandler):
                              "finish_reason": "tool_calls" if answer.get("tool_calls") else "stop"}]}
 
     # ---- /v1/audio/speech -------------------------------------------------------------
-    def speech(self, req):
-        answer = STATE.next("speech") or {}
+    def speech(self, req, entry):
         if not isinstance(req.get("input"), str) or not req["input"]:
             self.send_json(400, {"error": {"message": "input is required"}})
             return
+        answer = STATE.next("speech", req["input"]) or {}
         time.sleep(float(answer.get("delay_headers_ms", 0)) / 1000.0)
         if "status" in answer and int(answer["status"]) != 200:
             self.send_error_answer(answer)
@@ -342,14 +358,41 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(float(answer.get("delay_first_ms", 0)) / 1000.0)
         step = int(answer.get("chunk_bytes", 4801))  # odd: samples split across chunks
         delay = float(answer.get("delay_ms", 0)) / 1000.0
+        tail_at = int(answer.get("tail_after_bytes", -1))
         for i in range(0, len(pcm), step):
             if "stall_after_bytes" in answer and i >= int(answer["stall_after_bytes"]):
                 self.stall(answer)
                 return
-            if i and delay:
+            if 0 <= tail_at <= i:  # once: the rest of the audio comes late
+                time.sleep(float(answer.get("tail_delay_ms", 0)) / 1000.0)
+                tail_at = -1
+            elif i and delay:
                 time.sleep(delay)
             self.write_chunk(pcm[i:i + step])
+            entry.setdefault("first_byte_at", time.time())
         self.end_chunked()
+        entry["ended_at"] = time.time()  # wall clock, for tests comparing with the server's
+
+    # ---- /tools/<name> ----------------------------------------------------------------
+    def tool(self, name, args):
+        """Unscripted: {"ok": true, "tool": name, "arguments": args}. Scripted answer fields:
+        "tool" (only for that name), "status", "json" (the body as JSON), "body" (raw text),
+        "delay_ms", "stall" + "stall_ms" (no answer, then drop the connection)."""
+        answer = STATE.next("tools", name) or {}
+        time.sleep(float(answer.get("delay_ms", 0)) / 1000.0)
+        if answer.get("stall"):
+            self.stall(answer)
+            return
+        status = int(answer.get("status", 200))
+        if "body" in answer:
+            data = str(answer["body"]).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        self.send_json(status, answer.get("json", {"ok": True, "tool": name, "arguments": args}))
 
     # ---- /v1/audio/transcriptions -----------------------------------------------------
     def transcription(self, fields):
@@ -381,7 +424,7 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--script", help="JSON file: {\"chat\": [...], \"speech\": [...], "
-                                     "\"transcriptions\": [...]}")
+                                     "\"transcriptions\": [...], \"tools\": [...]}")
     ap.add_argument("--exit-on-stdin-eof", action="store_true",
                     help="exit when stdin closes (the test process that started us died)")
     args = ap.parse_args()

@@ -1,0 +1,189 @@
+// The agent loop's test fixture: a fake leg and clock, a scripted recogniser, tone
+// "speech", a host whose post() queue the test drains, and the real ChatClient talking to
+// tests/fake_openai (the one fake of the agent tests). Shared by test_agent_loop*.cpp.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "agent/agent_loop.h"
+#include "agent/agent_phrases.h"
+#include "test_flow_fakes.h"
+#include "test_llm_fake_openai.h"
+
+namespace atende::agent {
+namespace {
+
+using flow::testing::FakeLeg;
+using flow::testing::FakePhrases;
+
+// Loud frames are speech: the tests decide what the caller says, not a model.
+class LevelVad : public audio::Vad {
+ public:
+  int sample_rate() const override { return 8000; }
+  void reset() override {}
+
+ protected:
+  Verdict detect(std::span<const int16_t>, double level_dbfs) override {
+    return {level_dbfs > -40, level_dbfs > -40 ? 1.0f : 0.0f};
+  }
+};
+
+// Every phrase is "cached": a tone clip 10 ms per character, ready at once.
+class InstantPhrases : public FakePhrases {
+ public:
+  ClipPtr cached(const speech::Phrase& p) override { return make_clip(p); }
+};
+
+// Answers every request at once with the next scripted text ("" when none left).
+class ScriptedStt : public speech::Recognizer {
+ public:
+  void recognize(speech::RecognitionRequest req, speech::RecognitionCallback done) override {
+    ++requests;
+    last_samples = req.pcm ? req.pcm->size() : 0;
+    speech::Recognition r;
+    r.ok = !fail;
+    r.error = fail ? "boom" : "";
+    r.engine = "scripted";
+    if (!texts.empty()) {
+      r.text = texts.front();
+      texts.erase(texts.begin());
+    }
+    done(std::move(r));
+  }
+  bool uses_grammar() const override { return false; }
+  std::vector<std::string> texts;
+  int requests = 0;
+  size_t last_samples = 0;
+  bool fail = false;
+};
+
+// post() is called from the HTTP thread: a locked queue the test drains.
+class Host : public flow::FlowHost {
+ public:
+  Host(FakeLeg& leg, FakePhrases& phrases) : leg_(leg), phrases_(phrases) {}
+  Leg& leg() override { return leg_; }
+  const flow::CallInfo& call() const override { return info_; }
+  speech::PhraseSource& phrases() override { return phrases_; }
+  void post(std::function<void()> fn) override {
+    std::lock_guard lock(mu_);
+    posted_.push_back(std::move(fn));
+  }
+  void record_event(std::string_view kind, std::string_view detail) override {
+    events.emplace_back(std::string(kind), std::string(detail));
+  }
+  void record_digits(std::string_view) override {}
+  size_t run_posted() {
+    std::deque<std::function<void()>> work;
+    {
+      std::lock_guard lock(mu_);
+      work.swap(posted_);
+    }
+    for (auto& fn : work) fn();
+    return work.size();
+  }
+  bool has(std::string_view kind) const {
+    for (auto& e : events) {
+      if (e.first == kind) return true;
+    }
+    return false;
+  }
+  std::vector<std::pair<std::string, std::string>> events;
+
+ private:
+  FakeLeg& leg_;
+  FakePhrases& phrases_;
+  flow::CallInfo info_{"call-1", "sip:alice@127.0.0.1", "sip:bot@127.0.0.1", "bot"};
+  std::mutex mu_;
+  std::deque<std::function<void()>> posted_;
+};
+
+AudioFrame tone_frame() {
+  AudioFrame f = AudioFrame::silence();
+  for (int i = 0; i < f.samples; ++i)
+    f.pcm[i] = int16_t(8000 * std::sin(2 * M_PI * 200 * i / 8000.0));
+  return f;
+}
+
+struct AgentTest : ::testing::Test {
+  testing::FakeOpenAi fake;
+  net::HttpClient http;
+  llm::ChatClient chat{http, [this] {
+                         llm::ChatClientOptions o;
+                         o.base_url = fake.base_url();
+                         o.model = "test-model";
+                         o.api_key = "k";
+                         o.max_retries = 0;
+                         return o;
+                       }()};
+  FakeLeg leg;
+  InstantPhrases phrases;
+  Host host{leg, phrases};
+  ScriptedStt stt;
+  MonoTime now{};
+  std::vector<AgentTurn> turns;
+  std::unique_ptr<AgentLoop> agent;
+  speech::StreamingTts* stream_tts = nullptr;  // set before start() to stream answers
+  speech::PhraseSource* tts = nullptr;         // set before start(): the persona's phrases
+  llm::HttpToolRunner* tool_runner = nullptr;  // set before start() to run HTTP tools
+
+  AgentSettings settings() {
+    AgentSettings s;
+    s.name = "tester";
+    s.system_prompt = "You are a test.";
+    s.greeting = "Hello.";
+    s.tools = llm::builtin_tools();
+    return s;
+  }
+  void start(AgentSettings s, bool with_chat = true) {
+    AgentEngines e;
+    e.stt = &stt;
+    e.chat = with_chat ? &chat : nullptr;
+    e.stream_tts = stream_tts;
+    e.tts = tts;
+    e.tools = tool_runner;
+    e.make_vad = [](int) { return std::make_unique<LevelVad>(); };
+    e.on_turn = [this](const AgentTurn& t) { turns.push_back(t); };
+    e.clock = [this] { return now; };
+    agent = std::make_unique<AgentLoop>(host, std::move(s), std::move(e));
+    agent->start(now);
+  }
+  bool up() const { return leg.hangups.empty(); }
+  std::string last_label() const { return leg.clips.empty() ? "" : leg.clips.back()->label; }
+  void tick(const AudioFrame& heard = AudioFrame::silence()) {
+    if (!up()) return;
+    now += Millis(20);
+    bool idle = leg.advance();
+    host.run_posted();
+    if (idle) agent->on_playout_idle(now);
+    agent->on_frame(heard, now);
+  }
+  void ticks(int n, const AudioFrame& heard = AudioFrame::silence()) {
+    for (int i = 0; i < n; ++i) tick(heard);
+  }
+  // Real time passes (the HTTP thread works), the fake clock does not: no timed assertion.
+  bool wait_for(const std::function<bool()>& pred) {
+    for (int i = 0; i < 20000; ++i) {
+      host.run_posted();
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return false;
+  }
+  void play_out() {
+    for (int i = 0; i < 5000 && leg.playing() && up(); ++i) tick();
+    tick();
+  }
+  // The caller says something (tone) and then is silent long enough to end the turn.
+  void say(int ms = 600) {
+    ticks(ms / 20, tone_frame());
+    ticks(40);
+  }
+};
+
+}  // namespace
+}  // namespace atende::agent
