@@ -11,6 +11,7 @@
 
 #include "flow/clock_text.h"
 #include "flow/duration.h"
+#include "flow/menu_speech.h"
 #include "flow/spoken_value.h"
 #include "flow/template_text.h"
 
@@ -544,6 +545,7 @@ class FlowBuilder {
         s.type != StepType::kMenu && s.type != StepType::kHangup && s.type != StepType::kConfirm;
     if (needs_next && !has_next) p_.error(at, where + ": missing 'next'");
     if (s.type == StepType::kMenu && !has_choices) p_.error(at, where + ": missing 'choices'");
+    if (s.type == StepType::kMenu) add_digit_words(s, flow_.voice.name);
     if ((s.type == StepType::kCollect || s.type == StepType::kAsk) && s.min_digits > s.max_digits) {
       p_.error(at, where + ": min_digits is greater than max_digits");
     }
@@ -568,7 +570,8 @@ class FlowBuilder {
       Entry key{"choices", it->first, it->first};
       auto d = p_.digit(key, false);
       Entry value{"choices", it->first, it->second};
-      StepIndex t = target(value);
+      // "1": sales (keypad only), or "1": {next: sales, say: [sales, vendas]}.
+      StepIndex t = value.value.IsMap() ? spoken_option(value, d.value_or('\0'), s) : target(value);
       if (!d) continue;
       int slot = digit_slot(*d);
       if (s.choices[slot] != kNoStep) {
@@ -577,6 +580,78 @@ class FlowBuilder {
       s.choices[slot] = t;
     }
     return true;
+  }
+
+  // A menu choice with words: {next: sales, say: [sales, vendas]}; returns the target.
+  StepIndex spoken_option(const Entry& e, char digit, StepSpec& s) {
+    static constexpr std::string_view keys[] = {"next", "say"};
+    StepIndex t = kNoStep;
+    bool has_next = false;
+    for (Entry& o : p_.entries(e.value, keys, "a choice")) {
+      if (o.key == "next") {
+        t = target(o);
+        has_next = true;
+      } else {
+        spoken_words(o, digit, s);
+      }
+    }
+    if (!has_next) p_.error(e, "a choice written as a map needs 'next' (the step it leads to)");
+    return t;
+  }
+
+  // say: sales | [sales, vendas]. Each word is checked where it is written: empty, too
+  // long, or already said by this or another choice (the recogniser could not tell them
+  // apart), or the digit word of another choice ("two" for choice 1).
+  void spoken_words(const Entry& e, char digit, StepSpec& s) {
+    std::vector<YAML::Node> items;
+    if (e.value.IsScalar()) {
+      items.push_back(e.value);
+    } else if (e.value.IsSequence() && e.value.size() > 0 &&
+               e.value.size() <= kMaxSpokenChoicesPerOption) {
+      for (std::size_t i = 0; i < e.value.size(); ++i) items.push_back(e.value[i]);
+    } else {
+      return p_.error(e, "expected a word or a list of 1 to " +
+                             std::to_string(kMaxSpokenChoicesPerOption) +
+                             " words, e.g. [sales, vendas]");
+    }
+    for (const YAML::Node& item : items) {
+      Entry one{"say", e.key_node, item};
+      if (item.IsNull()) {
+        p_.error(one, "empty word (write what the caller says, e.g. sales)");
+        continue;
+      }
+      auto w = p_.scalar(one, kMaxSpokenChoiceChars);
+      if (!w) continue;
+      if (!Parser::valid_utf8(*w)) {
+        p_.error(one, "not valid UTF-8 text");
+        continue;
+      }
+      const std::string key = spoken_key(*w);
+      if (key.empty()) {
+        p_.error(one, "empty word (write what the caller says, e.g. sales)");
+        continue;
+      }
+      auto dup = std::find_if(s.spoken.begin(), s.spoken.end(),
+                              [&](const SpokenChoice& c) { return spoken_key(c.phrase) == key; });
+      if (dup != s.spoken.end()) {
+        p_.error(one, "'" + Parser::clip(*w) + "' is already a word of " +
+                          (dup->digit == digit ? std::string("this choice")
+                                               : std::string("choice '") + dup->digit + "'"));
+        continue;
+      }
+      bool taken = false;
+      for (char d = '0'; d <= '9' && !taken; ++d) {
+        for (std::string_view dw : digit_words(d, flow_.voice.name)) {
+          if (d != digit && spoken_key(dw) == key) {
+            p_.error(one, "'" + Parser::clip(*w) + "' says the digit " + std::string(1, d) +
+                              ": it cannot choose '" + std::string(1, digit) + "'");
+            taken = true;
+            break;
+          }
+        }
+      }
+      if (!taken && digit != '\0') s.spoken.push_back({*w, digit, false});
+    }
   }
 
   // A CSV file next to the flow ("data/residents.csv"), loaded once per flow.

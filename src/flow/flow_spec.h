@@ -39,6 +39,15 @@ struct ChoiceValue {
   char digit = '\0';               // DTMF alternative, '\0' when none
 };
 
+// menu: one phrase the caller may say to make a choice: an option's own words ("sales",
+// "echo test") or a digit word ("two", "dois"). Built by the loader in the order the
+// recogniser is asked for them (RecognitionRequest::expected).
+struct SpokenChoice {
+  std::string phrase;
+  char digit = '\0';        // the menu digit it stands for
+  bool digit_word = false;  // "two" rather than an option's own word
+};
+
 // route: when every slot named equals its value, go to `target`.
 struct RouteCase {
   std::vector<std::pair<std::string, std::string>> when;
@@ -74,6 +83,10 @@ struct StepSpec {
   StepIndex on_failure = kNoStep;  // kNoStep: hang up
   // menu: digit -> step. Indexed by digit_slot(); kNoStep where the digit is not a choice.
   std::array<StepIndex, 16> choices;
+  // menu: what the caller may say instead of pressing (empty: keypad only). Filled when an
+  // option has `say` words; then every digit word is listened for too, so "seven" is heard
+  // as the invalid choice 7 rather than forced onto the nearest option.
+  std::vector<SpokenChoice> spoken;
 
   // collect
   int min_digits = 1;

@@ -23,7 +23,7 @@ ScriptedFlow::ScriptedFlow(FlowSpecPtr spec, FlowHost& host)
   digit_log_.reserve(kMaxDigitLog);
   collected_.reserve(LoadLimits::kMaxCollectDigits);
   bool listens = std::any_of(spec_->steps.begin(), spec_->steps.end(), [](const StepSpec& s) {
-    return s.type == StepType::kAsk || s.type == StepType::kConfirm;
+    return s.type == StepType::kAsk || s.type == StepType::kConfirm || !s.spoken.empty();
   });
   if (listens) listener_ = std::make_unique<Listener>(host.leg().sample_rate());
 }
@@ -53,6 +53,7 @@ void ScriptedFlow::enter(StepIndex index, MonoTime now) {
   collected_.clear();
   phase_ = Phase::kPrompting;
   ++turn_generation_;
+  menu_pending_ = false;
   bool immediate =
       s.type == StepType::kRoute || s.type == StepType::kLookup || s.type == StepType::kRecord;
   hops_ = immediate ? hops_ + 1 : 0;
@@ -79,6 +80,7 @@ void ScriptedFlow::enter(StepIndex index, MonoTime now) {
     case StepType::kMenu:
     case StepType::kCollect:
       player_.play({s.text});
+      if (!s.spoken.empty()) menu_forget_turn();  // listen afresh, the prompt included
       break;
     case StepType::kSayTime:
       player_.play({time_text()});
@@ -149,6 +151,7 @@ void ScriptedFlow::on_frame(const AudioFrame& heard, MonoTime now) {
       return listen_frame(heard, now);
     }
   }
+  if (s.type == StepType::kMenu && !s.spoken.empty()) return menu_listen(heard, now);
   if (phase_ == Phase::kEchoing) {
     if (now >= deadline_) {
       host_.record_event("echo", "max duration");
@@ -172,6 +175,7 @@ void ScriptedFlow::on_dtmf(char digit, MonoTime now) {
   switch (s.type) {
     case StepType::kMenu:
       player_.stop();  // barge-in: the digit is the answer, the prompt is no longer needed
+      if (!s.spoken.empty()) menu_forget_turn();  // the keypad answers first
       menu_digit(digit, now);
       break;
     case StepType::kCollect:
@@ -216,15 +220,18 @@ void ScriptedFlow::on_hangup(std::string_view reason) {
   host_.record_digits(digit_log_);
 }
 
-void ScriptedFlow::menu_digit(char digit, MonoTime now) {
+void ScriptedFlow::menu_digit(char digit, MonoTime now, std::string_view spoken) {
   const StepSpec& s = step();
   StepIndex target = s.choices[digit_slot(digit)];
+  const std::string by = spoken.empty() ? "digit" : "speech: " + std::string(spoken);
   if (target != kNoStep) {
+    host_.record_event("choice_by", by);
     host_.record_event("choice", std::string(1, digit) + " " + spec_->steps[target].id);
     return enter(target, now);
   }
   ++invalid_count_;
-  host_.record_event("invalid", std::string(1, digit));
+  host_.record_event(
+      "invalid", spoken.empty() ? std::string(1, digit) : std::string(1, digit) + " (" + by + ")");
   retry("invalid", s.invalid, now);
 }
 
@@ -265,6 +272,7 @@ void ScriptedFlow::retry(std::string_view kind, const std::string& apology, Mono
   if (s.type == StepType::kAsk || s.type == StepType::kConfirm) return play_prompt(apology, now);
   phase_ = Phase::kPrompting;
   player_.play({apology, s.text});
+  if (s.type == StepType::kMenu && !s.spoken.empty()) menu_forget_turn();
 }
 
 void ScriptedFlow::end_call(std::string_view reason) {

@@ -53,7 +53,8 @@ class ScriptedFlow : public Flow {
   void enter(StepIndex index, MonoTime now);
   void prompt_finished(MonoTime now);
   void check_finished(MonoTime now);
-  void menu_digit(char digit, MonoTime now);
+  // `spoken`: the recognised words when the digit was said rather than pressed.
+  void menu_digit(char digit, MonoTime now, std::string_view spoken = {});
   void collect_digit(char digit, MonoTime now);
   void collect_done(MonoTime now);
   // No input or a wrong answer: re-prompt with `apology`, or give up after `retries`.
@@ -66,6 +67,11 @@ class ScriptedFlow : public Flow {
   void on_recognition(uint64_t generation, speech::Recognition r, MonoTime now);
   void answer(const speech::Recognition& r, MonoTime now);
   void ask_digit(char digit, MonoTime now);
+  // menu with spoken choices (scripted_flow_menu.cpp): listen during the prompt and the
+  // wait; act on the recogniser's answer.
+  void menu_listen(const AudioFrame& heard, MonoTime now);
+  void menu_heard(const speech::Recognition& r, MonoTime now);
+  void menu_forget_turn();
   // ask: a spoken or typed answer that fits the step's match; checks match: date and
   // `expect`, then stores it and moves on (or re-asks).
   void accept_answer(const std::string& value, MonoTime now);
@@ -97,6 +103,7 @@ class ScriptedFlow : public Flow {
 
   std::unique_ptr<Listener> listener_;  // only for flows with ask/confirm steps
   uint64_t turn_generation_ = 0;        // bumped per step entry: stale results are dropped
+  bool menu_pending_ = false;           // a spoken menu answer is with the recogniser
   MonoTime started_at_{};
   MonoTime last_now_{};  // the latest frame's time, for work posted from other threads
   bool timed_out_ = false;

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "agent/fuzzy.h"
+#include "flow/menu_speech.h"
 #include "flow/scripted_flow.h"
 #include "flow/spoken_date.h"
 #include "flow/template_text.h"
@@ -84,6 +85,7 @@ void ScriptedFlow::listen_frame(const AudioFrame& heard, MonoTime now) {
 
 std::vector<std::string> ScriptedFlow::expected_phrases() const {
   const StepSpec& s = step();
+  if (s.type == StepType::kMenu) return menu_expected(s);
   std::vector<std::string> out;
   if (s.type == StepType::kConfirm) {
     for (auto w : kYes) out.emplace_back(w);
@@ -102,7 +104,11 @@ std::vector<std::string> ScriptedFlow::expected_phrases() const {
 
 void ScriptedFlow::send_turn(MonoTime now) {
   (void)now;
-  phase_ = Phase::kRecognising;
+  // A menu keeps its phase (the prompt may still be playing): the answer decides.
+  if (step().type == StepType::kMenu)
+    menu_pending_ = true;
+  else
+    phase_ = Phase::kRecognising;
   auto utterance = listener_->utterance();
   speech::RecognitionRequest req;
   req.pcm = std::make_shared<const std::vector<int16_t>>(utterance.begin(), utterance.end());
@@ -129,7 +135,12 @@ void ScriptedFlow::send_turn(MonoTime now) {
 }
 
 void ScriptedFlow::on_recognition(uint64_t generation, speech::Recognition r, MonoTime now) {
-  if (ended_ || generation != turn_generation_ || phase_ != Phase::kRecognising) return;
+  if (ended_ || generation != turn_generation_) return;
+  if (step().type == StepType::kMenu) {
+    if (menu_pending_) menu_heard(r, last_now_);
+    return;
+  }
+  if (phase_ != Phase::kRecognising) return;
   // Timeouts of the re-prompt are measured from the next frame's time.
   (void)now;
   answer(r, last_now_);

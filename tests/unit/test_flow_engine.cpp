@@ -12,7 +12,7 @@ namespace atende::flow::testing {
 namespace {
 
 const std::string kWelcome =
-    "Welcome to atende. Press 1 for sales, 2 for support, 3 for the echo test, or 0 for an "
+    "Welcome to atende. Say or press 1 for sales, 2 for support, 3 for the echo test, or 0 for an "
     "operator.";
 const std::string kGoodbye = "Thank you for calling. Goodbye.";
 
