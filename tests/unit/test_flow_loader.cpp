@@ -167,8 +167,10 @@ TEST(FlowLoader, TextMustBeCleanUtf8) {
 
 TEST(FlowLoader, TextVariableMustBeCollected) {
   std::string e = errors_of(with("text: \"Bye.\"", "text: \"Bye {name}.\""));
-  EXPECT_NE(e.find("t.yaml:9:3: step 'bye': text uses {name} but no collect, ask or lookup step stores it"),
-            std::string::npos)
+  EXPECT_NE(
+      e.find(
+          "t.yaml:9:3: step 'bye': text uses {name} but no collect, ask or lookup step stores it"),
+      std::string::npos)
       << e;
   LoadResult r = load_flow_file(example_flows() + "/collect.yaml");
   ASSERT_TRUE(r.ok()) << r.error_text();
@@ -265,7 +267,9 @@ TEST(FlowLibrary, ShippedFlowsLoad) {
   FlowLibrary lib;
   auto errors = lib.load_dir(shipped_flows());
   for (auto& e : errors) ADD_FAILURE() << e.str();
-  EXPECT_EQ(lib.names(), (std::vector<std::string>{"echo", "ivr", "portaria", "time", "ura"}));
+  EXPECT_EQ(lib.names(),
+            (std::vector<std::string>{"cobranca", "collections", "echo", "ivr", "portaria", "time",
+                                      "triage", "triagem", "ura"}));
   EXPECT_EQ(lib.find("ura")->voice.name, "pt-br");
   auto phrases = lib.phrases(8000);
   EXPECT_GT(phrases.size(), 10u);

@@ -14,7 +14,8 @@ MODULE_PATH = "/usr/lib/baresip/modules"
 
 
 class Baresip:
-    def __init__(self, workdir, source_wav, *, max_seconds=60, codecs="PCMU"):
+    def __init__(self, workdir, source_wav, *, max_seconds=60, codecs="PCMU", user="peer"):
+        """`user` is the user part of the From URI: the caller's number to the server."""
         self.dir = pathlib.Path(workdir) / "baresip"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.record_dir = self.dir / "recordings"
@@ -38,7 +39,7 @@ class Baresip:
             "",
         ]))
         (self.dir / "accounts").write_text(
-            f"<sip:peer@{LOOPBACK}:{self.sip_port}>;regint=0;audio_codecs={codecs}\n")
+            f"<sip:{user}@{LOOPBACK}:{self.sip_port}>;regint=0;audio_codecs={codecs}\n")
         (self.dir / "contacts").write_text("")
 
     def start(self, timeout=10.0):
