@@ -65,12 +65,20 @@ MenuSpeechDecision decide_menu_speech(const StepSpec& menu, const speech::Recogn
   if (r.matched_index >= 0 && static_cast<size_t>(r.matched_index) < menu.spoken.size() &&
       menu.spoken[r.matched_index].phrase == r.matched) {
     index = r.matched_index;
+  } else if (auto said = agent::words_to_digits(r.text); said && said->size() == 1) {
+    // No grammar answer (an engine that only takes hints) and the words are one digit:
+    // exactly that digit ("two", "dois"; fuzzy matching is too loose for short words).
+    auto it = std::find_if(menu.spoken.begin(), menu.spoken.end(),
+                           [&](const SpokenChoice& c) { return c.digit == (*said)[0]; });
+    if (it == menu.spoken.end()) return d;
+    index = static_cast<int>(it - menu.spoken.begin());
   } else {
-    // No grammar answer (an engine that only takes hints): the closest option, by digit,
-    // so "support" and "suporte" of the same option never count as a tie.
+    // Otherwise the closest option word, by digit, so "support" and "suporte" of the same
+    // option never count as a tie. Digit words take no part ("today" is not "two").
     std::vector<agent::FuzzyCandidate> by_digit;
     std::vector<char> digits;
     for (const SpokenChoice& c : menu.spoken) {
+      if (c.digit_word) continue;
       auto at = std::find(digits.begin(), digits.end(), c.digit);
       if (at == digits.end()) {
         digits.push_back(c.digit);
