@@ -470,7 +470,16 @@ void AgentLoop::on_chat_done(uint64_t gen, llm::ChatResult result) {
   const MonoTime now = clock_now();
   chat_done_ = true;
   chat_call_.reset();
-  splitter_.flush([&](std::string s) { speak_answer(std::move(s), now); });
+  if (result.ok()) {
+    splitter_.flush([&](std::string s) { speak_answer(std::move(s), now); });
+  } else {
+    // The stream broke off: its unfinished sentence is a fragment ("We open every"), not
+    // said and not kept in the history; the fallback below follows the whole sentences.
+    const std::string_view tail = splitter_.pending();
+    if (answer_.ends_with(tail)) answer_.resize(answer_.size() - tail.size());
+    while (!answer_.empty() && answer_.back() == ' ') answer_.pop_back();
+    splitter_.reset();
+  }
   const bool said_something = !answer_.empty() || !tool_calls_.empty();
   if (!result.ok() && !said_something) {
     return fail_turn(std::string("llm: ") + llm::to_string(result.error) +
@@ -498,6 +507,14 @@ void AgentLoop::on_chat_done(uint64_t gen, llm::ChatResult result) {
     if (answer_.empty()) speak(settings_.goodbye_text, now, true);
     state_ = State::kEnding;
   } else {
+    if (!result.ok()) {
+      // Never leave the caller with an answer that stops mid-way (a stream that stalled
+      // or broke after its first sentences): what was said, then the fallback.
+      spdlog::warn("call={} agent={} turn {} answer broke off: {}", host_.call().id, settings_.name,
+                   turn_.index, turn_.error);
+      host_.record_event("agent_error", turn_.error);
+      speak(settings_.fallback_text, now, true);
+    }
     state_ = State::kSpeaking;
   }
   maybe_finish(now);

@@ -63,6 +63,37 @@ TEST_F(AgentTest, ProviderErrorPlaysTheFallbackAndRecordsIt) {
   EXPECT_TRUE(up());
 }
 
+TEST_F(AgentTest, AnswerBreakingOffMidWaySaysTheFallbackAfterWhatWasSaid) {
+  // Events: role, "We", " are", " open", " today.", " We", " open", " every", then an
+  // error event: the first sentence is complete, the second a fragment.
+  fake.script({{"chat",
+                {{{"content", "We are open today. We open every day at nine."}, {"error_after", 8}},
+                 {{"content", "Back again."}}}}});
+  stt.texts = {"when are you open", "thanks"};
+  start(settings());
+  play_out();
+  say();
+  const std::string fallback = default_phrase(AgentPhrase::kFallback, "en");
+  ASSERT_TRUE(wait_for([&] { return last_label() == fallback; })) << last_label();
+  // The fragment is neither said nor kept: the caller hears the sentence, then the fallback.
+  const auto labels = leg.labels();
+  ASSERT_GE(labels.size(), 3u);
+  EXPECT_EQ(labels[labels.size() - 2], "We are open today.");
+  play_out();
+  ASSERT_EQ(turns.size(), 2u);
+  EXPECT_EQ(turns[1].agent_text, "We are open today. " + fallback);
+  EXPECT_EQ(turns[1].error.rfind("llm:", 0), 0u) << turns[1].error;
+  EXPECT_FALSE(turns[1].interrupted);
+  EXPECT_TRUE(host.has("agent_error"));
+  const auto& msgs = agent->conversation().messages();
+  ASSERT_GE(msgs.size(), 2u);
+  EXPECT_EQ(msgs.back().content, "We are open today.");
+  // The call goes on.
+  say();
+  ASSERT_TRUE(wait_for([&] { return last_label() == "Back again."; }));
+  EXPECT_TRUE(up());
+}
+
 TEST_F(AgentTest, NoFirstTokenInTimeFallsBack) {
   fake.script({{"chat", {{{"content", "Too late."}, {"delay_first_ms", 3000}}}}});
   stt.texts = {"hello"};
