@@ -16,7 +16,8 @@ REASON = ("Hello, you have reached Acme. In a few words, what is your call about
 def test_triage_spoken_reason_routes_to_its_queue(server, workdir, audiotool):
     if not audiotool:
         pytest.skip("tools/audiotool is not built")
-    start = 0.3 + conv.seconds(audiotool, workdir, REASON, wpm=160) + 0.8
+    # Just after the question (a long answer would also barge in on it).
+    start = 0.3 + conv.seconds(audiotool, workdir, REASON, wpm=160) + 1.0
     mic = conv.timeline_wav(audiotool, workdir, [(start, "technical support")],
                             total_seconds=start + 20)
     phone = Baresip(workdir, mic, max_seconds=int(start) + 40).start()
