@@ -247,8 +247,8 @@ void ScriptedFlow::accept_answer(const std::string& value, MonoTime now) {
       *v = it == variables_.end() ? "" : it->second;
       return true;
     });
-    // A wrong answer to a check (the last digits of a document) is not stored or logged:
-    // only that it did not match.
+    // A wrong answer to a check (the last digits of a document) is not stored as a slot;
+    // the event says only that it did not match.
     if (wanted.empty() || answer != wanted) {
       ++invalid_count_;
       host_.record_event("mismatch", s.id);
