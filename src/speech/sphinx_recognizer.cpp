@@ -27,6 +27,18 @@ void silence_sphinx_logging() {
   std::call_once(once, [] { err_set_logfp(nullptr); });
 }
 
+// Uniform white noise of peak `amplitude`, from a fixed-seed LCG (no shared RNG state:
+// decoders run on several threads).
+void add_noise_floor(std::vector<int16_t>& pcm, int amplitude) {
+  uint32_t x = 12345;
+  const uint32_t span = 2 * static_cast<uint32_t>(amplitude) + 1;
+  for (int16_t& s : pcm) {
+    x = x * 1103515245u + 12345u;
+    const int v = s + static_cast<int>((x >> 16) % span) - amplitude;
+    s = static_cast<int16_t>(std::clamp(v, -32768, 32767));
+  }
+}
+
 }  // namespace
 
 struct SphinxRecognizer::Decoder {
@@ -184,9 +196,19 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
   const size_t max_in = static_cast<size_t>(options_.max_audio_seconds * req.sample_rate);
   std::span<const int16_t> span(in.data(), std::min(in.size(), max_in));
   r.audio_seconds = static_cast<double>(span.size()) / req.sample_rate;
-  std::vector<int16_t> pcm = req.sample_rate == kModelRate
-                                 ? std::vector<int16_t>(span.begin(), span.end())
-                                 : audio::Resampler::convert(span, req.sample_rate, kModelRate);
+  std::vector<int16_t> pcm;
+  if (options_.noise_floor > 0) {
+    // A fixed seed: the same audio always decodes the same way.
+    std::vector<int16_t> noisy(span.begin(), span.end());
+    add_noise_floor(noisy, options_.noise_floor);
+    pcm = req.sample_rate == kModelRate
+              ? std::move(noisy)
+              : audio::Resampler::convert(noisy, req.sample_rate, kModelRate);
+  } else {
+    pcm = req.sample_rate == kModelRate
+              ? std::vector<int16_t>(span.begin(), span.end())
+              : audio::Resampler::convert(span, req.sample_rate, kModelRate);
+  }
 
   std::shared_ptr<const Grammar> grammar;
   const char* search = nullptr;
@@ -280,7 +302,10 @@ SphinxOptions sphinx_options_from(const RecognizerParams& params) {
         o.rejection.max_gap_seconds = std::stod(value);
       else if (key == "reject_min_coverage")
         o.rejection.min_coverage = std::stod(value);
-      else if (key == "max_audio_seconds")
+      else if (key == "noise_floor") {
+        o.noise_floor = std::stoi(value);
+        if (o.noise_floor < 0 || o.noise_floor > 2000) throw std::invalid_argument("");
+      } else if (key == "max_audio_seconds")
         o.max_audio_seconds = std::stod(value);
       else
         throw std::invalid_argument("sphinx: unknown parameter '" + key + "'");

@@ -18,7 +18,8 @@
 //
 // Config (engine "sphinx"): model_dir, dictionary, lm, free_speech ("off"|"lm"),
 // workers (1), max_queued (32), garbage ("on"|"off"), max_audio_seconds (30),
-// reject ("on"|"off"), reject_max_gap_seconds (0.6), reject_min_coverage (0.33).
+// reject ("on"|"off"), reject_max_gap_seconds (0.3), reject_min_coverage (0.5),
+// noise_floor (100, 0 = off).
 #pragma once
 #include <condition_variable>
 #include <cstddef>
@@ -48,7 +49,16 @@ struct SphinxOptions {
   bool garbage = false;              // filler-word loop in every grammar: see the header comment
   size_t grammars_per_decoder = 64;  // compiled grammars cached per decoder (LRU)
   double max_audio_seconds = 30;     // longer turns are cut (a grammar answer is short)
-  RejectionOptions rejection;        // out-of-grammar rejection (sphinx_rejection.h)
+  // Out-of-grammar rejection (sphinx_rejection.h), with thresholds for audio that has the
+  // noise floor below: the decoder then segments differently (less forced <sil>), and these
+  // kept false accepts where they were while recognition went up (docs/stt.md).
+  RejectionOptions rejection{.enabled = true, .max_gap_seconds = 0.3, .min_coverage = 0.5};
+  // Peak of a deterministic white noise added to the caller's audio (PCM16 units; 0: off).
+  // Telephone silence is often digital zero (a G.711 pause decodes to 0), which the
+  // acoustic model never saw in training: measured, the decoder then lost or misplaced
+  // whole two-word names (7/20 right) and did best with a floor of about +-100 (19/20;
+  // docs/stt.md "Two-word names").
+  int noise_floor = 100;
 };
 
 class SphinxRecognizer : public Recognizer {

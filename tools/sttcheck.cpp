@@ -1,0 +1,158 @@
+// sttcheck: how the embedded recogniser hears a set of espeak-ng utterances against one
+// grammar, exactly as a flow step would ask it (SphinxRecognizer, 8 kHz telephone audio
+// upsampled, out-of-grammar rejection on). For measuring grammar shapes and thresholds
+// (docs/stt.md), not a test.
+//
+//   sttcheck CASES.txt [--voices en-us:165,en:140] [--reject on|off] [--param KEY=VALUE]
+//            [--verbose]
+//
+// CASES.txt, one directive per line ('#' starts a comment):
+//   grammar: John Smith | Mary Jones | Mary | Jones      the expected phrases
+//   say: John Smith => John Smith                          utterance => wanted phrase
+//   say: what is the weather like today => -               '-': should be rejected
+// A `grammar:` line applies to the `say:` lines after it. The wanted phrase may name any
+// phrase of the grammar that stands for the same answer: `=> John Smith | John`.
+//
+// Prints one line per utterance and voice, then totals: right, wrong phrase, rejected
+// (in-grammar speech lost), false accepts (out-of-grammar speech taken as a phrase).
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "speech/espeak_synthesizer.h"
+#include "speech/sphinx_recognizer.h"
+
+namespace {
+
+using namespace atende;
+
+std::string trim(std::string s) {
+  size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t\r");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, sep)) {
+    part = trim(part);
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+struct Totals {
+  int right = 0, wrong = 0, lost = 0, in_grammar = 0;
+  int false_accepts = 0, out_of_grammar = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(
+        "usage: sttcheck CASES.txt [--voices en-us:165,en:140] [--reject on|off] [--verbose]\n",
+        stderr);
+    return 2;
+  }
+  std::string voices_arg = "en-us:165,en:140";
+  speech::RecognizerParams params;
+  bool verbose = false;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--voices" && i + 1 < argc) {
+      voices_arg = argv[++i];
+    } else if (a == "--reject" && i + 1 < argc) {
+      params["reject"] = argv[++i];
+    } else if (a == "--param" && i + 1 < argc) {  // any engine key: --param noise_floor=0
+      std::string kv = argv[++i];
+      auto eq = kv.find('=');
+      params[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    } else if (a == "--verbose") {
+      verbose = true;
+    } else {
+      std::fprintf(stderr, "sttcheck: unknown argument %s\n", a.c_str());
+      return 2;
+    }
+  }
+  std::vector<speech::Voice> voices;
+  for (const auto& v : split(voices_arg, ',')) {
+    auto colon = v.find(':');
+    voices.push_back(
+        {v.substr(0, colon), colon == std::string::npos ? 165 : std::stoi(v.substr(colon + 1))});
+  }
+  std::ifstream in(argv[1]);
+  if (!in) {
+    std::fprintf(stderr, "sttcheck: cannot read %s\n", argv[1]);
+    return 1;
+  }
+  speech::SphinxRecognizer stt(speech::sphinx_options_from(params));
+  speech::EspeakSynthesizer tts;
+  std::vector<std::string> grammar;
+  Totals t;
+  std::string line;
+  while (std::getline(in, line)) {
+    line = trim(line.substr(0, line.find('#')));
+    if (line.rfind("grammar:", 0) == 0) {
+      grammar = split(line.substr(8), '|');
+      continue;
+    }
+    if (line.rfind("say:", 0) != 0) continue;
+    auto arrow = line.find("=>");
+    std::string text = trim(line.substr(4, arrow - 4));
+    std::vector<std::string> wanted = arrow == std::string::npos
+                                          ? std::vector<std::string>{}
+                                          : split(line.substr(arrow + 2), '|');
+    bool reject_wanted = wanted.empty() || wanted[0] == "-";
+    for (const auto& voice : voices) {
+      ClipPtr clip = tts.synthesize({text, voice, 8000});
+      if (!clip) {
+        std::fprintf(stderr, "sttcheck: cannot synthesise '%s'\n", text.c_str());
+        return 1;
+      }
+      // As the turn detector hands it over: ~200 ms before, ~800 ms after (end silence
+      // plus post-roll).
+      auto pcm = std::make_shared<std::vector<int16_t>>(1600, 0);
+      pcm->insert(pcm->end(), clip->pcm.begin(), clip->pcm.end());
+      pcm->insert(pcm->end(), 6400, 0);
+      std::promise<speech::Recognition> done;
+      stt.recognize({pcm, 8000, grammar, "en-us", "sttcheck"},
+                    [&done](speech::Recognition r) { done.set_value(std::move(r)); });
+      speech::Recognition r = done.get_future().get();
+      const char* verdict;
+      if (reject_wanted) {
+        ++t.out_of_grammar;
+        bool accepted = r.ok && !r.rejected;
+        t.false_accepts += accepted;
+        verdict = accepted ? "FALSE-ACCEPT" : "ok-rejected";
+      } else {
+        ++t.in_grammar;
+        bool right = r.ok && !r.rejected &&
+                     std::find(wanted.begin(), wanted.end(), r.matched) != wanted.end();
+        if (right) {
+          ++t.right;
+          verdict = "ok";
+        } else if (r.ok && !r.rejected) {
+          ++t.wrong;
+          verdict = "WRONG";
+        } else {
+          ++t.lost;
+          verdict = "LOST";
+        }
+      }
+      if (verbose || (std::string(verdict) != "ok" && std::string(verdict) != "ok-rejected"))
+        std::printf("%-12s %-6s %-40s hyp='%s' matched='%s'%s\n", verdict, voice.name.c_str(),
+                    text.c_str(), r.text.c_str(), r.matched.c_str(), r.ok ? "" : r.error.c_str());
+    }
+  }
+  std::printf("in-grammar: %d/%d right, %d wrong phrase, %d lost (rejected or nothing)\n", t.right,
+              t.in_grammar, t.wrong, t.lost);
+  std::printf("out-of-grammar: %d/%d false accepts\n", t.false_accepts, t.out_of_grammar);
+  return 0;
+}
