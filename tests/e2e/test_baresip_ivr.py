@@ -16,7 +16,7 @@ from harness.baresip import Baresip
 pytestmark = pytest.mark.atende_only
 
 # flows/ivr.yaml's menu prompt; the echo step then says its own prompt (~4 s) before echoing.
-MENU_TEXT = ("Welcome to atende. Press 1 for sales, 2 for support, 3 for the echo test, "
+MENU_TEXT = ("Welcome to atende. Say or press 1 for sales, 2 for support, 3 for the echo test, "
              "or 0 for an operator.")
 PHRASE = "the quick brown fox jumps over the lazy dog"
 DTMF_AT_S = 7.5
