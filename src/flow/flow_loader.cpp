@@ -241,7 +241,7 @@ std::span<const std::string_view> keys_for(StepType type) {
   static constexpr std::string_view route[] = {"type", "routes", "next"};
   static constexpr std::string_view lookup[] = {"type",  "table", "column", "value",
                                                 "fuzzy", "into",  "next",   "on_missing"};
-  static constexpr std::string_view record[] = {"type", "event", "next"};
+  static constexpr std::string_view record[] = {"type", "event", "fields", "next"};
   switch (type) {
     case StepType::kAsk:
       return ask;
@@ -488,6 +488,8 @@ class FlowBuilder {
         s.on_missing = target(e);
       } else if (e.key == "event") {
         if (auto v = p_.name(e)) s.event = *v;
+      } else if (e.key == "fields") {
+        fields(e, s);
       } else if (e.key == "routes") {
         routes(e, s);
       }
@@ -738,6 +740,17 @@ class FlowBuilder {
     }
   }
 
+  // fields: [option, promise_date]
+  void fields(const Entry& e, StepSpec& s) {
+    if (!e.value.IsSequence() || e.value.size() == 0 || e.value.size() > 64) {
+      return p_.error(e, "expected a list of 1 to 64 slot names, e.g. [option, promise_date]");
+    }
+    for (std::size_t i = 0; i < e.value.size(); ++i) {
+      Entry one{e.key, e.key_node, e.value[i]};
+      if (auto v = p_.name(one)) s.fields.push_back(*v);
+    }
+  }
+
   // routes: [{when: {intent: entrega}, goto: delivery}, ...]
   void routes(const Entry& e, StepSpec& s) {
     if (!e.value.IsSequence() || e.value.size() == 0 || e.value.size() > 64) {
@@ -792,6 +805,13 @@ class FlowBuilder {
     }
     for (size_t i = 0; i < flow_.steps.size(); ++i) {
       StepSpec& s = flow_.steps[i];
+      for (const std::string& name : s.fields) {
+        if (std::find(stored.begin(), stored.end(), name) == stored.end()) {
+          p_.error(step_nodes_[i].key_node.Mark(),
+                   "step '" + s.id + "': fields names '" + Parser::clip(name) +
+                       "' but no collect, ask or lookup step stores it");
+        }
+      }
       if (s.type != StepType::kSay && s.type != StepType::kHangup && s.type != StepType::kAsk &&
           s.type != StepType::kConfirm && s.type != StepType::kLookup) {
         continue;

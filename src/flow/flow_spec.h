@@ -126,6 +126,9 @@ struct StepSpec {
 
   // record: the event kind (`text` unused).
   std::string event;
+  // record: the slots written, in this order (empty: every slot). Keeps what an event
+  // must not carry (a document checked with `expect`) out of the call record.
+  std::vector<std::string> fields;
 
   StepSpec() { choices.fill(kNoStep); }
 };

@@ -317,9 +317,17 @@ void ScriptedFlow::run_lookup(MonoTime now) {
 void ScriptedFlow::run_record(MonoTime now) {
   const StepSpec& s = step();
   std::string json = "{";
-  for (const auto& [k, v] : variables_) {
+  auto add = [&json](const std::string& k, const std::string& v) {
     if (json.size() > 1) json += ",";
     json += "\"" + json_escape(k) + "\":\"" + json_escape(v) + "\"";
+  };
+  if (s.fields.empty()) {
+    for (const auto& [k, v] : variables_) add(k, v);
+  } else {
+    for (const std::string& k : s.fields) {
+      auto it = variables_.find(k);
+      if (it != variables_.end()) add(k, it->second);  // a slot this call never reached: left out
+    }
   }
   json += "}";
   host_.record_event(s.event, json);

@@ -106,6 +106,11 @@ TEST(FlowCollections, KnownCallerBySpeechPromisesToPayOnFriday) {
   contains(promise, "\"promise_date\":\"2026-11-27\"");
   contains(promise, "\"option\":\"full\"");
   contains(promise, "\"debtor_account\":\"40021\"");
+  // Only the fields the step names: never the document the caller was checked against.
+  EXPECT_EQ(promise.find("document"), std::string::npos) << promise;
+  EXPECT_EQ(event_detail(h, "identity_verified"),
+            "{\"caller\":\"+15550100\",\"debtor_account\":\"40021\",\"debtor_name\":\"Mary "
+            "Jones\"}");
   ASSERT_EQ(h.leg.hangups.size(), 1u);
   EXPECT_EQ(h.leg.hangups[0], "flow: thanks");
 }
@@ -253,6 +258,15 @@ TEST(FlowCollections, LoaderChecksFormatsExpectAndDates) {
                              "    expect: \"{pin}\"\n    next: b\n",
                              "    type: hangup\n"))
                 .find("{pin} but no collect, ask or lookup step stores it"),
+            std::string::npos);
+  EXPECT_NE(load_errors(flow("    type: record\n    event: x\n    fields: [caller, pin]\n"
+                             "    next: b\n",
+                             "    type: hangup\n"))
+                .find("step 'a': fields names 'pin' but no collect, ask or lookup step stores it"),
+            std::string::npos);
+  EXPECT_NE(load_errors(flow("    type: record\n    event: x\n    fields: []\n    next: b\n",
+                             "    type: hangup\n"))
+                .find("expected a list of 1 to 64 slot names"),
             std::string::npos);
   EXPECT_NE(load_errors(flow("    type: ask\n    prompt: Month\n    match: month\n    next: b\n",
                              "    type: hangup\n"))
