@@ -39,6 +39,7 @@ import json
 import math
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,7 @@ import time
 import urllib.request
 
 import bench_common as bc
+from echo_load import GENERATOR_PREFIX  # SCHED_FIFO for the generator when allowed
 from harness import audio, http_api
 
 END_SILENCE_MS = 600  # agent::TurnConfig::end_silence (personas do not override it)
@@ -53,6 +55,7 @@ TICK_MS = 20
 RTP_PORTS = (10000, 19999)  # below the kernel's ephemeral range, where loadgen binds
 SAID = "I would like to hear more about it"
 ADDED_P50_LIMIT_MS, ADDED_P99_LIMIT_MS = 5.0, 20.0
+ZERO = {"t_recv": 0.0, "ms": 0.0, "whole_ms": 0.0}  # no provider time (embedded engine)
 
 
 def pct(values, q):
@@ -134,8 +137,37 @@ def histogram_quantile(metrics_text, name, q):
     return None
 
 
+def start_perf(pid, delay_s, seconds, out):
+    """perf record -g of the server for `seconds`, starting `delay_s` from now (once the
+    calls are talking), in the background. Returns the Popen, or None without perf."""
+    try:
+        return subprocess.Popen(["sh", "-c", f"sleep {delay_s}; exec perf record -g -F 499 "
+                                 f"-p {pid} -o {out} -- sleep {seconds}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+
+
+def perf_summary(data, out_txt):
+    """The hottest symbols (self time) and the hottest call chains by caller, as text."""
+    try:
+        flat = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--no-children",
+                               "--sort", "dso,sym", "-g", "none", "--percent-limit", "0.7"],
+                              capture_output=True, text=True, timeout=120).stdout
+        by_thread = subprocess.run(["perf", "report", "-i", str(data), "--stdio",
+                                    "--no-children", "--sort", "comm", "-g", "none"],
+                                   capture_output=True, text=True, timeout=120).stdout
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"perf report failed: {e}"
+    keep = lambda text: "\n".join(l for l in text.splitlines() if l and not l.startswith("#"))
+    text = ("## by thread\n" + keep(by_thread) + "\n\n## by symbol (self)\n" + keep(flat) +
+            "\n")
+    out_txt.write_text(text)
+    return text
+
+
 def run_loadgen(build, target, service, calls, turns, speech, pid, max_seconds):
-    cmd = [str(build / "bench" / "loadgen_agent"), "--sip", target, "--service", service,
+    cmd = [*GENERATOR_PREFIX, str(build / "bench" / "loadgen_agent"), "--sip", target, "--service", service,
            "--calls", str(calls), "--turns", str(turns), "--speech", str(speech),
            "--server-pid", str(pid), "--setup-rate", "50", "--max-seconds", str(max_seconds)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=max_seconds + 60)
@@ -143,7 +175,7 @@ def run_loadgen(build, target, service, calls, turns, speech, pid, max_seconds):
     if not lines:
         raise RuntimeError(f"loadgen_agent failed ({out.returncode}): {out.stderr[-2000:]}")
     result = json.loads(lines[-1])
-    result["loadavg_1m_after"] = os.getloadavg()[0]
+    result["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
     return result
 
 
@@ -184,7 +216,9 @@ def provider_index(requests):
     return stt, chat, tts
 
 
-def analyse_turns(gen, calls, fake_requests):
+def analyse_turns(gen, calls, fake_requests, tts_engine="http"):
+    """Per-turn latency rows. With tts_engine "espeak" synthesis is embedded: part of the
+    pipeline, not provider time."""
     stt, chat, tts = provider_index(fake_requests)
     rows, problems = [], {"no_record": 0, "turn_count_mismatch": 0, "error_turns": 0,
                           "missing_stage": 0, "no_provider_match": 0, "no_answer_rtp": 0}
@@ -210,7 +244,7 @@ def analyse_turns(gen, calls, fake_requests):
             speech_end, stt_final, first_token, first_audio, first_play = stages
             p_stt = stt.get(t["user_text"])
             p_llm = chat.get(t["user_text"])
-            p_tts = tts.get(t["agent_text"])
+            p_tts = tts.get(t["agent_text"]) if tts_engine == "http" else ZERO
             if p_tts is None:  # the answer may have been split into several sentences
                 p_tts = min((v for k2, v in tts.items() if k2 and k2 in t["agent_text"]),
                             key=lambda v: v["t_recv"], default=None)
@@ -254,16 +288,64 @@ def summarise(rows):
     return {k: stats([r[k] for r in rows if k in r]) for k in keys}
 
 
-def write_config(workdir, fake):
+def renice(pid, nice):
+    """Sets the nice value of every thread of `pid` (Linux nice is per thread; threads made
+    later inherit their creator's). Returns how many threads were changed."""
+    changed = 0
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
+            changed += 1
+        except (OSError, ValueError):
+            pass
+    return changed
+
+
+def isolated_inputs(workdir):
+    """Only the flows and the persona this benchmark uses, copied: a flow or persona being
+    written elsewhere in the tree (with keys this build does not know) must not stop the
+    server from starting."""
+    flows, personas = workdir / "flows", workdir / "personas"
+    flows.mkdir(parents=True, exist_ok=True)
+    personas.mkdir(parents=True, exist_ok=True)
+    for name in ("echo.yaml", "ivr.yaml"):
+        shutil.copy(bc.SOURCE_DIR / "flows" / name, flows / name)
+    shutil.copy(bc.SOURCE_DIR / "personas" / "vendas.yaml", personas / "vendas.yaml")
+    return flows, personas
+
+
+def start_server(build, workdir, calls, extra_args):
+    """atende on fresh free ports; retried, because a port found free can be taken by
+    another process (other helpers' servers and tests) before atende binds it."""
+    flows, _ = isolated_inputs(workdir)
+    extra_args = ["--flows-dir", str(flows), *extra_args]
+    for attempt in range(3):
+        server = bc.Server("atende", build / "atende", workdir / f"try{attempt}",
+                           max_calls=calls + 50, extra_args=extra_args)
+        server.rtp_range = RTP_PORTS
+        try:
+            return server.start()
+        except AssertionError as e:
+            if attempt == 2:
+                raise
+            print(f"atende did not start (retrying on other ports): {str(e)[-300:]}",
+                  file=sys.stderr)
+
+
+def write_config(workdir, fake, tts):
     cfg = workdir / "agent.yaml"
-    cfg.write_text(f"personas_dir: {bc.SOURCE_DIR / 'personas'}\n"
-                   f"llm_base_url: {fake.base}\nllm_model: fake-model\n"
-                   f"stt_engine: http\nstt_base_url: {fake.base}\n"
-                   f"tts_engine: http\ntts_base_url: {fake.base}\n")
+    _, personas = isolated_inputs(workdir)
+    text = (f"personas_dir: {personas}\n"
+            f"llm_base_url: {fake.base}\nllm_model: fake-model\n"
+            f"stt_engine: http\nstt_base_url: {fake.base}\n")
+    text += f"tts_engine: http\ntts_base_url: {fake.base}\n" if tts == "http" else \
+        "tts_engine: espeak\n"
+    cfg.write_text(text)
     return cfg
 
 
-def bench_agent(build, calls, turns, speech, workdir, max_seconds):
+def bench_agent(build, calls, turns, speech, workdir, max_seconds, perf_seconds=0,
+                tts="http", server_nice=0):
     workdir.mkdir(parents=True, exist_ok=True)
     fake = Fake(workdir)
     server = None
@@ -272,24 +354,33 @@ def bench_agent(build, calls, turns, speech, workdir, max_seconds):
         # the fake's log (the chat echoes it: "You said: caller turn 17.", which is spoken).
         fake.post("/control/script", {"transcriptions": [
             {"text": f"caller turn {i}"} for i in range(calls * (turns + 3))]})
-        server = bc.Server("atende", build / "atende", workdir / "atende", max_calls=calls + 50,
-                           extra_args=["--config", str(write_config(workdir, fake)),
-                                       "--log-level", "warn"])
-        server.rtp_range = RTP_PORTS
-        server.start()
+        server = start_server(build, workdir / "atende", calls,
+                              ["--config", str(write_config(workdir, fake, tts)),
+                               "--log-level", "warn"])
+        if server_nice:
+            # On a machine shared with others' compilers: approximate a dedicated one.
+            renice(server.pid(), server_nice)
+            renice(fake.pid(), server_nice)
         fake_cpu0 = cpu_seconds(fake.pid())
+        perf = (start_perf(server.pid(), 5 + calls / 50, perf_seconds, workdir / "perf.data")
+                if perf_seconds else None)
         gen = run_loadgen(build, server.sip_target, "sales", calls, turns, speech, server.pid(),
                           max_seconds)
         fake_cpu1 = cpu_seconds(fake.pid())
         metrics = http_api.get_text(server.http_base + "/metrics")
         records = fetch_calls(server.http_base, gen["established"])
         requests = fake.requests()
-        rows, problems, errors = analyse_turns(gen, records, requests)
+        rows, problems, errors = analyse_turns(gen, records, requests, tts)
         result = {k: v for k, v in gen.items() if k != "per_call"}
         result["turn_rows"] = rows
         result["problems"] = problems
         result["turn_errors"] = errors
         result["latency"] = summarise(rows)
+        if perf is not None:
+            perf.wait(timeout=60)
+            report = bc.BENCH_DIR / "results" / f"agent_load_perf_{calls}.txt"
+            perf_summary(workdir / "perf.data", report)
+            result["perf_report"] = str(report.relative_to(bc.BENCH_DIR))
         result["fake_cpu_pct"] = (round(100 * (fake_cpu1 - fake_cpu0) / gen["window_s"], 1)
                                   if fake_cpu0 is not None and fake_cpu1 is not None else None)
         lateness = histogram_quantile(metrics, "atende_media_tick_lateness_seconds", 0.99)
@@ -313,12 +404,11 @@ def bench_agent(build, calls, turns, speech, workdir, max_seconds):
         fake.stop()
 
 
-def bench_echo(build, calls, turns, speech, workdir, max_seconds):
+def bench_echo(build, calls, turns, speech, workdir, max_seconds, server_nice=0):
     """The same callers against the echo flow: media and SIP alone, no agent."""
-    server = bc.Server("atende", build / "atende", workdir / "echo", max_calls=calls + 50,
-                       extra_args=["--log-level", "warn"])
-    server.rtp_range = RTP_PORTS
-    server.start()
+    server = start_server(build, workdir / "echo", calls, ["--log-level", "warn"])
+    if server_nice:
+        renice(server.pid(), server_nice)
     try:
         gen = run_loadgen(build, server.sip_target, "echo", calls, turns, speech, server.pid(),
                           max_seconds)
@@ -362,7 +452,14 @@ def markdown(results):
              f"{m['when']}, {m['host']}, {m['cpus']} CPUs, kernel {m['kernel']}; "
              f"{results['turns']} caller turns per call, utterance \"{SAID}\" (espeak-ng, "
              "8 kHz PCMU), generator bench/loadgen_agent, providers tests/fake_openai "
-             "(Python, same machine). Load average after each step in the table.", "",
+             "(Python, same machine) for STT and LLM; TTS: "
+             + ("the fake over HTTP" if results.get("tts", "http") == "http" else
+                "embedded espeak-ng (its synthesis time counts as pipeline time)")
+             + ". Load average after each step in the table"
+             + (f"; atende and the fake ran at nice {results['server_nice']} (the machine "
+                "is shared with other engineers' compilers)" if results.get("server_nice")
+                else "; every process at normal priority except the generator (SCHED_FIFO)")
+             + ".", "",
              "## Pipeline latency per turn (ms)", "",
              "| calls | turns measured | added p50 | added p99 | added max | to_play p50 | "
              "to_play p99 | tick_wait p50 | provider p50 | provider p99 | caller response p50 | "
@@ -374,7 +471,7 @@ def markdown(results):
         L = a["latency"]
         verdict = "; ".join(a.get("misses", [])) or "ok"
         lines.append("| " + " | ".join(fmt(x) for x in [
-            s["calls"], len(a["turn_rows"]), L["added_ms"]["p50"], L["added_ms"]["p99"],
+            s["calls"], a["turns_measured"], L["added_ms"]["p50"], L["added_ms"]["p99"],
             L["added_ms"]["max"], L["to_play_ms"]["p50"], L["to_play_ms"]["p99"],
             L["tick_wait_ms"]["p50"], L["provider_ms"]["p50"], L["provider_ms"]["p99"],
             L["caller_response_ms"]["p50"], L["caller_response_ms"]["p99"]]) + f" | {verdict} |")
@@ -453,39 +550,57 @@ def main():
     ap.add_argument("--max-seconds", type=float, default=150)
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--keep-going", action="store_true")
+    ap.add_argument("--tts", choices=("http", "espeak"), default="http",
+                    help="the persona's TTS: the fake over HTTP (provider time subtracted) or "
+                         "embedded espeak-ng (synthesis counted as pipeline)")
+    ap.add_argument("--server-nice", type=int, default=0,
+                    help="nice value for atende and the fake (e.g. -10 on a machine shared "
+                         "with compilers: approximates a dedicated one; needs root)")
+    ap.add_argument("--name", default="agent_load",
+                    help="results file name (e.g. agent_load_explore for a longer ramp)")
+    ap.add_argument("--perf-seconds", type=float, default=0,
+                    help="perf record -g the server this long per agent step (once the calls "
+                         "talk); summary in results/agent_load_perf_<calls>.txt")
     args = ap.parse_args()
     build = bc.find_build_dir(args.build_dir)
     if not bc.atende_usable(build / "atende"):
         raise SystemExit(f"{build / 'atende'} cannot `serve`")
     if not (build / "bench" / "loadgen_agent").exists():
         raise SystemExit(f"{build / 'bench' / 'loadgen_agent'} is missing: build it")
-    results = {"machine": bc.machine(), "turns": args.turns, "said": SAID, "steps": [],
+    results = {"machine": bc.machine(), "turns": args.turns, "said": SAID, "tts": args.tts,
+               "server_nice": args.server_nice,
+               "steps": [],
                "limits": {"added_p50_ms": ADDED_P50_LIMIT_MS, "added_p99_ms": ADDED_P99_LIMIT_MS},
-               "loadavg_before": os.getloadavg()[0]}
+               "loadavg_before": round(os.getloadavg()[0], 2)}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         speech = audio.make_speech_wav(SAID, tmp / "said.wav", pad_before_s=0.3)
         for calls in (int(c) for c in args.calls.split(",")):
             step = {"calls": calls}
             agent = bench_agent(build, calls, args.turns, speech, tmp / f"agent_{calls}",
-                                args.max_seconds)
+                                args.max_seconds, args.perf_seconds, args.tts,
+                                args.server_nice)
             agent["misses"] = misses(agent, calls, args.turns)
+            # Keep the results file small: summaries, and a few turns as examples.
+            agent["turns_measured"] = len(agent["turn_rows"])
+            agent["turn_rows_sample"] = agent.pop("turn_rows")[:: max(1, calls)][:10]
             step["agent"] = agent
-            print("agent", calls, {k: v for k, v in agent.items() if k != "turn_rows"},
+            print("agent", calls, {k: v for k, v in agent.items()
+                                   if k != "turn_rows_sample"},
                   flush=True)
             if not args.no_baseline:
                 step["echo"] = bench_echo(build, calls, args.turns, speech, tmp / f"echo_{calls}",
-                                          args.max_seconds)
+                                          args.max_seconds, args.server_nice)
                 print("echo", calls, step["echo"], flush=True)
                 a = agent.get("server_cpu_ms_per_call_second")
                 e = step["echo"].get("server_cpu_ms_per_call_second")
                 if a and e:
                     step["agent_cpu_ratio"] = round(a / e, 2)
             results["steps"].append(step)
-            bc.write_results("agent_load", results, markdown(results), quiet=True)
+            bc.write_results(args.name, results, markdown(results), quiet=True)
             if agent["established"] < calls or (agent["misses"] and not args.keep_going):
                 break
-    bc.write_results("agent_load", results, markdown(results))
+    bc.write_results(args.name, results, markdown(results))
 
 
 if __name__ == "__main__":
