@@ -7,18 +7,15 @@ the turn in the store (texts and stage times), the request the LLM got, and the 
 A second case makes the LLM answer 500: the caller hears the fallback phrase, the turn is
 recorded with the error, and the call goes on.
 """
-import json
 import os
 import pathlib
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
 from harness import audio, http_api
 from harness.baresip import Baresip
+from harness.fake_openai import FakeOpenAi
 
 pytestmark = pytest.mark.atende_only
 
@@ -28,29 +25,6 @@ SAID = "I would like to hear more about it"
 ANSWER = "Great. Atende answers every call for you. Talk soon, goodbye."
 SPEAK_AT_S = 8.0     # the greeting (~5 s) is over by then
 SPEECH_RMS = 300.0   # int16 RMS; decoded G.711 silence is ~0-10
-
-
-class FakeOpenAi:
-    def __init__(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, str(SOURCE / "tests/fake_openai/fake_openai.py"), "--port", "0",
-             "--exit-on-stdin-eof"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        assert line.startswith("PORT "), line
-        self.base = f"http://127.0.0.1:{int(line.split()[1])}"
-
-    def script(self, s):
-        req = urllib.request.Request(self.base + "/control/script", data=json.dumps(s).encode(),
-                                     headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(req, timeout=5).read()
-
-    def requests(self):
-        return json.loads(urllib.request.urlopen(self.base + "/control/requests", timeout=5).read())
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -116,3 +116,68 @@ def make_silence_wav(out_path, seconds, rate=8000):
         w.setframerate(rate)
         w.writeframes(b"\0\0" * int(seconds * rate))
     return out_path
+
+
+def speech_segments(samples, rate, threshold, *, merge_gap_s=0.8, frame_ms=FRAME_MS):
+    """[(start_s, end_s)] of the stretches whose frames are louder than threshold (RMS),
+    stretches closer than merge_gap_s joined: pauses between words and sentences of one
+    utterance do not split it."""
+    env = envelope(samples, rate, frame_ms)
+    step = frame_ms / 1000.0
+    segments = []
+    for i, v in enumerate(env):
+        if v <= threshold:
+            continue
+        start, end = i * step, (i + 1) * step
+        if segments and start - segments[-1][1] < merge_gap_s:
+            segments[-1] = (segments[-1][0], end)
+        else:
+            segments.append((start, end))
+    return segments
+
+
+def wav_seconds(path):
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
+def server_speech_wav(text, out_path, audiotool=None, *, wpm=165, voice="en-us", rate=8000):
+    """text as the server says it: tools/audiotool renders it through the server's own
+    synthesis path (espeak-ng library, leading silence trimmed); without audiotool the
+    espeak-ng program at the same speed is close (same engine, a few ms apart)."""
+    if audiotool and os.access(audiotool, os.X_OK):
+        subprocess.run([str(audiotool), "say", "--voice", voice, "--wpm", str(wpm), "--rate",
+                        str(rate), "--text", text, "--out", str(out_path)], check=True,
+                       timeout=30)
+        return out_path
+    raw = str(out_path) + ".espeak.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", raw, text], check=True,
+                   timeout=30)
+    subprocess.run(["sox", raw, "-r", str(rate), "-c", "1", "-b", "16", str(out_path)],
+                   check=True, timeout=30)
+    os.unlink(raw)
+    return out_path
+
+
+def place_wavs(out_path, placements, total_s, rate=8000):
+    """A mono WAV of total_s seconds of silence with each (start_s, wav_path) of placements
+    written in from start_s (16-bit, same rate): a caller's microphone on a timeline."""
+    out = array.array("h", bytes(2 * int(total_s * rate)))
+    for start_s, path in placements:
+        samples, r = read_wav(path)
+        if r != rate:
+            raise ValueError(f"{path}: {r} Hz, want {rate}")
+        at = int(start_s * rate)
+        n = min(len(samples), len(out) - at)
+        out[at:at + n] = samples[:n]
+    return write_wav(out_path, out, rate)
+
+
+def write_wav(out_path, samples, rate):
+    """samples (array('h') or a list of ints) as a 16-bit mono WAV."""
+    with wave.open(str(out_path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(array.array("h", samples).tobytes())
+    return out_path
