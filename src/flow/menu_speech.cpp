@@ -9,12 +9,13 @@ namespace atende::flow {
 namespace {
 
 // Index by digit. English "oh" for 0 as in phone numbers; Portuguese feminine forms
-// ("uma", "duas") as callers say them for "opção".
+// ("uma", "duas") as callers say them for "opção". Written as the recogniser's grammar
+// takes them: ASCII ("tres" for "três"; accents are ignored when comparing anyway).
 constexpr std::string_view kEnglish[10][2] = {
     {"zero", "oh"}, {"one", ""}, {"two", ""},   {"three", ""}, {"four", ""},
     {"five", ""},   {"six", ""}, {"seven", ""}, {"eight", ""}, {"nine", ""}};
 constexpr std::string_view kPortuguese[10][2] = {
-    {"zero", ""},  {"um", "uma"}, {"dois", "duas"}, {"três", ""}, {"quatro", ""},
+    {"zero", ""},  {"um", "uma"}, {"dois", "duas"}, {"tres", ""}, {"quatro", ""},
     {"cinco", ""}, {"seis", ""},  {"sete", ""},     {"oito", ""}, {"nove", ""}};
 
 bool portuguese(std::string_view language) {

@@ -26,6 +26,8 @@ class PronouncingDictionary {
   static PronouncingDictionary from_words(std::vector<std::string> words);  // tests
   bool contains(std::string_view word) const { return words_.count(std::string(word)) != 0; }
   size_t size() const { return words_.size(); }
+  // A word the decoder was taught besides the file (speech/extra_words.h).
+  void add(std::string_view word) { words_.emplace(word); }
 
  private:
   std::unordered_set<std::string> words_;

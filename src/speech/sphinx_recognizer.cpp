@@ -9,6 +9,7 @@
 #include <list>
 
 #include "audio/resampler.h"
+#include "speech/extra_words.h"
 
 namespace atende::speech {
 namespace {
@@ -57,8 +58,14 @@ SphinxRecognizer::SphinxRecognizer(SphinxOptions options) : options_(std::move(o
   silence_sphinx_logging();
   if (options_.workers < 1 || options_.workers > 16)
     throw std::invalid_argument("sphinx: workers must be 1..16");
-  dictionary_ = std::make_shared<const PronouncingDictionary>(
-      PronouncingDictionary::load(options_.dictionary));
+  auto dictionary = PronouncingDictionary::load(options_.dictionary);
+  std::vector<ExtraWord> extra;  // those the file lacks
+  if (options_.extra_words) {
+    for (const ExtraWord& w : builtin_extra_words()) {
+      if (!dictionary.contains(w.word)) extra.push_back(w), dictionary.add(w.word);
+    }
+  }
+  dictionary_ = std::make_shared<const PronouncingDictionary>(std::move(dictionary));
   for (int i = 0; i < options_.workers; ++i) {
     auto d = std::make_unique<Decoder>();
     d->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", options_.model_dir.c_str(), "-dict",
@@ -66,6 +73,11 @@ SphinxRecognizer::SphinxRecognizer(SphinxOptions options) : options_(std::move(o
     if (!d->config) throw std::runtime_error("sphinx: bad model paths " + options_.model_dir);
     d->ps = ps_init(d->config);
     if (!d->ps) throw std::runtime_error("sphinx: cannot load model " + options_.model_dir);
+    for (const ExtraWord& w : extra) {
+      const std::string word(w.word), phones(w.phones);
+      if (ps_add_word(d->ps, word.c_str(), phones.c_str(), FALSE) < 0)
+        throw std::runtime_error("sphinx: cannot add the word " + word);
+    }
     if (options_.free_speech_lm) {
       if (ps_set_lm_file(d->ps, kLmSearch, options_.lm.c_str()) != 0)
         throw std::runtime_error("sphinx: cannot load language model " + options_.lm);
@@ -305,6 +317,9 @@ SphinxOptions sphinx_options_from(const RecognizerParams& params) {
       else if (key == "noise_floor") {
         o.noise_floor = std::stoi(value);
         if (o.noise_floor < 0 || o.noise_floor > 2000) throw std::invalid_argument("");
+      } else if (key == "extra_words") {
+        if (value != "on" && value != "off") throw std::invalid_argument("");
+        o.extra_words = value == "on";
       } else if (key == "max_audio_seconds")
         o.max_audio_seconds = std::stod(value);
       else

@@ -19,7 +19,7 @@
 // Config (engine "sphinx"): model_dir, dictionary, lm, free_speech ("off"|"lm"),
 // workers (1), max_queued (32), garbage ("on"|"off"), max_audio_seconds (30),
 // reject ("on"|"off"), reject_max_gap_seconds (0.3), reject_min_coverage (0.5),
-// noise_floor (100, 0 = off).
+// noise_floor (100, 0 = off), extra_words ("on"|"off": Portuguese menu/digit words).
 #pragma once
 #include <condition_variable>
 #include <cstddef>
@@ -59,6 +59,8 @@ struct SphinxOptions {
   // whole two-word names (7/20 right) and did best with a floor of about +-100 (19/20;
   // docs/stt.md "Two-word names").
   int noise_floor = 100;
+  // Teach the decoder the built-in Portuguese menu and digit words (speech/extra_words.h).
+  bool extra_words = true;
 };
 
 class SphinxRecognizer : public Recognizer {
