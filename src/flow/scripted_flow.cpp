@@ -170,7 +170,12 @@ void ScriptedFlow::on_frame(const AudioFrame& heard, MonoTime now) {
 
 void ScriptedFlow::on_dtmf(char digit, MonoTime now) {
   if (!started_ || ended_ || !is_dtmf_digit(digit)) return;
-  if (digit_log_.size() < kMaxDigitLog) digit_log_.push_back(digit);
+  if (digit_log_.size() < kMaxDigitLog) {
+    digit_log_.push_back(digit);
+    // Stored as they come, not only at the end: the caller's BYE finalises the call record
+    // on the SIP thread while this flow may not have heard of the hang-up yet.
+    host_.record_digits(digit_log_);
+  }
   const StepSpec& s = step();
   switch (s.type) {
     case StepType::kMenu:

@@ -1,46 +1,86 @@
 #include "media/media_worker.h"
 
-#include <boost/asio/post.hpp>
-#include <algorithm>
+#include <sys/prctl.h>
+#include <time.h>
 
-#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <cerrno>
+#include <string>
 
 namespace atende::media {
+namespace {
+
+// Sleeps until `when` on CLOCK_MONOTONIC, the clock MonoClock (steady_clock) reads.
+void sleep_until(MonoTime when) {
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
+
+}  // namespace
 
 MediaWorker::MediaWorker(int index, Histogram* lateness, Histogram* work)
-    : index_(index), lateness_(lateness), work_(work), guard_(boost::asio::make_work_guard(io_)), timer_(io_) {
+    : index_(index), lateness_(lateness), work_(work) {
   for (auto& s : slots_) s.reserve(256);
+  posted_.reserve(64);
+  running_.reserve(64);
 }
 
 MediaWorker::~MediaWorker() { stop(); }
 
 void MediaWorker::start() {
-  thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), ("media" + std::to_string(index_)).c_str());
-    cycle_ = MonoClock::now() + Millis(1);
-    slot_ = 0;
-    arm();
-    io_.run();
-  });
+  thread_ = std::thread([this] { run(); });
 }
 
 void MediaWorker::stop() {
   if (!thread_.joinable()) return;
-  boost::asio::post(io_, [this] {
-    timer_.cancel();
-    guard_.reset();
-    io_.stop();
-  });
+  stopping_.store(true, std::memory_order_release);
   thread_.join();
 }
 
-void MediaWorker::post(std::function<void()> fn) { boost::asio::post(io_, std::move(fn)); }
+void MediaWorker::post(std::function<void()> fn) {
+  std::lock_guard lock(posted_mu_);
+  posted_.push_back(std::move(fn));
+  has_posted_.store(true, std::memory_order_release);
+}
+
+void MediaWorker::run() {
+  pthread_setname_np(pthread_self(), ("media" + std::to_string(index_)).c_str());
+  // The default 50 us timer slack would be added to every wake-up, i.e. to pacing jitter.
+  prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us
+  cycle_ = MonoClock::now() + Millis(1);
+  slot_ = 0;
+  while (!stopping_.load(std::memory_order_acquire)) {
+    sleep_until(cycle_ + Millis(slot_));
+    run_posted();
+    on_tick();
+  }
+  // What was posted before stop() still runs (end_all's hang-ups, in order); what those jobs
+  // post is dropped, destroyed here on the thread that owns what it captured.
+  run_posted();
+  std::lock_guard lock(posted_mu_);
+  posted_.clear();
+}
+
+void MediaWorker::run_posted() {
+  if (!has_posted_.load(std::memory_order_acquire)) return;
+  {
+    std::lock_guard lock(posted_mu_);
+    running_.swap(posted_);
+    has_posted_.store(false, std::memory_order_relaxed);
+  }
+  // Outside the lock: a job may post more (it runs at the next wake-up).
+  for (auto& fn : running_) fn();
+  running_.clear();
+}
 
 void MediaWorker::add(Tickable* t) {
   // Fill slots kPerSlot legs at a time: few calls then share a couple of wake-ups per
   // period (cheap), many calls spread over every millisecond (smooth sending).
-  auto target = std::find_if(slots_.begin(), slots_.end(),
-                             [](const auto& s) { return s.size() < kPerSlot; });
+  auto target =
+      std::find_if(slots_.begin(), slots_.end(), [](const auto& s) { return s.size() < kPerSlot; });
   if (target == slots_.end()) {
     target = std::min_element(slots_.begin(), slots_.end(),
                               [](const auto& a, const auto& b) { return a.size() < b.size(); });
@@ -60,13 +100,6 @@ void MediaWorker::remove(Tickable* t) {
   }
 }
 
-void MediaWorker::arm() {
-  timer_.expires_at(cycle_ + Millis(slot_));
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) on_tick();
-  });
-}
-
 void MediaWorker::on_tick() {
   const MonoTime deadline = cycle_ + Millis(slot_);
   const MonoTime now = MonoClock::now();
@@ -74,13 +107,14 @@ void MediaWorker::on_tick() {
     // Far behind (suspended, overloaded): skip the missed periods rather than burst them.
     cycle_ += (now - deadline) / Millis(kTickMs) * Millis(kTickMs);
   }
-  if (lateness_ && !slots_[slot_].empty()) {
+  auto& slot = slots_[slot_];
+  if (lateness_ && !slot.empty()) {
     lateness_->observe(std::chrono::duration<double>(now - deadline).count());
   }
-  auto& slot = slots_[slot_];
   // Index loop: a tick may remove its own leg (hang-up), which swaps in the last one.
   for (size_t i = 0; i < slot.size();) {
     Tickable* t = slot[i];
+    if (i + 1 < slot.size()) __builtin_prefetch(slot[i + 1]);  // legs are cold by now
     t->tick(deadline);
     if (i < slot.size() && slot[i] == t) ++i;
   }
@@ -95,7 +129,6 @@ void MediaWorker::on_tick() {
     }
     if (!slots_[slot_].empty() || slot_ == 0) break;
   }
-  arm();
 }
 
 }  // namespace atende::media

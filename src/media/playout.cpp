@@ -4,6 +4,11 @@
 
 namespace atende::media {
 
+Playout::Playout(int sample_rate)
+    : rate_(sample_rate),
+      frame_samples_(static_cast<size_t>(samples_per_frame(sample_rate))),
+      live_(kMaxLiveFrames * frame_samples_) {}
+
 bool Playout::push_clip(ClipPtr clip) {
   if (!clip || clip->pcm.empty()) return true;
   if (clip_count_ == kMaxClips) {
@@ -21,7 +26,10 @@ void Playout::push_frame(const AudioFrame& frame) {
     --live_count_;
     ++dropped_frames_;
   }
-  live_[(live_head_ + live_count_) % kMaxLiveFrames] = frame;
+  int16_t* slot = live_.data() + (live_head_ + live_count_) % kMaxLiveFrames * frame_samples_;
+  const size_t n = std::min(frame_samples_, static_cast<size_t>(std::max(frame.samples, 0)));
+  std::copy_n(frame.pcm.data(), n, slot);
+  std::fill(slot + n, slot + frame_samples_, int16_t{0});
   ++live_count_;
 }
 
@@ -36,7 +44,7 @@ bool Playout::next(AudioFrame& out) {
   out.sample_rate = rate_;
   out.samples = n;
   if (live_count_ > 0) {
-    out = live_[live_head_];
+    std::copy_n(live_.data() + live_head_ * frame_samples_, frame_samples_, out.pcm.data());
     live_head_ = (live_head_ + 1) % kMaxLiveFrames;
     --live_count_;
     return true;

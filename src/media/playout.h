@@ -4,6 +4,8 @@
 #pragma once
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <vector>
 
 #include "core/audio_frame.h"
 #include "core/clip.h"
@@ -15,7 +17,7 @@ class Playout {
   static constexpr size_t kMaxClips = 32;
   static constexpr size_t kMaxLiveFrames = 25;  // 500 ms of live audio
 
-  explicit Playout(int sample_rate) : rate_(sample_rate) {}
+  explicit Playout(int sample_rate);
 
   // false when the clip queue is full (the clip is dropped).
   bool push_clip(ClipPtr clip);
@@ -30,9 +32,13 @@ class Playout {
 
  private:
   int rate_;
+  size_t frame_samples_;  // samples in 20 ms at rate_
   std::array<ClipPtr, kMaxClips> clips_{};
   size_t clip_head_ = 0, clip_count_ = 0, clip_pos_ = 0;
-  std::array<AudioFrame, kMaxLiveFrames> live_{};
+  // Live frames as packed samples (frame i at i * frame_samples_), not whole AudioFrames:
+  // a frame's array is sized for the highest rate, and 25 of them were most of a call's memory
+  // and of the bytes each tick copied.
+  std::vector<int16_t> live_;
   size_t live_head_ = 0, live_count_ = 0;
   uint64_t dropped_clips_ = 0, dropped_frames_ = 0;
 };

@@ -56,10 +56,7 @@ RtpLeg::RtpLeg(MediaWorker& worker, const RtpLegParams& p, CoreMetrics& metrics)
       playout_(static_cast<int>(p.codec->sample_rate)),
       ssrc_(random_u32()),
       seq_(static_cast<uint16_t>(random_u32())),
-      ts_(random_u32()) {
-  heard_ = AudioFrame::silence(sample_rate());
-  speak_ = AudioFrame::silence(sample_rate());
-}
+      ts_(random_u32()) {}
 
 RtpLeg::~RtpLeg() {
   rtp_socket_.close();
@@ -124,24 +121,25 @@ void RtpLeg::drain_rtp(MonoTime now) {
   clock_gettime(CLOCK_REALTIME, &real_now);
   const int64_t real_now_ns = int64_t(real_now.tv_sec) * 1'000'000'000 + real_now.tv_nsec;
   const int fd = rtp_socket_.fd();
+  MediaScratch& x = worker_.scratch();
   // One recvmmsg returns everything waiting (normally one packet), so the steady state costs
   // one syscall per tick instead of a read and an EAGAIN read.
   for (int round = 0; round < kMaxReadsPerTick / kBatch; ++round) {
     for (int i = 0; i < kBatch; ++i) {
-      rx_iov_[i] = {rx_bufs_[i].data(), rx_bufs_[i].size()};
-      rx_msgs_[i] = {};
-      rx_msgs_[i].msg_hdr.msg_name = &rx_addrs_[i];
-      rx_msgs_[i].msg_hdr.msg_namelen = sizeof(rx_addrs_[i]);
-      rx_msgs_[i].msg_hdr.msg_iov = &rx_iov_[i];
-      rx_msgs_[i].msg_hdr.msg_iovlen = 1;
-      rx_msgs_[i].msg_hdr.msg_control = rx_control_[i].data();
-      rx_msgs_[i].msg_hdr.msg_controllen = rx_control_[i].size();
+      x.rx_iov[i] = {x.rx_bufs[i].data(), x.rx_bufs[i].size()};
+      x.rx_msgs[i] = {};
+      x.rx_msgs[i].msg_hdr.msg_name = &x.rx_addrs[i];
+      x.rx_msgs[i].msg_hdr.msg_namelen = sizeof(x.rx_addrs[i]);
+      x.rx_msgs[i].msg_hdr.msg_iov = &x.rx_iov[i];
+      x.rx_msgs[i].msg_hdr.msg_iovlen = 1;
+      x.rx_msgs[i].msg_hdr.msg_control = x.rx_control[i].data();
+      x.rx_msgs[i].msg_hdr.msg_controllen = x.rx_control[i].size();
     }
-    const int got = ::recvmmsg(fd, rx_msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    const int got = ::recvmmsg(fd, x.rx_msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (got <= 0) return;  // EAGAIN: drained (other errors: try again next tick)
     for (int i = 0; i < got; ++i) {
-      msghdr& msg = rx_msgs_[i].msg_hdr;
-      std::memcpy(rx_from_.data(), &rx_addrs_[i],
+      msghdr& msg = x.rx_msgs[i].msg_hdr;
+      std::memcpy(rx_from_.data(), &x.rx_addrs[i],
                   std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
       rx_from_.resize(std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
       MonoTime arrival = now;
@@ -155,7 +153,7 @@ void RtpLeg::drain_rtp(MonoTime now) {
                               std::chrono::nanoseconds(age_ns));
         }
       }
-      on_rtp({rx_bufs_[i].data(), rx_msgs_[i].msg_len}, arrival);
+      on_rtp({x.rx_bufs[i].data(), x.rx_msgs[i].msg_len}, arrival);
       if (closed_) return;
     }
     if (got < kBatch) return;  // fewer than asked: the socket is empty
@@ -164,9 +162,10 @@ void RtpLeg::drain_rtp(MonoTime now) {
 
 void RtpLeg::drain_rtcp() {
   for (int i = 0; i < 4; ++i) {
-    const ssize_t n = rtcp_socket_.receive_from(rtcp_buf_, rtcp_from_);
+    auto& buf = worker_.scratch().rtcp_buf;
+    const ssize_t n = rtcp_socket_.receive_from(buf, rtcp_from_);
     if (n < 0) return;
-    on_rtcp(static_cast<size_t>(n));
+    on_rtcp({buf.data(), static_cast<size_t>(n)});
   }
 }
 
@@ -216,13 +215,13 @@ void RtpLeg::on_rtp(std::span<const uint8_t> data, MonoTime arrival) {
   }
 }
 
-void RtpLeg::on_rtcp(size_t size) {
+void RtpLeg::on_rtcp(std::span<const uint8_t> data) {
   if (latched_ && rtcp_from_.address() != remote_.address()) {
     ++stats_.strangers;
     return;
   }
   rtp::RtcpCompound compound;
-  if (rtp::parse_rtcp({rtcp_buf_.data(), size}, compound) != rtp::RtcpError::kOk) {
+  if (rtp::parse_rtcp(data, compound) != rtp::RtcpError::kOk) {
     ++stats_.rtcp_malformed;
     return;
   }
@@ -239,17 +238,21 @@ void RtpLeg::tick(MonoTime now) {
   if (++ticks_ % 5 == 0) drain_rtcp();  // RTCP is rare: look every 100 ms
 
   // What the caller said in this slot.
+  MediaScratch& x = worker_.scratch();
+  AudioFrame& heard = x.heard;
   auto jf = jitter_.get();
   switch (jf.kind) {
     case rtp::JitterFrame::Kind::kPayload:
-      if (decoder_->decode(jf.payload, heard_) < 0) decoder_->conceal(heard_);
+      if (decoder_->decode(jf.payload, heard) < 0) decoder_->conceal(heard);
       break;
     case rtp::JitterFrame::Kind::kMissing:  // lost: the codec's concealment fills the gap
-      decoder_->conceal(heard_);
+      decoder_->conceal(heard);
       metrics_.rtp_lost_packets.inc();
       break;
     case rtp::JitterFrame::Kind::kEmpty:  // nothing expected (not started, silence)
-      heard_ = AudioFrame::silence(sample_rate());
+      heard.sample_rate = sample_rate();
+      heard.samples = samples_per_frame(heard.sample_rate);
+      std::fill_n(heard.pcm.data(), heard.samples, int16_t{0});
       break;
   }
   dtmf_rx_.on_tick(now);
@@ -258,15 +261,16 @@ void RtpLeg::tick(MonoTime now) {
     listener_->on_dtmf(digit, now);
     if (closed_) return;
   }
-  if (listener_) listener_->on_frame(heard_, now);
+  if (listener_) listener_->on_frame(heard, now);
   if (closed_) return;  // the listener hung up
 
   // What we say in this slot. The timestamp advances every tick, sent or not, so the
   // receiver sees the real passage of time across silence and hold.
   const uint32_t ts = ts_;
   ts_ += codec_->timestamp_step();
-  bool had_audio = playout_.next(speak_);
-  if (!had_audio) std::fill_n(speak_.pcm.data(), speak_.samples, int16_t{0});
+  AudioFrame& speak = x.speak;
+  bool had_audio = playout_.next(speak);  // sets rate and length, whether or not it had audio
+  if (!had_audio) std::fill_n(speak.pcm.data(), speak.samples, int16_t{0});
 
   if (send_enabled_ && remote_.port() != 0) {
     rtp::DtmfPacket dp;
@@ -275,7 +279,7 @@ void RtpLeg::tick(MonoTime now) {
       send_packet({ev.data(), dp.size}, static_cast<uint8_t>(dtmf_pt_), dp.marker, dp.timestamp);
     } else {
       std::array<uint8_t, 640> payload;
-      int n = encoder_->encode(speak_, payload);
+      int n = encoder_->encode(speak, payload);
       if (n > 0) send_packet({payload.data(), static_cast<size_t>(n)}, payload_type_, false, ts);
     }
   }
@@ -294,9 +298,10 @@ void RtpLeg::send_packet(std::span<const uint8_t> payload, uint8_t pt, bool mark
   h.sequence = seq_++;
   h.timestamp = ts;
   h.ssrc = ssrc_;
-  size_t n = rtp::write_rtp(tx_buf_, h, payload);
+  auto& tx = worker_.scratch().tx_buf;
+  size_t n = rtp::write_rtp(tx, h, payload);
   if (n == 0) return;
-  if (!rtp_socket_.send_to({tx_buf_.data(), n}, remote_)) return;
+  if (!rtp_socket_.send_to({tx.data(), n}, remote_)) return;
   ++stats_.packets_out;
   stats_.bytes_out += n;
   ++sent_packets_;

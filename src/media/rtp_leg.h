@@ -79,11 +79,11 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
 
  private:
   static constexpr int kMaxReadsPerTick = 16;
-  static constexpr int kBatch = 4;  // packets per recvmmsg
+  static constexpr int kBatch = MediaScratch::kBatch;
   void drain_rtp(MonoTime now);
   void drain_rtcp();
   void on_rtp(std::span<const uint8_t> data, MonoTime arrival);
-  void on_rtcp(size_t size);
+  void on_rtcp(std::span<const uint8_t> data);
   void send_audio(const AudioFrame& frame);
   void send_packet(std::span<const uint8_t> payload, uint8_t pt, bool marker, uint32_t ts);
   void send_rtcp_report(MonoTime now);
@@ -130,16 +130,6 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   MonoTime next_rtcp_{};
   uint64_t ticks_ = 0;
 
-  // recvmmsg batch, preallocated: the receive path never allocates.
-  std::array<std::array<uint8_t, 1500>, kBatch> rx_bufs_{};
-  std::array<sockaddr_storage, kBatch> rx_addrs_{};
-  std::array<iovec, kBatch> rx_iov_{};
-  std::array<mmsghdr, kBatch> rx_msgs_{};
-  std::array<std::array<char, CMSG_SPACE(sizeof(timespec))>, kBatch> rx_control_{};
-  std::array<uint8_t, 1500> rtcp_buf_{};
-  std::array<uint8_t, 1500> tx_buf_{};
-  AudioFrame heard_{};
-  AudioFrame speak_{};
   Stats stats_;
 };
 
