@@ -53,6 +53,8 @@ float Concealer::next_synthetic() {
 
 void Concealer::fill(std::span<int16_t> out) {
   if (lost_samples_ == 0) {
+    std::copy(ring_.begin() + ring_pos_, ring_.end(), history_.begin());
+    std::copy(ring_.begin(), ring_.begin() + ring_pos_, history_.end() - ring_pos_);
     pitch_ = find_pitch();
     phase_ = 0;
   }
@@ -70,10 +72,13 @@ void Concealer::on_good(std::span<int16_t> frame) {
     lost_samples_ = 0;
   }
   const size_t n = std::min<size_t>(frame.size(), kHistoryLen);
-  if (n == 0) return;  // (an empty span's data() may be null: not for memcpy)
-  std::memmove(history_.data(), history_.data() + n, (kHistoryLen - n) * sizeof(int16_t));
-  // The newest samples are the frame's last ones.
-  std::memcpy(history_.data() + kHistoryLen - n, frame.last(n).data(), n * sizeof(int16_t));
+  if (n == 0) return;
+  // The newest samples are the frame's last ones; at most two runs around the ring.
+  const int16_t* src = frame.last(n).data();
+  const size_t first = std::min(n, static_cast<size_t>(kHistoryLen - ring_pos_));
+  std::copy_n(src, first, ring_.begin() + ring_pos_);
+  std::copy_n(src + first, n - first, ring_.begin());
+  ring_pos_ = static_cast<int>((ring_pos_ + n) % kHistoryLen);
 }
 
 }  // namespace atende::rtp
