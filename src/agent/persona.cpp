@@ -91,7 +91,7 @@ AgentProviders AgentProviders::merged(const AgentProviders& over) const {
   return out;
 }
 
-Persona parse_persona(const std::string& yaml_text) {
+static Persona parse_persona_checked(const std::string& yaml_text) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -202,6 +202,15 @@ Persona parse_persona(const std::string& yaml_text) {
   }
   p.providers = providers_from(root);
   return p;
+}
+
+Persona parse_persona(const std::string& yaml_text) {
+  try {
+    return parse_persona_checked(yaml_text);
+  } catch (const YAML::Exception& e) {
+    // A conversion the checks above did not foresee (e.g. a map used as a key).
+    fail("yaml", e.msg);
+  }
 }
 
 std::vector<std::string> PersonaLibrary::load_dir(const std::string& dir) {

@@ -129,6 +129,18 @@ TEST(PersonaTools, HostileSchemasAreBounded) {
   EXPECT_NE(error_of(deep).find("nested deeper"), std::string::npos) << error_of(deep);
 }
 
+TEST(PersonaTools, OddYamlIsAnErrorNotACrash) {
+  // Keys that are not strings, in the persona and in a tool: always std::invalid_argument.
+  for (const char* doc :
+       {"? [a, b]\n: 1\n", "name: x\nsystem_prompt: y\nhttp_tools: [{? {a: 1}\n : 2}]\n",
+        "name: x\nsystem_prompt: y\nhttp_tools: [{name: t, description: d, url: 'http://h/', "
+        "parameters: {type: object, ? [1] : 2}}]\n",
+        "name: x\nsystem_prompt: y\nhttp_tools: [{name: t, description: d, url: 'http://h/', "
+        "headers: {? [1] : 2}}]\n"}) {
+    EXPECT_THROW(parse_persona(doc), std::invalid_argument) << doc;
+  }
+}
+
 TEST(PersonaTools, YamlToJsonKeepsQuotedStringsAndReadsPlainScalars) {
   const json j = yaml_to_json(YAML::Load(
       R"({a: 1, b: -2.5, c: true, d: null, e: "7", f: 1e3, g: 0x10, h: ~, i: [x, 'y'], j: yes})"));
