@@ -818,7 +818,11 @@ class FlowBuilder {
       }
       std::vector<std::string> names = template_names(s.text);
       s.uses_variables = !names.empty();
-      for (const std::string& name : template_names(s.expect)) names.push_back(name);
+      if (!s.expect.empty()) flow_.secret_slots.push_back(s.into);
+      for (const std::string& name : template_names(s.expect)) {
+        names.push_back(name);
+        flow_.secret_slots.emplace_back(split_placeholder(name).slot);
+      }
       for (const std::string& placeholder : names) {
         auto [slot, format] = split_placeholder(placeholder);
         std::string name(slot);

@@ -5,6 +5,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -147,6 +148,15 @@ struct FlowSpec {
 
   // Every fixed phrase this flow can say, to pre-synthesise at load.
   std::vector<std::string> fixed_texts() const;
+
+  // Slots an ask step checks with `expect` (the reference and the caller's answer): their
+  // values, and digits typed at such a step, are masked in the call record.
+  std::vector<std::string> secret_slots;
+  bool is_secret(std::string_view slot) const {
+    for (const auto& s : secret_slots)
+      if (s == slot) return true;
+    return false;
+  }
 };
 
 using FlowSpecPtr = std::shared_ptr<const FlowSpec>;

@@ -170,8 +170,10 @@ void ScriptedFlow::on_frame(const AudioFrame& heard, MonoTime now) {
 
 void ScriptedFlow::on_dtmf(char digit, MonoTime now) {
   if (!started_ || ended_ || !is_dtmf_digit(digit)) return;
+  // Digits typed for an identity check are logged as 'x'.
+  bool secret = step().type == StepType::kAsk && !step().expect.empty();
   if (digit_log_.size() < kMaxDigitLog) {
-    digit_log_.push_back(digit);
+    digit_log_.push_back(secret ? 'x' : digit);
     // Stored as they come, not only at the end: the caller's BYE finalises the call record
     // on the SIP thread while this flow may not have heard of the hang-up yet.
     host_.record_digits(digit_log_);
@@ -256,7 +258,7 @@ void ScriptedFlow::collect_done(MonoTime now) {
     host_.record_event("invalid", collected_.empty() ? "(none)" : collected_);
     return retry("invalid", s.invalid, now);
   }
-  host_.record_event("collected", s.into + "=" + collected_);
+  host_.record_event("collected", s.into + "=" + (s.expect.empty() ? collected_ : "***"));
   if (s.type == StepType::kAsk) return accept_answer(collected_, now);  // date, expect
   variables_[s.into] = collected_;
   enter(s.next, now);

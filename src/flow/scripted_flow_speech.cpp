@@ -147,7 +147,7 @@ void ScriptedFlow::on_recognition(uint64_t generation, speech::Recognition r, Mo
 }
 
 void ScriptedFlow::store(const std::string& slot, std::string value) {
-  host_.record_event("slot", slot + "=" + value);
+  host_.record_event("slot", slot + "=" + (spec_->is_secret(slot) ? "***" : value));
   variables_[slot] = std::move(value);
 }
 
@@ -156,7 +156,9 @@ void ScriptedFlow::answer(const speech::Recognition& r, MonoTime now) {
   if (!r.ok) {
     host_.record_event("stt_error", r.error);
   } else {
-    host_.record_event("heard", r.text.empty() ? "(nothing)" : r.text);
+    host_.record_event("heard", r.text.empty()     ? "(nothing)"
+                                : s.expect.empty() ? r.text
+                                                   : "***");  // an identity check
   }
   const std::string& said = !r.matched.empty() ? r.matched : r.text;
   if (!r.ok || r.rejected || said.empty()) {

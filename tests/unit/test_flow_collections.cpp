@@ -85,7 +85,8 @@ TEST(FlowCollections, KnownCallerBySpeechPromisesToPayOnFriday) {
   listen(h);
   EXPECT_TRUE(h.host.has("slot", "debtor_name=Mary Jones"));
   say(h, "four three two one");
-  EXPECT_TRUE(h.host.has("slot", "document=4321"));
+  EXPECT_TRUE(h.host.has("slot", "document=***"));  // checked, and masked in the record
+  for (auto& [kind, detail] : h.host.events) EXPECT_EQ(detail.find("4321"), std::string::npos);
   ASSERT_FALSE(event_detail(h, "identity_verified").empty());
   listen(h);
   EXPECT_TRUE(heard_text(h,
@@ -182,6 +183,8 @@ TEST(FlowCollections, CobrancaInPortugueseByKeypad) {
   contains(promise, "\"promise_date\":\"2026-12-10\"");
   contains(promise, "\"option\":\"installments\"");
   EXPECT_EQ(h.leg.hangups.size(), 1u);
+  ASSERT_FALSE(h.host.digits.empty());
+  EXPECT_EQ(h.host.digits.back(), "xxxx210#1");  // the document's digits are not kept
 }
 
 TEST(FlowCollections, ImpossibleDayIsAskedAgainThenDisputeIsRecorded) {
