@@ -62,7 +62,15 @@ def _call_ivr(server, workdir, mic, seconds, until=None):
         phone.stop()
     calls = http_api.wait_calls(server.http_base, lambda c: bool(c and c[0].get("ended_at")))
     assert len(calls) == 1 and calls[0]["flow"] == "ivr", calls
-    return http_api.get_json(f"{server.http_base}/api/calls/{calls[0]['id']}")
+    # The flow's last events (hangup, counts) go through the store's queue after the end
+    # time: wait for them too.
+    url = f"{server.http_base}/api/calls/{calls[0]['id']}"
+    deadline = time.monotonic() + 5
+    record = http_api.get_json(url)
+    while not _kinds(record["events"], "counts") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        record = http_api.get_json(url)
+    return record
 
 
 def _kinds(events, kind):
