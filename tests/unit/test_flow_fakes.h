@@ -134,7 +134,10 @@ class FakeHost : public FlowHost {
   void record_event(std::string_view kind, std::string_view detail) override {
     events.emplace_back(std::string(kind), std::string(detail));
   }
-  void record_digits(std::string_view d) override { digits.emplace_back(d); }
+  // Each change of the call record's digits (the store ignores a rewrite of the same value).
+  void record_digits(std::string_view d) override {
+    if (digits.empty() || digits.back() != d) digits.emplace_back(d);
+  }
   std::chrono::system_clock::time_point wall_now() const override { return wall; }
 
   void run_posted() {
