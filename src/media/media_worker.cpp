@@ -8,18 +8,6 @@
 #include <string>
 
 namespace atende::media {
-namespace {
-
-// Sleeps until `when` on CLOCK_MONOTONIC, the clock MonoClock (steady_clock) reads.
-void sleep_until(MonoTime when) {
-  const auto ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
-  timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-  }
-}
-
-}  // namespace
 
 MediaWorker::MediaWorker(int index, Histogram* lateness, Histogram* work)
     : index_(index), lateness_(lateness), work_(work) {
@@ -36,14 +24,30 @@ void MediaWorker::start() {
 
 void MediaWorker::stop() {
   if (!thread_.joinable()) return;
-  stopping_.store(true, std::memory_order_release);
+  {
+    std::lock_guard lock(posted_mu_);
+    stopping_.store(true, std::memory_order_release);
+  }
+  wake_.notify_one();
   thread_.join();
 }
 
 void MediaWorker::post(std::function<void()> fn) {
-  std::lock_guard lock(posted_mu_);
-  posted_.push_back(std::move(fn));
-  has_posted_.store(true, std::memory_order_release);
+  {
+    std::lock_guard lock(posted_mu_);
+    posted_.push_back(std::move(fn));
+    has_posted_.store(true, std::memory_order_release);
+  }
+  wake_.notify_one();
+}
+
+void MediaWorker::wait_until(MonoTime deadline) {
+  if (has_posted_.load(std::memory_order_acquire)) return;
+  std::unique_lock lock(posted_mu_);
+  // steady_clock: glibc waits with pthread_cond_clockwait on CLOCK_MONOTONIC.
+  wake_.wait_until(lock, deadline, [this] {
+    return has_posted_.load(std::memory_order_relaxed) || stopping_.load(std::memory_order_relaxed);
+  });
 }
 
 void MediaWorker::run() {
@@ -53,9 +57,9 @@ void MediaWorker::run() {
   cycle_ = MonoClock::now() + Millis(1);
   slot_ = 0;
   while (!stopping_.load(std::memory_order_acquire)) {
-    sleep_until(cycle_ + Millis(slot_));
-    run_posted();
-    on_tick();
+    wait_until(cycle_ + Millis(slot_));
+    run_posted();  // may move slot_ earlier (tick_soon)
+    if (MonoClock::now() >= cycle_ + Millis(slot_)) on_tick();
   }
   // What was posted before stop() still runs (end_all's hang-ups, in order); what those jobs
   // post is dropped, destroyed here on the thread that owns what it captured.
@@ -100,6 +104,42 @@ void MediaWorker::remove(Tickable* t) {
   }
 }
 
+bool MediaWorker::tick_soon(Tickable* t) {
+  if (ticking_) return false;
+  // The next millisecond boundary on the slot grid, as (cycle, slot).
+  const MonoTime now = MonoClock::now();
+  const auto ahead = std::chrono::ceil<Millis>(now - cycle_).count();  // may be < 0 or >= 20
+  MonoTime cycle =
+      cycle_ + Millis(kTickMs) * (ahead >= 0 ? ahead / kTickMs : (ahead - kTickMs + 1) / kTickMs);
+  int slot = static_cast<int>(ahead - (cycle - cycle_) / Millis(1));
+  // Sooner than the wake already planned: that slot becomes the next wake (the slots between
+  // are empty, or the worker would wake for them first). Otherwise ride the planned wake.
+  const bool sooner = cycle + Millis(slot) < cycle_ + Millis(slot_);
+  if (!sooner) {
+    cycle = cycle_;
+    slot = slot_;
+  }
+  std::vector<Tickable*>* from = nullptr;
+  for (auto& s : slots_) {
+    if (std::find(s.begin(), s.end(), t) != s.end()) from = &s;
+  }
+  if (!from) return false;
+  if (from == &slots_[slot]) {
+    if (sooner) {
+      cycle_ = cycle;
+      slot_ = slot;
+    }
+    return true;
+  }
+  auto it = std::find(from->begin(), from->end(), t);
+  *it = from->back();
+  from->pop_back();
+  slots_[slot].push_back(t);
+  cycle_ = cycle;
+  slot_ = slot;
+  return true;
+}
+
 void MediaWorker::on_tick() {
   const MonoTime deadline = cycle_ + Millis(slot_);
   const MonoTime now = MonoClock::now();
@@ -112,12 +152,14 @@ void MediaWorker::on_tick() {
     lateness_->observe(std::chrono::duration<double>(now - deadline).count());
   }
   // Index loop: a tick may remove its own leg (hang-up), which swaps in the last one.
+  ticking_ = true;
   for (size_t i = 0; i < slot.size();) {
     Tickable* t = slot[i];
     if (i + 1 < slot.size()) __builtin_prefetch(slot[i + 1]);  // legs are cold by now
     t->tick(deadline);
     if (i < slot.size() && slot[i] == t) ++i;
   }
+  ticking_ = false;
   if (work_ && !slot.empty()) {
     work_->observe(std::chrono::duration<double>(MonoClock::now() - now).count());
   }

@@ -4,15 +4,19 @@
 // jitter for the last ones). Deadlines advance from the monotonic clock (deadline += period),
 // so pacing never drifts, however long a tick takes.
 //
-// The thread sleeps with clock_nanosleep to the next occupied slot and runs posted work when
-// it wakes, before the slot's ticks. No event loop: legs poll their sockets on the tick, so
-// the only wake-up source is the clock, and an Asio timer cost two timerfd_settime calls and
-// an epoll_wait per slot (measured: more than the slot's own packet work at 1000 calls).
-// Posted work therefore waits at most until the next occupied slot — never later than the
-// next tick of any leg it concerns, which is when it could take effect anyway.
+// The thread sleeps on a condition variable (a futex on CLOCK_MONOTONIC) until the next
+// occupied slot or until work is posted, runs posted work, then the slot's ticks once its time
+// has come. No event loop: legs poll their sockets on the tick, so the clock and post() are
+// the only wake-up sources (an Asio timer cost two timerfd_settime calls and an epoll_wait per
+// slot — measured: more than the slot's own packet work at 1000 calls).
+//
+// tick_soon() moves a leg to the next millisecond slot: when an answer starts on an idle leg
+// its first packet leaves within a millisecond instead of waiting up to 20 ms for the leg's
+// old phase (the receiver sees one packet early, as with network jitter).
 #pragma once
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -45,6 +49,9 @@ class MediaWorker {
   // Worker thread only.
   void add(Tickable* t);
   void remove(Tickable* t);
+  // Worker thread only, outside the worker's own ticking (false there, and for unknown legs):
+  // tick `t` at the next millisecond boundary and every 20 ms from then on.
+  bool tick_soon(Tickable* t);
   size_t load() const { return load_.load(std::memory_order_relaxed); }
   int index() const { return index_; }
   // Worker thread only, and only within one leg's tick (see media_scratch.h).
@@ -52,6 +59,7 @@ class MediaWorker {
 
  private:
   void run();
+  void wait_until(MonoTime deadline);
   void run_posted();
   void on_tick();
 
@@ -62,9 +70,11 @@ class MediaWorker {
   std::atomic<bool> stopping_{false};
 
   std::mutex posted_mu_;
+  std::condition_variable wake_;                // post() and stop() wake the sleeping worker
   std::vector<std::function<void()>> posted_;   // guarded by posted_mu_
   std::vector<std::function<void()>> running_;  // worker thread: the batch being run
-  std::atomic<bool> has_posted_{false};         // lets an idle wake skip the mutex
+  std::atomic<bool> has_posted_{false};         // lets a clock wake skip the mutex
+  bool ticking_ = false;                        // inside on_tick's loop over a slot
 
   static constexpr int kSlots = kTickMs;  // one per millisecond of the period
   static constexpr size_t kPerSlot = 16;

@@ -350,9 +350,13 @@ void RtpLeg::play(ClipPtr clip) {
     c->pcm = audio::Resampler::convert(clip->pcm, clip->sample_rate, sample_rate());
     clip = std::move(c);
   }
+  const bool was_idle = playout_.empty();
   if (!playout_.push_clip(std::move(clip))) {
     spdlog::warn("call={} event=playout_full dropped a clip", call_id_);
+    return;
   }
+  // Something to say after silence (an answer, a prompt): say it now, not at our old phase.
+  if (was_idle && started_) worker_.tick_soon(this);
 }
 
 void RtpLeg::play_frame(const AudioFrame& frame) {
