@@ -49,7 +49,7 @@ SPEECH_RMS = 300.0  # int16 RMS of a 20 ms frame; decoded G.711 silence is ~0-10
 # recognition, the LLM's first sentence and its synthesis (instant with the fake). Only
 # used to place the next utterance; placements leave seconds of slack either way.
 REACTION_S = 0.9
-SETUP_S = 1.0  # call set-up: the caller's audio and the greeting start about together
+SETUP_S = 1.5  # the caller waits this long after the greeting (the two start within 0.3 s)
 
 
 @pytest.fixture
