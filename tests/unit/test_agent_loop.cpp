@@ -94,6 +94,24 @@ TEST_F(AgentTest, AnswerBreakingOffMidWaySaysTheFallbackAfterWhatWasSaid) {
   EXPECT_TRUE(up());
 }
 
+TEST_F(AgentTest, AnswerBreakingOffBeforeAWholeSentenceSaysOnlyTheFallback) {
+  // Events: role, "We", " open", " every", then an error event: only a fragment came.
+  fake.script({{"chat", {{{"content", "We open every day at nine."}, {"error_after", 4}}}}});
+  stt.texts = {"when are you open"};
+  start(settings());
+  play_out();
+  say();
+  const std::string fallback = default_phrase(AgentPhrase::kFallback, "en");
+  ASSERT_TRUE(wait_for([&] { return last_label() == fallback; })) << last_label();
+  EXPECT_EQ(leg.labels(), (std::vector<std::string>{"Hello.", fallback}));
+  play_out();
+  ASSERT_EQ(turns.size(), 2u);
+  EXPECT_EQ(turns[1].agent_text, fallback);
+  EXPECT_EQ(turns[1].error.rfind("llm:", 0), 0u) << turns[1].error;
+  // Nothing was said, so no assistant message: the history ends with the caller's words.
+  EXPECT_EQ(agent->conversation().messages().back().content, "when are you open");
+}
+
 TEST_F(AgentTest, NoFirstTokenInTimeFallsBack) {
   fake.script({{"chat", {{{"content", "Too late."}, {"delay_first_ms", 3000}}}}});
   stt.texts = {"hello"};
