@@ -55,6 +55,7 @@ TICK_MS = 20
 RTP_PORTS = (10000, 19999)  # below the kernel's ephemeral range, where loadgen binds
 SAID = "I would like to hear more about it"
 ADDED_P50_LIMIT_MS, ADDED_P99_LIMIT_MS = 5.0, 20.0
+PERF_DELAY_S = None  # --perf-delay
 ZERO = {"t_recv": 0.0, "ms": 0.0, "whole_ms": 0.0}  # no provider time (embedded engine)
 
 
@@ -166,6 +167,30 @@ def perf_summary(data, out_txt):
     return text
 
 
+def histogram_buckets(metrics_text, name):
+    """{upper bound: cumulative count} of a Prometheus histogram, summed over labels."""
+    out = {}
+    for line in metrics_text.splitlines():
+        if line.startswith(name + "_bucket"):
+            try:
+                le = line.split('le="', 1)[1].split('"', 1)[0]
+                out[le] = out.get(le, 0) + float(line.rsplit(" ", 1)[1])
+            except (IndexError, ValueError):
+                continue
+    return out
+
+
+def media_health(metrics):
+    """Media worker tick lateness and work per tick slot (p99 = bucket bound) and buckets."""
+    out = {}
+    for key, name in (("tick_lateness", "atende_media_tick_lateness_seconds"),
+                      ("tick_work", "atende_media_tick_work_seconds")):
+        q = histogram_quantile(metrics, name, 0.99)
+        out[f"{key}_p99_ms"] = None if q is None else round(q * 1000, 3)
+        out[f"{key}_buckets"] = histogram_buckets(metrics, name)
+    return out
+
+
 def run_loadgen(build, target, service, calls, turns, speech, pid, max_seconds):
     cmd = [*GENERATOR_PREFIX, str(build / "bench" / "loadgen_agent"), "--sip", target, "--service", service,
            "--calls", str(calls), "--turns", str(turns), "--speech", str(speech),
@@ -255,7 +280,8 @@ def analyse_turns(gen, calls, fake_requests, tts_engine="http"):
             phase = speech_end % TICK_MS
             first_rtp = phase + TICK_MS * (math.floor((first_play - phase) / TICK_MS) + 1)
             provider = p_stt["ms"] + p_llm["ms"] + p_tts["ms"]
-            row = {"call": c["user"], "turn": t["index"],
+            row = {"call": c["user"], "turn": t["index"], "speech_end_ms": speech_end,
+                   "stt_recv_s": round(p_stt["t_recv"], 4),
                    "provider_ms": round(provider, 2),
                    "stt_ms": round(p_stt["ms"], 2), "llm_ms": round(p_llm["ms"], 2),
                    "tts_ms": round(p_tts["ms"], 2),
@@ -362,7 +388,8 @@ def bench_agent(build, calls, turns, speech, workdir, max_seconds, perf_seconds=
             renice(server.pid(), server_nice)
             renice(fake.pid(), server_nice)
         fake_cpu0 = cpu_seconds(fake.pid())
-        perf = (start_perf(server.pid(), 5 + calls / 50, perf_seconds, workdir / "perf.data")
+        perf = (start_perf(server.pid(), PERF_DELAY_S if PERF_DELAY_S is not None
+                           else 5 + calls / 50, perf_seconds, workdir / "perf.data")
                 if perf_seconds else None)
         gen = run_loadgen(build, server.sip_target, "sales", calls, turns, speech, server.pid(),
                           max_seconds)
@@ -383,8 +410,7 @@ def bench_agent(build, calls, turns, speech, workdir, max_seconds, perf_seconds=
             result["perf_report"] = str(report.relative_to(bc.BENCH_DIR))
         result["fake_cpu_pct"] = (round(100 * (fake_cpu1 - fake_cpu0) / gen["window_s"], 1)
                                   if fake_cpu0 is not None and fake_cpu1 is not None else None)
-        lateness = histogram_quantile(metrics, "atende_media_tick_lateness_seconds", 0.99)
-        result["tick_lateness_p99_ms"] = None if lateness is None else round(lateness * 1000, 3)
+        result.update(media_health(metrics))
         answered = len(rows)
         if answered and gen.get("server_cpu_s") is not None:
             result["server_cpu_ms_per_turn"] = round(1000 * gen["server_cpu_s"] / answered, 2)
@@ -413,6 +439,7 @@ def bench_echo(build, calls, turns, speech, workdir, max_seconds, server_nice=0)
         gen = run_loadgen(build, server.sip_target, "echo", calls, turns, speech, server.pid(),
                           max_seconds)
         result = {k: v for k, v in gen.items() if k != "per_call"}
+        result.update(media_health(http_api.get_text(server.http_base + "/metrics")))
         if gen.get("server_cpu_s") is not None and gen["established"]:
             result["server_cpu_ms_per_call_second"] = round(
                 1000 * gen["server_cpu_s"] / (gen["established"] * gen["window_s"]), 3)
@@ -492,8 +519,8 @@ def markdown(results):
                      f"{fmt(L['llm_ms']['p50'])} / {fmt(L['tts_ms']['p50'])} |")
     lines += ["", "## CPU and memory", "",
               "| calls | server | established | server CPU % | CPU ms / turn | CPU ms per "
-              "call-second | RSS KB / call | tick lateness p99 ms | fake CPU % | gen CPU % | "
-              "gen late p99 ms | load 1m |", "|---" * 12 + "|"]
+              "call-second | RSS KB / call | tick lateness p99 ms | tick work p99 ms | fake CPU % | "
+              "gen CPU % | gen late p99 ms | load 1m |", "|---" * 13 + "|"]
     for s in results["steps"]:
         for label in ("agent", "echo"):
             r = s.get(label)
@@ -503,11 +530,12 @@ def markdown(results):
                 s["calls"], "agent (sales)" if label == "agent" else "echo (baseline)",
                 r["established"], r.get("server_cpu_pct"), r.get("server_cpu_ms_per_turn"),
                 r.get("server_cpu_ms_per_call_second"), r.get("rss_kb_per_call"),
-                r.get("tick_lateness_p99_ms"), r.get("fake_cpu_pct"), r.get("loadgen_cpu_pct"),
+                r.get("tick_lateness_p99_ms"), r.get("tick_work_p99_ms"), r.get("fake_cpu_pct"),
+                r.get("loadgen_cpu_pct"),
                 r.get("send_late_p99_ms"), r.get("loadavg_1m_after")]) + " |")
         if s.get("agent_cpu_ratio") is not None:
             lines.append(f"| {s['calls']} | ratio agent/echo CPU per call-second | | "
-                         f"**{s['agent_cpu_ratio']}** | | | | | | | | |")
+                         f"**{s['agent_cpu_ratio']}** | | | | | | | | | |")
     lines += ["", "## Definitions", "",
               "- *end_of_turn* = `speech_end_ms` + 600 ms (the turn detector's end_silence: a "
               "policy wait, not processing). Stage times come from the call store "
@@ -556,12 +584,18 @@ def main():
     ap.add_argument("--server-nice", type=int, default=0,
                     help="nice value for atende and the fake (e.g. -10 on a machine shared "
                          "with compilers: approximates a dedicated one; needs root)")
+    ap.add_argument("--perf-delay", type=float,
+                    help="seconds after the first INVITE to start perf (default: once all "
+                         "calls are set up)")
+    ap.add_argument("--rows-out", help="also write every turn's row to ROWS_OUT.<calls>.json")
     ap.add_argument("--name", default="agent_load",
                     help="results file name (e.g. agent_load_explore for a longer ramp)")
     ap.add_argument("--perf-seconds", type=float, default=0,
                     help="perf record -g the server this long per agent step (once the calls "
                          "talk); summary in results/agent_load_perf_<calls>.txt")
     args = ap.parse_args()
+    global PERF_DELAY_S
+    PERF_DELAY_S = args.perf_delay
     build = bc.find_build_dir(args.build_dir)
     if not bc.atende_usable(build / "atende"):
         raise SystemExit(f"{build / 'atende'} cannot `serve`")
@@ -581,6 +615,9 @@ def main():
                                 args.max_seconds, args.perf_seconds, args.tts,
                                 args.server_nice)
             agent["misses"] = misses(agent, calls, args.turns)
+            if args.rows_out:  # every turn, for digging into a tail
+                pathlib.Path(f"{args.rows_out}.{calls}.json").write_text(
+                    json.dumps(agent["turn_rows"]))
             # Keep the results file small: summaries, and a few turns as examples.
             agent["turns_measured"] = len(agent["turn_rows"])
             agent["turn_rows_sample"] = agent.pop("turn_rows")[:: max(1, calls)][:10]
