@@ -161,7 +161,10 @@ PersonaHttpTools parse_http_tools(const YAML::Node& list, const std::vector<std:
       } catch (const std::invalid_argument& e) {
         fail(where + ".parameters", e.what());
       }
-      if (tool.spec.parameters.dump().size() > 16 * 1024) fail(where + ".parameters", "over 16 KB");
+      // Invalid UTF-8 is replaced when the request is sent; measure it the same way.
+      const auto text =
+          tool.spec.parameters.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      if (text.size() > 16 * 1024) fail(where + ".parameters", "over 16 KB");
     } else {
       tool.spec.parameters = {{"type", "object"}, {"properties", nlohmann::json::object()}};
     }

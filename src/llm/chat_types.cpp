@@ -35,7 +35,9 @@ std::string validate_tool_spec(const ToolSpec& spec) {
     }
   }
   if (!spec.parameters.is_object()) return "tool '" + spec.name + "': parameters must be an object";
-  if (spec.parameters.value("type", "") != "object") {
+  // Not value("type", ""): it throws when "type" is there but not a string.
+  const auto type = spec.parameters.find("type");
+  if (type == spec.parameters.end() || !type->is_string() || *type != "object") {
     return "tool '" + spec.name + "': parameters must be a JSON Schema with \"type\": \"object\"";
   }
   return {};

@@ -139,6 +139,16 @@ TEST(PersonaTools, OddYamlIsAnErrorNotACrash) {
         "headers: {? [1] : 2}}]\n"}) {
     EXPECT_THROW(parse_persona(doc), std::invalid_argument) << doc;
   }
+  // Found by fuzz_agent_persona: a schema type that is not a string ("type: " is null).
+  EXPECT_NE(error_of("- {name: x, description: d, url: 'http://h/', parameters: {type: }}")
+                .find("\"type\": \"object\""),
+            std::string::npos);
+  // Found by fuzz_agent_persona: invalid UTF-8 in a schema loads (replaced when sent).
+  const auto t = parse(
+      "- {name: x, description: d, url: 'http://h/', "
+      "parameters: {type: object, properties: {\xff\xff: {type: string}}}}");
+  ASSERT_EQ(t.tools.size(), 1u);
+  EXPECT_EQ(t.tools[0].spec.parameters["properties"].size(), 1u);
 }
 
 TEST(PersonaTools, YamlToJsonKeepsQuotedStringsAndReadsPlainScalars) {
