@@ -15,12 +15,17 @@ Per turn, from atende's store (GET /api/calls/{id} turns), the fake's own reques
                  (t_done - t_recv) + chat completion (whole stream: the one-sentence answer
                  is complete only at its end) + speech to its first audio bytes (t_first -
                  t_recv; a client that waits for the whole clip pays the rest itself).
-  first_rtp    = the leg's first tick after first_play (the answer's first packet leaves on
-                 the leg's 20 ms clock; ticks are at speech_end + k x 20 ms).
+  first_rtp    = when the answer's first loud packet reached the caller (the generator's
+                 kernel receive timestamp, CLOCK_MONOTONIC).
   added        = first_rtp - end_of_turn - provider: the pipeline's own latency per turn
-                 (target p50 < 5 ms, p99 < 20 ms). Split into
-                 to_play = first_play - end_of_turn - provider (posting, HTTP client, splitter,
-                 phrase cache, queueing) and tick_wait = first_rtp - first_play (0-20 ms).
+                 (target p50 < 5 ms, p99 < 20 ms). The server's stage times are offsets from
+                 the agent's start, so end_of_turn is put on the shared clock through the STT
+                 request: end_of_turn = fake's STT t_done - (stt_final - end_of_turn). That
+                 is early by the transcript's way back to the media thread (~1 ms), so added
+                 is that much too high, never too low. Split into
+                 to_play = first_play - end_of_turn - provider (server clock: posting, HTTP
+                 client, splitter, TTS client, queueing) and to_rtp = added - to_play (the
+                 leg's wait for its send slot, packetisation, loopback).
   caller_response = the generator's first loud answer packet - its last loud speech packet:
                  what a caller waits (includes the 600 ms, the jitter buffer and VAD).
 
@@ -51,7 +56,6 @@ from echo_load import GENERATOR_PREFIX  # SCHED_FIFO for the generator when allo
 from harness import audio, http_api
 
 END_SILENCE_MS = 600  # agent::TurnConfig::end_silence (personas do not override it)
-TICK_MS = 20
 RTP_PORTS = (10000, 19999)  # below the kernel's ephemeral range, where loadgen binds
 SAID = "I would like to hear more about it"
 ADDED_P50_LIMIT_MS, ADDED_P99_LIMIT_MS = 5.0, 20.0
@@ -225,7 +229,7 @@ def provider_index(requests):
         if r.get("t_done") is None:
             continue
         took = (r["t_done"] - r["t_recv"]) * 1000.0
-        item = {"t_recv": r["t_recv"], "ms": took, "whole_ms": took}
+        item = {"t_recv": r["t_recv"], "t_done": r["t_done"], "ms": took, "whole_ms": took}
         if r["path"] == "/v1/audio/speech" and r.get("t_first") is not None:
             # Time to the first audio bytes: what a streaming TTS client waits for. A
             # client that waits for the whole clip pays the rest as pipeline time.
@@ -277,9 +281,8 @@ def analyse_turns(gen, calls, fake_requests, tts_engine="http"):
                 problems["no_provider_match"] += 1
                 continue
             eot = speech_end + END_SILENCE_MS
-            phase = speech_end % TICK_MS
-            first_rtp = phase + TICK_MS * (math.floor((first_play - phase) / TICK_MS) + 1)
             provider = p_stt["ms"] + p_llm["ms"] + p_tts["ms"]
+            to_play = first_play - eot - provider
             row = {"call": c["user"], "turn": t["index"], "speech_end_ms": speech_end,
                    "stt_recv_s": round(p_stt["t_recv"], 4),
                    "provider_ms": round(provider, 2),
@@ -290,13 +293,16 @@ def analyse_turns(gen, calls, fake_requests, tts_engine="http"):
                    "llm_overhead_ms": round(first_token - stt_final - p_llm["ms"], 2),
                    "tts_overhead_ms": round(first_audio - first_token - p_tts["ms"], 2),
                    "play_ms": first_play - first_audio,
-                   "to_play_ms": round(first_play - eot - provider, 2),
-                   "tick_wait_ms": first_rtp - first_play,
-                   "added_ms": round(first_rtp - eot - provider, 2)}
+                   "to_play_ms": round(to_play, 2)}
             if k < len(c["turns"]):
                 speech_end_ns, answer_ns = c["turns"][k]
                 if answer_ns:
                     row["caller_response_ms"] = round((answer_ns - speech_end_ns) / 1e6, 2)
+                    # End of turn on the shared clock, through the STT request (see top).
+                    eot_s = p_stt["t_done"] - (stt_final - eot) / 1000.0
+                    added = (answer_ns / 1e9 - eot_s) * 1000.0 - provider
+                    row["added_ms"] = round(added, 2)
+                    row["to_rtp_ms"] = round(added - to_play, 2)
                     # Wire check on one clock (monotonic ns of the generator, s of the fake):
                     # from the STT request reaching the provider to the caller's first packet.
                     row["wire_stt_to_rtp_minus_provider_ms"] = round(
@@ -308,7 +314,7 @@ def analyse_turns(gen, calls, fake_requests, tts_engine="http"):
 
 
 def summarise(rows):
-    keys = ["added_ms", "to_play_ms", "tick_wait_ms", "provider_ms", "stt_ms", "llm_ms",
+    keys = ["added_ms", "to_play_ms", "to_rtp_ms", "provider_ms", "stt_ms", "llm_ms",
             "tts_ms", "tts_whole_ms", "stt_overhead_ms", "llm_overhead_ms", "tts_overhead_ms", "play_ms",
             "caller_response_ms", "wire_stt_to_rtp_minus_provider_ms"]
     return {k: stats([r[k] for r in rows if k in r]) for k in keys}
@@ -489,7 +495,7 @@ def markdown(results):
              + ".", "",
              "## Pipeline latency per turn (ms)", "",
              "| calls | turns measured | added p50 | added p99 | added max | to_play p50 | "
-             "to_play p99 | tick_wait p50 | provider p50 | provider p99 | caller response p50 | "
+             "to_play p99 | to_rtp p50 | provider p50 | provider p99 | caller response p50 | "
              "p99 | verdict |", "|---" * 13 + "|"]
     for s in results["steps"]:
         a = s.get("agent")
@@ -500,7 +506,7 @@ def markdown(results):
         lines.append("| " + " | ".join(fmt(x) for x in [
             s["calls"], a["turns_measured"], L["added_ms"]["p50"], L["added_ms"]["p99"],
             L["added_ms"]["max"], L["to_play_ms"]["p50"], L["to_play_ms"]["p99"],
-            L["tick_wait_ms"]["p50"], L["provider_ms"]["p50"], L["provider_ms"]["p99"],
+            L["to_rtp_ms"]["p50"], L["provider_ms"]["p50"], L["provider_ms"]["p99"],
             L["caller_response_ms"]["p50"], L["caller_response_ms"]["p99"]]) + f" | {verdict} |")
     lines += ["", "Stage overheads beyond the provider's own time, p50 / p99 (ms):", "",
               "| calls | STT (end of turn -> transcript) | LLM (transcript -> first token) | "
@@ -548,11 +554,15 @@ def markdown(results):
               "The fake runs as bench/timed_fake_openai.py (the test fake plus these "
               "timings). Matched to the turn by a unique transcript "
               "(\"caller turn N\").",
-              "- *added* = first RTP out - end_of_turn - provider, where first RTP out is the "
-              "leg's first 20 ms tick after `first_play` (ticks fall on speech_end + k x 20 ms). "
-              "*to_play* is the same without the tick wait: posting between threads, the HTTP "
-              "client (libcurl, request building, upload, parsing), the sentence splitter, the "
-              "phrase cache, the media thread's queue. *tick_wait* = first RTP - first_play.",
+              "- *added* = first RTP at the caller - end_of_turn - provider. First RTP: the "
+              "generator's kernel receive time of the answer's first loud packet "
+              "(CLOCK_MONOTONIC, the fake's clock too). end_of_turn on that clock = the fake's "
+              "STT `t_done` - (`stt_final_ms` - end_of_turn): early by the transcript's way "
+              "back (~1 ms), so *added* errs high. *to_play* (server clock) = first_play - "
+              "end_of_turn - provider: thread hops, the HTTP client (libcurl, upload, "
+              "parsing), the sentence splitter, the TTS client, the media thread's queue. "
+              "*to_rtp* = added - to_play: from handing the audio to the leg to the caller's "
+              "first packet (send slot, packetisation, loopback).",
               "- *caller response* = generator: first loud answer packet received - last loud "
               "speech packet sent. It includes the 600 ms end_silence, the jitter buffer and "
               "the VAD's decision, so it is ~600-700 ms even at zero pipeline cost.",
