@@ -7,49 +7,26 @@ The caller's microphone is one WAV with each answer placed after the question it
 (question lengths measured with the server's own synthesis; each answer waits for the end
 of turn, about 0.6 s of silence, and recognition). Answers that come early barge in on the
 prompt, which the flow also handles."""
-import array
 import json
-import subprocess
 import time
-import wave
 
 import pytest
 
 from harness import http_api
 from harness.baresip import Baresip
+from harness.conversation import timeline_wav
 
 pytestmark = pytest.mark.atende_only
 
-RATE = 8000
 # (seconds from answer, what the caller says)
 ANSWERS = [(3.5, "Mary Jones"), (10.4, "three zero two"), (17.4, "delivery"), (24.3, "yes")]
 CALL_SECONDS = 36
 
 
-def _timeline_wav(audiotool, workdir):
-    samples = [0] * int(40 * RATE)
-    for i, (start, text) in enumerate(ANSWERS):
-        part = workdir / f"answer{i}.wav"
-        subprocess.run([str(audiotool), "say", "--voice", "en-us", "--wpm", "165", "--rate",
-                        str(RATE), "--text", text, "--out", str(part)], check=True, timeout=30)
-        with wave.open(str(part)) as w:
-            frames = w.readframes(w.getnframes())
-        values = memoryview(frames).cast("h")
-        offset = int(start * RATE)
-        samples[offset:offset + len(values)] = values
-    mic = workdir / "mic.wav"
-    with wave.open(str(mic), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(array.array("h", samples).tobytes())
-    return mic
-
-
 def test_gate_attendant_collects_whom_apartment_and_why_offline(server, workdir, audiotool):
     if not audiotool:
         pytest.skip("tools/audiotool is not built")
-    mic = _timeline_wav(audiotool, workdir)
+    mic = timeline_wav(audiotool, workdir, ANSWERS, total_seconds=40)
     phone = Baresip(workdir, mic, max_seconds=60).start()
     try:
         assert phone.dial(f"sip:gate@{server.sip_target}") is not None, phone.log()

@@ -9,37 +9,20 @@ pocketsphinx with a grammar of the menu's words and digit words (flows/ivr.yaml)
 
 The caller's microphone is one WAV with the utterance placed at a fixed offset from the
 answer (the menu prompt lasts about 7.2 s with the server's own synthesis)."""
-import array
-import subprocess
 import time
-import wave
 
 import pytest
 
 from harness import http_api
 from harness.baresip import Baresip
+from harness.conversation import timeline_wav
 
 pytestmark = pytest.mark.atende_only
 
-RATE = 8000
 
 
 def _mic_wav(audiotool, workdir, text, at_s, total_s):
-    part = workdir / "utterance.wav"
-    subprocess.run([str(audiotool), "say", "--voice", "en-us", "--wpm", "165", "--rate",
-                    str(RATE), "--text", text, "--out", str(part)], check=True, timeout=30)
-    with wave.open(str(part)) as w:
-        values = memoryview(w.readframes(w.getnframes())).cast("h")
-    samples = [0] * int(total_s * RATE)
-    offset = int(at_s * RATE)
-    samples[offset:offset + len(values)] = values
-    mic = workdir / "mic.wav"
-    with wave.open(str(mic), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(array.array("h", samples).tobytes())
-    return mic
+    return timeline_wav(audiotool, workdir, [(at_s, text)], total_seconds=total_s)
 
 
 def _call_ivr(server, workdir, mic, seconds, until=None):
