@@ -7,6 +7,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 10
+# Tests at once: the end-to-end ones mostly wait on real-time calls, so more than the cores.
+TEST_JOBS ?= 4
 ARGS ?=
 
 .PHONY: all deps configure run test test-release test-asan fuzz fuzz-smoke bench format clean
@@ -28,13 +30,13 @@ test: deps test-release test-asan fuzz-smoke
 	@echo "make test: release, ASan/UBSan and fuzz smoke all passed"
 
 test-release: all
-	cd $(BUILD) && ctest --output-on-failure -j1
+	cd $(BUILD) && ctest --output-on-failure -j$(TEST_JOBS)
 
 test-asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DATENDE_SANITIZE=ON -DATENDE_BENCH=OFF
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j1
+	  ctest --output-on-failure -j$(TEST_JOBS)
 
 fuzz:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DATENDE_FUZZ=ON -DATENDE_TESTS=OFF -DATENDE_BENCH=OFF

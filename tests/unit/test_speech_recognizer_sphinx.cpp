@@ -86,7 +86,7 @@ TEST(SphinxRecognizer, ApartmentNumbersInSeveralReadings) {
   EXPECT_EQ(hear("one oh one", apts).matched, "101");
   EXPECT_EQ(hear("two zero two", apts).matched, "202");
   EXPECT_EQ(hear("three hundred three", apts).matched, "303");
-  EXPECT_EQ(hear("twelve oh four", apts).matched, "1204");
+  EXPECT_EQ(hear("one two oh four", apts).matched, "1204");
 }
 
 TEST(SphinxRecognizer, NamesFromAList) {
