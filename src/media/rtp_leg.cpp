@@ -233,9 +233,17 @@ void RtpLeg::on_rtcp(std::span<const uint8_t> data) {
 
 void RtpLeg::tick(MonoTime now) {
   if (closed_) return;
+  // The objects this tick will use after the receive syscall, fetched while it runs: with a
+  // thousand legs they are out of the cache by the time their next tick comes.
+  if (listener_) {
+    __builtin_prefetch(listener_);
+    __builtin_prefetch(reinterpret_cast<const char*>(listener_) + 64);
+  }
+  __builtin_prefetch(decoder_.get());
+  __builtin_prefetch(encoder_.get());
   drain_rtp(now);
   if (closed_) return;
-  if (++ticks_ % 5 == 0) drain_rtcp();  // RTCP is rare: look every 100 ms
+  if (++ticks_ % 25 == 0) drain_rtcp();  // RTCP comes every ~5 s: look every 500 ms
 
   // What the caller said in this slot.
   MediaScratch& x = worker_.scratch();
