@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <cstring>
 #include <random>
+#include <utility>
 
 #include "audio/resampler.h"
 #include "rtp/rtcp.h"
@@ -109,10 +110,16 @@ void RtpLeg::update(const udp::endpoint& remote, bool send_enabled) {
 
 // --- receive -------------------------------------------------------------------------
 
-// Receiving is polled from the tick rather than driven by the reactor: one non-blocking
-// read loop per leg per 20 ms costs fewer syscalls and wake-ups than a completion per packet,
-// adds at most one tick of delay in front of a 60 ms jitter buffer, and bounds the work a
-// flood can cause (kMaxReadsPerTick; the kernel drops the rest).
+// Receiving is polled from the tick rather than driven by the reactor: non-blocking reads
+// per leg per 20 ms cost fewer syscalls and wake-ups than a completion per packet, add at most
+// one tick of delay in front of a 60 ms jitter buffer, and bound the work a flood can cause
+// (kMaxReadsPerTick; the kernel drops the rest).
+//
+// The steady state is one packet per tick, so a tick reads one packet and stops: reading on
+// until EAGAIN would cost a second trip into the socket for nothing at almost every tick.
+// A backlog shows itself by the packet read having arrived before the previous tick's read
+// (it had to wait behind another one: sender clock drift, a burst after a network stall, a
+// stranger's packet in front); then the tick reads on until the socket is empty.
 void RtpLeg::drain_rtp(MonoTime now) {
   // Kernel receive timestamps (SO_TIMESTAMPNS, wall clock) give each packet its real arrival
   // time for the jitter estimate, although we read it up to one tick later. Mapped onto the
@@ -120,40 +127,54 @@ void RtpLeg::drain_rtp(MonoTime now) {
   timespec real_now{};
   clock_gettime(CLOCK_REALTIME, &real_now);
   const int64_t real_now_ns = int64_t(real_now.tv_sec) * 1'000'000'000 + real_now.tv_nsec;
+  const int64_t previous_read_ns = std::exchange(last_read_real_ns_, real_now_ns);
   const int fd = rtp_socket_.fd();
   MediaScratch& x = worker_.scratch();
-  // One recvmmsg returns everything waiting (normally one packet), so the steady state costs
-  // one syscall per tick instead of a read and an EAGAIN read.
-  for (int round = 0; round < kMaxReadsPerTick / kBatch; ++round) {
-    for (int i = 0; i < kBatch; ++i) {
-      x.rx_iov[i] = {x.rx_bufs[i].data(), x.rx_bufs[i].size()};
-      x.rx_msgs[i] = {};
-      x.rx_msgs[i].msg_hdr.msg_name = &x.rx_addrs[i];
-      x.rx_msgs[i].msg_hdr.msg_namelen = sizeof(x.rx_addrs[i]);
-      x.rx_msgs[i].msg_hdr.msg_iov = &x.rx_iov[i];
-      x.rx_msgs[i].msg_hdr.msg_iovlen = 1;
-      x.rx_msgs[i].msg_hdr.msg_control = x.rx_control[i].data();
-      x.rx_msgs[i].msg_hdr.msg_controllen = x.rx_control[i].size();
-    }
-    const int got = ::recvmmsg(fd, x.rx_msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
-    if (got <= 0) return;  // EAGAIN: drained (other errors: try again next tick)
-    for (int i = 0; i < got; ++i) {
-      msghdr& msg = x.rx_msgs[i].msg_hdr;
-      std::memcpy(rx_from_.data(), &x.rx_addrs[i],
-                  std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
-      rx_from_.resize(std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
-      MonoTime arrival = now;
-      for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS) continue;
-        timespec ts;
-        std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
-        const int64_t age_ns = real_now_ns - (int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec);
-        if (age_ns >= 0 && age_ns < 1'000'000'000) {
-          arrival = now - std::chrono::duration_cast<MonoClock::duration>(
-                              std::chrono::nanoseconds(age_ns));
-        }
+  auto prepare = [&x](int i) {
+    x.rx_iov[i] = {x.rx_bufs[i].data(), x.rx_bufs[i].size()};
+    x.rx_msgs[i] = {};
+    x.rx_msgs[i].msg_hdr.msg_name = &x.rx_addrs[i];
+    x.rx_msgs[i].msg_hdr.msg_namelen = sizeof(x.rx_addrs[i]);
+    x.rx_msgs[i].msg_hdr.msg_iov = &x.rx_iov[i];
+    x.rx_msgs[i].msg_hdr.msg_iovlen = 1;
+    x.rx_msgs[i].msg_hdr.msg_control = x.rx_control[i].data();
+    x.rx_msgs[i].msg_hdr.msg_controllen = x.rx_control[i].size();
+  };
+  // Hands packet i to on_rtp; true when it arrived before the previous read (a backlog).
+  auto deliver = [&](int i, size_t length) {
+    msghdr& msg = x.rx_msgs[i].msg_hdr;
+    std::memcpy(rx_from_.data(), &x.rx_addrs[i],
+                std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
+    rx_from_.resize(std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
+    MonoTime arrival = now;
+    bool waited = true;  // no timestamp: assume the worst and read on
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+      if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS) continue;
+      timespec ts;
+      std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+      const int64_t stamp_ns = int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+      const int64_t age_ns = real_now_ns - stamp_ns;
+      if (age_ns >= 0 && age_ns < 1'000'000'000) {
+        arrival =
+            now - std::chrono::duration_cast<MonoClock::duration>(std::chrono::nanoseconds(age_ns));
       }
-      on_rtp({x.rx_bufs[i].data(), x.rx_msgs[i].msg_len}, arrival);
+      waited = stamp_ns < previous_read_ns;
+    }
+    on_rtp({x.rx_bufs[i].data(), length}, arrival);
+    return waited;
+  };
+
+  prepare(0);
+  const ssize_t first = ::recvmsg(fd, &x.rx_msgs[0].msg_hdr, MSG_DONTWAIT);
+  if (first < 0) return;  // EAGAIN: nothing this tick (other errors: try again next tick)
+  if (!deliver(0, static_cast<size_t>(first)) || closed_) return;
+
+  for (int round = 0; round < (kMaxReadsPerTick - 1) / kBatch; ++round) {
+    for (int i = 0; i < kBatch; ++i) prepare(i);
+    const int got = ::recvmmsg(fd, x.rx_msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (got <= 0) return;  // drained
+    for (int i = 0; i < got; ++i) {
+      deliver(i, x.rx_msgs[i].msg_len);
       if (closed_) return;
     }
     if (got < kBatch) return;  // fewer than asked: the socket is empty

@@ -129,6 +129,7 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   uint32_t sent_packets_ = 0;
   MonoTime next_rtcp_{};
   uint64_t ticks_ = 0;
+  int64_t last_read_real_ns_ = 0;  // CLOCK_REALTIME of the previous RTP read (drain_rtp)
 
   Stats stats_;
 };

@@ -30,19 +30,21 @@ class Concealer {
   int find_pitch() const;
   float next_synthetic();
 
+  // The scalars every frame reads come first, on one cache line with the vtable pointer of
+  // the decoder that holds us, ahead of the arrays.
   int rate_;
   int history_len_;  // used part of history_, scaled to the rate
   int min_pitch_;
   int max_pitch_;
+  int ring_pos_ = 0;      // where the next good sample goes (oldest)
+  int lost_samples_ = 0;  // in the current loss run
+  int pitch_ = 0;
+  int phase_ = 0;  // position inside the repeated period
   // Good frames go into a ring (a plain shift of 48 ms per 20 ms frame was the dearest part
   // of decoding); the first lost frame unrolls it into history_, which the pitch search and
   // the synthesis of that loss run read.
   std::array<int16_t, kHistoryLen> ring_{};
-  int ring_pos_ = 0;                            // where the next good sample goes (oldest)
   std::array<int16_t, kHistoryLen> history_{};  // at the start of the loss, newest sample last
-  int lost_samples_ = 0;                        // in the current loss run
-  int pitch_ = 0;
-  int phase_ = 0;  // position inside the repeated period
 };
 
 }  // namespace atende::rtp
