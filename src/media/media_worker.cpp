@@ -93,15 +93,24 @@ void MediaWorker::add(Tickable* t) {
   load_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void MediaWorker::remove(Tickable* t) {
+std::vector<Tickable*>* MediaWorker::slot_of(const Tickable* t) {
   for (auto& slot : slots_) {
-    auto it = std::find(slot.begin(), slot.end(), t);
-    if (it == slot.end()) continue;
-    *it = slot.back();  // order does not matter; O(1) removal
-    slot.pop_back();
-    load_.fetch_sub(1, std::memory_order_relaxed);
-    return;
+    if (std::find(slot.begin(), slot.end(), t) != slot.end()) return &slot;
   }
+  return nullptr;
+}
+
+void MediaWorker::take(std::vector<Tickable*>& slot, const Tickable* t) {
+  auto it = std::find(slot.begin(), slot.end(), t);
+  *it = slot.back();  // order does not matter; O(1) removal
+  slot.pop_back();
+}
+
+void MediaWorker::remove(Tickable* t) {
+  auto* slot = slot_of(t);
+  if (!slot) return;
+  take(*slot, t);
+  load_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool MediaWorker::tick_soon(Tickable* t) {
@@ -119,24 +128,16 @@ bool MediaWorker::tick_soon(Tickable* t) {
     cycle = cycle_;
     slot = slot_;
   }
-  std::vector<Tickable*>* from = nullptr;
-  for (auto& s : slots_) {
-    if (std::find(s.begin(), s.end(), t) != s.end()) from = &s;
-  }
+  auto* from = slot_of(t);
   if (!from) return false;
-  if (from == &slots_[slot]) {
-    if (sooner) {
-      cycle_ = cycle;
-      slot_ = slot;
-    }
-    return true;
+  if (from != &slots_[slot]) {
+    take(*from, t);
+    slots_[slot].push_back(t);
   }
-  auto it = std::find(from->begin(), from->end(), t);
-  *it = from->back();
-  from->pop_back();
-  slots_[slot].push_back(t);
-  cycle_ = cycle;
-  slot_ = slot;
+  if (sooner) {
+    cycle_ = cycle;
+    slot_ = slot;
+  }
   return true;
 }
 

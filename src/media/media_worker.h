@@ -62,6 +62,8 @@ class MediaWorker {
   void wait_until(MonoTime deadline);
   void run_posted();
   void on_tick();
+  std::vector<Tickable*>* slot_of(const Tickable* t);                 // nullptr when not here
+  static void take(std::vector<Tickable*>& slot, const Tickable* t);  // t must be in slot
 
   int index_;
   Histogram* lateness_;
