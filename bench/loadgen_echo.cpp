@@ -46,6 +46,8 @@
 #include <utility>
 #include <vector>
 
+#include "loadgen_sip.h"
+
 namespace atende::bench {
 namespace {
 
@@ -54,18 +56,6 @@ constexpr int kSlots = 20;  // 1 ms slots in a 20 ms period
 constexpr size_t kPayloadBytes = 160;
 constexpr size_t kRtpHeaderBytes = 12;
 constexpr size_t kMaxDatagram = 4096;  // anything longer is truncated and ignored
-
-int64_t NowNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
-void SleepUntilNs(int64_t deadline) {
-  timespec ts{static_cast<time_t>(deadline / 1'000'000'000), static_cast<long>(deadline % 1'000'000'000)};
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-  }
-}
 
 // Microsecond histogram up to 100 ms, plus an exact maximum: percentiles without storing
 // samples, and no allocation once constructed.
@@ -102,8 +92,8 @@ class Histogram {
 struct Options {
   bool reflector = false;
   std::string host = "127.0.0.1";
-  int port = 5060;      // SIP port (SIP mode)
-  int port_lo = 0;      // reflector range
+  int port = 5060;  // SIP port (SIP mode)
+  int port_lo = 0;  // reflector range
   int port_hi = 0;
   std::string service = "echo";
   int calls = 10;
@@ -114,210 +104,6 @@ struct Options {
   int setup_window = 200;   // INVITEs without a final answer at once
   int server_pid = 0;
 };
-
-struct ServerSample {
-  double cpu_s = 0;
-  int64_t rss_bytes = 0;
-  bool ok = false;
-};
-
-ServerSample SampleServer(int pid) {
-  ServerSample s;
-  if (pid <= 0) return s;
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  FILE* f = std::fopen(path, "r");
-  if (!f) return s;
-  char buf[2048];
-  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  // The command name may contain spaces and ')': fields restart after the last ')'.
-  const char* p = std::strrchr(buf, ')');
-  if (!p) return s;
-  unsigned long long utime = 0, stime = 0;
-  long long rss_pages = 0;
-  // Fields after ')': state(3) ... utime(14) stime(15) ... rss(24).
-  if (std::sscanf(p + 2,
-                  "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d "
-                  "%*d %*u %*u %lld",
-                  &utime, &stime, &rss_pages) != 3) {
-    return s;
-  }
-  s.cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  s.rss_bytes = rss_pages * sysconf(_SC_PAGESIZE);
-  s.ok = true;
-  return s;
-}
-
-double SelfCpuS() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-int BindUdp(int rcvbuf) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-  if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) {
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  }
-  return fd;
-}
-
-int LocalPort(int fd) {
-  sockaddr_in addr{};
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  return ntohs(addr.sin_port);
-}
-
-std::optional<sockaddr_in> MakeAddr(std::string_view host, int port) {
-  if (port <= 0 || port > 65535 || host.size() >= INET_ADDRSTRLEN) return std::nullopt;
-  char text[INET_ADDRSTRLEN] = {};
-  std::memcpy(text, host.data(), host.size());
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, text, &addr.sin_addr) != 1) return std::nullopt;
-  return addr;
-}
-
-// ---- minimal SIP text handling (the server's messages are parsed with bounds checks) ----
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
-struct SipMessage {
-  int status = 0;            // 0 for a request
-  std::string_view method;   // request method
-  std::string_view cseq_method;
-  std::string_view call_id, from, to, contact;
-  std::vector<std::string_view> vias;
-  std::string_view body;
-};
-
-bool ParseSip(std::string_view text, SipMessage& m) {
-  size_t head_end = text.find("\r\n\r\n");
-  if (head_end == std::string_view::npos) return false;
-  m.body = text.substr(head_end + 4);
-  std::string_view head = text.substr(0, head_end);
-  size_t eol = head.find("\r\n");
-  std::string_view first = head.substr(0, eol);
-  if (first.substr(0, 8) == "SIP/2.0 ") {
-    if (first.size() < 11) return false;
-    int code = 0;
-    for (int i = 8; i < 11; ++i) {
-      if (first[i] < '0' || first[i] > '9') return false;
-      code = code * 10 + (first[i] - '0');
-    }
-    m.status = code;
-  } else {
-    size_t sp = first.find(' ');
-    if (sp == std::string_view::npos || sp == 0) return false;
-    m.method = first.substr(0, sp);
-  }
-  while (eol != std::string_view::npos) {
-    size_t start = eol + 2;
-    eol = head.find("\r\n", start);
-    std::string_view line = head.substr(start, eol == std::string_view::npos ? head.npos : eol - start);
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view name = Trim(line.substr(0, colon));
-    std::string_view value = Trim(line.substr(colon + 1));
-    if (IEquals(name, "Call-ID") || IEquals(name, "i")) {
-      m.call_id = value;
-    } else if (IEquals(name, "From") || IEquals(name, "f")) {
-      m.from = value;
-    } else if (IEquals(name, "To") || IEquals(name, "t")) {
-      m.to = value;
-    } else if (IEquals(name, "Contact") || IEquals(name, "m")) {
-      if (m.contact.empty()) m.contact = value;
-    } else if (IEquals(name, "Via") || IEquals(name, "v")) {
-      if (m.vias.size() < 16) m.vias.push_back(value);
-    } else if (IEquals(name, "CSeq")) {
-      size_t sp = value.rfind(' ');
-      m.cseq_method = sp == std::string_view::npos ? value : value.substr(sp + 1);
-      m.cseq_method = Trim(m.cseq_method);
-      // Keep the whole value reachable for replies through from/to/call_id only; the CSeq
-      // number is rebuilt from the text below when answering.
-    }
-  }
-  return !m.call_id.empty();
-}
-
-std::string_view HeaderValue(std::string_view text, std::string_view name) {
-  size_t head_end = text.find("\r\n\r\n");
-  std::string_view head = text.substr(0, head_end);
-  size_t pos = 0;
-  while ((pos = head.find("\r\n", pos)) != std::string_view::npos) {
-    pos += 2;
-    size_t end = head.find("\r\n", pos);
-    std::string_view line = head.substr(pos, end == head.npos ? head.npos : end - pos);
-    size_t colon = line.find(':');
-    if (colon != std::string_view::npos && IEquals(Trim(line.substr(0, colon)), name)) {
-      return Trim(line.substr(colon + 1));
-    }
-  }
-  return {};
-}
-
-// The URI inside <...> of a Contact, or empty.
-std::string_view AngleUri(std::string_view v) {
-  size_t lt = v.find('<');
-  size_t gt = v.find('>', lt == v.npos ? 0 : lt);
-  if (lt == v.npos || gt == v.npos || gt <= lt + 1) return {};
-  return v.substr(lt + 1, gt - lt - 1);
-}
-
-// (address, port) of the first audio m= line and the c= line before or within it.
-std::optional<sockaddr_in> SdpAudioAddr(std::string_view body) {
-  std::string_view conn;
-  int port = -1;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    size_t end = body.find('\n', pos);
-    std::string_view line = Trim(body.substr(pos, end == body.npos ? body.npos : end - pos));
-    pos = end == body.npos ? body.size() : end + 1;
-    if (line.substr(0, 9) == "c=IN IP4 ") {
-      if (port < 0 || conn.empty()) conn = Trim(line.substr(9));
-    } else if (line.substr(0, 8) == "m=audio " && port < 0) {
-      std::string_view rest = line.substr(8);
-      int value = 0;
-      size_t i = 0;
-      for (; i < rest.size() && i < 6 && rest[i] >= '0' && rest[i] <= '9'; ++i) {
-        value = value * 10 + (rest[i] - '0');
-      }
-      if (i == 0) return std::nullopt;
-      port = value;
-    }
-  }
-  if (port <= 0 || conn.empty()) return std::nullopt;
-  size_t slash = conn.find('/');
-  return MakeAddr(conn.substr(0, slash), port);
-}
 
 // ---- streams and calls ----
 
@@ -347,14 +133,14 @@ struct Stream {
 };
 
 struct Totals {
-  uint64_t sent = 0, received = 0;            // steady window only
-  uint64_t received_all = 0;                  // whole run
-  uint64_t seq_lost = 0, seq_reordered = 0;   // steady window, from the server's sequence
-  uint64_t echo_matched = 0;                  // steady window payloads equal to ours
+  uint64_t sent = 0, received = 0;           // steady window only
+  uint64_t received_all = 0;                 // whole run
+  uint64_t seq_lost = 0, seq_reordered = 0;  // steady window, from the server's sequence
+  uint64_t echo_matched = 0;                 // steady window payloads equal to ours
   uint64_t bad_packets = 0;
   uint64_t send_errors = 0;
-  Histogram gap_dev;       // |gap - 20 ms x seq step|
-  Histogram send_late;     // our own send time - deadline
+  Histogram gap_dev;    // |gap - 20 ms x seq step|
+  Histogram send_late;  // our own send time - deadline
 };
 
 class LoadGen {
@@ -461,21 +247,35 @@ void LoadGen::SendInvite(size_t i) {
   s.call_id = "lg-" + std::to_string(i) + "-" + std::to_string(getpid()) + "@127.0.0.1";
   s.from_tag = "lg" + std::to_string(i);
   const std::string sdp =
-      "v=0\r\no=- " + std::to_string(i + 1) + " 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-      "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " + std::to_string(LocalPort(s.fd)) +
+      "v=0\r\no=- " + std::to_string(i + 1) +
+      " 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+      "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
+      std::to_string(LocalPort(s.fd)) +
       " RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
       "a=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n";
   const std::string ruri = "sip:" + opt_.service + "@" + HostPort(opt_);
-  s.last_request = "INVITE " + ruri + " SIP/2.0\r\n"
-                   "Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-" + s.from_tag + "-inv;rport\r\n"
+  s.last_request = "INVITE " + ruri +
+                   " SIP/2.0\r\n"
+                   "Via: SIP/2.0/UDP " +
+                   local + ";branch=z9hG4bK-" + s.from_tag +
+                   "-inv;rport\r\n"
                    "Max-Forwards: 70\r\n"
-                   "From: <sip:loadgen@" + local + ">;tag=" + s.from_tag + "\r\n"
-                   "To: <" + ruri + ">\r\n"
-                   "Call-ID: " + s.call_id + "\r\n"
+                   "From: <sip:loadgen@" +
+                   local + ">;tag=" + s.from_tag +
+                   "\r\n"
+                   "To: <" +
+                   ruri +
+                   ">\r\n"
+                   "Call-ID: " +
+                   s.call_id +
+                   "\r\n"
                    "CSeq: 1 INVITE\r\n"
-                   "Contact: <sip:loadgen@" + local + ">\r\n"
+                   "Contact: <sip:loadgen@" +
+                   local +
+                   ">\r\n"
                    "Content-Type: application/sdp\r\n"
-                   "Content-Length: " + std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+                   "Content-Length: " +
+                   std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
   s.state = CallState::kInviting;
   int64_t now = NowNs();
   s.retransmit_interval_ns = 500'000'000;
@@ -492,24 +292,42 @@ void LoadGen::SendAck(Stream& s, bool for_2xx, std::string_view invite_branch) {
   // RFC 3261 17.1.1.3: a non-2xx ACK reuses the INVITE's branch; a 2xx ACK is a new one.
   const std::string branch =
       for_2xx ? "z9hG4bK-" + s.from_tag + "-ack" : std::string(invite_branch);
-  SendSip("ACK " + ruri + " SIP/2.0\r\n"
-          "Via: SIP/2.0/UDP " + local + ";branch=" + branch + ";rport\r\n"
+  SendSip("ACK " + ruri +
+          " SIP/2.0\r\n"
+          "Via: SIP/2.0/UDP " +
+          local + ";branch=" + branch +
+          ";rport\r\n"
           "Max-Forwards: 70\r\n"
-          "From: <sip:loadgen@" + local + ">;tag=" + s.from_tag + "\r\n"
-          "To: " + s.to_header + "\r\n"
-          "Call-ID: " + s.call_id + "\r\n"
+          "From: <sip:loadgen@" +
+          local + ">;tag=" + s.from_tag +
+          "\r\n"
+          "To: " +
+          s.to_header +
+          "\r\n"
+          "Call-ID: " +
+          s.call_id +
+          "\r\n"
           "CSeq: 1 ACK\r\n"
           "Content-Length: 0\r\n\r\n");
 }
 
 void LoadGen::SendBye(Stream& s) {
   const std::string local = "127.0.0.1:" + std::to_string(sip_port_);
-  s.last_request = "BYE " + s.remote_target + " SIP/2.0\r\n"
-                   "Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-" + s.from_tag + "-bye;rport\r\n"
+  s.last_request = "BYE " + s.remote_target +
+                   " SIP/2.0\r\n"
+                   "Via: SIP/2.0/UDP " +
+                   local + ";branch=z9hG4bK-" + s.from_tag +
+                   "-bye;rport\r\n"
                    "Max-Forwards: 70\r\n"
-                   "From: <sip:loadgen@" + local + ">;tag=" + s.from_tag + "\r\n"
-                   "To: " + s.to_header + "\r\n"
-                   "Call-ID: " + s.call_id + "\r\n"
+                   "From: <sip:loadgen@" +
+                   local + ">;tag=" + s.from_tag +
+                   "\r\n"
+                   "To: " +
+                   s.to_header +
+                   "\r\n"
+                   "Call-ID: " +
+                   s.call_id +
+                   "\r\n"
                    "CSeq: 2 BYE\r\n"
                    "Content-Length: 0\r\n\r\n";
   s.state = CallState::kByeSent;
@@ -536,9 +354,9 @@ void LoadGen::AnswerRequest(const SipMessage& m, std::string_view text) {
   if (m.method == "ACK") return;
   std::string reply = "SIP/2.0 200 OK\r\n";
   for (std::string_view via : m.vias) reply += "Via: " + std::string(via) + "\r\n";
-  reply += "From: " + std::string(m.from) + "\r\nTo: " + std::string(m.to) + "\r\nCall-ID: " +
-           std::string(m.call_id) + "\r\nCSeq: " + std::string(HeaderValue(text, "CSeq")) +
-           "\r\nContent-Length: 0\r\n\r\n";
+  reply += "From: " + std::string(m.from) + "\r\nTo: " + std::string(m.to) +
+           "\r\nCall-ID: " + std::string(m.call_id) +
+           "\r\nCSeq: " + std::string(HeaderValue(text, "CSeq")) + "\r\nContent-Length: 0\r\n\r\n";
   SendSip(reply);
   if (m.method == "BYE") {
     if (Stream* s = FindByCallId(streams_, m.call_id)) {
@@ -569,8 +387,8 @@ void LoadGen::OnSipDatagram(std::string_view text) {
       if (s->state == CallState::kInviting) {
         auto media = SdpAudioAddr(m.body);
         std::string_view contact = AngleUri(m.contact);
-        s->remote_target = contact.empty() ? "sip:" + opt_.service + "@" + HostPort(opt_)
-                                           : std::string(contact);
+        s->remote_target =
+            contact.empty() ? "sip:" + opt_.service + "@" + HostPort(opt_) : std::string(contact);
         if (!media) {
           s->state = CallState::kFailed;
           s->fail_code = 1;  // no usable SDP answer
@@ -807,19 +625,21 @@ void LoadGen::Report(double wall_s, double server_cpu_s, double self_cpu_s) {
   std::printf(", \"window_s\": %.3f, \"packets_sent\": %llu, \"packets_received\": %llu", wall_s,
               static_cast<unsigned long long>(t_.sent),
               static_cast<unsigned long long>(t_.received));
-  std::printf(", \"send_errors\": %llu, \"bad_packets\": %llu, \"seq_lost\": %llu"
-              ", \"seq_reordered\": %llu, \"echo_matched\": %llu",
-              static_cast<unsigned long long>(t_.send_errors),
-              static_cast<unsigned long long>(t_.bad_packets),
-              static_cast<unsigned long long>(t_.seq_lost),
-              static_cast<unsigned long long>(t_.seq_reordered),
-              static_cast<unsigned long long>(t_.echo_matched));
-  std::printf(", \"gap_samples\": %llu, \"jitter_p50_ms\": %.3f, \"jitter_p99_ms\": %.3f"
-              ", \"jitter_max_ms\": %.3f",
-              static_cast<unsigned long long>(t_.gap_dev.count()), t_.gap_dev.QuantileMs(0.5),
-              t_.gap_dev.QuantileMs(0.99), t_.gap_dev.MaxMs());
-  std::printf(", \"send_late_p50_ms\": %.3f, \"send_late_p99_ms\": %.3f, \"send_late_max_ms\": %.3f",
-              t_.send_late.QuantileMs(0.5), t_.send_late.QuantileMs(0.99), t_.send_late.MaxMs());
+  std::printf(
+      ", \"send_errors\": %llu, \"bad_packets\": %llu, \"seq_lost\": %llu"
+      ", \"seq_reordered\": %llu, \"echo_matched\": %llu",
+      static_cast<unsigned long long>(t_.send_errors),
+      static_cast<unsigned long long>(t_.bad_packets), static_cast<unsigned long long>(t_.seq_lost),
+      static_cast<unsigned long long>(t_.seq_reordered),
+      static_cast<unsigned long long>(t_.echo_matched));
+  std::printf(
+      ", \"gap_samples\": %llu, \"jitter_p50_ms\": %.3f, \"jitter_p99_ms\": %.3f"
+      ", \"jitter_max_ms\": %.3f",
+      static_cast<unsigned long long>(t_.gap_dev.count()), t_.gap_dev.QuantileMs(0.5),
+      t_.gap_dev.QuantileMs(0.99), t_.gap_dev.MaxMs());
+  std::printf(
+      ", \"send_late_p50_ms\": %.3f, \"send_late_p99_ms\": %.3f, \"send_late_max_ms\": %.3f",
+      t_.send_late.QuantileMs(0.5), t_.send_late.QuantileMs(0.99), t_.send_late.MaxMs());
   std::printf(", \"loadgen_cpu_pct\": %.1f", 100.0 * self_cpu_s / wall_s);
   if (server_cpu_s >= 0) {
     std::printf(", \"server_cpu_pct\": %.1f, \"server_cpu_us_per_packet\": %.3f",
@@ -827,24 +647,19 @@ void LoadGen::Report(double wall_s, double server_cpu_s, double self_cpu_s) {
                 handled ? 1e6 * server_cpu_s / static_cast<double>(handled) : 0.0);
   }
   if (rss_before_.ok && rss_idle_.ok && established_ > 0) {
-    std::printf(", \"server_rss_before_kb\": %lld, \"server_rss_idle_kb\": %lld"
-                ", \"rss_kb_per_idle_call\": %.1f",
-                static_cast<long long>(rss_before_.rss_bytes / 1024),
-                static_cast<long long>(rss_idle_.rss_bytes / 1024),
-                static_cast<double>(rss_idle_.rss_bytes - rss_before_.rss_bytes) / 1024.0 /
-                    established_);
+    std::printf(
+        ", \"server_rss_before_kb\": %lld, \"server_rss_idle_kb\": %lld"
+        ", \"rss_kb_per_idle_call\": %.1f",
+        static_cast<long long>(rss_before_.rss_bytes / 1024),
+        static_cast<long long>(rss_idle_.rss_bytes / 1024),
+        static_cast<double>(rss_idle_.rss_bytes - rss_before_.rss_bytes) / 1024.0 / established_);
   }
   std::printf("}\n");
   std::fflush(stdout);
 }
 
 int LoadGen::Run() {
-  // One socket per stream plus a few: raise the descriptor limit as far as allowed.
-  rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &lim);
-  }
+  RaiseFdLimit();  // one socket per stream plus a few
   if (!OpenSockets()) return 1;
   rss_before_ = SampleServer(opt_.server_pid);
   if (!opt_.reflector) {
