@@ -8,17 +8,11 @@
 
 #include "flow/flow_loader.h"
 #include "flow/scripted_flow.h"
-#include "speech/espeak_synthesizer.h"
 #include "test_flow_fakes.h"
+#include "test_flow_speech.h"
 
 namespace atende::flow::testing {
 namespace {
-
-std::vector<int16_t> speech_pcm(const std::string& text) {
-  static speech::EspeakSynthesizer tts;
-  ClipPtr clip = tts.synthesize({text, {"en-us", 165}, 8000});
-  return clip ? clip->pcm : std::vector<int16_t>{};
-}
 
 void settle(Harness& h) {
   // Prompts with {slots} are synthesised on demand: let the "worker" deliver them.
@@ -30,14 +24,7 @@ void settle(Harness& h) {
 }
 
 void say(Harness& h, const std::string& text) {
-  auto pcm = speech_pcm(text);
-  ASSERT_FALSE(pcm.empty());
-  for (size_t at = 0; at + 160 <= pcm.size() && h.call_up(); at += 160) {
-    AudioFrame f = AudioFrame::silence();
-    std::copy(pcm.begin() + at, pcm.begin() + at + 160, f.pcm.begin());
-    h.tick(f);
-  }
-  h.run_for(Millis(1500));
+  say_then_silence(h, text, Millis(1500));
   settle(h);
 }
 

@@ -9,8 +9,8 @@
 
 #include "flow/flow_loader.h"
 #include "flow/menu_speech.h"
-#include "speech/espeak_synthesizer.h"
 #include "test_flow_fakes.h"
+#include "test_flow_speech.h"
 
 namespace atende::flow::testing {
 namespace {
@@ -231,22 +231,9 @@ std::string long_menu_dir() {
   return dir;
 }
 
-std::vector<int16_t> speech_pcm(const std::string& text) {
-  static speech::EspeakSynthesizer tts;
-  ClipPtr clip = tts.synthesize({text, {"en-us", 165}, 8000});
-  return clip ? clip->pcm : std::vector<int16_t>{};
-}
-
 // The caller says `text` (real audio): one frame per tick, then `silence`.
 void say(Harness& h, const std::string& text, Millis silence = Millis(1000)) {
-  auto pcm = speech_pcm(text);
-  ASSERT_FALSE(pcm.empty());
-  for (size_t at = 0; at + 160 <= pcm.size() && h.call_up(); at += 160) {
-    AudioFrame f = AudioFrame::silence();
-    std::copy(pcm.begin() + at, pcm.begin() + at + 160, f.pcm.begin());
-    h.tick(f);
-  }
-  h.run_for(silence);
+  say_then_silence(h, text, silence);
 }
 
 TEST(FlowMenuSpeechEngine, SpokenChoiceAfterThePrompt) {
