@@ -33,7 +33,6 @@ class Playout {
  private:
   int rate_;
   size_t frame_samples_;  // samples in 20 ms at rate_
-  std::array<ClipPtr, kMaxClips> clips_{};
   size_t clip_head_ = 0, clip_count_ = 0, clip_pos_ = 0;
   // Live frames as packed samples (frame i at i * frame_samples_), not whole AudioFrames:
   // a frame's array is sized for the highest rate, and 25 of them were most of a call's memory
@@ -41,6 +40,8 @@ class Playout {
   std::vector<int16_t> live_;
   size_t live_head_ = 0, live_count_ = 0;
   uint64_t dropped_clips_ = 0, dropped_frames_ = 0;
+  // Last: a tick reads the counters above and, only while a clip plays, one entry here.
+  std::array<ClipPtr, kMaxClips> clips_{};
 };
 
 }  // namespace atende::media

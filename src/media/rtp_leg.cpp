@@ -39,25 +39,25 @@ rtp::JitterBufferConfig jitter_config(const rtp::Codec& codec) {
 
 RtpLeg::RtpLeg(MediaWorker& worker, const RtpLegParams& p, CoreMetrics& metrics)
     : worker_(worker),
-      call_id_(p.call_id),
-      local_port_(p.local_port),
-      codec_(p.codec),
+      send_enabled_(p.send_enabled),
       payload_type_(p.payload_type),
       dtmf_pt_(p.dtmf_payload_type),
-      send_enabled_(p.send_enabled),
-      metrics_(metrics),
       rtp_socket_(udp::endpoint(p.local_address, static_cast<unsigned short>(p.local_port))),
-      rtcp_socket_(udp::endpoint(p.local_address, static_cast<unsigned short>(p.local_port + 1))),
-      remote_(p.remote),
-      remote_rtcp_(rtcp_of(p.remote)),
+      codec_(p.codec),
+      metrics_(metrics),
       encoder_(p.codec->make_encoder()),
       decoder_(p.codec->make_decoder()),
+      ssrc_(random_u32()),
+      seq_(static_cast<uint16_t>(random_u32())),
+      ts_(random_u32()),
+      remote_(p.remote),
       jitter_(jitter_config(*p.codec)),
       reception_(p.codec->clock_rate),
       playout_(static_cast<int>(p.codec->sample_rate)),
-      ssrc_(random_u32()),
-      seq_(static_cast<uint16_t>(random_u32())),
-      ts_(random_u32()) {}
+      rtcp_socket_(udp::endpoint(p.local_address, static_cast<unsigned short>(p.local_port + 1))),
+      remote_rtcp_(rtcp_of(p.remote)),
+      call_id_(p.call_id),
+      local_port_(p.local_port) {}
 
 RtpLeg::~RtpLeg() {
   rtp_socket_.close();

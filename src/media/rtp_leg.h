@@ -89,37 +89,21 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   void send_rtcp_report(MonoTime now);
   void stop_io();
 
+  // In the order a tick uses them, the cold ones (set-up, RTCP, callbacks) last: with a
+  // thousand calls every leg is out of the cache at its tick, so fewer lines, fewer misses.
   MediaWorker& worker_;
-  std::string call_id_;
-  int local_port_;
-  const rtp::Codec* codec_;
-  uint8_t payload_type_;
-  int dtmf_pt_;
-  bool send_enabled_;
-  CoreMetrics& metrics_;
-
-  UdpSocket rtp_socket_;  // raw descriptors, polled on the tick (see udp_socket.h)
-  UdpSocket rtcp_socket_;
-  boost::asio::ip::udp::endpoint remote_;       // where we send RTP
-  boost::asio::ip::udp::endpoint remote_rtcp_;  // where we send RTCP
-  boost::asio::ip::udp::endpoint rx_from_;
-  boost::asio::ip::udp::endpoint rtcp_from_;
-  bool latched_ = false;
-  uint32_t remote_ssrc_ = 0;
-
-  std::unique_ptr<rtp::Encoder> encoder_;
-  std::unique_ptr<rtp::Decoder> decoder_;
-  rtp::JitterBuffer jitter_;
-  rtp::ReceptionStats reception_;
-  rtp::DtmfReceiver dtmf_rx_;
-  rtp::DtmfSender dtmf_tx_;
-  Playout playout_;
-
   LegListener* listener_ = nullptr;
-  std::function<void(std::string_view)> local_hangup_;
-  std::function<void()> on_destroy_;
   bool started_ = false;
   bool closed_ = false;
+  bool send_enabled_;
+  bool latched_ = false;
+  uint8_t payload_type_;
+  int dtmf_pt_;
+  UdpSocket rtp_socket_;  // raw descriptors, polled on the tick (see udp_socket.h)
+  const rtp::Codec* codec_;
+  CoreMetrics& metrics_;
+  std::unique_ptr<rtp::Encoder> encoder_;
+  std::unique_ptr<rtp::Decoder> decoder_;
 
   // Sender state.
   uint32_t ssrc_;
@@ -131,7 +115,24 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   uint64_t ticks_ = 0;
   int64_t last_read_real_ns_ = 0;  // CLOCK_REALTIME of the previous RTP read (drain_rtp)
 
+  boost::asio::ip::udp::endpoint remote_;  // where we send RTP
+  boost::asio::ip::udp::endpoint rx_from_;
+  uint32_t remote_ssrc_ = 0;
   Stats stats_;
+
+  rtp::JitterBuffer jitter_;
+  rtp::ReceptionStats reception_;
+  rtp::DtmfReceiver dtmf_rx_;
+  rtp::DtmfSender dtmf_tx_;
+  Playout playout_;  // its clip array comes last
+
+  UdpSocket rtcp_socket_;
+  boost::asio::ip::udp::endpoint remote_rtcp_;  // where we send RTCP
+  boost::asio::ip::udp::endpoint rtcp_from_;
+  std::string call_id_;
+  int local_port_;
+  std::function<void(std::string_view)> local_hangup_;
+  std::function<void()> on_destroy_;
 };
 
 }  // namespace atende::media
