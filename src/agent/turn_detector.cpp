@@ -27,8 +27,9 @@ TurnDetector::TurnDetector(TurnConfig config) : config_(config), wait_(config.en
   post_roll_samples_ = samples_for(config_.post_roll, config_.sample_rate);
   // Room for the pre-roll, max_utterance of audio and one more frame: the frame that
   // reaches the limit is still stored whole.
-  utterance_.assign(
-      pre + samples_for(config_.max_utterance, config_.sample_rate) + size_t(kMaxFrameSamples), 0);
+  utterance_capacity_ =
+      pre + samples_for(config_.max_utterance, config_.sample_rate) + size_t(kMaxFrameSamples);
+  utterance_.reset(new int16_t[utterance_capacity_]);  // not value-initialised: see the header
   ring_.assign(pre, 0);
 }
 
@@ -70,7 +71,7 @@ std::span<const int16_t> TurnDetector::utterance() const {
   size_t n = length_;
   // Once the turn has ended, the trailing silence beyond the post-roll is not speech.
   if (ended_) n = std::min(length_, speech_end_sample_ + post_roll_samples_);
-  return {utterance_.data(), n};
+  return {utterance_.get(), n};
 }
 
 Millis TurnDetector::utterance_duration() const {
@@ -90,8 +91,8 @@ void TurnDetector::remember(std::span<const int16_t> pcm) {
 }
 
 bool TurnDetector::append(std::span<const int16_t> pcm) {
-  const size_t n = std::min(pcm.size(), utterance_.size() - length_);
-  std::copy_n(pcm.data(), n, utterance_.data() + length_);
+  const size_t n = std::min(pcm.size(), utterance_capacity_ - length_);
+  std::copy_n(pcm.data(), n, utterance_.get() + length_);
   length_ += n;
   return n == pcm.size();
 }

@@ -23,6 +23,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -114,8 +115,12 @@ class TurnDetector {
   Millis wait_;
   TurnEnding ending_ = TurnEnding::kNeutral;
 
-  // Utterance audio (preallocated) and the sample just after its last speech frame.
-  std::vector<int16_t> utterance_;
+  // Utterance audio and the sample just after its last speech frame. Allocated once for the
+  // longest turn but left uninitialised: the kernel commits its pages only as a turn first
+  // reaches them, so a call costs the memory of its longest turn, not of max_utterance
+  // (zero-filling 30 s of audio was ~480 KB of resident memory per agent call).
+  std::unique_ptr<int16_t[]> utterance_;
+  size_t utterance_capacity_ = 0;
   size_t length_ = 0;
   size_t speech_end_sample_ = 0;
   size_t post_roll_samples_ = 0;
