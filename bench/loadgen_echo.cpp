@@ -284,6 +284,21 @@ void LoadGen::SendInvite(size_t i) {
   SendSip(s.last_request);
 }
 
+// An in-dialog request with no body (ACK, BYE): the same headers but for line, branch, CSeq.
+std::string InDialogRequest(std::string_view method, std::string_view ruri, const Stream& s,
+                            const std::string& local, std::string_view branch, int cseq) {
+  std::string m;
+  m.reserve(512);
+  m.append(method).append(" ").append(ruri).append(" SIP/2.0\r\n");
+  m.append("Via: SIP/2.0/UDP ").append(local).append(";branch=").append(branch);
+  m.append(";rport\r\nMax-Forwards: 70\r\n");
+  m.append("From: <sip:loadgen@").append(local).append(">;tag=").append(s.from_tag);
+  m.append("\r\nTo: ").append(s.to_header).append("\r\nCall-ID: ").append(s.call_id);
+  m.append("\r\nCSeq: ").append(std::to_string(cseq)).append(" ").append(method);
+  m.append("\r\nContent-Length: 0\r\n\r\n");
+  return m;
+}
+
 void LoadGen::SendAck(Stream& s, bool for_2xx, std::string_view invite_branch) {
   const std::string local = "127.0.0.1:" + std::to_string(sip_port_);
   const std::string ruri = for_2xx && !s.remote_target.empty()
@@ -292,44 +307,13 @@ void LoadGen::SendAck(Stream& s, bool for_2xx, std::string_view invite_branch) {
   // RFC 3261 17.1.1.3: a non-2xx ACK reuses the INVITE's branch; a 2xx ACK is a new one.
   const std::string branch =
       for_2xx ? "z9hG4bK-" + s.from_tag + "-ack" : std::string(invite_branch);
-  SendSip("ACK " + ruri +
-          " SIP/2.0\r\n"
-          "Via: SIP/2.0/UDP " +
-          local + ";branch=" + branch +
-          ";rport\r\n"
-          "Max-Forwards: 70\r\n"
-          "From: <sip:loadgen@" +
-          local + ">;tag=" + s.from_tag +
-          "\r\n"
-          "To: " +
-          s.to_header +
-          "\r\n"
-          "Call-ID: " +
-          s.call_id +
-          "\r\n"
-          "CSeq: 1 ACK\r\n"
-          "Content-Length: 0\r\n\r\n");
+  SendSip(InDialogRequest("ACK", ruri, s, local, branch, 1));
 }
 
 void LoadGen::SendBye(Stream& s) {
   const std::string local = "127.0.0.1:" + std::to_string(sip_port_);
-  s.last_request = "BYE " + s.remote_target +
-                   " SIP/2.0\r\n"
-                   "Via: SIP/2.0/UDP " +
-                   local + ";branch=z9hG4bK-" + s.from_tag +
-                   "-bye;rport\r\n"
-                   "Max-Forwards: 70\r\n"
-                   "From: <sip:loadgen@" +
-                   local + ">;tag=" + s.from_tag +
-                   "\r\n"
-                   "To: " +
-                   s.to_header +
-                   "\r\n"
-                   "Call-ID: " +
-                   s.call_id +
-                   "\r\n"
-                   "CSeq: 2 BYE\r\n"
-                   "Content-Length: 0\r\n\r\n";
+  s.last_request =
+      InDialogRequest("BYE", s.remote_target, s, local, "z9hG4bK-" + s.from_tag + "-bye", 2);
   s.state = CallState::kByeSent;
   int64_t now = NowNs();
   s.retransmit_interval_ns = 500'000'000;
