@@ -158,7 +158,7 @@ class LoadGen {
   void Teardown();
   void PollOnce(int timeout_ms);
   void OnSipDatagram(std::string_view text);
-  void AnswerRequest(const SipMessage& m, std::string_view text);
+  void AnswerRequest(const SipMessage& m);
   void OnRtp(Stream& s);
   void SendSip(const std::string& text);
   void Retransmit(int64_t now);
@@ -334,13 +334,13 @@ Stream* FindByCallId(std::vector<Stream>& streams, std::string_view call_id) {
   return &streams[index];
 }
 
-void LoadGen::AnswerRequest(const SipMessage& m, std::string_view text) {
+void LoadGen::AnswerRequest(const SipMessage& m) {
   if (m.method == "ACK") return;
   std::string reply = "SIP/2.0 200 OK\r\n";
   for (std::string_view via : m.vias) reply += "Via: " + std::string(via) + "\r\n";
   reply += "From: " + std::string(m.from) + "\r\nTo: " + std::string(m.to) +
-           "\r\nCall-ID: " + std::string(m.call_id) +
-           "\r\nCSeq: " + std::string(HeaderValue(text, "CSeq")) + "\r\nContent-Length: 0\r\n\r\n";
+           "\r\nCall-ID: " + std::string(m.call_id) + "\r\nCSeq: " + std::string(m.cseq) +
+           "\r\nContent-Length: 0\r\n\r\n";
   SendSip(reply);
   if (m.method == "BYE") {
     if (Stream* s = FindByCallId(streams_, m.call_id)) {
@@ -356,7 +356,7 @@ void LoadGen::OnSipDatagram(std::string_view text) {
   SipMessage m;
   if (!ParseSip(text, m)) return;
   if (m.status == 0) {
-    AnswerRequest(m, text);
+    AnswerRequest(m);
     return;
   }
   Stream* s = FindByCallId(streams_, m.call_id);

@@ -207,23 +207,6 @@ inline bool ParseSip(std::string_view text, SipMessage& m) {
   return !m.call_id.empty();
 }
 
-// A header's value from a message's text (first match, case-insensitive name).
-inline std::string_view HeaderValue(std::string_view text, std::string_view name) {
-  size_t head_end = text.find("\r\n\r\n");
-  std::string_view head = text.substr(0, head_end);
-  size_t pos = 0;
-  while ((pos = head.find("\r\n", pos)) != std::string_view::npos) {
-    pos += 2;
-    size_t end = head.find("\r\n", pos);
-    std::string_view line = head.substr(pos, end == head.npos ? head.npos : end - pos);
-    size_t colon = line.find(':');
-    if (colon != std::string_view::npos && IEquals(Trim(line.substr(0, colon)), name)) {
-      return Trim(line.substr(colon + 1));
-    }
-  }
-  return {};
-}
-
 // The URI inside <...> of a Contact, or empty.
 inline std::string_view AngleUri(std::string_view v) {
   size_t lt = v.find('<');

@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <chrono>
 #include <thread>
@@ -17,6 +16,7 @@
 #include "media/media_worker.h"
 #include "media/rtp_leg.h"
 #include "rtp/codec.h"
+#include "rtp/rtp_packet.h"
 
 namespace atende::media {
 namespace {
@@ -70,25 +70,14 @@ class RtpReceive : public ::testing::Test {
   }
 
   void send_rtp(uint16_t seq) {
+    std::array<uint8_t, 160> silence;
+    silence.fill(0xff);  // PCMU
     std::array<uint8_t, 12 + 160> pkt;
-    pkt.fill(0xff);  // PCMU silence
-    const uint32_t ts = seq * 160u;
-    const std::array<uint8_t, 12> header{0x80,
-                                         0,  // version 2, PCMU
-                                         static_cast<uint8_t>(seq >> 8),
-                                         static_cast<uint8_t>(seq),
-                                         static_cast<uint8_t>(ts >> 24),
-                                         static_cast<uint8_t>(ts >> 16),
-                                         static_cast<uint8_t>(ts >> 8),
-                                         static_cast<uint8_t>(ts),
-                                         0,
-                                         0,
-                                         0,
-                                         7};  // SSRC 7
-    std::copy(header.begin(), header.end(), pkt.begin());
-    ASSERT_EQ(
-        ::sendto(peer_, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_),
-        static_cast<ssize_t>(pkt.size()));
+    const size_t n = rtp::write_rtp(
+        pkt, {.payload_type = 0, .sequence = seq, .timestamp = seq * 160u, .ssrc = 7}, silence);
+    ASSERT_EQ(n, pkt.size());
+    ASSERT_EQ(::sendto(peer_, pkt.data(), n, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_),
+              static_cast<ssize_t>(n));
   }
 
   // Ticks the leg the way its worker would, 20 ms apart on its clock. A real pause before
