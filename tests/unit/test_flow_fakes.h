@@ -39,6 +39,7 @@ class FakeLeg : public Leg {
   void hangup(std::string_view reason) override {
     ++calls;
     hangups.emplace_back(reason);
+    queued_at_hangup.push_back(queued_samples);
   }
   // One 20 ms slot of playout; true when this slot emptied the queue.
   bool advance() {
@@ -55,6 +56,7 @@ class FakeLeg : public Leg {
   std::vector<ClipPtr> clips;
   std::vector<AudioFrame> frames;
   std::vector<std::string> hangups;
+  std::vector<size_t> queued_at_hangup;  // what was still to be heard at each hang-up
   size_t queued_samples = 0;
   int flushes = 0;
   int frames_played = 0;

@@ -181,7 +181,9 @@ TEST(DtmfSender, PacketSequenceForOneDigit) {
   for (size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(events[i].event, 6);
     EXPECT_FALSE(events[i].end) << i;
-    if (i > 0) EXPECT_GT(events[i].duration, events[i - 1].duration);
+    if (i > 0) {
+      EXPECT_GT(events[i].duration, events[i - 1].duration);
+    }
   }
   for (size_t i = 5; i < 8; ++i) {
     EXPECT_TRUE(events[i].end) << i;

@@ -193,7 +193,9 @@ TEST(HttpRecognizer, EmptyTranscriptIsARejectionNotAnError) {
 }
 
 TEST(HttpRecognizer, LongTranscriptsAreCutAtACharacterBoundary) {
-  const std::string text = std::string(4095, 'a') + "\xc3\xa9bbb";  // é straddles byte 4096
+  const std::string text = std::string(4095, 'a') +
+                           "\xc3\xa9"
+                           "bbb";  // é straddles byte 4096
   FakeHttpServer server(
       [&](const ReceivedRequest&, int) { return Reply::json(200, R"({"text":")" + text + "\"}"); });
   auto r = transcribe(options(server));
