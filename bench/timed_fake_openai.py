@@ -8,16 +8,11 @@ clock atende's media and bench/loadgen_agent use too):
   t_first      the first body chunk of a streamed answer was written (chat, speech),
   t_done       the handler finished (the whole answer written),
   answer_text  for transcriptions: the text it answered (benchmarks match turns by it).
-The benchmark subtracts this provider time from the pipeline's latency. Also, so that the
-fake answers at once as the benchmark assumes: TCP_NODELAY on its connections (Nagle +
-delayed ACK otherwise hold each streamed chunk ~40 ms) and the synthetic tone of
-/v1/audio/speech cut from one cached second (200 calls must not make one Python GIL the
-bottleneck).
+The benchmark subtracts this provider time from the pipeline's latency. The fake itself
+answers at once as the benchmark assumes (TCP_NODELAY, a cached synthetic tone).
 """
-import functools
 import importlib.util
 import pathlib
-import socket
 import threading
 import time
 
@@ -66,43 +61,10 @@ def write_chunk(self, data, split=0):
     return _write_chunk(self, data, split)
 
 
-_setup = fake.Handler.setup
-
-
-def setup(self):
-    # Each chunk of a streamed answer is its own small write. Without TCP_NODELAY, Nagle
-    # holds the second one until the client ACKs the first, and a delayed ACK takes ~40 ms:
-    # measured here as ~45 ms from transcript to first token that was the fake's, not
-    # atende's. A provider that "answers at once" must not add that.
-    _setup(self)
-    self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-fake.Handler.setup = setup
 fake.State.log = log
 fake.State.next = next_answer
 fake.Handler.do_POST = do_post
 fake.Handler.write_chunk = write_chunk
-_tone_pcm = fake.tone_pcm
-
-
-@functools.lru_cache(maxsize=64)
-def _one_second(rate, freq, amplitude):
-    return _tone_pcm(1.0, rate, freq, amplitude)
-
-
-def tone_pcm(seconds, rate, freq=440.0, amplitude=8000):
-    """The fake's tone without its per-sample Python loop on every request (~20 ms of GIL
-    for a 1.5 s answer, which delayed the other calls' requests): a whole number of cycles
-    per second repeats every second, so one cached second is cut to length."""
-    if float(freq).is_integer() and seconds > 0:
-        one = _one_second(rate, freq, amplitude)
-        n = int(seconds * rate) * 2
-        return (one * (n // len(one) + 1))[:n]
-    return _tone_pcm(seconds, rate, freq, amplitude)
-
-
-fake.tone_pcm = tone_pcm
 
 if __name__ == "__main__":
     fake.main()

@@ -15,6 +15,7 @@ POST /control/script at run time. Every request is logged: GET /control/requests
 Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line.
 """
 import argparse
+import functools
 import json
 import math
 import socket
@@ -112,14 +113,32 @@ def parse_multipart(body, content_type):
     return fields
 
 
-def tone_pcm(seconds, rate, freq=440.0, amplitude=8000):
-    n = int(seconds * rate)
+def _tone(n, rate, freq, amplitude):
     return b"".join(struct.pack("<h", int(amplitude * math.sin(2 * math.pi * freq * i / rate)))
                     for i in range(n))
 
 
+@functools.lru_cache(maxsize=64)
+def _tone_second(rate, freq, amplitude):
+    return _tone(rate, rate, freq, amplitude)
+
+
+def tone_pcm(seconds, rate, freq=440.0, amplitude=8000):
+    """A sine tone, PCM16 little-endian. A whole number of cycles per second repeats every
+    second, so one cached second is cut to length: the per-sample loop held the GIL ~20 ms
+    per answer, which delayed the other requests of a busy test or benchmark."""
+    n = int(seconds * rate)
+    if float(freq).is_integer() and n > 0:
+        one = _tone_second(rate, freq, amplitude)
+        return (one * (n // rate + 1))[:n * 2]
+    return _tone(n, rate, freq, amplitude)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Streamed answers are many small writes: without TCP_NODELAY each waits for the
+    # client's delayed ACK (~40 ms), which the latency tests and benches would measure.
+    disable_nagle_algorithm = True
     server_version = "fake-openai/1"
 
     def log_message(self, fmt, *args):  # quiet: tests read /control/requests instead
