@@ -50,7 +50,7 @@ AgentLoop::AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines 
       vad_(engines_.make_vad ? engines_.make_vad(leg_.sample_rate())
                              : default_vad(leg_.sample_rate())),
       turns_([&] {
-        TurnConfig t = settings_.turn;
+        turn::TurnConfig t = settings_.turn;
         t.sample_rate = leg_.sample_rate();
         return t;
       }()),
@@ -327,11 +327,11 @@ void AgentLoop::on_frame(const AudioFrame& heard, MonoTime now) {
   const audio::VadDecision vad = vad_->process(heard);
   if (leg_.playing()) played_.advance(size_t(heard.samples));
   if (barge_.playing() && state_ != State::kEnding &&
-      barge_.on_frame(vad, now) == BargeInAction::kInterrupt) {
+      barge_.on_frame(vad, now) == turn::BargeInAction::kInterrupt) {
     interrupt(now);
   }
-  const TurnEvent ev = turns_.on_frame(heard, vad, now);
-  if (ev.kind == TurnEventKind::kEndOfTurn) {
+  const turn::TurnEvent ev = turns_.on_frame(heard, vad, now);
+  if (ev.kind == turn::TurnEventKind::kEndOfTurn) {
     if (state_ == State::kListening) {
       end_of_turn(ev, now);
     } else {
@@ -346,7 +346,7 @@ void AgentLoop::on_frame(const AudioFrame& heard, MonoTime now) {
                   std::to_string(settings_.first_token_timeout.count()) + " ms",
               now);
   }
-  if (state_ == State::kListening && turns_.state() == TurnDetector::State::kIdle &&
+  if (state_ == State::kListening && turns_.state() == turn::TurnDetector::State::kIdle &&
       now - listen_since_ >= settings_.no_input) {
     if (++no_input_count_ > settings_.max_no_input) {
       say_goodbye("no input", now);
@@ -358,7 +358,7 @@ void AgentLoop::on_frame(const AudioFrame& heard, MonoTime now) {
   }
 }
 
-void AgentLoop::end_of_turn(const TurnEvent& ev, MonoTime now) {
+void AgentLoop::end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
   if (++turn_count_ > settings_.max_turns) {
     say_goodbye("max turns", now);
     return;

@@ -2,7 +2,7 @@
 // call manager runs it like any scripted flow (it is the leg's listener).
 //
 // One turn:
-//   caller frame -> VAD -> TurnDetector -> end of turn -> Recognizer (worker)
+//   caller frame -> VAD -> turn::TurnDetector -> end of turn -> Recognizer (worker)
 //   -> text posted back -> Conversation.add(user) -> ChatClient::complete (HTTP thread)
 //   -> text deltas posted back -> SentenceSplitter -> each sentence -> StreamingTts::speak
 //   (chunks played as they arrive: agent/streamed_sentence.h) or PhraseSource::fetch
@@ -14,9 +14,9 @@
 // second answer is spoken. At most `max_tool_rounds` such rounds per caller turn.
 //
 // Barge-in: while the answer plays (or is still being generated) every frame goes to the
-// BargeInPolicy; on kInterrupt the leg is flushed in that same frame, the chat and pending
+// turn::BargeInPolicy; on kInterrupt the leg is flushed in that same frame, the chat and pending
 // synthesis are abandoned, and the history keeps only what the caller heard (PlayedSpeech).
-// The caller's utterance is already in the TurnDetector, so its end of turn starts the next
+// The caller's utterance is already in the turn::TurnDetector, so its end of turn starts the next
 // answer: the agent always answers again.
 //
 // Never a silent turn: a recogniser error, an LLM that fails, answers nothing or gives no
@@ -37,10 +37,8 @@
 #include <vector>
 
 #include "agent/agent_turn.h"
-#include "agent/barge_in.h"
 #include "agent/barge_in_heard.h"
 #include "agent/streamed_sentence.h"
-#include "agent/turn_detector.h"
 #include "audio/vad.h"
 #include "flow/flow_host.h"
 #include "llm/chat_client.h"
@@ -48,6 +46,8 @@
 #include "llm/sentence_splitter.h"
 #include "llm/tools.h"
 #include "speech/streaming_tts.h"
+#include "turn/barge_in.h"
+#include "turn/turn_detector.h"
 
 namespace atende::agent {
 
@@ -78,8 +78,8 @@ struct AgentSettings {
   int max_turns = 30;                // caller turns before saying goodbye
   Millis session_timeout{600000};    // whole call
 
-  TurnConfig turn;  // sample_rate is set from the leg
-  BargeInConfig barge_in;
+  turn::TurnConfig turn;  // sample_rate is set from the leg
+  turn::BargeInConfig barge_in;
 };
 
 // What the agent needs besides the host. Pointers, not owned; they outlive the loop.
@@ -136,7 +136,7 @@ class AgentLoop final : public flow::Flow {
   void run_tools(MonoTime now);
   void on_tool_result(uint64_t gen, size_t index, llm::ToolResult result);
   void add_tool_messages(const std::string& missing);
-  void end_of_turn(const TurnEvent& ev, MonoTime now);
+  void end_of_turn(const turn::TurnEvent& ev, MonoTime now);
   void on_recognized(uint64_t gen, speech::Recognition r);
   void ask_llm(MonoTime now);
   void on_delta(uint64_t gen, std::string delta);
@@ -161,8 +161,8 @@ class AgentLoop final : public flow::Flow {
   AgentEngines engines_;
   std::shared_ptr<Gate> gate_;
   std::unique_ptr<audio::Vad> vad_;
-  TurnDetector turns_;
-  BargeInPolicy barge_;
+  turn::TurnDetector turns_;
+  turn::BargeInPolicy barge_;
   PlayedSpeech played_;
   llm::Conversation conversation_;
   llm::SentenceSplitter splitter_;

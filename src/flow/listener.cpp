@@ -22,9 +22,9 @@ std::unique_ptr<audio::Vad> make_vad(int rate) {
 
 Listener::Listener(int sample_rate)
     : vad_(make_vad(sample_rate)),
-      turns_(agent::TurnConfig{.sample_rate = sample_rate}),
+      turns_(turn::TurnConfig{.sample_rate = sample_rate}),
       // No partial transcripts here: a stretch long enough is an interruption.
-      barge_(agent::BargeInConfig{}) {}
+      barge_(turn::BargeInConfig{}) {}
 
 void Listener::prompt_started(MonoTime now) { barge_.playback_started(now); }
 
@@ -37,14 +37,14 @@ void Listener::reset() {
 
 Listener::Event Listener::on_frame(const AudioFrame& frame, MonoTime now) {
   audio::VadDecision d = vad_->process(frame);
-  if (barge_.playing() && barge_.on_frame(d, now) == agent::BargeInAction::kInterrupt) {
+  if (barge_.playing() && barge_.on_frame(d, now) == turn::BargeInAction::kInterrupt) {
     barged_ = true;
     turns_.on_frame(frame, d, now);
     return Event::kBargeIn;
   }
-  agent::TurnEvent ev = turns_.on_frame(frame, d, now);
-  if (ev.kind == agent::TurnEventKind::kSpeechStarted) return Event::kSpeechStarted;
-  if (ev.kind != agent::TurnEventKind::kEndOfTurn) return Event::kNone;
+  turn::TurnEvent ev = turns_.on_frame(frame, d, now);
+  if (ev.kind == turn::TurnEventKind::kSpeechStarted) return Event::kSpeechStarted;
+  if (ev.kind != turn::TurnEventKind::kEndOfTurn) return Event::kNone;
   if (barge_.playing() && !barged_) {
     turns_.reset();  // a backchannel or echo over the prompt: not an answer
     return Event::kNone;

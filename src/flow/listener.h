@@ -9,9 +9,9 @@
 #pragma once
 #include <memory>
 
-#include "agent/barge_in.h"
-#include "agent/turn_detector.h"
 #include "audio/vad.h"
+#include "turn/barge_in.h"
+#include "turn/turn_detector.h"
 
 namespace atende::flow {
 
@@ -36,8 +36,8 @@ class Listener {
 
  private:
   std::unique_ptr<audio::Vad> vad_;
-  agent::TurnDetector turns_;
-  agent::BargeInPolicy barge_;
+  turn::TurnDetector turns_;
+  turn::BargeInPolicy barge_;
   bool barged_ = false;  // the current utterance interrupted the prompt
 };
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "agent/fuzzy.h"
+#include "turn/fuzzy.h"
 
 namespace atende::flow {
 
@@ -33,7 +33,7 @@ std::vector<std::string_view> digit_words(char digit, std::string_view language)
   return out;
 }
 
-std::string spoken_key(std::string_view phrase) { return agent::normalize_text(phrase); }
+std::string spoken_key(std::string_view phrase) { return turn::normalize_text(phrase); }
 
 void add_digit_words(StepSpec& menu, std::string_view language) {
   if (menu.spoken.empty()) return;
@@ -66,7 +66,7 @@ MenuSpeechDecision decide_menu_speech(const StepSpec& menu, const speech::Recogn
   if (r.matched_index >= 0 && static_cast<size_t>(r.matched_index) < menu.spoken.size() &&
       menu.spoken[r.matched_index].phrase == r.matched) {
     index = r.matched_index;
-  } else if (auto said = agent::words_to_digits(r.text); said && said->size() == 1) {
+  } else if (auto said = turn::words_to_digits(r.text); said && said->size() == 1) {
     // No grammar answer (an engine that only takes hints) and the words are one digit:
     // exactly that digit ("two", "dois"; fuzzy matching is too loose for short words).
     auto it = std::find_if(menu.spoken.begin(), menu.spoken.end(),
@@ -76,7 +76,7 @@ MenuSpeechDecision decide_menu_speech(const StepSpec& menu, const speech::Recogn
   } else {
     // Otherwise the closest option word, by digit, so "support" and "suporte" of the same
     // option never count as a tie. Digit words take no part ("today" is not "two").
-    std::vector<agent::FuzzyCandidate> by_digit;
+    std::vector<turn::FuzzyCandidate> by_digit;
     std::vector<char> digits;
     for (const SpokenChoice& c : menu.spoken) {
       if (c.digit_word) continue;
@@ -88,7 +88,7 @@ MenuSpeechDecision decide_menu_speech(const StepSpec& menu, const speech::Recogn
         by_digit[at - digits.begin()].aliases.push_back(c.phrase);
       }
     }
-    agent::FuzzyMatch m = agent::best_match(r.text, by_digit);
+    turn::FuzzyMatch m = turn::best_match(r.text, by_digit);
     if (!m.ok()) return d;
     char digit = digits[m.index];
     index = static_cast<int>(std::find_if(menu.spoken.begin(), menu.spoken.end(),

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <ctime>
 
-#include "agent/fuzzy.h"
 #include "flow/caller_id.h"
 #include "flow/clock_text.h"
 #include "flow/flow_loader.h"
 #include "flow/spoken_value.h"
 #include "flow/template_text.h"
+#include "turn/fuzzy.h"
 
 namespace atende::flow {
 

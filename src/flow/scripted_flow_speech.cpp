@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <ctime>
 
-#include "agent/fuzzy.h"
 #include "flow/menu_speech.h"
 #include "flow/scripted_flow.h"
 #include "flow/spoken_date.h"
 #include "flow/template_text.h"
+#include "turn/fuzzy.h"
 
 namespace atende::flow {
 
@@ -167,16 +167,16 @@ void ScriptedFlow::answer(const speech::Recognition& r, MonoTime now) {
     return retry("invalid", s.invalid, now);
   }
   if (s.type == StepType::kConfirm) {
-    auto words = agent::normalized_words(said);
+    auto words = turn::normalized_words(said);
     bool yes = has_word(words, kYes), no = has_word(words, kNo);
     if (yes != no) {
       host_.record_event("confirm", yes ? "yes" : "no");
       return enter(yes ? s.on_yes : s.on_no, now);
     }
   } else if (s.match == MatchKind::kChoices) {
-    std::vector<agent::FuzzyCandidate> c;
+    std::vector<turn::FuzzyCandidate> c;
     for (const ChoiceValue& v : s.values) c.push_back({v.value, v.words});
-    agent::FuzzyMatch m = agent::best_match(said, c);
+    turn::FuzzyMatch m = turn::best_match(said, c);
     if (m.ok()) {
       store(s.into + "_label", s.values[m.index].words.front());
       store(s.into, s.values[m.index].value);
@@ -184,15 +184,15 @@ void ScriptedFlow::answer(const speech::Recognition& r, MonoTime now) {
     }
     if (m.ambiguous) host_.record_event("ambiguous", said);
   } else if (s.match == MatchKind::kDigits) {
-    auto digits = agent::words_to_digits(said);
+    auto digits = turn::words_to_digits(said);
     int n = digits ? static_cast<int>(digits->size()) : 0;
     if (digits && n >= s.min_digits && n <= s.max_digits) return accept_answer(*digits, now);
   } else if (s.match == MatchKind::kDate) {
     return accept_answer(said, now);
   } else {
-    std::vector<agent::FuzzyCandidate> c;
+    std::vector<turn::FuzzyCandidate> c;
     for (const auto& row : spec_->tables[s.table].rows) c.push_back({row[s.table_column], {}});
-    agent::FuzzyMatch m = agent::best_match(said, c);
+    turn::FuzzyMatch m = turn::best_match(said, c);
     if (m.ok()) {
       store(s.into, c[m.index].value);
       return enter(s.next, now);
@@ -286,12 +286,12 @@ void ScriptedFlow::run_lookup(MonoTime now) {
   });
   int found = -1;
   if (s.fuzzy) {
-    std::vector<agent::FuzzyCandidate> c;
+    std::vector<turn::FuzzyCandidate> c;
     for (const auto& row : table.rows) c.push_back({row[s.table_column], {}});
-    agent::FuzzyMatch m = agent::best_match(wanted, c);
+    turn::FuzzyMatch m = turn::best_match(wanted, c);
     if (m.ok()) found = m.index;
   } else {
-    std::string key = agent::normalize_text(wanted);
+    std::string key = turn::normalize_text(wanted);
     for (size_t i = 0; i < table.rows.size() && found < 0; ++i) {
       const std::string& cell = table.rows[i][s.table_column];
       // "0101" and "101" name the same apartment.
@@ -302,7 +302,7 @@ void ScriptedFlow::run_lookup(MonoTime now) {
                             cell.substr(cell.find_first_not_of('0') == std::string::npos
                                             ? cell.size() - 1
                                             : cell.find_first_not_of('0'))
-                      : agent::normalize_text(cell) == key;
+                      : turn::normalize_text(cell) == key;
       if (same && !key.empty()) found = static_cast<int>(i);
     }
   }

@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cstdio>
 
-#include "agent/fuzzy.h"
+#include "turn/fuzzy.h"
 
 namespace atende::flow {
 namespace {
@@ -180,7 +180,7 @@ std::string date_words(const CalendarDate& d, Language language) {
 
 std::optional<CalendarDate> resolve_spoken_date(std::string_view said, const CalendarDate& today) {
   if (!valid_date(today) || said.size() > 200) return std::nullopt;
-  std::vector<std::string> words = agent::normalized_words(said);
+  std::vector<std::string> words = turn::normalized_words(said);
   if (words.empty() || words.size() > 12) return std::nullopt;
   auto has = [&](std::string_view w) {
     return std::find(words.begin(), words.end(), w) != words.end();
@@ -224,7 +224,7 @@ std::optional<CalendarDate> resolve_spoken_date(std::string_view said, const Cal
     int ahead = (weekday_said - weekday(today) + 7) % 7;
     return add_days(today, ahead == 0 ? 7 : ahead);  // "friday" said on a Friday: next week
   }
-  auto digits = agent::words_to_digits(rest);
+  auto digits = turn::words_to_digits(rest);
   if (!digits || digits->empty() || digits->size() > 4) return std::nullopt;
   std::optional<CalendarDate> date;
   if (month_said >= 0) {

@@ -1,9 +1,9 @@
 // Fuzzy matching of recognised text: normalisation, number words, similarity, ambiguity.
 #include <gtest/gtest.h>
 
-#include "agent/fuzzy.h"
+#include "turn/fuzzy.h"
 
-namespace atende::agent {
+namespace atende::turn {
 namespace {
 
 TEST(Fuzzy, NormalisesCaseAccentsAndPunctuation) {
@@ -110,4 +110,4 @@ TEST(Fuzzy, KeywordsInsideAnUtterance) {
 }
 
 }  // namespace
-}  // namespace atende::agent
+}  // namespace atende::turn

@@ -20,7 +20,7 @@
 #include "core/clock.h"
 #include "speech/espeak_synthesizer.h"
 
-namespace atende::agent::testing {
+namespace atende::turn::testing {
 
 constexpr int kRate = 8000;
 constexpr size_t kFrame = 160;  // 20 ms at 8 kHz
@@ -110,4 +110,4 @@ inline size_t first_loud(const std::vector<int16_t>& pcm, size_t from = 0, int t
   return pcm.size();
 }
 
-}  // namespace atende::agent::testing
+}  // namespace atende::turn::testing

@@ -1,10 +1,10 @@
-#include "agent/turn_text.h"
+#include "turn/turn_text.h"
 
 #include <algorithm>
 #include <cctype>
 #include <iterator>
 
-namespace atende::agent {
+namespace atende::turn {
 
 namespace {
 
@@ -119,4 +119,4 @@ TurnEnding classify_ending(std::string_view text) {
   return TurnEnding::kNeutral;
 }
 
-}  // namespace atende::agent
+}  // namespace atende::turn

@@ -30,7 +30,7 @@
 #include "core/audio_frame.h"
 #include "core/clock.h"
 
-namespace atende::agent {
+namespace atende::turn {
 
 // "uh-huh", "mm-hmm", "ok", "yeah", "right", "sim", "uhum", "aham", "tá", "certo", ...
 std::vector<std::string> default_backchannels();
@@ -105,4 +105,4 @@ class BargeInPolicy {
   uint64_t ignored_backchannels_ = 0;
 };
 
-}  // namespace atende::agent
+}  // namespace atende::turn

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-namespace atende::agent {
+namespace atende::turn {
 
 // Lowercase, accents stripped (Latin-1 supplement and Latin Extended-A letters: "João" ->
 // "joao", "serviço" -> "servico"), everything but letters and digits turned into spaces,
@@ -67,4 +67,4 @@ struct FuzzyMatch {
 FuzzyMatch best_match(std::string_view text, std::span<const FuzzyCandidate> candidates,
                       const FuzzyOptions& options = {});
 
-}  // namespace atende::agent
+}  // namespace atende::turn

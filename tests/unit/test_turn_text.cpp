@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "agent/turn_text.h"
+#include "turn/turn_text.h"
 
-namespace atende::agent {
+namespace atende::turn {
 namespace {
 
 TEST(SplitWords, LowerCasesAndDropsPunctuation) {
@@ -62,4 +62,4 @@ TEST(DigitString, NumbersAndNumberWords) {
 }
 
 }  // namespace
-}  // namespace atende::agent
+}  // namespace atende::turn

@@ -1,9 +1,9 @@
-#include "agent/turn_detector.h"
+#include "turn/turn_detector.h"
 
 #include <algorithm>
 #include <stdexcept>
 
-namespace atende::agent {
+namespace atende::turn {
 
 namespace {
 
@@ -180,4 +180,4 @@ TurnEvent TurnDetector::on_frame(const AudioFrame& frame, const audio::VadDecisi
   return ev;
 }
 
-}  // namespace atende::agent
+}  // namespace atende::turn

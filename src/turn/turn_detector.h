@@ -28,12 +28,12 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/turn_text.h"
 #include "audio/vad.h"
 #include "core/audio_frame.h"
 #include "core/clock.h"
+#include "turn/turn_text.h"
 
-namespace atende::agent {
+namespace atende::turn {
 
 struct TurnConfig {
   int sample_rate = 8000;  // of the frames fed; others are ignored
@@ -132,4 +132,4 @@ class TurnDetector {
   size_t ring_fill_ = 0;
 };
 
-}  // namespace atende::agent
+}  // namespace atende::turn

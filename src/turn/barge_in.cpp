@@ -1,10 +1,10 @@
-#include "agent/barge_in.h"
+#include "turn/barge_in.h"
 
 #include <algorithm>
 
-#include "agent/turn_text.h"
+#include "turn/turn_text.h"
 
-namespace atende::agent {
+namespace atende::turn {
 
 std::vector<std::string> default_backchannels() {
   return {// English
@@ -122,4 +122,4 @@ BargeInAction BargeInPolicy::on_text(std::string_view text, MonoTime now) {
   return BargeInAction::kKeepPlaying;
 }
 
-}  // namespace atende::agent
+}  // namespace atende::turn

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace atende::agent {
+namespace atende::turn {
 
 enum class TurnEnding {
   kNeutral,     // nothing to go on: the default wait
@@ -28,4 +28,4 @@ std::vector<std::string> split_words(std::string_view text);
 // True when every word is a digit string or a number word (en, pt-br): "4 5 6", "one two".
 bool is_digit_string(const std::vector<std::string>& words);
 
-}  // namespace atende::agent
+}  // namespace atende::turn

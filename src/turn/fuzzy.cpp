@@ -1,10 +1,10 @@
-#include "agent/fuzzy.h"
+#include "turn/fuzzy.h"
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 
-namespace atende::agent {
+namespace atende::turn {
 
 namespace {
 
@@ -315,4 +315,4 @@ FuzzyMatch best_match(std::string_view text, std::span<const FuzzyCandidate> can
   return m;
 }
 
-}  // namespace atende::agent
+}  // namespace atende::turn

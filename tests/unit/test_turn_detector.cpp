@@ -7,13 +7,11 @@
 #include <new>
 #include <optional>
 
-#include "agent/turn_detector.h"
-#include "test_agent_turn_audio.h"
-
-
 #include "alloc_counter.h"
+#include "test_turn_audio.h"
+#include "turn/turn_detector.h"
 
-namespace atende::agent {
+namespace atende::turn {
 namespace {
 
 using namespace testing;
@@ -370,4 +368,4 @@ TEST(TurnDetector, NoAllocationPerFrame) {
 }
 
 }  // namespace
-}  // namespace atende::agent
+}  // namespace atende::turn

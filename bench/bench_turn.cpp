@@ -9,10 +9,10 @@
 #include <iterator>
 #include <vector>
 
-#include "agent/barge_in.h"
-#include "agent/turn_detector.h"
 #include "audio/resampler.h"
 #include "audio/vad_webrtc.h"
+#include "turn/barge_in.h"
+#include "turn/turn_detector.h"
 
 namespace {
 
@@ -49,12 +49,12 @@ const std::vector<audio::VadDecision>& decisions() {
 void BM_TurnDetector(benchmark::State& state) {
   const auto& fr = frames();
   const auto& d = decisions();
-  agent::TurnDetector det;
+  turn::TurnDetector det;
   MonoTime now{};
   size_t i = 0, turns = 0;
   for (auto _ : state) {
     const size_t k = i % fr.size();
-    turns += det.on_frame(fr[k], d[k], now).kind == agent::TurnEventKind::kEndOfTurn;
+    turns += det.on_frame(fr[k], d[k], now).kind == turn::TurnEventKind::kEndOfTurn;
     now += Millis{20};
     ++i;
   }
@@ -65,12 +65,12 @@ BENCHMARK(BM_TurnDetector);
 void BM_VadAndTurnDetector(benchmark::State& state) {
   const auto& fr = frames();
   audio::WebRtcVad vad;
-  agent::TurnDetector det;
+  turn::TurnDetector det;
   MonoTime now{};
   size_t i = 0, turns = 0;
   for (auto _ : state) {
     const AudioFrame& f = fr[i % fr.size()];
-    turns += det.on_frame(f, vad.process(f), now).kind == agent::TurnEventKind::kEndOfTurn;
+    turns += det.on_frame(f, vad.process(f), now).kind == turn::TurnEventKind::kEndOfTurn;
     now += Millis{20};
     ++i;
   }
@@ -80,12 +80,12 @@ BENCHMARK(BM_VadAndTurnDetector);
 
 void BM_BargeInPolicy(benchmark::State& state) {
   const auto& d = decisions();
-  agent::BargeInPolicy policy;
+  turn::BargeInPolicy policy;
   MonoTime now{};
   policy.playback_started(now);
   size_t i = 0, interrupts = 0;
   for (auto _ : state) {
-    if (policy.on_frame(d[i % d.size()], now) == agent::BargeInAction::kInterrupt) {
+    if (policy.on_frame(d[i % d.size()], now) == turn::BargeInAction::kInterrupt) {
       ++interrupts;
       policy.playback_started(now);
     }
