@@ -36,8 +36,8 @@ load average. Baseline in the same run: the same generator against the `echo` fl
 caller hears itself; same packets, no agent): CPU per call-second of media alone.
 
 Usage: bench/agent_load.py [--build-dir DIR] [--calls 50,100,200] [--turns 5]
-                           [--no-baseline] [--keep-going]
-Results: bench/results/agent_load.{json,md}. Every process is bounded by a timeout.
+                           [--no-baseline] [--keep-going] [--results-dir DIR]
+Results: bench/results/agent_load.{json,md} (or in --results-dir). Every process is bounded by a timeout.
 """
 import argparse
 import json
@@ -377,7 +377,7 @@ def write_config(workdir, fake, tts):
 
 
 def bench_agent(build, calls, turns, speech, workdir, max_seconds, perf_seconds=0,
-                tts="http", server_nice=0):
+                tts="http", server_nice=0, results_dir=bc.RESULTS_DIR):
     workdir.mkdir(parents=True, exist_ok=True)
     fake = Fake(workdir)
     server = None
@@ -411,9 +411,9 @@ def bench_agent(build, calls, turns, speech, workdir, max_seconds, perf_seconds=
         result["latency"] = summarise(rows)
         if perf is not None:
             perf.wait(timeout=60)
-            report = bc.BENCH_DIR / "results" / f"agent_load_perf_{calls}.txt"
+            report = results_dir / f"agent_load_perf_{calls}.txt"
             perf_summary(workdir / "perf.data", report)
-            result["perf_report"] = str(report.relative_to(bc.BENCH_DIR))
+            result["perf_report"] = os.path.relpath(report, bc.BENCH_DIR)
         result["fake_cpu_pct"] = (round(100 * (fake_cpu1 - fake_cpu0) / gen["window_s"], 1)
                                   if fake_cpu0 is not None and fake_cpu1 is not None else None)
         result.update(media_health(metrics))
@@ -603,6 +603,7 @@ def main():
     ap.add_argument("--perf-seconds", type=float, default=0,
                     help="perf record -g the server this long per agent step (once the calls "
                          "talk); summary in results/agent_load_perf_<calls>.txt")
+    bc.add_results_dir_arg(ap)
     args = ap.parse_args()
     global PERF_DELAY_S
     PERF_DELAY_S = args.perf_delay
@@ -623,7 +624,7 @@ def main():
             step = {"calls": calls}
             agent = bench_agent(build, calls, args.turns, speech, tmp / f"agent_{calls}",
                                 args.max_seconds, args.perf_seconds, args.tts,
-                                args.server_nice)
+                                args.server_nice, args.results_dir)
             agent["misses"] = misses(agent, calls, args.turns)
             if args.rows_out:  # every turn, for digging into a tail
                 pathlib.Path(f"{args.rows_out}.{calls}.json").write_text(
@@ -644,10 +645,11 @@ def main():
                 if a and e:
                     step["agent_cpu_ratio"] = round(a / e, 2)
             results["steps"].append(step)
-            bc.write_results(args.name, results, markdown(results), quiet=True)
+            bc.write_results(args.name, results, markdown(results), quiet=True,
+                             out=args.results_dir)
             if agent["established"] < calls or (agent["misses"] and not args.keep_going):
                 break
-    bc.write_results(args.name, results, markdown(results))
+    bc.write_results(args.name, results, markdown(results), out=args.results_dir)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import time
 
 BENCH_DIR = pathlib.Path(__file__).resolve().parent
 SOURCE_DIR = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"  # the committed results; smoke runs pass another dir
 sys.path.insert(0, str(SOURCE_DIR / "tests" / "e2e"))
 
 from harness.server import Server  # noqa: E402,F401
@@ -38,9 +39,14 @@ def machine():
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
-def write_results(name, data, markdown, quiet=False):
-    out = BENCH_DIR / "results"
-    out.mkdir(exist_ok=True)
+def add_results_dir_arg(ap):
+    ap.add_argument("--results-dir", type=pathlib.Path, default=RESULTS_DIR,
+                    help="where the results files go (default bench/results; a smoke run "
+                         "passes a temporary dir so the committed results stay as they are)")
+
+
+def write_results(name, data, markdown, quiet=False, out=RESULTS_DIR):
+    out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
     (out / f"{name}.md").write_text(markdown)
     if quiet:

@@ -12,8 +12,8 @@ The ramp stops after the first step where atende misses: p99 > 2 ms, loss > 1 %,
 set up, or the generator itself cannot keep pace (its send lateness p99 > 2 ms).
 
 Usage: bench/echo_load.py [--build-dir DIR] [--calls 100,250,500] [--seconds 8] [--warmup 2]
-                          [--keep-going]
-Results: bench/results/echo_load.{json,md}. Every process is bounded by a timeout.
+                          [--keep-going] [--results-dir DIR]
+Results: bench/results/echo_load.{json,md} (or in --results-dir). Every process is bounded by a timeout.
 """
 import argparse
 import json
@@ -174,6 +174,7 @@ def main():
     ap.add_argument("--keep-going", action="store_true",
                     help="run every M even after a miss (max_ok_calls still stops at the "
                          "first miss); calls that fail to set up always stop the ramp")
+    bc.add_results_dir_arg(ap)
     args = ap.parse_args()
     build = bc.find_build_dir(args.build_dir)
     loadgen = build / "bench" / "loadgen_echo"
@@ -207,10 +208,11 @@ def main():
                 max_ok = calls
             results["summary"] = {"max_ok_calls": max_ok, "rss_kb_per_idle_call": rss}
             # After every step, so a run cut short by run-all's timeout still leaves results.
-            bc.write_results("echo_load", results, markdown(results), quiet=True)
+            bc.write_results("echo_load", results, markdown(results), quiet=True,
+                             out=args.results_dir)
             if step["atende"]["established"] < calls or (missed and not args.keep_going):
                 break
-    bc.write_results("echo_load", results, markdown(results))
+    bc.write_results("echo_load", results, markdown(results), out=args.results_dir)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 // loadgen_agent: N concurrent callers that talk to an agent persona, from one epoll thread.
 //
-// Each call: a minimal raw SIP UAC over UDP (INVITE with a PCMU offer, ACK, BYE; the From
-// user is "lg<index>" so the server's call record can be matched), then RTP every 20 ms
+// Each call: the minimal raw SIP UAC of loadgen_sip_calls.h (INVITE with a PCMU offer, ACK, BYE;
+// the From user is "lg<index>" so the server's call record can be matched), then RTP every 20 ms
 // from absolute CLOCK_MONOTONIC deadlines (calls spread over 20 one-ms slots). The caller
 // waits until the agent has spoken and gone quiet (`--gap-ms`), says the utterance (a
 // 8 kHz mono 16-bit WAV, sent as u-law), then sends silence and waits for the answer;
@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "loadgen_sip.h"
+#include "loadgen_sip_calls.h"
 
 namespace atende::bench {
 namespace {
@@ -43,7 +44,7 @@ constexpr int64_t kPtimeNs = 20'000'000;
 constexpr int kSlots = 20;
 constexpr size_t kFrameSamples = 160;  // 20 ms at 8 kHz
 constexpr size_t kRtpHeaderBytes = 12;
-constexpr size_t kMaxDatagram = 4096;
+constexpr size_t kMaxDatagram = 4096;  // anything longer is truncated and ignored
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -60,28 +61,26 @@ struct Options {
   int server_pid = 0;
 };
 
-enum class State { kIdle, kInviting, kListening, kSpeaking, kAwaiting, kByeSent, kDone, kFailed };
+// Where the caller is in the conversation, while its dialog is established.
+enum class Talk { kListening, kSpeaking, kAwaiting };
 
 struct Turn {
   int64_t speech_end_ns = 0;
   int64_t answer_ns = 0;
 };
 
+// What rides on call i besides its dialog (SipCalls::dialog(i)).
 struct Call {
   int fd = -1;
   sockaddr_in media{};
-  State state = State::kIdle;
-  std::string call_id, from_tag, to_header, remote_target, last_request;
-  int64_t next_retransmit_ns = 0, retransmit_interval_ns = 0, give_up_ns = 0;
-  bool provisional = false;
-  int fail_code = 0;
   int slot = 0;
   uint16_t seq = 0;
   uint32_t ts = 0;
   // Conversation.
+  Talk talk = Talk::kListening;
   bool heard_agent = false;    // loud audio since we last spoke
   int64_t last_loud_ns = 0;    // last loud packet from the agent
-  int64_t state_since_ns = 0;  // when the current state began
+  int64_t state_since_ns = 0;  // when `talk` last changed (or the call came up)
   size_t frame = 0;            // next utterance frame while speaking
   std::vector<Turn> turns;
   bool greeted = false;  // heard the greeting to its end
@@ -125,31 +124,23 @@ class LoadGen {
 
  private:
   bool Open();
-  void SendSip(const std::string& text);
   void SendInvite(size_t i);
-  void SendAck(Call& c, bool for_2xx);
-  void SendBye(Call& c);
-  void OnSip(std::string_view text);
-  void OnRtp(Call& c, int64_t mono_minus_real);
+  void OnSipEvent(const SipEvent& e);
+  void OnRtp(size_t i, int64_t mono_minus_real);
   void Poll(int timeout_ms);
-  void Retransmit(int64_t now);
-  void Converse(Call& c, int64_t now);
+  void Converse(size_t i, int64_t now);
   void SendFrame(Call& c, const uint8_t* payload);
   void Report(double window_s, double server_cpu_s, double self_cpu_s);
-  Call* Find(std::string_view call_id);
-  std::string Local() const { return "127.0.0.1:" + std::to_string(sip_port_); }
-  std::string Target() const {
-    return "sip:" + opt_.service + "@" + opt_.host + ":" + std::to_string(opt_.port);
-  }
+  bool Talking(size_t i) const { return sip_.dialog(i).state == DialogState::kEstablished; }
 
   Options opt_;
   std::vector<Call> calls_;
   std::vector<std::array<uint8_t, kFrameSamples>> utterance_;  // u-law frames
   size_t last_loud_frame_ = 0;
   std::array<uint8_t, kFrameSamples> silence_{};
-  int epfd_ = -1, sip_fd_ = -1, sip_port_ = 0;
-  sockaddr_in sip_dest_{};
-  int established_ = 0, failed_ = 0, bye_ok_ = 0, answer_timeouts_ = 0;
+  int epfd_ = -1;
+  SipCalls sip_;
+  int answer_timeouts_ = 0;
   int64_t late_max_ns_ = 0;
   std::vector<int64_t> late_samples_;
   ServerSample rss_before_, rss_greeted_;
@@ -190,164 +181,47 @@ bool LoadGen::Open() {
       return false;
     }
     c.slot = static_cast<int>(i % kSlots);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = i;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &ev);
+    WatchReadable(epfd_, c.fd, i);
   }
-  sip_fd_ = BindUdp(8 << 20);
-  if (sip_fd_ < 0) return false;
-  sip_port_ = LocalPort(sip_fd_);
-  auto addr = MakeAddr(opt_.host, opt_.port);
-  if (!addr) return false;
-  sip_dest_ = *addr;
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = UINT64_MAX;
-  epoll_ctl(epfd_, EPOLL_CTL_ADD, sip_fd_, &ev);
+  if (!sip_.Open({.host = opt_.host,
+                  .port = opt_.port,
+                  .service = opt_.service,
+                  .call_id_prefix = "la",
+                  .invite_timeout_ns = 32'000'000'000,
+                  .in_dialog_from_user = "lg"},
+                 calls_.size())) {
+    return false;
+  }
+  WatchReadable(epfd_, sip_.fd(), UINT64_MAX);
   return true;
 }
 
-void LoadGen::SendSip(const std::string& text) {
-  sendto(sip_fd_, text.data(), text.size(), 0, reinterpret_cast<const sockaddr*>(&sip_dest_),
-         sizeof sip_dest_);
-}
-
 void LoadGen::SendInvite(size_t i) {
-  Call& c = calls_[i];
+  // The From user "lg<index>" is how the server's call record is matched to this call.
   const std::string user = "lg" + std::to_string(i);
-  c.call_id = "la-" + std::to_string(i) + "-" + std::to_string(getpid()) + "@127.0.0.1";
-  c.from_tag = "t" + user;
   const std::string sdp = "v=0\r\no=- " + std::to_string(i + 1) +
                           " 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                           "m=audio " +
-                          std::to_string(LocalPort(c.fd)) +
+                          std::to_string(LocalPort(calls_[i].fd)) +
                           " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n";
-  c.last_request = "INVITE " + Target() +
-                   " SIP/2.0\r\n"
-                   "Via: SIP/2.0/UDP " +
-                   Local() + ";branch=z9hG4bK-" + c.from_tag +
-                   "-inv;rport\r\n"
-                   "Max-Forwards: 70\r\n"
-                   "From: <sip:" +
-                   user + "@" + Local() + ">;tag=" + c.from_tag +
-                   "\r\n"
-                   "To: <" +
-                   Target() +
-                   ">\r\n"
-                   "Call-ID: " +
-                   c.call_id +
-                   "\r\n"
-                   "CSeq: 1 INVITE\r\n"
-                   "Contact: <sip:" +
-                   user + "@" + Local() +
-                   ">\r\n"
-                   "Content-Type: application/sdp\r\n"
-                   "Content-Length: " +
-                   std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
-  c.state = State::kInviting;
-  const int64_t now = NowNs();
-  c.retransmit_interval_ns = 500'000'000;
-  c.next_retransmit_ns = now + c.retransmit_interval_ns;
-  c.give_up_ns = now + 32'000'000'000;
-  SendSip(c.last_request);
+  sip_.Invite(i, user, "t" + user, sdp);
 }
 
-void LoadGen::SendAck(Call& c, bool for_2xx) {
-  const std::string ruri = for_2xx && !c.remote_target.empty() ? c.remote_target : Target();
-  // RFC 3261 17.1.1.3: a non-2xx ACK reuses the INVITE's branch; a 2xx ACK is a new one.
-  const std::string branch = "z9hG4bK-" + c.from_tag + (for_2xx ? "-ack" : "-inv");
-  SendSip("ACK " + ruri + " SIP/2.0\r\nVia: SIP/2.0/UDP " + Local() + ";branch=" + branch +
-          ";rport\r\nMax-Forwards: 70\r\nFrom: <sip:lg@" + Local() + ">;tag=" + c.from_tag +
-          "\r\nTo: " + c.to_header + "\r\nCall-ID: " + c.call_id +
-          "\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n");
-}
-
-void LoadGen::SendBye(Call& c) {
-  c.last_request = "BYE " + c.remote_target + " SIP/2.0\r\nVia: SIP/2.0/UDP " + Local() +
-                   ";branch=z9hG4bK-" + c.from_tag +
-                   "-bye;rport\r\nMax-Forwards: 70\r\n"
-                   "From: <sip:lg@" +
-                   Local() + ">;tag=" + c.from_tag + "\r\nTo: " + c.to_header +
-                   "\r\nCall-ID: " + c.call_id + "\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
-  c.state = State::kByeSent;
-  const int64_t now = NowNs();
-  c.retransmit_interval_ns = 500'000'000;
-  c.next_retransmit_ns = now + c.retransmit_interval_ns;
-  c.give_up_ns = now + 5'000'000'000;
-  SendSip(c.last_request);
-}
-
-// Our Call-IDs are "la-<index>-<pid>@127.0.0.1": the index finds the call without a map.
-Call* LoadGen::Find(std::string_view call_id) {
-  if (call_id.substr(0, 3) != "la-") return nullptr;
-  size_t i = 3, index = 0;
-  for (; i < call_id.size() && i < 12 && call_id[i] >= '0' && call_id[i] <= '9'; ++i) {
-    index = index * 10 + static_cast<size_t>(call_id[i] - '0');
-  }
-  if (i == 3 || index >= calls_.size() || calls_[index].call_id != call_id) return nullptr;
-  return &calls_[index];
-}
-
-void LoadGen::OnSip(std::string_view text) {
-  SipMessage m;
-  if (!ParseSip(text, m)) return;
-  if (m.status == 0) {  // a request from the server: BYE (the agent hung up) or other
-    if (m.method == "ACK") return;
-    std::string reply = "SIP/2.0 200 OK\r\n";
-    for (std::string_view via : m.vias) reply += "Via: " + std::string(via) + "\r\n";
-    reply += "From: " + std::string(m.from) + "\r\nTo: " + std::string(m.to) +
-             "\r\nCall-ID: " + std::string(m.call_id) + "\r\nCSeq: " + std::string(m.cseq) +
-             "\r\nContent-Length: 0\r\n\r\n";
-    SendSip(reply);
-    if (m.method == "BYE") {
-      if (Call* c = Find(m.call_id); c && c->state != State::kDone) {
-        c->state = State::kDone;
-        c->server_hung_up = true;
-      }
-    }
-    return;
-  }
-  Call* c = Find(m.call_id);
-  if (!c) return;
-  if (m.cseq_method == "INVITE") {
-    if (m.status < 200) {
-      c->provisional = true;
-      return;
-    }
-    c->to_header = std::string(m.to);
-    if (m.status < 300) {
-      if (c->state == State::kInviting) {
-        auto media = SdpAudioAddr(m.body);
-        std::string_view contact = AngleUri(m.contact);
-        c->remote_target = contact.empty() ? Target() : std::string(contact);
-        if (!media) {
-          c->state = State::kFailed;
-          c->fail_code = 1;  // no usable SDP answer
-          ++failed_;
-        } else {
-          c->media = *media;
-          c->state = State::kListening;
-          c->state_since_ns = NowNs();
-          ++established_;
-        }
-      }
-      SendAck(*c, true);  // also re-ACKs a retransmitted 200
-    } else {
-      SendAck(*c, false);
-      if (c->state == State::kInviting) {
-        c->state = State::kFailed;
-        c->fail_code = m.status;
-        ++failed_;
-      }
-    }
-  } else if (m.cseq_method == "BYE" && m.status >= 200 && c->state == State::kByeSent) {
-    c->state = State::kDone;
-    if (m.status < 300) ++bye_ok_;
+void LoadGen::OnSipEvent(const SipEvent& e) {
+  Call& c = calls_[e.call];
+  Dialog& d = sip_.dialog(e.call);
+  if (e.kind == SipEvent::Kind::kEstablished) {
+    c.media = e.media;
+    c.talk = Talk::kListening;
+    c.state_since_ns = NowNs();
+  } else if (e.kind == SipEvent::Kind::kServerBye && d.state != DialogState::kDone) {
+    d.state = DialogState::kDone;  // the agent hung up
+    c.server_hung_up = true;
   }
 }
 
-void LoadGen::OnRtp(Call& c, int64_t mono_minus_real) {
+void LoadGen::OnRtp(size_t i, int64_t mono_minus_real) {
+  Call& c = calls_[i];
   std::array<uint8_t, kMaxDatagram> buf;
   alignas(cmsghdr) char control[256];
   for (;;) {
@@ -380,9 +254,11 @@ void LoadGen::OnRtp(Call& c, int64_t mono_minus_real) {
     if (sum / static_cast<double>(static_cast<size_t>(len) - offset) <= opt_.loud) continue;
     c.last_loud_ns = arrival;
     c.heard_agent = true;
-    if (c.state == State::kAwaiting && !c.turns.empty() && c.turns.back().answer_ns == 0) {
+    // Only an answer heard while the call is up counts (not one in flight after a BYE).
+    if (Talking(i) && c.talk == Talk::kAwaiting && !c.turns.empty() &&
+        c.turns.back().answer_ns == 0) {
       c.turns.back().answer_ns = arrival;
-      c.state = State::kListening;
+      c.talk = Talk::kListening;
       c.state_since_ns = arrival;
     }
   }
@@ -395,35 +271,9 @@ void LoadGen::Poll(int timeout_ms) {
   for (int i = 0; i < n; ++i) {
     const uint64_t key = events[i].data.u64;
     if (key == UINT64_MAX) {
-      char buf[kMaxDatagram];
-      for (;;) {
-        const ssize_t len = recv(sip_fd_, buf, sizeof buf, 0);
-        if (len < 0) break;
-        OnSip(std::string_view(buf, static_cast<size_t>(len)));
-      }
+      sip_.Receive([this](const SipEvent& e) { OnSipEvent(e); });
     } else if (key < calls_.size()) {
-      OnRtp(calls_[key], mono_minus_real);
-    }
-  }
-}
-
-void LoadGen::Retransmit(int64_t now) {
-  for (Call& c : calls_) {
-    if (c.state != State::kInviting && c.state != State::kByeSent) continue;
-    if (now >= c.give_up_ns) {
-      if (c.state == State::kInviting) {
-        c.state = State::kFailed;
-        c.fail_code = 408;
-        ++failed_;
-      } else {
-        c.state = State::kDone;
-      }
-      continue;
-    }
-    if (now >= c.next_retransmit_ns && !(c.state == State::kInviting && c.provisional)) {
-      SendSip(c.last_request);
-      c.retransmit_interval_ns = std::min<int64_t>(c.retransmit_interval_ns * 2, 4'000'000'000);
-      c.next_retransmit_ns = now + c.retransmit_interval_ns;
+      OnRtp(key, mono_minus_real);
     }
   }
 }
@@ -445,38 +295,39 @@ void LoadGen::SendFrame(Call& c, const uint8_t* payload) {
 }
 
 // One 20 ms step of one caller: what to send now, and what to do next.
-void LoadGen::Converse(Call& c, int64_t now) {
+void LoadGen::Converse(size_t i, int64_t now) {
+  Call& c = calls_[i];
   const int64_t gap = static_cast<int64_t>(opt_.gap_ms * 1e6);
   const int64_t answer_timeout = static_cast<int64_t>(opt_.answer_timeout_s * 1e9);
-  if (c.state == State::kListening) {
+  if (c.talk == Talk::kListening) {
     const bool agent_done = c.heard_agent && now - c.last_loud_ns >= gap;
     // Nothing heard for long (no greeting, lost answer): speak anyway.
     const bool gave_up = !c.heard_agent && now - c.state_since_ns >= answer_timeout;
     if (agent_done || gave_up) {
       c.greeted = true;
       if (static_cast<int>(c.turns.size()) >= opt_.turns) {
-        SendBye(c);
+        sip_.HangUp(i);
         return;
       }
-      c.state = State::kSpeaking;
+      c.talk = Talk::kSpeaking;
       c.state_since_ns = now;
       c.frame = 0;
     }
   }
-  if (c.state == State::kSpeaking) {
+  if (c.talk == Talk::kSpeaking) {
     SendFrame(c, utterance_[c.frame].data());
     if (c.frame == last_loud_frame_) {
       c.turns.push_back({now, 0});
-      c.state = State::kAwaiting;
+      c.talk = Talk::kAwaiting;
       c.state_since_ns = now;
       c.heard_agent = false;
     }
     ++c.frame;
     return;
   }
-  if (c.state == State::kAwaiting && now - c.state_since_ns >= answer_timeout) {
+  if (c.talk == Talk::kAwaiting && now - c.state_since_ns >= answer_timeout) {
     ++answer_timeouts_;
-    c.state = State::kListening;  // speak again after the gap
+    c.talk = Talk::kListening;  // speak again after the gap
     c.state_since_ns = now;
     c.heard_agent = true;
     c.last_loud_ns = now;
@@ -500,20 +351,21 @@ void LoadGen::Report(double window_s, double server_cpu_s, double self_cpu_s) {
     hung_up += c.server_hung_up;
   }
   std::printf("{\"calls\": %d, \"established\": %d, \"failed\": %d, \"setup_s\": %.2f", opt_.calls,
-              established_, failed_, setup_s_);
+              sip_.established(), sip_.failed(), setup_s_);
   std::printf(", \"fail_codes\": [");
   bool first = true;
   int shown = 0;
-  for (const Call& c : calls_) {
-    if (c.state == State::kFailed && shown++ < 20) {
-      std::printf("%s%d", first ? "" : ", ", c.fail_code);
+  for (size_t i = 0; i < calls_.size(); ++i) {
+    const Dialog& d = sip_.dialog(i);
+    if (d.state == DialogState::kFailed && shown++ < 20) {
+      std::printf("%s%d", first ? "" : ", ", d.fail_code);
       first = false;
     }
   }
   std::printf(
       "], \"turns\": %d, \"answered\": %d, \"answer_timeouts\": %d, \"server_hung_up\": %d"
       ", \"bye_ok\": %d",
-      turns, answered, answer_timeouts_, hung_up, bye_ok_);
+      turns, answered, answer_timeouts_, hung_up, sip_.bye_ok());
   std::printf(
       ", \"window_s\": %.3f, \"loadgen_cpu_pct\": %.1f, \"send_late_p50_ms\": %.3f"
       ", \"send_late_p99_ms\": %.3f, \"send_late_max_ms\": %.3f",
@@ -572,31 +424,30 @@ int LoadGen::Run() {
     }
     const int slot = static_cast<int>(tick % kSlots);
     int active = 0, greeted = 0;
-    for (Call& c : calls_) {
-      const bool in_call = c.state == State::kListening || c.state == State::kSpeaking ||
-                           c.state == State::kAwaiting;
-      if (!in_call) continue;
+    for (size_t i = 0; i < calls_.size(); ++i) {
+      const Call& c = calls_[i];
+      if (!Talking(i)) continue;
       ++active;
       greeted += c.greeted;
       if (c.slot != slot) continue;
-      Converse(c, now);
-      if (c.state == State::kByeSent && first_bye_ns == 0) {
+      Converse(i, now);
+      if (sip_.dialog(i).state == DialogState::kByeSent && first_bye_ns == 0) {
         first_bye_ns = now;
         cpu_at_bye = SampleServer(opt_.server_pid);
       }
     }
-    if (!setup_reported && established_ + failed_ == opt_.calls) {
+    if (!setup_reported && sip_.established() + sip_.failed() == opt_.calls) {
       setup_reported = true;
       setup_s_ = static_cast<double>(now - start) / 1e9;
-      std::fprintf(stderr, "loadgen: %d established, %d failed in %.1f s\n", established_, failed_,
-                   setup_s_);
+      std::fprintf(stderr, "loadgen: %d established, %d failed in %.1f s\n", sip_.established(),
+                   sip_.failed(), setup_s_);
     }
     if (!greeted_all && setup_reported && active > 0 && greeted == active) {
       greeted_all = true;  // every call is up and its agent has said the greeting
       rss_greeted_ = SampleServer(opt_.server_pid);
     }
     if (now - last_scan > 50'000'000) {
-      Retransmit(now);
+      sip_.Retransmit(now);
       last_scan = now;
     }
     if (now - last_rss > 500'000'000) {
@@ -605,22 +456,19 @@ int LoadGen::Run() {
     }
     Poll(0);
     bool pending = next_invite < calls_.size();
-    for (const Call& c : calls_) pending |= c.state != State::kDone && c.state != State::kFailed;
+    for (size_t i = 0; i < calls_.size(); ++i) {
+      const DialogState state = sip_.dialog(i).state;
+      pending |= state != DialogState::kDone && state != DialogState::kFailed;
+    }
     if (!pending) break;
     if (now > end_by) {
       std::fprintf(stderr, "loadgen: --max-seconds reached, hanging up\n");
-      for (Call& c : calls_) {
-        if (c.state == State::kListening || c.state == State::kSpeaking ||
-            c.state == State::kAwaiting) {
-          SendBye(c);
-        }
+      for (size_t i = 0; i < calls_.size(); ++i) {
+        if (Talking(i)) sip_.HangUp(i);
       }
       const int64_t limit = NowNs() + 6'000'000'000;
-      while (NowNs() < limit) {
-        bool waiting = false;
-        for (const Call& c : calls_) waiting |= c.state == State::kByeSent;
-        if (!waiting) break;
-        Retransmit(NowNs());
+      while (NowNs() < limit && sip_.AnyByeUnanswered()) {
+        sip_.Retransmit(NowNs());
         Poll(20);
       }
       break;
@@ -630,7 +478,7 @@ int LoadGen::Run() {
   const double window = static_cast<double>((first_bye_ns ? first_bye_ns : NowNs()) - start) / 1e9;
   Report(window, cpu0.ok && cpu1.ok ? cpu1.cpu_s - cpu0.cpu_s : -1, SelfCpuS() - self0);
   for (Call& c : calls_) close(c.fd);
-  close(sip_fd_);
+  sip_.Close();
   close(epfd_);
   return 0;
 }

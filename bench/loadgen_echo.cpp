@@ -1,9 +1,9 @@
 // loadgen_echo: M concurrent RTP echo streams from one epoll thread, to measure a server's
 // send pacing (jitter of the packets it returns) and its CPU per packet.
 //
-// SIP mode (default): places M calls to sip:SERVICE@HOST:PORT with a minimal raw SIP UAC over
-// UDP (INVITE with a PCMU + telephone-event offer naming one local RTP port per call, ACK on
-// 200, BYE at the end), then streams.
+// SIP mode (default): places M calls to sip:SERVICE@HOST:PORT with the minimal raw SIP UAC of
+// loadgen_sip_calls.h (INVITE with a PCMU + telephone-event offer naming one local RTP port
+// per call, ACK on 200, BYE at the end), then streams.
 // Reflector mode (--reflector HOST:LO-HI): no SIP; stream i goes to port LO + i % (HI-LO+1)
 // (bench/baseline_udp_echo), at the same packet rate, as the CPU floor to compare with.
 //
@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "loadgen_sip.h"
+#include "loadgen_sip_calls.h"
 
 namespace atende::bench {
 namespace {
@@ -105,9 +106,7 @@ struct Options {
   int server_pid = 0;
 };
 
-// ---- streams and calls ----
-
-enum class CallState { kPending, kInviting, kEstablished, kFailed, kByeSent, kDone };
+// ---- streams (call i carries stream i) ----
 
 struct Stream {
   int fd = -1;
@@ -121,15 +120,6 @@ struct Stream {
   bool have_last = false;
   uint16_t last_seq = 0;
   int64_t last_arrival_ns = 0;
-  // SIP.
-  CallState state = CallState::kPending;
-  std::string call_id, from_tag, to_header, remote_target;
-  int64_t next_retransmit_ns = 0;
-  int64_t give_up_ns = 0;
-  int64_t retransmit_interval_ns = 0;
-  int fail_code = 0;
-  bool provisional = false;
-  std::string last_request;  // retransmitted as is
 };
 
 struct Totals {
@@ -153,33 +143,23 @@ class LoadGen {
   bool OpenSockets();
   bool SetupCalls();
   void SendInvite(size_t i);
-  void SendAck(Stream& s, bool for_2xx, std::string_view invite_branch);
-  void SendBye(Stream& s);
+  void OnSipEvent(const SipEvent& e);
   void Teardown();
   void PollOnce(int timeout_ms);
-  void OnSipDatagram(std::string_view text);
-  void AnswerRequest(const SipMessage& m);
   void OnRtp(Stream& s);
-  void SendSip(const std::string& text);
-  void Retransmit(int64_t now);
   void Media(int64_t warmup_ns, int64_t window_ns);
   void Report(double wall_s, double server_cpu_s, double self_cpu_s);
 
   Options opt_;
   std::vector<Stream> streams_;
   int epfd_ = -1;
-  int sip_fd_ = -1;
-  int sip_port_ = 0;
-  sockaddr_in sip_dest_{};
+  SipCalls sip_;  // SIP mode only
   bool recording_ = false;
   int64_t window_start_ns_ = 0;
   Totals t_;
   std::array<uint8_t, kPayloadBytes> payload_{};
-  int established_ = 0;
-  int failed_ = 0;
   std::vector<int> fail_codes_;
   ServerSample rss_before_, rss_idle_;
-  int bye_ok_ = 0;
   double setup_s_ = 0;
 };
 
@@ -196,10 +176,7 @@ bool LoadGen::OpenSockets() {
     }
     s.ssrc = 0x10000000u + static_cast<uint32_t>(i);
     s.slot = static_cast<int>(i % kSlots);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = i;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, s.fd, &ev);
+    WatchReadable(epfd_, s.fd, i);
     if (opt_.reflector) {
       int span = opt_.port_hi - opt_.port_lo + 1;
       auto addr = MakeAddr(opt_.host, opt_.port_lo + static_cast<int>(i) % span);
@@ -209,193 +186,44 @@ bool LoadGen::OpenSockets() {
     }
   }
   if (!opt_.reflector) {
-    sip_fd_ = BindUdp(8 << 20);
-    if (sip_fd_ < 0) return false;
-    sip_port_ = LocalPort(sip_fd_);
-    auto addr = MakeAddr(opt_.host, opt_.port);
-    if (!addr) return false;
-    sip_dest_ = *addr;
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = UINT64_MAX;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, sip_fd_, &ev);
+    if (!sip_.Open({.host = opt_.host,
+                    .port = opt_.port,
+                    .service = opt_.service,
+                    .call_id_prefix = "lg",
+                    .invite_timeout_ns = 16'000'000'000},
+                   streams_.size())) {
+      return false;
+    }
+    WatchReadable(epfd_, sip_.fd(), UINT64_MAX);
   }
   // A 400 Hz tone in G.711 u-law: something an echo can return recognisably.
   for (size_t n = 0; n < kPayloadBytes; ++n) {
     double x = 8000.0 * std::sin(2 * M_PI * 400.0 * static_cast<double>(n) / 8000.0);
-    int sample = static_cast<int>(x);
-    int sign = sample < 0 ? 0x80 : 0;
-    int mag = std::min(std::abs(sample), 32635) + 0x84;
-    int exponent = 7;
-    for (int mask = 0x4000; (mag & mask) == 0 && exponent > 0; mask >>= 1) --exponent;
-    int mantissa = (mag >> (exponent + 3)) & 0x0F;
-    payload_[n] = static_cast<uint8_t>(~(sign | (exponent << 4) | mantissa));
+    payload_[n] = LinearToUlaw(static_cast<int>(x));
   }
   return true;
 }
 
-void LoadGen::SendSip(const std::string& text) {
-  sendto(sip_fd_, text.data(), text.size(), 0, reinterpret_cast<const sockaddr*>(&sip_dest_),
-         sizeof sip_dest_);
-}
-
-std::string HostPort(const Options& o) { return o.host + ":" + std::to_string(o.port); }
-
 void LoadGen::SendInvite(size_t i) {
-  Stream& s = streams_[i];
-  const std::string local = "127.0.0.1:" + std::to_string(sip_port_);
-  s.call_id = "lg-" + std::to_string(i) + "-" + std::to_string(getpid()) + "@127.0.0.1";
-  s.from_tag = "lg" + std::to_string(i);
   const std::string sdp =
       "v=0\r\no=- " + std::to_string(i + 1) +
       " 1 IN IP4 127.0.0.1\r\ns=-\r\n"
       "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
-      std::to_string(LocalPort(s.fd)) +
+      std::to_string(LocalPort(streams_[i].fd)) +
       " RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
       "a=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n";
-  const std::string ruri = "sip:" + opt_.service + "@" + HostPort(opt_);
-  s.last_request = "INVITE " + ruri +
-                   " SIP/2.0\r\n"
-                   "Via: SIP/2.0/UDP " +
-                   local + ";branch=z9hG4bK-" + s.from_tag +
-                   "-inv;rport\r\n"
-                   "Max-Forwards: 70\r\n"
-                   "From: <sip:loadgen@" +
-                   local + ">;tag=" + s.from_tag +
-                   "\r\n"
-                   "To: <" +
-                   ruri +
-                   ">\r\n"
-                   "Call-ID: " +
-                   s.call_id +
-                   "\r\n"
-                   "CSeq: 1 INVITE\r\n"
-                   "Contact: <sip:loadgen@" +
-                   local +
-                   ">\r\n"
-                   "Content-Type: application/sdp\r\n"
-                   "Content-Length: " +
-                   std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
-  s.state = CallState::kInviting;
-  int64_t now = NowNs();
-  s.retransmit_interval_ns = 500'000'000;
-  s.next_retransmit_ns = now + s.retransmit_interval_ns;
-  s.give_up_ns = now + 16'000'000'000;
-  SendSip(s.last_request);
+  sip_.Invite(i, "loadgen", "lg" + std::to_string(i), sdp);
 }
 
-// An in-dialog request with no body (ACK, BYE): the same headers but for line, branch, CSeq.
-std::string InDialogRequest(std::string_view method, std::string_view ruri, const Stream& s,
-                            const std::string& local, std::string_view branch, int cseq) {
-  std::string m;
-  m.reserve(512);
-  m.append(method).append(" ").append(ruri).append(" SIP/2.0\r\n");
-  m.append("Via: SIP/2.0/UDP ").append(local).append(";branch=").append(branch);
-  m.append(";rport\r\nMax-Forwards: 70\r\n");
-  m.append("From: <sip:loadgen@").append(local).append(">;tag=").append(s.from_tag);
-  m.append("\r\nTo: ").append(s.to_header).append("\r\nCall-ID: ").append(s.call_id);
-  m.append("\r\nCSeq: ").append(std::to_string(cseq)).append(" ").append(method);
-  m.append("\r\nContent-Length: 0\r\n\r\n");
-  return m;
-}
-
-void LoadGen::SendAck(Stream& s, bool for_2xx, std::string_view invite_branch) {
-  const std::string local = "127.0.0.1:" + std::to_string(sip_port_);
-  const std::string ruri = for_2xx && !s.remote_target.empty()
-                               ? s.remote_target
-                               : "sip:" + opt_.service + "@" + HostPort(opt_);
-  // RFC 3261 17.1.1.3: a non-2xx ACK reuses the INVITE's branch; a 2xx ACK is a new one.
-  const std::string branch =
-      for_2xx ? "z9hG4bK-" + s.from_tag + "-ack" : std::string(invite_branch);
-  SendSip(InDialogRequest("ACK", ruri, s, local, branch, 1));
-}
-
-void LoadGen::SendBye(Stream& s) {
-  const std::string local = "127.0.0.1:" + std::to_string(sip_port_);
-  s.last_request =
-      InDialogRequest("BYE", s.remote_target, s, local, "z9hG4bK-" + s.from_tag + "-bye", 2);
-  s.state = CallState::kByeSent;
-  int64_t now = NowNs();
-  s.retransmit_interval_ns = 500'000'000;
-  s.next_retransmit_ns = now + s.retransmit_interval_ns;
-  s.give_up_ns = now + 5'000'000'000;
-  SendSip(s.last_request);
-}
-
-// Our Call-IDs are "lg-<index>-<pid>@127.0.0.1": the index finds the stream without a map.
-Stream* FindByCallId(std::vector<Stream>& streams, std::string_view call_id) {
-  if (call_id.substr(0, 3) != "lg-") return nullptr;
-  size_t i = 3;
-  size_t index = 0;
-  for (; i < call_id.size() && i < 12 && call_id[i] >= '0' && call_id[i] <= '9'; ++i) {
-    index = index * 10 + static_cast<size_t>(call_id[i] - '0');
-  }
-  if (i == 3 || index >= streams.size() || streams[index].call_id != call_id) return nullptr;
-  return &streams[index];
-}
-
-void LoadGen::AnswerRequest(const SipMessage& m) {
-  if (m.method == "ACK") return;
-  std::string reply = "SIP/2.0 200 OK\r\n";
-  for (std::string_view via : m.vias) reply += "Via: " + std::string(via) + "\r\n";
-  reply += "From: " + std::string(m.from) + "\r\nTo: " + std::string(m.to) +
-           "\r\nCall-ID: " + std::string(m.call_id) + "\r\nCSeq: " + std::string(m.cseq) +
-           "\r\nContent-Length: 0\r\n\r\n";
-  SendSip(reply);
-  if (m.method == "BYE") {
-    if (Stream* s = FindByCallId(streams_, m.call_id)) {
-      if (s->state == CallState::kEstablished) {
-        s->state = CallState::kDone;
-        std::fprintf(stderr, "loadgen: server hung up %s\n", s->call_id.c_str());
-      }
-    }
-  }
-}
-
-void LoadGen::OnSipDatagram(std::string_view text) {
-  SipMessage m;
-  if (!ParseSip(text, m)) return;
-  if (m.status == 0) {
-    AnswerRequest(m);
-    return;
-  }
-  Stream* s = FindByCallId(streams_, m.call_id);
-  if (!s) return;
-  if (m.cseq_method == "INVITE") {
-    if (m.status < 200) {
-      s->provisional = true;
-      return;
-    }
-    s->to_header = std::string(m.to);
-    if (m.status < 300) {
-      if (s->state == CallState::kInviting) {
-        auto media = SdpAudioAddr(m.body);
-        std::string_view contact = AngleUri(m.contact);
-        s->remote_target =
-            contact.empty() ? "sip:" + opt_.service + "@" + HostPort(opt_) : std::string(contact);
-        if (!media) {
-          s->state = CallState::kFailed;
-          s->fail_code = 1;  // no usable SDP answer
-          ++failed_;
-        } else {
-          s->dest = *media;
-          s->has_dest = true;
-          s->state = CallState::kEstablished;
-          ++established_;
-        }
-      }
-      SendAck(*s, true, {});  // also re-ACKs a retransmitted 200
-    } else {
-      SendAck(*s, false, "z9hG4bK-" + s->from_tag + "-inv");
-      if (s->state == CallState::kInviting) {
-        s->state = CallState::kFailed;
-        s->fail_code = m.status;
-        ++failed_;
-      }
-    }
-  } else if (m.cseq_method == "BYE" && m.status >= 200 && s->state == CallState::kByeSent) {
-    s->state = CallState::kDone;
-    if (m.status < 300) ++bye_ok_;
+void LoadGen::OnSipEvent(const SipEvent& e) {
+  Stream& s = streams_[e.call];
+  Dialog& d = sip_.dialog(e.call);
+  if (e.kind == SipEvent::Kind::kEstablished) {
+    s.dest = e.media;
+    s.has_dest = true;
+  } else if (e.kind == SipEvent::Kind::kServerBye && d.state == DialogState::kEstablished) {
+    d.state = DialogState::kDone;
+    std::fprintf(stderr, "loadgen: server hung up %s\n", d.call_id.c_str());
   }
 }
 
@@ -462,35 +290,9 @@ void LoadGen::PollOnce(int timeout_ms) {
   for (int i = 0; i < n; ++i) {
     uint64_t key = events[i].data.u64;
     if (key == UINT64_MAX) {
-      char buf[kMaxDatagram];
-      for (;;) {
-        ssize_t len = recv(sip_fd_, buf, sizeof buf, 0);
-        if (len < 0) break;
-        OnSipDatagram(std::string_view(buf, static_cast<size_t>(len)));
-      }
+      sip_.Receive([this](const SipEvent& e) { OnSipEvent(e); });
     } else if (key < streams_.size()) {
       OnRtp(streams_[key]);
-    }
-  }
-}
-
-void LoadGen::Retransmit(int64_t now) {
-  for (Stream& s : streams_) {
-    if (s.state != CallState::kInviting && s.state != CallState::kByeSent) continue;
-    if (now >= s.give_up_ns) {
-      if (s.state == CallState::kInviting) {
-        s.state = CallState::kFailed;
-        s.fail_code = 408;
-        ++failed_;
-      } else {
-        s.state = CallState::kDone;
-      }
-      continue;
-    }
-    if (now >= s.next_retransmit_ns && !(s.state == CallState::kInviting && s.provisional)) {
-      SendSip(s.last_request);
-      s.retransmit_interval_ns = std::min<int64_t>(s.retransmit_interval_ns * 2, 4'000'000'000);
-      s.next_retransmit_ns = now + s.retransmit_interval_ns;
     }
   }
 }
@@ -500,27 +302,28 @@ bool LoadGen::SetupCalls() {
   const int64_t interval = static_cast<int64_t>(1e9 / std::max(1.0, opt_.setup_rate));
   size_t next = 0;
   int64_t last_retransmit_scan = start;
-  while (established_ + failed_ < opt_.calls) {
+  while (sip_.established() + sip_.failed() < opt_.calls) {
     int64_t now = NowNs();
-    int outstanding = static_cast<int>(next) - established_ - failed_;
+    int outstanding = static_cast<int>(next) - sip_.established() - sip_.failed();
     while (next < streams_.size() && now >= start + static_cast<int64_t>(next) * interval &&
            outstanding < opt_.setup_window) {
       SendInvite(next++);
       ++outstanding;
     }
     if (now - last_retransmit_scan > 50'000'000) {
-      Retransmit(now);
+      sip_.Retransmit(now);
       last_retransmit_scan = now;
     }
     PollOnce(1);
   }
   setup_s_ = static_cast<double>(NowNs() - start) / 1e9;
-  for (const Stream& s : streams_) {
-    if (s.state == CallState::kFailed) fail_codes_.push_back(s.fail_code);
+  for (size_t i = 0; i < streams_.size(); ++i) {
+    const Dialog& d = sip_.dialog(i);
+    if (d.state == DialogState::kFailed) fail_codes_.push_back(d.fail_code);
   }
-  std::fprintf(stderr, "loadgen: %d established, %d failed in %.1f s\n", established_, failed_,
-               setup_s_);
-  return established_ > 0;
+  std::fprintf(stderr, "loadgen: %d established, %d failed in %.1f s\n", sip_.established(),
+               sip_.failed(), setup_s_);
+  return sip_.established() > 0;
 }
 
 void LoadGen::Media(int64_t warmup_ns, int64_t window_ns) {
@@ -550,7 +353,7 @@ void LoadGen::Media(int64_t warmup_ns, int64_t window_ns) {
     SleepUntilNs(deadline);
     for (size_t i : by_slot[static_cast<size_t>(tick % kSlots)]) {
       Stream& s = streams_[i];
-      if (!opt_.reflector && s.state != CallState::kEstablished) continue;
+      if (!opt_.reflector && sip_.dialog(i).state != DialogState::kEstablished) continue;
       packet[2] = static_cast<uint8_t>(s.seq >> 8);
       packet[3] = static_cast<uint8_t>(s.seq);
       for (int b = 0; b < 4; ++b) packet[4 + b] = static_cast<uint8_t>(s.ts >> (24 - 8 * b));
@@ -583,15 +386,12 @@ void LoadGen::Media(int64_t warmup_ns, int64_t window_ns) {
 
 void LoadGen::Teardown() {
   if (opt_.reflector) return;
-  for (Stream& s : streams_) {
-    if (s.state == CallState::kEstablished) SendBye(s);
+  for (size_t i = 0; i < streams_.size(); ++i) {
+    if (sip_.dialog(i).state == DialogState::kEstablished) sip_.HangUp(i);
   }
   const int64_t limit = NowNs() + 8'000'000'000;
-  for (;;) {
-    bool pending = false;
-    for (const Stream& s : streams_) pending |= s.state == CallState::kByeSent;
-    if (!pending || NowNs() > limit) break;
-    Retransmit(NowNs());
+  while (sip_.AnyByeUnanswered() && NowNs() <= limit) {
+    sip_.Retransmit(NowNs());
     PollOnce(20);
   }
 }
@@ -600,7 +400,7 @@ void LoadGen::Report(double wall_s, double server_cpu_s, double self_cpu_s) {
   const uint64_t handled = t_.sent + t_.received;
   std::printf("{\"mode\": \"%s\", \"calls\": %d, \"established\": %d, \"failed\": %d",
               opt_.reflector ? "reflector" : "sip", opt_.calls,
-              opt_.reflector ? opt_.calls : established_, failed_);
+              opt_.reflector ? opt_.calls : sip_.established(), sip_.failed());
   std::printf(", \"fail_codes\": [");
   for (size_t i = 0; i < fail_codes_.size() && i < 20; ++i) {
     std::printf("%s%d", i ? ", " : "", fail_codes_[i]);
@@ -630,13 +430,14 @@ void LoadGen::Report(double wall_s, double server_cpu_s, double self_cpu_s) {
                 100.0 * server_cpu_s / wall_s,
                 handled ? 1e6 * server_cpu_s / static_cast<double>(handled) : 0.0);
   }
-  if (rss_before_.ok && rss_idle_.ok && established_ > 0) {
+  if (rss_before_.ok && rss_idle_.ok && sip_.established() > 0) {
     std::printf(
         ", \"server_rss_before_kb\": %lld, \"server_rss_idle_kb\": %lld"
         ", \"rss_kb_per_idle_call\": %.1f",
         static_cast<long long>(rss_before_.rss_bytes / 1024),
         static_cast<long long>(rss_idle_.rss_bytes / 1024),
-        static_cast<double>(rss_idle_.rss_bytes - rss_before_.rss_bytes) / 1024.0 / established_);
+        static_cast<double>(rss_idle_.rss_bytes - rss_before_.rss_bytes) / 1024.0 /
+            sip_.established());
   }
   std::printf("}\n");
   std::fflush(stdout);
@@ -658,7 +459,7 @@ int LoadGen::Run() {
   Media(static_cast<int64_t>(opt_.warmup * 1e9), static_cast<int64_t>(opt_.seconds * 1e9));
   Teardown();
   for (Stream& s : streams_) close(s.fd);
-  if (sip_fd_ >= 0) close(sip_fd_);
+  sip_.Close();
   close(epfd_);
   return 0;
 }

@@ -1,10 +1,11 @@
 // Pieces a load generator needs to be a minimal SIP phone on 127.0.0.1: clocks, server
 // CPU/RSS from /proc, UDP sockets, bounds-checked reading of the server's SIP messages and
 // SDP answer, G.711 u-law. Header-only, nothing of atende linked (the generators are peers).
-// Used by loadgen_agent.cpp (loadgen_echo.cpp still carries its own copy of the same code).
+// Used by loadgen_echo.cpp and loadgen_agent.cpp; their calls' SIP is in loadgen_sip_calls.h.
 #pragma once
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -110,6 +111,14 @@ inline int BindUdp(int rcvbuf) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   }
   return fd;
+}
+
+// Adds fd to epfd for reading; its events carry `key` (a generator's index of the socket).
+inline void WatchReadable(int epfd, int fd, uint64_t key) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = key;
+  epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
 inline int LocalPort(int fd) {
