@@ -187,8 +187,7 @@ bool LoadGen::Open() {
                   .port = opt_.port,
                   .service = opt_.service,
                   .call_id_prefix = "la",
-                  .invite_timeout_ns = 32'000'000'000,
-                  .in_dialog_from_user = "lg"},
+                  .invite_timeout_ns = 32'000'000'000},
                  calls_.size())) {
     return false;
   }

@@ -45,9 +45,6 @@ struct SipCallsOptions {
   std::string service;            // calls go to sip:SERVICE@HOST:PORT
   std::string call_id_prefix;     // Call-IDs are "<prefix>-<index>-<pid>@127.0.0.1"
   int64_t invite_timeout_ns = 0;  // no final answer by then: the call fails with 408
-  // From user of ACK and BYE; empty: the INVITE's (loadgen_agent has always sent "lg"). The
-  // explicit default lets a designated initializer leave it out without a GCC warning.
-  std::string in_dialog_from_user = "";
 };
 
 class SipCalls {
@@ -229,14 +226,13 @@ class SipCalls {
   // line, branch and CSeq.
   std::string InDialogRequest(std::string_view method, std::string_view ruri, const Dialog& d,
                               std::string_view branch, int cseq) const {
-    const std::string& from_user =
-        opt_.in_dialog_from_user.empty() ? d.from_user : opt_.in_dialog_from_user;
     std::string m;
     m.reserve(512);
     m.append(method).append(" ").append(ruri).append(" SIP/2.0\r\n");
     m.append("Via: SIP/2.0/UDP ").append(local_).append(";branch=").append(branch);
     m.append(";rport\r\nMax-Forwards: 70\r\n");
-    m.append("From: <sip:").append(from_user).append("@").append(local_).append(">;tag=");
+    // The INVITE's From, user and tag (RFC 3261 12.2.1.1).
+    m.append("From: <sip:").append(d.from_user).append("@").append(local_).append(">;tag=");
     m.append(d.from_tag);
     m.append("\r\nTo: ").append(d.to_header).append("\r\nCall-ID: ").append(d.call_id);
     m.append("\r\nCSeq: ").append(std::to_string(cseq)).append(" ").append(method);
