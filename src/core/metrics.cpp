@@ -281,12 +281,17 @@ CoreMetrics register_core_metrics(MetricsRegistry& r) {
       .rtp_jitter_seconds =
           r.histogram("atende_rtp_jitter_seconds", "RFC 3550 interarrival jitter, sampled per leg.",
                       default_seconds_buckets()),
+      .rtp_read_wait_seconds = r.histogram(
+          "atende_rtp_read_wait_seconds",
+          "How long an RTP packet waited in its socket before its leg's tick read it (kernel "
+          "receive timestamp to read).",
+          {0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.015, 0.02, 0.04, 0.1}),
       .store_dropped_writes = r.counter("atende_store_dropped_writes_total",
                                         "Call-store writes dropped (queue full or DB error)."),
-      .media_tick_lateness_seconds = r.histogram(
-          "atende_media_tick_lateness_seconds",
-          "How late a media worker woke for a 20 ms tick slot (pacing health).",
-          {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2}),
+      .media_tick_lateness_seconds =
+          r.histogram("atende_media_tick_lateness_seconds",
+                      "How late a media worker woke for a 20 ms tick slot (pacing health).",
+                      {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2}),
       .media_tick_work_seconds = r.histogram(
           "atende_media_tick_work_seconds", "Time a media worker spent on one tick slot.",
           {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01}),

@@ -150,6 +150,7 @@ struct CoreMetrics {
   Counter& rtp_late_packets;
   Counter& rtp_lost_packets;
   Histogram& rtp_jitter_seconds;
+  Histogram& rtp_read_wait_seconds;
   Counter& store_dropped_writes;
   Histogram& media_tick_lateness_seconds;
   Histogram& media_tick_work_seconds;

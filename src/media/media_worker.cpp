@@ -141,6 +141,23 @@ bool MediaWorker::tick_soon(Tickable* t) {
   return true;
 }
 
+bool MediaWorker::tick_earlier(Tickable* t, int ms) {
+  if (!ticking_ || ms <= 0 || ms >= kSlots) return false;
+  auto& from = slots_[slot_];
+  if (std::find(from.begin(), from.end(), t) == from.end()) return false;
+  const size_t cap = std::max(kPerSlot, 2 * load() / kSlots + 1);
+  for (int earlier = ms; earlier > 0; --earlier) {
+    auto& to = slots_[(slot_ - earlier + kSlots) % kSlots];
+    if (to.size() >= cap) continue;
+    // on_tick's loop over `from` sees the leg gone (swap with the last) and goes on; a
+    // slot later in this period (earlier wrapped) is visited by this same on_tick round.
+    take(from, t);
+    to.push_back(t);
+    return true;
+  }
+  return false;
+}
+
 void MediaWorker::on_tick() {
   const MonoTime deadline = cycle_ + Millis(slot_);
   const MonoTime now = MonoClock::now();

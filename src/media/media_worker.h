@@ -10,6 +10,9 @@
 // the only wake-up sources (an Asio timer cost two timerfd_settime calls and an epoll_wait per
 // slot — measured: more than the slot's own packet work at 1000 calls).
 //
+// tick_earlier() moves a leg within the period so that it reads its packets soon after they
+// arrive (read_phase.h).
+//
 // tick_soon() moves a leg to the next millisecond slot: when an answer starts on an idle leg
 // its first packet leaves within a millisecond instead of waiting up to 20 ms for the leg's
 // old phase (the receiver sees one packet early, as with network jitter).
@@ -52,6 +55,12 @@ class MediaWorker {
   // Worker thread only, outside the worker's own ticking (false there, and for unknown legs):
   // tick `t` at the next millisecond boundary and every 20 ms from then on.
   bool tick_soon(Tickable* t);
+  // Worker thread, from t's own tick only: tick `t` `ms` (1-19) milliseconds earlier from
+  // now on (an RTP leg moving its reads to just after its packets arrive, read_phase.h).
+  // Its next tick comes 20 - ms after this one. A slot holds at most twice the average
+  // (at least kPerSlot), so callers whose packets all arrive at once do not pile into one
+  // millisecond: a full slot moves `t` a millisecond less. False when nothing moved.
+  bool tick_earlier(Tickable* t, int ms);
   size_t load() const { return load_.load(std::memory_order_relaxed); }
   int index() const { return index_; }
   // Worker thread only, and only within one leg's tick (see media_scratch.h).

@@ -157,6 +157,8 @@ void RtpLeg::drain_rtp(MonoTime now) {
       if (age_ns >= 0 && age_ns < 1'000'000'000) {
         arrival =
             now - std::chrono::duration_cast<MonoClock::duration>(std::chrono::nanoseconds(age_ns));
+        metrics_.rtp_read_wait_seconds.observe(double(age_ns) * 1e-9);
+        if (int ms = read_phase_.on_read(age_ns)) tick_earlier_ms_ = ms;
       }
       waited = stamp_ns < previous_read_ns;
     }
@@ -264,6 +266,9 @@ void RtpLeg::tick(MonoTime now) {
   __builtin_prefetch(encoder_.get());
   drain_rtp(now);
   if (closed_) return;
+  if (tick_earlier_ms_ > 0) {  // read the next packets soon after they arrive (read_phase.h)
+    worker_.tick_earlier(this, std::exchange(tick_earlier_ms_, 0));
+  }
   if (++ticks_ % 25 == 0) drain_rtcp();  // RTCP comes every ~5 s: look every 500 ms
 
   // What the caller said in this slot.

@@ -17,6 +17,7 @@
 #include "core/metrics.h"
 #include "media/media_worker.h"
 #include "media/playout.h"
+#include "media/read_phase.h"
 #include "media/udp_socket.h"
 #include "rtp/codec.h"
 #include "rtp/jitter_buffer.h"
@@ -114,6 +115,8 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   MonoTime next_rtcp_{};
   uint64_t ticks_ = 0;
   int64_t last_read_real_ns_ = 0;  // CLOCK_REALTIME of the previous RTP read (drain_rtp)
+  ReadPhase read_phase_;
+  int tick_earlier_ms_ = 0;  // set by drain_rtp when the reads should come earlier
 
   boost::asio::ip::udp::endpoint remote_;  // where we send RTP
   boost::asio::ip::udp::endpoint rx_from_;

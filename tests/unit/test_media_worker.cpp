@@ -1,11 +1,13 @@
 // MediaWorker: posted work runs on the worker (including what was posted before stop()),
-// legs are ticked with their slot's deadline, and tick_soon only moves legs it knows, never
-// from inside a tick. No timing assertions: order and counts only.
+// legs are ticked with their slot's deadline, tick_soon only moves legs it knows, never
+// from inside a tick, and tick_earlier moves a leg from its own tick. No timing assertions:
+// order, counts and the deadlines the worker hands out (its schedule, not the wall clock).
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include "media/media_worker.h"
 
@@ -15,9 +17,12 @@ namespace {
 struct CountingLeg : Tickable {
   std::atomic<int> ticks{0};
   MonoTime last{};
+  std::vector<MonoTime> deadlines;  // worker thread; read after remove()
+  bool keep_deadlines = false;
   std::function<void()> during_tick;
   void tick(MonoTime now) override {
     last = now;
+    if (keep_deadlines) deadlines.push_back(now);
     ++ticks;
     if (during_tick) during_tick();
   }
@@ -98,6 +103,48 @@ TEST(MediaWorker, TickSoonMovesKnownLegsOnlyAndNeverFromATick) {
     return 0;
   });
   w.stop();
+}
+
+TEST(MediaWorker, TickEarlierMovesALegFromItsOwnTickOnly) {
+  MediaWorker w(0);
+  w.start();
+  CountingLeg mover, neighbour;  // same slot (the first slots fill kPerSlot at a time)
+  mover.keep_deadlines = neighbour.keep_deadlines = true;
+  std::atomic<int> moved{-1}, refused{0};
+  mover.during_tick = [&] {
+    // Third tick: 5 ms earlier from now on; later ticks: bad requests change nothing.
+    const int n = mover.ticks;
+    if (n == 3) moved = w.tick_earlier(&mover, 5);
+    if (n == 4) refused += !w.tick_earlier(&mover, 0);
+    if (n == 5) refused += !w.tick_earlier(&mover, 20);
+    if (n == 6) refused += !w.tick_earlier(&neighbour, 5);  // not its tick
+  };
+  on_worker(w, [&] {
+    w.add(&mover);
+    w.add(&neighbour);
+    return 0;
+  });
+  // Outside a tick: refused.
+  EXPECT_FALSE(on_worker(w, [&] { return w.tick_earlier(&mover, 5); }));
+  while (mover.ticks.load() < 8 || neighbour.ticks.load() < 8)
+    std::this_thread::sleep_for(Millis(5));
+  on_worker(w, [&] {
+    w.remove(&mover);
+    w.remove(&neighbour);
+    return 0;
+  });
+  w.stop();
+  EXPECT_EQ(moved.load(), 1);
+  EXPECT_EQ(refused.load(), 3);
+  ASSERT_GE(mover.deadlines.size(), 8u);
+  for (size_t i = 1; i < mover.deadlines.size(); ++i) {
+    // One period is 5 ms short (the move), every other is exactly 20 ms.
+    EXPECT_EQ(mover.deadlines[i] - mover.deadlines[i - 1], Millis(i == 3 ? 15 : 20)) << i;
+  }
+  // The leg that shared the slot was ticked every period regardless (the move swapped it in).
+  for (size_t i = 1; i < neighbour.deadlines.size(); ++i) {
+    EXPECT_EQ(neighbour.deadlines[i] - neighbour.deadlines[i - 1], Millis(20)) << i;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,47 @@
+// ReadPhase: how much earlier a leg's tick should come, from how long its packets waited in
+// the socket. Pure arithmetic on given waits: no sockets, no clock.
+#include <gtest/gtest.h>
+
+#include "media/read_phase.h"
+
+namespace atende::media {
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+
+// Feeds a whole window of waits (the last one `last`, the others `others`); the verdict.
+int window(ReadPhase& p, int64_t others, int64_t last) {
+  for (int i = 0; i < ReadPhase::kWindow - 1; ++i) EXPECT_EQ(p.on_read(others), 0);
+  return p.on_read(last);
+}
+
+TEST(ReadPhase, SaysNothingBeforeAWholeWindow) {
+  ReadPhase p;
+  for (int i = 0; i < ReadPhase::kWindow - 1; ++i) EXPECT_EQ(p.on_read(15 * kMs), 0);
+}
+
+TEST(ReadPhase, MovesByTheShortestWaitLessTheMargin) {
+  ReadPhase p;
+  EXPECT_EQ(window(p, 12 * kMs, 12 * kMs), 11);
+  // One packet of the window came later (waited less): it decides.
+  EXPECT_EQ(window(p, 12 * kMs, 6'500'000), 5);
+  // Packets read just before the next one arrives: most of a period (i.e. slightly later).
+  EXPECT_EQ(window(p, 19'700'000, 19'900'000), 18);
+}
+
+TEST(ReadPhase, StaysWhenAlreadyCloseOrBackedUp) {
+  ReadPhase p;
+  EXPECT_EQ(window(p, 10 * kMs, 2 * kMs), 0);     // one packet already read 2 ms after arrival
+  EXPECT_EQ(window(p, 1'200'000, 1'200'000), 0);  // aligned
+  EXPECT_EQ(window(p, 25 * kMs, 30 * kMs), 0);    // every packet waited a period: a backlog
+  EXPECT_EQ(window(p, -5 * kMs, -1), 0);          // clock steps: no usable wait at all
+}
+
+TEST(ReadPhase, EachWindowStartsAfresh) {
+  ReadPhase p;
+  EXPECT_EQ(window(p, 10 * kMs, 1 * kMs), 0);
+  EXPECT_EQ(window(p, 10 * kMs, 10 * kMs), 9);  // the 1 ms of the last window is forgotten
+}
+
+}  // namespace
+}  // namespace atende::media
