@@ -14,7 +14,8 @@
 // phrase of the grammar that stands for the same answer: `=> John Smith | John`.
 //
 // Prints one line per utterance and voice, then totals: right, wrong phrase, rejected
-// (in-grammar speech lost), false accepts (out-of-grammar speech taken as a phrase).
+// (in-grammar speech lost), false accepts (out-of-grammar speech taken as a phrase), and
+// the recogniser's time per second of audio (RTF; one utterance at a time, so no queueing).
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -50,6 +51,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 struct Totals {
   int right = 0, wrong = 0, lost = 0, in_grammar = 0;
   int false_accepts = 0, out_of_grammar = 0;
+  double audio_seconds = 0, processing_seconds = 0;
 };
 
 }  // namespace
@@ -125,6 +127,8 @@ int main(int argc, char** argv) {
       stt.recognize({pcm, 8000, grammar, "en-us", "sttcheck"},
                     [&done](speech::Recognition r) { done.set_value(std::move(r)); });
       speech::Recognition r = done.get_future().get();
+      t.audio_seconds += r.audio_seconds;
+      t.processing_seconds += r.processing_seconds;
       const char* verdict;
       if (reject_wanted) {
         ++t.out_of_grammar;
@@ -154,5 +158,7 @@ int main(int argc, char** argv) {
   std::printf("in-grammar: %d/%d right, %d wrong phrase, %d lost (rejected or nothing)\n", t.right,
               t.in_grammar, t.wrong, t.lost);
   std::printf("out-of-grammar: %d/%d false accepts\n", t.false_accepts, t.out_of_grammar);
+  std::printf("cost: %.2f s recognising %.1f s of audio (RTF %.3f)\n", t.processing_seconds,
+              t.audio_seconds, t.audio_seconds > 0 ? t.processing_seconds / t.audio_seconds : 0);
   return 0;
 }

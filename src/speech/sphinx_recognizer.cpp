@@ -15,6 +15,7 @@ namespace atende::speech {
 namespace {
 
 constexpr const char* kLmSearch = "lm";
+constexpr const char* kPhoneLoopSearch = "phone_loop";
 constexpr int kModelRate = 16000;  // the en-us acoustic model
 
 double now_seconds() {
@@ -47,6 +48,7 @@ struct SphinxRecognizer::Decoder {
   cmd_ln_t* config = nullptr;
   std::list<std::string> grammar_lru;  // search names, most recent first
   bool has_lm = false;
+  bool has_phone_loop = false;
 
   ~Decoder() {
     if (ps) ps_free(ps);
@@ -66,10 +68,16 @@ SphinxRecognizer::SphinxRecognizer(SphinxOptions options) : options_(std::move(o
     }
   }
   dictionary_ = std::make_shared<const PronouncingDictionary>(std::move(dictionary));
+  // The phone-loop check (sphinx_rejection.h) needs every senone scored in every frame
+  // (-compallsen), so that the grammar pass and the phone loop are normalised alike, and a
+  // loop of context-independent phones (-allphone_ci: the triphone loop costs RTF ~2).
+  const bool phone_loop = options_.rejection.enabled && options_.rejection.max_phone_loop_gap > 0;
+  const char* yes_if_loop = phone_loop ? "yes" : "no";
   for (int i = 0; i < options_.workers; ++i) {
     auto d = std::make_unique<Decoder>();
     d->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", options_.model_dir.c_str(), "-dict",
-                            options_.dictionary.c_str(), "-logfn", "/dev/null", nullptr);
+                            options_.dictionary.c_str(), "-logfn", "/dev/null", "-compallsen",
+                            yes_if_loop, "-allphone_ci", yes_if_loop, nullptr);
     if (!d->config) throw std::runtime_error("sphinx: bad model paths " + options_.model_dir);
     d->ps = ps_init(d->config);
     if (!d->ps) throw std::runtime_error("sphinx: cannot load model " + options_.model_dir);
@@ -77,6 +85,12 @@ SphinxRecognizer::SphinxRecognizer(SphinxOptions options) : options_(std::move(o
       const std::string word(w.word), phones(w.phones);
       if (ps_add_word(d->ps, word.c_str(), phones.c_str(), FALSE) < 0)
         throw std::runtime_error("sphinx: cannot add the word " + word);
+    }
+    if (phone_loop) {
+      // No phone language model: every phone may follow every other.
+      if (ps_set_allphone(d->ps, kPhoneLoopSearch, nullptr) != 0)
+        throw std::runtime_error("sphinx: cannot set up the phone loop");
+      d->has_phone_loop = true;
     }
     if (options_.free_speech_lm) {
       if (ps_set_lm_file(d->ps, kLmSearch, options_.lm.c_str()) != 0)
@@ -164,10 +178,11 @@ void SphinxRecognizer::worker(Decoder* decoder) {
 namespace {
 
 // Runs one search over the whole utterance; returns the hypothesis (may be "") and its
-// path score, and the number of frames decoded.
+// path score, the number of frames decoded and the best path's segments.
 struct Pass {
   std::string hyp;
-  std::vector<SphinxSegment> segments;
+  std::vector<SphinxSegment> segments;  // the first 256
+  int64_t ascr = 0;                     // acoustic score of the whole path
   int32 score = 0;
   int frames = 0;
   bool ok = false;
@@ -189,8 +204,12 @@ Pass run_search(ps_decoder_t* ps, const char* search, const std::vector<int16_t>
   // The word segmentation of the best path: what out-of-grammar rejection judges.
   for (ps_seg_t* it = ps_seg_iter(ps); it; it = ps_seg_next(it)) {
     int sf = 0, ef = 0;
+    int32 ascr = 0, lscr = 0, lback = 0;
     ps_seg_frames(it, &sf, &ef);
-    if (p.segments.size() < 256) p.segments.push_back({ps_seg_word(it), ef - sf + 1});
+    ps_seg_prob(it, &ascr, &lscr, &lback);
+    p.ascr += ascr;
+    const char* word = ps_seg_word(it);
+    if (p.segments.size() < 256) p.segments.push_back({word ? word : "", ef - sf + 1, ascr});
   }
   p.ok = true;
   return p;
@@ -278,6 +297,18 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
       why = v.reason;
     }
   }
+  if (grammar && !r.rejected && d.has_phone_loop) {
+    // Same features, second search. With -compallsen for both, the turn costs RTF ~0.065
+    // instead of ~0.013 (docs/stt.md "Cost").
+    Pass loop = run_search(d.ps, kPhoneLoopSearch, pcm);
+    if (!loop.ok) {
+      spdlog::warn("sphinx: the phone-loop pass failed; keeping the grammar's answer");
+    } else {
+      const RejectionVerdict v = judge_phone_loop(main.segments, loop.ascr, options_.rejection);
+      why = v.reason.empty() ? fmt::format("phone-loop gap {:.0f}", v.phone_loop_gap) : v.reason;
+      if (v.reject) r.rejected = true;
+    }
+  }
   if (r.rejected) {
     r.confidence = 0;
     r.matched.clear();
@@ -314,7 +345,11 @@ SphinxOptions sphinx_options_from(const RecognizerParams& params) {
         o.rejection.max_gap_seconds = std::stod(value);
       else if (key == "reject_min_coverage")
         o.rejection.min_coverage = std::stod(value);
-      else if (key == "noise_floor") {
+      else if (key == "reject_phone_loop_gap") {
+        o.rejection.max_phone_loop_gap = std::stod(value);
+        if (!(o.rejection.max_phone_loop_gap >= 0 && o.rejection.max_phone_loop_gap <= 10000))
+          throw std::invalid_argument("");
+      } else if (key == "noise_floor") {
         o.noise_floor = std::stoi(value);
         if (o.noise_floor < 0 || o.noise_floor > 2000) throw std::invalid_argument("");
       } else if (key == "extra_words") {

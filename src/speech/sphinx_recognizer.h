@@ -13,13 +13,18 @@
 //    10/30 -> 4/30, no loss of correct accepts; see docs/stt.md for what else was tried:
 //    a filler-word loop, weighted or not, absorbs in-grammar words too; ps_get_prob is
 //    always 1 for a grammar search; a language-model second pass costs ~0.5 RTF and is
-//    wrong on telephone audio; an allphone pass cost ~1,000x and did not separate);
+//    wrong on telephone audio);
+//  - what the segmentation lets through is compared with a phone loop (a second search
+//    over the same features, context-independent phones, every senone scored so that both
+//    are normalised alike): speech that is not the phrase scores much worse than the loop
+//    (docs/stt.md "Phone-loop confidence"; the triphone loop costs RTF ~2, unusable);
 //  - decoders are expensive (~0.3 s, tens of MB): one per worker thread, made up front.
 //
 // Config (engine "sphinx"): model_dir, dictionary, lm, free_speech ("off"|"lm"),
 // workers (1), max_queued (32), garbage ("on"|"off"), max_audio_seconds (30),
 // reject ("on"|"off"), reject_max_gap_seconds (0.3), reject_min_coverage (0.5),
-// noise_floor (100, 0 = off), extra_words ("on"|"off": Portuguese menu/digit words).
+// reject_phone_loop_gap (55, 0 = off), noise_floor (100, 0 = off), extra_words
+// ("on"|"off": Portuguese menu/digit words).
 #pragma once
 #include <condition_variable>
 #include <cstddef>
@@ -52,7 +57,10 @@ struct SphinxOptions {
   // Out-of-grammar rejection (sphinx_rejection.h), with thresholds for audio that has the
   // noise floor below: the decoder then segments differently (less forced <sil>), and these
   // kept false accepts where they were while recognition went up (docs/stt.md).
-  RejectionOptions rejection{.enabled = true, .max_gap_seconds = 0.3, .min_coverage = 0.5};
+  // The phone-loop gap (score units per word frame) was calibrated on the same synthetic
+  // set: in-grammar answers scored up to 48, out-of-grammar speech mostly 60-350.
+  RejectionOptions rejection{
+      .enabled = true, .max_gap_seconds = 0.3, .min_coverage = 0.5, .max_phone_loop_gap = 55};
   // Peak of a deterministic white noise added to the caller's audio (PCM16 units; 0: off).
   // Telephone silence is often digital zero (a G.711 pause decodes to 0), which the
   // acoustic model never saw in training: measured, the decoder then lost or misplaced

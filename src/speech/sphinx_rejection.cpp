@@ -47,4 +47,30 @@ RejectionVerdict judge_segments(const std::vector<SphinxSegment>& segments,
   return v;
 }
 
+RejectionVerdict judge_phone_loop(const std::vector<SphinxSegment>& path, int64_t phone_loop_ascr,
+                                  const RejectionOptions& options) {
+  RejectionVerdict v;
+  int64_t path_ascr = 0;
+  int word_frames = 0;
+  for (const SphinxSegment& s : path) {
+    path_ascr += s.ascr;
+    if (!is_filler_word(s.word)) word_frames += std::max(0, s.frames);
+  }
+  if (word_frames == 0) {
+    v.reject = true;
+    v.reason = "no word";
+    return v;
+  }
+  v.phone_loop_gap = static_cast<double>(phone_loop_ascr - path_ascr) / word_frames;
+  if (!options.enabled || options.max_phone_loop_gap <= 0) return v;
+  if (v.phone_loop_gap > options.max_phone_loop_gap) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "a phone loop scores %.0f per word frame better",
+                  v.phone_loop_gap);
+    v.reject = true;
+    v.reason = buf;
+  }
+  return v;
+}
+
 }  // namespace atende::speech

@@ -62,3 +62,47 @@ TEST(SphinxRejection, FillerSpellings) {
   EXPECT_TRUE(atende::speech::is_filler_word("++breath++"));
   EXPECT_FALSE(atende::speech::is_filler_word("hundred(2)"));
 }
+
+// Best paths and phone-loop totals recorded with tools/sttcheck's setup (espeak-ng en-us,
+// 8 kHz, noise floor, one decoder with -compallsen and -allphone_ci; docs/stt.md
+// "Phone-loop confidence").
+TEST(SphinxRejection, PhoneLoopGapPerWordFrame) {
+  RejectionOptions o;
+  o.max_phone_loop_gap = 55;
+  // "support" against the ivr menu: the loop is 777 better over 53 word frames.
+  auto support = atende::speech::judge_phone_loop(
+      {{"<sil>", 14, -537}, {"support", 53, -3163}, {"<sil>", 46, -485}}, -3408, o);
+  EXPECT_FALSE(support.reject) << support.reason;
+  EXPECT_NEAR(support.phone_loop_gap, 777.0 / 53, 1e-9);
+  // Two words count together.
+  auto john = atende::speech::judge_phone_loop(
+      {{"<sil>", 18, -310}, {"john", 29, -2303}, {"smith", 42, -2992}, {"<sil>", 38, -594}}, -4070,
+      o);
+  EXPECT_FALSE(john.reject) << john.reason;
+  EXPECT_NEAR(john.phone_loop_gap, 2129.0 / 71, 1e-9);
+  // "good morning" forced onto "support": segmentation let it through, the loop does not.
+  const std::vector<SphinxSegment> morning{
+      {"<sil>", 12, -435}, {"support", 63, -6268}, {"<sil>", 51, -1772}};
+  EXPECT_FALSE(judge_segments(morning, {.max_gap_seconds = 0.3, .min_coverage = 0.5}).reject);
+  auto v = atende::speech::judge_phone_loop(morning, -4136, o);
+  EXPECT_TRUE(v.reject);
+  EXPECT_NEAR(v.phone_loop_gap, 4339.0 / 63, 1e-9);
+  EXPECT_NE(v.reason.find("phone loop"), std::string::npos);
+}
+
+TEST(SphinxRejection, PhoneLoopThresholdAndSwitches) {
+  const std::vector<SphinxSegment> path{{"<sil>", 10, -100}, {"yes", 40, -4000}};
+  RejectionOptions o;  // max_phone_loop_gap 0: off, the gap is still measured
+  auto off = atende::speech::judge_phone_loop(path, -2100, o);
+  EXPECT_FALSE(off.reject);
+  EXPECT_NEAR(off.phone_loop_gap, 50, 1e-9);
+  o.max_phone_loop_gap = 49;
+  EXPECT_TRUE(atende::speech::judge_phone_loop(path, -2100, o).reject);
+  o.max_phone_loop_gap = 50;
+  EXPECT_FALSE(atende::speech::judge_phone_loop(path, -2100, o).reject);
+  o.max_phone_loop_gap = 49;
+  o.enabled = false;
+  EXPECT_FALSE(atende::speech::judge_phone_loop(path, -2100, o).reject);
+  // No word at all: nothing to judge.
+  EXPECT_TRUE(atende::speech::judge_phone_loop({{"<sil>", 50, -300}}, -300, o).reject);
+}

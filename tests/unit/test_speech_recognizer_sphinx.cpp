@@ -121,6 +121,38 @@ TEST(SphinxRecognizer, UnrelatedSpeechIsRejected) {
   EXPECT_TRUE(hear("the red car is parked outside", {"yes", "no"}).rejected);  // was "no"
 }
 
+// Each of these gets through the segmentation check and is caught by the phone loop:
+// speech forced onto a phrase scores far below it (tools/sttcheck-cases/menu.txt, with the
+// turn detector's ~0.8 s of trailing silence).
+TEST(SphinxRecognizer, PhoneLoopRejectsWhatSegmentationLetThrough) {
+  const std::vector<std::string> menu{"sales", "support", "help", "echo test", "echo",  "operator",
+                                      "agent", "zero",    "oh",   "one",       "two",   "three",
+                                      "four",  "five",    "six",  "seven",     "eight", "nine"};
+  const char* unrelated[] = {"good morning", "I want support"};
+  auto ask = [&](SphinxRecognizer& stt, const std::string& said) {
+    return recognize(stt, {say(said, 8000, 0.8), 8000, menu, "en-us", said});
+  };
+  {
+    SphinxOptions o;
+    o.rejection.max_phone_loop_gap = 0;  // segmentation only
+    SphinxRecognizer without(o);
+    for (const char* said : unrelated) {
+      auto r = ask(without, said);
+      EXPECT_FALSE(r.rejected) << said << " was rejected without the phone loop: " << r.text;
+    }
+  }
+  for (const char* said : unrelated) {
+    auto r = ask(shared(), said);
+    EXPECT_TRUE(r.ok) << said;
+    EXPECT_TRUE(r.rejected) << said << " -> " << r.text;
+    EXPECT_EQ(r.matched, "") << said;
+  }
+  // In-grammar answers from the same menu still come through.
+  EXPECT_EQ(ask(shared(), "support").matched, "support");
+  EXPECT_EQ(ask(shared(), "operator").matched, "operator");
+  EXPECT_EQ(ask(shared(), "three").matched, "three");
+}
+
 TEST(SphinxRecognizer, LongTrailingSilenceStillAccepts) {
   // The turn detector ends a turn after ~700 ms of silence, which stays in the audio.
   auto r = recognize(
@@ -182,6 +214,12 @@ TEST(SphinxRecognizer, RegistryBuildsItByNameAndChecksParameters) {
   EXPECT_EQ(
       atende::speech::sphinx_options_from({{"reject_min_coverage", "0.5"}}).rejection.min_coverage,
       0.5);
+  EXPECT_EQ(atende::speech::sphinx_options_from({{"reject_phone_loop_gap", "40"}})
+                .rejection.max_phone_loop_gap,
+            40);
+  EXPECT_EQ(atende::speech::SphinxOptions{}.rejection.max_phone_loop_gap, 55);
+  EXPECT_THROW(reg.create("sphinx", {{"reject_phone_loop_gap", "-1"}}), std::invalid_argument);
+  EXPECT_THROW(reg.create("sphinx", {{"reject_phone_loop_gap", "lots"}}), std::invalid_argument);
   EXPECT_THROW(reg.create("sphinx", {{"model_dir", "/nonexistent"}}), std::runtime_error);
   auto stt = reg.create("sphinx", {{"workers", "1"}});
   EXPECT_TRUE(stt->uses_grammar());
