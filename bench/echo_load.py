@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 
 import bench_common as bc
+from harness import http_api
 
 JITTER_LIMIT_MS = 2.0
 LOSS_LIMIT_PCT = 1.0
@@ -100,11 +101,33 @@ def bench_atende(binary, loadgen, calls, seconds, warmup, workdir):
     try:
         result = run_loadgen(loadgen, ["--sip", server.sip_target, "--service", "echo"],
                              calls, seconds, warmup, server.pid())
+        result.update(read_wait(server))
         if result["established"] < calls:
             result["server_log_tail"] = server.log_tail(20)
         return result
     finally:
         server.stop(timeout=30)
+
+
+def read_wait(server):
+    """atende's atende_rtp_read_wait_seconds over the whole step (set-up and warm-up too):
+    how long packets waited in their sockets before a tick read them."""
+    try:
+        _, body = http_api.get(server.http_base + "/metrics", timeout=5)
+    except OSError:
+        return {}
+    buckets, total, count = {}, 0.0, 0
+    for line in body.decode().splitlines():
+        if line.startswith("atende_rtp_read_wait_seconds_bucket"):
+            buckets[line.split('"')[1]] = int(line.split()[-1])
+        elif line.startswith("atende_rtp_read_wait_seconds_sum"):
+            total = float(line.split()[-1])
+        elif line.startswith("atende_rtp_read_wait_seconds_count"):
+            count = int(line.split()[-1])
+    if not count:
+        return {}
+    return {"read_wait_mean_ms": round(1000 * total / count, 2),
+            "read_wait_le_2ms_pct": round(100 * buckets.get("0.002", 0) / count, 1)}
 
 
 def misses(r, calls):
@@ -125,7 +148,8 @@ COLS = [("calls", "M"), ("packets_sent", "sent"), ("packets_received", "received
         ("jitter_p99_ms", "p99 ms"), ("jitter_max_ms", "max ms"),
         ("server_cpu_pct", "server CPU %"), ("server_cpu_us_per_packet", "CPU us/pkt"),
         ("send_late_p99_ms", "gen late p99 ms"), ("loadgen_cpu_pct", "gen CPU %"),
-        ("rss_kb_per_idle_call", "RSS KB/call"), ("loadavg_1m_after", "load 1m")]
+        ("rss_kb_per_idle_call", "RSS KB/call"), ("read_wait_mean_ms", "read wait ms"),
+        ("read_wait_le_2ms_pct", "read <= 2 ms %"), ("loadavg_1m_after", "load 1m")]
 
 
 def markdown(results):
@@ -161,7 +185,9 @@ def markdown(results):
               "from /proc) over the window / (packets to it + packets from it). gen late = "
               "how late the generator's sendto ran after its deadline. back/sent < 100 % with "
               "0 loss: packets came late (server stalled or queues), not lost. Jitter bins stop "
-              "at 100 ms (p99 = 100.001 means beyond)."]
+              "at 100 ms (p99 = 100.001 means beyond). read wait = atende's "
+              "atende_rtp_read_wait_seconds over the step (set-up and warm-up included): "
+              "kernel receive timestamp to the tick's read, mean, and the share within 2 ms."]
     return "\n".join(lines) + "\n"
 
 
