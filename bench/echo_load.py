@@ -116,8 +116,10 @@ def read_wait(server):
         _, body = http_api.get(server.http_base + "/metrics", timeout=5)
     except OSError:
         return {}
-    buckets, total, count = {}, 0.0, 0
+    buckets, total, count, moves = {}, 0.0, 0, None
     for line in body.decode().splitlines():
+        if line.startswith("atende_media_phase_moves_total"):
+            moves = int(float(line.split()[-1]))
         if line.startswith("atende_rtp_read_wait_seconds_bucket"):
             buckets[line.split('"')[1]] = int(line.split()[-1])
         elif line.startswith("atende_rtp_read_wait_seconds_sum"):
@@ -127,7 +129,8 @@ def read_wait(server):
     if not count:
         return {}
     return {"read_wait_mean_ms": round(1000 * total / count, 2),
-            "read_wait_le_2ms_pct": round(100 * buckets.get("0.002", 0) / count, 1)}
+            "read_wait_le_2ms_pct": round(100 * buckets.get("0.002", 0) / count, 1),
+            "phase_moves": moves}
 
 
 def misses(r, calls):
@@ -149,7 +152,7 @@ COLS = [("calls", "M"), ("packets_sent", "sent"), ("packets_received", "received
         ("server_cpu_pct", "server CPU %"), ("server_cpu_us_per_packet", "CPU us/pkt"),
         ("send_late_p99_ms", "gen late p99 ms"), ("loadgen_cpu_pct", "gen CPU %"),
         ("rss_kb_per_idle_call", "RSS KB/call"), ("read_wait_mean_ms", "read wait ms"),
-        ("read_wait_le_2ms_pct", "read <= 2 ms %"), ("loadavg_1m_after", "load 1m")]
+        ("read_wait_le_2ms_pct", "read <= 2 ms %"), ("phase_moves", "phase moves"), ("loadavg_1m_after", "load 1m")]
 
 
 def markdown(results):
@@ -187,7 +190,9 @@ def markdown(results):
               "0 loss: packets came late (server stalled or queues), not lost. Jitter bins stop "
               "at 100 ms (p99 = 100.001 means beyond). read wait = atende's "
               "atende_rtp_read_wait_seconds over the step (set-up and warm-up included): "
-              "kernel receive timestamp to the tick's read, mean, and the share within 2 ms."]
+              "kernel receive timestamp to the tick's read, mean, and the share within 2 ms; "
+              "phase moves = atende_media_phase_moves_total (legs moved to read just after "
+              "their packets arrive)."]
     return "\n".join(lines) + "\n"
 
 

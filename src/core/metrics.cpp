@@ -286,6 +286,9 @@ CoreMetrics register_core_metrics(MetricsRegistry& r) {
           "How long an RTP packet waited in its socket before its leg's tick read it (kernel "
           "receive timestamp to read).",
           {0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.015, 0.02, 0.04, 0.1}),
+      .media_phase_moves =
+          r.counter("atende_media_phase_moves_total",
+                    "Legs moved within the 20 ms period to read their packets soon after arrival."),
       .store_dropped_writes = r.counter("atende_store_dropped_writes_total",
                                         "Call-store writes dropped (queue full or DB error)."),
       .media_tick_lateness_seconds =

@@ -151,6 +151,7 @@ struct CoreMetrics {
   Counter& rtp_lost_packets;
   Histogram& rtp_jitter_seconds;
   Histogram& rtp_read_wait_seconds;
+  Counter& media_phase_moves;  // legs moved to read soon after their packets arrive
   Counter& store_dropped_writes;
   Histogram& media_tick_lateness_seconds;
   Histogram& media_tick_work_seconds;

@@ -267,7 +267,9 @@ void RtpLeg::tick(MonoTime now) {
   drain_rtp(now);
   if (closed_) return;
   if (tick_earlier_ms_ > 0) {  // read the next packets soon after they arrive (read_phase.h)
-    worker_.tick_earlier(this, std::exchange(tick_earlier_ms_, 0));
+    if (worker_.tick_earlier(this, std::exchange(tick_earlier_ms_, 0))) {
+      metrics_.media_phase_moves.inc();
+    }
   }
   if (++ticks_ % 25 == 0) drain_rtcp();  // RTCP comes every ~5 s: look every 500 ms
 
