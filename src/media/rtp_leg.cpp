@@ -147,22 +147,26 @@ void RtpLeg::drain_rtp(MonoTime now) {
                 std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
     rx_from_.resize(std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
     MonoTime arrival = now;
-    bool waited = true;  // no timestamp: assume the worst and read on
+    int64_t age_ns = -1;  // how long it waited in the socket; -1: no usable timestamp
+    bool waited = true;   // no timestamp: assume the worst and read on
     for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
       if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS) continue;
       timespec ts;
       std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
       const int64_t stamp_ns = int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-      const int64_t age_ns = real_now_ns - stamp_ns;
-      if (age_ns >= 0 && age_ns < 1'000'000'000) {
+      if (const int64_t age = real_now_ns - stamp_ns; age >= 0 && age < 1'000'000'000) {
+        age_ns = age;
         arrival =
             now - std::chrono::duration_cast<MonoClock::duration>(std::chrono::nanoseconds(age_ns));
-        metrics_.rtp_read_wait_seconds.observe(double(age_ns) * 1e-9);
-        if (int ms = read_phase_.on_read(age_ns)) tick_earlier_ms_ = ms;
       }
       waited = stamp_ns < previous_read_ns;
     }
-    on_rtp({x.rx_bufs[i].data(), length}, arrival);
+    // Only the caller's packets say when the caller sends: a stranger must not steer the
+    // leg's phase (each move is one early packet for the caller).
+    if (on_rtp({x.rx_bufs[i].data(), length}, arrival) && age_ns >= 0) {
+      metrics_.rtp_read_wait_seconds.observe(double(age_ns) * 1e-9);
+      if (int ms = read_phase_.on_read(age_ns)) tick_earlier_ms_ = ms;
+    }
     return waited;
   };
 
@@ -192,12 +196,12 @@ void RtpLeg::drain_rtcp() {
   }
 }
 
-void RtpLeg::on_rtp(std::span<const uint8_t> data, MonoTime arrival) {
+bool RtpLeg::on_rtp(std::span<const uint8_t> data, MonoTime arrival) {
   const size_t size = data.size();
   rtp::RtpPacket pkt;
   if (rtp::parse_rtp(data, pkt) != rtp::RtpError::kOk) {
     ++stats_.malformed;
-    return;
+    return false;
   }
   // Symmetric RTP (RFC 4961): answer to where the caller's packets come from, which is
   // right behind NAT; after that, packets from anyone else are dropped.
@@ -208,7 +212,7 @@ void RtpLeg::on_rtp(std::span<const uint8_t> data, MonoTime arrival) {
     remote_ssrc_ = pkt.ssrc;
   } else if (rx_from_ != remote_) {
     ++stats_.strangers;
-    return;
+    return false;
   }
   if (pkt.ssrc != remote_ssrc_) {
     // A new stream from the same address (e.g. the PBX re-originated): start over.
@@ -231,11 +235,12 @@ void RtpLeg::on_rtp(std::span<const uint8_t> data, MonoTime arrival) {
     char digit;
     while (dtmf_rx_.pop(digit)) {
       if (listener_) listener_->on_dtmf(digit, arrival);
-      if (closed_) return;
+      if (closed_) return true;
     }
   } else {
     ++stats_.unknown_payload;  // comfort noise, another codec: not ours to play
   }
+  return true;
 }
 
 void RtpLeg::on_rtcp(std::span<const uint8_t> data) {

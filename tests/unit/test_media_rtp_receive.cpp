@@ -1,7 +1,8 @@
 // RtpLeg's receive policy: a tick reads one packet (the steady state, one per 20 ms) and
 // reads on only when that packet had waited behind another since the previous tick, so a
 // backlog (sender clock drift, a burst after a stall) is drained at the next tick, never
-// left to grow. Real sockets on loopback; the worker is not started, the test ticks the leg.
+// left to grow; only the caller's packets count as its read waits (read_phase.h). Real sockets on
+// loopback; the worker is not started, the test ticks the leg.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -69,14 +70,15 @@ class RtpReceive : public ::testing::Test {
     if (peer_ >= 0) ::close(peer_);
   }
 
-  void send_rtp(uint16_t seq) {
+  void send_rtp(uint16_t seq, int from = -1) {
     std::array<uint8_t, 160> silence;
     silence.fill(0xff);  // PCMU
     std::array<uint8_t, 12 + 160> pkt;
     const size_t n = rtp::write_rtp(
         pkt, {.payload_type = 0, .sequence = seq, .timestamp = seq * 160u, .ssrc = 7}, silence);
     ASSERT_EQ(n, pkt.size());
-    ASSERT_EQ(::sendto(peer_, pkt.data(), n, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_),
+    ASSERT_EQ(::sendto(from < 0 ? peer_ : from, pkt.data(), n, 0, reinterpret_cast<sockaddr*>(&to_),
+                       sizeof to_),
               static_cast<ssize_t>(n));
   }
 
@@ -129,6 +131,21 @@ TEST_F(RtpReceive, AFloodIsBoundedPerTick) {
   EXPECT_LT(leg_->stats().packets_in, 40u);
   for (int i = 0; i < 5; ++i) tick();
   EXPECT_EQ(leg_->stats().packets_in, 40u);
+}
+
+TEST_F(RtpReceive, OnlyTheCallersPacketsCountAsReadWaits) {
+  const int stranger = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(stranger, 0);
+  for (uint16_t seq = 400; seq < 405; ++seq) {
+    send_rtp(seq);            // the caller: latched on the first
+    send_rtp(seq, stranger);  // someone else, same port
+    tick();
+    tick();
+  }
+  EXPECT_EQ(leg_->stats().packets_in, 5u);
+  EXPECT_EQ(leg_->stats().strangers, 5u);
+  EXPECT_EQ(metrics_.rtp_read_wait_seconds.snapshot().count(), 5u);
+  ::close(stranger);
 }
 
 }  // namespace
