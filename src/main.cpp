@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "call/server.h"
+#include "app/server.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "store/call_store.h"
@@ -27,7 +27,7 @@ constexpr int kExitConfig = 2;
 int run_serve(atende::Config cfg) {
   atende::setup_logging(cfg.log_format, cfg.log_level);
   try {
-    atende::call::Server server(cfg);
+    atende::app::Server server(cfg);
     return server.run();
   } catch (const atende::ConfigError& e) {
     std::fprintf(stderr, "atende: %s\n", e.what());

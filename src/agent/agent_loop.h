@@ -67,6 +67,7 @@ struct AgentSettings {
   std::string reprompt_text;        // no input
   std::string goodbye_text;         // max turns / no input / session timeout
   std::string handoff_text;         // transfer_to_human
+  std::string no_human_text;        // transfer_to_human: nobody answered
   std::string wait_text;            // an HTTP tool runs and the model said nothing yet
   std::string not_configured_text;  // no LLM configured
 
@@ -77,6 +78,12 @@ struct AgentSettings {
   int max_no_input = 2;              // re-prompts before saying goodbye
   int max_turns = 30;                // caller turns before saying goodbye
   Millis session_timeout{600000};    // whole call
+  // transfer_to_human: where the person is (a number, extension or sip: URI; empty: the
+  // hand-off is only said and recorded), and how: "bridge" (dial, say the hand-off, connect
+  // and leave; nobody answers: say so and carry on) or "refer" (SIP REFER, blind).
+  std::string human_to;
+  std::string transfer_mode = "bridge";
+  Millis human_ring_timeout{20000};
 
   turn::TurnConfig turn;  // sample_rate is set from the leg
   turn::BargeInConfig barge_in;
@@ -148,6 +155,11 @@ class AgentLoop final : public flow::Flow {
   void interrupt(MonoTime now);
   void finish_turn(MonoTime now);
   void say_goodbye(std::string why, MonoTime now);
+  // transfer_to_human with a human configured (bridge or refer, AgentSettings::human_to).
+  void start_transfer(MonoTime now);
+  void on_human_dialled(const flow::DialResult& r);
+  void hand_over();  // the hand-off was heard: bridge or refer now
+  void transfer_failed(const std::string& why);
   void cancel_work();
   double offset_ms(MonoTime t) const;
   // A callback for another thread that runs `fn(this, arg)` on the media thread, unless
@@ -205,6 +217,13 @@ class AgentLoop final : public flow::Flow {
   std::optional<size_t> round_first_part_;
   AgentTurn turn_;  // the turn in progress
   bool turn_open_ = false;
+
+  // transfer_to_human in progress: the human's leg once it answered, and whether the
+  // hand-off phrase has been heard (both are needed to hand over).
+  enum class Transfer { kNone, kDialling, kAnswered, kReferring };
+  Transfer transfer_ = Transfer::kNone;
+  std::string human_leg_;
+  bool handoff_heard_ = false;
 };
 
 }  // namespace atende::agent

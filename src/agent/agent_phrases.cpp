@@ -18,6 +18,9 @@ std::string default_phrase(AgentPhrase which, std::string_view language) {
                 : "I will transfer you to a person. One moment please.";
     case AgentPhrase::kWait:
       return pt ? "Só um momento, por favor." : "One moment, please.";
+    case AgentPhrase::kNoHuman:
+      return pt ? "Desculpe, ninguém pode atender agora. Vamos continuar."
+                : "Sorry, nobody is available right now. Let's carry on.";
     case AgentPhrase::kNotConfigured:
       return pt ? "Este assistente não está configurado. Até logo."
                 : "This assistant is not configured. Goodbye.";

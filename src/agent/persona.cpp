@@ -108,7 +108,9 @@ static Persona parse_persona_checked(const std::string& yaml_text) {
                         "wait",          "no_input_seconds",
                         "max_turns",     "session_seconds",
                         "llm",           "stt",
-                        "tts",           "http_tools"});
+                        "tts",           "http_tools",
+                        "human",         "transfer",
+                        "no_human",      "human_ring_seconds"});
   Persona p;
   if (!root["name"]) fail("name", "missing");
   p.name = text(root["name"], "name", 64);
@@ -176,6 +178,14 @@ static Persona parse_persona_checked(const std::string& yaml_text) {
   if (root["fallback"]) s.fallback_text = text(root["fallback"], "fallback", 500);
   if (root["goodbye"]) s.goodbye_text = text(root["goodbye"], "goodbye", 500);
   if (root["handoff"]) s.handoff_text = text(root["handoff"], "handoff", 500);
+  if (root["no_human"]) s.no_human_text = text(root["no_human"], "no_human", 500);
+  if (root["human"]) s.human_to = text(root["human"], "human", 256);
+  if (root["transfer"]) {
+    s.transfer_mode = text(root["transfer"], "transfer", 16);
+    if (s.transfer_mode != "bridge" && s.transfer_mode != "refer") {
+      fail("transfer", "must be bridge or refer");
+    }
+  }
   if (root["wait"]) s.wait_text = text(root["wait"], "wait", 500);
   auto seconds = [&](const char* key, int lo, int hi) -> std::optional<Millis> {
     auto n = root[key];
@@ -192,6 +202,7 @@ static Persona parse_persona_checked(const std::string& yaml_text) {
   };
   if (auto v = seconds("no_input_seconds", 1, 600)) s.no_input = *v;
   if (auto v = seconds("session_seconds", 10, 86400)) s.session_timeout = *v;
+  if (auto v = seconds("human_ring_seconds", 5, 120)) s.human_ring_timeout = *v;
   if (auto t = root["max_turns"]) {
     try {
       s.max_turns = t.as<int>();

@@ -1,4 +1,5 @@
 #include "core/config.h"
+#include "core/config_sections.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -88,6 +89,15 @@ void load_config_file(const std::string& path, Config& cfg) {
     const std::string key = item.first.as<std::string>();
     const YAML::Node& node = item.second;
     const std::string ctx = path + ": " + key + where(node);
+    // Structured sections first, each parsed in its own file.
+    if (key == "trunks") {
+      cfg.trunks = parse_trunks(ctx, node);
+      continue;
+    }
+    if (key == "dialplan") {
+      cfg.dialplan = parse_dialplan(ctx, node);
+      continue;
+    }
     if (!node.IsScalar()) throw ConfigError(ctx + ": expected a single value");
     const std::string v = node.Scalar();
     if (key == "sip_listen") cfg.sip_listen = parse_host_port(ctx, v);
@@ -136,6 +146,7 @@ void validate_config(const Config& cfg) {
   if (!cfg.tts_engine.empty() && cfg.tts_engine != "espeak" && cfg.tts_engine != "http") {
     throw ConfigError("tts_engine: '" + cfg.tts_engine + "' must be espeak or http");
   }
+  validate_dialplan(cfg.dialplan, cfg.trunks);
 }
 
 }  // namespace atende

@@ -3,6 +3,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "core/log.h"
 
@@ -12,6 +13,34 @@ struct HostPort {
   std::string host;
   int port = 0;
   std::string str() const;
+};
+
+// A SIP trunk or PBX account: where numbers are dialled, and optionally an account we
+// register so that calls to it reach us (docs/sessions.md).
+struct TrunkConfig {
+  std::string name;
+  std::string host;
+  int port = 5060;
+  std::string transport = "udp";  // udp or tcp
+  std::string user;               // account user (digest auth, REGISTER, our Contact)
+  std::string password;           // ${ENV} allowed in the file
+  std::string domain;             // for From/To and the account; empty: host
+  std::string from_user;          // caller ID we send; empty: user
+  std::string from_display;
+  std::string outbound_proxy;     // "sip:proxy:5060"; empty: straight to host
+  bool register_account = false;
+  int register_expires = 600;  // seconds
+  std::string inbound;         // flow or persona for calls to our registered account
+  bool is_default = false;     // numbers no dialplan entry names go here
+};
+
+// One dial plan line: numbers/extensions matching `match` go to a flow or persona
+// (inbound), or are dialled through `trunk` (outbound).
+struct DialPlanEntry {
+  std::string match;
+  std::string flow;
+  std::string persona;
+  std::string trunk;
 };
 
 struct Config {
@@ -41,6 +70,10 @@ struct Config {
   std::string tts_base_url;     // empty: llm_base_url
   std::string tts_model;
   std::string tts_voice;
+
+  // Placing calls (docs/sessions.md).
+  std::vector<TrunkConfig> trunks;
+  std::vector<DialPlanEntry> dialplan;
 };
 
 // A bad key or value: what() names the key and the problem. main() exits 2 with it.
@@ -53,6 +86,10 @@ HostPort parse_host_port(const std::string& key, const std::string& value);
 // Parses "LO-HI" into cfg.rtp_port_min/max.
 void parse_port_range(const std::string& key, const std::string& value, Config& cfg);
 LogFormat parse_log_format(const std::string& key, const std::string& value);
+
+// A string value that may be "${NAME}": the environment variable's value (an error naming
+// it when unset or empty). `ctx` names the setting in errors.
+std::string expand_env(const std::string& ctx, const std::string& value);
 
 // Applies the YAML file at `path` over `cfg`. Unknown keys are errors (typo protection).
 void load_config_file(const std::string& path, Config& cfg);

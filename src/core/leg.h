@@ -1,7 +1,9 @@
 // A Leg is one way audio reaches us: a SIP/RTP call, an AudioSocket connection, an ASP
 // WebSocket, a browser. The flow/agent side talks to this interface only and never sees
-// SIP or RTP types. All calls happen on the leg's media thread.
+// SIP or RTP types. All calls happen on the leg's media thread (its Executor), except
+// info() and executor(), which are fixed at creation and safe anywhere.
 #pragma once
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -10,6 +12,29 @@
 #include "core/clock.h"
 
 namespace atende {
+
+// A thread that runs work in order: a leg's media worker. Legs of one session share one,
+// so a bridge between them copies frames with no lock.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // Any thread. Runs `fn` on this executor soon, in posting order.
+  virtual void post(std::function<void()> fn) = 0;
+};
+
+enum class LegDirection { kInbound, kOutbound };
+inline const char* to_string(LegDirection d) {
+  return d == LegDirection::kInbound ? "inbound" : "outbound";
+}
+
+// What a leg is, for the session that holds it and the record. Fixed at creation.
+struct LegInfo {
+  std::string id;    // our call id for this leg (the store's key)
+  std::string kind;  // "sip"; later "audiosocket", "asp", "browser", "grpc"
+  LegDirection direction = LegDirection::kInbound;
+  std::string from;  // e.g. "sip:alice@10.0.0.1"
+  std::string to;    // e.g. "sip:ivr@127.0.0.1"
+};
 
 // What a leg tells whoever drives it (a flow or the agent). Called on the media thread.
 class LegListener {
@@ -29,6 +54,11 @@ class LegListener {
 class Leg {
  public:
   virtual ~Leg() = default;
+  virtual const LegInfo& info() const = 0;
+  // The thread every other method must be called on.
+  virtual Executor& executor() = 0;
+  // Start media (the call is answered): frames flow to the listener every 20 ms.
+  virtual void start() = 0;
   virtual void set_listener(LegListener* listener) = 0;
   // Sample rate of frames delivered by on_frame() and expected by play_frame().
   virtual int sample_rate() const = 0;

@@ -3,6 +3,7 @@
 #pragma once
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +19,28 @@ struct CallInfo {
   std::string from;  // caller, e.g. "sip:alice@10.0.0.1"
   std::string to;    // dialled, e.g. "sip:ivr@127.0.0.1"
   std::string flow;  // flow name chosen by the dial plan
+  // Given by whoever started the call (POST /api/calls "variables", a parent flow's
+  // slots for a flow run on a dialled leg): flow templates and persona prompts use them.
+  std::map<std::string, std::string> variables;
+};
+
+// A second leg for this call (flow step `dial`, the agent's transfer_to_human).
+struct DialRequest {
+  std::string to;         // a number, an extension or a sip: URI
+  std::string trunk;      // empty: the dial plan's choice
+  std::string caller_id;  // empty: the trunk's
+  Millis ring_timeout{30000};
+};
+
+// How a dial ended: "answered", or why not: "busy", "no_answer", "rejected",
+// "unreachable", "auth_failed", "failed" (no trunk, bad number), "cancelled" (our side
+// hung up first).
+struct DialResult {
+  std::string outcome;
+  int sip_status = 0;   // the final SIP status when there was one
+  std::string leg_id;   // the new leg's call id (its own record), empty when none
+  std::string message;  // for "failed": why, for the record
+  bool answered() const { return outcome == "answered"; }
 };
 
 class FlowHost {
@@ -42,6 +65,33 @@ class FlowHost {
   virtual std::chrono::system_clock::time_point wall_now() const {
     return std::chrono::system_clock::now();
   }
+
+  // ---- more legs (a session; docs/architecture.md). Defaults: not available. ----
+  // Place a call for this session. `done` runs later on this call's thread, once: with
+  // "answered" the new leg is held, silent, until run_flow_on() or bridge() (or hang_up_leg).
+  virtual void dial(DialRequest request, std::function<void(const DialResult&)> done);
+  // Run flow `flow` on the answered leg `leg_id` with `variables` (a parent flow's slots).
+  // `done` gets that flow's slots when it ends (it hangs up its leg, or the far end does)
+  // and why the leg ended. False when there is no such flow or leg.
+  virtual bool run_flow_on(
+      const std::string& leg_id, const std::string& flow,
+      std::map<std::string, std::string> variables,
+      std::function<void(const std::map<std::string, std::string>& slots, std::string_view ended)>
+          done);
+  // Connect this call's leg with the answered leg `leg_id`: each hears the other and DTMF
+  // passes. From then on the flow neither hears nor speaks. When either side hangs up:
+  // `keep_flow` false ends the other too (and this flow is gone already: it is destroyed
+  // once the bridge is up); true gives the caller back to this flow and calls `done` with
+  // who hung up ("caller" never comes back: the call is over).
+  virtual bool bridge(const std::string& leg_id, bool keep_flow,
+                      std::function<void(std::string_view who)> done);
+  // Hang up a dialled leg (the caller's leg: leg().hangup()).
+  virtual void hang_up_leg(const std::string& leg_id);
+  // Blind transfer of this call's leg to `to` (SIP REFER). `done(status)`: the transferee's
+  // result (200: connected; >= 300 failed). On success the leg is hung up.
+  virtual void transfer(const std::string& to, std::function<void(int status)> done);
+  // This flow's slots as it ends (a flow run on a dialled leg hands them to its parent).
+  virtual void flow_finished(const std::map<std::string, std::string>& slots) {}
 };
 
 // A running flow drives one leg. The host calls start() once, then forwards the leg's

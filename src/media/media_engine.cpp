@@ -30,14 +30,35 @@ MediaWorker& MediaEngine::least_loaded() {
   return *best;
 }
 
-std::shared_ptr<RtpLeg> MediaEngine::create_leg(RtpLegParams params) {
+MediaWorker& MediaEngine::worker_for(Executor* near) {
+  for (auto& w : workers_) {
+    if (w.get() == near) return *w;
+  }
+  return least_loaded();
+}
+
+std::shared_ptr<RtpLeg> MediaEngine::create_leg(RtpLegParams params, Executor* near) {
+  MediaWorker& worker = worker_for(near);
+  if (params.local_port > 0) {
+    // A reserved pair (SDP offer already sent with it): that one or nothing.
+    const int port = params.local_port;
+    try {
+      auto leg = std::make_shared<RtpLeg>(worker, params, metrics_);
+      leg->on_destroy([this, port] { ports_.release(port); });
+      return leg;
+    } catch (const boost::system::system_error& e) {
+      spdlog::warn("media: cannot bind reserved RTP port {}: {}", port, e.what());
+      ports_.release(port);
+      return nullptr;
+    }
+  }
   // A port can be taken by another program: try a few pairs before giving up.
   for (int attempt = 0; attempt < 8; ++attempt) {
     auto port = ports_.acquire();
     if (!port) return nullptr;
     params.local_port = *port;
     try {
-      auto leg = std::make_shared<RtpLeg>(least_loaded(), params, metrics_);
+      auto leg = std::make_shared<RtpLeg>(worker, params, metrics_);
       leg->on_destroy([this, p = *port] { ports_.release(p); });
       return leg;
     } catch (const boost::system::system_error& e) {

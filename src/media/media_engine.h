@@ -2,6 +2,7 @@
 // the least-loaded worker and stay there for their whole life (no locks on the data path).
 #pragma once
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/metrics.h"
@@ -18,12 +19,20 @@ class MediaEngine {
   void start();
   void stop();  // joins the workers; legs still alive are just dropped
 
-  // Any thread. Binds a free port pair and returns the leg (not started: call start() on
-  // its worker). nullptr when no port pair can be bound.
-  std::shared_ptr<RtpLeg> create_leg(RtpLegParams params);
+  // Any thread. Binds a free port pair (or params.local_port when set, e.g. one reserved
+  // for an SDP offer) and returns the leg (not started: call start() on its worker).
+  // `near`: another leg's executor, so that the legs of one session share a worker and a
+  // bridge between them needs no lock; nullptr: the least-loaded worker. nullptr when no
+  // port pair can be bound.
+  std::shared_ptr<RtpLeg> create_leg(RtpLegParams params, Executor* near = nullptr);
+  // A port pair for an SDP offer whose leg is created once the answer names the codec
+  // (create_leg with params.local_port), or given back with release_port().
+  std::optional<int> reserve_port() { return ports_.acquire(); }
+  void release_port(int port) { ports_.release(port); }
 
  private:
   MediaWorker& least_loaded();
+  MediaWorker& worker_for(Executor* near);
   // Ports before workers: legs still queued on a worker give their port back when the
   // worker is destroyed, so the pool must outlive the workers.
   CoreMetrics& metrics_;

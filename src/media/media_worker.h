@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/leg.h"
 #include "core/metrics.h"
 #include "media/media_scratch.h"
 
@@ -40,15 +41,15 @@ class Tickable {
   virtual void tick(MonoTime now) = 0;
 };
 
-class MediaWorker {
+class MediaWorker final : public Executor {
  public:
   MediaWorker(int index, Histogram* lateness = nullptr, Histogram* work = nullptr);
-  ~MediaWorker();
+  ~MediaWorker() override;
   void start();
   void stop();  // joins; run on another thread. Work still queued is dropped.
 
   // Any thread. Runs on the worker at its next wake-up (within one period).
-  void post(std::function<void()> fn);
+  void post(std::function<void()> fn) override;
   // Worker thread only.
   void add(Tickable* t);
   void remove(Tickable* t);

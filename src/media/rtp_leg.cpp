@@ -56,7 +56,7 @@ RtpLeg::RtpLeg(MediaWorker& worker, const RtpLegParams& p, CoreMetrics& metrics)
       playout_(static_cast<int>(p.codec->sample_rate)),
       rtcp_socket_(udp::endpoint(p.local_address, static_cast<unsigned short>(p.local_port + 1))),
       remote_rtcp_(rtcp_of(p.remote)),
-      call_id_(p.call_id),
+      info_(p.info),
       local_port_(p.local_port) {}
 
 RtpLeg::~RtpLeg() {
@@ -393,7 +393,7 @@ void RtpLeg::play(ClipPtr clip) {
   }
   const bool was_idle = playout_.empty();
   if (!playout_.push_clip(std::move(clip))) {
-    spdlog::warn("call={} event=playout_full dropped a clip", call_id_);
+    spdlog::warn("call={} event=playout_full dropped a clip", info_.id);
     return;
   }
   // Something to say after silence (an answer, a prompt): say it now, not at our old phase.
@@ -409,7 +409,7 @@ void RtpLeg::flush() { playout_.clear(); }
 
 void RtpLeg::send_dtmf(char digit) {
   if (dtmf_pt_ < 0 || !dtmf_tx_.queue(digit)) {
-    spdlog::warn("call={} event=dtmf_not_sent digit={}", call_id_, digit);
+    spdlog::warn("call={} event=dtmf_not_sent digit={}", info_.id, digit);
   }
 }
 

@@ -27,7 +27,7 @@
 namespace atende::media {
 
 struct RtpLegParams {
-  std::string call_id;
+  LegInfo info;  // info.id is the call id
   boost::asio::ip::address local_address;  // bind address (may be 0.0.0.0)
   int local_port = 0;                      // even; RTCP on local_port + 1
   boost::asio::ip::udp::endpoint remote;   // from SDP; replaced by the latched source
@@ -44,8 +44,11 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   RtpLeg(MediaWorker& worker, const RtpLegParams& params, CoreMetrics& metrics);
   ~RtpLeg() override;
 
+  // Leg
+  const LegInfo& info() const override { return info_; }
+  Executor& executor() override { return worker_; }
   // Worker thread from here on.
-  void start();
+  void start() override;
   // The far end is gone (BYE, CANCEL): stop, tell the listener. Idempotent.
   void close(std::string_view reason);
   // re-INVITE: new remote address and/or direction.
@@ -55,7 +58,6 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   // Runs in the destructor (gives the port pair back).
   void on_destroy(std::function<void()> fn) { on_destroy_ = std::move(fn); }
 
-  // Leg
   void set_listener(LegListener* listener) override { listener_ = listener; }
   int sample_rate() const override { return static_cast<int>(codec_->sample_rate); }
   void play(ClipPtr clip) override;
@@ -133,7 +135,7 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   UdpSocket rtcp_socket_;
   boost::asio::ip::udp::endpoint remote_rtcp_;  // where we send RTCP
   boost::asio::ip::udp::endpoint rtcp_from_;
-  std::string call_id_;
+  LegInfo info_;
   int local_port_;
   std::function<void(std::string_view)> local_hangup_;
   std::function<void()> on_destroy_;

@@ -34,8 +34,8 @@ struct ControlError {
 template <typename T>
 class ControlResult {
  public:
-  ControlResult(T value) : state_(std::move(value)) {}               // NOLINT: by design
-  ControlResult(ControlError error) : state_(std::move(error)) {}    // NOLINT
+  ControlResult(T value) : state_(std::move(value)) {}             // NOLINT: by design
+  ControlResult(ControlError error) : state_(std::move(error)) {}  // NOLINT
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
   const T& value() const { return std::get<0>(state_); }
@@ -49,8 +49,8 @@ struct Done {};  // the success value of methods that return nothing
 
 // Place a call: dial `to` and run `flow` (or the agent `persona`) on it once answered.
 struct OriginateRequest {
-  std::string to;         // a number ("+5511999990000", "2302") or a sip: URI
-  std::string flow;       // exactly one of flow / persona
+  std::string to;    // a number ("+5511999990000", "2302") or a sip: URI
+  std::string flow;  // exactly one of flow / persona
   std::string persona;
   std::string trunk;      // empty: the dial plan's choice (or the default trunk)
   std::string caller_id;  // empty: the trunk's from user

@@ -11,22 +11,24 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "core/call_id.h"
 #include "sip/sip_precheck.h"
 
 // sofia's magic pointers are typed by these macros; they must come before its headers.
 #define NUA_MAGIC_T atende::sip::SipServer::Impl
-#define NUA_HMAGIC_T atende::sip::Dialog
+#define NUA_HMAGIC_T atende::sip::HandleOwner
 #define SU_ROOT_MAGIC_T atende::sip::SipServer::Impl
 #define SU_WAKEUP_ARG_T atende::sip::SipServer::Impl
-#define SU_TIMER_ARG_T atende::sip::Dialog
+#define SU_TIMER_ARG_T atende::sip::HandleOwner
 
 namespace atende::sip {
-class Dialog;
+class HandleOwner;
 }
 
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
-#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su.h>
@@ -36,32 +38,61 @@ class Dialog;
 
 namespace atende::sip {
 
-class Dialog {
+// What a nua handle of ours belongs to: a call (either way) or a registration.
+class HandleOwner {
  public:
-  std::string call_id;
+  enum class Kind { kCall, kRegistration };
+  explicit HandleOwner(Kind k) : kind(k) {}
+  virtual ~HandleOwner() = default;
+  const Kind kind;
   SipServer::Impl* server = nullptr;
   nua_handle_t* nh = nullptr;
-  su_timer_t* ring_timer = nullptr;  // pending delayed answer
+};
+
+class Dialog final : public HandleOwner {
+ public:
+  Dialog() : HandleOwner(Kind::kCall) {}
+  std::string call_id;
+  bool outbound = false;
+  su_timer_t* ring_timer = nullptr;  // inbound: pending delayed answer; outbound: ring timeout
   std::string answer_sdp;
-  bool answered = false;  // ACK received
+  bool answered = false;  // ACK received (inbound) / 2xx received (outbound)
   bool sent_200 = false;
   bool bye_sent = false;
+  bool cancelled = false;      // outbound: we sent CANCEL
+  bool delayed_offer = false;  // inbound INVITE without SDP: the answer comes in the ACK
+  int final_status = 0;        // outbound: the final response to our INVITE
+  int auth_attempts = 0;       // outbound: challenges answered
+  SipCredentials credentials;
   std::string end_reason;
 };
 
-namespace {
-std::atomic<uint64_t> g_call_counter{0};
+class Registration final : public HandleOwner {
+ public:
+  Registration() : HandleOwner(Kind::kRegistration) {}
+  RegistrationRequest request;
+  RegistrationState state = RegistrationState::kRegistering;
+  bool challenged_since_success = false;  // a second challenge means wrong credentials
+  int failures = 0;                       // in a row: sets the retry backoff
+  su_timer_t* retry_timer = nullptr;
+  bool unregistering = false;
+};
 
-// Call ids: sortable by start time and unique within the process and across restarts.
-std::string new_call_id() {
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "c%011llx%05llx", static_cast<unsigned long long>(ms),
-                static_cast<unsigned long long>(g_call_counter.fetch_add(1) & 0xfffff));
-  return buf;
+const char* to_string(RegistrationState s) {
+  switch (s) {
+    case RegistrationState::kRegistering:
+      return "registering";
+    case RegistrationState::kRegistered:
+      return "registered";
+    case RegistrationState::kFailed:
+      return "failed";
+    case RegistrationState::kUnregistered:
+      return "unregistered";
+  }
+  return "unknown";
 }
 
+namespace {
 // nua_respond() hands its phrase to sofia's stack thread *by pointer* (tags are copied,
 // the phrase is not), so the phrase must outlive our callback: use sofia's static table and
 // carry our own explanation in a Warning header (a tag, so it is copied).
@@ -85,6 +116,55 @@ std::string url_text(su_home_t* home, const url_t* url) {
 }
 }  // namespace
 
+using DialogPtr = std::shared_ptr<Dialog>;
+using RegistrationPtr = std::shared_ptr<Registration>;
+
+namespace {
+
+// Why a call we placed ended without an answer, from its final response (RFC 3261 21).
+// `local`: sofia made the response up (no answer came at all).
+std::string outbound_failure_reason(int status, bool local) {
+  if (local && (status == 408 || status == 503 || status >= 900)) return "unreachable";
+  if (status == 486 || status == 600) return "busy";
+  if (status == 408 || status == 480 || status == 487) return "no_answer";
+  if (status == 401 || status == 407) return "auth_failed";
+  if (status >= 500 && status < 600 && status != 500 && status != 501) return "unreachable";
+  return "rejected";
+}
+
+std::string body_of(sip_t const* sip) {
+  if (!sip || !sip->sip_payload || !sip->sip_payload->pl_data) return {};
+  return std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+}
+
+// The status line of a message/sipfrag body ("SIP/2.0 200 OK"), 0 if there is none.
+int sipfrag_status(std::string_view body) {
+  if (body.rfind("SIP/2.0 ", 0) != 0 || body.size() < 11) return 0;
+  int status = 0;
+  for (size_t i = 8; i < 11; ++i) {
+    if (body[i] < '0' || body[i] > '9') return 0;
+    status = status * 10 + (body[i] - '0');
+  }
+  return status;
+}
+
+// "Digest:"realm":user:password" for nua_authenticate(), from a 401/407 challenge.
+std::string auth_string(sip_t const* sip, const SipCredentials& c) {
+  msg_auth_t const* au = nullptr;
+  if (sip && sip->sip_www_authenticate)
+    au = sip->sip_www_authenticate;
+  else if (sip && sip->sip_proxy_authenticate)
+    au = sip->sip_proxy_authenticate;
+  if (!au || !au->au_scheme) return {};
+  const char* realm = msg_params_find(au->au_params, "realm=");
+  if (!realm) return {};
+  std::string r = realm;
+  if (r.empty() || r.front() != '"') r = "\"" + r + "\"";
+  return std::string(au->au_scheme) + ":" + r + ":" + c.user + ":" + c.password;
+}
+
+}  // namespace
+
 struct SipServer::Impl {
   SipOptions options;
   SipEvents& events;
@@ -94,6 +174,7 @@ struct SipServer::Impl {
   std::thread thread;
   bool started = false;
   std::atomic<bool> stopping{false};
+  std::atomic<int> bound_port{0};
 
   // Cross-thread queue into the su_root: a pipe wakes the root, the mutex guards the deque.
   int wake_fds[2] = {-1, -1};
@@ -103,6 +184,7 @@ struct SipServer::Impl {
 
   // SIP-thread only.
   std::unordered_map<std::string, DialogPtr> dialogs;
+  std::unordered_map<std::string, RegistrationPtr> registrations;
   bool shutdown_done = false;
 
   Impl(SipOptions o, SipEvents& e) : options(std::move(o)), events(e) {}
@@ -130,19 +212,50 @@ struct SipServer::Impl {
   }
 
   static void on_event(nua_event_t event, int status, char const* phrase, nua_t* nua, Impl* self,
-                       nua_handle_t* nh, Dialog* dialog, sip_t const* sip, tagi_t tags[]) {
+                       nua_handle_t* nh, HandleOwner* owner, sip_t const* sip, tagi_t tags[]) {
+    Dialog* dialog =
+        owner && owner->kind == HandleOwner::Kind::kCall ? static_cast<Dialog*>(owner) : nullptr;
+    if (owner && owner->kind == HandleOwner::Kind::kRegistration) {
+      self->registration_event(event, status, phrase, static_cast<Registration*>(owner), sip);
+      return;
+    }
     self->handle(event, status, phrase, nh, dialog, sip, tags);
   }
 
-  void handle(nua_event_t event, int status, char const* phrase, nua_handle_t* nh,
-              Dialog* dialog, sip_t const* sip, tagi_t tags[]);
+  void handle(nua_event_t event, int status, char const* phrase, nua_handle_t* nh, Dialog* dialog,
+              sip_t const* sip, tagi_t tags[]);
   void incoming_invite(nua_handle_t* nh, sip_t const* sip);
   void reinvite(Dialog* d, sip_t const* sip);
   void terminated(Dialog* d, nua_handle_t* nh);
   void send_bye(const std::string& call_id, const char* reason);
   void answer(Dialog& d);
-  static void on_ring_timer(Impl*, su_timer_t*, Dialog* d) { d->server->answer(*d); }
-  static void on_shutdown_timer(Impl* self, su_timer_t*, Dialog*) {
+  // UAC
+  void place(OutboundInvite call);
+  void invite_response(Dialog& d, int status, char const* phrase, sip_t const* sip);
+  void send_refer(const std::string& call_id, const std::string& target);
+  // Registrations
+  void add_registration(RegistrationRequest request);
+  void send_register(Registration& r);
+  void registration_event(nua_event_t event, int status, char const* phrase, Registration* r,
+                          sip_t const* sip);
+  void set_registration(Registration& r, RegistrationState s, int status, std::string_view phrase);
+  void schedule_reregister(Registration& r);
+
+  static void on_ring_timer(Impl*, su_timer_t*, HandleOwner* owner) {
+    auto* d = static_cast<Dialog*>(owner);
+    if (d->outbound)
+      d->server->ring_timeout(*d);
+    else
+      d->server->answer(*d);
+  }
+  void ring_timeout(Dialog& d);
+  static void on_retry_timer(Impl*, su_timer_t*, HandleOwner* owner) {
+    auto* r = static_cast<Registration*>(owner);
+    su_timer_destroy(r->retry_timer);
+    r->retry_timer = nullptr;
+    r->server->send_register(*r);
+  }
+  static void on_shutdown_timer(Impl* self, su_timer_t*, HandleOwner*) {
     spdlog::warn("sip: shutdown still waiting on peers after 3 s; stopping anyway");
     su_root_break(self->root);
   }
@@ -156,22 +269,27 @@ void SipServer::Impl::run(std::promise<void>& ready) {
   // sofia logs through su_log; keep it quiet unless asked (SOFIA_DEBUG, TPORT_LOG env vars).
   root = su_root_create(this);
   if (::pipe2(wake_fds, O_NONBLOCK | O_CLOEXEC) != 0 || !root) {
-    ready.set_exception(std::make_exception_ptr(std::runtime_error("sip: cannot create event loop")));
+    ready.set_exception(
+        std::make_exception_ptr(std::runtime_error("sip: cannot create event loop")));
     return;
   }
   su_wait_create(wake_wait, wake_fds[0], SU_WAIT_IN);
   su_root_register(root, wake_wait, &Impl::on_wake, this, 0);
 
   // "sip:" with no transport binds both UDP and TCP. Bracket IPv6 literals.
-  std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]"
-                                                                  : options.host;
+  std::string host =
+      options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
   std::string url = "sip:" + host + ":" + std::to_string(options.port);
   nua = nua_create(root, &Impl::on_event, this, NUTAG_URL(url.c_str()),
                    NUTAG_MEDIA_ENABLE(0),  // we do SDP ourselves (sip/sdp.h)
                    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1),
-                   NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS"),
-                   SIPTAG_USER_AGENT_STR(options.user_agent.c_str()),
-                   NUTAG_SESSION_TIMER(0),
+                   // Only what we handle: REFER we send but do not accept; NOTIFY only
+                   // within the subscription our own REFER creates.
+                   NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY"),
+                   SIPTAG_USER_AGENT_STR(options.user_agent.c_str()), NUTAG_SESSION_TIMER(0),
+                   // Registrations: keep the Contact we are given (no outbound/gruu
+                   // extensions that trip simple registrars).
+                   NUTAG_OUTBOUND("no-options-keepalive, no-validate, no-natify"),
                    // SIP messages over 32 KB are refused by the stack before parsing: no
                    // legitimate request to an IVR comes near it (sofia's default is 2 MB).
                    NTATAG_MAXSIZE(32 * 1024), TAG_END());
@@ -182,6 +300,7 @@ void SipServer::Impl::run(std::promise<void>& ready) {
     root = nullptr;
     return;
   }
+  bound_port = options.port;
   spdlog::info("sip: listening on {} (udp, tcp)", url);
   ready.set_value();
   su_root_run(root);
@@ -193,6 +312,10 @@ void SipServer::Impl::run(std::promise<void>& ready) {
     spdlog::warn("sip: stack left undestroyed (peers did not finish)");
     return;
   }
+  for (auto& [name, r] : registrations) {
+    if (r->retry_timer) su_timer_destroy(r->retry_timer);
+    r->retry_timer = nullptr;
+  }
   nua_destroy(nua);
   nua = nullptr;
   su_root_unregister(root, wake_wait, &Impl::on_wake, this);
@@ -202,13 +325,17 @@ void SipServer::Impl::run(std::promise<void>& ready) {
   su_deinit();
 }
 
-void SipServer::Impl::handle(nua_event_t event, int status, char const* phrase,
-                             nua_handle_t* nh, Dialog* dialog, sip_t const* sip,
-                             tagi_t tags[]) {
+void SipServer::Impl::handle(nua_event_t event, int status, char const* phrase, nua_handle_t* nh,
+                             Dialog* dialog, sip_t const* sip, tagi_t tags[]) {
   switch (event) {
     case nua_i_invite:
-      if (dialog) reinvite(dialog, sip);
-      else incoming_invite(nh, sip);
+      if (dialog)
+        reinvite(dialog, sip);
+      else
+        incoming_invite(nh, sip);
+      return;
+    case nua_r_invite:
+      if (dialog && dialog->outbound) invite_response(*dialog, status, phrase, sip);
       return;
     case nua_i_state: {
       int state = nua_callstate_init;
@@ -226,6 +353,21 @@ void SipServer::Impl::handle(nua_event_t event, int status, char const* phrase,
     case nua_r_bye:
       return;
     case nua_i_ack:
+      if (dialog && dialog->delayed_offer) {
+        dialog->delayed_offer = false;
+        events.on_ack_answer(dialog->call_id, body_of(sip));
+      }
+      return;
+    case nua_r_refer:
+      if (dialog && status >= 300) events.on_refer_progress(dialog->call_id, status);
+      return;
+    case nua_i_notify:
+      // NOTIFY of the subscription our REFER created: its body is the transferred call's
+      // status line (RFC 3515 2.4.5).
+      if (dialog) {
+        const int s = sipfrag_status(body_of(sip));
+        if (s > 0) events.on_refer_progress(dialog->call_id, s);
+      }
       return;
     case nua_r_shutdown:
       if (status >= 200) {
@@ -262,7 +404,7 @@ void SipServer::Impl::incoming_invite(nua_handle_t* nh, sip_t const* sip) {
     return;
   }
   auto d = std::make_shared<Dialog>();
-  d->call_id = new_call_id();
+  d->call_id = atende::new_call_id();
   d->nh = nh;
 
   InviteInfo info;
@@ -272,17 +414,17 @@ void SipServer::Impl::incoming_invite(nua_handle_t* nh, sip_t const* sip) {
   info.request_user = sip->sip_request && sip->sip_request->rq_url->url_user
                           ? sip->sip_request->rq_url->url_user
                           : "";
-  if (sip->sip_via && sip->sip_via->v_received) info.remote_host = sip->sip_via->v_received;
-  else if (sip->sip_via && sip->sip_via->v_host) info.remote_host = sip->sip_via->v_host;
-  if (sip->sip_payload && sip->sip_payload->pl_data) {
-    info.sdp.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-  }
+  if (sip->sip_via && sip->sip_via->v_received)
+    info.remote_host = sip->sip_via->v_received;
+  else if (sip->sip_via && sip->sip_via->v_host)
+    info.remote_host = sip->sip_via->v_host;
+  info.sdp = body_of(sip);
 
   InviteReply reply = events.on_invite(d->call_id, info);
   if (reply.status >= 300) {
     const std::string warning = warning_for(reply.phrase);
-    nua_respond(nh, reply.status, static_phrase(reply.status),
-                SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
+    nua_respond(nh, reply.status, static_phrase(reply.status), SIPTAG_WARNING_STR(warning.c_str()),
+                TAG_END());
     nua_handle_destroy(nh);
     return;
   }
@@ -290,6 +432,7 @@ void SipServer::Impl::incoming_invite(nua_handle_t* nh, sip_t const* sip) {
   dialogs.emplace(d->call_id, d);
   d->server = this;
   d->answer_sdp = std::move(reply.sdp);
+  d->delayed_offer = info.sdp.empty();
   if (reply.ring_ms > 0) {
     nua_respond(nh, SIP_180_RINGING, TAG_END());
     d->ring_timer = su_timer_create(su_root_task(root), 0);
@@ -313,10 +456,7 @@ void SipServer::Impl::answer(Dialog& d) {
 }
 
 void SipServer::Impl::reinvite(Dialog* d, sip_t const* sip) {
-  std::string sdp;
-  if (sip && sip->sip_payload && sip->sip_payload->pl_data) {
-    sdp.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-  }
+  std::string sdp = body_of(sip);
   InviteReply reply = events.on_reinvite(d->call_id, sdp);
   if (reply.status >= 300) {
     // A failed re-INVITE leaves the dialog as it was (RFC 3261 14.1).
@@ -335,7 +475,13 @@ void SipServer::Impl::terminated(Dialog* d, nua_handle_t* nh) {
     return;
   }
   std::string reason = d->end_reason;
-  if (reason.empty()) reason = d->answered ? "terminated" : "no_ack";
+  if (reason.empty()) {
+    if (d->outbound)
+      reason = d->answered ? "terminated" : "unreachable";
+    else
+      reason = d->answered ? "terminated" : "no_ack";
+  }
+  const int status = d->outbound && !d->answered ? d->final_status : 0;
   std::string call_id = d->call_id;
   if (d->ring_timer) {
     su_timer_destroy(d->ring_timer);
@@ -344,7 +490,7 @@ void SipServer::Impl::terminated(Dialog* d, nua_handle_t* nh) {
   nua_handle_bind(nh, nullptr);
   nua_handle_destroy(nh);
   d->nh = nullptr;
-  events.on_ended(call_id, reason, 0);
+  events.on_ended(call_id, reason, status);
   dialogs.erase(call_id);  // may free `d`
 }
 
@@ -354,7 +500,13 @@ void SipServer::Impl::send_bye(const std::string& call_id, const char* reason) {
   Dialog& d = *it->second;
   d.bye_sent = true;
   if (d.end_reason.empty()) d.end_reason = reason;
-  if (!d.sent_200) {
+  if (d.outbound && !d.answered) {
+    // Still ringing out: CANCEL (the INVITE then ends with 487).
+    d.cancelled = true;
+    nua_cancel(d.nh, TAG_END());
+    return;
+  }
+  if (!d.outbound && !d.sent_200) {
     // Still ringing: the INVITE gets a final error response instead of a BYE.
     if (d.ring_timer) {
       su_timer_destroy(d.ring_timer);
@@ -367,11 +519,204 @@ void SipServer::Impl::send_bye(const std::string& call_id, const char* reason) {
   nua_bye(d.nh, TAG_END());
 }
 
+// --- placing calls (UAC) ---------------------------------------------------------------
+
+void SipServer::Impl::place(OutboundInvite call) {
+  auto d = std::make_shared<Dialog>();
+  d->call_id = call.call_id;
+  d->outbound = true;
+  d->server = this;
+  d->credentials = call.credentials;
+  if (stopping) {
+    events.on_ended(call.call_id, "shutdown", 0);
+    return;
+  }
+  const std::string to = call.to_uri.empty() ? call.request_uri : call.to_uri;
+  std::string from = call.from_uri;
+  if (!call.from_display.empty()) from = "\"" + call.from_display + "\" <" + call.from_uri + ">";
+  nua_handle_t* nh = nua_handle(
+      nua, d.get(), NUTAG_URL(call.request_uri.c_str()), SIPTAG_TO_STR(to.c_str()),
+      SIPTAG_FROM_STR(from.c_str()),
+      TAG_IF(!call.outbound_proxy.empty(), NUTAG_PROXY(call.outbound_proxy.c_str())), TAG_END());
+  if (!nh) {
+    spdlog::warn("call={} sip: cannot create a handle for {}", call.call_id, call.request_uri);
+    events.on_ended(call.call_id, "rejected", 0);
+    return;
+  }
+  d->nh = nh;
+  dialogs.emplace(d->call_id, d);
+  nua_invite(nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+             SIPTAG_PAYLOAD_STR(call.sdp_offer.c_str()), TAG_END());
+  if (call.ring_timeout_ms > 0) {
+    d->ring_timer = su_timer_create(su_root_task(root), 0);
+    su_timer_set_interval(d->ring_timer, &Impl::on_ring_timer, d.get(), call.ring_timeout_ms);
+  }
+}
+
+void SipServer::Impl::ring_timeout(Dialog& d) {
+  if (d.ring_timer) {
+    su_timer_destroy(d.ring_timer);
+    d.ring_timer = nullptr;
+  }
+  if (d.answered || d.cancelled || !d.nh) return;
+  d.cancelled = true;
+  d.end_reason = "no_answer";
+  nua_cancel(d.nh, TAG_END());
+}
+
+void SipServer::Impl::invite_response(Dialog& d, int status, char const* phrase, sip_t const* sip) {
+  if (status < 200) {
+    if (status > 100) events.on_outbound_progress(d.call_id, status, body_of(sip));
+    return;
+  }
+  if (status < 300) {
+    if (d.answered) return;  // a retransmitted or forked 2xx
+    d.answered = true;
+    if (d.ring_timer) {
+      su_timer_destroy(d.ring_timer);
+      d.ring_timer = nullptr;
+    }
+    events.on_outbound_answered(d.call_id, body_of(sip));
+    return;
+  }
+  if ((status == 401 || status == 407) && !d.credentials.empty() && d.auth_attempts < 2 &&
+      !d.cancelled) {
+    const std::string auth = auth_string(sip, d.credentials);
+    if (!auth.empty()) {
+      ++d.auth_attempts;
+      nua_authenticate(d.nh, NUTAG_AUTH(auth.c_str()), TAG_END());
+      return;
+    }
+  }
+  d.final_status = status;
+  if (d.end_reason.empty()) d.end_reason = outbound_failure_reason(status, sip == nullptr);
+  spdlog::debug("call={} sip: INVITE answered {} {} ({})", d.call_id, status, phrase ? phrase : "",
+                d.end_reason);
+  // nua reports the terminated state next, which calls on_ended.
+}
+
+void SipServer::Impl::send_refer(const std::string& call_id, const std::string& target) {
+  auto it = dialogs.find(call_id);
+  if (it == dialogs.end() || !it->second->nh || !it->second->answered) {
+    events.on_refer_progress(call_id, 481);
+    return;
+  }
+  nua_refer(it->second->nh, SIPTAG_REFER_TO_STR(target.c_str()), TAG_END());
+}
+
+// --- registrations ---------------------------------------------------------------------
+
+void SipServer::Impl::add_registration(RegistrationRequest request) {
+  if (stopping) return;
+  auto old = registrations.find(request.name);
+  if (old != registrations.end()) {
+    Registration& r = *old->second;
+    if (r.retry_timer) su_timer_destroy(r.retry_timer);
+    r.retry_timer = nullptr;
+    if (r.nh) {
+      nua_handle_bind(r.nh, nullptr);
+      nua_handle_destroy(r.nh);
+    }
+    registrations.erase(old);
+  }
+  auto r = std::make_shared<Registration>();
+  r->request = std::move(request);
+  r->server = this;
+  registrations.emplace(r->request.name, r);
+  send_register(*r);
+}
+
+void SipServer::Impl::send_register(Registration& r) {
+  if (stopping) return;
+  const auto& q = r.request;
+  if (!r.nh) {
+    r.nh = nua_handle(nua, &r, SIPTAG_TO_STR(q.aor.c_str()), SIPTAG_FROM_STR(q.aor.c_str()),
+                      TAG_IF(!q.outbound_proxy.empty(), NUTAG_PROXY(q.outbound_proxy.c_str())),
+                      TAG_END());
+    if (!r.nh) {
+      set_registration(r, RegistrationState::kFailed, 0, "cannot create a SIP handle");
+      return;
+    }
+  }
+  r.challenged_since_success = false;
+  const std::string expires = std::to_string(q.expires_seconds);
+  set_registration(r, RegistrationState::kRegistering, 0, "");
+  nua_register(r.nh, NUTAG_REGISTRAR(q.registrar_uri.c_str()),
+               TAG_IF(!q.contact_user.empty(), NUTAG_M_USERNAME(q.contact_user.c_str())),
+               SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
+}
+
+void SipServer::Impl::set_registration(Registration& r, RegistrationState s, int status,
+                                       std::string_view phrase) {
+  const bool changed = r.state != s;
+  r.state = s;
+  if (changed || s == RegistrationState::kFailed) {
+    events.on_registration(r.request.name, s, status, phrase);
+  }
+}
+
+void SipServer::Impl::schedule_reregister(Registration& r) {
+  // Backoff: 5 s, 10 s, 20 s ... capped at 5 minutes; a wrong password waits the longest,
+  // so a misconfigured trunk never hammers the registrar.
+  ++r.failures;
+  int delay_s = std::min(300, 5 << std::min(r.failures - 1, 6));
+  if (r.retry_timer) su_timer_destroy(r.retry_timer);
+  r.retry_timer = su_timer_create(su_root_task(root), 0);
+  su_timer_set_interval(r.retry_timer, &Impl::on_retry_timer, &r, delay_s * 1000);
+  spdlog::info("sip: registration {} retries in {} s", r.request.name, delay_s);
+}
+
+void SipServer::Impl::registration_event(nua_event_t event, int status, char const* phrase,
+                                         Registration* r, sip_t const* sip) {
+  if (event == nua_r_unregister) {
+    if (status >= 200)
+      set_registration(*r, RegistrationState::kUnregistered, status, phrase ? phrase : "");
+    return;
+  }
+  if (event != nua_r_register) return;
+  if (status < 200) return;
+  if (status < 300) {
+    r->failures = 0;
+    r->challenged_since_success = false;
+    set_registration(*r, RegistrationState::kRegistered, status, phrase ? phrase : "");
+    return;
+  }
+  if ((status == 401 || status == 407) && !r->request.credentials.empty() &&
+      !r->challenged_since_success) {
+    const std::string auth = auth_string(sip, r->request.credentials);
+    if (!auth.empty()) {
+      r->challenged_since_success = true;
+      nua_authenticate(r->nh, NUTAG_AUTH(auth.c_str()), TAG_END());
+      return;
+    }
+  }
+  std::string why = phrase ? phrase : "";
+  if (status == 401 || status == 407 || status == 403) {
+    why = r->request.credentials.empty()
+              ? "the registrar wants credentials and none are configured"
+              : "the registrar refused our credentials (wrong user or password?)";
+  }
+  spdlog::warn("sip: registration {} failed: {} {}", r->request.name, status, why);
+  set_registration(*r, RegistrationState::kFailed, status, why);
+  // nua stops refreshing after a failure: start over on a fresh handle later.
+  if (r->nh) {
+    nua_handle_bind(r->nh, nullptr);
+    nua_handle_destroy(r->nh);
+    r->nh = nullptr;
+  }
+  schedule_reregister(*r);
+}
+
 void SipServer::Impl::begin_shutdown() {
   stopping = true;
   std::vector<std::string> ids;
   for (auto& [id, d] : dialogs) ids.push_back(id);
   for (auto& id : ids) send_bye(id, "shutdown");
+  for (auto& [name, r] : registrations) {
+    if (r->retry_timer) su_timer_destroy(r->retry_timer);
+    r->retry_timer = nullptr;
+    if (r->nh && r->state == RegistrationState::kRegistered) nua_unregister(r->nh, TAG_END());
+  }
   // nua_shutdown also ends what is left; it answers nua_r_shutdown when done. A peer that
   // never answers our BYE would hold that up for 32 s (timer F): give it 3 s at most.
   if (nua) nua_shutdown(nua);
@@ -397,6 +742,8 @@ void SipServer::start() {
   impl_->started = true;
 }
 
+int SipServer::port() const { return impl_->bound_port; }
+
 void SipServer::post(std::function<void()> fn) {
   if (!impl_->started) return;
   impl_->post(std::move(fn));
@@ -404,6 +751,25 @@ void SipServer::post(std::function<void()> fn) {
 
 void SipServer::hangup(const std::string& call_id) {
   post([impl = impl_.get(), call_id] { impl->send_bye(call_id, "local_bye"); });
+}
+
+void SipServer::invite(OutboundInvite call) {
+  if (!impl_->started) {
+    impl_->events.on_ended(call.call_id, "unreachable", 0);
+    return;
+  }
+  impl_->post(
+      [impl = impl_.get(), call = std::move(call)]() mutable { impl->place(std::move(call)); });
+}
+
+void SipServer::refer(const std::string& call_id, const std::string& target_uri) {
+  post([impl = impl_.get(), call_id, target_uri] { impl->send_refer(call_id, target_uri); });
+}
+
+void SipServer::register_account(RegistrationRequest request) {
+  post([impl = impl_.get(), request = std::move(request)]() mutable {
+    impl->add_registration(std::move(request));
+  });
 }
 
 void SipServer::stop() {

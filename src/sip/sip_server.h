@@ -1,7 +1,8 @@
 // The SIP user agent: sofia-sip's nua on its own thread (its su_root). Everything that
 // reaches the rest of atende goes through SipEvents, called on that thread; everything
-// the rest of atende asks of SIP (hang up, shut down) is queued to that thread.
-// No SDP here: sofia's offer/answer engine is disabled and the call layer writes the SDP.
+// the rest of atende asks of SIP (place a call, hang up, transfer, register, shut down) is
+// queued to that thread. No SDP here: sofia's offer/answer engine is disabled and the SIP
+// front-end (src/sipfront) writes and reads the SDP.
 #pragma once
 #include <functional>
 #include <memory>
@@ -17,24 +18,62 @@ struct InviteInfo {
   std::string to_uri;
   std::string request_user;  // user part of the Request-URI: picks the flow
   std::string remote_host;   // where the request came from (IP of the last hop)
-  std::string sdp;           // the offer (empty when the INVITE had no body)
+  std::string sdp;           // the offer (empty when the INVITE had no body: delayed offer)
 };
 
-// Our reply to an INVITE or re-INVITE: 200 with an SDP answer, or a rejection.
+// Our reply to an INVITE or re-INVITE: 200 with SDP, or a rejection.
 // With ring_ms > 0 (new INVITEs only) we send 180 Ringing first and the 200 that much later;
-// a CANCEL in between ends the call with 487.
+// a CANCEL in between ends the call with 487. When the INVITE had no SDP, `sdp` is our
+// offer and the answer comes in the ACK (SipEvents::on_ack_answer).
 struct InviteReply {
   int status = 200;
   std::string phrase = "OK";
   std::string sdp;
   int ring_ms = 0;
-  static InviteReply reject(int status, std::string phrase) { return {status, std::move(phrase), {}}; }
+  static InviteReply reject(int status, std::string phrase) {
+    return {status, std::move(phrase), {}};
+  }
 };
 
-// One SIP dialog (call). Opaque outside the SIP thread except for `call_id`.
-class Dialog;
-using DialogPtr = std::shared_ptr<Dialog>;
+// Credentials for digest authentication (RFC 2617/7616) when a trunk or registrar
+// challenges us with 401/407. The realm comes from the challenge.
+struct SipCredentials {
+  std::string user;
+  std::string password;
+  bool empty() const { return user.empty(); }
+};
 
+// A call we place (UAC). Everything is a string sofia parses; the SIP front-end builds it.
+struct OutboundInvite {
+  std::string call_id;      // ours (the store's key), not the SIP Call-ID
+  std::string request_uri;  // "sip:2302@10.0.0.5:5060;transport=tcp"
+  std::string from_uri;     // "sip:atende@10.0.0.1"
+  std::string from_display;
+  std::string to_uri;          // empty: the request URI
+  std::string outbound_proxy;  // "sip:proxy.example.com:5060", empty for none
+  SipCredentials credentials;  // answer 401/407 with these (empty: fail on a challenge)
+  std::string sdp_offer;
+  int ring_timeout_ms = 30000;  // no final answer by then: CANCEL, ended "no_answer"
+};
+
+// A registration of one account with a registrar (REGISTER, refreshed before it expires).
+struct RegistrationRequest {
+  std::string name;           // the trunk's name, for events and logs
+  std::string registrar_uri;  // "sip:pbx.example.com:5060;transport=udp"
+  std::string aor;            // "sip:1001@pbx.example.com": To and From
+  std::string contact_user;   // user part of our Contact, so calls to it reach us
+  std::string outbound_proxy;
+  SipCredentials credentials;
+  int expires_seconds = 600;
+};
+
+enum class RegistrationState { kRegistering, kRegistered, kFailed, kUnregistered };
+const char* to_string(RegistrationState s);
+
+// How a call we placed ended before it was answered, or that an answered call ended.
+// `reason` is one of: "answered" (never: see on_outbound_answered), "busy", "no_answer",
+// "rejected", "unreachable", "auth_failed", "cancelled", and for answered calls the
+// inbound ones ("remote_bye", "local_bye", ...).
 class SipEvents {
  public:
   virtual ~SipEvents() = default;
@@ -44,8 +83,24 @@ class SipEvents {
   virtual InviteReply on_reinvite(const std::string& call_id, std::string_view sdp) = 0;
   // We sent 200 OK for the INVITE accepted by on_invite(): media may start.
   virtual void on_answered(const std::string& call_id) = 0;
-  // The dialog is gone (BYE either way, CANCEL, no ACK, transport error).
+  // Delayed offer: the ACK carried the answer to the offer we put in the 200.
+  // Empty `sdp` when the ACK had none (a broken peer: the call cannot have media).
+  virtual void on_ack_answer(const std::string& call_id, std::string_view sdp) {}
+  // The dialog is gone (BYE either way, CANCEL, no ACK, transport error, or a call we
+  // placed that failed: then `sip_status` is the final response, 0 if none came).
   virtual void on_ended(const std::string& call_id, std::string_view reason, int sip_status) = 0;
+
+  // A call we placed: a provisional response (180, 183; `sdp` non-empty for early media).
+  virtual void on_outbound_progress(const std::string& call_id, int status, std::string_view sdp) {}
+  // A call we placed was answered (we have ACKed); `sdp` is the answer to our offer.
+  virtual void on_outbound_answered(const std::string& call_id, std::string_view sdp) {}
+  // A blind transfer (REFER) we sent: the status of the transferred call as the peer
+  // reports it in NOTIFY (100 trying, 200 done, >= 300 failed), or the REFER's own
+  // rejection.
+  virtual void on_refer_progress(const std::string& call_id, int status) {}
+  // A registration changed state (`status`/`phrase`: the registrar's last answer).
+  virtual void on_registration(const std::string& name, RegistrationState state, int status,
+                               std::string_view phrase) {}
 };
 
 struct SipOptions {
@@ -63,12 +118,22 @@ class SipServer {
 
   // Binds UDP and TCP and starts the SIP thread. Throws std::runtime_error if it cannot bind.
   void start();
-  // Thread-safe: send BYE for this call (no-op if it has already ended).
+  // Thread-safe: end this call: BYE when answered, CANCEL when we are still ringing out, a
+  // final error when still ringing in. No-op if it has already ended.
   void hangup(const std::string& call_id);
-  // Thread-safe: BYE every call, stop the stack, join the thread. Idempotent.
+  // Thread-safe: place a call. Its progress and end come as SipEvents with its call_id.
+  void invite(OutboundInvite call);
+  // Thread-safe: blind transfer of an answered call to `target_uri` (REFER).
+  void refer(const std::string& call_id, const std::string& target_uri);
+  // Thread-safe: register (and keep registered) an account; again with the same name
+  // replaces it.
+  void register_account(RegistrationRequest request);
+  // Thread-safe: BYE every call, unregister, stop the stack, join the thread. Idempotent.
   void stop();
   // Thread-safe: run `fn` on the SIP thread.
   void post(std::function<void()> fn);
+  // The port the stack listens on (after start()).
+  int port() const;
 
   struct Impl;
 

@@ -73,6 +73,7 @@ nlohmann::json to_json(const CallRecord& c, bool with_events) {
       {"end_reason", c.end_reason ? nlohmann::json(*c.end_reason) : nlohmann::json(nullptr)},
       {"sip_status", c.sip_status ? nlohmann::json(*c.sip_status) : nlohmann::json(nullptr)},
       {"digits", c.digits},
+      {"session_id", c.session_id},
   };
   if (c.ended_at) {
     j["duration_ms"] = to_unix_ms(*c.ended_at) - to_unix_ms(c.started_at);
@@ -86,6 +87,9 @@ nlohmann::json to_json(const CallRecord& c, bool with_events) {
     auto turns = nlohmann::json::array();
     for (const auto& t : c.turns) turns.push_back(to_json(t));
     j["turns"] = std::move(turns);
+    auto legs = nlohmann::json::array();
+    for (const auto& l : c.legs) legs.push_back(to_json(l, true));
+    j["legs"] = std::move(legs);
   }
   return j;
 }

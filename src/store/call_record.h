@@ -52,8 +52,10 @@ struct CallRecord {
   std::optional<std::string> end_reason;
   std::optional<int> sip_status;
   std::string digits;
+  std::string session_id;         // the session's first leg's id (itself for that leg)
   std::vector<CallEvent> events;  // filled by get_call() only
   std::vector<CallTurn> turns;    // filled by get_call() only (agent calls)
+  std::vector<CallRecord> legs;   // get_call() only: the session's other legs, with events
 };
 
 int64_t to_unix_ms(WallTime t);

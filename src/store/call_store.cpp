@@ -14,8 +14,8 @@ namespace atende::store {
 struct CallStore::Writer {
   explicit Writer(sqlite3* db)
       : insert_call(db,
-                    "INSERT INTO calls(id, direction, from_uri, to_uri, leg_kind, flow, started_at)"
-                    " VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"),
+                    "INSERT INTO calls(id, direction, from_uri, to_uri, leg_kind, flow, started_at,"
+                    " session_id) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"),
         answered(db, "UPDATE calls SET answered_at = ? WHERE id = ?"),
         ended(db, "UPDATE calls SET ended_at = ?, end_reason = ?, sip_status = ? WHERE id = ?"),
         event(db, "INSERT INTO call_events(call_id, at, kind, detail) VALUES (?,?,?,?)"),
@@ -93,6 +93,7 @@ void CallStore::apply(Writer& w, Op& op) {
         .bind(5, c.leg_kind)
         .bind(6, c.flow)
         .bind(7, to_unix_ms(c.at))
+        .bind(8, c.session_id.empty() ? c.id : c.session_id)
         .run();
     if (write_db_->changes() == 0) spdlog::warn("call={} store: duplicate call id ignored", c.id);
   } else if (auto* a = std::get_if<OpAnswered>(&op)) {
@@ -219,7 +220,7 @@ namespace {
 
 constexpr const char* kCallColumns =
     "id, direction, from_uri, to_uri, leg_kind, flow, started_at, answered_at, ended_at, "
-    "end_reason, sip_status, digits";
+    "end_reason, sip_status, digits, session_id";
 
 CallRecord read_call_row(const Statement& s) {
   CallRecord c;
@@ -235,6 +236,7 @@ CallRecord read_call_row(const Statement& s) {
   if (!s.column_is_null(9)) c.end_reason = s.column_text(9);
   if (!s.column_is_null(10)) c.sip_status = static_cast<int>(s.column_int(10));
   c.digits = s.column_text(11);
+  c.session_id = s.column_text(12);
   return c;
 }
 
@@ -254,6 +256,37 @@ std::vector<CallRecord> CallStore::list_calls(int limit, int offset) {
   return calls;
 }
 
+void CallStore::read_details(CallRecord& c) {
+  Statement e(read_db_->handle(),
+              "SELECT id, at, kind, detail FROM call_events WHERE call_id = ?"
+              " ORDER BY at, id");
+  e.bind(1, c.id);
+  while (e.step()) {
+    c.events.push_back(
+        {e.column_int(0), from_unix_ms(e.column_int(1)), e.column_text(2), e.column_text(3)});
+  }
+  Statement t(read_db_->handle(),
+              "SELECT idx, user_text, agent_text, interrupted, error, speech_end_ms,"
+              " stt_final_ms, first_token_ms, first_audio_ms, first_play_ms"
+              " FROM call_turns WHERE call_id = ? ORDER BY idx");
+  t.bind(1, c.id);
+  while (t.step()) {
+    CallTurn turn;
+    turn.index = static_cast<int>(t.column_int(0));
+    turn.user_text = t.column_text(1);
+    turn.agent_text = t.column_text(2);
+    turn.interrupted = t.column_int(3) != 0;
+    turn.error = t.column_text(4);
+    std::optional<int64_t>* stages[] = {&turn.speech_end_ms, &turn.stt_final_ms,
+                                        &turn.first_token_ms, &turn.first_audio_ms,
+                                        &turn.first_play_ms};
+    for (int i = 0; i < 5; ++i) {
+      if (!t.column_is_null(5 + i)) *stages[i] = t.column_int(5 + i);
+    }
+    c.turns.push_back(std::move(turn));
+  }
+}
+
 std::optional<CallRecord> CallStore::get_call(const std::string& id) {
   std::lock_guard lock(read_mutex_);
   if (!read_db_) throw StoreError("call store is closed");
@@ -268,33 +301,15 @@ std::optional<CallRecord> CallStore::get_call(const std::string& id) {
       if (s.step()) call = read_call_row(s);
     }
     if (call) {
-      Statement e(read_db_->handle(),
-                  "SELECT id, at, kind, detail FROM call_events WHERE call_id = ?"
-                  " ORDER BY at, id");
-      e.bind(1, id);
-      while (e.step()) {
-        call->events.push_back(
-            {e.column_int(0), from_unix_ms(e.column_int(1)), e.column_text(2), e.column_text(3)});
-      }
-      Statement t(read_db_->handle(),
-                  "SELECT idx, user_text, agent_text, interrupted, error, speech_end_ms,"
-                  " stt_final_ms, first_token_ms, first_audio_ms, first_play_ms"
-                  " FROM call_turns WHERE call_id = ? ORDER BY idx");
-      t.bind(1, id);
-      while (t.step()) {
-        CallTurn turn;
-        turn.index = static_cast<int>(t.column_int(0));
-        turn.user_text = t.column_text(1);
-        turn.agent_text = t.column_text(2);
-        turn.interrupted = t.column_int(3) != 0;
-        turn.error = t.column_text(4);
-        std::optional<int64_t>* stages[] = {&turn.speech_end_ms, &turn.stt_final_ms,
-                                            &turn.first_token_ms, &turn.first_audio_ms,
-                                            &turn.first_play_ms};
-        for (int i = 0; i < 5; ++i) {
-          if (!t.column_is_null(5 + i)) *stages[i] = t.column_int(5 + i);
-        }
-        call->turns.push_back(std::move(turn));
+      read_details(*call);
+      // The other legs of its session (the gate's call to the resident, a transfer).
+      if (!call->session_id.empty()) {
+        Statement l(read_db_->handle(), std::string("SELECT ") + kCallColumns +
+                                            " FROM calls WHERE session_id = ? AND id != ?"
+                                            " ORDER BY started_at, rowid LIMIT 16");
+        l.bind(1, call->session_id).bind(2, call->id);
+        while (l.step()) call->legs.push_back(read_call_row(l));
+        for (auto& leg : call->legs) read_details(leg);
       }
     }
     read_db_->exec("COMMIT");

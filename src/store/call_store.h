@@ -38,6 +38,7 @@ struct CallStart {
   std::string leg_kind = "sip";
   std::string flow;
   WallTime at;
+  std::string session_id;  // the session's first leg's id; empty: this call is its own
 };
 
 struct CallStoreOptions {
@@ -110,6 +111,7 @@ class CallStore {
   struct Writer;  // the write connection's prepared statements
 
   bool enqueue(Op op);
+  void read_details(CallRecord& call);  // events and turns; read connection, lock held
   void count_drop(uint64_t n);
   void writer_loop();
   void apply(Writer& w, Op& op);

@@ -53,6 +53,12 @@ CREATE TABLE call_turns (
   PRIMARY KEY (call_id, idx)
 );
 )sql",
+    // 2 -> 3: a call is a session of legs; every leg is a row, linked by the session's id
+    // (its first leg's id). '' for rows written before sessions (one leg each).
+    R"sql(
+ALTER TABLE calls ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX calls_session ON calls(session_id) WHERE session_id != '';
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

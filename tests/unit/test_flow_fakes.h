@@ -15,9 +15,26 @@
 
 namespace atende::flow::testing {
 
+// Runs posted work when the test says so (run_all), on the test's thread.
+class FakeExecutor : public Executor {
+ public:
+  void post(std::function<void()> fn) override { work.push_back(std::move(fn)); }
+  void run_all() {
+    while (!work.empty()) {
+      auto batch = std::move(work);
+      work.clear();
+      for (auto& fn : batch) fn();
+    }
+  }
+  std::vector<std::function<void()>> work;
+};
+
 class FakeLeg : public Leg {
  public:
-  void set_listener(LegListener*) override {}
+  const LegInfo& info() const override { return info_; }
+  Executor& executor() override { return executor_; }
+  void start() override { started = true; }
+  void set_listener(LegListener* l) override { listener = l; }
   int sample_rate() const override { return 8000; }
   void play(ClipPtr clip) override {
     ++calls;
@@ -62,6 +79,10 @@ class FakeLeg : public Leg {
   int frames_played = 0;
   bool keep_frames = true;  // off in allocation tests: storing frames would allocate
   int calls = 0;            // every call into the leg, to prove silence after a hang-up
+  bool started = false;
+  LegListener* listener = nullptr;
+  LegInfo info_{"leg1", "fake", LegDirection::kInbound, "sip:caller@test", "sip:flow@test"};
+  FakeExecutor executor_;
 };
 
 class FakePhrases : public speech::PhraseSource {

@@ -44,7 +44,7 @@ class RtpReceive : public ::testing::Test {
     ::getsockname(peer_, reinterpret_cast<sockaddr*>(&any), &len);
 
     RtpLegParams p;
-    p.call_id = "receive-test";
+    p.info.id = "receive-test";
     p.local_address = boost::asio::ip::make_address("127.0.0.1");
     p.codec = rtp::find_codec("PCMU");
     p.payload_type = 0;

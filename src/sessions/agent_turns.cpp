@@ -1,8 +1,8 @@
-#include "call/agent_turns.h"
+#include "sessions/agent_turns.h"
 
 #include <cmath>
 
-namespace atende::call {
+namespace atende::sessions {
 
 namespace {
 std::optional<int64_t> ms(double v) {
@@ -33,4 +33,4 @@ std::function<void(const agent::AgentTurn&)> agent_turn_sink(store::CallStore& s
   };
 }
 
-}  // namespace atende::call
+}  // namespace atende::sessions

@@ -1,8 +1,8 @@
-#include "call/server.h"
+#include "app/server.h"
 
+#include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -13,17 +13,20 @@
 #include "agent/persona.h"
 #include "api/api_routes.h"
 #include "api/http_server.h"
-#include "call/call_manager.h"
+#include "app/control_api.h"
 #include "core/metrics.h"
 #include "flow/flow_library.h"
 #include "media/media_engine.h"
+#include "sessions/dial_plan.h"
+#include "sessions/session_manager.h"
 #include "sip/sip_server.h"
+#include "sipfront/sip_front.h"
 #include "speech/espeak_synthesizer.h"
 #include "speech/phrase_cache.h"
 #include "speech/recognizer.h"
 #include "store/call_store.h"
 
-namespace atende::call {
+namespace atende::app {
 namespace {
 
 std::filesystem::path find_personas_dir(const Config& cfg) {
@@ -93,7 +96,8 @@ int Server::run() {
   const auto flows_dir = find_flows_dir(cfg);
   auto errors = flows.load_dir(flows_dir);
   for (const auto& e : errors) spdlog::error("flows: {}", e.message);
-  if (!errors.empty()) throw ConfigError("flows_dir: " + flows_dir.string() + " has invalid flows (see above)");
+  if (!errors.empty())
+    throw ConfigError("flows_dir: " + flows_dir.string() + " has invalid flows (see above)");
   if (flows.size() == 0) throw ConfigError("flows_dir: no *.yaml flows in " + flows_dir.string());
   auto synth = std::make_shared<speech::EspeakSynthesizer>();
   speech::PhraseCache phrases(synth);
@@ -104,9 +108,9 @@ int Server::run() {
   spdlog::info("flows: {} loaded from {} ({} phrases pre-synthesised)", flows.size(),
                flows_dir.string(), prepared);
 
-  const int media_threads = cfg.media_threads > 0
-                                ? cfg.media_threads
-                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int media_threads =
+      cfg.media_threads > 0 ? cfg.media_threads
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   // The embedded recogniser for flows that listen (ask/confirm steps): pocketsphinx in
   // grammar mode. Without it those steps still take keypad answers.
   std::unique_ptr<speech::Recognizer> recognizer;
@@ -144,40 +148,48 @@ int Server::run() {
   for (const auto& w : agents.prepare(personas)) spdlog::warn("personas: {}", w);
   spdlog::info("personas: {} loaded from {}", personas.personas().size(), personas_dir.string());
 
-  CallManager calls({.max_calls = cfg.max_calls,
-                     .media_address = choose_media_address(cfg),
-                     .bind_address = cfg.sip_listen.host,
-                     .ring_ms = cfg.ring_ms},
-                    media, flows, phrases, recognizer.get(), store, metrics);
-  sip::SipServer sip({.host = cfg.sip_listen.host, .port = cfg.sip_listen.port}, calls);
-  calls.attach(sip);
+  sessions::DialPlan dial_plan(cfg.dialplan, cfg.trunks);
+  sessions::SessionManager calls({.max_calls = cfg.max_calls}, store, flows, phrases,
+                                 recognizer.get(), metrics, dial_plan);
   calls.set_agents(&personas, &agents);
+  const std::string media_address = choose_media_address(cfg);
+  sipfront::SipFront front({.media_address = media_address,
+                            .bind_address = cfg.sip_listen.host,
+                            .local_host = media_address,
+                            .ring_ms = cfg.ring_ms},
+                           media, calls, dial_plan, registry);
+  sip::SipServer sip({.host = cfg.sip_listen.host, .port = cfg.sip_listen.port}, front);
+  front.attach(sip);
+  calls.set_dialer(&front);
 
   api::HttpServer http;
-  api::install_api_routes(http, {.store = &store,
-                                 .metrics = &registry,
-                                 .ready = [&calls] { return !calls.draining(); }});
+  api::install_api_routes(http, {.store = &store, .metrics = &registry, .ready = [&calls] {
+                                   return !calls.draining();
+                                 }});
+  install_control_api(http, {.control = &calls, .front = &front, .store = &store});
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
-  spdlog::info("atende: ready (media address {}, rtp {}-{}, {} media threads, max {} calls)",
-               choose_media_address(cfg), cfg.rtp_port_min, cfg.rtp_port_max, media_threads,
-               cfg.max_calls);
+  front.register_trunks();
+  spdlog::info(
+      "atende: ready (media address {}, rtp {}-{}, {} media threads, max {} calls, {} trunks)",
+      media_address, cfg.rtp_port_min, cfg.rtp_port_max, media_threads, cfg.max_calls,
+      cfg.trunks.size());
 
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("atende: {} received: draining ({} calls, up to {} s)",
-               sig == SIGTERM ? "SIGTERM" : "SIGINT", calls.active_calls(), cfg.drain_seconds);
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", calls.active_legs(), cfg.drain_seconds);
   calls.set_draining();
   // Let current calls finish on their own; a second signal cuts the wait short.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(cfg.drain_seconds);
   timespec poll{0, 100'000'000};
-  while (calls.active_calls() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (calls.active_legs() > 0 && std::chrono::steady_clock::now() < deadline) {
     if (sigtimedwait(&signals, nullptr, &poll) > 0) break;
   }
-  if (calls.active_calls() > 0) {
-    spdlog::info("atende: hanging up {} calls", calls.active_calls());
+  if (calls.active_legs() > 0) {
+    spdlog::info("atende: hanging up {} calls", calls.active_legs());
   }
-  sip.stop();  // BYE to whatever is left, then the stack shuts down
+  sip.stop();                 // BYE to whatever is left, then the stack shuts down
   calls.end_all("shutdown");  // whatever sofia did not report: nothing leaves unrecorded
   media.stop();
   http.stop();
@@ -186,4 +198,4 @@ int Server::run() {
   return 0;
 }
 
-}  // namespace atende::call
+}  // namespace atende::app

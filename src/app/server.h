@@ -3,7 +3,7 @@
 #pragma once
 #include "core/config.h"
 
-namespace atende::call {
+namespace atende::app {
 
 class Server {
  public:
@@ -19,4 +19,4 @@ class Server {
 // it is a concrete one, else the first non-loopback IPv4 interface address, else 127.0.0.1.
 std::string choose_media_address(const Config& config);
 
-}  // namespace atende::call
+}  // namespace atende::app

@@ -1,0 +1,324 @@
+#include "sessions/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "sessions/leg_host.h"
+#include "store/call_store.h"
+
+namespace atende::sessions {
+namespace {
+
+store::WallTime wall_now() { return std::chrono::system_clock::now(); }
+
+// A dialled leg that ended before it was answered: the outcome a flow branches on.
+std::string dial_outcome(const std::string& reason) {
+  static const char* known[] = {"busy",        "no_answer", "rejected", "unreachable",
+                                "auth_failed", "cancelled", "failed"};
+  for (const char* k : known) {
+    if (reason == k) return k;
+  }
+  if (reason == "shutdown" || reason == "local_bye") return "cancelled";
+  return "failed";
+}
+
+}  // namespace
+
+Session::Session(SessionServices& services, std::string id, std::string flow,
+                 std::map<std::string, std::string> variables)
+    : services_(services),
+      id_(std::move(id)),
+      flow_(std::move(flow)),
+      variables_(std::move(variables)) {
+  summary_.id = id_;
+  summary_.flow = flow_;
+  summary_.state = "ringing";
+  summary_.started_at = wall_now();
+}
+
+Session::~Session() {
+  // Flows first: they hold references to their hosts.
+  bridge_.reset();
+  parked_driver_.reset();
+  retired_.clear();
+  for (auto& s : slots_) {
+    if (s->host) s->host->end();
+    s->flow.reset();
+  }
+}
+
+SessionSummary Session::summary() const {
+  std::lock_guard lock(summary_mu_);
+  return summary_;
+}
+
+void Session::run(std::function<void()> fn) {
+  if (Executor* e = executor_.load())
+    e->post([self = shared_from_this(), fn = std::move(fn)] { fn(); });
+  else
+    fn();
+}
+
+Session::Slot* Session::find(const std::string& leg_id) {
+  for (auto& s : slots_) {
+    if (s->info.id == leg_id) return s.get();
+  }
+  return nullptr;
+}
+
+void Session::add_leg(LegInfo info, std::string state) {
+  auto slot = std::make_unique<Slot>();
+  slot->info = std::move(info);
+  slot->state = std::move(state);
+  {
+    std::lock_guard lock(summary_mu_);
+    summary_.legs.push_back({slot->info.id, slot->info.kind, to_string(slot->info.direction),
+                             slot->info.from, slot->info.to, slot->state});
+  }
+  slots_.push_back(std::move(slot));
+}
+
+void Session::set_state(Slot& slot, std::string state) {
+  slot.state = std::move(state);
+  std::lock_guard lock(summary_mu_);
+  for (auto& l : summary_.legs) {
+    if (l.id == slot.info.id) l.state = slot.state;
+  }
+  if (finished_)
+    summary_.state = "ended";
+  else if (bridge_)
+    summary_.state = "bridged";
+  else if (!slots_.empty() && slots_.front()->state == "answered")
+    summary_.state = "answered";
+}
+
+void Session::leg_ringing(const std::string& leg_id) {
+  Slot* s = find(leg_id);
+  if (s && s->state == "dialling") set_state(*s, "ringing");
+}
+
+bool Session::start_flow(Slot& slot, const std::string& flow,
+                         std::map<std::string, std::string> vars) {
+  flow::CallInfo info{slot.info.id, slot.info.from, slot.info.to, flow, std::move(vars)};
+  slot.host = std::make_unique<LegHost>(*this, *slot.leg, std::move(info), services_);
+  slot.flow = services_.make_flow(flow, *slot.host);
+  if (!slot.flow) {
+    spdlog::warn("call={} session={} no flow or persona named '{}'", slot.info.id, id_, flow);
+    return false;
+  }
+  slot.leg->set_listener(slot.flow.get());
+  slot.flow->start(MonoClock::now());
+  return true;
+}
+
+void Session::end_flow(Slot& slot) {
+  // The flow may be on the stack (it is the one asking): destroy it on a later turn.
+  if (slot.host) slot.host->end();
+  if (slot.leg && slot.flow) slot.leg->set_listener(nullptr);
+  if (slot.flow) retired_.push_back(std::move(slot.flow));
+  if (slot.host) retired_hosts_.push_back(std::move(slot.host));
+  if (Executor* e = executor_.load()) {
+    e->post([self = shared_from_this()] {
+      self->retired_.clear();
+      self->retired_hosts_.clear();
+    });
+  }
+}
+
+void Session::leg_up(std::shared_ptr<Leg> leg) {
+  Slot* s = find(leg->info().id);
+  if (!s || s->state == "ended") {
+    leg->hangup("session: leg no longer wanted");
+    return;
+  }
+  if (!executor_.load()) executor_.store(&leg->executor());
+  s->leg = std::move(leg);
+  set_state(*s, "answered");
+  s->leg->start();
+  if (s == slots_.front().get()) {
+    services_.emit("call.answered", id_, {{"flow", flow_}, {"leg", s->info.id}});
+    if (!start_flow(*s, flow_, variables_)) s->leg->hangup("no flow");
+    return;
+  }
+  // A dialled leg: parked (heard by nobody, silent) until its dialler decides.
+  if (auto done = std::move(s->on_dial)) {
+    s->on_dial = nullptr;
+    done(flow::DialResult{.outcome = "answered", .leg_id = s->info.id});
+  }
+}
+
+void Session::leg_ended(const std::string& leg_id, const std::string& reason, int sip_status) {
+  Slot* s = find(leg_id);
+  if (!s || s->state == "ended") return;
+  const bool primary_leg = s == slots_.front().get();
+  set_state(*s, "ended");
+  if (auto done = std::move(s->on_dial)) {
+    s->on_dial = nullptr;
+    done(flow::DialResult{
+        .outcome = dial_outcome(reason), .sip_status = sip_status, .leg_id = leg_id});
+  }
+  if (auto done = std::move(s->on_transfer)) {
+    s->on_transfer = nullptr;
+    done(487);
+  }
+  if (s->flow || s->host) {
+    auto slots = s->slots;
+    auto done = std::move(s->on_flow_done);
+    s->on_flow_done = nullptr;
+    end_flow(*s);
+    if (done) done(slots, reason);
+  }
+  if (primary_leg) {
+    // The caller is gone: nothing else of this call goes on.
+    parked_driver_.reset();
+    for (auto& other : slots_) {
+      if (other->state == "ended") continue;
+      if (other->leg)
+        other->leg->hangup("session: caller hung up");
+      else
+        services_.hang_up(other->info.id);
+    }
+  }
+  maybe_finish();
+}
+
+void Session::maybe_finish() {
+  if (finished_) return;
+  for (auto& s : slots_) {
+    if (s->state != "ended") return;
+  }
+  finished_ = true;
+  {
+    std::lock_guard lock(summary_mu_);
+    summary_.state = "ended";
+  }
+  services_.session_finished(*this);
+}
+
+void Session::transfer_progress(const std::string& leg_id, int status) {
+  Slot* s = find(leg_id);
+  if (!s || status < 200) return;
+  if (auto done = std::move(s->on_transfer)) {
+    s->on_transfer = nullptr;
+    done(status);
+  }
+  // Transferred: the far end talks to someone else now; our part of the call is over.
+  if (status < 300 && s->leg && s->state != "ended") s->leg->hangup("transferred");
+}
+
+// ---- what flows ask ------------------------------------------------------------------
+
+void Session::dial(const std::string& from_leg, flow::DialRequest request,
+                   std::function<void(const flow::DialResult&)> done) {
+  auto placed = services_.dial(*this, request, executor_.load());
+  if (!placed) {
+    const std::string why = placed.error().message;
+    run([done = std::move(done), why] {
+      done(flow::DialResult{.outcome = "failed", .message = why});
+    });
+    return;
+  }
+  Slot* s = find(placed.value());
+  if (!s) return;
+  s->on_dial = std::move(done);
+  spdlog::info("call={} session={} event=dial to={} leg={}", from_leg, id_, request.to,
+               placed.value());
+}
+
+bool Session::run_flow_on(
+    const std::string& leg_id, const std::string& flow, std::map<std::string, std::string> vars,
+    std::function<void(const std::map<std::string, std::string>&, std::string_view)> done) {
+  Slot* s = find(leg_id);
+  if (!s || !s->leg || s->state != "answered" || s->flow) return false;
+  if (!start_flow(*s, flow, std::move(vars))) {
+    s->host.reset();
+    return false;
+  }
+  s->on_flow_done = std::move(done);
+  return true;
+}
+
+void Session::flow_finished(const std::string& leg_id,
+                            const std::map<std::string, std::string>& slots) {
+  if (Slot* s = find(leg_id)) s->slots = slots;
+}
+
+bool Session::bridge(const std::string& from_leg, const std::string& leg_id, bool keep_flow,
+                     std::function<void(std::string_view)> done) {
+  Slot* a = find(from_leg);
+  Slot* b = find(leg_id);
+  if (!a || !b || a == b || bridge_ || !a->leg || !b->leg || a->state != "answered" ||
+      b->state != "answered" || b->flow) {
+    return false;
+  }
+  if (&a->leg->executor() != &b->leg->executor()) {
+    // Cannot happen: dialled legs are placed next to their session's first leg.
+    spdlog::error("session={} bridge: legs on different workers", id_);
+    return false;
+  }
+  if (a->flow) {
+    a->leg->set_listener(nullptr);
+    if (keep_flow)
+      parked_driver_ = std::move(a->flow);
+    else
+      end_flow(*a);
+  }
+  bridge_keeps_flow_ = keep_flow;
+  on_bridge_end_ = std::move(done);
+  bridged_[0] = a->info.id;
+  bridged_[1] = b->info.id;
+  bridge_ = std::make_unique<Bridge>(
+      *a->leg, *b->leg, [this](int side, std::string_view reason) { bridge_ended(side, reason); });
+  set_state(*a, a->state);
+  services_.store().add_event(a->info.id, wall_now(), "bridge", b->info.id);
+  services_.store().add_event(b->info.id, wall_now(), "bridge", a->info.id);
+  spdlog::info("call={} session={} event=bridged with={}", a->info.id, id_, b->info.id);
+  return true;
+}
+
+void Session::bridge_ended(int side, std::string_view reason) {
+  // Called from inside the bridge (a leg's hang-up): let it go on a later turn.
+  std::shared_ptr<Bridge> gone(std::move(bridge_));
+  gone->release();
+  if (Executor* e = executor_.load()) e->post([gone] {});
+  const std::string hung_up = bridged_[side];
+  const std::string other = bridged_[1 - side];
+  Slot* o = find(other);
+  const bool caller_remains = o && o == slots_.front().get();
+  if (bridge_keeps_flow_ && caller_remains && parked_driver_ && o->leg) {
+    // The dialled side hung up: the caller goes back to its flow.
+    o->flow = std::move(parked_driver_);
+    o->leg->set_listener(o->flow.get());
+    if (auto done = std::move(on_bridge_end_)) done("callee");
+    return;
+  }
+  on_bridge_end_ = nullptr;
+  if (o && o->leg && o->state != "ended") {
+    o->leg->hangup(std::string("bridge: other side ended (") + std::string(reason) + ")");
+  }
+  (void)hung_up;
+}
+
+void Session::hang_up_leg(const std::string& leg_id) {
+  Slot* s = find(leg_id);
+  if (!s || s->state == "ended") return;
+  if (s->leg)
+    s->leg->hangup("session: hung up by flow");
+  else
+    services_.hang_up(leg_id);
+}
+
+void Session::transfer(const std::string& leg_id, const std::string& to,
+                       std::function<void(int)> done) {
+  Slot* s = find(leg_id);
+  if (!s || !s->leg || s->state != "answered") {
+    run([done = std::move(done)] { done(481); });
+    return;
+  }
+  s->on_transfer = std::move(done);
+  services_.store().add_event(leg_id, wall_now(), "transfer", to);
+  services_.refer_leg(leg_id, to);
+}
+
+}  // namespace atende::sessions

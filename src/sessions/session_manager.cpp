@@ -1,0 +1,447 @@
+#include "sessions/session_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include "agent/agent_turn.h"
+#include "core/call_id.h"
+#include "flow/template_text.h"
+#include "sessions/agent_turns.h"
+
+namespace atende::sessions {
+namespace {
+
+store::WallTime wall_now() { return std::chrono::system_clock::now(); }
+
+constexpr size_t kMaxTranscriptTurns = 200;
+
+// "{customer_name}" in a persona's prompt and greeting, from the call's variables; other
+// placeholders are left as written.
+std::string fill_variables(const std::string& text,
+                           const std::map<std::string, std::string>& vars) {
+  if (vars.empty() || text.find('{') == std::string::npos) return text;
+  return flow::fill_template(text, [&vars](std::string_view name, std::string* value) {
+    auto it = vars.find(std::string(name));
+    if (it == vars.end()) return false;
+    *value = it->second;
+    return true;
+  });
+}
+
+}  // namespace
+
+SessionManager::SessionManager(SessionOptions options, store::CallStore& store,
+                               flow::FlowLibrary& flows, speech::PhraseSource& phrases,
+                               speech::Recognizer* recognizer, CoreMetrics& metrics,
+                               DialPlan dial_plan)
+    : options_(options),
+      store_(store),
+      flows_(flows),
+      phrases_(phrases),
+      recognizer_(recognizer),
+      metrics_(metrics),
+      dial_plan_(std::move(dial_plan)) {}
+
+SessionManager::~SessionManager() = default;
+
+size_t SessionManager::active_legs() const {
+  std::lock_guard lock(mu_);
+  return live_legs_;
+}
+
+bool SessionManager::known_flow(const std::string& name) const {
+  if (personas_ && agents_ && personas_->resolve(name)) return true;
+  return flows_.find(name) != nullptr;
+}
+
+// ---- front-ends -------------------------------------------------------------------------
+
+Admission SessionManager::admit(const InboundRequest& r) const {
+  Admission a;
+  if (auto planned = dial_plan_.inbound(r.user)) {
+    a.flow = *planned;
+  } else if (const agent::Persona* p =
+                 personas_ && agents_ ? personas_->resolve(r.user) : nullptr) {
+    a.flow = p->name;
+  } else {
+    a.flow = flows_.resolve(r.user);
+  }
+  if (const agent::Persona* p = personas_ && agents_ ? personas_->resolve(a.flow) : nullptr) {
+    a.flow = p->name;  // a dialplan entry may name a persona by alias
+  }
+  if (draining_) {
+    a.status = 503;
+    a.phrase = "Service Unavailable";
+  } else if (active_legs() >= static_cast<size_t>(options_.max_calls)) {
+    a.status = 486;
+    a.phrase = "Busy Here";
+  } else if (a.flow.empty() || !known_flow(a.flow)) {
+    a.status = 404;
+    a.phrase = "No Flow";
+  } else {
+    a.ok = true;
+  }
+  return a;
+}
+
+void SessionManager::reject(const InboundRequest& r, const std::string& flow, int status,
+                            const std::string& phrase) {
+  const auto now = wall_now();
+  store_.call_started({.id = r.call_id,
+                       .direction = store::CallDirection::kInbound,
+                       .from = r.from,
+                       .to = r.to,
+                       .leg_kind = r.kind,
+                       .flow = flow,
+                       .at = now});
+  store_.call_ended(r.call_id, now, "rejected: " + phrase, status);
+  metrics_.calls_rejected.inc();
+  spdlog::info("call={} event=rejected status={} reason=\"{}\" from={}", r.call_id, status, phrase,
+               r.from);
+}
+
+void SessionManager::open_inbound(const InboundRequest& r, const Admission& a, Executor* executor) {
+  auto session =
+      std::make_shared<Session>(*this, r.call_id, a.flow, std::map<std::string, std::string>{});
+  session->add_leg(LegInfo{r.call_id, r.kind, LegDirection::kInbound, r.from, r.to}, "ringing");
+  if (executor) session->bind_executor(executor);
+  store_.call_started({.id = r.call_id,
+                       .direction = store::CallDirection::kInbound,
+                       .from = r.from,
+                       .to = r.to,
+                       .leg_kind = r.kind,
+                       .flow = a.flow,
+                       .at = wall_now(),
+                       .session_id = r.call_id});
+  {
+    std::lock_guard lock(mu_);
+    sessions_.emplace(r.call_id, session);
+    legs_.emplace(r.call_id, LegEntry{session});
+    ++live_legs_;
+  }
+  metrics_.active_calls.inc();
+  emit("call.started", r.call_id,
+       {{"direction", "inbound"}, {"from", r.from}, {"to", r.to}, {"flow", a.flow}});
+}
+
+std::shared_ptr<Session> SessionManager::session_of_leg(const std::string& leg_id) const {
+  std::lock_guard lock(mu_);
+  auto it = legs_.find(leg_id);
+  return it == legs_.end() ? nullptr : it->second.session;
+}
+
+void SessionManager::leg_answered(std::shared_ptr<Leg> leg, const std::string& media_note) {
+  const LegInfo& info = leg->info();
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(mu_);
+    auto it = legs_.find(info.id);
+    if (it == legs_.end() || it->second.ended) {
+      session = nullptr;
+    } else {
+      it->second.answered = true;
+      session = it->second.session;
+    }
+  }
+  if (!session) {
+    leg->hangup("no session");
+    return;
+  }
+  const auto now = wall_now();
+  store_.call_answered(info.id, now);
+  store_.add_event(info.id, now, "answered", media_note);
+  metrics_.calls_answered.inc();
+  spdlog::info("call={} event=answered direction={} from={} to={} session={} {}", info.id,
+               to_string(info.direction), info.from, info.to, session->id(), media_note);
+  // A leg's work runs on its own executor (for an outbound call, the first one it has).
+  session->bind_executor(&leg->executor());
+  leg->executor().post([session, leg] { session->leg_up(leg); });
+}
+
+void SessionManager::leg_progress(const std::string& leg_id, int status) {
+  auto session = session_of_leg(leg_id);
+  if (!session) return;
+  store_.add_event(leg_id, wall_now(), "progress", std::to_string(status));
+  session->run([session, leg_id] { session->leg_ringing(leg_id); });
+}
+
+void SessionManager::leg_ended(const std::string& leg_id, std::string_view reason, int sip_status) {
+  std::shared_ptr<Session> session;
+  bool answered = false;
+  {
+    std::lock_guard lock(mu_);
+    auto it = legs_.find(leg_id);
+    if (it == legs_.end() || it->second.ended) return;
+    it->second.ended = true;
+    it->second.reason = std::string(reason);
+    it->second.sip_status = sip_status;
+    answered = it->second.answered;
+    session = it->second.session;
+    --live_legs_;
+  }
+  metrics_.active_calls.dec();
+  if (!answered) metrics_.calls_abandoned.inc();
+  spdlog::info("call={} event=ended reason={}{}", leg_id, reason,
+               sip_status ? " status=" + std::to_string(sip_status) : std::string());
+  store_.call_ended(leg_id, wall_now(), std::string(reason),
+                    sip_status ? std::optional<int>(sip_status) : std::nullopt);
+  session->run([session, leg_id, reason = std::string(reason), sip_status] {
+    session->leg_ended(leg_id, reason, sip_status);
+  });
+}
+
+void SessionManager::leg_transfer_progress(const std::string& leg_id, int status) {
+  auto session = session_of_leg(leg_id);
+  if (!session) return;
+  store_.add_event(leg_id, wall_now(), "transfer_status", std::to_string(status));
+  session->run([session, leg_id, status] { session->transfer_progress(leg_id, status); });
+}
+
+void SessionManager::end_all(std::string_view reason) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, leg] : legs_) {
+      if (!leg.ended) ids.push_back(id);
+    }
+  }
+  for (const auto& id : ids) leg_ended(id, reason, 0);
+}
+
+// ---- CallControl ------------------------------------------------------------------------
+
+std::vector<SessionSummary> SessionManager::list() const {
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, s] : sessions_) live.push_back(s);
+  }
+  std::vector<SessionSummary> out;
+  out.reserve(live.size());
+  for (const auto& s : live) out.push_back(s->summary());
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.started_at < b.started_at; });
+  return out;
+}
+
+ControlResult<std::string> SessionManager::originate(OriginateRequest r) {
+  if (r.flow.empty() == r.persona.empty()) {
+    return ControlError{ControlErrc::kInvalid, "give exactly one of flow and persona"};
+  }
+  std::string name = r.flow.empty() ? r.persona : r.flow;
+  if (!r.persona.empty()) {
+    const agent::Persona* p = personas_ && agents_ ? personas_->resolve(r.persona) : nullptr;
+    if (!p) return ControlError{ControlErrc::kInvalid, "unknown persona '" + r.persona + "'"};
+    name = p->name;
+  } else if (!flows_.find(r.flow)) {
+    return ControlError{ControlErrc::kInvalid, "unknown flow '" + r.flow + "'"};
+  }
+  if (!dialer_) return ControlError{ControlErrc::kUnavailable, "no transport can place calls"};
+  if (auto ok = dialer_->check(r.to, r.trunk); !ok) return ok.error();
+  if (draining_) return ControlError{ControlErrc::kUnavailable, "the server is shutting down"};
+  if (active_legs() >= static_cast<size_t>(options_.max_calls)) {
+    return ControlError{ControlErrc::kUnavailable, "at max_calls"};
+  }
+  const std::string id = new_call_id();
+  const std::string from = r.caller_id.empty() ? "atende" : r.caller_id;
+  auto session = std::make_shared<Session>(*this, id, name, r.variables);
+  session->add_leg(LegInfo{id, "sip", LegDirection::kOutbound, from, r.to}, "dialling");
+  store_.call_started({.id = id,
+                       .direction = store::CallDirection::kOutbound,
+                       .from = from,
+                       .to = r.to,
+                       .leg_kind = "sip",
+                       .flow = name,
+                       .at = wall_now(),
+                       .session_id = id});
+  if (!r.requested_by.empty()) store_.add_event(id, wall_now(), "requested_by", r.requested_by);
+  {
+    std::lock_guard lock(mu_);
+    sessions_.emplace(id, session);
+    legs_.emplace(id, LegEntry{session});
+    ++live_legs_;
+  }
+  metrics_.active_calls.inc();
+  emit("call.started", id,
+       {{"direction", "outbound"}, {"from", from}, {"to", r.to}, {"flow", name}});
+  spdlog::info("call={} event=originate to={} flow={} by={}", id, r.to, name, r.requested_by);
+  dialer_->dial(DialOrder{.leg_id = id,
+                          .to = r.to,
+                          .trunk = r.trunk,
+                          .caller_id = r.caller_id,
+                          .ring_timeout = std::chrono::seconds(r.ring_timeout_seconds)});
+  return id;
+}
+
+ControlResult<Done> SessionManager::hangup(const std::string& call_id) {
+  std::vector<std::string> legs;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(call_id);
+    if (it == sessions_.end()) {
+      auto leg = legs_.find(call_id);
+      if (leg == legs_.end()) return ControlError{ControlErrc::kNotFound, "no such call"};
+      if (leg->second.ended) return ControlError{ControlErrc::kConflict, "the call has ended"};
+      legs.push_back(call_id);
+    } else {
+      for (const auto& [id, leg] : legs_) {
+        if (leg.session == it->second && !leg.ended) legs.push_back(id);
+      }
+    }
+  }
+  if (legs.empty()) return ControlError{ControlErrc::kConflict, "the call has ended"};
+  for (const auto& id : legs) {
+    store_.add_event(id, wall_now(), "hangup", "api");
+    if (dialer_) dialer_->hang_up(id);
+  }
+  return Done{};
+}
+
+ControlResult<Done> SessionManager::transfer(const std::string& call_id, const std::string& to) {
+  auto session = session_of_leg(call_id);
+  if (!session) return ControlError{ControlErrc::kNotFound, "no such call"};
+  if (!dialer_) return ControlError{ControlErrc::kUnavailable, "no transport can transfer"};
+  if (to.empty() || to.size() > 256)
+    return ControlError{ControlErrc::kInvalid, "bad transfer target"};
+  session->run([session, call_id, to] { session->transfer(call_id, to, [](int) {}); });
+  return Done{};
+}
+
+CallControl::Subscription SessionManager::subscribe(std::function<void(const SessionEvent&)> fn) {
+  std::lock_guard lock(subscribers_mu_);
+  const Subscription id = next_subscription_++;
+  subscribers_.emplace_back(id, std::move(fn));
+  return id;
+}
+
+void SessionManager::unsubscribe(Subscription id) {
+  std::lock_guard lock(subscribers_mu_);
+  std::erase_if(subscribers_, [id](const auto& s) { return s.first == id; });
+}
+
+void SessionManager::emit(const std::string& type, const std::string& call_id,
+                          const nlohmann::json& data) {
+  std::vector<std::function<void(const SessionEvent&)>> to_call;
+  {
+    std::lock_guard lock(subscribers_mu_);
+    if (subscribers_.empty()) return;
+    for (const auto& [id, fn] : subscribers_) to_call.push_back(fn);
+  }
+  SessionEvent ev{type, call_id, wall_now(),
+                  data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  for (const auto& fn : to_call) fn(ev);
+}
+
+// ---- SessionServices --------------------------------------------------------------------
+
+std::unique_ptr<flow::Flow> SessionManager::make_flow(const std::string& name,
+                                                      flow::FlowHost& host) {
+  if (const agent::Persona* p = personas_ && agents_ ? personas_->resolve(name) : nullptr) {
+    agent::Persona persona = *p;
+    const auto& vars = host.call().variables;
+    persona.settings.system_prompt = fill_variables(persona.settings.system_prompt, vars);
+    persona.settings.greeting = fill_variables(persona.settings.greeting, vars);
+    const std::string leg_id = host.call().id;
+    auto session = session_of_leg(leg_id);
+    const std::string session_id = session ? session->id() : leg_id;
+    return agents_->create(persona, host, [this, session_id, leg_id](const agent::AgentTurn& t) {
+      add_turn(session_id, leg_id, t);
+    });
+  }
+  return flows_.create(name, host);
+}
+
+void SessionManager::add_turn(const std::string& session_id, const std::string& leg_id,
+                              const agent::AgentTurn& t) {
+  store_.add_turn(leg_id, to_call_turn(t));
+  nlohmann::json turn = {{"index", t.index},
+                         {"user", t.user_text},
+                         {"agent", t.agent_text},
+                         {"interrupted", t.interrupted},
+                         {"error", t.error},
+                         {"leg", leg_id},
+                         {"response_ms", t.first_play_ms >= 0 && t.speech_end_ms >= 0
+                                             ? nlohmann::json(t.first_play_ms - t.speech_end_ms)
+                                             : nlohmann::json(nullptr)}};
+  {
+    std::lock_guard lock(mu_);
+    auto& transcript = transcripts_[session_id];
+    if (!transcript.is_array()) transcript = nlohmann::json::array();
+    if (transcript.size() < kMaxTranscriptTurns) transcript.push_back(turn);
+  }
+  emit("turn.completed", session_id, turn);
+}
+
+ControlResult<std::string> SessionManager::dial(Session& session, const flow::DialRequest& r,
+                                                Executor* near) {
+  if (!dialer_) return ControlError{ControlErrc::kUnavailable, "no transport can place calls"};
+  if (auto ok = dialer_->check(r.to, r.trunk); !ok) return ok.error();
+  if (draining_) return ControlError{ControlErrc::kUnavailable, "the server is shutting down"};
+  if (active_legs() >= static_cast<size_t>(options_.max_calls)) {
+    return ControlError{ControlErrc::kUnavailable, "at max_calls"};
+  }
+  const std::string id = new_call_id();
+  const std::string from = r.caller_id.empty() ? "atende" : r.caller_id;
+  session.add_leg(LegInfo{id, "sip", LegDirection::kOutbound, from, r.to}, "dialling");
+  store_.call_started({.id = id,
+                       .direction = store::CallDirection::kOutbound,
+                       .from = from,
+                       .to = r.to,
+                       .leg_kind = "sip",
+                       .flow = session.flow_name(),
+                       .at = wall_now(),
+                       .session_id = session.id()});
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(session.id());
+    if (it != sessions_.end()) legs_.emplace(id, LegEntry{it->second});
+    ++live_legs_;
+  }
+  metrics_.active_calls.inc();
+  dialer_->dial(DialOrder{.leg_id = id,
+                          .to = r.to,
+                          .trunk = r.trunk,
+                          .caller_id = r.caller_id,
+                          .ring_timeout = r.ring_timeout,
+                          .near = near});
+  return id;
+}
+
+void SessionManager::hang_up(const std::string& leg_id) {
+  if (dialer_) dialer_->hang_up(leg_id);
+}
+
+void SessionManager::refer_leg(const std::string& leg_id, const std::string& to) {
+  if (dialer_) dialer_->transfer(leg_id, to);
+}
+
+void SessionManager::session_finished(Session& session) {
+  nlohmann::json data = {{"flow", session.flow_name()}};
+  {
+    std::lock_guard lock(mu_);
+    auto legs = nlohmann::json::array();
+    for (auto it = legs_.begin(); it != legs_.end();) {
+      if (it->second.session.get() != &session) {
+        ++it;
+        continue;
+      }
+      legs.push_back({{"id", it->first},
+                      {"answered", it->second.answered},
+                      {"end_reason", it->second.reason},
+                      {"sip_status", it->second.sip_status ? nlohmann::json(it->second.sip_status)
+                                                           : nlohmann::json(nullptr)}});
+      if (it->first == session.id()) {
+        data["outcome"] = it->second.answered ? "answered" : it->second.reason;
+        data["end_reason"] = it->second.reason;
+      }
+      it = legs_.erase(it);
+    }
+    data["legs"] = std::move(legs);
+    auto t = transcripts_.find(session.id());
+    data["transcript"] = t == transcripts_.end() ? nlohmann::json::array() : std::move(t->second);
+    if (t != transcripts_.end()) transcripts_.erase(t);
+    sessions_.erase(session.id());  // `session` lives on: its caller holds a reference
+  }
+  emit("call.ended", session.id(), data);
+}
+
+}  // namespace atende::sessions

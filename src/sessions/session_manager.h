@@ -1,0 +1,146 @@
+// The transport-neutral heart of the server: the live registry of sessions, the dial plan
+// and limits for new calls, drain, the call records, and CallControl for the REST API (and
+// later the console, gRPC and campaigns).
+//
+// Front-ends (the SIP one today) turn their protocol into the leg_* calls below, from their
+// own thread; sessions run on their legs' executors; CallControl is called from the HTTP
+// thread. A mutex guards the registry only and is never held across anything slow or
+// across a call into a session or a subscriber.
+#pragma once
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/agent_runtime.h"
+#include "agent/persona.h"
+#include "core/metrics.h"
+#include "flow/flow_library.h"
+#include "sessions/call_control.h"
+#include "sessions/dial_plan.h"
+#include "sessions/dialer.h"
+#include "sessions/session.h"
+#include "sessions/session_services.h"
+#include "store/call_store.h"
+
+namespace atende::sessions {
+
+struct SessionOptions {
+  int max_calls = 1000;  // legs up at once; more inbound get 486, originate 503
+};
+
+// A new inbound leg, as a front-end describes it.
+struct InboundRequest {
+  std::string call_id;
+  std::string kind = "sip";
+  std::string from;
+  std::string to;
+  std::string user;  // what was dialled: the request-URI user, an extension
+};
+
+// What the dial plan and limits say about an inbound leg.
+struct Admission {
+  bool ok = false;
+  std::string flow;  // flow or persona name
+  int status = 0;    // when !ok: SIP-style status (486, 503, 404)
+  std::string phrase;
+};
+
+class SessionManager final : public CallControl, public SessionServices {
+ public:
+  SessionManager(SessionOptions options, store::CallStore& store, flow::FlowLibrary& flows,
+                 speech::PhraseSource& phrases, speech::Recognizer* recognizer,
+                 CoreMetrics& metrics, DialPlan dial_plan);
+  ~SessionManager() override;
+
+  // Before calls start; all outlive us.
+  void set_agents(const agent::PersonaLibrary* personas, agent::AgentRuntime* runtime) {
+    personas_ = personas;
+    agents_ = runtime;
+  }
+  void set_dialer(Dialer* dialer) { dialer_ = dialer; }
+
+  // From now on new calls are refused (SIGTERM drain).
+  void set_draining() { draining_ = true; }
+  bool draining() const { return draining_; }
+  size_t active_legs() const;
+  // After the transports stopped: record every leg they did not report ended.
+  void end_all(std::string_view reason);
+
+  // ---- front-ends (any thread) ----
+  Admission admit(const InboundRequest& request) const;
+  // A leg that will not be: recorded as a rejected call.
+  void reject(const InboundRequest& request, const std::string& flow, int status,
+              const std::string& phrase);
+  // The admitted leg is being answered: its session exists from now on. `executor`: where
+  // its media already lives, or nullptr when it has none yet (a delayed offer).
+  void open_inbound(const InboundRequest& request, const Admission& admission, Executor* executor);
+  // Inbound: we answered. Outbound: the far end answered and `leg` is its media.
+  void leg_answered(std::shared_ptr<Leg> leg, const std::string& media_note);
+  void leg_progress(const std::string& leg_id, int status);
+  // The leg is gone (either side, or a dial that failed). Idempotent.
+  void leg_ended(const std::string& leg_id, std::string_view reason, int sip_status);
+  void leg_transfer_progress(const std::string& leg_id, int status);
+
+  // ---- CallControl ----
+  std::vector<SessionSummary> list() const override;
+  ControlResult<std::string> originate(OriginateRequest request) override;
+  ControlResult<Done> hangup(const std::string& call_id) override;
+  ControlResult<Done> transfer(const std::string& call_id, const std::string& to) override;
+  Subscription subscribe(std::function<void(const SessionEvent&)> fn) override;
+  void unsubscribe(Subscription id) override;
+
+  // ---- SessionServices (sessions' threads) ----
+  std::unique_ptr<flow::Flow> make_flow(const std::string& name, flow::FlowHost& host) override;
+  speech::PhraseSource& phrases() override { return phrases_; }
+  speech::Recognizer* recognizer() override { return recognizer_; }
+  store::CallStore& store() override { return store_; }
+  ControlResult<std::string> dial(Session& session, const flow::DialRequest& request,
+                                  Executor* near) override;
+  void hang_up(const std::string& leg_id) override;
+  void refer_leg(const std::string& leg_id, const std::string& to) override;
+  void emit(const std::string& type, const std::string& call_id,
+            const nlohmann::json& data) override;
+  void session_finished(Session& session) override;
+
+ private:
+  struct LegEntry {
+    std::shared_ptr<Session> session;
+    bool answered = false;
+    bool ended = false;
+    std::string reason;
+    int sip_status = 0;
+  };
+  std::shared_ptr<Session> session_of_leg(const std::string& leg_id) const;
+  bool known_flow(const std::string& name) const;
+  void add_turn(const std::string& session_id, const std::string& leg_id,
+                const agent::AgentTurn& turn);
+
+  SessionOptions options_;
+  store::CallStore& store_;
+  flow::FlowLibrary& flows_;
+  speech::PhraseSource& phrases_;
+  speech::Recognizer* recognizer_;
+  CoreMetrics& metrics_;
+  DialPlan dial_plan_;
+  const agent::PersonaLibrary* personas_ = nullptr;
+  agent::AgentRuntime* agents_ = nullptr;
+  Dialer* dialer_ = nullptr;
+  std::atomic<bool> draining_{false};
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;  // by session id
+  std::unordered_map<std::string, LegEntry> legs_;                      // by leg id
+  size_t live_legs_ = 0;                                                // legs not ended
+  std::map<std::string, nlohmann::json> transcripts_;  // agent turns per session, bounded
+
+  mutable std::mutex subscribers_mu_;
+  std::vector<std::pair<Subscription, std::function<void(const SessionEvent&)>>> subscribers_;
+  Subscription next_subscription_ = 1;
+};
+
+}  // namespace atende::sessions
