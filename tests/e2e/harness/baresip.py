@@ -14,9 +14,17 @@ MODULE_PATH = "/usr/lib/baresip/modules"
 
 
 class Baresip:
-    def __init__(self, workdir, source_wav, *, max_seconds=60, codecs="PCMU", user="peer"):
-        """`user` is the user part of the From URI: the caller's number to the server."""
-        self.dir = pathlib.Path(workdir) / "baresip"
+    def __init__(self, workdir, source_wav, *, max_seconds=60, codecs="PCMU", user="peer",
+                 answermode=None, registrar=None, password=None, regint=60, name="baresip"):
+        """`user` is the user part of the From URI: the caller's number to the server.
+
+        As a callee: answermode "auto" answers every call at once, "manual" lets it ring
+        until the caller gives up (CANCEL -> 487) or a test calls answer()/hangup().
+        registrar: a harness Kamailio (or "host:port") to REGISTER user at, with password
+        (digest), every regint s; then the account's AOR is sip:user@registrar and other
+        peers reach it through the proxy. name: the folder under workdir (several
+        instances in one test need different names)."""
+        self.dir = pathlib.Path(workdir) / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.record_dir = self.dir / "recordings"
         self.record_dir.mkdir(exist_ok=True)
@@ -24,6 +32,8 @@ class Baresip:
         self.ctrl_port = free_port()
         self.max_seconds = max_seconds
         self.log_path = self.dir / "baresip.log"
+        self.user = user
+        self.registrar = getattr(registrar, "target", registrar)
         self._token = 0
         self.proc = None
         (self.dir / "config").write_text("\n".join([
@@ -38,9 +48,28 @@ class Baresip:
             f"snd_path {self.record_dir}",
             "",
         ]))
-        (self.dir / "accounts").write_text(
-            f"<sip:{user}@{LOOPBACK}:{self.sip_port}>;regint=0;audio_codecs={codecs}\n")
+        params = [f"audio_codecs={codecs}"]
+        if self.registrar:
+            aor = f"<sip:{user}@{self.registrar};transport=udp>"
+            params.insert(0, f"regint={int(regint)}")
+            if password is not None:
+                params.insert(1, f"auth_pass={password}")
+        else:
+            aor = f"<sip:{user}@{LOOPBACK}:{self.sip_port}>"
+            params.insert(0, "regint=0")
+        if answermode:
+            params.append(f"answermode={answermode}")
+        (self.dir / "accounts").write_text(aor + ";" + ";".join(params) + "\n")
         (self.dir / "contacts").write_text("")
+
+    @property
+    def uri(self):
+        """Where to call it directly (bypassing any registrar)."""
+        return f"sip:{self.user}@{LOOPBACK}:{self.sip_port}"
+
+    @property
+    def target(self):
+        return f"{LOOPBACK}:{self.sip_port}"
 
     def start(self, timeout=10.0):
         self.proc = subprocess.Popen(
@@ -85,6 +114,28 @@ class Baresip:
                 data += chunk
         return None
 
+    def answer(self):
+        """Answers the ringing incoming call (answermode manual)."""
+        return self.command("accept")
+
+    def wait_log(self, text, timeout=10.0):
+        """Waits until `text` appears in baresip's output (e.g. "Call established",
+        "200 OK", "registered"); True if it did."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.full_log():
+                return True
+            if self.proc and self.proc.poll() is not None:
+                return text in self.full_log()
+            time.sleep(0.1)
+        return False
+
+    def full_log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
     def dial(self, uri):
         return self.command("dial", uri)
 
@@ -123,6 +174,13 @@ class Baresip:
     def sent_wav(self):
         found = sorted(glob.glob(str(self.record_dir / "dump-*-enc.wav")))
         return pathlib.Path(found[-1]) if found else None
+
+
+def callee(workdir, source_wav, *, answermode="auto", **kwargs):
+    """A started baresip that takes calls: answers at once (answermode "auto") or rings
+    until cancelled ("manual"), plays source_wav, records what it hears
+    (received_wav()). Keyword arguments as Baresip (registrar, password, user, name...)."""
+    return Baresip(workdir, source_wav, answermode=answermode, **kwargs).start()
 
 
 def _netstrings(data):
