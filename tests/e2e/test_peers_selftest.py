@@ -150,6 +150,18 @@ def test_baresip_callee_registers_answers_and_carries_tones(workdir, kams):
     assert not audio.has_tone(heard_by_a, 1000)
 
 
+def test_baresip_busy_callee_refuses_with_486(workdir):
+    wav = audio.make_silence_wav(workdir / "quiet.wav", 10)
+    callee = bs.callee(workdir, wav, busy=True, name="busy")
+    try:
+        result = run_sipp("uac_busy", callee.target, workdir, service=callee.user,
+                          timeout_s=10, tag="uac-busy-baresip")
+        assert result.returncode == 0, result.explain() + callee.log()
+        assert "SIP/2.0 486" in result.messages
+    finally:
+        callee.stop()
+
+
 def test_baresip_manual_answer_rings_until_cancelled(workdir):
     wav = audio.make_silence_wav(workdir / "quiet.wav", 10)
     callee = bs.callee(workdir, wav, answermode="manual", name="ringing")
@@ -178,3 +190,15 @@ def test_sipp_uas_echoes_rtp_behind_the_proxy(workdir, kams):
     assert result.returncode == 0 and result.successful == 1, result.explain()
     assert audio.has_tone(caller.received_wav(), 1000, min_seconds=1.5), \
         audio.tone_seconds(caller.received_wav(), 1000)
+
+
+def test_server_answers_through_the_proxy(server, workdir, kams):
+    """The server under test behind Kamailio: the INVITE is record-routed, ACK and BYE
+    follow the Route set back through the proxy (routes match any R-URI user, not only
+    numbers: sip:echo@proxy reaches the server's echo flow)."""
+    kam = _kam(kams, workdir, routes={"echo": ("127.0.0.1", server.sip_port)})
+    result = run_sipp("uac_call", kam.target, workdir, service="echo", duration_ms=500,
+                      timeout_s=10, tag="uac-via-proxy")
+    assert result.returncode == 0 and result.successful == 1, result.explain() + kam.log_tail()
+    assert "Record-Route: <sip:127.0.0.1:%d;lr" % kam.port in result.messages
+    assert any("BYE" in l and "e2e: BYE" in l for l in kam.script_log()), kam.script_log()

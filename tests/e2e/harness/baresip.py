@@ -6,6 +6,7 @@ import json
 import pathlib
 import socket
 import subprocess
+import threading
 import time
 
 from .ports import LOOPBACK, free_port
@@ -36,6 +37,8 @@ class Baresip:
         self.registrar = getattr(registrar, "target", registrar)
         self._token = 0
         self.proc = None
+        self._rejecter = None
+        self._stop_rejecting = threading.Event()
         (self.dir / "config").write_text("\n".join([
             "poll_method epoll",
             f"sip_listen {LOOPBACK}:{self.sip_port}",
@@ -118,6 +121,26 @@ class Baresip:
         """Answers the ringing incoming call (answermode manual)."""
         return self.command("accept")
 
+    def reject_calls(self, delay_s=0.0):
+        """From now on, refuse every incoming call with 486 (baresip's hangup of a ringing
+        call answers "486 Rejected"): a busy callee. Needs answermode "manual". A thread
+        watches the log for "Incoming call" and hangs up delay_s later (180 goes first)."""
+        def watch():
+            seen = 0
+            while not self._stop_rejecting.is_set():
+                count = self.full_log().count("Incoming call from")
+                if count > seen:
+                    seen = count
+                    time.sleep(delay_s)
+                    try:
+                        self.command("hangup")
+                    except OSError:
+                        return
+                time.sleep(0.05)
+        self._rejecter = threading.Thread(target=watch, daemon=True)
+        self._rejecter.start()
+        return self
+
     def wait_log(self, text, timeout=10.0):
         """Waits until `text` appears in baresip's output (e.g. "Call established",
         "200 OK", "registered"); True if it did."""
@@ -148,6 +171,7 @@ class Baresip:
         return self.command("hangup")
 
     def stop(self, timeout=10.0):
+        self._stop_rejecting.set()
         if self.proc and self.proc.poll() is None:
             try:
                 self.command("quit")
@@ -176,11 +200,14 @@ class Baresip:
         return pathlib.Path(found[-1]) if found else None
 
 
-def callee(workdir, source_wav, *, answermode="auto", **kwargs):
-    """A started baresip that takes calls: answers at once (answermode "auto") or rings
-    until cancelled ("manual"), plays source_wav, records what it hears
-    (received_wav()). Keyword arguments as Baresip (registrar, password, user, name...)."""
-    return Baresip(workdir, source_wav, answermode=answermode, **kwargs).start()
+def callee(workdir, source_wav, *, answermode="auto", busy=False, **kwargs):
+    """A started baresip that takes calls: answers at once (answermode "auto"), rings
+    until cancelled ("manual"), or, busy=True, rings and refuses with 486 Rejected. It plays
+    source_wav, records what it hears (received_wav()). Keyword arguments as Baresip
+    (registrar, password, user, name, max_seconds...)."""
+    peer = Baresip(workdir, source_wav, answermode="manual" if busy else answermode,
+                   **kwargs).start()
+    return peer.reject_calls() if busy else peer
 
 
 def _netstrings(data):
