@@ -59,6 +59,7 @@ class Kamailio:
         self.routes = dict(routes or {})
         self.invite_auth = invite_auth
         self.tcp = tcp
+        self._fixed_port = port is not None
         self.port = port or free_port()
         self.realm = _check_token(realm, "realm")
         self.min_expires, self.max_expires = int(min_expires), int(max_expires)
@@ -127,6 +128,13 @@ class Kamailio:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if (self.starts == 1 and not self._fixed_port and
+                        "Address already in use" in self.log().split("===== start")[-1]):
+                    # someone took the free port between the check and the bind: once more
+                    self.starts = 0
+                    self.port = free_port()
+                    shutil.rmtree(self.run_dir, ignore_errors=True)
+                    return self.start(timeout)
                 raise AssertionError(f"kamailio exited {self.proc.returncode} at start "
                                      f"(config error?)\n{self.log_tail()}")
             if self._answers_options() and self.ctl_socket.exists():
