@@ -150,13 +150,15 @@ def test_baresip_callee_registers_answers_and_carries_tones(workdir, kams):
     assert not audio.has_tone(heard_by_a, 1000)
 
 
-def test_baresip_busy_callee_refuses_with_486(workdir):
+def test_baresip_busy_callee_refuses_with_486(workdir, kams):
+    """Also: a route given as a URI replaces the R-URI (baresip 404s other users)."""
     wav = audio.make_silence_wav(workdir / "quiet.wav", 10)
     callee = bs.callee(workdir, wav, busy=True, name="busy")
+    kam = _kam(kams, workdir, routes={"3000": callee.uri})
     try:
-        result = run_sipp("uac_busy", callee.target, workdir, service=callee.user,
+        result = run_sipp("uac_busy", kam.target, workdir, service="3000",
                           timeout_s=10, tag="uac-busy-baresip")
-        assert result.returncode == 0, result.explain() + callee.log()
+        assert result.returncode == 0, result.explain() + callee.log() + kam.log_tail()
         assert "SIP/2.0 486" in result.messages
     finally:
         callee.stop()

@@ -49,7 +49,9 @@ class Kamailio:
         """users: {account: password} that may REGISTER (and, with invite_auth, must
         authenticate their INVITEs: 407 then 403 on a wrong password).
         downstream: (host, port) where INVITEs to an all-digit user (not registered, not in
-        routes) are relayed. routes: {number: (host, port)} for numbers with their own peer.
+        routes) are relayed, R-URI unchanged. routes: {user: (host, port)} sends requests
+        for that R-URI user there unchanged; {user: "sip:bob@127.0.0.1:5090"} replaces the
+        R-URI (baresip answers 404 to an R-URI user that is not its account's).
         port: fixed SIP port (default a free one); UDP, and TCP too when tcp=True."""
         self.dir = pathlib.Path(workdir) / f"kamailio-{uuid.uuid4().hex[:6]}"
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -97,8 +99,8 @@ class Kamailio:
                "-A", 'USERS="%s"' % ",".join(f"{u}:{p}" for u, p in self.users.items())]
         if self.tcp:
             cmd += ["-A", f"LISTEN_TCP=tcp:{LOOPBACK}:{self.port}"]
-        routes = ",".join(f"{_check_token(n, 'number')}={h}:{int(p)}"
-                          for n, (h, p) in self.routes.items())
+        routes = ",".join(f"{_check_token(n, 'user')}={_route_value(v)}"
+                          for n, v in self.routes.items())
         cmd += ["-A", f'ROUTES="{routes}"']
         if self.downstream:
             host, port = self.downstream
@@ -253,6 +255,16 @@ class Kamailio:
             except OSError:
                 return False
             return data.startswith(b"SIP/2.0 200")
+
+
+def _route_value(value):
+    """(host, port) -> "host:port" (R-URI kept); "sip:..." -> itself (R-URI replaced)."""
+    if isinstance(value, str):
+        if not value.startswith("sip:") or any(c in value for c in ',="\\ '):
+            raise ValueError(f"route {value!r}: want (host, port) or a plain sip: URI")
+        return value
+    host, port = value
+    return f"{_check_token(host, 'host')}:{int(port)}"
 
 
 def _drop_user():
