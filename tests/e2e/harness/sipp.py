@@ -5,10 +5,11 @@ internal command, 99 = normal exit without calls processed, 255/254 = fatal/bind
 """
 import dataclasses
 import pathlib
+import re
 import subprocess
 import time
 
-from .ports import LOOPBACK, _udp_free, free_port
+from .ports import LOOPBACK, _tcp_free, _udp_free, free_port
 
 SCENARIO_DIR = pathlib.Path(__file__).resolve().parent.parent / "sipp"
 DTMF_PCAP_DIR = pathlib.Path("/usr/share/sip-tester")  # dtmf_2833_<digit>.pcap, PT 101
@@ -146,10 +147,18 @@ class SippUas(Sipp):
     def __init__(self, scenario, workdir, *, calls=1, echo=True, ring_ms=0, early_ms=None,
                  timeout_s=60, transport="u1", variables=None, extra_args=(),
                  substitutions=None, trace_messages=True, tag=None):
-        tag = tag or f"uas-{scenario}-{free_port()}"
-        if early_ms is not None:
-            text = scenario_path(scenario).read_text().replace(
-                'timeout="3000" ontimeout="answer"', f'timeout="{int(early_ms)}" ontimeout="answer"')
+        tag = tag or f"uas-{pathlib.Path(str(scenario)).stem}-{free_port()}"
+        tcp = not transport.startswith("u")
+        if early_ms is not None or tcp:
+            text = pathlib.Path(scenario_path(scenario)).read_text()
+            if early_ms is not None:
+                text = text.replace('timeout="3000" ontimeout="answer"',
+                                    f'timeout="{int(early_ms)}" ontimeout="answer"')
+            if tcp:
+                # The final <timewait> absorbs UDP retransmissions; over TCP the caller
+                # closing its connection meanwhile would count the call as failed
+                # (FailedTcpClosed), and there are no retransmissions to absorb.
+                text = re.sub(r"<timewait [^>]*/>", "", text)
             workdir = pathlib.Path(workdir)
             workdir.mkdir(parents=True, exist_ok=True)
             scenario = workdir / f"{tag}.src.xml"
@@ -183,7 +192,7 @@ class SippUas(Sipp):
             if self.proc.poll() is not None:
                 raise AssertionError(f"sipp UAS exited {self.proc.returncode} at start\n"
                                      f"{_read(self.stdout_file)[-3000:]}")
-            if not _udp_free(self.local_port):
+            if not _udp_free(self.local_port) or not _tcp_free(self.local_port):
                 return self
             time.sleep(0.05)
         raise AssertionError(f"sipp UAS never bound {self.target}\n{_read(self.stdout_file)}")
