@@ -181,3 +181,62 @@ def write_wav(out_path, samples, rate):
         w.setframerate(rate)
         w.writeframes(array.array("h", samples).tobytes())
     return out_path
+
+
+# -- tones (a peer's "fingerprint" on a bridged call) ------------------------------------
+
+def make_tone_wav(out_path, freq_hz, seconds, *, rate=8000, amplitude=8000,
+                  pad_before_s=0.0, pad_after_s=0.0):
+    """A sine of freq_hz for seconds (16-bit mono), with silence around it. As a baresip
+    microphone, pad_after_s keeps aufile from ending the call when the tone ends."""
+    n = int(seconds * rate)
+    tone = [int(amplitude * math.sin(2 * math.pi * freq_hz * i / rate)) for i in range(n)]
+    before = [0] * int(pad_before_s * rate)
+    after = [0] * int(pad_after_s * rate)
+    return write_wav(out_path, before + tone + after, rate)
+
+
+def goertzel_share(samples, rate, freq_hz):
+    """Share (0..1) of the block's energy at freq_hz: ~1 for a pure tone of that frequency,
+    ~0 for silence, other tones and speech. Bin width is rate/len(samples)."""
+    n = len(samples)
+    if n == 0:
+        return 0.0
+    k = round(n * freq_hz / rate)
+    coeff = 2 * math.cos(2 * math.pi * k / n)
+    s1 = s2 = 0.0
+    energy = 0.0
+    for x in samples:
+        s0 = x + coeff * s1 - s2
+        s2, s1 = s1, s0
+        energy += x * x
+    power = s1 * s1 + s2 * s2 - coeff * s1 * s2
+    return min(1.0, 2 * power / (n * energy)) if energy else 0.0
+
+
+def tone_blocks(path, freq_hz, *, block_s=0.1, min_share=0.6, min_rms=100.0):
+    """[(start_s, share)] of the blocks of a WAV where freq_hz dominates (share >= min_share
+    and the block is louder than min_rms)."""
+    samples, rate = read_wav(path)
+    n = int(block_s * rate)
+    out = []
+    for i in range(0, len(samples) - n + 1, n):
+        block = samples[i:i + n]
+        if rms(block) < min_rms:
+            continue
+        share = goertzel_share(block, rate, freq_hz)
+        if share >= min_share:
+            out.append((i / rate, share))
+    return out
+
+
+def tone_seconds(path, freq_hz, **kwargs):
+    """How many seconds of the WAV carry freq_hz (see tone_blocks)."""
+    block_s = kwargs.get("block_s", 0.1)
+    return len(tone_blocks(path, freq_hz, **kwargs)) * block_s
+
+
+def has_tone(path, freq_hz, *, min_seconds=0.5, **kwargs):
+    """True if the WAV carries freq_hz for at least min_seconds in total: "the tone side A
+    played arrived at side B". Use frequencies >= 100 Hz apart (e.g. 600 and 1000 Hz)."""
+    return tone_seconds(path, freq_hz, **kwargs) >= min_seconds

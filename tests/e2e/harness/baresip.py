@@ -6,6 +6,7 @@ import json
 import pathlib
 import socket
 import subprocess
+import threading
 import time
 
 from .ports import LOOPBACK, free_port
@@ -14,9 +15,17 @@ MODULE_PATH = "/usr/lib/baresip/modules"
 
 
 class Baresip:
-    def __init__(self, workdir, source_wav, *, max_seconds=60, codecs="PCMU", user="peer"):
-        """`user` is the user part of the From URI: the caller's number to the server."""
-        self.dir = pathlib.Path(workdir) / "baresip"
+    def __init__(self, workdir, source_wav, *, max_seconds=60, codecs="PCMU", user="peer",
+                 answermode=None, registrar=None, password=None, regint=60, name="baresip"):
+        """`user` is the user part of the From URI: the caller's number to the server.
+
+        As a callee: answermode "auto" answers every call at once, "manual" lets it ring
+        until the caller gives up (CANCEL -> 487) or a test calls answer()/hangup().
+        registrar: a harness Kamailio (or "host:port") to REGISTER user at, with password
+        (digest), every regint s; then the account's AOR is sip:user@registrar and other
+        peers reach it through the proxy. name: the folder under workdir (several
+        instances in one test need different names)."""
+        self.dir = pathlib.Path(workdir) / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.record_dir = self.dir / "recordings"
         self.record_dir.mkdir(exist_ok=True)
@@ -24,8 +33,12 @@ class Baresip:
         self.ctrl_port = free_port()
         self.max_seconds = max_seconds
         self.log_path = self.dir / "baresip.log"
+        self.user = user
+        self.registrar = getattr(registrar, "target", registrar)
         self._token = 0
         self.proc = None
+        self._rejecter = None
+        self._stop_rejecting = threading.Event()
         (self.dir / "config").write_text("\n".join([
             "poll_method epoll",
             f"sip_listen {LOOPBACK}:{self.sip_port}",
@@ -38,9 +51,28 @@ class Baresip:
             f"snd_path {self.record_dir}",
             "",
         ]))
-        (self.dir / "accounts").write_text(
-            f"<sip:{user}@{LOOPBACK}:{self.sip_port}>;regint=0;audio_codecs={codecs}\n")
+        params = [f"audio_codecs={codecs}"]
+        if self.registrar:
+            aor = f"<sip:{user}@{self.registrar};transport=udp>"
+            params.insert(0, f"regint={int(regint)}")
+            if password is not None:
+                params.insert(1, f"auth_pass={password}")
+        else:
+            aor = f"<sip:{user}@{LOOPBACK}:{self.sip_port}>"
+            params.insert(0, "regint=0")
+        if answermode:
+            params.append(f"answermode={answermode}")
+        (self.dir / "accounts").write_text(aor + ";" + ";".join(params) + "\n")
         (self.dir / "contacts").write_text("")
+
+    @property
+    def uri(self):
+        """Where to call it directly (bypassing any registrar)."""
+        return f"sip:{self.user}@{LOOPBACK}:{self.sip_port}"
+
+    @property
+    def target(self):
+        return f"{LOOPBACK}:{self.sip_port}"
 
     def start(self, timeout=10.0):
         self.proc = subprocess.Popen(
@@ -85,6 +117,48 @@ class Baresip:
                 data += chunk
         return None
 
+    def answer(self):
+        """Answers the ringing incoming call (answermode manual)."""
+        return self.command("accept")
+
+    def reject_calls(self, delay_s=0.0):
+        """From now on, refuse every incoming call with 486 (baresip's hangup of a ringing
+        call answers "486 Rejected"): a busy callee. Needs answermode "manual". A thread
+        watches the log for "Incoming call" and hangs up delay_s later (180 goes first)."""
+        def watch():
+            seen = 0
+            while not self._stop_rejecting.is_set():
+                count = self.full_log().count("Incoming call from")
+                if count > seen:
+                    seen = count
+                    time.sleep(delay_s)
+                    try:
+                        self.command("hangup")
+                    except OSError:
+                        return
+                time.sleep(0.05)
+        self._rejecter = threading.Thread(target=watch, daemon=True)
+        self._rejecter.start()
+        return self
+
+    def wait_log(self, text, timeout=10.0):
+        """Waits until `text` appears in baresip's output (e.g. "Call established",
+        "200 OK", "registered"); True if it did."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.full_log():
+                return True
+            if self.proc and self.proc.poll() is not None:
+                return text in self.full_log()
+            time.sleep(0.1)
+        return False
+
+    def full_log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
     def dial(self, uri):
         return self.command("dial", uri)
 
@@ -97,6 +171,7 @@ class Baresip:
         return self.command("hangup")
 
     def stop(self, timeout=10.0):
+        self._stop_rejecting.set()
         if self.proc and self.proc.poll() is None:
             try:
                 self.command("quit")
@@ -123,6 +198,16 @@ class Baresip:
     def sent_wav(self):
         found = sorted(glob.glob(str(self.record_dir / "dump-*-enc.wav")))
         return pathlib.Path(found[-1]) if found else None
+
+
+def callee(workdir, source_wav, *, answermode="auto", busy=False, **kwargs):
+    """A started baresip that takes calls: answers at once (answermode "auto"), rings
+    until cancelled ("manual"), or, busy=True, rings and refuses with 486 Rejected. It plays
+    source_wav, records what it hears (received_wav()). Keyword arguments as Baresip
+    (registrar, password, user, name, max_seconds...)."""
+    peer = Baresip(workdir, source_wav, answermode="manual" if busy else answermode,
+                   **kwargs).start()
+    return peer.reject_calls() if busy else peer
 
 
 def _netstrings(data):

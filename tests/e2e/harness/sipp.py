@@ -5,9 +5,11 @@ internal command, 99 = normal exit without calls processed, 255/254 = fatal/bind
 """
 import dataclasses
 import pathlib
+import re
 import subprocess
+import time
 
-from .ports import LOOPBACK, free_port
+from .ports import LOOPBACK, _tcp_free, _udp_free, free_port
 
 SCENARIO_DIR = pathlib.Path(__file__).resolve().parent.parent / "sipp"
 DTMF_PCAP_DIR = pathlib.Path("/usr/share/sip-tester")  # dtmf_2833_<digit>.pcap, PT 101
@@ -127,6 +129,88 @@ class Sipp:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
         return self.wait()
+
+
+class SippUas(Sipp):
+    """A SIPp UAS scenario in the background on its own free port: the callee of a test.
+
+        uas = SippUas("uas_answer", workdir).start()       # listens on uas.port at once
+        ... something calls sip:1001@{uas.target} ...
+        result = uas.wait()                                 # SippResult; .successful == 1
+
+    calls: how many calls it serves before exiting (SIPp -m). echo: -rtp_echo (RTP on
+    media_port comes back to its sender). ring_ms: uas_answer's ringing time (the scenario's
+    bare <pause/>, SIPp -d). early_ms: uas_early_media's 183 -> 200 delay. timeout_s: the
+    whole run (SIPp -timeout; a call still open then fails). Other keyword arguments as Sipp.
+    """
+
+    def __init__(self, scenario, workdir, *, calls=1, echo=True, ring_ms=0, early_ms=None,
+                 timeout_s=60, transport="u1", variables=None, extra_args=(),
+                 substitutions=None, trace_messages=True, tag=None):
+        tag = tag or f"uas-{pathlib.Path(str(scenario)).stem}-{free_port()}"
+        tcp = not transport.startswith("u")
+        if early_ms is not None or tcp:
+            text = pathlib.Path(scenario_path(scenario)).read_text()
+            if early_ms is not None:
+                text = text.replace('timeout="3000" ontimeout="answer"',
+                                    f'timeout="{int(early_ms)}" ontimeout="answer"')
+            if tcp:
+                # The final <timewait> absorbs UDP retransmissions; over TCP the caller
+                # closing its connection meanwhile would count the call as failed
+                # (FailedTcpClosed), and there are no retransmissions to absorb.
+                text = re.sub(r"<timewait [^>]*/>", "", text)
+            workdir = pathlib.Path(workdir)
+            workdir.mkdir(parents=True, exist_ok=True)
+            scenario = workdir / f"{tag}.src.xml"
+            scenario.write_text(text)
+        super().__init__(scenario, "", workdir, service="uas", calls=calls, timeout_s=timeout_s,
+                         transport=transport, variables=variables, substitutions=substitutions,
+                         duration_ms=ring_ms, trace_messages=trace_messages, tag=tag,
+                         extra_args=(["-rtp_echo"] if echo else []) + list(extra_args))
+        # Sipp put the (empty) target first; a UAS has none.
+        self.command = [c for i, c in enumerate(self.command) if not (i == 1 and c == "")]
+        if "-s" in self.command:  # -s means nothing to a UAS
+            i = self.command.index("-s")
+            del self.command[i:i + 2]
+
+    @property
+    def port(self):
+        return self.local_port
+
+    @property
+    def target(self):
+        return f"{LOOPBACK}:{self.local_port}"
+
+    def uri(self, user="uas"):
+        return f"sip:{user}@{self.target}"
+
+    def start(self, timeout=5.0):
+        super().start()
+        # SIPp binds before it reads the scenario's first message: wait for the port.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"sipp UAS exited {self.proc.returncode} at start\n"
+                                     f"{_read(self.stdout_file)[-3000:]}")
+            if not _udp_free(self.local_port) or not _tcp_free(self.local_port):
+                return self
+            time.sleep(0.05)
+        raise AssertionError(f"sipp UAS never bound {self.target}\n{_read(self.stdout_file)}")
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+
+def register(target, workdir, user, password, *, expires=60, expect=200, auth_user=None,
+             timeout_s=10, tag=None):
+    """One REGISTER with digest auth via sipp/uac_register.xml: expects 401, then `expect`
+    (200, or 403 for a wrong password). Returns the SippResult (returncode 0 = as expected).
+    The registered Contact is sip:USER@127.0.0.1:<result's local port>."""
+    sipp = Sipp("uac_register", target, workdir, service=user, timeout_s=timeout_s,
+                substitutions={"EXPIRES": expires, "FINAL": expect},
+                extra_args=["-au", auth_user or user, "-ap", password],
+                tag=tag or f"register-{user}-{free_port()}")
+    return sipp.start().wait()
 
 
 def run_sipp(scenario, target, workdir, **kwargs):
