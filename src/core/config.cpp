@@ -88,6 +88,11 @@ void load_config_file(const std::string& path, Config& cfg) {
     const std::string key = item.first.as<std::string>();
     const YAML::Node& node = item.second;
     const std::string ctx = path + ": " + key + where(node);
+    // Structured keys (lists, maps) first; every other key is a single value.
+    if (key == "webhooks") {
+      cfg.webhooks = parse_webhooks(path + ": " + key, node);
+      continue;
+    }
     if (!node.IsScalar()) throw ConfigError(ctx + ": expected a single value");
     const std::string v = node.Scalar();
     if (key == "sip_listen") cfg.sip_listen = parse_host_port(ctx, v);

@@ -3,7 +3,9 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "core/config_webhooks.h"
 #include "core/log.h"
 
 namespace atende {
@@ -41,6 +43,9 @@ struct Config {
   std::string tts_base_url;     // empty: llm_base_url
   std::string tts_model;
   std::string tts_voice;
+
+  // Where call events are POSTed (file only: `webhooks:`, see core/config_webhooks.h).
+  std::vector<WebhookEndpointConfig> webhooks;
 };
 
 // A bad key or value: what() names the key and the problem. main() exits 2 with it.
