@@ -130,7 +130,8 @@ struct WebhookSender::Endpoint {
   std::deque<std::unique_ptr<Delivery>> retry_ready;  // backoff over, waiting for a slot
   std::unordered_map<uint64_t, std::unique_ptr<Delivery>> in_flight;  // by attempt key
   // Failure logging, at most once a minute per endpoint.
-  Clock::time_point last_fail_log = Clock::time_point::min();
+  bool logged_failure = false;
+  Clock::time_point last_fail_log;
   uint64_t fails_not_logged = 0;
 
   size_t pending() const {
@@ -344,7 +345,7 @@ void WebhookSender::finish(Endpoint& ep, std::unique_ptr<Delivery> d) {
 
 void WebhookSender::log_failure(Endpoint& ep, const Delivery& d, const std::string& why) {
   const auto now = Clock::now();
-  if (now - ep.last_fail_log < 60s) {
+  if (ep.logged_failure && now - ep.last_fail_log < 60s) {
     ++ep.fails_not_logged;
     return;
   }
@@ -353,6 +354,7 @@ void WebhookSender::log_failure(Endpoint& ep, const Delivery& d, const std::stri
                ep.fails_not_logged ? " (and " + std::to_string(ep.fails_not_logged) +
                                          " other failed deliveries to it since the last message)"
                                    : std::string());
+  ep.logged_failure = true;
   ep.last_fail_log = now;
   ep.fails_not_logged = 0;
 }
