@@ -98,6 +98,10 @@ void load_config_file(const std::string& path, Config& cfg) {
       cfg.dialplan = parse_dialplan(ctx, node);
       continue;
     }
+    if (key == "webhooks") {
+      cfg.webhooks = parse_webhooks(path + ": " + key, node);
+      continue;
+    }
     if (!node.IsScalar()) throw ConfigError(ctx + ": expected a single value");
     const std::string v = node.Scalar();
     if (key == "sip_listen") cfg.sip_listen = parse_host_port(ctx, v);

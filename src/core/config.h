@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config_webhooks.h"
 #include "core/log.h"
 
 namespace atende {
@@ -74,6 +75,8 @@ struct Config {
   // Placing calls (docs/sessions.md).
   std::vector<TrunkConfig> trunks;
   std::vector<DialPlanEntry> dialplan;
+  // Where call events are POSTed (file only: `webhooks:`, see core/config_webhooks.h).
+  std::vector<WebhookEndpointConfig> webhooks;
 };
 
 // A bad key or value: what() names the key and the problem. main() exits 2 with it.
