@@ -14,6 +14,7 @@
 #include "api/api_routes.h"
 #include "api/http_server.h"
 #include "app/control_api.h"
+#include "hooks/webhook_sender.h"
 #include "core/metrics.h"
 #include "flow/flow_library.h"
 #include "media/media_engine.h"
@@ -162,6 +163,12 @@ int Server::run() {
   front.attach(sip);
   calls.set_dialer(&front);
 
+  // Call events to the configured webhooks (none: nothing runs).
+  hooks::WebhookSender webhooks(hooks::webhook_options(cfg));
+  const auto webhook_subscription =
+      calls.subscribe([&webhooks](const sessions::SessionEvent& e) { webhooks.on_event(e); });
+  if (webhooks.enabled()) spdlog::info("webhooks: {} endpoints", cfg.webhooks.size());
+
   api::HttpServer http;
   api::install_api_routes(http, {.store = &store, .metrics = &registry, .ready = [&calls] {
                                    return !calls.draining();
@@ -192,6 +199,8 @@ int Server::run() {
   sip.stop();                 // BYE to whatever is left, then the stack shuts down
   calls.end_all("shutdown");  // whatever sofia did not report: nothing leaves unrecorded
   media.stop();
+  calls.unsubscribe(webhook_subscription);
+  webhooks.stop();  // what is queued gets a few seconds, never more
   http.stop();
   store.close();
   spdlog::info("atende: stopped cleanly");
