@@ -1,10 +1,10 @@
 // atende: the command line. `serve` runs the server; `calls` prints the call records.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 
+#include "app/call_command.h"
 #include "app/server.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
   serve->add_option("--public-address", public_address,
                     "Address to put in SDP (default: the SIP listen address, or the outward one)");
   serve->add_option("--max-calls", max_calls, "Concurrent calls before new ones get 486");
-  serve->add_option("--media-threads", media_threads, "RTP worker threads (default 0: one per core)");
+  serve->add_option("--media-threads", media_threads,
+                    "RTP worker threads (default 0: one per core)");
   serve->add_option("--drain-seconds", drain_seconds,
                     "On SIGTERM, how long current calls may go on (default 20)");
   serve->add_option("--ring-ms", ring_ms, "Ring (180) this long before answering (default 0)");
@@ -77,13 +78,39 @@ int main(int argc, char** argv) {
   int calls_limit = 20;
   auto* calls = app.add_subcommand("calls", "Print the most recent call records");
   calls->add_option("--data-dir", calls_data_dir, "Where the call database lives (default ./data)");
-  calls->add_option("-n,--limit", calls_limit, "How many calls (default 20)")->check(CLI::Range(1, 10000));
+  calls->add_option("-n,--limit", calls_limit, "How many calls (default 20)")
+      ->check(CLI::Range(1, 10000));
+
+  atende::app::CallCommand place;
+  std::vector<std::string> vars;
+  auto* call = app.add_subcommand("call", "Ask a running server to place a call (POST /api/calls)");
+  call->add_option("to", place.to, "Number, extension or sip: URI to call")->required();
+  call->add_option("--flow", place.flow, "Flow to run once answered");
+  call->add_option("--persona", place.persona, "Or: the AI persona to talk");
+  call->add_option("--var", vars, "k=v for the flow's templates / the persona's prompt (repeat)");
+  call->add_option("--trunk", place.trunk, "Trunk to dial through (default: the dial plan's)");
+  call->add_option("--caller-id", place.caller_id, "Caller ID to send");
+  call->add_option("--ring-timeout", place.ring_timeout, "Seconds to ring before giving up");
+  call->add_option("--api", place.api, "Server's HTTP address (default http://127.0.0.1:8080)");
+  call->add_option("--token", place.token, "API token (default: $ATENDE_TOKEN)");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : kExitConfig;
+  }
+
+  if (*call) {
+    for (const auto& kv : vars) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::fprintf(stderr, "atende call: --var '%s' is not k=v\n", kv.c_str());
+        return kExitConfig;
+      }
+      place.variables[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    return atende::app::run_call_command(place);
   }
 
   if (*calls) {
