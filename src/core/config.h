@@ -3,6 +3,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "core/log.h"
 
@@ -12,6 +13,16 @@ struct HostPort {
   std::string host;
   int port = 0;
   std::string str() const;
+};
+
+// One REST API client (docs/api.md "Authentication"): the secret it sends as a Bearer token,
+// the numbers it may dial and its request rate. `name` is what logs and the audit show.
+struct ApiTokenConfig {
+  std::string name;
+  std::string token;               // the secret: never logged, never in an error message
+  std::vector<std::string> allow;  // dial patterns; empty: may not place calls
+  int rate_per_minute = 60;
+  int burst = 10;
 };
 
 struct Config {
@@ -41,6 +52,10 @@ struct Config {
   std::string tts_base_url;     // empty: llm_base_url
   std::string tts_model;
   std::string tts_voice;
+
+  // REST API clients (file only: secrets do not belong on the command line).
+  std::vector<ApiTokenConfig> api_tokens;
+  bool api_read_requires_token = false;  // true: GET /api/... needs a token too
 };
 
 // A bad key or value: what() names the key and the problem. main() exits 2 with it.
@@ -53,6 +68,8 @@ HostPort parse_host_port(const std::string& key, const std::string& value);
 // Parses "LO-HI" into cfg.rtp_port_min/max.
 void parse_port_range(const std::string& key, const std::string& value, Config& cfg);
 LogFormat parse_log_format(const std::string& key, const std::string& value);
+// "true"/"false" (also yes/no, on/off, as YAML 1.1 writes them).
+bool parse_bool(const std::string& key, const std::string& value);
 
 // Applies the YAML file at `path` over `cfg`. Unknown keys are errors (typo protection).
 void load_config_file(const std::string& path, Config& cfg);
