@@ -53,6 +53,20 @@ CREATE TABLE call_turns (
   PRIMARY KEY (call_id, idx)
 );
 )sql",
+    // 2 -> 3: the REST API's audit log (every write request and its outcome).
+    R"sql(
+CREATE TABLE audit (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  at         INTEGER NOT NULL,
+  token_name TEXT NOT NULL DEFAULT '',
+  source     TEXT NOT NULL DEFAULT '',
+  method     TEXT NOT NULL,
+  path       TEXT NOT NULL,
+  status     INTEGER NOT NULL,
+  detail     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_at ON audit(at);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
