@@ -18,9 +18,9 @@ struct HostPort {
 // One REST API client (docs/api.md "Authentication"): the secret it sends as a Bearer token,
 // the numbers it may dial and its request rate. `name` is what logs and the audit show.
 struct ApiTokenConfig {
-  std::string name;
-  std::string token;               // the secret: never logged, never in an error message
-  std::vector<std::string> allow;  // dial patterns; empty: may not place calls
+  std::string name{};
+  std::string token{};               // the secret: never logged, never in an error message
+  std::vector<std::string> allow{};  // dial patterns; empty: may not place calls
   int rate_per_minute = 60;
   int burst = 10;
 };
