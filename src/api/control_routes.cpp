@@ -1,5 +1,7 @@
 #include "api/control_routes.h"
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -100,6 +102,13 @@ int http_status(sessions::ControlErrc code) {
 }
 
 void install_control_routes(HttpServer& server, ControlContext ctx) {
+  if (ctx.auth.tokens().empty()) {
+    spdlog::warn("api: no api_tokens configured: every API write will be refused (401)");
+  }
+  for (const auto& t : ctx.auth.tokens()) {
+    spdlog::info("api: token {} ({} per minute, burst {}){}", t.name, t.rate_per_minute, t.burst,
+                 t.allow.empty() ? ", may not dial" : "");
+  }
   auto guard = std::make_shared<ApiGuard>(
       std::move(ctx.auth), ctx.store,
       ApiGuardOptions{.failed_auth_per_minute = ctx.failed_auth_per_minute,
