@@ -103,8 +103,8 @@ std::optional<BodyError> variable_value(const std::string& key, const nlohmann::
   if (!value.is_string()) return bad("variable " + quote_field(key) + " must be a string");
   std::string v = value.get<std::string>();
   if (v.size() > kMaxVariableValue) {
-    return bad("variable " + quote_field(key) + " is longer than " + std::to_string(kMaxVariableValue) +
-               " bytes");
+    return bad("variable " + quote_field(key) + " is longer than " +
+               std::to_string(kMaxVariableValue) + " bytes");
   }
   out[key] = std::move(v);
   return std::nullopt;
@@ -133,6 +133,10 @@ std::optional<BodyError> read_json_object(const HttpRequest& request, nlohmann::
   } catch (const nlohmann::json::parse_error& e) {
     // e.what() quotes the bytes it read: give only where it failed.
     return bad("bad JSON: syntax error at byte " + std::to_string(e.byte));
+  } catch (const nlohmann::json::out_of_range&) {
+    return bad("bad JSON: number out of range");  // 1e999: a double overflow
+  } catch (const nlohmann::json::exception&) {
+    return bad("bad JSON");
   }
   if (!out.is_object()) return bad("bad JSON: the body must be a JSON object");
   return std::nullopt;

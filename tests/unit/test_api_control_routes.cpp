@@ -325,6 +325,8 @@ TEST_F(ControlRoutesTest, BadBodiesAre400WithTheReason) {
       {R"({"to": "2302", "flow": )", "bad JSON: syntax error at byte 24"},
       {"{\"to\": \"secret-looking-input\" flow}", "bad JSON: syntax error at byte 32"},
       {"[1, 2]", "bad JSON: the body must be a JSON object"},
+      {R"({"to": "2302", "flow": "menu", "ring_timeout": 227e8720})",
+       "bad JSON: number out of range"},
       {"", "bad JSON: syntax error at byte 1"},
       {std::string(20, '[') + std::string(20, ']'), "bad JSON: nested deeper than 8 levels"},
       {R"({"to": "2302", "flow": "menu", "colour": "red"})", "unknown field 'colour'"},
