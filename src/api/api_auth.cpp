@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "core/config_api_tokens.h"
+
 namespace atende::api {
 
 namespace {
@@ -45,13 +47,18 @@ ApiAuth ApiAuth::from_config(const Config& cfg) {
     try {
       auth.add(t);
     } catch (const std::invalid_argument& e) {
-      throw ConfigError("api_tokens: '" + t.name + "': allow: " + e.what());
+      throw ConfigError("api_tokens: '" + t.name + "': " + e.what());
     }
   }
   return auth;
 }
 
 void ApiAuth::add(const ApiTokenConfig& t) {
+  // The config loader refuses these already; this guards ApiAuth built any other way.
+  if (t.token.size() < kMinApiTokenLength) {
+    throw std::invalid_argument("token: too short to be safe (at least " +
+                                std::to_string(kMinApiTokenLength) + " characters)");
+  }
   Token token;
   token.name = t.name;
   token.digest = sha256(t.token);

@@ -32,7 +32,8 @@ class ApiAuth {
 
   // Compiles every token's allow-list; throws ConfigError naming the token and the pattern.
   static ApiAuth from_config(const Config& cfg);
-  // Throws std::invalid_argument on a bad allow pattern (tests build ApiAuth this way).
+  // Throws std::invalid_argument on a token under 16 characters or a bad allow pattern
+  // (tests build ApiAuth this way).
   void add(const ApiTokenConfig& token);
   void set_read_requires_token(bool v) { read_requires_token_ = v; }
 

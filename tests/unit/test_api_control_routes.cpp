@@ -518,6 +518,7 @@ TEST(ApiAuthFromConfig, BadPatternIsAConfigErrorNamingTheToken) {
     EXPECT_NE(std::string(e.what()).find("+55abc"), std::string::npos) << e.what();
     EXPECT_EQ(std::string(e.what()).find(kCrmSecret), std::string::npos) << e.what();
   }
+  EXPECT_THROW(ApiAuth().add({.name = "short", .token = "0123456789abcde"}), std::invalid_argument);
   cfg.api_tokens[0].allow = {"+55*"};
   cfg.api_read_requires_token = true;
   const ApiAuth auth = ApiAuth::from_config(cfg);
