@@ -34,6 +34,9 @@ class Session : public std::enable_shared_from_this<Session> {
         buffer_(options.header_limit + options.body_limit + 4096),
         open_(std::move(open)) {
     open_->fetch_add(1);
+    beast::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_address_ = peer.address().to_string();
   }
   ~Session() { open_->fetch_sub(1); }
 
@@ -67,6 +70,7 @@ class Session : public std::enable_shared_from_this<Session> {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
     request.body = std::move(req.body());
+    request.remote_address = remote_address_;
     const HttpResponse response = server_.dispatch(request);
     send(response, req.keep_alive());
   }
@@ -123,6 +127,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 4096> scratch_;
   std::size_t drained_ = 0;
   std::shared_ptr<std::atomic<int>> open_;
+  std::string remote_address_;  // taken once: the socket may be gone when we ask later
 };
 
 }  // namespace
@@ -142,6 +147,11 @@ HttpServer::~HttpServer() { stop(); }
 void HttpServer::route(std::string method, std::string_view pattern, Handler handler) {
   if (started_) throw std::logic_error("HttpServer::route after start()");
   router_.add(std::move(method), pattern, std::move(handler));
+}
+
+void HttpServer::use(Middleware middleware) {
+  if (started_) throw std::logic_error("HttpServer::use after start()");
+  middlewares_.push_back(std::move(middleware));
 }
 
 int HttpServer::open_connections() const { return open_->load(); }
@@ -233,8 +243,24 @@ void HttpServer::stop() {
 }
 
 HttpResponse HttpServer::dispatch(HttpRequest& request) const {
+  request.path = request.target.substr(0, request.target.find('?'));
+  // Middleware i calls middleware i + 1; the last one calls route_request.
+  std::function<HttpResponse(size_t, HttpRequest&)> run = [&](size_t i, HttpRequest& r) {
+    if (i == middlewares_.size()) return route_request(r);
+    return middlewares_[i](r, [&run, i](HttpRequest& next) { return run(i + 1, next); });
+  };
+  try {
+    return run(0, request);
+  } catch (const std::exception& e) {
+    spdlog::error("http: {} {} failed: {}", request.method, request.path, e.what());
+  } catch (...) {
+    spdlog::error("http: {} {} failed: unknown exception", request.method, request.path);
+  }
+  return HttpResponse::error(500, "internal error");
+}
+
+HttpResponse HttpServer::route_request(HttpRequest& request) const {
   const size_t q = request.target.find('?');
-  request.path = request.target.substr(0, q);
   if (q != std::string::npos) {
     auto query = parse_query(std::string_view(request.target).substr(q + 1));
     if (!query) return HttpResponse::error(400, "malformed query string");

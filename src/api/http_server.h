@@ -16,10 +16,16 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "api/router.h"
 
 namespace atende::api {
+
+// Runs around every request, routed or not (auth, rate limits, audit): it may answer by
+// itself or call `next` to route it. It may set fields of the request (e.g. principal).
+using Next = std::function<HttpResponse(HttpRequest&)>;
+using Middleware = std::function<HttpResponse(HttpRequest&, const Next& next)>;
 
 struct HttpServerOptions {
   size_t header_limit = 16 * 1024;  // request line + headers; beyond: 431
@@ -38,6 +44,9 @@ class HttpServer {
 
   // Add routes before start(); throws std::logic_error once running.
   void route(std::string method, std::string_view pattern, Handler handler);
+  // Add a middleware before start(); the first added is the outermost. Throws
+  // std::logic_error once running.
+  void use(Middleware middleware);
 
   // Binds and starts serving. `host` is an IP address or a name ("localhost"); port 0 picks
   // a free port (see port()). Throws std::runtime_error naming host:port and the reason.
@@ -52,11 +61,14 @@ class HttpServer {
   HttpResponse dispatch(HttpRequest& request) const;
 
  private:
+  HttpResponse route_request(HttpRequest& request) const;
+
   struct Impl;
   void accept_next();
 
   HttpServerOptions options_;
   Router router_;
+  std::vector<Middleware> middlewares_;
   std::shared_ptr<std::atomic<int>> open_;  // shared with sessions, which may outlive impl_
   std::unique_ptr<Impl> impl_;
   uint16_t port_ = 0;

@@ -18,6 +18,8 @@ struct HttpRequest {
   std::map<std::string, std::string> path_params;  // from "{name}" segments, decoded
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  std::string remote_address;  // the client's IP address; empty when not from a socket
+  std::string principal;       // the API token's name once a middleware authenticated it
 
   // Case-insensitive header lookup; nullptr when absent.
   const std::string* header(std::string_view name) const;
@@ -28,6 +30,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  // What the request asked for, in words for the audit log ("to=+5511... flow=menu");
+  // never sent to the client, never a secret or the body verbatim.
+  std::string audit_detail;
 
   // Serialises `j`; invalid UTF-8 in strings (e.g. from a SIP header) is replaced, not thrown.
   static HttpResponse json(int status, const nlohmann::json& j);

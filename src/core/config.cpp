@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <set>
 
+#include "core/config_api_tokens.h"
+
 namespace atende {
 namespace {
 
@@ -73,6 +75,12 @@ LogFormat parse_log_format(const std::string& key, const std::string& value) {
   throw ConfigError(key + ": '" + value + "' must be text or json");
 }
 
+bool parse_bool(const std::string& key, const std::string& value) {
+  if (value == "true" || value == "yes" || value == "on") return true;
+  if (value == "false" || value == "no" || value == "off") return false;
+  throw ConfigError(key + ": '" + value + "' must be true or false");
+}
+
 void load_config_file(const std::string& path, Config& cfg) {
   if (!std::filesystem::is_regular_file(path)) {
     throw ConfigError("--config: " + path + " is not a readable file");
@@ -102,6 +110,10 @@ void load_config_file(const std::string& path, Config& cfg) {
       cfg.webhooks = parse_webhooks(path + ": " + key, node);
       continue;
     }
+    if (key == "api_tokens") {
+      parse_api_tokens(path + ": " + key, node, cfg);
+      continue;
+    }
     if (!node.IsScalar()) throw ConfigError(ctx + ": expected a single value");
     const std::string v = node.Scalar();
     if (key == "sip_listen") cfg.sip_listen = parse_host_port(ctx, v);
@@ -127,6 +139,7 @@ void load_config_file(const std::string& path, Config& cfg) {
     else if (key == "tts_base_url") cfg.tts_base_url = v;
     else if (key == "tts_model") cfg.tts_model = v;
     else if (key == "tts_voice") cfg.tts_voice = v;
+    else if (key == "api_read_requires_token") cfg.api_read_requires_token = parse_bool(ctx, v);
     else throw ConfigError(ctx + ": unknown key");
   }
 }

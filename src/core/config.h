@@ -44,6 +44,16 @@ struct DialPlanEntry {
   std::string trunk;
 };
 
+// One REST API client (docs/api.md "Authentication"): the secret it sends as a Bearer token,
+// the numbers it may dial and its request rate. `name` is what logs and the audit show.
+struct ApiTokenConfig {
+  std::string name{};
+  std::string token{};               // the secret: never logged, never in an error message
+  std::vector<std::string> allow{};  // dial patterns; empty: may not place calls
+  int rate_per_minute = 60;
+  int burst = 10;
+};
+
 struct Config {
   HostPort sip_listen{"0.0.0.0", 5060};
   HostPort http_listen{"127.0.0.1", 8080};
@@ -77,6 +87,9 @@ struct Config {
   std::vector<DialPlanEntry> dialplan;
   // Where call events are POSTed (file only: `webhooks:`, see core/config_webhooks.h).
   std::vector<WebhookEndpointConfig> webhooks;
+  // REST API clients (file only: secrets do not belong on the command line).
+  std::vector<ApiTokenConfig> api_tokens;
+  bool api_read_requires_token = false;  // true: GET /api/... needs a token too
 };
 
 // A bad key or value: what() names the key and the problem. main() exits 2 with it.
@@ -89,6 +102,8 @@ HostPort parse_host_port(const std::string& key, const std::string& value);
 // Parses "LO-HI" into cfg.rtp_port_min/max.
 void parse_port_range(const std::string& key, const std::string& value, Config& cfg);
 LogFormat parse_log_format(const std::string& key, const std::string& value);
+// "true"/"false" (also yes/no, on/off, as YAML 1.1 writes them).
+bool parse_bool(const std::string& key, const std::string& value);
 
 // A string value that may be "${NAME}": the environment variable's value (an error naming
 // it when unset or empty). `ctx` names the setting in errors.

@@ -23,8 +23,11 @@ struct CallStore::Writer {
         turn(db,
              "INSERT OR REPLACE INTO call_turns(call_id, idx, user_text, agent_text, interrupted,"
              " error, speech_end_ms, stt_final_ms, first_token_ms, first_audio_ms, first_play_ms)"
-             " VALUES (?,?,?,?,?,?,?,?,?,?,?)") {}
-  Statement insert_call, answered, ended, event, digits, turn;
+             " VALUES (?,?,?,?,?,?,?,?,?,?,?)"),
+        audit(db,
+              "INSERT INTO audit(at, token_name, source, method, path, status, detail)"
+              " VALUES (?,?,?,?,?,?,?)") {}
+  Statement insert_call, answered, ended, event, digits, turn, audit;
 };
 
 CallStore::CallStore(CallStoreOptions options) : options_(std::move(options)) {
@@ -83,6 +86,8 @@ bool CallStore::add_turn(std::string call_id, CallTurn turn) {
   return enqueue(OpTurn{std::move(call_id), std::move(turn)});
 }
 
+bool CallStore::audit(AuditEntry entry) { return enqueue(OpAudit{std::move(entry)}); }
+
 void CallStore::apply(Writer& w, Op& op) {
   if (auto* s = std::get_if<OpStart>(&op)) {
     const CallStart& c = s->start;
@@ -125,6 +130,16 @@ void CallStore::apply(Writer& w, Op& op) {
         .bind(9, c.first_token_ms)
         .bind(10, c.first_audio_ms)
         .bind(11, c.first_play_ms)
+        .run();
+  } else if (auto* au = std::get_if<OpAudit>(&op)) {
+    const AuditEntry& e = au->entry;
+    w.audit.bind(1, to_unix_ms(e.at))
+        .bind(2, e.token_name)
+        .bind(3, e.source)
+        .bind(4, e.method)
+        .bind(5, e.path)
+        .bind(6, int64_t{e.status})
+        .bind(7, e.detail)
         .run();
   }
 }
@@ -318,6 +333,33 @@ std::optional<CallRecord> CallStore::get_call(const std::string& id) {
     sqlite3_exec(read_db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+}
+
+std::vector<AuditEntry> CallStore::list_audit(int limit, int offset) {
+  limit = std::clamp(limit, 0, 10000);
+  offset = std::max(offset, 0);
+  std::lock_guard lock(read_mutex_);
+  if (!read_db_) throw StoreError("call store is closed");
+  // By id, not `at`: ids follow the order the writes were accepted, even if the wall clock
+  // stepped back.
+  Statement s(read_db_->handle(),
+              "SELECT id, at, token_name, source, method, path, status, detail FROM audit"
+              " ORDER BY id DESC LIMIT ? OFFSET ?");
+  s.bind(1, int64_t{limit}).bind(2, int64_t{offset});
+  std::vector<AuditEntry> out;
+  while (s.step()) {
+    AuditEntry e;
+    e.id = s.column_int(0);
+    e.at = from_unix_ms(s.column_int(1));
+    e.token_name = s.column_text(2);
+    e.source = s.column_text(3);
+    e.method = s.column_text(4);
+    e.path = s.column_text(5);
+    e.status = static_cast<int>(s.column_int(6));
+    e.detail = s.column_text(7);
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace atende::store

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/metrics.h"
+#include "store/audit_entry.h"
 #include "store/call_record.h"
 
 namespace atende::store {
@@ -65,6 +66,8 @@ class CallStore {
   bool set_digits(std::string id, std::string digits);
   // An agent turn; a second write of the same (call, index) replaces the first.
   bool add_turn(std::string call_id, CallTurn turn);
+  // A row of the API audit log (entry.id is ignored).
+  bool audit(AuditEntry entry);
 
   // Blocks until every write queued before this call is committed (or failed and counted).
   void flush();
@@ -76,6 +79,8 @@ class CallStore {
   // Newest first. limit is clamped to [0, 10000], offset to >= 0.
   std::vector<CallRecord> list_calls(int limit, int offset);
   std::optional<CallRecord> get_call(const std::string& id);
+  // The audit log, newest first. limit is clamped to [0, 10000], offset to >= 0.
+  std::vector<AuditEntry> list_audit(int limit, int offset);
 
   uint64_t dropped_writes() const;  // this store's drops, for tests and logs
 
@@ -107,7 +112,10 @@ class CallStore {
     std::string call_id;
     CallTurn turn;
   };
-  using Op = std::variant<OpStart, OpAnswered, OpEnded, OpEvent, OpDigits, OpTurn>;
+  struct OpAudit {
+    AuditEntry entry;
+  };
+  using Op = std::variant<OpStart, OpAnswered, OpEnded, OpEvent, OpDigits, OpTurn, OpAudit>;
   struct Writer;  // the write connection's prepared statements
 
   bool enqueue(Op op);

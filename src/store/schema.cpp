@@ -53,7 +53,21 @@ CREATE TABLE call_turns (
   PRIMARY KEY (call_id, idx)
 );
 )sql",
-    // 2 -> 3: a call is a session of legs; every leg is a row, linked by the session's id
+    // 2 -> 3: the REST API's audit log (every write request and its outcome).
+    R"sql(
+CREATE TABLE audit (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  at         INTEGER NOT NULL,
+  token_name TEXT NOT NULL DEFAULT '',
+  source     TEXT NOT NULL DEFAULT '',
+  method     TEXT NOT NULL,
+  path       TEXT NOT NULL,
+  status     INTEGER NOT NULL,
+  detail     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_at ON audit(at);
+)sql",
+    // 3 -> 4: a call is a session of legs; every leg is a row, linked by the session's id
     // (its first leg's id). '' for rows written before sessions (one leg each).
     R"sql(
 ALTER TABLE calls ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
