@@ -650,7 +650,8 @@ void AgentLoop::maybe_finish(MonoTime now) {
 void AgentLoop::on_playout_idle(MonoTime now) { maybe_finish(now); }
 
 void AgentLoop::start_transfer(MonoTime now) {
-  if (settings_.human_to.empty() || transfer_ != Transfer::kNone) return;
+  if (transfer_ != Transfer::kNone) return;
+  if (settings_.human_to.empty()) return transfer_failed("no human configured");
   handoff_heard_ = false;
   if (settings_.transfer_mode == "refer") {
     transfer_ = Transfer::kReferring;  // sent once the hand-off has been heard

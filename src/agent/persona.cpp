@@ -110,7 +110,8 @@ static Persona parse_persona_checked(const std::string& yaml_text) {
                         "llm",           "stt",
                         "tts",           "http_tools",
                         "human",         "transfer",
-                        "no_human",      "human_ring_seconds"});
+                        "no_human",      "human_ring_seconds",
+                        "variables"});
   Persona p;
   if (!root["name"]) fail("name", "missing");
   p.name = text(root["name"], "name", 64);
@@ -178,6 +179,17 @@ static Persona parse_persona_checked(const std::string& yaml_text) {
   if (root["fallback"]) s.fallback_text = text(root["fallback"], "fallback", 500);
   if (root["goodbye"]) s.goodbye_text = text(root["goodbye"], "goodbye", 500);
   if (root["handoff"]) s.handoff_text = text(root["handoff"], "handoff", 500);
+  if (auto v = root["variables"]) {
+    if (!v.IsMap()) fail("variables", "must be a map of name: default value");
+    for (const auto& kv : v) {
+      const auto name = text(kv.first, "variables", 64);
+      if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
+                              std::string::npos) {
+        fail("variables", "'" + name + "' must be lower-case letters, digits or '_'");
+      }
+      p.variables[name] = kv.second.IsNull() ? "" : text(kv.second, "variables", 1000);
+    }
+  }
   if (root["no_human"]) s.no_human_text = text(root["no_human"], "no_human", 500);
   if (root["human"]) s.human_to = text(root["human"], "human", 256);
   if (root["transfer"]) {

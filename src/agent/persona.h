@@ -54,6 +54,9 @@ struct Persona {
   // HTTP tools left out because an environment variable they need is not set ("name: why").
   std::vector<std::string> disabled_tools;
   AgentProviders providers;
+  // Placeholders the prompt and greeting may use ("{customer_name}"), with their values when
+  // the call does not give one (POST /api/calls "variables", /api/start_call).
+  std::map<std::string, std::string> variables;
 };
 
 // Parses one persona document. Throws std::invalid_argument("key: problem").

@@ -337,7 +337,8 @@ std::unique_ptr<flow::Flow> SessionManager::make_flow(const std::string& name,
                                                       flow::FlowHost& host) {
   if (const agent::Persona* p = personas_ && agents_ ? personas_->resolve(name) : nullptr) {
     agent::Persona persona = *p;
-    const auto& vars = host.call().variables;
+    auto vars = p->variables;  // the persona's defaults, then what the call brought
+    for (const auto& [k, v] : host.call().variables) vars[k] = v;
     persona.settings.system_prompt = fill_variables(persona.settings.system_prompt, vars);
     persona.settings.greeting = fill_variables(persona.settings.greeting, vars);
     const std::string leg_id = host.call().id;
