@@ -78,7 +78,7 @@ ApiTokenConfig parse_one(const std::string& ctx, const YAML::Node& item) {
     throw ConfigError(ctx + line_of(item) + ": expected a map {name, token, allow, ...}");
   }
   ApiTokenConfig t;
-  const YAML::Node* token_node = nullptr;
+  std::string token_line;  // " (line N)" of the token; the node itself does not outlive the loop
   bool has_token = false;
   for (const auto& field : item) {
     const std::string key = field.first.IsScalar() ? field.first.Scalar() : "?";
@@ -92,7 +92,7 @@ ApiTokenConfig parse_one(const std::string& ctx, const YAML::Node& item) {
       }
     } else if (key == "token") {
       t.token = resolve_token(at, v);
-      token_node = &field.second;
+      token_line = line_of(v);
       has_token = true;
     } else if (key == "allow") {
       if (!v.IsSequence()) throw ConfigError(at + line_of(v) + ": expected a list of patterns");
@@ -122,17 +122,16 @@ ApiTokenConfig parse_one(const std::string& ctx, const YAML::Node& item) {
   // The secret goes in an HTTP header: printable ASCII without spaces.
   for (const char c : t.token) {
     if (c <= ' ' || c > '~') {
-      throw ConfigError(named + line_of(*token_node) +
-                        ": only printable ASCII without spaces is allowed");
+      throw ConfigError(named + token_line + ": only printable ASCII without spaces is allowed");
     }
   }
   if (t.token.size() < kMinApiTokenLength) {
-    throw ConfigError(named + line_of(*token_node) + ": too short to be safe (at least " +
+    throw ConfigError(named + token_line + ": too short to be safe (at least " +
                       std::to_string(kMinApiTokenLength) + " characters)");
   }
   if (t.token.size() > kMaxTokenLength) {
-    throw ConfigError(named + line_of(*token_node) + ": longer than " +
-                      std::to_string(kMaxTokenLength) + " characters");
+    throw ConfigError(named + token_line + ": longer than " + std::to_string(kMaxTokenLength) +
+                      " characters");
   }
   return t;
 }
