@@ -1,0 +1,73 @@
+// trunks: and dialplan: of the config file: the documented example loads; bad entries are
+// errors that name the entry and the problem; ${ENV} passwords.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+
+#include "core/config.h"
+
+namespace atende {
+namespace {
+
+std::string write(const std::string& text) {
+  static int n = 0;
+  std::string path = ::testing::TempDir() + "/trunks" + std::to_string(n++) + ".yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    Config c;
+    load_config_file(write(text), c);
+    validate_config(c);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigTrunks, DocumentedExampleLoads) {
+  setenv("PBX_PASSWORD", "pbx-secret", 1);
+  setenv("CARRIER_PASSWORD", "carrier-secret", 1);
+  Config c;
+  load_config_file(std::string(ATENDE_SOURCE_DIR) + "/docs/examples/trunks.yaml", c);
+  EXPECT_NO_THROW(validate_config(c));
+  ASSERT_EQ(c.trunks.size(), 2u);
+  EXPECT_EQ(c.trunks[0].name, "pbx");
+  EXPECT_EQ(c.trunks[0].password, "pbx-secret");
+  EXPECT_TRUE(c.trunks[0].register_account);
+  EXPECT_EQ(c.trunks[0].inbound, "ivr");
+  EXPECT_TRUE(c.trunks[1].is_default);
+  EXPECT_EQ(c.trunks[1].user, "5511999990000");
+  ASSERT_EQ(c.dialplan.size(), 3u);
+  EXPECT_EQ(c.dialplan[0].persona, "sales");
+  EXPECT_EQ(c.dialplan[1].trunk, "pbx");
+}
+
+TEST(ConfigTrunks, BadEntriesNameTheProblem) {
+  EXPECT_NE(error_of("trunks: [{host: a}]").find("needs a name"), std::string::npos);
+  EXPECT_NE(error_of("trunks: [{name: a}]").find("needs a host"), std::string::npos);
+  EXPECT_NE(error_of("trunks: [{name: a, host: b, transport: sctp}]").find("udp or tcp"),
+            std::string::npos);
+  EXPECT_NE(error_of("trunks: [{name: a, host: b, register: true}]").find("needs a user"),
+            std::string::npos);
+  EXPECT_NE(error_of("trunks: [{name: a, host: b, colour: red}]").find("colour"),
+            std::string::npos);
+  EXPECT_NE(error_of("trunks: [{name: a, host: b}, {name: a, host: c}]").find("twice"),
+            std::string::npos);
+  EXPECT_NE(error_of("trunks: [{name: a, host: b, password: '${ATENDE_NOT_SET_123}'}]")
+                .find("ATENDE_NOT_SET_123"),
+            std::string::npos);
+  EXPECT_NE(error_of("dialplan: [{match: '1', flow: a, trunk: b}]").find("exactly one"),
+            std::string::npos);
+  EXPECT_NE(error_of("dialplan: [{match: '1', trunk: nope}]").find("nope"), std::string::npos);
+  EXPECT_NE(error_of("trunks: [{name: a, host: b, default: true}, {name: c, host: d, "
+                     "default: true}]")
+                .find("more than one"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace atende
