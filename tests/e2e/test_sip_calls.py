@@ -118,3 +118,16 @@ def test_cancel_while_ringing_gets_487_and_is_recorded(server_factory, workdir):
     assert all(c["answered_at"] is None for c in calls), calls
     metrics = http_api.get_text(srv.http_base + "/metrics")
     assert 'atende_calls_total{result="abandoned"} 2' in metrics
+
+
+def test_delayed_offer_is_answered_with_our_offer_and_media_flows(server, workdir):
+    """An INVITE without SDP (many PBXs and carriers send one) gets our offer in the 200;
+    the ACK's answer sets up the leg and the echo flow's prompt reaches the caller."""
+    r = run_sipp("uac_delayed_offer", server.sip_target, workdir, service="echo", calls=1,
+                 duration_ms=3000, extra_args=["-rtp_echo"])
+    assert r.returncode == 0, r.explain()
+    calls = http_api.wait_calls(server.http_base, lambda c: c and c[0].get("ended_at"), 10)
+    rec = http_api.get_json(f"{server.http_base}/api/calls/{calls[0]['id']}")
+    assert rec["answered_at"] and rec["end_reason"] == "remote_bye", rec
+    answered = [e["detail"] for e in rec["events"] if e["kind"] == "answered"]
+    assert answered and answered[0].startswith("PCMU"), rec["events"]
