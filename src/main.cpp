@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   std::string config_file;
   std::optional<std::string> sip_listen, http_listen, rtp_ports, data_dir, flows_dir,
       public_address, log_format, log_level;
-  std::optional<int> max_calls, media_threads, drain_seconds, ring_ms;
+  std::optional<int> max_calls, media_threads, drain_seconds, ring_ms, max_call_seconds;
 
   auto* serve = app.add_subcommand("serve", "Answer calls: SIP on UDP+TCP, HTTP API, flows");
   serve->add_option("--config", config_file, "YAML file; keys are these flags' names with _");
@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
   serve->add_option("--drain-seconds", drain_seconds,
                     "On SIGTERM, how long current calls may go on (default 20)");
   serve->add_option("--ring-ms", ring_ms, "Ring (180) this long before answering (default 0)");
+  serve->add_option("--max-call-seconds", max_call_seconds,
+                    "Hang up any answered call after this long (default 14400; 0: never)");
   serve->add_option("--log-format", log_format, "text or json (default text)");
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
 
@@ -145,6 +147,7 @@ int main(int argc, char** argv) {
     if (media_threads) cfg.media_threads = *media_threads;
     if (drain_seconds) cfg.drain_seconds = *drain_seconds;
     if (ring_ms) cfg.ring_ms = *ring_ms;
+    if (max_call_seconds) cfg.max_call_seconds = *max_call_seconds;
     atende::validate_config(cfg);
   } catch (const atende::ConfigError& e) {
     std::fprintf(stderr, "atende: %s\n", e.what());

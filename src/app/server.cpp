@@ -160,7 +160,10 @@ int Server::run() {
                             .local_host = media_address,
                             .ring_ms = cfg.ring_ms},
                            media, calls, dial_plan, registry);
-  sip::SipServer sip({.host = cfg.sip_listen.host, .port = cfg.sip_listen.port}, front);
+  sip::SipServer sip({.host = cfg.sip_listen.host,
+                      .port = cfg.sip_listen.port,
+                      .max_call_seconds = cfg.max_call_seconds},
+                     front);
   front.attach(sip);
   calls.set_dialer(&front);
 

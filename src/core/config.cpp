@@ -128,6 +128,7 @@ void load_config_file(const std::string& path, Config& cfg) {
     else if (key == "media_threads") cfg.media_threads = parse_int(ctx, v, 0, 64);
     else if (key == "ring_ms") cfg.ring_ms = parse_int(ctx, v, 0, 60000);
     else if (key == "drain_seconds") cfg.drain_seconds = parse_int(ctx, v, 0, 3600);
+    else if (key == "max_call_seconds") cfg.max_call_seconds = parse_int(ctx, v, 0, 7 * 86400);
     else if (key == "personas_dir") cfg.personas_dir = v;
     else if (key == "llm_base_url") cfg.llm_base_url = v;
     else if (key == "llm_model") cfg.llm_model = v;
@@ -162,6 +163,9 @@ void validate_config(const Config& cfg) {
   }
   if (!cfg.tts_engine.empty() && cfg.tts_engine != "espeak" && cfg.tts_engine != "http") {
     throw ConfigError("tts_engine: '" + cfg.tts_engine + "' must be espeak or http");
+  }
+  if (cfg.max_call_seconds < 0 || cfg.max_call_seconds > 7 * 86400) {
+    throw ConfigError("max_call_seconds: must be 0 (never) .. 604800");
   }
   validate_dialplan(cfg.dialplan, cfg.trunks);
 }

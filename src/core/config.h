@@ -67,6 +67,7 @@ struct Config {
   int max_calls = 1000;
   int media_threads = 0;  // 0: one per CPU core (Envoy's model: workers = cores)
   int drain_seconds = 20;
+  int max_call_seconds = 14400;  // any answered call is hung up after this (0: never)
   int ring_ms = 0;  // ring (180) this long before answering; 0 answers at once  // SIGTERM: how long current calls may go on before we hang up
 
   // LLM agents (docs/agent.md). Personas may override each provider setting.

@@ -55,6 +55,7 @@ class Dialog final : public HandleOwner {
   std::string call_id;
   bool outbound = false;
   su_timer_t* ring_timer = nullptr;  // inbound: pending delayed answer; outbound: ring timeout
+  su_timer_t* max_timer = nullptr;   // answered: max_call_seconds
   std::string answer_sdp;
   bool answered = false;  // ACK received (inbound) / 2xx received (outbound)
   bool sent_200 = false;
@@ -241,6 +242,16 @@ struct SipServer::Impl {
   void set_registration(Registration& r, RegistrationState s, int status, std::string_view phrase);
   void schedule_reregister(Registration& r);
 
+  void arm_max_duration(Dialog& d) {
+    if (options.max_call_seconds <= 0 || d.max_timer) return;
+    d.max_timer = su_timer_create(su_root_task(root), 0);
+    su_timer_set_interval(d.max_timer, &Impl::on_max_timer, &d, options.max_call_seconds * 1000);
+  }
+  static void on_max_timer(Impl* self, su_timer_t*, HandleOwner* owner) {
+    auto* d = static_cast<Dialog*>(owner);
+    spdlog::info("call={} sip: max_call_seconds reached", d->call_id);
+    self->send_bye(d->call_id, "max_duration");
+  }
   static void on_ring_timer(Impl*, su_timer_t*, HandleOwner* owner) {
     auto* d = static_cast<Dialog*>(owner);
     if (d->outbound)
@@ -452,6 +463,7 @@ void SipServer::Impl::answer(Dialog& d) {
               SIPTAG_PAYLOAD_STR(d.answer_sdp.c_str()), TAG_END());
   d.answer_sdp.clear();
   d.sent_200 = true;
+  arm_max_duration(d);
   events.on_answered(d.call_id);
 }
 
@@ -486,6 +498,10 @@ void SipServer::Impl::terminated(Dialog* d, nua_handle_t* nh) {
   if (d->ring_timer) {
     su_timer_destroy(d->ring_timer);
     d->ring_timer = nullptr;
+  }
+  if (d->max_timer) {
+    su_timer_destroy(d->max_timer);
+    d->max_timer = nullptr;
   }
   nua_handle_bind(nh, nullptr);
   nua_handle_destroy(nh);
@@ -576,6 +592,7 @@ void SipServer::Impl::invite_response(Dialog& d, int status, char const* phrase,
       su_timer_destroy(d.ring_timer);
       d.ring_timer = nullptr;
     }
+    arm_max_duration(d);
     events.on_outbound_answered(d.call_id, body_of(sip));
     return;
   }

@@ -107,6 +107,9 @@ struct SipOptions {
   std::string host = "0.0.0.0";
   int port = 5060;
   std::string user_agent = "atende";
+  // Every answered call is hung up after this long (end_reason "max_duration"); 0: never.
+  // A guard against calls nobody ends (a flow waiting forever, a peer that never sends BYE).
+  int max_call_seconds = 0;
 };
 
 class SipServer {

@@ -131,3 +131,14 @@ def test_delayed_offer_is_answered_with_our_offer_and_media_flows(server, workdi
     assert rec["answered_at"] and rec["end_reason"] == "remote_bye", rec
     answered = [e["detail"] for e in rec["events"] if e["kind"] == "answered"]
     assert answered and answered[0].startswith("PCMU"), rec["events"]
+
+
+def test_max_call_seconds_ends_a_call_nobody_ends(server_factory, workdir):
+    """The echo flow would listen for two minutes; --max-call-seconds 2 hangs it up."""
+    srv = server_factory(extra_args=["--max-call-seconds", "2"])
+    r = run_sipp("uac_call", srv.sip_target, workdir, service="echo", calls=1,
+                 duration_ms=8000, timeout_s=20)
+    calls = http_api.wait_calls(srv.http_base, lambda c: c and c[0].get("ended_at"), 15)
+    assert calls[0]["end_reason"] == "max_duration", calls
+    assert calls[0]["duration_ms"] < 6000, calls
+    assert r.returncode != 0  # SIPp's own BYE found the call gone
