@@ -207,21 +207,85 @@ TEST_F(AgentTest, EndCallSaysGoodbyeThenHangsUp) {
   EXPECT_TRUE(host.has("tool"));
 }
 
-TEST_F(AgentTest, TransferPlaysTheHandOffAndRecordsIt) {
+void script_transfer(testing::FakeOpenAi& fake) {
   fake.script({{"chat",
                 {{{"tool_calls",
                    {{{"id", "c1"},
                      {"name", "transfer_to_human"},
                      {"arguments", {{"reason", "angry"}}}}}}}}}});
+}
+
+TEST_F(AgentTest, TransferWithNoHumanSaysSoAndCarriesOn) {
+  script_transfer(fake);
   stt.texts = {"a human please"};
   start(settings());
   play_out();
   say();
   ASSERT_TRUE(wait_for([&] { return host.has("transfer_to_human"); }));
-  EXPECT_EQ(last_label(), default_phrase(AgentPhrase::kHandoff, "en"));
+  ASSERT_GE(leg.clips.size(), 2u);
+  EXPECT_EQ(leg.clips[leg.clips.size() - 2]->label, default_phrase(AgentPhrase::kHandoff, "en"));
+  EXPECT_EQ(last_label(), default_phrase(AgentPhrase::kNoHuman, "en"));
+  EXPECT_TRUE(host.has("transfer_failed"));
   play_out();
   ASSERT_TRUE(wait_for([&] { return agent->state() == AgentLoop::State::kListening; }));
   EXPECT_TRUE(up());
+  EXPECT_TRUE(host.dials.empty());
+}
+
+TEST_F(AgentTest, TransferDialsWhileTheHandOffPlaysThenBridges) {
+  script_transfer(fake);
+  stt.texts = {"a human please"};
+  auto s = settings();
+  s.human_to = "9000";
+  start(std::move(s));
+  play_out();
+  say();
+  ASSERT_TRUE(wait_for([&] { return !host.dials.empty(); }));
+  EXPECT_EQ(host.dials, std::vector<std::string>{"9000"});
+  EXPECT_EQ(last_label(), default_phrase(AgentPhrase::kHandoff, "en"));
+  host.complete_dial({.outcome = "answered", .leg_id = "human-leg"});
+  EXPECT_TRUE(host.bridged.empty());  // not before the caller heard the hand-off
+  play_out();
+  ASSERT_TRUE(wait_for([&] { return !host.bridged.empty(); }));
+  EXPECT_EQ(host.bridged, std::vector<std::string>{"human-leg"});
+  EXPECT_EQ(agent->state(), AgentLoop::State::kEnded);
+  EXPECT_TRUE(leg.hangups.empty());  // the bridge goes on without the agent
+}
+
+TEST_F(AgentTest, TransferNobodyAnswersTellsTheCaller) {
+  script_transfer(fake);
+  stt.texts = {"a human please"};
+  auto s = settings();
+  s.human_to = "9000";
+  start(std::move(s));
+  play_out();
+  say();
+  ASSERT_TRUE(wait_for([&] { return !host.dials.empty(); }));
+  play_out();
+  host.complete_dial({.outcome = "no_answer", .sip_status = 487});
+  EXPECT_EQ(last_label(), default_phrase(AgentPhrase::kNoHuman, "en"));
+  EXPECT_TRUE(host.has("transfer_failed"));
+  EXPECT_TRUE(host.bridged.empty());
+  play_out();
+  ASSERT_TRUE(wait_for([&] { return agent->state() == AgentLoop::State::kListening; }));
+}
+
+TEST_F(AgentTest, TransferByReferAfterTheHandOff) {
+  script_transfer(fake);
+  stt.texts = {"a human please"};
+  auto s = settings();
+  s.human_to = "sip:desk@pbx";
+  s.transfer_mode = "refer";
+  start(std::move(s));
+  play_out();
+  say();
+  ASSERT_TRUE(wait_for([&] { return host.has("transfer_to_human"); }));
+  EXPECT_TRUE(host.transfers.empty());
+  play_out();
+  ASSERT_TRUE(wait_for([&] { return !host.transfers.empty(); }));
+  EXPECT_EQ(host.transfers, std::vector<std::string>{"sip:desk@pbx"});
+  host.transfer_done(200);
+  EXPECT_EQ(agent->state(), AgentLoop::State::kEnded);
 }
 
 TEST_F(AgentTest, NotConfiguredSaysSoAndHangsUp) {

@@ -94,6 +94,31 @@ class Host : public flow::FlowHost {
   }
   std::vector<std::pair<std::string, std::string>> events;
 
+  // Multi-leg requests, answered by the test: complete_dial() runs the dial's callback.
+  void dial(flow::DialRequest r, std::function<void(const flow::DialResult&)> done) override {
+    dials.push_back(r.to);
+    dial_done = std::move(done);
+  }
+  void complete_dial(flow::DialResult r) {
+    auto done = std::move(dial_done);
+    dial_done = nullptr;
+    if (done) done(r);
+  }
+  bool bridge(const std::string& leg_id, bool keep_flow,
+              std::function<void(std::string_view)>) override {
+    bridged.push_back(leg_id);
+    return bridge_ok;
+  }
+  void hang_up_leg(const std::string& leg_id) override { hung_up_legs.push_back(leg_id); }
+  void transfer(const std::string& to, std::function<void(int)> done) override {
+    transfers.push_back(to);
+    transfer_done = std::move(done);
+  }
+  std::vector<std::string> dials, bridged, hung_up_legs, transfers;
+  std::function<void(const flow::DialResult&)> dial_done;
+  std::function<void(int)> transfer_done;
+  bool bridge_ok = true;
+
  private:
   FakeLeg& leg_;
   FakePhrases& phrases_;
