@@ -32,7 +32,7 @@ class FakeExecutor : public Executor {
 class FakeLeg : public Leg {
  public:
   const LegInfo& info() const override { return info_; }
-  Executor& executor() override { return executor_; }
+  Executor& executor() override { return shared_executor ? *shared_executor : executor_; }
   void start() override { started = true; }
   void set_listener(LegListener* l) override { listener = l; }
   int sample_rate() const override { return 8000; }
@@ -83,6 +83,7 @@ class FakeLeg : public Leg {
   LegListener* listener = nullptr;
   LegInfo info_{"leg1", "fake", LegDirection::kInbound, "sip:caller@test", "sip:flow@test"};
   FakeExecutor executor_;
+  Executor* shared_executor = nullptr;  // another leg's, as legs of one session share one
 };
 
 class FakePhrases : public speech::PhraseSource {
