@@ -108,6 +108,7 @@ void ScriptedFlow::on_dial_result(uint64_t generation, const DialResult& r) {
     }
     return dial_outcome(failed, last_now_);
   }
+  if (r.answered()) dialled_leg_ = r.leg_id;  // ours from now on, even while the prompt plays
   if (!dial_prompt_heard_) {
     dial_pending_ = r;  // acted on when the prompt has been heard
     return;

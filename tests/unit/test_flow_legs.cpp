@@ -209,6 +209,27 @@ TEST(FlowDial, CallerHangingUpWhileDiallingHangsUpTheDialledLeg) {
   }
 }
 
+TEST(FlowDial, CallerHangingUpDuringThePromptHangsUpAnAnsweredParkedLeg) {
+  LegsHarness g;
+  ASSERT_TRUE(g.start_text(R"(
+name: parked
+start: call
+steps:
+  call:
+    type: dial
+    to: "2001"
+    prompt: Please hold while I connect you to somebody.
+    next: connect
+    on_failure: sorry
+  connect: {type: bridge, on_failure: sorry}
+  sorry: {type: hangup, text: Sorry.}
+)")) << g.errors;
+  g.host.finish_dial("answered", 200, "leg-7");
+  EXPECT_TRUE(g.host.bridges.empty());  // the prompt is still playing
+  g.caller_hangup("remote_bye");
+  EXPECT_EQ(g.host.hung_up_legs, std::vector<std::string>{"leg-7"});
+}
+
 TEST(FlowDial, MaxDurationStillAppliesWhileTheChildFlowRuns) {
   LegsHarness h;
   ASSERT_TRUE(h.start_text(kDialFlow)) << h.errors;
