@@ -216,8 +216,8 @@ class Parser {
   std::vector<LoadError> errors_;
 };
 
-constexpr std::string_view kTopKeys[] = {"name",  "aliases",      "voice",     "start",
-                                         "steps", "max_duration", "on_timeout"};
+constexpr std::string_view kTopKeys[] = {"name",  "aliases",      "voice",      "start",
+                                         "steps", "max_duration", "on_timeout", "inputs"};
 constexpr std::string_view kVoiceKeys[] = {"name", "rate"};
 
 std::span<const std::string_view> keys_for(StepType type) {
@@ -239,10 +239,21 @@ std::span<const std::string_view> keys_for(StepType type) {
                                                  "retries", "no_input", "invalid",
                                                  "on_yes",  "on_no",    "on_failure"};
   static constexpr std::string_view route[] = {"type", "routes", "next"};
-  static constexpr std::string_view lookup[] = {"type",  "table", "column", "value",
-                                                "fuzzy", "into",  "next",   "on_missing"};
+  static constexpr std::string_view lookup[] = {"type", "table", "column", "value",     "fuzzy",
+                                                "also", "into",  "next",   "on_missing"};
   static constexpr std::string_view record[] = {"type", "event", "fields", "next"};
+  static constexpr std::string_view dial[] = {
+      "type",   "to",   "trunk", "caller_id", "ring_timeout", "tries",     "flow",
+      "prompt", "into", "next",  "on_busy",   "on_no_answer", "on_failure"};
+  static constexpr std::string_view bridge[] = {"type", "prompt", "next", "on_failure"};
+  static constexpr std::string_view transfer[] = {"type", "to", "prompt", "on_failure"};
   switch (type) {
+    case StepType::kDial:
+      return dial;
+    case StepType::kBridge:
+      return bridge;
+    case StepType::kTransfer:
+      return transfer;
     case StepType::kAsk:
       return ask;
     case StepType::kConfirm:
@@ -269,9 +280,10 @@ std::span<const std::string_view> keys_for(StepType type) {
 }
 
 std::optional<StepType> parse_step_type(std::string_view s) {
-  for (StepType t : {StepType::kSay, StepType::kMenu, StepType::kCollect, StepType::kEcho,
-                     StepType::kSayTime, StepType::kHangup, StepType::kAsk, StepType::kConfirm,
-                     StepType::kRoute, StepType::kLookup, StepType::kRecord}) {
+  for (StepType t :
+       {StepType::kSay, StepType::kMenu, StepType::kCollect, StepType::kEcho, StepType::kSayTime,
+        StepType::kHangup, StepType::kAsk, StepType::kConfirm, StepType::kRoute, StepType::kLookup,
+        StepType::kRecord, StepType::kDial, StepType::kBridge, StepType::kTransfer}) {
     if (s == step_type_name(t)) return t;
   }
   return std::nullopt;
@@ -302,6 +314,8 @@ class FlowBuilder {
         if (auto d = p_.duration(e)) flow_.max_duration = *d;
       } else if (e.key == "on_timeout") {
         on_timeout = e;
+      } else if (e.key == "inputs") {
+        inputs(e);
       }
     }
     if (!steps) {
@@ -327,6 +341,17 @@ class FlowBuilder {
     for (const YAML::Node& item : e.value) {
       Entry one{e.key, e.key_node, item};
       if (auto v = p_.name(one, "*#+.")) flow_.aliases.push_back(*v);
+    }
+  }
+
+  // inputs: [apartment, visiting]: slots given by whoever starts the flow.
+  void inputs(const Entry& e) {
+    if (!e.value.IsSequence() || e.value.size() > 64) {
+      return p_.error(e, "expected a list of up to 64 slot names, e.g. [apartment, visiting]");
+    }
+    for (std::size_t i = 0; i < e.value.size(); ++i) {
+      Entry one{e.key, e.key_node, e.value[i]};
+      if (auto v = p_.name(one)) flow_.inputs.push_back(*v);
     }
   }
 
@@ -401,15 +426,17 @@ class FlowBuilder {
       return p_.error(type_entry,
                       "unknown step type '" + *type_text +
                           "' (say, menu, collect, echo, say_time, hangup, ask, confirm, "
-                          "route, lookup, record)");
+                          "route, lookup, record, dial, bridge, transfer)");
     }
     s.type = *type;
-    if (s.type == StepType::kCollect || s.type == StepType::kAsk || s.type == StepType::kLookup) {
+    if (s.type == StepType::kCollect || s.type == StepType::kAsk || s.type == StepType::kLookup ||
+        s.type == StepType::kDial) {
       s.into = s.id;
     }
     // Handled after the loop (values before dtmf; column after table), from fresh nodes:
     // entries() hands out views that do not outlive the loop.
-    bool values_entry = false, dtmf_entry = false, column_entry = false;
+    bool values_entry = false, dtmf_entry = false, column_entry = false, also_entry = false;
+    bool has_to = false;
     bool has_table = false, has_match = false;
     bool has_text = false, has_next = false, has_choices = false;
     for (Entry& e : p_.entries(node.value, keys_for(s.type), where)) {
@@ -492,6 +519,25 @@ class FlowBuilder {
         fields(e, s);
       } else if (e.key == "routes") {
         routes(e, s);
+      } else if (e.key == "also") {
+        also_entry = true;
+      } else if (e.key == "to") {
+        if (auto v = p_.text(e)) s.to = *v, has_to = true;
+      } else if (e.key == "trunk") {
+        if (auto v = p_.name(e)) s.trunk = *v;
+      } else if (e.key == "caller_id") {
+        if (auto v = p_.text(e)) s.caller_id = *v;
+      } else if (e.key == "ring_timeout") {
+        if (auto d = p_.duration(e)) s.ring_timeout = *d;
+      } else if (e.key == "tries") {
+        if (auto v = p_.integer(e, 1, 5)) s.tries = *v;
+      } else if (e.key == "flow") {
+        // Only a name here: the library knows whether such a flow exists at run time.
+        if (auto v = p_.name(e)) s.child_flow = *v;
+      } else if (e.key == "on_busy") {
+        s.on_busy = target(e);
+      } else if (e.key == "on_no_answer") {
+        s.on_no_answer = target(e);
       }
     }
     const YAML::Mark here = node.key_node.Mark();
@@ -506,6 +552,15 @@ class FlowBuilder {
         s.table_column = flow_.tables[s.table].column(*c);
         if (s.table_column < 0) p_.error(ce, "table has no column '" + Parser::clip(*c) + "'");
       }
+    }
+    if (also_entry) also(fresh("also"), has_table, s);
+    if ((s.type == StepType::kDial || s.type == StepType::kTransfer) && !has_to) {
+      p_.error(here, where + ": missing 'to' (e.g. \"{resident_extension}\" or \"2001\")");
+    }
+    bool needs_on_failure =
+        s.type == StepType::kDial || s.type == StepType::kBridge || s.type == StepType::kTransfer;
+    if (needs_on_failure && s.on_failure == kNoStep && p_.errors().empty()) {
+      p_.error(here, where + ": missing 'on_failure'");
     }
     if (s.type == StepType::kAsk) {
       if (!has_match) p_.error(here, where + ": missing 'match' (choices, digits or list)");
@@ -543,8 +598,9 @@ class FlowBuilder {
     if (needs_text && !has_text) {
       p_.error(at, where + ": missing '" + (is_prompt ? "prompt" : "text") + "'");
     }
-    bool needs_next =
-        s.type != StepType::kMenu && s.type != StepType::kHangup && s.type != StepType::kConfirm;
+    bool needs_next = s.type != StepType::kMenu && s.type != StepType::kHangup &&
+                      s.type != StepType::kConfirm && s.type != StepType::kBridge &&
+                      s.type != StepType::kTransfer;
     if (needs_next && !has_next) p_.error(at, where + ": missing 'next'");
     if (s.type == StepType::kMenu && !has_choices) p_.error(at, where + ": missing 'choices'");
     if (s.type == StepType::kMenu) add_digit_words(s, flow_.voice.name);
@@ -694,6 +750,23 @@ class FlowBuilder {
     return static_cast<int>(flow_.tables.size() - 1);
   }
 
+  // lookup also: {apartment: "{apartment}"}: one more column the row must match.
+  void also(const Entry& e, bool has_table, StepSpec& s) {
+    if (!e.value.IsMap() || e.value.size() != 1) {
+      return p_.error(e, "expected one {column: value}, e.g. {apartment: \"{apartment}\"}");
+    }
+    auto it = e.value.begin();
+    Entry key{"also", it->first, it->first}, val{"also", it->first, it->second};
+    auto c = p_.scalar(key, Limits::kMaxNameChars);
+    auto v = p_.text(val);
+    if (!c || !v) return;
+    if (!has_table) return p_.error(e, "needs 'table'");
+    if (s.table < 0) return;
+    s.also_column = flow_.tables[s.table].column(*c);
+    if (s.also_column < 0) return p_.error(key, "table has no column '" + Parser::clip(*c) + "'");
+    s.also_value = *v;
+  }
+
   // values: {entrega: [delivery, package], visita: [visit]}
   void values(const Entry& e, StepSpec& s) {
     if (!e.value.IsMap() || e.value.size() == 0) {
@@ -792,7 +865,17 @@ class FlowBuilder {
   // ("{visitor}", "{intent_label}") and looked-up columns ("{resident_name}").
   void check_variables() {
     std::vector<std::string> stored{"caller"};  // the From user, set when the call starts
+    stored.insert(stored.end(), flow_.inputs.begin(), flow_.inputs.end());
+    // A flow run on a dialled leg hands back slots only known at run time: `fields` may
+    // name them.
+    bool brings_slots = false;
     for (const StepSpec& s : flow_.steps) {
+      if (s.type == StepType::kDial) {
+        stored.push_back(s.into);
+        stored.push_back(s.into + "_status");
+        brings_slots = brings_slots || !s.child_flow.empty();
+      }
+      if (s.type == StepType::kTransfer) stored.push_back("transfer_status");
       if (s.type == StepType::kCollect || s.type == StepType::kAsk) stored.push_back(s.into);
       if (s.type == StepType::kAsk && s.match == MatchKind::kChoices) {
         stored.push_back(s.into + "_label");
@@ -806,18 +889,24 @@ class FlowBuilder {
     for (size_t i = 0; i < flow_.steps.size(); ++i) {
       StepSpec& s = flow_.steps[i];
       for (const std::string& name : s.fields) {
-        if (std::find(stored.begin(), stored.end(), name) == stored.end()) {
+        if (!brings_slots && std::find(stored.begin(), stored.end(), name) == stored.end()) {
           p_.error(step_nodes_[i].key_node.Mark(),
                    "step '" + s.id + "': fields names '" + Parser::clip(name) +
                        "' but no collect, ask or lookup step stores it");
         }
       }
       if (s.type != StepType::kSay && s.type != StepType::kHangup && s.type != StepType::kAsk &&
-          s.type != StepType::kConfirm && s.type != StepType::kLookup) {
+          s.type != StepType::kConfirm && s.type != StepType::kLookup &&
+          s.type != StepType::kDial && s.type != StepType::kBridge &&
+          s.type != StepType::kTransfer) {
         continue;
       }
       std::vector<std::string> names = template_names(s.text);
       s.uses_variables = !names.empty();
+      // Templates that are filled in but never spoken: who to call, the lookup's `also`.
+      for (const std::string* t : {&s.to, &s.caller_id, &s.also_value}) {
+        for (std::string& name : template_names(*t)) names.push_back(std::move(name));
+      }
       if (!s.expect.empty()) flow_.secret_slots.push_back(s.into);
       for (const std::string& name : template_names(s.expect)) {
         names.push_back(name);
@@ -860,6 +949,8 @@ class FlowBuilder {
       visit(s.on_yes);
       visit(s.on_no);
       visit(s.on_missing);
+      visit(s.on_busy);
+      visit(s.on_no_answer);
       for (const RouteCase& r : s.routes) visit(r.target);
       for (StepIndex c : s.choices) visit(c);
     }

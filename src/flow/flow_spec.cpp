@@ -29,6 +29,12 @@ const char* step_type_name(StepType type) {
       return "lookup";
     case StepType::kRecord:
       return "record";
+    case StepType::kDial:
+      return "dial";
+    case StepType::kBridge:
+      return "bridge";
+    case StepType::kTransfer:
+      return "transfer";
   }
   return "?";
 }

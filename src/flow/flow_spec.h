@@ -21,11 +21,14 @@ enum class StepType {
   kEcho,
   kSayTime,
   kHangup,
-  kAsk,      // prompt, listen, map the recognised words to a slot value
-  kConfirm,  // prompt, listen for yes/no (or 1/2)
-  kRoute,    // branch on slot values
-  kLookup,   // find a table row by a slot value, store its columns as slots
-  kRecord,   // record an event with every slot as JSON
+  kAsk,       // prompt, listen, map the recognised words to a slot value
+  kConfirm,   // prompt, listen for yes/no (or 1/2)
+  kRoute,     // branch on slot values
+  kLookup,    // find a table row by a slot value, store its columns as slots
+  kRecord,    // record an event with every slot as JSON
+  kDial,      // place a call (a second leg), optionally run a flow on it
+  kBridge,    // connect the caller with the dialled leg
+  kTransfer,  // blind transfer of the caller (SIP REFER)
 };
 
 // How an ask step turns recognised words into a slot value.
@@ -124,6 +127,20 @@ struct StepSpec {
   // lookup: `text` is the value searched for (a template such as "{apartment}"); the
   // row's columns are stored as <into>_<column>; `on_missing` when no row matches.
   StepIndex on_missing = kNoStep;
+  // lookup `also: {column: value}`: one more condition the row must meet (-1: none).
+  int also_column = -1;
+  std::string also_value;  // a template, like `value`
+
+  // dial / transfer: `to` (a template: "{resident_extension}"). dial: `text` is the
+  // prompt said while ringing; the outcome goes to `into` and `<into>_status`.
+  std::string to;
+  std::string trunk;      // dial: empty for the dial plan's choice
+  std::string caller_id;  // dial: a template; empty for the trunk's
+  Millis ring_timeout{30000};
+  int tries = 1;                // dial: busy and no_answer are dialled again up to this many times
+  std::string child_flow;       // dial: run this flow on the answered leg (empty: park it)
+  StepIndex on_busy = kNoStep;  // dial: kNoStep -> on_failure
+  StepIndex on_no_answer = kNoStep;  // dial: kNoStep -> on_failure
 
   // record: the event kind (`text` unused).
   std::string event;
@@ -142,6 +159,8 @@ struct FlowSpec {
   StepIndex start = 0;
   std::vector<StepSpec> steps;
   std::vector<FlowTable> tables;  // CSV files the steps read, loaded with the flow
+  // `inputs:` slots given by whoever starts the flow (CallInfo::variables).
+  std::vector<std::string> inputs;
   // Whole-call limit (0: none); then `on_timeout` (kNoStep: hang up at once).
   Millis max_duration{0};
   StepIndex on_timeout = kNoStep;

@@ -12,6 +12,14 @@
 
 namespace atende::flow {
 
+std::string cut_value(const std::string& value, size_t max_chars) {
+  if (value.size() <= max_chars) return value;
+  size_t cut = max_chars;
+  // Not inside a UTF-8 sequence: the value may be spoken.
+  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+  return value.substr(0, cut);
+}
+
 ScriptedFlow::ScriptedFlow(FlowSpecPtr spec, FlowHost& host)
     : spec_(std::move(spec)),
       host_(host),
@@ -39,6 +47,13 @@ void ScriptedFlow::start(MonoTime now) {
   if (started_ || ended_) return;
   started_ = true;
   host_.record_event("flow", spec_->name);
+  // What the starter gave (the REST API's variables, a parent flow's slots), bounded.
+  size_t given = 0;
+  for (const auto& [name, value] : host_.call().variables) {
+    if (name.empty() || name.size() > LoadLimits::kMaxNameChars) continue;
+    if (++given > kMaxInputs) break;
+    variables_[name] = cut_value(value, kMaxInputChars);
+  }
   variables_["caller"] = caller_user(host_.call().from);
   started_at_ = now;
   enter(spec_->start, now);
@@ -54,8 +69,10 @@ void ScriptedFlow::enter(StepIndex index, MonoTime now) {
   phase_ = Phase::kPrompting;
   ++turn_generation_;
   menu_pending_ = false;
+  ++leg_generation_;  // a host answer for the step left behind is stale
   bool immediate =
-      s.type == StepType::kRoute || s.type == StepType::kLookup || s.type == StepType::kRecord;
+      s.type == StepType::kRoute || s.type == StepType::kLookup || s.type == StepType::kRecord ||
+      ((s.type == StepType::kBridge || s.type == StepType::kTransfer) && s.text.empty());
   hops_ = immediate ? hops_ + 1 : 0;
   if (hops_ > static_cast<int>(LoadLimits::kMaxSteps)) {
     return end_call("flow: loop without a prompt at " + s.id);
@@ -97,6 +114,26 @@ void ScriptedFlow::enter(StepIndex index, MonoTime now) {
         player_.play({s.text});
       }
       break;
+    case StepType::kDial:
+      phase_ = Phase::kDialling;
+      dial_tries_ = 0;
+      dial_pending_.reset();
+      dial_prompt_heard_ = s.text.empty();
+      if (s.text.empty())
+        player_.stop();  // nothing to say: the caller hears silence while it rings
+      else
+        player_.play({s.uses_variables ? variable_text() : s.text});
+      start_dial(now);
+      break;
+    case StepType::kBridge:
+    case StepType::kTransfer:
+      if (s.text.empty()) {
+        player_.stop();
+        prompt_finished(now);
+      } else {
+        player_.play({s.uses_variables ? variable_text() : s.text});
+      }
+      break;
   }
 }
 
@@ -134,18 +171,41 @@ void ScriptedFlow::prompt_finished(MonoTime now) {
     case StepType::kLookup:
     case StepType::kRecord:
       break;  // never prompt
+    case StepType::kDial:
+      // After the prompt the caller hears silence; an outcome that came meanwhile is
+      // acted on now, so a quick "busy" does not cut the prompt off.
+      dial_prompt_heard_ = true;
+      if (phase_ == Phase::kDialling && dial_pending_) {
+        DialResult r = std::move(*dial_pending_);
+        dial_pending_.reset();
+        dial_outcome(r, now);
+      }
+      break;
+    case StepType::kBridge:
+      if (phase_ == Phase::kPrompting) start_bridge(now);
+      break;
+    case StepType::kTransfer:
+      if (phase_ == Phase::kPrompting) start_transfer(now);
+      break;
   }
 }
 
 void ScriptedFlow::on_frame(const AudioFrame& heard, MonoTime now) {
   if (!started_ || ended_) return;
+  const bool resuming = phase_ == Phase::kResuming;
+  // Time spent bridged (no frames came) does not count towards max_duration.
+  if (resuming) started_at_ += now - last_now_;
   last_now_ = now;
   check_timeout(now);
   if (ended_) return;
+  if (resuming && phase_ == Phase::kResuming) return enter(step().next, now);
   check_finished(now);
   if (ended_) return;
   const StepSpec& s = step();
-  if (phase_ == Phase::kRecognising) return;
+  if (phase_ == Phase::kRecognising || phase_ == Phase::kDialling || phase_ == Phase::kChildFlow ||
+      phase_ == Phase::kBridged || phase_ == Phase::kTransferring) {
+    return;  // the caller's speech is not listened to meanwhile
+  }
   if (s.type == StepType::kAsk || s.type == StepType::kConfirm) {
     if (phase_ == Phase::kPrompting || phase_ == Phase::kListening) {
       return listen_frame(heard, now);
@@ -221,10 +281,12 @@ void ScriptedFlow::on_hangup(std::string_view reason) {
   if (ended_) return;
   ended_ = true;
   player_.abandon();  // the leg is gone: no flush, nothing more to it
+  drop_dialled_leg();
   host_.record_event("hangup", "caller: " + std::string(reason));
   host_.record_event("counts", "no_input=" + std::to_string(no_input_count_) +
                                    " invalid=" + std::to_string(invalid_count_));
   host_.record_digits(digit_log_);
+  finish_flow();
 }
 
 void ScriptedFlow::menu_digit(char digit, MonoTime now, std::string_view spoken) {
@@ -286,10 +348,12 @@ void ScriptedFlow::end_call(std::string_view reason) {
   if (ended_) return;
   ended_ = true;
   player_.stop();
+  drop_dialled_leg();
   host_.record_event("hangup", reason);
   host_.record_event("counts", "no_input=" + std::to_string(no_input_count_) +
                                    " invalid=" + std::to_string(invalid_count_));
   host_.record_digits(digit_log_);
+  finish_flow();  // before the hang-up: a parent flow gets these slots
   host_.leg().hangup(reason);
 }
 
@@ -322,6 +386,7 @@ void ScriptedFlow::check_timeout(MonoTime now) {
   if (now - started_at_ < spec_->max_duration) return;
   timed_out_ = true;
   host_.record_event("timeout", "max_duration");
+  drop_dialled_leg();  // a call still ringing, or a child flow still running
   if (spec_->on_timeout == kNoStep) return end_call("flow: max duration");
   player_.stop();
   if (listener_) listener_->prompt_stopped();

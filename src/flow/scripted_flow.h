@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,16 @@
 
 namespace atende::flow {
 
+// `value` cut to at most `max_chars` bytes, not inside a UTF-8 sequence.
+std::string cut_value(const std::string& value, size_t max_chars);
+
 class ScriptedFlow : public Flow {
  public:
   static constexpr size_t kMaxDigitLog = 256;  // digits kept for record_digits()
+  // CallInfo::variables copied into the slots at start (and a child flow's slots merged
+  // back after a dial step): at most this many, each value cut to kMaxInputChars.
+  static constexpr size_t kMaxInputs = 64;
+  static constexpr size_t kMaxInputChars = 1024;
 
   ScriptedFlow(FlowSpecPtr spec, FlowHost& host);
   ~ScriptedFlow() override;
@@ -42,12 +50,17 @@ class ScriptedFlow : public Flow {
 
  private:
   enum class Phase {
-    kPrompting,    // playing the step's prompt/text
-    kWaiting,      // menu/collect: prompt heard, waiting for digits until deadline_
-    kEchoing,      // echo: returning what is heard until deadline_ or the stop digit
-    kEnding,       // hangup step: saying goodbye, then hang up
-    kListening,    // ask/confirm: prompt over (or interrupted), waiting for the caller's turn
-    kRecognising,  // ask/confirm: the turn is with the recogniser
+    kPrompting,     // playing the step's prompt/text
+    kWaiting,       // menu/collect: prompt heard, waiting for digits until deadline_
+    kEchoing,       // echo: returning what is heard until deadline_ or the stop digit
+    kEnding,        // hangup step: saying goodbye, then hang up
+    kListening,     // ask/confirm: prompt over (or interrupted), waiting for the caller's turn
+    kRecognising,   // ask/confirm: the turn is with the recogniser
+    kDialling,      // dial: the call is being placed (the prompt may still play)
+    kChildFlow,     // dial with `flow`: that flow runs on the answered leg
+    kBridged,       // bridge: the caller talks to the dialled leg; the flow is idle
+    kResuming,      // bridge with `next`: the dialled side hung up; `next` at the next frame
+    kTransferring,  // transfer: waiting for the transferee's answer
   };
 
   void enter(StepIndex index, MonoTime now);
@@ -82,6 +95,22 @@ class ScriptedFlow : public Flow {
   void run_lookup(MonoTime now);
   void run_record(MonoTime now);
   void check_timeout(MonoTime now);
+  // dial / bridge / transfer (scripted_flow_legs.cpp). Host answers come back through
+  // callbacks guarded by leg_generation_: a stale answer is dropped (an answered leg
+  // nobody wants any more is hung up).
+  void start_dial(MonoTime now);
+  void on_dial_result(uint64_t generation, const DialResult& r);
+  void dial_outcome(const DialResult& r, MonoTime now);
+  void on_child_flow_done(uint64_t generation, const std::map<std::string, std::string>& slots,
+                          std::string_view ended);
+  void start_bridge(MonoTime now);
+  void on_bridge_ended(uint64_t generation, std::string_view who);
+  void start_transfer(MonoTime now);
+  void on_transfer_result(uint64_t generation, int status);
+  // Leaving a dial for good (hang-up, timeout): hang up the dialled leg unless bridged.
+  void drop_dialled_leg();
+  void finish_flow();  // hands the slots to the host (flow_finished), once
+  std::string fill_raw(const std::string& tmpl) const;  // a template with values as they are
   std::string time_text() const;
   std::string variable_text() const;
   const StepSpec& step() const { return spec_->steps[current_]; }
@@ -108,6 +137,14 @@ class ScriptedFlow : public Flow {
   MonoTime last_now_{};  // the latest frame's time, for work posted from other threads
   bool timed_out_ = false;
   int hops_ = 0;  // steps entered without waiting (route, lookup, record): loop guard
+  // dial / bridge / transfer
+  uint64_t leg_generation_ = 0;  // bumped on every step entry and at the end
+  std::string dialled_leg_;      // the answered dialled leg (parked, in a child flow or bridged)
+  int dial_tries_ = 0;           // dials placed by the current dial step
+  bool dial_prompt_heard_ = false;
+  std::optional<DialResult> dial_pending_;  // an outcome waiting for the prompt to end
+  bool bridged_ = false;
+  bool finished_ = false;  // flow_finished() called
   // Same guard as PromptPlayer's: a recogniser finishing after the flow is gone posts
   // nothing.
   struct PostGate {

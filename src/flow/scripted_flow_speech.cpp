@@ -279,35 +279,54 @@ void ScriptedFlow::run_route(MonoTime now) {
 void ScriptedFlow::run_lookup(MonoTime now) {
   const StepSpec& s = step();
   const FlowTable& table = spec_->tables[s.table];
-  std::string wanted = fill_template(s.text, [this](std::string_view name, std::string* v) {
-    auto it = variables_.find(std::string(name));
-    *v = it == variables_.end() ? "" : it->second;
-    return true;
-  });
+  auto fill = [this](const std::string& tmpl) {
+    return fill_template(tmpl, [this](std::string_view name, std::string* v) {
+      auto it = variables_.find(std::string(name));
+      *v = it == variables_.end() ? "" : it->second;
+      return true;
+    });
+  };
+  std::string wanted = fill(s.text);
+  // `also: {column: value}`: the row must match that column too (equality, as below).
+  const std::string also_key =
+      s.also_column >= 0 ? turn::normalize_text(fill(s.also_value)) : std::string();
+  auto same = [](const std::string& key, const std::string& cell) {
+    if (key.empty()) return false;
+    // "0101" and "101" name the same apartment.
+    if (all_digits(key) && all_digits(cell)) {
+      auto strip = [](const std::string& d) {
+        size_t first = d.find_first_not_of('0');
+        return d.substr(first == std::string::npos ? d.size() - 1 : first);
+      };
+      return strip(key) == strip(cell);
+    }
+    return turn::normalize_text(cell) == key;
+  };
+  auto also_ok = [&](const std::vector<std::string>& row) {
+    return s.also_column < 0 || same(also_key, row[s.also_column]);
+  };
   int found = -1;
   if (s.fuzzy) {
     std::vector<turn::FuzzyCandidate> c;
-    for (const auto& row : table.rows) c.push_back({row[s.table_column], {}});
+    std::vector<int> rows;
+    for (size_t i = 0; i < table.rows.size(); ++i) {
+      if (!also_ok(table.rows[i])) continue;
+      c.push_back({table.rows[i][s.table_column], {}});
+      rows.push_back(static_cast<int>(i));
+    }
     turn::FuzzyMatch m = turn::best_match(wanted, c);
-    if (m.ok()) found = m.index;
+    if (m.ok()) found = rows[m.index];
   } else {
     std::string key = turn::normalize_text(wanted);
     for (size_t i = 0; i < table.rows.size() && found < 0; ++i) {
-      const std::string& cell = table.rows[i][s.table_column];
-      // "0101" and "101" name the same apartment.
-      bool same = all_digits(key) && all_digits(cell)
-                      ? key.substr(key.find_first_not_of('0') == std::string::npos
-                                       ? key.size() - 1
-                                       : key.find_first_not_of('0')) ==
-                            cell.substr(cell.find_first_not_of('0') == std::string::npos
-                                            ? cell.size() - 1
-                                            : cell.find_first_not_of('0'))
-                      : turn::normalize_text(cell) == key;
-      if (same && !key.empty()) found = static_cast<int>(i);
+      if (same(key, table.rows[i][s.table_column]) && also_ok(table.rows[i])) {
+        found = static_cast<int>(i);
+      }
     }
   }
   if (found < 0) {
-    host_.record_event("lookup_missing", s.id + " " + wanted);
+    host_.record_event("lookup_missing",
+                       s.id + " " + wanted + (s.also_column >= 0 ? " " + fill(s.also_value) : ""));
     return enter(s.on_missing, now);
   }
   for (size_t c = 0; c < table.columns.size(); ++c) {

@@ -1,7 +1,8 @@
 """The gate attendant (flows/portaria.yaml) fully offline over SIP: a real softphone
 (baresip) answers each question with espeak-ng speech, atende hears it through the WebRTC
 VAD, the turn detector and pocketsphinx in grammar mode, fills the slots (whom, apartment,
-why), confirms, records the request and hangs up.
+why), confirms, records the request and calls the resident. The test server has no trunk,
+so that call fails and the visitor is told the resident is not answering.
 
 The caller's microphone is one WAV with each answer placed after the question it answers
 (question lengths measured with the server's own synthesis; each answer waits for the end
@@ -19,14 +20,14 @@ from harness.conversation import timeline_wav
 pytestmark = pytest.mark.atende_only
 
 # (seconds from answer, what the caller says)
-ANSWERS = [(3.5, "Mary Jones"), (10.4, "three zero two"), (17.4, "delivery"), (24.3, "yes")]
-CALL_SECONDS = 36
+ANSWERS = [(3.8, "Mary Jones"), (10.7, "three zero two"), (17.7, "delivery"), (25.0, "yes")]
+CALL_SECONDS = 45
 
 
 def test_gate_attendant_collects_whom_apartment_and_why_offline(server, workdir, audiotool):
     if not audiotool:
         pytest.skip("tools/audiotool is not built")
-    mic = timeline_wav(audiotool, workdir, ANSWERS, total_seconds=40)
+    mic = timeline_wav(audiotool, workdir, ANSWERS, total_seconds=50)
     phone = Baresip(workdir, mic, max_seconds=60).start()
     try:
         assert phone.dial(f"sip:gate@{server.sip_target}") is not None, phone.log()
@@ -51,4 +52,7 @@ def test_gate_attendant_collects_whom_apartment_and_why_offline(server, workdir,
     assert slots["resident_name"] == "Mary Jones", slots
     assert slots["apartment"] == "302", slots
     assert slots["intent"] == "entrega", slots
+    kinds = [(e["kind"], e["detail"]) for e in events]
+    assert ("dial", "2302 try 1 of 2") in kinds, kinds
+    assert ("hangup", "flow: not_answering") in kinds, kinds
     assert record["end_reason"] in ("local_bye", "remote_bye"), record

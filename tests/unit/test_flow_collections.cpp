@@ -143,8 +143,15 @@ TEST(FlowCollections, UnknownCallerByAccountAsksForAnAgent) {
   contains(transfer, "\"transfer_extension\":\"2005\"");
   contains(transfer, "\"option\":\"agent\"");
   EXPECT_TRUE(heard_text(h, "Please hold, I am transferring you to Collections."));
-  ASSERT_EQ(h.leg.hangups.size(), 1u);
-  EXPECT_EQ(h.leg.hangups[0], "flow: transferring");
+  // The collections queue is dialled and the caller connected with the agent.
+  ASSERT_EQ(h.host.dials.size(), 1u);
+  EXPECT_EQ(h.host.dials[0].request.to, "2005");
+  h.host.finish_dial("answered", 200, "leg-2");
+  listen(h);
+  ASSERT_EQ(h.host.bridges.size(), 1u);
+  EXPECT_EQ(h.host.bridges[0].leg_id, "leg-2");
+  EXPECT_FALSE(h.host.bridges[0].keep_flow);
+  EXPECT_TRUE(h.leg.hangups.empty());
 }
 
 TEST(FlowCollections, CobrancaInPortugueseByKeypad) {
@@ -209,8 +216,14 @@ TEST(FlowTriage, SpokenReasonGoesToItsQueue) {
   contains(transfer, "\"queue_extension\":\"2001\"");
   contains(transfer, "\"reason\":\"billing\"");
   EXPECT_TRUE(heard_text(h, "Please hold, I am transferring you to Billing."));
+  ASSERT_EQ(h.host.dials.size(), 1u);
+  EXPECT_EQ(h.host.dials[0].request.to, "2001");
+  h.host.finish_dial("no_answer", 408);  // nobody in the queue picks up
+  listen(h);
+  EXPECT_TRUE(
+      heard_text(h, "Sorry, nobody can take your call now. Please call again later. Goodbye."));
   ASSERT_EQ(h.leg.hangups.size(), 1u);
-  EXPECT_EQ(h.leg.hangups[0], "flow: transferring");
+  EXPECT_EQ(h.leg.hangups[0], "flow: goodbye");
 }
 
 TEST(FlowTriage, UnknownReasonTwiceGoesToTheGeneralQueue) {
@@ -225,7 +238,11 @@ TEST(FlowTriage, UnknownReasonTwiceGoesToTheGeneralQueue) {
   std::string transfer = event_detail(h, "transfer_request");
   contains(transfer, "\"queue_extension\":\"2000\"");
   EXPECT_EQ(transfer.find("\"reason\""), std::string::npos) << transfer;
-  EXPECT_EQ(h.leg.hangups.size(), 1u);
+  ASSERT_EQ(h.host.dials.size(), 1u);
+  EXPECT_EQ(h.host.dials[0].request.to, "2000");
+  h.host.finish_dial("answered", 200, "leg-2");
+  listen(h);
+  EXPECT_EQ(h.host.bridges.size(), 1u);
 }
 
 std::string load_errors(const std::string& yaml) {

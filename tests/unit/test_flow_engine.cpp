@@ -83,10 +83,43 @@ TEST(FlowEngine, InvalidDigitApologisesAndReprompts) {
   h.press('0');
   EXPECT_TRUE(h.host.has("invalid", "7"));
   EXPECT_TRUE(h.host.has("choice", "0 operator"));
+  h.press('1');  // while the operator is dialled: only logged
+  h.host.finish_dial("failed", 0);
+  h.play_out();
+  h.play_out();
+  h.press('1');
   h.play_out();
   h.play_out();
   EXPECT_TRUE(h.host.has("counts", "no_input=0 invalid=1"));
-  EXPECT_EQ(h.host.digits, (std::vector<std::string>{"7", "70"}));  // stored as they come
+  EXPECT_EQ(h.host.digits, (std::vector<std::string>{"7", "70", "701", "7011"}));
+}
+
+TEST(FlowEngine, OperatorIsDialledAndBridged) {
+  Harness h;
+  ASSERT_TRUE(h.start(shipped_flows(), "ivr"));
+  h.press('0');
+  ASSERT_EQ(h.host.dials.size(), 1u);
+  EXPECT_EQ(h.host.dials[0].request.to, "9000");
+  EXPECT_EQ(h.last_label(), "Please hold while we transfer you to an operator.");
+  h.host.finish_dial("answered", 200, "leg-2");
+  h.play_out();
+  ASSERT_EQ(h.host.bridges.size(), 1u);
+  EXPECT_EQ(h.host.bridges[0].leg_id, "leg-2");
+  EXPECT_FALSE(h.host.bridges[0].keep_flow);  // the call ends when either side hangs up
+  EXPECT_TRUE(h.leg.hangups.empty());
+}
+
+TEST(FlowEngine, NoOperatorGoesBackToTheMenu) {
+  Harness h;
+  ASSERT_TRUE(h.start(shipped_flows(), "ivr"));
+  h.press('0');
+  h.host.finish_dial("busy", 486);
+  EXPECT_EQ(h.last_label(), "Please hold while we transfer you to an operator.");
+  h.play_out();
+  EXPECT_EQ(h.last_label(), "Sorry, no operator is available right now.");
+  h.play_out();
+  EXPECT_EQ(h.last_label(), kWelcome);
+  EXPECT_TRUE(h.host.bridges.empty());
 }
 
 TEST(FlowEngine, EchoReturnsWhatIsHeardUntilStopDigit) {

@@ -164,6 +164,73 @@ class FakeHost : public FlowHost {
   }
   std::chrono::system_clock::time_point wall_now() const override { return wall; }
 
+  // ---- more legs: every request is recorded; the test decides how each ends, by
+  // calling the stored callback (finish_dial, end_child_flow, end_bridge, finish_transfer)
+  // when it wants. No threads, no clock.
+  struct Dial {
+    DialRequest request;
+    std::function<void(const DialResult&)> done;
+  };
+  struct ChildFlow {
+    std::string leg_id, flow;
+    std::map<std::string, std::string> variables;
+    std::function<void(const std::map<std::string, std::string>&, std::string_view)> done;
+  };
+  struct BridgeCall {
+    std::string leg_id;
+    bool keep_flow = false;
+    std::function<void(std::string_view)> done;
+  };
+  struct Transfer {
+    std::string to;
+    std::function<void(int)> done;
+  };
+  void dial(DialRequest request, std::function<void(const DialResult&)> done) override {
+    dials.push_back({std::move(request), std::move(done)});
+  }
+  bool run_flow_on(const std::string& leg_id, const std::string& flow,
+                   std::map<std::string, std::string> variables,
+                   std::function<void(const std::map<std::string, std::string>&, std::string_view)>
+                       done) override {
+    if (!child_flow_ok) return false;
+    child_flows.push_back({leg_id, flow, std::move(variables), std::move(done)});
+    return true;
+  }
+  bool bridge(const std::string& leg_id, bool keep_flow,
+              std::function<void(std::string_view)> done) override {
+    bridges.push_back({leg_id, keep_flow, std::move(done)});
+    return bridge_ok;
+  }
+  void hang_up_leg(const std::string& leg_id) override { hung_up_legs.push_back(leg_id); }
+  void transfer(const std::string& to, std::function<void(int)> done) override {
+    transfers.push_back({to, std::move(done)});
+  }
+  void flow_finished(const std::map<std::string, std::string>& slots) override {
+    finished_slots.push_back(slots);
+  }
+  // Ends the latest dial: "answered" gets leg id `leg` (e.g. "leg-2").
+  void finish_dial(std::string outcome, int sip_status, std::string leg = "") {
+    auto done = std::move(dials.back().done);
+    dials.back().done = nullptr;
+    if (done) done(DialResult{std::move(outcome), sip_status, std::move(leg), ""});
+  }
+  void end_child_flow(const std::map<std::string, std::string>& slots,
+                      std::string_view ended = "local_bye") {
+    auto done = std::move(child_flows.back().done);
+    child_flows.back().done = nullptr;
+    if (done) done(slots, ended);
+  }
+  void end_bridge(std::string_view who) {
+    auto done = std::move(bridges.back().done);
+    bridges.back().done = nullptr;
+    if (done) done(who);
+  }
+  void finish_transfer(int status) {
+    auto done = std::move(transfers.back().done);
+    transfers.back().done = nullptr;
+    if (done) done(status);
+  }
+
   void run_posted() {
     while (!posted.empty()) {
       auto fn = std::move(posted.front());
@@ -183,12 +250,20 @@ class FakeHost : public FlowHost {
     return false;
   }
 
-  CallInfo info{"call-1", "sip:alice@127.0.0.1", "sip:ivr@127.0.0.1", "ivr"};
+  CallInfo info{"call-1", "sip:alice@127.0.0.1", "sip:ivr@127.0.0.1", "ivr", {}};
   std::deque<std::function<void()>> posted;
   std::vector<std::pair<std::string, std::string>> events;
   std::vector<std::string> digits;
   std::chrono::system_clock::time_point wall{};
   FakeRecognizer stt;
+  std::vector<Dial> dials;
+  std::vector<ChildFlow> child_flows;
+  std::vector<BridgeCall> bridges;
+  std::vector<Transfer> transfers;
+  std::vector<std::string> hung_up_legs;
+  std::vector<std::map<std::string, std::string>> finished_slots;
+  bool child_flow_ok = true;  // what run_flow_on answers
+  bool bridge_ok = true;      // what bridge answers
 
  private:
   FakeLeg& leg_;
@@ -216,6 +291,19 @@ struct Harness {
     flow->start(now);
     return true;
   }
+  // Loads one flow from `yaml` (`file` names it, and tables are found next to it),
+  // prepares its fixed phrases and starts it. The loader's errors are kept in `errors`.
+  bool start_text(const std::string& yaml, const std::string& file = "test.yaml") {
+    LoadResult r = load_flow_text(yaml, file);
+    errors = r.error_text();
+    if (!r.ok() || !library.add(r.flow).empty()) return false;
+    for (auto& p : library.phrases(leg.sample_rate())) phrases.prepare(p);
+    flow = library.create(r.flow->name, host);
+    if (!flow) return false;
+    flow->start(now);
+    return true;
+  }
+  std::string errors;
   bool call_up() const { return leg.hangups.empty() && !caller_hung_up; }
   void tick(const AudioFrame& heard = AudioFrame::silence()) {
     if (!call_up()) return;

@@ -268,9 +268,21 @@ TEST(FlowLibrary, ShippedFlowsLoad) {
   auto errors = lib.load_dir(shipped_flows());
   for (auto& e : errors) ADD_FAILURE() << e.str();
   EXPECT_EQ(lib.names(),
-            (std::vector<std::string>{"cobranca", "collections", "echo", "ivr", "portaria", "time",
-                                      "triage", "triagem", "ura"}));
+            (std::vector<std::string>{"cobranca", "collections", "echo", "gate_resident", "ivr",
+                                      "portaria", "time", "triage", "triagem", "ura"}));
   EXPECT_EQ(lib.find("ura")->voice.name, "pt-br");
+  // The loader checks a dial step's `flow` only as a name; the shipped ones must exist.
+  for (const auto& name : lib.names()) {
+    for (const StepSpec& s : lib.find(name)->steps) {
+      if (!s.child_flow.empty()) {
+        EXPECT_NE(lib.find(s.child_flow), nullptr)
+            << name << ": " << s.id << " runs " << s.child_flow;
+      }
+    }
+  }
+  EXPECT_EQ(lib.find("portaria")->steps[lib.find("portaria")->start].id, "visiting");
+  EXPECT_EQ(lib.find("gate_resident")->inputs,
+            (std::vector<std::string>{"apartment", "visiting", "intent_label"}));
   auto phrases = lib.phrases(8000);
   EXPECT_GT(phrases.size(), 10u);
   for (auto& p : phrases) EXPECT_EQ(p.sample_rate, 8000);
@@ -280,7 +292,7 @@ TEST(FlowLibrary, DocExamplesLoad) {
   FlowLibrary lib;
   auto errors = lib.load_dir(example_flows());
   for (auto& e : errors) ADD_FAILURE() << e.str();
-  EXPECT_EQ(lib.size(), 6u);
+  EXPECT_EQ(lib.size(), 11u);
 }
 
 // Each full example in docs/flows.md is a copy of a file in flows/examples/, which the test
@@ -294,7 +306,7 @@ TEST(FlowLibrary, DocExamplesMatchExampleFiles) {
   ASSERT_FALSE(doc.empty());
   std::vector<std::string> files;
   for (auto& entry : std::filesystem::directory_iterator(example_flows())) {
-    files.push_back(slurp(entry.path()));
+    if (entry.path().extension() == ".yaml") files.push_back(slurp(entry.path()));  // not data/
   }
   int blocks = 0;
   for (size_t at = doc.find("```yaml\n"); at != std::string::npos;
