@@ -1,0 +1,90 @@
+"""The gate attendant's two calls over real phones (tests/e2e/test_gate_two_calls*.py): the
+visitor is a baresip calling `gate`, the resident a baresip reached through a Kamailio trunk
+at the extension residents.csv gives (2302 for Mary Jones). Each phone's microphone is a
+timeline of espeak-ng answers placed after the prompts it will hear, measured with the
+server's own synthesis (tools/audiotool), so the timing follows the flows' wording."""
+import pathlib
+import time
+
+from . import http_api
+from .audio import find_phrase, read_wav, server_speech_wav, write_wav
+from .baresip import Baresip, callee
+from .config import write_config
+from .conversation import current_call, record, seconds, timeline_wav
+from .kamailio import Kamailio
+
+WPM = 160  # portaria.yaml and gate_resident.yaml speak at this rate
+ANSWER_AFTER_S = 0.8  # a caller answers this long after the prompt ends
+TURN_S = 1.2  # end of turn (~0.6 s of silence) + recognition before the next prompt
+
+VISITOR_PROMPTS = [
+    ("Hello, this is the gate. Who are you visiting?", "Mary Jones"),
+    ("Which apartment are you going to? You can also type it, then press hash.",
+     "three zero two"),
+    ("Is it a visit, a delivery, or a service? Press 1, 2 or 3.", "delivery"),
+    ("You are visiting Mary Jones in apartment 3 0 2, for a delivery. Is that right?", "yes"),
+]
+RESIDENT_PROMPT = ("Hello, resident of apartment 3 0 2! A visitor for Mary Jones is at the gate "
+                   "asking for a delivery. Do you authorise? Say yes or no, or press 1 or 2.")
+RESIDENT_AGAIN = ("A visitor for Mary Jones is at the gate asking for a delivery. Do you "
+                  "authorise? Say yes or no, or press 1 or 2.")
+OUTCOME_PHRASES = {
+    "authorised": "The resident authorised your entry. Please come in. Goodbye.",
+    "denied": "Sorry, the resident did not authorise your entry. Goodbye.",
+    "not_answering": "Sorry, the resident is not answering. Please try again later. Goodbye.",
+}
+
+
+def timeline(audiotool, workdir, turns, name):
+    """[(prompt, answer)] -> (wav, seconds): each answer placed after its prompt."""
+    t, answers = 0.0, []
+    for prompt, answer in turns:
+        t += seconds(audiotool, workdir, prompt, wpm=WPM) + ANSWER_AFTER_S
+        answers.append((t, answer))
+        t += seconds(audiotool, workdir, answer, wpm=165) + TURN_S
+    sub = workdir / name
+    sub.mkdir(exist_ok=True)
+    return timeline_wav(audiotool, sub, answers, total_seconds=t + 90)
+
+
+def run_gate(server_factory, workdir, audiotool, resident_turns, *, answers=True):
+    """Runs one visit; returns (visitor's record, what the visitor heard)."""
+    resident_wav = timeline(audiotool, workdir, resident_turns, "resident-mic")
+    resident = callee(workdir, resident_wav, user="2302", name="resident",
+                      answermode="auto" if answers else "manual", max_seconds=120)
+    kam = Kamailio(workdir, routes={"2302": resident.uri}).start()
+    visitor = None
+    try:
+        cfg = write_config(workdir, trunks=[{"name": "pbx", "host": "127.0.0.1",
+                                             "port": kam.port, "default": True}])
+        srv = server_factory(extra_args=["--config", str(cfg)])
+        visitor_wav = timeline(audiotool, workdir, VISITOR_PROMPTS, "visitor-mic")
+        visitor = Baresip(workdir, visitor_wav, name="visitor", user="visitor",
+                          max_seconds=120).start()
+        assert visitor.dial(f"sip:gate@{srv.sip_target}") is not None, visitor.log()
+        call_id = current_call(srv)
+        deadline = time.monotonic() + 110
+        rec = record(srv, call_id)
+        while time.monotonic() < deadline and not rec.get("ended_at"):
+            time.sleep(0.5)
+            rec = record(srv, call_id)
+        time.sleep(1.0)
+    finally:
+        if visitor:
+            visitor.stop()
+        resident.stop()
+        kam.stop()
+    assert rec.get("ended_at"), f"the visit did not end: {[(e['kind'], e['detail']) for e in rec['events']]}"
+    return rec, visitor.received_wav()
+
+
+def heard(audiotool, workdir, wav, outcome):
+    """True when the visitor's recording holds the outcome phrase as the server says it."""
+    needle = server_speech_wav(OUTCOME_PHRASES[outcome], workdir / f"{outcome}.wav", audiotool,
+                               wpm=WPM)
+    # The goodbye ends the call: the recording stops with its last packet, and the needle's
+    # own trailing silence would not fit; a second of silence after it does.
+    samples, rate = read_wav(wav)
+    padded = write_wav(workdir / "heard-padded.wav", list(samples) + [0] * rate, rate)
+    found = find_phrase(needle, padded, audiotool)
+    return found["score"] >= 0.6, found
