@@ -6,8 +6,10 @@
 #include <cstdlib>
 #include <new>
 
-#include "alloc_counter.h"
 #include "test_flow_fakes.h"
+
+
+#include "alloc_counter.h"
 
 namespace atende::flow::testing {
 namespace {
