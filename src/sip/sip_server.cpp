@@ -327,6 +327,13 @@ void SipServer::Impl::run(std::promise<void>& ready) {
     if (r->retry_timer) su_timer_destroy(r->retry_timer);
     r->retry_timer = nullptr;
   }
+  // Dialogs the shutdown ended without a terminated event still hold their timers.
+  for (auto& [id, d] : dialogs) {
+    for (su_timer_t** t : {&d->ring_timer, &d->max_timer}) {
+      if (*t) su_timer_destroy(*t);
+      *t = nullptr;
+    }
+  }
   nua_destroy(nua);
   nua = nullptr;
   su_root_unregister(root, wake_wait, &Impl::on_wake, this);
