@@ -115,7 +115,7 @@ void SessionManager::open_inbound(const InboundRequest& r, const Admission& a, E
   {
     std::lock_guard lock(mu_);
     sessions_.emplace(r.call_id, session);
-    legs_.emplace(r.call_id, LegEntry{session});
+    legs_.emplace(r.call_id, LegEntry{.session = session, .inbound = true});
     ++live_legs_;
   }
   metrics_.active_calls.inc();
@@ -167,10 +167,12 @@ void SessionManager::leg_progress(const std::string& leg_id, int status) {
 void SessionManager::leg_ended(const std::string& leg_id, std::string_view reason, int sip_status) {
   std::shared_ptr<Session> session;
   bool answered = false;
+  bool inbound = false;
   {
     std::lock_guard lock(mu_);
     auto it = legs_.find(leg_id);
     if (it == legs_.end() || it->second.ended) return;
+    inbound = it->second.inbound;
     it->second.ended = true;
     it->second.reason = std::string(reason);
     it->second.sip_status = sip_status;
@@ -179,7 +181,7 @@ void SessionManager::leg_ended(const std::string& leg_id, std::string_view reaso
     --live_legs_;
   }
   metrics_.active_calls.dec();
-  if (!answered) metrics_.calls_abandoned.inc();
+  if (!answered && inbound) metrics_.calls_abandoned.inc();  // the caller gave up first
   spdlog::info("call={} event=ended reason={}{}", leg_id, reason,
                sip_status ? " status=" + std::to_string(sip_status) : std::string());
   store_.call_ended(leg_id, wall_now(), std::string(reason),
@@ -300,6 +302,8 @@ ControlResult<Done> SessionManager::transfer(const std::string& call_id, const s
   auto session = session_of_leg(call_id);
   if (!session) return ControlError{ControlErrc::kNotFound, "no such call"};
   if (!dialer_) return ControlError{ControlErrc::kUnavailable, "no transport can transfer"};
+  // Before any leg is answered the session's events run on the SIP thread: not from here.
+  if (!session->executor()) return ControlError{ControlErrc::kConflict, "the call is not answered"};
   if (to.empty() || to.size() > 256)
     return ControlError{ControlErrc::kInvalid, "bad transfer target"};
   session->run([session, call_id, to] { session->transfer(call_id, to, [](int) {}); });

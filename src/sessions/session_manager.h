@@ -110,6 +110,7 @@ class SessionManager final : public CallControl, public SessionServices {
  private:
   struct LegEntry {
     std::shared_ptr<Session> session;
+    bool inbound = false;
     bool answered = false;
     bool ended = false;
     std::string reason;
