@@ -30,6 +30,9 @@ struct DialRequest {
   std::string trunk;      // empty: the dial plan's choice
   std::string caller_id;  // empty: the trunk's
   Millis ring_timeout{30000};
+  // The caller hears what the far end sends before it answers (183 early media: ringback,
+  // "the number you dialled..."), instead of the flow's own silence.
+  bool early_media = false;
 };
 
 // How a dial ended: "answered", or why not: "busy", "no_answer", "rejected",

@@ -244,7 +244,7 @@ std::span<const std::string_view> keys_for(StepType type) {
   static constexpr std::string_view record[] = {"type", "event", "fields", "next"};
   static constexpr std::string_view dial[] = {
       "type",   "to",   "trunk", "caller_id", "ring_timeout", "tries",     "flow",
-      "prompt", "into", "next",  "on_busy",   "on_no_answer", "on_failure"};
+      "prompt", "into", "next",  "on_busy",   "on_no_answer", "on_failure", "early_media"};
   static constexpr std::string_view bridge[] = {"type", "prompt", "next", "on_failure"};
   static constexpr std::string_view transfer[] = {"type", "to", "prompt", "on_failure"};
   switch (type) {
@@ -531,6 +531,13 @@ class FlowBuilder {
         if (auto d = p_.duration(e)) s.ring_timeout = *d;
       } else if (e.key == "tries") {
         if (auto v = p_.integer(e, 1, 5)) s.tries = *v;
+      } else if (e.key == "early_media") {
+        if (auto v = p_.scalar(e, 8)) {
+          if (*v == "true" || *v == "false")
+            s.early_media = *v == "true";
+          else
+            p_.error(e, "expected true or false");
+        }
       } else if (e.key == "flow") {
         // Only a name here: the library knows whether such a flow exists at run time.
         if (auto v = p_.name(e)) s.child_flow = *v;

@@ -139,6 +139,7 @@ struct StepSpec {
   Millis ring_timeout{30000};
   int tries = 1;                // dial: busy and no_answer are dialled again up to this many times
   std::string child_flow;       // dial: run this flow on the answered leg (empty: park it)
+  bool early_media = false;     // dial: the caller hears the callee's 183 audio (ringback)
   StepIndex on_busy = kNoStep;  // dial: kNoStep -> on_failure
   StepIndex on_no_answer = kNoStep;  // dial: kNoStep -> on_failure
 

@@ -47,7 +47,8 @@ void ScriptedFlow::start_dial(MonoTime now) {
     dialled_leg_.clear();
   }
   ++dial_tries_;
-  DialRequest request{fill_raw(s.to), s.trunk, fill_raw(s.caller_id), s.ring_timeout};
+  DialRequest request{fill_raw(s.to), s.trunk, fill_raw(s.caller_id), s.ring_timeout,
+                      s.early_media};
   const uint64_t generation = leg_generation_;
   if (request.to.empty()) {
     host_.record_event("dial", "(nothing to dial: " + s.to + " is empty)");

@@ -126,6 +126,38 @@ void Session::end_flow(Slot& slot) {
   }
 }
 
+namespace {
+
+// Early media of a dialled leg played to the leg that dialled it (one way: the callee has
+// not answered, so it hears nothing of ours).
+class EarlyMediaToDialler final : public LegListener {
+ public:
+  explicit EarlyMediaToDialler(Leg& dialler) : dialler_(dialler) {}
+  void on_frame(const AudioFrame& heard, MonoTime) override {
+    if (heard.sample_rate == dialler_.sample_rate()) dialler_.play_frame(heard);
+  }
+  void on_dtmf(char, MonoTime) override {}
+  void on_hangup(std::string_view) override {}
+
+ private:
+  Leg& dialler_;
+};
+
+}  // namespace
+
+void Session::leg_early(std::shared_ptr<Leg> leg) {
+  Slot* s = find(leg->info().id);
+  if (!s || s->state == "ended" || s->leg) return;
+  s->leg = std::move(leg);
+  if (!s->early_media) return;  // kept, unstarted, until the answer
+  Slot* d = find(s->dialler);
+  if (!d || !d->leg || d->state != "answered") return;
+  s->early = std::make_unique<EarlyMediaToDialler>(*d->leg);
+  s->leg->set_listener(s->early.get());
+  s->leg->start();
+  services_.store().add_event(s->info.id, wall_now(), "early_media", "to " + d->info.id);
+}
+
 void Session::leg_up(std::shared_ptr<Leg> leg) {
   Slot* s = find(leg->info().id);
   if (!s || s->state == "ended") {
@@ -134,6 +166,10 @@ void Session::leg_up(std::shared_ptr<Leg> leg) {
   }
   if (!executor_.load()) executor_.store(&leg->executor());
   s->leg = std::move(leg);
+  if (s->early) {
+    s->leg->set_listener(nullptr);  // answered: early media is over, the leg is parked
+    s->early.reset();
+  }
   set_state(*s, "answered");
   s->leg->start();
   if (s == slots_.front().get()) {
@@ -153,6 +189,10 @@ void Session::leg_ended(const std::string& leg_id, const std::string& reason, in
   if (!s || s->state == "ended") return;
   const bool primary_leg = s == slots_.front().get();
   set_state(*s, "ended");
+  if (s->early) {
+    if (s->leg) s->leg->set_listener(nullptr);
+    s->early.reset();
+  }
   if (auto done = std::move(s->on_dial)) {
     s->on_dial = nullptr;
     done(flow::DialResult{
@@ -222,6 +262,8 @@ void Session::dial(const std::string& from_leg, flow::DialRequest request,
   Slot* s = find(placed.value());
   if (!s) return;
   s->on_dial = std::move(done);
+  s->dialler = from_leg;
+  s->early_media = request.early_media;
   spdlog::info("call={} session={} event=dial to={} leg={}", from_leg, id_, request.to,
                placed.value());
 }

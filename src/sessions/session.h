@@ -48,6 +48,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // outbound once the far end answered. Starts its media; the first leg starts the driver.
   void leg_up(std::shared_ptr<Leg> leg);
   void leg_ringing(const std::string& leg_id);
+  // A dialled leg has early media (183 with SDP): its media exists before the answer. The
+  // dialler hears it when its dial asked for early media; leg_up() follows on the answer.
+  void leg_early(std::shared_ptr<Leg> leg);
   // The leg ended, for whatever reason (far end, our side, failed dial). Idempotent.
   void leg_ended(const std::string& leg_id, const std::string& reason, int sip_status);
   void transfer_progress(const std::string& leg_id, int status);
@@ -83,6 +86,9 @@ class Session : public std::enable_shared_from_this<Session> {
     std::function<void(const std::map<std::string, std::string>&, std::string_view)> on_flow_done;
     std::map<std::string, std::string> slots;  // what its flow handed back (flow_finished)
     std::function<void(int)> on_transfer;
+    std::string dialler;       // the leg whose flow dialled this one
+    bool early_media = false;  // the dialler hears this leg before it answers
+    std::unique_ptr<LegListener> early;  // forwards early media to the dialler
   };
   Slot* find(const std::string& leg_id);
   Slot& primary() { return *slots_.front(); }

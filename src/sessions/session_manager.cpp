@@ -164,6 +164,14 @@ void SessionManager::leg_progress(const std::string& leg_id, int status) {
   session->run([session, leg_id] { session->leg_ringing(leg_id); });
 }
 
+void SessionManager::leg_early(std::shared_ptr<Leg> leg) {
+  auto session = session_of_leg(leg->info().id);
+  if (!session) return;
+  // A call the API placed has no executor before this: its media's is the session's now.
+  if (!session->executor()) session->bind_executor(&leg->executor());
+  leg->executor().post([session, leg] { session->leg_early(leg); });
+}
+
 void SessionManager::leg_ended(const std::string& leg_id, std::string_view reason, int sip_status) {
   std::shared_ptr<Session> session;
   bool answered = false;

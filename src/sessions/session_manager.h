@@ -82,6 +82,8 @@ class SessionManager final : public CallControl, public SessionServices {
   // Inbound: we answered. Outbound: the far end answered and `leg` is its media.
   void leg_answered(std::shared_ptr<Leg> leg, const std::string& media_note);
   void leg_progress(const std::string& leg_id, int status);
+  // Outbound: the far end sent early media (183 with SDP); `leg` is its media, not started.
+  void leg_early(std::shared_ptr<Leg> leg);
   // The leg is gone (either side, or a dial that failed). Idempotent.
   void leg_ended(const std::string& leg_id, std::string_view reason, int sip_status);
   void leg_transfer_progress(const std::string& leg_id, int status);

@@ -40,7 +40,6 @@ struct SipFront::SipLeg {
   int reserved_port = 0;     // in our offer, not yet bound by a leg
   Executor* near = nullptr;  // outbound: next to the session's other legs
   bool delayed_offer = false;
-  std::string early_sdp;  // outbound: the SDP of a 183, if the 200 brings none
 };
 
 SipFront::SipFront(SipFrontOptions options, media::MediaEngine& media,
@@ -319,23 +318,30 @@ void SipFront::place(sessions::DialOrder order) {
 }
 
 void SipFront::on_outbound_progress(const std::string& call_id, int status, std::string_view sdp) {
-  if (!sdp.empty()) {
-    if (auto s = find(call_id)) {
-      std::lock_guard lock(mu_);
-      s->early_sdp = std::string(sdp);
-    }
-  }
   sessions_.leg_progress(call_id, status);
+  auto s = find(call_id);
+  if (sdp.empty() || !s || s->leg) return;
+  // Early media (183 with SDP, RFC 3960): the answer to our offer comes now; the leg is made
+  // now and the session decides whether anyone hears it before the 200.
+  auto answer = sip::parse_sdp(sdp);
+  auto neg = answer ? sip::negotiate_answer(answer.value(), codecs())
+                    : sip::SdpResult<sip::NegotiatedAudio>(answer.error());
+  if (!neg) {
+    spdlog::warn("call={} event=bad_early_sdp: {}", call_id, neg.error().message);
+    return;
+  }
+  if (auto leg = make_leg(*s, neg.value())) sessions_.leg_early(leg);
 }
 
 void SipFront::on_outbound_answered(const std::string& call_id, std::string_view sdp) {
   auto s = find(call_id);
-  if (!s || s->leg) return;
-  std::string body(sdp);
-  if (body.empty()) {
-    std::lock_guard lock(mu_);
-    body = s->early_sdp;  // the answer came with the 183 (RFC 3261 13.2.1)
+  if (!s) return;
+  if (s->leg) {
+    // The leg exists since the 183: its answer stands (a 2xx repeats it, RFC 3261 13.2.1).
+    sessions_.leg_answered(s->leg, s->media_note);
+    return;
   }
+  std::string body(sdp);
   auto answer = sip::parse_sdp(body);
   auto neg = answer ? sip::negotiate_answer(answer.value(), codecs())
                     : sip::SdpResult<sip::NegotiatedAudio>(answer.error());
