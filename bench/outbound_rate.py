@@ -17,7 +17,7 @@ children, SIPp UAS/UAC, the load client): all share the same 2 cores.
 A "client" row first measures the load client's own ceiling: unpaced GET /healthz.
 
 Usage: bench/outbound_rate.py [--build-dir DIR] [--rates 100,250,500,1000] [--seconds 5]
-       [--threads 2] [--results-dir DIR]
+       [--threads 2] [--kamailio-shm-mb 256] [--results-dir DIR]
 Results: bench/results/outbound_rate.{json,md}. Every step is bounded (seconds + 30 s).
 """
 import argparse
@@ -25,6 +25,7 @@ import http.client
 import json
 import os
 import pathlib
+import re
 import resource
 import subprocess
 import sys
@@ -41,6 +42,7 @@ from harness.sipp import Sipp, SippUas
 TOKEN = "bench-token-0123456789abcdef0123"
 RTP_PORTS = (10000, 19999)
 UAC_SCENARIO = str(bc.BENCH_DIR / "sipp" / "uac_call_server_bye")  # Sipp adds .xml
+UAS_SCENARIO = str(bc.BENCH_DIR / "sipp" / "uas_answer_any_order")
 FLOW = """# bench: answers and hangs up at once, saying nothing
 name: quickbye
 start: bye
@@ -51,6 +53,20 @@ steps:
 
 
 # -- the load client (runs as a child process so its CPU is its own) ----------------------
+class BenchKamailio(Kamailio):
+    """The e2e proxy with more shared memory: the tests' 64 MB ran out of transactions at
+    ~500 calls/s (tm keeps each finished transaction ~5 s: "out of mem", then 500s)."""
+
+    def __init__(self, *args, shm_mb=256, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shm_mb = shm_mb
+
+    def command(self):
+        cmd = super().command()
+        cmd[cmd.index("-m") + 1] = str(self.shm_mb)
+        return cmd
+
+
 def client_main(args):
     host, port = args.client.split(":")
     body = json.dumps({"to": "1001", "flow": "quickbye"}).encode()
@@ -145,6 +161,14 @@ def group_cpu_seconds(pgid):
     return total
 
 
+def udp_errors():
+    """Box-wide UDP receive-buffer overflows and other receive errors (/proc/net/snmp)."""
+    with open("/proc/net/snmp") as f:
+        rows = [l.split() for l in f if l.startswith("Udp:")]
+    d = dict(zip(rows[0][1:], map(int, rows[1][1:])))
+    return {"rcvbuf_errors": d.get("RcvbufErrors", 0), "in_errors": d.get("InErrors", 0)}
+
+
 def children_cpu_s():
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime
@@ -191,6 +215,53 @@ def start_atende(binary, workdir, flows_dir, config):
                                    "--config", str(config)])
     server.rtp_range = RTP_PORTS
     return server.start()
+
+
+def udp_drops():
+    """Datagrams dropped per local UDP port (/proc/net/udp's last column: the socket's
+    receive buffer was full)."""
+    out = {}
+    with open("/proc/net/udp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            port = int(fields[1].split(":")[1], 16)
+            out[port] = out.get(port, 0) + int(fields[-1])
+    return out
+
+
+def drops_by(before, after, ports):
+    named = {name: after.get(p, 0) - before.get(p, 0) for name, p in ports.items()}
+    named["total_box"] = sum(after.values()) - sum(before.get(p, 0) for p in after)
+    return named
+
+
+def answer_ms(calls):
+    """started_at -> answered_at of answered records, in ms (p50, p99, max)."""
+    from datetime import datetime
+    vals = []
+    for c in calls:
+        if c.get("answered_at") and c.get("started_at"):
+            a = datetime.fromisoformat(c["answered_at"].replace("Z", "+00:00"))
+            b = datetime.fromisoformat(c["started_at"].replace("Z", "+00:00"))
+            vals.append((a - b).total_seconds() * 1000)
+    return {"p50": pct(vals, 50), "p99": pct(vals, 99), "max": round(max(vals), 1) if vals else None}
+
+
+def kam_stats(kam):
+    """Kamailio's INVITE/BYE requests and replies it saw (kamcmd statistics)."""
+    rc, out = kam.kamcmd("stats.get_statistics", "rcv_requests_invite", "rcv_requests_bye",
+                         "rcv_requests_ack", "rcv_replies_2xx_invite", "rcv_replies_2xx_bye",
+                         "fwd_replies", "drop_replies", "err_requests", "err_replies")
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"\w+:(\w+) = (\d+)", out)}
+
+
+def active_calls(server):
+    try:
+        m = http_api.get_text(server.http_base + "/metrics")
+        return http_api.metric_value(m, "atende_active_calls")
+    except (OSError, AssertionError):
+        return None
 
 
 def list_calls(server):
@@ -263,6 +334,7 @@ def placed_step(binary, tmp, flows_dir, config, kam, uas, rate, seconds, threads
     try:
         requested = int(rate * seconds)
         idle = idle_cpu_pct(server)
+        u0, k0, d0 = udp_errors(), kam_stats(kam), udp_drops()
         c_child0 = children_cpu_s()
         meter = Meter(atende=lambda: procs.cpu_seconds(server.pid()),
                       kamailio=lambda: group_cpu_seconds(kam.proc.pid),
@@ -276,6 +348,7 @@ def placed_step(binary, tmp, flows_dir, config, kam, uas, rate, seconds, threads
         calls, drained = wait_all_ended(server, len(res["ids"]), 20)
         meter.stop()
         answered, ok, reasons = outcome(calls)
+        u1, k1, d1 = udp_errors(), kam_stats(kam), udp_drops()
         cpu = meter.cpu["atende"]
         pcts = meter.pct()
         pcts["client"] = round(100 * client_cpu / meter.elapsed, 1)
@@ -298,6 +371,12 @@ def placed_step(binary, tmp, flows_dir, config, kam, uas, rate, seconds, threads
             "post_lat_ms_p50": res["lat_ms_p50"], "post_lat_ms_p99": res["lat_ms_p99"],
             "client_late_ms_p99": res["late_ms_p99"],
             "atende_rss_mb": round(procs.rss_bytes(server.pid()) / 1e6, 1),
+            "udp_rcvbuf_errors": u1["rcvbuf_errors"] - u0["rcvbuf_errors"],
+            "udp_drops": drops_by(d0, d1, {"atende": server.sip_port, "kamailio": kam.port,
+                                            "sipp_uas": uas.port}),
+            "answer_ms": answer_ms(calls),
+            "kamailio": {k: k1.get(k, 0) - k0.get(k, 0) for k in k1},
+            "atende_active_calls_after": active_calls(server),
             "loadavg_1m_after": os.getloadavg()[0],
         }
     finally:
@@ -310,14 +389,19 @@ def inbound_step(binary, tmp, flows_dir, config, rate, seconds):
     try:
         calls = int(rate * seconds)
         idle = idle_cpu_pct(server)
+        d0 = udp_drops()
         c_child0 = children_cpu_s()
         meter = Meter(atende=lambda: procs.cpu_seconds(server.pid())).start()
         sipp = Sipp(UAC_SCENARIO, server.sip_target, workdir, service="quickbye", calls=calls,
                     rate=rate, limit=max(100, rate * 2), timeout_s=seconds + 30,
                     tag=f"uac_{rate}", trace_messages=False,
                     extra_args=["-rp", "1000", "-max_socket", "1000"])
-        result = sipp.start().wait()
+        sipp.start()
+        time.sleep(0.2)
+        sipp_port = sipp.local_port
+        result = sipp.wait()
         meter.stop()
+        d1 = udp_drops()
         sipp_cpu = children_cpu_s() - c_child0
         cpu = meter.cpu["atende"]
         return {
@@ -333,6 +417,7 @@ def inbound_step(binary, tmp, flows_dir, config, rate, seconds):
             "cpu_pct": {"atende": round(100 * cpu / meter.elapsed, 1),
                         "sipp_uac": round(100 * sipp_cpu / meter.elapsed, 1)},
             "errors_tail": result.errors[-400:] if result.successful < calls else "",
+            "udp_drops": drops_by(d0, d1, {"atende": server.sip_port, "sipp_uac": sipp_port}),
             "loadavg_1m_after": os.getloadavg()[0],
         }
     finally:
@@ -347,15 +432,17 @@ def markdown(res):
              f"{m['when']}, {m['host']}, {m['cpus']} CPUs, kernel {m['kernel']}; load average "
              f"at start {res['loadavg_start']}; {res['seconds_per_step']:g} s per step, fresh "
              "atende per step, flow `quickbye` (answer, hang up at once) both ways; Kamailio "
-             f"(children=2, debug=1) and one SIPp UAS shared by all steps. Load client: "
+             f"(children=2, debug=1, -m {res['kamailio_shm_mb']} MB) and one SIPp UAS shared by all steps. Load client: "
              f"Python http.client keep-alive, {res['threads']} threads.", "",
              f"Load client ceiling (unpaced GET /healthz, {c.get('threads')} threads): "
              f"**{c.get('requests_per_s')}/s** at client CPU {c.get('client_cpu_pct')} % "
              f"(atende {c.get('atende_cpu_pct')} %).", "",
              "| rate/s | placed/s | success % | atende CPU ms/placed | atende ms/inbound | "
              "**ratio** | net of idle: ms/placed, ms/inbound, ratio | inbound success % | CPU % atende / kamailio / UAS / client (placed) | "
-             "CPU % atende / UAC (inbound) | POST p99 ms | load 1m | failures |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "CPU % atende / UAC (inbound) | answer ms p50/p99 (placed) | UDP drops atende / "
+             "kamailio / UAS (placed) | UDP drops atende (inbound) | POST p99 ms | load 1m | "
+             "failures |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in res["steps"]:
         p, i = s["placed"], s.get("inbound", {})
         cp = p["cpu_pct"]
@@ -368,14 +455,20 @@ def markdown(res):
             f"{i.get('atende_net_cpu_ms_per_call')}, {s.get('net_cpu_ratio')} | "
             f"{i.get('success_pct')} | "
             f"{cp['atende']} / {cp['kamailio']} / {cp['sipp_uas']} / {cp['client']} | "
-            f"{ci.get('atende')} / {ci.get('sipp_uac')} | {p['post_lat_ms_p99']} | "
+            f"{ci.get('atende')} / {ci.get('sipp_uac')} | {p['answer_ms']['p50']} / "
+            f"{p['answer_ms']['p99']} | {p['udp_drops']['atende']} / "
+            f"{p['udp_drops']['kamailio']} / {p['udp_drops']['sipp_uas']} | "
+            f"{i.get('udp_drops', {}).get('atende')} | {p['post_lat_ms_p99']} | "
             f"{p['loadavg_1m_after']:.1f} | {fails} |")
     lines += ["", "*placed/s*: 202 answers / the client's send window. *success %*: records "
               "answered and hung up by the flow (`end_reason` local_bye) / requested. CPU ms "
               "per call: atende's utime+stime over the step (send + drain until every record "
               "ended) / successful calls. *ratio* = placed / inbound CPU per call at the same "
               "rate (target <= 1.5). *net of idle*: minus atende's CPU at rest (measured 1 s "
-              "before each step) over the same window. 100 % CPU = one core; the box has 2 for everything."]
+              "before each step) over the same window. *answer ms*: the record's started_at -> "
+              "answered_at (retransmissions after a lost datagram show here, T1 = 500 ms). "
+              "*UDP drops*: datagrams the kernel dropped at that process's SIP socket because "
+              "its receive buffer (212 KB default) was full. 100 % CPU = one core; the box has 2 for everything."]
     return "\n".join(lines) + "\n"
 
 
@@ -385,6 +478,7 @@ def main():
     ap.add_argument("--rates", default="100,250,500,1000")
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--kamailio-shm-mb", type=int, default=256)
     ap.add_argument("--client", help=argparse.SUPPRESS)  # child mode: host:port
     ap.add_argument("--rate", type=float, help=argparse.SUPPRESS)
     bc.add_results_dir_arg(ap)
@@ -396,6 +490,7 @@ def main():
     if not bc.atende_usable(atende):
         raise SystemExit(f"{atende} cannot `serve`")
     res = {"machine": bc.machine(), "seconds_per_step": args.seconds, "threads": args.threads,
+           "kamailio_shm_mb": args.kamailio_shm_mb,
            "loadavg_start": round(os.getloadavg()[0], 2), "steps": []}
     with tempfile.TemporaryDirectory() as tmpname:
         tmp = pathlib.Path(tmpname)
@@ -403,10 +498,11 @@ def main():
         flows.mkdir()
         (flows / "quickbye.yaml").write_text(FLOW)
         total = int(sum(float(r) for r in args.rates.split(",")) * args.seconds) + 1000
-        uas = SippUas("uas_answer", tmp / "uas", calls=total, echo=False, ring_ms=0,
+        uas = SippUas(UAS_SCENARIO, tmp / "uas", calls=total, echo=False, ring_ms=0,
                       timeout_s=3600, trace_messages=False,
                       extra_args=["-max_socket", "1000"]).start()
-        kam = Kamailio(tmp, downstream=("127.0.0.1", uas.port), tcp=False, debug=1).start()
+        kam = BenchKamailio(tmp, downstream=("127.0.0.1", uas.port), tcp=False, debug=1,
+                            shm_mb=args.kamailio_shm_mb).start()
         try:
             config = write_config(
                 tmp, api_tokens=[{"name": "bench", "token": TOKEN, "allow": ["1xxx"],
