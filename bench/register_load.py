@@ -105,6 +105,18 @@ def children_cpu_s():
     return ru.ru_utime + ru.ru_stime
 
 
+def udp_drops():
+    """Datagrams dropped per local UDP port (/proc/net/udp, last column: receive buffer
+    full)."""
+    out = {}
+    with open("/proc/net/udp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            port = int(fields[1].split(":")[1], 16)
+            out[port] = out.get(port, 0) + int(fields[-1])
+    return out
+
+
 def password(prefix, i):
     return f"pw{prefix}{i:05d}x"
 
@@ -144,6 +156,7 @@ def sipp_phase(kam, tmp, n, rate, expires):
     base = kam.location_users()
     s0 = kam.stats()
     kcpu0, ccpu0 = group_cpu_seconds(kam.proc.pid), children_cpu_s()
+    d0 = udp_drops()
     t0 = time.monotonic()
     sipp = Sipp(SCENARIO, kam.target, work, calls=n, rate=rate, limit=n, timeout_s=60,
                 tag="register", trace_messages=False,
@@ -152,6 +165,7 @@ def sipp_phase(kam, tmp, n, rate, expires):
     sipp.start()
     took = wait_count(kam, base + n, t0, 90)
     result = sipp.wait()
+    d1 = udp_drops()
     span = took["all"] - took["first"] if took["all"] is not None else None
     kcpu = group_cpu_seconds(kam.proc.pid) - kcpu0
     elapsed = time.monotonic() - t0
@@ -167,6 +181,8 @@ def sipp_phase(kam, tmp, n, rate, expires):
             "register_requests": delta(s0, s1, "core:rcv_requests_register"),
             "accepted": delta(s0, s1, "registrar:accepted_regs"),
             "rejected": delta(s0, s1, "registrar:rejected_regs"),
+            "udp_drops": {"kamailio": d1.get(kam.port, 0) - d0.get(kam.port, 0),
+                          "sipp": d1.get(sipp.local_port, 0) - d0.get(sipp.local_port, 0)},
             "errors_tail": result.errors[-400:] if result.failed else ""}
 
 
@@ -207,6 +223,7 @@ def atende_phase(binary, kam, tmp, n, expires, refresh_s, empty):
     base = kam.location_users()
     s0 = kam.stats()
     kcpu0 = group_cpu_seconds(kam.proc.pid)
+    d0 = udp_drops()
     samples = []
     t0 = time.monotonic()
     took = {}
@@ -250,6 +267,10 @@ def atende_phase(binary, kam, tmp, n, expires, refresh_s, empty):
         out["kamailio_cpu_ms_per_registration"] = round(1000 * (kcpu1 - kcpu0) / n, 3)
         out["register_requests_initial"] = delta(s0, s1, "core:rcv_requests_register")
         out["rejected_initial"] = delta(s0, s1, "registrar:rejected_regs")
+        d1 = udp_drops()
+        out["udp_drops_initial"] = {
+            "kamailio": d1.get(kam.port, 0) - d0.get(kam.port, 0),
+            "atende": d1.get(server.sip_port, 0) - d0.get(server.sip_port, 0)}
         out["rss_mb"] = round(procs.rss_bytes(server.pid()) / 1e6, 2)
         out["threads"] = procs.thread_count(server.pid())
         out["progress"] = samples[::max(1, len(samples) // 40)]
@@ -257,6 +278,7 @@ def atende_phase(binary, kam, tmp, n, expires, refresh_s, empty):
         # refresh window: everything registered, nua refreshes before expiry
         t1 = time.monotonic()
         a1 = procs.cpu_seconds(server.pid())
+        d1 = udp_drops()
         min_users, min_registered = n + base, n
         while time.monotonic() - t1 < refresh_s:
             time.sleep(2)
@@ -265,6 +287,7 @@ def atende_phase(binary, kam, tmp, n, expires, refresh_s, empty):
         elapsed = time.monotonic() - t1
         a2 = procs.cpu_seconds(server.pid())
         k2, s2 = group_cpu_seconds(kam.proc.pid), kam.stats()
+        d2 = udp_drops()
         reqs = delta(s1, s2, "core:rcv_requests_register")
         acc = delta(s1, s2, "registrar:accepted_regs")
         out["refresh"] = {
@@ -273,6 +296,8 @@ def atende_phase(binary, kam, tmp, n, expires, refresh_s, empty):
             "accepted_per_s": round(acc / elapsed, 1),
             "requests_per_accepted": round(reqs / acc, 2) if acc else None,
             "rejected": delta(s1, s2, "registrar:rejected_regs"),
+            "udp_drops": {"kamailio": d2.get(kam.port, 0) - d1.get(kam.port, 0),
+                          "atende": d2.get(server.sip_port, 0) - d1.get(server.sip_port, 0)},
             "atende_cpu_pct": round(100 * (a2 - a1) / elapsed, 2),
             "atende_cpu_ms_per_refresh": round(1000 * (a2 - a1) / max(1, acc), 3),
             "kamailio_cpu_pct": round(100 * (k2 - kcpu1) / elapsed, 2),
@@ -318,12 +343,14 @@ def markdown(res):
         f"{s['kamailio_cpu_ms_per_registration']} | |",
         f"| REGISTER requests for the first round | {a.get('register_requests_initial')} | "
         f"{s['register_requests']} | |",
+        f"| UDP datagrams dropped (receive buffer full) during the first round | "
+        f"{a.get('udp_drops_initial')} | {s.get('udp_drops')} | |",
         f"| failures | rejected {a.get('rejected_initial')}, states {a.get('states_after_initial')}"
         f" | SIPp failed {s['sipp_failed']}, rejected {s['rejected']} | |",
         "", f"Refresh window ({r.get('window_s')} s, register_expires {a['expires']} s):", "",
         f"- REGISTER requests at Kamailio **{r.get('register_requests_per_s')}/s**, accepted "
         f"refreshes **{r.get('accepted_per_s')}/s** ({r.get('requests_per_accepted')} requests "
-        f"per refresh), rejected {r.get('rejected')}.",
+        f"per refresh), rejected {r.get('rejected')}, UDP drops {r.get('udp_drops')}.",
         f"- Accounts never lost: fewest of atende's in the location table "
         f"{r.get('min_location_users_of_atende')} / {n}; fewest trunks `registered` in "
         f"/api/trunks {r.get('min_trunks_registered')}; states at end {r.get('states_at_end')}.",
