@@ -17,7 +17,9 @@ children, SIPp UAS/UAC, the load client): all share the same 2 cores.
 A "client" row first measures the load client's own ceiling: unpaced GET /healthz.
 
 Usage: bench/outbound_rate.py [--build-dir DIR] [--rates 100,250,500,1000] [--seconds 5]
-       [--threads 2] [--kamailio-shm-mb 256] [--results-dir DIR]
+       [--threads 2] [--kamailio-shm-mb 256] [--direct] [--results-dir DIR]
+--direct dials the UAS's sip: URI instead (no proxy in the path; Kamailio idles): what atende
+places when the proxy is not sharing the cores. Results then go to outbound_rate_direct.*.
 Results: bench/results/outbound_rate.{json,md}. Every step is bounded (seconds + 30 s).
 """
 import argparse
@@ -69,7 +71,7 @@ class BenchKamailio(Kamailio):
 
 def client_main(args):
     host, port = args.client.split(":")
-    body = json.dumps({"to": "1001", "flow": "quickbye"}).encode()
+    body = json.dumps({"to": args.to, "flow": "quickbye"}).encode()
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
     threads = args.threads
     total = int(args.rate * args.seconds) if args.rate else 0
@@ -296,9 +298,10 @@ def outcome(calls):
     return len(answered), len(ok), reasons
 
 
-def run_client(target, rate, seconds, threads, mode_timeout):
+def run_client(target, rate, seconds, threads, mode_timeout, to="1001"):
     cmd = [sys.executable, str(pathlib.Path(__file__).resolve()), "--client", target,
-           "--rate", str(rate), "--seconds", str(seconds), "--threads", str(threads)]
+           "--rate", str(rate), "--seconds", str(seconds), "--threads", str(threads),
+           "--to", to]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     pid = proc.pid
     last = [0.0]
@@ -329,7 +332,7 @@ def client_ceiling(binary, tmp, flows_dir, config, threads, seconds=3):
         server.stop(timeout=30)
 
 
-def placed_step(binary, tmp, flows_dir, config, kam, uas, rate, seconds, threads):
+def placed_step(binary, tmp, flows_dir, config, kam, uas, rate, seconds, threads, to):
     server = start_atende(binary, tmp / f"placed_{rate}", flows_dir, config)
     try:
         requested = int(rate * seconds)
@@ -340,7 +343,7 @@ def placed_step(binary, tmp, flows_dir, config, kam, uas, rate, seconds, threads
                       kamailio=lambda: group_cpu_seconds(kam.proc.pid),
                       sipp_uas=lambda: safe_cpu(uas.proc.pid)).start()
         proc, _ = run_client(f"127.0.0.1:{server.http_port}", rate, seconds, threads,
-                             seconds + 30)
+                             seconds + 30, to)
         out, err = proc.communicate(timeout=seconds + 30)
         client_cpu = children_cpu_s() - c_child0
         res = json.loads(out)
@@ -427,7 +430,9 @@ def inbound_step(binary, tmp, flows_dir, config, rate, seconds):
 def markdown(res):
     m = res["machine"]
     c = res.get("client_ceiling", {})
-    lines = ["# Outbound call rate: placed (POST /api/calls -> Kamailio -> SIPp UAS) vs. "
+    path = ("POST /api/calls -> SIPp UAS, no proxy" if res.get("direct") else
+            "POST /api/calls -> Kamailio -> SIPp UAS")
+    lines = [f"# Outbound call rate: placed ({path}) vs. "
              "inbound (SIPp UAC -> atende)", "",
              f"{m['when']}, {m['host']}, {m['cpus']} CPUs, kernel {m['kernel']}; load average "
              f"at start {res['loadavg_start']}; {res['seconds_per_step']:g} s per step, fresh "
@@ -479,6 +484,10 @@ def main():
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--kamailio-shm-mb", type=int, default=256)
+    ap.add_argument("--direct", action="store_true",
+                    help="dial the UAS's sip: URI, no proxy (Kamailio idles); results "
+                         "outbound_rate_direct.{json,md}")
+    ap.add_argument("--to", default="1001", help=argparse.SUPPRESS)
     ap.add_argument("--client", help=argparse.SUPPRESS)  # child mode: host:port
     ap.add_argument("--rate", type=float, help=argparse.SUPPRESS)
     bc.add_results_dir_arg(ap)
@@ -489,8 +498,9 @@ def main():
     atende = build / "atende"
     if not bc.atende_usable(atende):
         raise SystemExit(f"{atende} cannot `serve`")
+    name = "outbound_rate_direct" if args.direct else "outbound_rate"
     res = {"machine": bc.machine(), "seconds_per_step": args.seconds, "threads": args.threads,
-           "kamailio_shm_mb": args.kamailio_shm_mb,
+           "kamailio_shm_mb": args.kamailio_shm_mb, "direct": args.direct,
            "loadavg_start": round(os.getloadavg()[0], 2), "steps": []}
     with tempfile.TemporaryDirectory() as tmpname:
         tmp = pathlib.Path(tmpname)
@@ -505,15 +515,17 @@ def main():
                             shm_mb=args.kamailio_shm_mb).start()
         try:
             config = write_config(
-                tmp, api_tokens=[{"name": "bench", "token": TOKEN, "allow": ["1xxx"],
+                tmp, api_tokens=[{"name": "bench", "token": TOKEN,
+                                  "allow": ["1xxx", f"sip:1001@{uas.target}"],
                                   "rate_per_minute": 100000, "burst": 10000}],
                 trunks=[trunk("carrier", kam, default=True)])
             res["client_ceiling"] = client_ceiling(atende, tmp, flows, config, args.threads)
             print("client", res["client_ceiling"], flush=True)
             for rate in (int(r) for r in args.rates.split(",")):
                 step = {"target_rate": rate}
+                to = f"sip:1001@{uas.target}" if args.direct else "1001"
                 step["placed"] = placed_step(atende, tmp, flows, config, kam, uas, rate,
-                                             args.seconds, args.threads)
+                                             args.seconds, args.threads, to)
                 print("placed", {k: v for k, v in step["placed"].items()}, flush=True)
                 step["inbound"] = inbound_step(atende, tmp, flows, config, rate, args.seconds)
                 print("inbound", step["inbound"], flush=True)
@@ -525,12 +537,12 @@ def main():
                         step["net_cpu_ratio"] = round(
                             step["placed"]["atende_net_cpu_ms_per_call"] / net_i, 2)
                 res["steps"].append(step)
-                bc.write_results("outbound_rate", res, markdown(res), quiet=True,
+                bc.write_results(name, res, markdown(res), quiet=True,
                                  out=args.results_dir)
         finally:
             kam.stop()
             uas.stop()
-    bc.write_results("outbound_rate", res, markdown(res), out=args.results_dir)
+    bc.write_results(name, res, markdown(res), out=args.results_dir)
 
 
 if __name__ == "__main__":
