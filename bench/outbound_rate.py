@@ -246,7 +246,8 @@ def answer_ms(calls):
             a = datetime.fromisoformat(c["answered_at"].replace("Z", "+00:00"))
             b = datetime.fromisoformat(c["started_at"].replace("Z", "+00:00"))
             vals.append((a - b).total_seconds() * 1000)
-    return {"p50": pct(vals, 50), "p99": pct(vals, 99), "max": round(max(vals), 1) if vals else None}
+    return {"p50": pct(vals, 50), "p99": pct(vals, 99),
+            "max": round(max(vals), 1) if vals else None}
 
 
 def kam_stats(kam):
@@ -437,13 +438,15 @@ def markdown(res):
              f"{m['when']}, {m['host']}, {m['cpus']} CPUs, kernel {m['kernel']}; load average "
              f"at start {res['loadavg_start']}; {res['seconds_per_step']:g} s per step, fresh "
              "atende per step, flow `quickbye` (answer, hang up at once) both ways; Kamailio "
-             f"(children=2, debug=1, -m {res['kamailio_shm_mb']} MB) and one SIPp UAS shared by all steps. Load client: "
+             f"(children=2, debug=1, -m {res['kamailio_shm_mb']} MB) and one SIPp UAS shared "
+             "by all steps. Load client: "
              f"Python http.client keep-alive, {res['threads']} threads.", "",
              f"Load client ceiling (unpaced GET /healthz, {c.get('threads')} threads): "
              f"**{c.get('requests_per_s')}/s** at client CPU {c.get('client_cpu_pct')} % "
              f"(atende {c.get('atende_cpu_pct')} %).", "",
              "| rate/s | placed/s | success % | atende CPU ms/placed | atende ms/inbound | "
-             "**ratio** | net of idle: ms/placed, ms/inbound, ratio | inbound success % | CPU % atende / kamailio / UAS / client (placed) | "
+             "**ratio** | net of idle: ms/placed, ms/inbound, ratio | inbound success % | "
+             "CPU % atende / kamailio / UAS / client (placed) | "
              "CPU % atende / UAC (inbound) | answer ms p50/p99 (placed) | UDP drops atende / "
              "kamailio / UAS (placed) | UDP drops atende (inbound) | POST p99 ms | load 1m | "
              "failures |",
@@ -473,7 +476,8 @@ def markdown(res):
               "before each step) over the same window. *answer ms*: the record's started_at -> "
               "answered_at (retransmissions after a lost datagram show here, T1 = 500 ms). "
               "*UDP drops*: datagrams the kernel dropped at that process's SIP socket because "
-              "its receive buffer (212 KB default) was full. 100 % CPU = one core; the box has 2 for everything."]
+              "its receive buffer (212 KB default) was full. 100 % CPU = one core; the box has "
+              "2 for everything."]
     return "\n".join(lines) + "\n"
 
 
