@@ -219,6 +219,32 @@ def start_atende(binary, workdir, flows_dir, config):
     return server.start()
 
 
+def thread_cpu(pid):
+    """{tid: (name, CPU seconds)} of every thread of pid."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        out[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / procs.CLOCK_TICKS)
+    return out
+
+
+def thread_ms_per_call(before, after, calls):
+    """CPU ms per call of each thread that used any, keyed "#<creation order> <name>" (most
+    of atende's threads are unnamed; the order is the same from one start to the next)."""
+    out = {}
+    for i, tid in enumerate(sorted(after)):
+        used = after[tid][1] - before.get(tid, ("", 0.0))[1]
+        if used > 0:
+            out[f"#{i} {after[tid][0]}"] = round(1000 * used / max(1, calls), 3)
+    return out
+
+
 def udp_drops():
     """Datagrams dropped per local UDP port (/proc/net/udp's last column: the socket's
     receive buffer was full)."""
@@ -339,6 +365,7 @@ def placed_step(binary, tmp, flows_dir, config, kam, uas, rate, seconds, threads
         requested = int(rate * seconds)
         idle = idle_cpu_pct(server)
         u0, k0, d0 = udp_errors(), kam_stats(kam), udp_drops()
+        th0 = thread_cpu(server.pid())
         c_child0 = children_cpu_s()
         meter = Meter(atende=lambda: procs.cpu_seconds(server.pid()),
                       kamailio=lambda: group_cpu_seconds(kam.proc.pid),
@@ -353,6 +380,7 @@ def placed_step(binary, tmp, flows_dir, config, kam, uas, rate, seconds, threads
         meter.stop()
         answered, ok, reasons = outcome(calls)
         u1, k1, d1 = udp_errors(), kam_stats(kam), udp_drops()
+        th1 = thread_cpu(server.pid())
         cpu = meter.cpu["atende"]
         pcts = meter.pct()
         pcts["client"] = round(100 * client_cpu / meter.elapsed, 1)
@@ -379,6 +407,7 @@ def placed_step(binary, tmp, flows_dir, config, kam, uas, rate, seconds, threads
             "udp_drops": drops_by(d0, d1, {"atende": server.sip_port, "kamailio": kam.port,
                                             "sipp_uas": uas.port}),
             "answer_ms": answer_ms(calls),
+            "atende_threads_ms_per_call": thread_ms_per_call(th0, th1, ok),
             "kamailio": {k: k1.get(k, 0) - k0.get(k, 0) for k in k1},
             "atende_active_calls_after": active_calls(server),
             "loadavg_1m_after": os.getloadavg()[0],
@@ -394,6 +423,7 @@ def inbound_step(binary, tmp, flows_dir, config, rate, seconds):
         calls = int(rate * seconds)
         idle = idle_cpu_pct(server)
         d0 = udp_drops()
+        th0 = thread_cpu(server.pid())
         c_child0 = children_cpu_s()
         meter = Meter(atende=lambda: procs.cpu_seconds(server.pid())).start()
         sipp = Sipp(UAC_SCENARIO, server.sip_target, workdir, service="quickbye", calls=calls,
@@ -406,6 +436,7 @@ def inbound_step(binary, tmp, flows_dir, config, rate, seconds):
         result = sipp.wait()
         meter.stop()
         d1 = udp_drops()
+        th1 = thread_cpu(server.pid())
         sipp_cpu = children_cpu_s() - c_child0
         cpu = meter.cpu["atende"]
         return {
@@ -422,10 +453,19 @@ def inbound_step(binary, tmp, flows_dir, config, rate, seconds):
                         "sipp_uac": round(100 * sipp_cpu / meter.elapsed, 1)},
             "errors_tail": result.errors[-400:] if result.successful < calls else "",
             "udp_drops": drops_by(d0, d1, {"atende": server.sip_port, "sipp_uac": sipp_port}),
+            "atende_threads_ms_per_call": thread_ms_per_call(th0, th1, result.successful),
             "loadavg_1m_after": os.getloadavg()[0],
         }
     finally:
         server.stop(timeout=30)
+
+
+def thread_keys(res):
+    keys = set()
+    for s in res["steps"]:
+        keys |= set(s["placed"].get("atende_threads_ms_per_call", {}))
+        keys |= set(s.get("inbound", {}).get("atende_threads_ms_per_call", {}))
+    return sorted(keys, key=lambda k: int(k.split()[0][1:]))
 
 
 def markdown(res):
@@ -468,6 +508,15 @@ def markdown(res):
             f"{p['udp_drops']['kamailio']} / {p['udp_drops']['sipp_uas']} | "
             f"{i.get('udp_drops', {}).get('atende')} | {p['post_lat_ms_p99']} | "
             f"{p['loadavg_1m_after']:.1f} | {fails} |")
+    lines += ["", "atende's CPU ms per call by thread (placed / inbound; threads by creation "
+              "order, most unnamed: see bench/README.md for which is which):", "",
+              "| rate/s | " + " | ".join(f"thread {k}" for k in thread_keys(res)) + " |",
+              "|---|" + "---|" * len(thread_keys(res))]
+    for s in res["steps"]:
+        p = s["placed"].get("atende_threads_ms_per_call", {})
+        i = s.get("inbound", {}).get("atende_threads_ms_per_call", {})
+        lines.append(f"| {s['target_rate']} | " + " | ".join(
+            f"{p.get(k, 0)} / {i.get(k, 0)}" for k in thread_keys(res)) + " |")
     lines += ["", "*placed/s*: 202 answers / the client's send window. *success %*: records "
               "answered and hung up by the flow (`end_reason` local_bye) / requested. CPU ms "
               "per call: atende's utime+stime over the step (send + drain until every record "
