@@ -77,6 +77,7 @@ class Registration final : public HandleOwner {
   int failures = 0;                       // in a row: sets the retry backoff
   su_timer_t* retry_timer = nullptr;
   bool unregistering = false;
+  bool in_flight = false;  // counted in Impl::registering until its final answer
 };
 
 const char* to_string(RegistrationState s) {
@@ -186,6 +187,12 @@ struct SipServer::Impl {
   // SIP-thread only.
   std::unordered_map<std::string, DialogPtr> dialogs;
   std::unordered_map<std::string, RegistrationPtr> registrations;
+  // REGISTERs waiting for a slot: at most kMaxRegistering are in flight (first round or
+  // retry), so a thousand trunks do not overflow the registrar's socket (and ours with the
+  // challenges coming back) at start-up. nua's own refreshes are spread by their expiry.
+  static constexpr int kMaxRegistering = 32;
+  std::deque<std::string> register_queue;
+  int registering = 0;
   bool shutdown_done = false;
 
   Impl(SipOptions o, SipEvents& e) : options(std::move(o)), events(e) {}
@@ -237,6 +244,8 @@ struct SipServer::Impl {
   // Registrations
   void add_registration(RegistrationRequest request);
   void send_register(Registration& r);
+  void queue_register(Registration& r);
+  void register_done(Registration& r);  // a REGISTER in flight got its final answer
   void registration_event(nua_event_t event, int status, char const* phrase, Registration* r,
                           sip_t const* sip);
   void set_registration(Registration& r, RegistrationState s, int status, std::string_view phrase);
@@ -264,7 +273,7 @@ struct SipServer::Impl {
     auto* r = static_cast<Registration*>(owner);
     su_timer_destroy(r->retry_timer);
     r->retry_timer = nullptr;
-    r->server->send_register(*r);
+    r->server->queue_register(*r);
   }
   static void on_shutdown_timer(Impl* self, su_timer_t*, HandleOwner*) {
     spdlog::warn("sip: shutdown still waiting on peers after 3 s; stopping anyway");
@@ -635,6 +644,7 @@ void SipServer::Impl::add_registration(RegistrationRequest request) {
   auto old = registrations.find(request.name);
   if (old != registrations.end()) {
     Registration& r = *old->second;
+    register_done(r);
     if (r.retry_timer) su_timer_destroy(r.retry_timer);
     r.retry_timer = nullptr;
     if (r.nh) {
@@ -647,7 +657,32 @@ void SipServer::Impl::add_registration(RegistrationRequest request) {
   r->request = std::move(request);
   r->server = this;
   registrations.emplace(r->request.name, r);
-  send_register(*r);
+  queue_register(*r);
+}
+
+void SipServer::Impl::queue_register(Registration& r) {
+  if (r.in_flight) return;
+  if (registering >= kMaxRegistering) {
+    register_queue.push_back(r.request.name);
+    return;
+  }
+  ++registering;
+  r.in_flight = true;
+  send_register(r);
+}
+
+void SipServer::Impl::register_done(Registration& r) {
+  if (!r.in_flight) return;
+  r.in_flight = false;
+  --registering;
+  while (!register_queue.empty() && registering < kMaxRegistering) {
+    auto it = registrations.find(register_queue.front());
+    register_queue.pop_front();
+    if (it == registrations.end() || it->second->in_flight) continue;
+    ++registering;
+    it->second->in_flight = true;
+    send_register(*it->second);
+  }
 }
 
 void SipServer::Impl::send_register(Registration& r) {
@@ -658,6 +693,7 @@ void SipServer::Impl::send_register(Registration& r) {
                       TAG_IF(!q.outbound_proxy.empty(), NUTAG_PROXY(q.outbound_proxy.c_str())),
                       TAG_END());
     if (!r.nh) {
+      register_done(r);
       set_registration(r, RegistrationState::kFailed, 0, "cannot create a SIP handle");
       return;
     }
@@ -702,6 +738,7 @@ void SipServer::Impl::registration_event(nua_event_t event, int status, char con
   if (status < 300) {
     r->failures = 0;
     r->challenged_since_success = false;
+    register_done(*r);
     set_registration(*r, RegistrationState::kRegistered, status, phrase ? phrase : "");
     return;
   }
@@ -721,6 +758,7 @@ void SipServer::Impl::registration_event(nua_event_t event, int status, char con
               : "the registrar refused our credentials (wrong user or password?)";
   }
   spdlog::warn("sip: registration {} failed: {} {}", r->request.name, status, why);
+  register_done(*r);
   set_registration(*r, RegistrationState::kFailed, status, why);
   // nua stops refreshing after a failure: start over on a fresh handle later.
   if (r->nh) {
