@@ -26,9 +26,9 @@ struct CallInfo {
 
 // A second leg for this call (flow step `dial`, the agent's transfer_to_human).
 struct DialRequest {
-  std::string to;         // a number, an extension or a sip: URI
-  std::string trunk;      // empty: the dial plan's choice
-  std::string caller_id;  // empty: the trunk's
+  std::string to{};         // a number, an extension or a sip: URI
+  std::string trunk{};      // empty: the dial plan's choice
+  std::string caller_id{};  // empty: the trunk's
   Millis ring_timeout{30000};
   // The caller hears what the far end sends before it answers (183 early media: ringback,
   // "the number you dialled..."), instead of the flow's own silence.
@@ -39,10 +39,10 @@ struct DialRequest {
 // "unreachable", "auth_failed", "failed" (no trunk, bad number), "cancelled" (our side
 // hung up first).
 struct DialResult {
-  std::string outcome;
-  int sip_status = 0;   // the final SIP status when there was one
-  std::string leg_id;   // the new leg's call id (its own record), empty when none
-  std::string message;  // for "failed": why, for the record
+  std::string outcome{};
+  int sip_status = 0;     // the final SIP status when there was one
+  std::string leg_id{};   // the new leg's call id (its own record), empty when none
+  std::string message{};  // for "failed": why, for the record
   bool answered() const { return outcome == "answered"; }
 };
 
