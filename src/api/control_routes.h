@@ -31,7 +31,7 @@ struct ControlContext {
   store::CallStore* store = nullptr;            // audit log; null: no audit, no GET /api/audit
   ApiAuth auth;                                 // no tokens: every guarded request gets 401
   int failed_auth_per_minute = 20;              // per client address
-  std::function<MonoTime()> now;                // rate limiting; null: the steady clock
+  std::function<MonoTime()> now{};              // rate limiting; null: the steady clock
   std::function<store::WallTime()> wall_now{};  // audit timestamps; null: the system clock
 };
 

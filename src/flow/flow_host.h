@@ -21,7 +21,7 @@ struct CallInfo {
   std::string flow;  // flow name chosen by the dial plan
   // Given by whoever started the call (POST /api/calls "variables", a parent flow's
   // slots for a flow run on a dialled leg): flow templates and persona prompts use them.
-  std::map<std::string, std::string> variables;
+  std::map<std::string, std::string> variables{};
 };
 
 // A second leg for this call (flow step `dial`, the agent's transfer_to_human).

@@ -111,11 +111,11 @@ class SessionManager final : public CallControl, public SessionServices {
 
  private:
   struct LegEntry {
-    std::shared_ptr<Session> session;
+    std::shared_ptr<Session> session{};
     bool inbound = false;
     bool answered = false;
     bool ended = false;
-    std::string reason;
+    std::string reason{};
     int sip_status = 0;
   };
   std::shared_ptr<Session> session_of_leg(const std::string& leg_id) const;

@@ -39,7 +39,7 @@ struct CallStart {
   std::string leg_kind = "sip";
   std::string flow;
   WallTime at;
-  std::string session_id;  // the session's first leg's id; empty: this call is its own
+  std::string session_id{};  // the session's first leg's id; empty: this call is its own
 };
 
 struct CallStoreOptions {
