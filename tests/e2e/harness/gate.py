@@ -12,7 +12,7 @@ from . import http_api
 from .audio import find_phrase, read_wav, server_speech_wav, write_wav
 from .baresip import Baresip, callee
 from .config import write_config
-from .conversation import current_call, record, seconds, synth, timeline_wav
+from .conversation import current_call, record, seconds, timeline_wav
 from .kamailio import Kamailio
 
 WPM = 160  # portaria.yaml and gate_resident.yaml speak at this rate
@@ -117,12 +117,10 @@ def heard(audiotool, workdir, wav, outcome):
 
 def resident_heard_name(audiotool, workdir, resident_wav):
     """(found, details): the resident's recording holds the visitor's name as the visitor's
-    phone said it (the recording the server made and played back in its question)."""
-    said = synth(audiotool, workdir, VISITOR_NAME, wpm=VISITOR_WPM, name="visitor-name")
-    # Only the voiced part: the server keeps the name trimmed of silence, and plays it between
-    # two synthesised texts, so the needle's own silence would not fit there.
-    loud = [i for i, v in enumerate(said) if abs(v) > 300]
-    assert loud, "espeak-ng said nothing"
-    needle = write_wav(workdir / "visitor-name-voiced.wav", said[loud[0]:loud[-1] + 1], 8000)
-    found = find_phrase(needle, resident_wav, audiotool)
+    phone sent it (the clip timeline() wrote for that answer). The server plays back its
+    recording of those very samples (G.711 both ways), so they are matched sample by sample:
+    a separate rendering of the name, or the server's own synthesis, scores far lower."""
+    index = [answer for _, answer in VISITOR_PROMPTS].index(VISITOR_NAME)
+    said = workdir / "visitor-mic" / f"answer{index}.wav"
+    found = find_phrase(said, resident_wav, audiotool, mode="waveform")
     return found["score"] >= 0.6, found
