@@ -95,7 +95,27 @@ class FlowHost {
   virtual void transfer(const std::string& to, std::function<void(int status)> done);
   // This flow's slots as it ends (a flow run on a dialled leg hands them to its parent).
   virtual void flow_finished(const std::map<std::string, std::string>& slots) {}
+
+  // ---- recorded clips (flow step `capture`, "{name:audio}" in texts) ----
+  // Keep `clip` under `name`, replacing any clip of that name. A session keeps them
+  // session-wide, so a flow run on a dialled leg plays what the caller's flow recorded.
+  // The default keeps them in this host: at most kMaxClips (a new name beyond that is
+  // dropped), each cut to kMaxClipSeconds. The media thread only.
+  static constexpr size_t kMaxClips = 8;
+  static constexpr int kMaxClipSeconds = 10;
+  virtual void keep_clip(const std::string& name, ClipPtr clip);
+  // The clip kept under `name`, or null.
+  virtual ClipPtr clip(const std::string& name) const;
+
+ private:
+  std::map<std::string, ClipPtr> clips_;
 };
+
+// `clip` cut to FlowHost::kMaxClipSeconds (the same clip when it is short enough).
+ClipPtr bounded_clip(ClipPtr clip);
+// Puts `clip` under `name` in `clips`, bounded as FlowHost::keep_clip says.
+void keep_bounded_clip(std::map<std::string, ClipPtr>& clips, const std::string& name,
+                       ClipPtr clip);
 
 // A running flow drives one leg. The host calls start() once, then forwards the leg's
 // events (the flow is the leg's listener).

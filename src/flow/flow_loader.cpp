@@ -32,6 +32,7 @@ std::string LoadResult::error_text() const {
 namespace {
 
 using Limits = LoadLimits;
+constexpr Millis kMaxCaptureLength{10000};
 
 // A key/value pair of a YAML map, with the key's position: a null value (`key:` or
 // `key: #`) has no position of its own, so errors about values fall back to the key's.
@@ -247,7 +248,12 @@ std::span<const std::string_view> keys_for(StepType type) {
       "prompt", "into", "next",  "on_busy",   "on_no_answer", "on_failure", "early_media"};
   static constexpr std::string_view bridge[] = {"type", "prompt", "next", "on_failure"};
   static constexpr std::string_view transfer[] = {"type", "to", "prompt", "on_failure"};
+  static constexpr std::string_view capture[] = {"type",       "prompt",  "into",
+                                                 "max_length", "timeout", "retries",
+                                                 "no_input",   "next",    "on_failure"};
   switch (type) {
+    case StepType::kCapture:
+      return capture;
     case StepType::kDial:
       return dial;
     case StepType::kBridge:
@@ -280,10 +286,10 @@ std::span<const std::string_view> keys_for(StepType type) {
 }
 
 std::optional<StepType> parse_step_type(std::string_view s) {
-  for (StepType t :
-       {StepType::kSay, StepType::kMenu, StepType::kCollect, StepType::kEcho, StepType::kSayTime,
-        StepType::kHangup, StepType::kAsk, StepType::kConfirm, StepType::kRoute, StepType::kLookup,
-        StepType::kRecord, StepType::kDial, StepType::kBridge, StepType::kTransfer}) {
+  for (StepType t : {StepType::kSay, StepType::kMenu, StepType::kCollect, StepType::kEcho,
+                     StepType::kSayTime, StepType::kHangup, StepType::kAsk, StepType::kConfirm,
+                     StepType::kRoute, StepType::kLookup, StepType::kRecord, StepType::kDial,
+                     StepType::kBridge, StepType::kTransfer, StepType::kCapture}) {
     if (s == step_type_name(t)) return t;
   }
   return std::nullopt;
@@ -426,11 +432,11 @@ class FlowBuilder {
       return p_.error(type_entry,
                       "unknown step type '" + *type_text +
                           "' (say, menu, collect, echo, say_time, hangup, ask, confirm, "
-                          "route, lookup, record, dial, bridge, transfer)");
+                          "route, lookup, record, dial, bridge, transfer, capture)");
     }
     s.type = *type;
     if (s.type == StepType::kCollect || s.type == StepType::kAsk || s.type == StepType::kLookup ||
-        s.type == StepType::kDial) {
+        s.type == StepType::kDial || s.type == StepType::kCapture) {
       s.into = s.id;
     }
     // Handled after the loop (values before dtmf; column after table), from fresh nodes:
@@ -454,6 +460,14 @@ class FlowBuilder {
         if (auto d = p_.duration(e)) s.inter_digit_timeout = *d;
       } else if (e.key == "max_duration") {
         if (auto d = p_.duration(e)) s.max_duration = *d;
+      } else if (e.key == "max_length") {
+        if (auto d = p_.duration(e)) {
+          if (*d > kMaxCaptureLength) {
+            p_.error(e, "at most 10s (a recording is played back inside a sentence)");
+          } else {
+            s.max_length = *d;
+          }
+        }
       } else if (e.key == "retries") {
         if (auto v = p_.integer(e, 0, 10)) s.retries = *v;
       } else if (e.key == "min_digits") {
@@ -600,7 +614,8 @@ class FlowBuilder {
     }
     const YAML::Mark at = node.key_node.Mark();
     bool is_prompt = s.type == StepType::kMenu || s.type == StepType::kCollect ||
-                     s.type == StepType::kAsk || s.type == StepType::kConfirm;
+                     s.type == StepType::kAsk || s.type == StepType::kConfirm ||
+                     s.type == StepType::kCapture;
     bool needs_text = s.type == StepType::kSay || s.type == StepType::kSayTime || is_prompt;
     if (needs_text && !has_text) {
       p_.error(at, where + ": missing '" + (is_prompt ? "prompt" : "text") + "'");
@@ -873,6 +888,9 @@ class FlowBuilder {
   void check_variables() {
     std::vector<std::string> stored{"caller"};  // the From user, set when the call starts
     stored.insert(stored.end(), flow_.inputs.begin(), flow_.inputs.end());
+    // "{name:audio}" plays a recording: one a capture step makes, or one a parent flow's
+    // capture step made (named in inputs).
+    std::vector<std::string> clips(flow_.inputs.begin(), flow_.inputs.end());
     // A flow run on a dialled leg hands back slots only known at run time: `fields` may
     // name them.
     bool brings_slots = false;
@@ -884,6 +902,10 @@ class FlowBuilder {
       }
       if (s.type == StepType::kTransfer) stored.push_back("transfer_status");
       if (s.type == StepType::kCollect || s.type == StepType::kAsk) stored.push_back(s.into);
+      if (s.type == StepType::kCapture) {
+        stored.push_back(s.into);
+        clips.push_back(s.into);
+      }
       if (s.type == StepType::kAsk && s.match == MatchKind::kChoices) {
         stored.push_back(s.into + "_label");
       }
@@ -905,10 +927,12 @@ class FlowBuilder {
       if (s.type != StepType::kSay && s.type != StepType::kHangup && s.type != StepType::kAsk &&
           s.type != StepType::kConfirm && s.type != StepType::kLookup &&
           s.type != StepType::kDial && s.type != StepType::kBridge &&
-          s.type != StepType::kTransfer) {
+          s.type != StepType::kTransfer && s.type != StepType::kCapture) {
         continue;
       }
       std::vector<std::string> names = template_names(s.text);
+      // Placeholders past these are in templates that are filled in but never spoken.
+      const size_t spoken = s.type == StepType::kLookup ? 0 : names.size();
       s.uses_variables = !names.empty();
       // Templates that are filled in but never spoken: who to call, the lookup's `also`.
       for (const std::string* t : {&s.to, &s.caller_id, &s.also_value}) {
@@ -919,13 +943,27 @@ class FlowBuilder {
         names.push_back(name);
         flow_.secret_slots.emplace_back(split_placeholder(name).slot);
       }
-      for (const std::string& placeholder : names) {
+      for (size_t k = 0; k < names.size(); ++k) {
+        const std::string& placeholder = names[k];
         auto [slot, format] = split_placeholder(placeholder);
         std::string name(slot);
+        if (format == "audio") {
+          if (k >= spoken) {
+            p_.error(step_nodes_[i].key_node.Mark(),
+                     "step '" + s.id + "': {" + Parser::clip(placeholder) +
+                         "} plays a recording: only in a text or prompt that is spoken");
+          } else if (std::find(clips.begin(), clips.end(), name) == clips.end()) {
+            p_.error(step_nodes_[i].key_node.Mark(),
+                     "step '" + s.id + "': text plays {" + Parser::clip(placeholder) +
+                         "} but no capture step records '" + Parser::clip(name) +
+                         "' and inputs does not name it");
+          }
+          continue;
+        }
         if (!known_format(format)) {
-          p_.error(step_nodes_[i].key_node.Mark(), "step '" + s.id + "': unknown format in {" +
-                                                       Parser::clip(placeholder) +
-                                                       "} (use :money, :number, :date or :digits)");
+          p_.error(step_nodes_[i].key_node.Mark(),
+                   "step '" + s.id + "': unknown format in {" + Parser::clip(placeholder) +
+                       "} (use :money, :number, :date, :digits or :audio)");
         }
         if (std::find(stored.begin(), stored.end(), name) == stored.end()) {
           p_.error(step_nodes_[i].key_node.Mark(),

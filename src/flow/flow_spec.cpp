@@ -35,6 +35,8 @@ const char* step_type_name(StepType type) {
       return "bridge";
     case StepType::kTransfer:
       return "transfer";
+    case StepType::kCapture:
+      return "capture";
   }
   return "?";
 }

@@ -29,6 +29,7 @@ enum class StepType {
   kDial,      // place a call (a second leg), optionally run a flow on it
   kBridge,    // connect the caller with the dialled leg
   kTransfer,  // blind transfer of the caller (SIP REFER)
+  kCapture,   // prompt, listen, keep the caller's utterance as a clip (no recognition)
 };
 
 // How an ask step turns recognised words into a slot value.
@@ -142,6 +143,9 @@ struct StepSpec {
   bool early_media = false;     // dial: the caller hears the callee's 183 audio (ringback)
   StepIndex on_busy = kNoStep;  // dial: kNoStep -> on_failure
   StepIndex on_no_answer = kNoStep;  // dial: kNoStep -> on_failure
+
+  // capture: the longest recording kept (the utterance is cut there); `into` names it.
+  Millis max_length{4000};
 
   // record: the event kind (`text` unused).
   std::string event;

@@ -18,11 +18,25 @@ PromptPlayer::~PromptPlayer() {
 
 void PromptPlayer::play(std::initializer_list<std::string_view> texts) {
   stop();
-  for (std::string_view t : texts) {
-    if (!t.empty() && count_ < kMaxQueued) texts_[count_++].assign(t);
-  }
+  for (std::string_view t : texts) add(t, nullptr);
   active_ = true;
   pump();
+}
+
+void PromptPlayer::play(std::string_view apology, const std::vector<PromptPiece>& pieces) {
+  stop();
+  add(apology, nullptr);
+  for (const PromptPiece& p : pieces) add(p.text, p.clip);
+  active_ = true;
+  pump();
+}
+
+void PromptPlayer::add(std::string_view text, ClipPtr clip) {
+  if (count_ >= kMaxQueued) return;
+  if (clip ? clip->pcm.empty() : text.empty()) return;
+  texts_[count_].text.assign(text);
+  texts_[count_].clip = std::move(clip);
+  ++count_;
 }
 
 void PromptPlayer::stop() {
@@ -32,13 +46,20 @@ void PromptPlayer::stop() {
 
 void PromptPlayer::abandon() {
   ++generation_;
+  for (size_t i = 0; i < count_; ++i) texts_[i].clip.reset();  // a recording is not kept alive
   count_ = next_ = 0;
   fetching_ = clips_queued_ = active_ = finished_ = false;
 }
 
 void PromptPlayer::pump() {
   while (next_ < count_ && !fetching_) {
-    speech::Phrase phrase{texts_[next_], voice_, host_.leg().sample_rate()};
+    if (texts_[next_].clip) {  // ready: the leg resamples it if its rate differs
+      host_.leg().play(texts_[next_].clip);
+      clips_queued_ = true;
+      ++next_;
+      continue;
+    }
+    speech::Phrase phrase{texts_[next_].text, voice_, host_.leg().sample_rate()};
     if (ClipPtr clip = host_.phrases().cached(phrase)) {
       host_.leg().play(std::move(clip));
       clips_queued_ = true;
@@ -72,7 +93,7 @@ void PromptPlayer::on_fetched(uint64_t generation, ClipPtr clip) {
     host_.leg().play(std::move(clip));
     clips_queued_ = true;
   } else {
-    host_.record_event("tts_error", texts_[next_]);
+    host_.record_event("tts_error", texts_[next_].text);
   }
   ++next_;
   pump();

@@ -31,7 +31,8 @@ ScriptedFlow::ScriptedFlow(FlowSpecPtr spec, FlowHost& host)
   digit_log_.reserve(kMaxDigitLog);
   collected_.reserve(LoadLimits::kMaxCollectDigits);
   bool listens = std::any_of(spec_->steps.begin(), spec_->steps.end(), [](const StepSpec& s) {
-    return s.type == StepType::kAsk || s.type == StepType::kConfirm || !s.spoken.empty();
+    return s.type == StepType::kAsk || s.type == StepType::kConfirm ||
+           s.type == StepType::kCapture || !s.spoken.empty();
   });
   if (listens) listener_ = std::make_unique<Listener>(host.leg().sample_rate());
 }
@@ -80,6 +81,7 @@ void ScriptedFlow::enter(StepIndex index, MonoTime now) {
   switch (s.type) {
     case StepType::kAsk:
     case StepType::kConfirm:
+    case StepType::kCapture:
       play_prompt("", now);
       break;
     case StepType::kRoute:
@@ -92,7 +94,7 @@ void ScriptedFlow::enter(StepIndex index, MonoTime now) {
       run_record(now);
       break;
     case StepType::kSay:
-      player_.play({s.uses_variables ? variable_text() : s.text});
+      player_.play("", spoken_pieces());
       break;
     case StepType::kMenu:
     case StepType::kCollect:
@@ -104,7 +106,7 @@ void ScriptedFlow::enter(StepIndex index, MonoTime now) {
       break;
     case StepType::kHangup:
       phase_ = Phase::kEnding;
-      player_.play({s.uses_variables ? variable_text() : s.text});
+      player_.play("", spoken_pieces());
       break;
     case StepType::kEcho:
       if (s.text.empty()) {
@@ -122,7 +124,7 @@ void ScriptedFlow::enter(StepIndex index, MonoTime now) {
       if (s.text.empty())
         player_.stop();  // nothing to say: the caller hears silence while it rings
       else
-        player_.play({s.uses_variables ? variable_text() : s.text});
+        player_.play("", spoken_pieces());
       start_dial(now);
       break;
     case StepType::kBridge:
@@ -131,7 +133,7 @@ void ScriptedFlow::enter(StepIndex index, MonoTime now) {
         player_.stop();
         prompt_finished(now);
       } else {
-        player_.play({s.uses_variables ? variable_text() : s.text});
+        player_.play("", spoken_pieces());
       }
       break;
   }
@@ -162,6 +164,7 @@ void ScriptedFlow::prompt_finished(MonoTime now) {
       break;
     case StepType::kAsk:
     case StepType::kConfirm:
+    case StepType::kCapture:
       if (phase_ != Phase::kPrompting) break;
       listener_->prompt_stopped();
       phase_ = Phase::kListening;
@@ -206,7 +209,7 @@ void ScriptedFlow::on_frame(const AudioFrame& heard, MonoTime now) {
       phase_ == Phase::kBridged || phase_ == Phase::kTransferring) {
     return;  // the caller's speech is not listened to meanwhile
   }
-  if (s.type == StepType::kAsk || s.type == StepType::kConfirm) {
+  if (s.type == StepType::kAsk || s.type == StepType::kConfirm || s.type == StepType::kCapture) {
     if (phase_ == Phase::kPrompting || phase_ == Phase::kListening) {
       return listen_frame(heard, now);
     }
@@ -338,7 +341,9 @@ void ScriptedFlow::retry(std::string_view kind, const std::string& apology, Mono
     if (s.on_failure == kNoStep) return end_call("flow: no valid answer in " + s.id);
     return enter(s.on_failure, now);
   }
-  if (s.type == StepType::kAsk || s.type == StepType::kConfirm) return play_prompt(apology, now);
+  if (s.type == StepType::kAsk || s.type == StepType::kConfirm || s.type == StepType::kCapture) {
+    return play_prompt(apology, now);
+  }
   phase_ = Phase::kPrompting;
   player_.play({apology, s.text});
   if (s.type == StepType::kMenu && !s.spoken.empty()) menu_forget_turn();
@@ -357,8 +362,10 @@ void ScriptedFlow::end_call(std::string_view reason) {
   host_.leg().hangup(reason);
 }
 
-std::string ScriptedFlow::variable_text() const {
-  return fill_template(step().text, [this](std::string_view placeholder, std::string* value) {
+std::string ScriptedFlow::variable_text() const { return fill_spoken(step().text); }
+
+std::string ScriptedFlow::fill_spoken(std::string_view tmpl) const {
+  return fill_template(tmpl, [this](std::string_view placeholder, std::string* value) {
     auto [name, format] = split_placeholder(placeholder);
     auto it = variables_.find(std::string(name));
     // A variable whose step was not reached in this call reads as nothing. Numbers are

@@ -62,6 +62,14 @@ class ScriptedFlow : public Flow {
     kResuming,      // bridge with `next`: the dialled side hung up; `next` at the next frame
     kTransferring,  // transfer: waiting for the transferee's answer
   };
+  // capture (scripted_flow_capture.cpp): the caller's turn (or the first max_length of it)
+  // becomes the clip `into`.
+  void capture_turn(MonoTime now);
+  bool capture_full() const;  // still speaking, and max_length is recorded already
+  // The step's text as the player takes it: filled texts and, at "{name:audio}", the clip
+  // kept under that name (a missing one reads as missing_clip_text()).
+  std::vector<PromptPiece> spoken_pieces() const;
+  std::string fill_spoken(std::string_view tmpl) const;
 
   void enter(StepIndex index, MonoTime now);
   void prompt_finished(MonoTime now);

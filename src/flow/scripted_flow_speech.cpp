@@ -55,7 +55,7 @@ void ScriptedFlow::play_prompt(std::string_view apology, MonoTime now) {
   phase_ = Phase::kPrompting;
   ++turn_generation_;
   listener_->reset();
-  player_.play({apology, step().uses_variables ? variable_text() : step().text});
+  player_.play(apology, spoken_pieces());
   listener_->prompt_started(now);
 }
 
@@ -73,9 +73,14 @@ void ScriptedFlow::listen_frame(const AudioFrame& heard, MonoTime now) {
         player_.stop();
         listener_->prompt_stopped();
       }
+      if (step().type == StepType::kCapture) return capture_turn(now);
       return send_turn(now);
     default:
       break;
+  }
+  // A recording longer than max_length is cut there: no need to wait for its end.
+  if (step().type == StepType::kCapture && phase_ == Phase::kListening && capture_full()) {
+    return capture_turn(now);
   }
   // No answer: only once the prompt is over and nobody is speaking.
   if (phase_ == Phase::kListening && !listener_->speaking() && now >= deadline_) {

@@ -45,6 +45,27 @@ std::vector<std::string> template_names(std::string_view text) {
   return out;
 }
 
+bool is_clip_placeholder(std::string_view placeholder) {
+  constexpr std::string_view kSuffix = ":audio";
+  return placeholder.size() > kSuffix.size() &&
+         placeholder.substr(placeholder.size() - kSuffix.size()) == kSuffix;
+}
+
+std::vector<TemplatePart> split_clip_placeholders(std::string_view text) {
+  std::vector<TemplatePart> out(1);
+  scan(
+      text, [&](std::string_view lit) { out.back().text += lit; },
+      [&](std::string_view name, std::string_view raw) {
+        if (!is_clip_placeholder(name)) {
+          out.back().text += raw;
+          return;
+        }
+        out.push_back({std::string(name.substr(0, name.size() - 6)), true});
+        out.emplace_back();
+      });
+  return out;
+}
+
 std::string spell_digits(std::string_view digits) {
   std::string out;
   for (char d : digits) {

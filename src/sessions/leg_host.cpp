@@ -76,4 +76,10 @@ void LegHost::flow_finished(const std::map<std::string, std::string>& slots) {
   session_.flow_finished(info_.id, slots);
 }
 
+void LegHost::keep_clip(const std::string& name, ClipPtr clip) {
+  session_.keep_clip(name, std::move(clip));
+}
+
+ClipPtr LegHost::clip(const std::string& name) const { return session_.clip(name); }
+
 }  // namespace atende::sessions

@@ -34,6 +34,9 @@ class LegHost final : public flow::FlowHost {
   void hang_up_leg(const std::string& leg_id) override;
   void transfer(const std::string& to, std::function<void(int)> done) override;
   void flow_finished(const std::map<std::string, std::string>& slots) override;
+  // Session-wide: a flow on another leg of this session plays what this one recorded.
+  void keep_clip(const std::string& name, ClipPtr clip) override;
+  ClipPtr clip(const std::string& name) const override;
 
   // Executor thread: the flow is gone; work posted for it is dropped from now on.
   void end() { *alive_ = false; }

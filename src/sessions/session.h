@@ -70,6 +70,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void hang_up_leg(const std::string& leg_id);
   void transfer(const std::string& leg_id, const std::string& to, std::function<void(int)> done);
   void flow_finished(const std::string& leg_id, const std::map<std::string, std::string>& slots);
+  // Recordings a flow made (step `capture`), for any flow of the session to play: at most
+  // flow::FlowHost::kMaxClips, each cut to kMaxClipSeconds.
+  void keep_clip(const std::string& name, ClipPtr clip) {
+    flow::keep_bounded_clip(clips_, name, std::move(clip));
+  }
+  ClipPtr clip(const std::string& name) const {
+    auto it = clips_.find(name);
+    return it == clips_.end() ? nullptr : it->second;
+  }
   Executor* executor() const { return executor_.load(); }
   // Any thread, once: the executor of the first leg with media, which every later leg
   // shares. From then on run() posts there.
@@ -114,6 +123,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<std::unique_ptr<flow::Flow>> retired_;
   std::vector<std::unique_ptr<LegHost>> retired_hosts_;
   bool finished_ = false;
+  std::map<std::string, ClipPtr> clips_;  // keep_clip(); the executor only
 
   mutable std::mutex summary_mu_;  // guards the copy summary() reads
   SessionSummary summary_;

@@ -1,12 +1,12 @@
 """The gate attendant (flows/portaria.yaml) fully offline over SIP: a real softphone
 (baresip) answers each question with espeak-ng speech, atende hears it through the WebRTC
-VAD, the turn detector and pocketsphinx in grammar mode, fills the slots (whom, apartment,
-why), confirms, records the request and calls the resident. The test server has no trunk,
+VAD, the turn detector and pocketsphinx in grammar mode, records the visitor's name (not
+recognised: kept as audio), fills the slots (whom, apartment, why), confirms, records the request and calls the resident. The test server has no trunk,
 so that call fails and the visitor is told the resident is not answering.
 
 The caller's microphone is one WAV with each answer placed after the question it answers
-(question lengths measured with the server's own synthesis; each answer waits for the end
-of turn, about 0.6 s of silence, and recognition). Answers that come early barge in on the
+(harness/gate.py's VISITOR_PROMPTS: question lengths measured with the server's own
+synthesis; each answer waits for the end of turn, about 0.6 s of silence, and recognition). Answers that come early barge in on the
 prompt, which the flow also handles."""
 import json
 import time
@@ -15,20 +15,18 @@ import pytest
 
 from harness import http_api
 from harness.baresip import Baresip
-from harness.conversation import timeline_wav
+from harness.gate import VISITOR_PROMPTS, timeline
 
 pytestmark = pytest.mark.atende_only
 
-# (seconds from answer, what the caller says)
-ANSWERS = [(3.8, "Mary Jones"), (10.7, "three zero two"), (17.7, "delivery"), (25.0, "yes")]
-CALL_SECONDS = 45
+CALL_SECONDS = 60
 
 
 def test_gate_attendant_collects_whom_apartment_and_why_offline(server, workdir, audiotool):
     if not audiotool:
         pytest.skip("tools/audiotool is not built")
-    mic = timeline_wav(audiotool, workdir, ANSWERS, total_seconds=50)
-    phone = Baresip(workdir, mic, max_seconds=60).start()
+    mic = timeline(audiotool, workdir, VISITOR_PROMPTS, "visitor-mic")
+    phone = Baresip(workdir, mic, max_seconds=75).start()
     try:
         assert phone.dial(f"sip:gate@{server.sip_target}") is not None, phone.log()
         deadline = time.monotonic() + CALL_SECONDS
@@ -49,6 +47,9 @@ def test_gate_attendant_collects_whom_apartment_and_why_offline(server, workdir,
     requests = [json.loads(e["detail"]) for e in events if e["kind"] == "gate_request"]
     assert requests, f"no gate_request recorded; heard {heard}; events {events}"
     slots = requests[0]
+    assert slots["visitor_name"] == "(recorded)", slots
+    assert any(e["kind"] == "captured" and e["detail"].startswith("visitor_name ")
+               for e in events), events
     assert slots["resident_name"] == "Mary Jones", slots
     assert slots["apartment"] == "302", slots
     assert slots["intent"] == "entrega", slots

@@ -280,9 +280,9 @@ TEST(FlowLibrary, ShippedFlowsLoad) {
       }
     }
   }
-  EXPECT_EQ(lib.find("portaria")->steps[lib.find("portaria")->start].id, "visiting");
+  EXPECT_EQ(lib.find("portaria")->steps[lib.find("portaria")->start].id, "name");
   EXPECT_EQ(lib.find("gate_resident")->inputs,
-            (std::vector<std::string>{"apartment", "visiting", "intent_label"}));
+            (std::vector<std::string>{"apartment", "visiting", "intent_label", "visitor_name"}));
   auto phrases = lib.phrases(8000);
   EXPECT_GT(phrases.size(), 10u);
   for (auto& p : phrases) EXPECT_EQ(p.sample_rate, 8000);
@@ -292,7 +292,7 @@ TEST(FlowLibrary, DocExamplesLoad) {
   FlowLibrary lib;
   auto errors = lib.load_dir(example_flows());
   for (auto& e : errors) ADD_FAILURE() << e.str();
-  EXPECT_EQ(lib.size(), 11u);
+  EXPECT_EQ(lib.size(), 12u);
 }
 
 // Each full example in docs/flows.md is a copy of a file in flows/examples/, which the test

@@ -188,6 +188,25 @@ TEST_F(SessionTest, FlowOnADialledLegHandsItsSlotsBack) {
   EXPECT_FALSE(services.hosts[0]->run_flow_on("nope", "x", {}, nullptr));
 }
 
+// A recording the caller's flow made (step capture) is the session's: the flow on the
+// dialled leg plays it.
+TEST_F(SessionTest, ClipsAreSharedAcrossTheSessionsLegs) {
+  std::string leg_id, outcome;
+  auto callee = answered_dial(&leg_id, &outcome);
+  auto name = std::make_shared<Clip>();
+  name->pcm.assign(8000 * 12, 7);  // 12 s: kept as 10 s
+  services.hosts[0]->keep_clip("visitor_name", name);
+  ASSERT_TRUE(services.hosts[0]->run_flow_on("leg1", "gate_resident", {}, nullptr));
+  ASSERT_EQ(services.hosts.size(), 2u);
+  ClipPtr got = services.hosts[1]->clip("visitor_name");
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->pcm.size(), 8000u * 10);
+  EXPECT_EQ(services.hosts[1]->clip("other"), nullptr);
+  for (int i = 0; i < 10; ++i) services.hosts[1]->keep_clip("c" + std::to_string(i), name);
+  EXPECT_NE(services.hosts[0]->clip("c6"), nullptr);
+  EXPECT_EQ(services.hosts[0]->clip("c7"), nullptr);  // 8 kept at most
+}
+
 TEST(Bridge, ConvertsRatesAndPassesDigits) {
   FakeLeg a, b;
   struct Wide : FakeLeg {

@@ -72,13 +72,17 @@ def find_envelope(needle_env, haystack_env):
     return best
 
 
-def find_phrase(needle_wav, haystack_wav, audiotool=None):
+def find_phrase(needle_wav, haystack_wav, audiotool=None, mode=None):
     """{"offset_s", "score", "method"}: where the needle's speech appears in the haystack.
 
-    Prefers audiotool (sample-level), falls back to envelope correlation."""
+    Prefers audiotool (sample-level), falls back to envelope correlation. `mode`
+    ("envelope", "waveform") is audiotool's; waveform is for the very samples of the
+    needle played back (a recording), envelope (its default) for another rendering."""
     if audiotool and os.access(audiotool, os.X_OK):
-        proc = subprocess.run([audiotool, "find", "--needle", str(needle_wav), "--haystack",
-                               str(haystack_wav)], capture_output=True, text=True, timeout=60)
+        cmd = [audiotool, "find", "--needle", str(needle_wav), "--haystack", str(haystack_wav)]
+        if mode:
+            cmd += ["--mode", mode]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         if proc.returncode == 0:
             result = json.loads(proc.stdout)
             result["method"] = "audiotool"
