@@ -6,7 +6,15 @@
 
 namespace atende::agent {
 
-enum class AgentPhrase { kFallback, kReprompt, kGoodbye, kHandoff, kNotConfigured, kWait, kNoHuman };
+enum class AgentPhrase {
+  kFallback,
+  kReprompt,
+  kGoodbye,
+  kHandoff,
+  kNotConfigured,
+  kWait,
+  kNoHuman
+};
 
 // "pt", "pt-br", "pt_BR" get Portuguese; everything else English.
 std::string default_phrase(AgentPhrase which, std::string_view language);

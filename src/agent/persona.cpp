@@ -183,8 +183,8 @@ static Persona parse_persona_checked(const std::string& yaml_text) {
     if (!v.IsMap()) fail("variables", "must be a map of name: default value");
     for (const auto& kv : v) {
       const auto name = text(kv.first, "variables", 64);
-      if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
-                              std::string::npos) {
+      if (name.empty() ||
+          name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
         fail("variables", "'" + name + "' must be lower-case letters, digits or '_'");
       }
       p.variables[name] = kv.second.IsNull() ? "" : text(kv.second, "variables", 1000);

@@ -12,8 +12,8 @@
 #include "agent/agent_runtime.h"
 #include "agent/persona.h"
 #include "api/api_routes.h"
-#include "api/http_server.h"
 #include "api/control_routes.h"
+#include "api/http_server.h"
 #include "app/control_api.h"
 #include "core/metrics.h"
 #include "flow/flow_library.h"
@@ -178,9 +178,8 @@ int Server::run() {
                                    return !calls.draining();
                                  }});
   install_control_api(http, {.control = &calls, .front = &front, .store = &store});
-  api::install_control_routes(http, {.control = &calls,
-                                     .store = &store,
-                                     .auth = api::ApiAuth::from_config(cfg)});
+  api::install_control_routes(
+      http, {.control = &calls, .store = &store, .auth = api::ApiAuth::from_config(cfg)});
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
   front.register_trunks();

@@ -28,7 +28,7 @@ struct TrunkConfig {
   std::string domain;             // for From/To and the account; empty: host
   std::string from_user;          // caller ID we send; empty: user
   std::string from_display;
-  std::string outbound_proxy;     // "sip:proxy:5060"; empty: straight to host
+  std::string outbound_proxy;  // "sip:proxy:5060"; empty: straight to host
   bool register_account = false;
   int register_expires = 600;  // seconds
   std::string inbound;         // flow or persona for calls to our registered account
@@ -68,7 +68,8 @@ struct Config {
   int media_threads = 0;  // 0: one per CPU core (Envoy's model: workers = cores)
   int drain_seconds = 20;
   int max_call_seconds = 14400;  // any answered call is hung up after this (0: never)
-  int ring_ms = 0;  // ring (180) this long before answering; 0 answers at once  // SIGTERM: how long current calls may go on before we hang up
+  int ring_ms = 0;  // ring (180) this long before answering; 0 answers at once  // SIGTERM: how
+                    // long current calls may go on before we hang up
 
   // LLM agents (docs/agent.md). Personas may override each provider setting.
   std::string personas_dir;     // empty: <source>/personas, then ./personas
@@ -77,9 +78,9 @@ struct Config {
   std::string llm_api_key_env;  // environment variable with the API key (OPENAI_API_KEY)
   std::string stt_engine;       // "http" (default) or "sphinx"
   std::string stt_base_url;
-  std::string stt_model;        // empty: whisper-1
-  std::string tts_engine;       // "espeak" (default) or "http"
-  std::string tts_base_url;     // empty: llm_base_url
+  std::string stt_model;     // empty: whisper-1
+  std::string tts_engine;    // "espeak" (default) or "http"
+  std::string tts_base_url;  // empty: llm_base_url
   std::string tts_model;
   std::string tts_voice;
 

@@ -244,7 +244,7 @@ std::span<const std::string_view> keys_for(StepType type) {
                                                 "also", "into",  "next",   "on_missing"};
   static constexpr std::string_view record[] = {"type", "event", "fields", "next"};
   static constexpr std::string_view dial[] = {
-      "type",   "to",   "trunk", "caller_id", "ring_timeout", "tries",     "flow",
+      "type",   "to",   "trunk", "caller_id", "ring_timeout", "tries",      "flow",
       "prompt", "into", "next",  "on_busy",   "on_no_answer", "on_failure", "early_media"};
   static constexpr std::string_view bridge[] = {"type", "prompt", "next", "on_failure"};
   static constexpr std::string_view transfer[] = {"type", "to", "prompt", "on_failure"};

@@ -27,7 +27,7 @@
 namespace atende::media {
 
 struct RtpLegParams {
-  LegInfo info;  // info.id is the call id
+  LegInfo info;                            // info.id is the call id
   boost::asio::ip::address local_address;  // bind address (may be 0.0.0.0)
   int local_port = 0;                      // even; RTCP on local_port + 1
   boost::asio::ip::udp::endpoint remote;   // from SDP; replaced by the latched source

@@ -95,8 +95,8 @@ class Session : public std::enable_shared_from_this<Session> {
     std::function<void(const std::map<std::string, std::string>&, std::string_view)> on_flow_done;
     std::map<std::string, std::string> slots;  // what its flow handed back (flow_finished)
     std::function<void(int)> on_transfer;
-    std::string dialler;       // the leg whose flow dialled this one
-    bool early_media = false;  // the dialler hears this leg before it answers
+    std::string dialler;                 // the leg whose flow dialled this one
+    bool early_media = false;            // the dialler hears this leg before it answers
     std::unique_ptr<LegListener> early;  // forwards early media to the dialler
   };
   Slot* find(const std::string& leg_id);
