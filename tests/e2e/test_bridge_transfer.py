@@ -24,15 +24,6 @@ def flows_dir(workdir, text):
     return d
 
 
-def wait_ended(server, call_id, timeout):
-    deadline = time.monotonic() + timeout
-    rec = None
-    while time.monotonic() < deadline:
-        rec = http_api.get_json(f"{server.http_base}/api/calls/{call_id}")
-        if rec.get("ended_at"):
-            return rec
-        time.sleep(0.3)
-    raise AssertionError(f"call {call_id} still up after {timeout} s: {rec}")
 
 
 def test_bridged_call_carries_audio_both_ways(server_factory, workdir):
@@ -70,7 +61,7 @@ steps:
         b.stop()
     inbound = [c for c in calls if c["direction"] == "inbound"]
     assert inbound, calls
-    rec = wait_ended(srv, inbound[0]["id"], 15)
+    rec = http_api.wait_call_ended(srv.http_base, inbound[0]["id"], 15)
     legs = rec["legs"]
     assert len(legs) == 1 and legs[0]["direction"] == "outbound", rec
     assert legs[0]["ended_at"], legs  # the caller's hang-up ended the callee's leg too
@@ -101,7 +92,7 @@ steps:
     status, reply, _ = post(srv.http_base, "/api/calls", {"to": uas.uri("1001"),
                                                           "flow": "handoff"}, TOKEN)
     assert status == 202, reply
-    rec = wait_ended(srv, reply["id"], 30)
+    rec = http_api.wait_call_ended(srv.http_base, reply["id"], 30)
     result = uas.wait()
     assert result.successful == 1, result.explain()
     statuses = [e["detail"] for e in rec["events"] if e["kind"] == "transfer_status"]

@@ -2,8 +2,6 @@
 busy, never answer, or answer with early media first, straight to a sip: URI and through a
 Kamailio proxy that asks for proxy authentication. Each outcome lands in the record with
 its SIP status."""
-import time
-
 import pytest
 
 from harness import http_api
@@ -30,22 +28,14 @@ def place(server, **body):
     return reply["id"]
 
 
-def wait_ended(server, call_id, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    rec = None
-    while time.monotonic() < deadline:
-        rec = http_api.get_json(f"{server.http_base}/api/calls/{call_id}")
-        if rec.get("ended_at"):
-            return rec
-        time.sleep(0.2)
-    raise AssertionError(f"call {call_id} did not end in {timeout} s: {rec}")
 
 
 def test_answered_call_runs_the_flow_and_is_recorded(server_factory, workdir):
     uas = SippUas("uas_answer", workdir, ring_ms=500).start()
     srv = server_factory(extra_args=["--config", str(api_config(workdir))])
     call_id = place(srv, to=uas.uri("1001"), flow="time")
-    rec = wait_ended(srv, call_id)  # the speaking clock says the time and hangs up
+    # The speaking clock says the time and hangs up.
+    rec = http_api.wait_call_ended(srv.http_base, call_id, 30)
     result = uas.wait()
     assert result.successful == 1, result.explain()
     assert rec["direction"] == "outbound", rec
@@ -62,7 +52,7 @@ def test_unanswered_outcomes_are_recorded_with_their_status(server_factory, work
     uas = SippUas(scenario, workdir).start()
     srv = server_factory(extra_args=["--config", str(api_config(workdir))])
     call_id = place(srv, to=uas.uri("1001"), flow="echo", ring_timeout=2)
-    rec = wait_ended(srv, call_id, timeout=20)
+    rec = http_api.wait_call_ended(srv.http_base, call_id, 20)
     assert rec["end_reason"] == reason and rec["sip_status"] == status, rec
     assert rec["answered_at"] is None, rec
     assert uas.wait().returncode == 0
@@ -73,7 +63,7 @@ def test_unreachable_peer(server_factory, workdir):
     srv = server_factory(extra_args=["--config", str(api_config(workdir))])
     closed = free_port()
     call_id = place(srv, to=f"sip:1001@127.0.0.1:{closed};transport=tcp", flow="echo")
-    rec = wait_ended(srv, call_id, timeout=40)
+    rec = http_api.wait_call_ended(srv.http_base, call_id, 40)
     assert rec["end_reason"] == "unreachable", rec
     assert rec["answered_at"] is None
 
@@ -87,7 +77,7 @@ def test_through_kamailio_with_proxy_auth_and_early_media(server_factory, workdi
                                                 password="trunk-password-1", default=True)])
         srv = server_factory(extra_args=["--config", str(cfg)])
         call_id = place(srv, to="1001", flow="time")
-        rec = wait_ended(srv, call_id, timeout=30)
+        rec = http_api.wait_call_ended(srv.http_base, call_id, 30)
         assert rec["answered_at"] and rec["end_reason"] == "local_bye", rec
         details = [e["detail"] for e in rec["events"] if e["kind"] == "progress"]
         assert "183" in details, rec["events"]

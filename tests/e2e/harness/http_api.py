@@ -41,6 +41,19 @@ def wait_calls(base, predicate=None, timeout=5.0):
         time.sleep(0.2)
 
 
+def wait_call_ended(base, call_id, timeout):
+    """GET {base}/api/calls/{call_id} until it has ended; the record, or AssertionError with
+    the last one seen."""
+    deadline = time.monotonic() + timeout
+    rec = None
+    while time.monotonic() < deadline:
+        rec = get_json(f"{base}/api/calls/{call_id}")
+        if rec.get("ended_at"):
+            return rec
+        time.sleep(0.2)
+    raise AssertionError(f"call {call_id} did not end in {timeout} s: {rec}")
+
+
 def metric_value(metrics_text, name):
     """Sum of all samples of a Prometheus metric (any labels); None if absent."""
     total, seen = 0.0, False
