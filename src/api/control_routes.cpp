@@ -72,6 +72,34 @@ HttpResponse hangup(sessions::CallControl& control, const HttpRequest& req) {
   return with_detail(HttpResponse::json(200, {{"id", id}, {"status", "hanging_up"}}), "id=" + id);
 }
 
+// POST /api/calls/{id}/bridge {"with": "<other call id>"}: both answered; the other call
+// joins this one's session and their flows leave.
+HttpResponse bridge(sessions::CallControl& control, const HttpRequest& req) {
+  const std::string& id = req.path_params.at("id");
+  if (id.size() > kMaxCallIdLength) {
+    return with_detail(HttpResponse::error(404, "call not found"), "id too long");
+  }
+  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return with_detail(HttpResponse::error(400, "bad JSON: expected {\"with\": \"<call id>\"}"),
+                       "id=" + id);
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (key != "with") return HttpResponse::error(400, "unknown field '" + key.substr(0, 64) + "'");
+  }
+  if (!body.contains("with") || !body["with"].is_string() ||
+      body["with"].get_ref<const std::string&>().empty() ||
+      body["with"].get_ref<const std::string&>().size() > kMaxCallIdLength) {
+    return HttpResponse::error(400, "'with' must be the other call's id (a string)");
+  }
+  const std::string other = body["with"].get<std::string>();
+  auto result = control.bridge(id, other);
+  const std::string detail = "id=" + id + " with=" + other;
+  if (!result) return control_error(result.error(), detail);
+  return with_detail(HttpResponse::json(200, {{"id", id}, {"with", other}, {"status", "bridging"}}),
+                     detail);
+}
+
 HttpResponse list_audit(store::CallStore& store, const HttpRequest& req) {
   std::string error;
   const auto limit = int_param(req.query, "limit", kDefaultAuditLimit, 1, kMaxAuditLimit, error);
@@ -125,6 +153,8 @@ void install_control_routes(HttpServer& server, ControlContext ctx) {
     });
     server.route("POST", "/api/calls/{id}/hangup",
                  [control](const HttpRequest& r) { return hangup(*control, r); });
+    server.route("POST", "/api/calls/{id}/bridge",
+                 [control](const HttpRequest& r) { return bridge(*control, r); });
   }
   if (store::CallStore* store = ctx.store) {
     server.route("GET", "/api/audit",

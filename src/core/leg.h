@@ -59,6 +59,9 @@ class Leg {
   virtual Executor& executor() = 0;
   // Start media (the call is answered): frames flow to the listener every 20 ms.
   virtual void start() = 0;
+  // On this leg's executor: carry on on `executor` from now on (to be bridged with a leg of
+  // another session: legs that meet must share one). False when this leg cannot move.
+  virtual bool move_to(Executor& executor) { return false; }
   virtual void set_listener(LegListener* listener) = 0;
   // Sample rate of frames delivered by on_frame() and expected by play_frame().
   virtual int sample_rate() const = 0;

@@ -38,7 +38,7 @@ rtp::JitterBufferConfig jitter_config(const rtp::Codec& codec) {
 }  // namespace
 
 RtpLeg::RtpLeg(MediaWorker& worker, const RtpLegParams& p, CoreMetrics& metrics)
-    : worker_(worker),
+    : worker_(&worker),
       send_enabled_(p.send_enabled),
       payload_type_(p.payload_type),
       dtmf_pt_(p.dtmf_payload_type),
@@ -71,11 +71,11 @@ void RtpLeg::start() {
   next_rtcp_ = MonoClock::now() + kRtcpInterval;
   const int one = 1;
   ::setsockopt(rtp_socket_.fd(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-  worker_.add(this);
+  worker().add(this);
 }
 
 void RtpLeg::stop_io() {
-  if (started_) worker_.remove(this);
+  if (started_) worker().remove(this);
   rtp_socket_.close();
   rtcp_socket_.close();
 }
@@ -97,6 +97,23 @@ void RtpLeg::hangup(std::string_view reason) {
   stop_io();
   listener_ = nullptr;  // our own hang-up: the listener already knows
   if (local_hangup_) local_hangup_(reason);
+}
+
+bool RtpLeg::move_to(Executor& executor) {
+  auto* to = dynamic_cast<MediaWorker*>(&executor);
+  if (!to || closed_) return false;
+  MediaWorker* from = &worker();
+  if (to == from) return true;
+  // Off this worker now; ticked by the new one from its next turn (a tick or two of
+  // silence; packets wait in the socket meanwhile).
+  if (started_) from->remove(this);
+  worker_.store(to, std::memory_order_release);
+  if (started_) {
+    to->post([self = shared_from_this(), to] {
+      if (!self->closed_) to->add(self.get());
+    });
+  }
+  return true;
 }
 
 void RtpLeg::update(const udp::endpoint& remote, bool send_enabled) {
@@ -129,7 +146,7 @@ void RtpLeg::drain_rtp(MonoTime now) {
   const int64_t real_now_ns = int64_t(real_now.tv_sec) * 1'000'000'000 + real_now.tv_nsec;
   const int64_t previous_read_ns = std::exchange(last_read_real_ns_, real_now_ns);
   const int fd = rtp_socket_.fd();
-  MediaScratch& x = worker_.scratch();
+  MediaScratch& x = worker().scratch();
   auto prepare = [&x](int i) {
     x.rx_iov[i] = {x.rx_bufs[i].data(), x.rx_bufs[i].size()};
     x.rx_msgs[i] = {};
@@ -189,7 +206,7 @@ void RtpLeg::drain_rtp(MonoTime now) {
 
 void RtpLeg::drain_rtcp() {
   for (int i = 0; i < 4; ++i) {
-    auto& buf = worker_.scratch().rtcp_buf;
+    auto& buf = worker().scratch().rtcp_buf;
     const ssize_t n = rtcp_socket_.receive_from(buf, rtcp_from_);
     if (n < 0) return;
     on_rtcp({buf.data(), static_cast<size_t>(n)});
@@ -272,14 +289,14 @@ void RtpLeg::tick(MonoTime now) {
   drain_rtp(now);
   if (closed_) return;
   if (tick_earlier_ms_ > 0) {  // read the next packets soon after they arrive (read_phase.h)
-    if (worker_.tick_earlier(this, std::exchange(tick_earlier_ms_, 0))) {
+    if (worker().tick_earlier(this, std::exchange(tick_earlier_ms_, 0))) {
       metrics_.media_phase_moves.inc();
     }
   }
   if (++ticks_ % 25 == 0) drain_rtcp();  // RTCP comes every ~5 s: look every 500 ms
 
   // What the caller said in this slot.
-  MediaScratch& x = worker_.scratch();
+  MediaScratch& x = worker().scratch();
   AudioFrame& heard = x.heard;
   auto jf = jitter_.get();
   switch (jf.kind) {
@@ -339,7 +356,7 @@ void RtpLeg::send_packet(std::span<const uint8_t> payload, uint8_t pt, bool mark
   h.sequence = seq_++;
   h.timestamp = ts;
   h.ssrc = ssrc_;
-  auto& tx = worker_.scratch().tx_buf;
+  auto& tx = worker().scratch().tx_buf;
   size_t n = rtp::write_rtp(tx, h, payload);
   if (n == 0) return;
   if (!rtp_socket_.send_to({tx.data(), n}, remote_)) return;
@@ -397,7 +414,7 @@ void RtpLeg::play(ClipPtr clip) {
     return;
   }
   // Something to say after silence (an answer, a prompt): say it now, not at our old phase.
-  if (was_idle && started_) worker_.tick_soon(this);
+  if (was_idle && started_) worker().tick_soon(this);
 }
 
 void RtpLeg::play_frame(const AudioFrame& frame) {

@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include <array>
+#include <atomic>
 #include <boost/asio/ip/udp.hpp>
 #include <functional>
 #include <memory>
@@ -46,7 +47,10 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
 
   // Leg
   const LegInfo& info() const override { return info_; }
-  Executor& executor() override { return worker_; }
+  Executor& executor() override { return *worker_.load(std::memory_order_acquire); }
+  // Worker thread (the current one): carry on on `executor`'s worker (a bridge with a leg of
+  // another session). False if it is not a media worker.
+  bool move_to(Executor& executor) override;
   // Worker thread from here on.
   void start() override;
   // The far end is gone (BYE, CANCEL): stop, tell the listener. Idempotent.
@@ -70,7 +74,7 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   // Tickable
   void tick(MonoTime now) override;
 
-  MediaWorker& worker() { return worker_; }
+  MediaWorker& worker() { return *worker_.load(std::memory_order_relaxed); }
   int local_port() const { return local_port_; }
   bool closed() const { return closed_; }
 
@@ -95,7 +99,7 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
 
   // In the order a tick uses them, the cold ones (set-up, RTCP, callbacks) last: with a
   // thousand calls every leg is out of the cache at its tick, so fewer lines, fewer misses.
-  MediaWorker& worker_;
+  std::atomic<MediaWorker*> worker_;  // changes only in move_to(), on the worker itself
   LegListener* listener_ = nullptr;
   bool started_ = false;
   bool closed_ = false;

@@ -95,6 +95,9 @@ class CallControl {
   virtual ControlResult<Done> hangup(const std::string& call_id) = 0;
   // Blind transfer (SIP REFER) of the call's first leg to `to`.
   virtual ControlResult<Done> transfer(const std::string& call_id, const std::string& to) = 0;
+  // Connect two answered calls: each hears the other; their flows or agents leave. `other_id`
+  // joins `call_id`'s session; when either side hangs up, the other is hung up.
+  virtual ControlResult<Done> bridge(const std::string& call_id, const std::string& other_id) = 0;
 
   using Subscription = uint64_t;
   virtual Subscription subscribe(std::function<void(const SessionEvent&)> fn) = 0;

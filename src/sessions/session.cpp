@@ -342,6 +342,55 @@ void Session::bridge_ended(int side, std::string_view reason) {
   (void)hung_up;
 }
 
+std::shared_ptr<Leg> Session::give_up_leg(const std::string& leg_id) {
+  Slot* s = find(leg_id);
+  if (!s || !s->leg || s->state != "answered" || bridge_) return nullptr;
+  if (s->flow || s->host) end_flow(*s);
+  std::shared_ptr<Leg> leg = s->leg;
+  leg->set_listener(nullptr);
+  const bool primary = s == slots_.front().get();
+  std::erase_if(slots_, [s](const auto& p) { return p.get() == s; });
+  {
+    std::lock_guard lock(summary_mu_);
+    std::erase_if(summary_.legs, [&](const LegSummary& l) { return l.id == leg_id; });
+  }
+  services_.store().add_event(leg_id, wall_now(), "moved", "to another session's bridge");
+  if (primary) {
+    // Its caller went elsewhere: what this session placed for it ends.
+    for (auto& other : slots_) {
+      if (other->state == "ended") continue;
+      if (other->leg) other->leg->hangup("session: its first leg moved");
+      else services_.hang_up(other->info.id);
+    }
+  }
+  if (slots_.empty()) {
+    finished_ = true;
+    {
+      std::lock_guard lock(summary_mu_);
+      summary_.state = "ended";
+    }
+    services_.session_finished(*this);
+  }
+  return leg;
+}
+
+bool Session::adopt_and_bridge(std::shared_ptr<Leg> leg) {
+  if (slots_.empty() || finished_ || bridge_ || !slots_.front()->leg ||
+      &slots_.front()->leg->executor() != &leg->executor()) {
+    return false;
+  }
+  add_leg(leg->info(), "answered");
+  Slot& s = *slots_.back();
+  s.leg = std::move(leg);
+  set_state(s, "answered");
+  if (bridge(slots_.front()->info.id, s.info.id, false, nullptr)) return true;
+  const std::string id = s.info.id;
+  slots_.pop_back();
+  std::lock_guard lock(summary_mu_);
+  std::erase_if(summary_.legs, [&](const LegSummary& l) { return l.id == id; });
+  return false;
+}
+
 void Session::hang_up_leg(const std::string& leg_id) {
   Slot* s = find(leg_id);
   if (!s || s->state == "ended") return;

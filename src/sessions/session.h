@@ -54,6 +54,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // The leg ended, for whatever reason (far end, our side, failed dial). Idempotent.
   void leg_ended(const std::string& leg_id, const std::string& reason, int sip_status);
   void transfer_progress(const std::string& leg_id, int status);
+  // Bridging two sessions (CallControl::bridge). On this session's executor: hand over an
+  // answered leg (its flow ends, the slot leaves; an emptied session finishes). nullptr when
+  // there is no such answered leg.
+  std::shared_ptr<Leg> give_up_leg(const std::string& leg_id);
+  // On this session's executor: take `leg` (answered, already moved here) as a new slot and
+  // bridge it with this session's first leg (whose flow ends). False when that cannot be.
+  bool adopt_and_bridge(std::shared_ptr<Leg> leg);
   // Adds the slot of a leg that is being set up (inbound before its answer, outbound while
   // dialling). Any thread before the session is shared; its thread after.
   void add_leg(LegInfo info, std::string state);

@@ -318,6 +318,45 @@ ControlResult<Done> SessionManager::transfer(const std::string& call_id, const s
   return Done{};
 }
 
+ControlResult<Done> SessionManager::bridge(const std::string& call_id, const std::string& other_id) {
+  std::shared_ptr<Session> a, b;
+  {
+    std::lock_guard lock(mu_);
+    auto ia = legs_.find(call_id);
+    auto ib = legs_.find(other_id);
+    if (ia == legs_.end() || ib == legs_.end()) {
+      return ControlError{ControlErrc::kNotFound, "no such call"};
+    }
+    if (call_id == other_id) return ControlError{ControlErrc::kInvalid, "a call cannot be bridged with itself"};
+    if (ia->second.ended || ib->second.ended || !ia->second.answered || !ib->second.answered) {
+      return ControlError{ControlErrc::kConflict, "both calls must be answered and up"};
+    }
+    a = ia->second.session;
+    b = ib->second.session;
+    if (a == b) return ControlError{ControlErrc::kConflict, "the calls are already one session"};
+    // From now on the leg's events go to the session it joins.
+    ib->second.session = a;
+  }
+  Executor* to = a->executor();
+  Executor* from = b->executor();
+  if (!to || !from) return ControlError{ControlErrc::kConflict, "both calls must be answered"};
+  store_.add_event(call_id, wall_now(), "bridge_requested", other_id);
+  // The leg leaves its session on its own executor, moves, and joins on the other's: legs
+  // that meet in a bridge share one worker (no lock on the 20 ms path).
+  from->post([this, a, b, other_id, to] {
+    std::shared_ptr<Leg> leg = b->give_up_leg(other_id);
+    if (!leg || !leg->move_to(*to)) {
+      spdlog::warn("call={} bridge: the leg could not move", other_id);
+      if (leg) leg->hangup("bridge failed");
+      return;
+    }
+    to->post([a, leg] {
+      if (!a->adopt_and_bridge(leg)) leg->hangup("bridge failed");
+    });
+  });
+  return Done{};
+}
+
 CallControl::Subscription SessionManager::subscribe(std::function<void(const SessionEvent&)> fn) {
   std::lock_guard lock(subscribers_mu_);
   const Subscription id = next_subscription_++;

@@ -93,6 +93,7 @@ class SessionManager final : public CallControl, public SessionServices {
   ControlResult<std::string> originate(OriginateRequest request) override;
   ControlResult<Done> hangup(const std::string& call_id) override;
   ControlResult<Done> transfer(const std::string& call_id, const std::string& to) override;
+  ControlResult<Done> bridge(const std::string& call_id, const std::string& other_id) override;
   Subscription subscribe(std::function<void(const SessionEvent&)> fn) override;
   void unsubscribe(Subscription id) override;
 

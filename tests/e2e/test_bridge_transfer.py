@@ -98,3 +98,36 @@ steps:
     statuses = [e["detail"] for e in rec["events"] if e["kind"] == "transfer_status"]
     assert "200" in statuses, rec["events"]
     assert rec["end_reason"] == "local_bye", rec
+
+
+def test_api_bridges_two_answered_calls(server_factory, workdir):
+    """POST /api/calls/{a}/bridge {"with": b}: two callers talking to the echo flow (most
+    likely on different media workers) are connected: each then hears the other's tone,
+    which only the bridge can carry."""
+    cfg = write_config(workdir, api_tokens=[{"name": "tests", "token": TOKEN}])
+    srv = server_factory(extra_args=["--config", str(cfg), "--media-threads", "2"])
+    a = Baresip(workdir, make_tone_wav(workdir / "a.wav", 1000, 12, pad_before_s=4,
+                                       pad_after_s=20), name="a", user="alice").start()
+    b = Baresip(workdir, make_tone_wav(workdir / "b.wav", 600, 12, pad_before_s=4,
+                                       pad_after_s=20), name="b", user="bob").start()
+    try:
+        assert a.dial(f"sip:echo@{srv.sip_target}") is not None, a.log()
+        assert b.dial(f"sip:echo@{srv.sip_target}") is not None, b.log()
+        calls = http_api.wait_calls(
+            srv.http_base, lambda c: len([x for x in c if x.get("answered_at")]) == 2, 10)
+        by_user = {c["from"].split("@")[0].removeprefix("sip:"): c["id"] for c in calls}
+        status, reply, _ = post(srv.http_base, f"/api/calls/{by_user['alice']}/bridge",
+                                {"with": by_user["bob"]}, TOKEN)
+        assert status == 200, reply
+        time.sleep(8)
+        live = http_api.get_json(srv.http_base + "/api/live")
+        a.hangup()
+    finally:
+        a.stop()
+        b.stop()
+    assert len(live) == 1 and live[0]["state"] == "bridged", live
+    assert {l["id"] for l in live[0]["legs"]} == set(by_user.values()), live
+    assert has_tone(a.received_wav(), 600, min_seconds=2), "alice did not hear bob"
+    assert has_tone(b.received_wav(), 1000, min_seconds=2), "bob did not hear alice"
+    rec = http_api.wait_call_ended(srv.http_base, by_user["bob"], 15)
+    assert rec["end_reason"] == "local_bye", rec  # alice's hang-up ended bob's leg too

@@ -50,6 +50,14 @@ class FakeCallControl : public sessions::CallControl {
                                                    const std::string&) override {
     return sessions::Done{};
   }
+  sessions::ControlResult<sessions::Done> bridge(const std::string& a,
+                                                 const std::string& b) override {
+    std::lock_guard lock(mutex_);
+    bridged.emplace_back(a, b);
+    if (a == "live") return sessions::Done{};
+    return sessions::ControlError{sessions::ControlErrc::kNotFound, "no such call"};
+  }
+  std::vector<std::pair<std::string, std::string>> bridged;
   Subscription subscribe(std::function<void(const sessions::SessionEvent&)>) override { return 1; }
   void unsubscribe(Subscription) override {}
 
@@ -423,6 +431,21 @@ TEST_F(ControlRoutesTest, HangupAnswers200Or404AndNeedsAToken) {
   EXPECT_EQ(rows[4].detail, "id=live");
   EXPECT_EQ(rows[4].token_name, "reader");
   EXPECT_EQ(rows[4].path, "/api/calls/live/hangup");
+}
+
+TEST_F(ControlRoutesTest, BridgeTakesTheOtherCallsIdAndNamesBadBodies) {
+  start();
+  Reply ok = post("/api/calls/live/bridge", R"({"with":"other"})", kReaderSecret);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(json::parse(ok.body), json({{"id", "live"}, {"with", "other"}, {"status", "bridging"}}));
+  EXPECT_EQ(post("/api/calls/nope/bridge", R"({"with":"other"})", kReaderSecret).status, 404);
+  Reply bad = post("/api/calls/live/bridge", R"({"with":7})", kReaderSecret);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("with"), std::string::npos);
+  EXPECT_EQ(post("/api/calls/live/bridge", R"({"with":"a","x":1})", kReaderSecret).status, 400);
+  EXPECT_EQ(post("/api/calls/live/bridge", "{nope", kReaderSecret).status, 400);
+  EXPECT_EQ(post("/api/calls/live/bridge", R"({"with":"other"})", nullptr).status, 401);
+  EXPECT_EQ(control_.bridged.size(), 2u);
 }
 
 TEST_F(ControlRoutesTest, AuditListNeedsATokenAndNeverHoldsSecrets) {

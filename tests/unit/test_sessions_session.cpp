@@ -207,6 +207,34 @@ TEST_F(SessionTest, ClipsAreSharedAcrossTheSessionsLegs) {
   EXPECT_EQ(services.hosts[0]->clip("c7"), nullptr);  // 8 kept at most
 }
 
+TEST_F(SessionTest, ALegOfAnotherSessionJoinsAndIsBridged) {
+  auto other_leg = std::make_shared<FakeLeg>();
+  other_leg->info_.id = "other";
+  auto other = std::make_shared<Session>(services, "other", "echo",
+                                         std::map<std::string, std::string>{});
+  other->add_leg(other_leg->info_, "ringing");
+  other->bind_executor(&other_leg->executor_);
+  other->leg_up(other_leg);
+  EXPECT_EQ(other->give_up_leg("nope"), nullptr);
+  auto moved = other->give_up_leg("other");
+  ASSERT_EQ(moved, other_leg);
+  EXPECT_TRUE(services.finished);  // its only leg left: that session is over
+  EXPECT_EQ(other_leg->listener, nullptr);
+  EXPECT_FALSE(session->adopt_and_bridge(moved));  // not moved: legs that meet share a worker
+  other_leg->shared_executor = &caller->executor_;  // what Leg::move_to does for an RTP leg
+  auto again = std::make_shared<FakeLeg>();
+  again->info_.id = "other2";
+  again->shared_executor = &caller->executor_;
+  moved = again;
+  other_leg = again;
+  ASSERT_TRUE(session->adopt_and_bridge(moved));
+  EXPECT_EQ(session->summary().state, "bridged");
+  EXPECT_EQ(session->summary().legs.size(), 2u);
+  AudioFrame f = AudioFrame::silence();
+  other_leg->listener->on_frame(f, MonoTime{});
+  EXPECT_EQ(caller->frames.size(), 1u);
+}
+
 TEST(Bridge, ConvertsRatesAndPassesDigits) {
   FakeLeg a, b;
   struct Wide : FakeLeg {
