@@ -147,7 +147,7 @@ COLS = [("mode", "mode"), ("calls", "calls"), ("legs", "legs"), ("established", 
         ("sipp_cpu_pct", "SIPp CPU %"), ("send_late_p99_ms", "gen late p99 ms"),
         ("loadgen_cpu_pct", "gen CPU %"), ("rss_kb_per_idle_call", "RSS KB/call"),
         ("read_wait_mean_ms", "read wait ms"), ("read_wait_le_2ms_pct", "read <= 2 ms %"),
-        ("loadavg_1m_after", "load 1m")]
+        ("phase_moves", "phase moves"), ("loadavg_1m_after", "load 1m")]
 
 
 def markdown(results):
@@ -183,7 +183,9 @@ def markdown(results):
               "core; everything shares the host's cores. RSS KB/call = (atende RSS with the "
               "calls set up, settled 1 s - before) / calls: per bridged call (2 legs) or per "
               "echo call. read wait = atende_rtp_read_wait_seconds over the step (kernel "
-              "receive timestamp to the media tick's read; all legs), mean and share <= 2 ms."]
+              "receive timestamp to the media tick's read; all legs), mean and share <= 2 ms; "
+              "phase moves = atende_media_phase_moves_total (bench/README.md says why the "
+              "dialled legs, whose packets are SIPp's echo of their own, keep moving)."]
     return "\n".join(lines) + "\n"
 
 
