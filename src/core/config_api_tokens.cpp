@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "core/config_sections.h"
+
 namespace atende {
 namespace {
 
@@ -15,23 +17,12 @@ constexpr size_t kMaxTokenLength = 512;
 constexpr size_t kMaxPatterns = 256;
 constexpr size_t kMaxPatternLength = 128;
 
-std::string line_of(const YAML::Node& node) {
-  const auto& m = node.Mark();
-  if (m.line < 0) return "";
-  return " (line " + std::to_string(m.line + 1) + ")";
-}
-
-std::string scalar(const std::string& ctx, const YAML::Node& node) {
-  if (!node.IsScalar()) throw ConfigError(ctx + line_of(node) + ": expected a single value");
-  return node.Scalar();
-}
-
 int bounded_int(const std::string& ctx, const YAML::Node& node, int lo, int hi) {
-  const std::string v = scalar(ctx, node);
+  const std::string v = config_scalar(ctx, node);
   int out = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
   if (v.empty() || ec != std::errc() || end != v.data() + v.size() || out < lo || out > hi) {
-    throw ConfigError(ctx + line_of(node) + ": '" + v + "' must be a whole number in " +
+    throw ConfigError(ctx + config_where(node) + ": '" + v + "' must be a whole number in " +
                       std::to_string(lo) + ".." + std::to_string(hi));
   }
   return out;
@@ -50,7 +41,7 @@ bool valid_name(const std::string& s) {
 
 // "${NAME}" takes the secret from the environment, so it need not sit in the file.
 std::string resolve_token(const std::string& ctx, const YAML::Node& node) {
-  const std::string raw = scalar(ctx, node);
+  const std::string raw = config_scalar(ctx, node);
   if (raw.size() >= 3 && raw.compare(0, 2, "${") == 0 && raw.back() == '}') {
     const std::string var = raw.substr(2, raw.size() - 3);
     bool ok = !var.empty() && !(var[0] >= '0' && var[0] <= '9');
@@ -58,15 +49,16 @@ std::string resolve_token(const std::string& ctx, const YAML::Node& node) {
       ok = ok &&
            ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
     }
-    if (!ok) throw ConfigError(ctx + line_of(node) + ": '" + raw + "' is not ${VARIABLE_NAME}");
+    if (!ok)
+      throw ConfigError(ctx + config_where(node) + ": '" + raw + "' is not ${VARIABLE_NAME}");
     const char* value = std::getenv(var.c_str());
     if (!value) {
-      throw ConfigError(ctx + line_of(node) + ": environment variable " + var + " is not set");
+      throw ConfigError(ctx + config_where(node) + ": environment variable " + var + " is not set");
     }
     return value;
   }
   if (raw.find("${") != std::string::npos) {
-    throw ConfigError(ctx + line_of(node) +
+    throw ConfigError(ctx + config_where(node) +
                       ": write ${VARIABLE_NAME} alone to read the token "
                       "from the environment");
   }
@@ -75,7 +67,7 @@ std::string resolve_token(const std::string& ctx, const YAML::Node& node) {
 
 ApiTokenConfig parse_one(const std::string& ctx, const YAML::Node& item) {
   if (!item.IsMap()) {
-    throw ConfigError(ctx + line_of(item) + ": expected a map {name, token, allow, ...}");
+    throw ConfigError(ctx + config_where(item) + ": expected a map {name, token, allow, ...}");
   }
   ApiTokenConfig t;
   std::string token_line;  // " (line N)" of the token; the node itself does not outlive the loop
@@ -85,25 +77,26 @@ ApiTokenConfig parse_one(const std::string& ctx, const YAML::Node& item) {
     const YAML::Node& v = field.second;
     const std::string at = ctx + ": " + key;
     if (key == "name") {
-      t.name = scalar(at, v);
+      t.name = config_scalar(at, v);
       if (!valid_name(t.name)) {
-        throw ConfigError(at + line_of(v) + ": '" + t.name +
+        throw ConfigError(at + config_where(v) + ": '" + t.name +
                           "' must be 1-64 letters, digits, '_', '-' or '.'");
       }
     } else if (key == "token") {
       t.token = resolve_token(at, v);
-      token_line = line_of(v);
+      token_line = config_where(v);
       has_token = true;
     } else if (key == "allow") {
-      if (!v.IsSequence()) throw ConfigError(at + line_of(v) + ": expected a list of patterns");
+      if (!v.IsSequence())
+        throw ConfigError(at + config_where(v) + ": expected a list of patterns");
       if (v.size() > kMaxPatterns) {
-        throw ConfigError(at + line_of(v) + ": more than " + std::to_string(kMaxPatterns) +
+        throw ConfigError(at + config_where(v) + ": more than " + std::to_string(kMaxPatterns) +
                           " patterns");
       }
       for (const auto& p : v) {
-        std::string pattern = scalar(at, p);
+        std::string pattern = config_scalar(at, p);
         if (pattern.empty() || pattern.size() > kMaxPatternLength) {
-          throw ConfigError(at + line_of(p) + ": a pattern must be 1-" +
+          throw ConfigError(at + config_where(p) + ": a pattern must be 1-" +
                             std::to_string(kMaxPatternLength) + " characters");
         }
         t.allow.push_back(std::move(pattern));
@@ -113,12 +106,12 @@ ApiTokenConfig parse_one(const std::string& ctx, const YAML::Node& item) {
     } else if (key == "burst") {
       t.burst = bounded_int(at, v, 1, 10000);
     } else {
-      throw ConfigError(at + line_of(field.first) + ": unknown key");
+      throw ConfigError(at + config_where(field.first) + ": unknown key");
     }
   }
-  if (t.name.empty()) throw ConfigError(ctx + line_of(item) + ": name is required");
+  if (t.name.empty()) throw ConfigError(ctx + config_where(item) + ": name is required");
   const std::string named = ctx + " '" + t.name + "': token";
-  if (!has_token) throw ConfigError(named + line_of(item) + ": is required");
+  if (!has_token) throw ConfigError(named + config_where(item) + ": is required");
   // The secret goes in an HTTP header: printable ASCII without spaces.
   for (const char c : t.token) {
     if (c <= ' ' || c > '~') {
@@ -145,10 +138,10 @@ void parse_api_tokens(const std::string& ctx, const YAML::Node& node, Config& cf
     return;
   }
   if (!node.IsSequence()) {
-    throw ConfigError(ctx + line_of(node) + ": expected a list of {name, token, ...}");
+    throw ConfigError(ctx + config_where(node) + ": expected a list of {name, token, ...}");
   }
   if (node.size() > kMaxTokens) {
-    throw ConfigError(ctx + line_of(node) + ": more than " + std::to_string(kMaxTokens) +
+    throw ConfigError(ctx + config_where(node) + ": more than " + std::to_string(kMaxTokens) +
                       " tokens");
   }
   std::set<std::string> names;
@@ -156,12 +149,12 @@ void parse_api_tokens(const std::string& ctx, const YAML::Node& node, Config& cf
     const YAML::Node item = node[i];
     ApiTokenConfig t = parse_one(ctx + "[" + std::to_string(i) + "]", item);
     if (!names.insert(t.name).second) {
-      throw ConfigError(ctx + line_of(item) + ": the name '" + t.name + "' is used twice");
+      throw ConfigError(ctx + config_where(item) + ": the name '" + t.name + "' is used twice");
     }
     // Two clients sharing a secret could not be told apart in the audit log.
     for (const auto& other : out) {
       if (other.token == t.token) {
-        throw ConfigError(ctx + line_of(item) + ": '" + t.name + "' has the same token as '" +
+        throw ConfigError(ctx + config_where(item) + ": '" + t.name + "' has the same token as '" +
                           other.name + "'");
       }
     }

@@ -17,7 +17,9 @@ void validate_dialplan(const std::vector<DialPlanEntry>& plan,
                        const std::vector<TrunkConfig>& trunks);
 
 // Helpers for section parsers.
-std::string config_where(const YAML::Node& node);
+std::string config_where(const YAML::Node& node);  // " (line N)", or "" when unknown
+// The node's text; ConfigError "ctx (line N): expected a single value" when it is a list or map.
+std::string config_scalar(const std::string& ctx, const YAML::Node& node);
 int config_int(const std::string& key, const std::string& value, int lo, int hi);
 bool config_bool(const std::string& key, const std::string& value);
 

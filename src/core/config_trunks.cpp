@@ -12,6 +12,11 @@ std::string config_where(const YAML::Node& node) {
   return " (line " + std::to_string(m.line + 1) + ")";
 }
 
+std::string config_scalar(const std::string& ctx, const YAML::Node& node) {
+  if (!node.IsScalar()) throw ConfigError(ctx + config_where(node) + ": expected a single value");
+  return node.Scalar();
+}
+
 int config_int(const std::string& key, const std::string& value, int lo, int hi) {
   try {
     size_t end = 0;

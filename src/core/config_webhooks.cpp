@@ -8,23 +8,13 @@
 #include <cstdlib>
 
 #include "core/config.h"
+#include "core/config_sections.h"
 
 namespace atende {
 namespace {
 
 constexpr std::array<std::string_view, 4> kEventTypes{"call.started", "call.answered",
                                                       "turn.completed", "call.ended"};
-
-std::string line_of(const YAML::Node& node) {
-  const auto& m = node.Mark();
-  if (m.line < 0) return "";
-  return " (line " + std::to_string(m.line + 1) + ")";
-}
-
-std::string scalar(const std::string& ctx, const YAML::Node& node) {
-  if (!node.IsScalar()) throw ConfigError(ctx + line_of(node) + ": expected a single value");
-  return node.Scalar();
-}
 
 std::vector<std::string> string_list(const std::string& ctx, const YAML::Node& node) {
   std::vector<std::string> out;
@@ -33,8 +23,8 @@ std::vector<std::string> string_list(const std::string& ctx, const YAML::Node& n
     out.push_back(node.Scalar());
     return out;
   }
-  if (!node.IsSequence()) throw ConfigError(ctx + line_of(node) + ": expected a list");
-  for (const auto& item : node) out.push_back(scalar(ctx, item));
+  if (!node.IsSequence()) throw ConfigError(ctx + config_where(node) + ": expected a list");
+  for (const auto& item : node) out.push_back(config_scalar(ctx, item));
   return out;
 }
 
@@ -54,7 +44,8 @@ std::string resolve_secret(const std::string& ctx, const std::string& value) {
 
 WebhookEndpointConfig parse_endpoint(const std::string& ctx, const YAML::Node& node) {
   if (!node.IsMap()) {
-    throw ConfigError(ctx + line_of(node) + ": expected a map with url, secret, events, flows");
+    throw ConfigError(ctx + config_where(node) +
+                      ": expected a map with url, secret, events, flows");
   }
   WebhookEndpointConfig ep;
   bool have_secret = false;
@@ -63,17 +54,17 @@ WebhookEndpointConfig parse_endpoint(const std::string& ctx, const YAML::Node& n
     const YAML::Node& value = item.second;
     const std::string kctx = ctx + "." + key;
     if (key == "url") {
-      ep.url = scalar(kctx, value);
+      ep.url = config_scalar(kctx, value);
       if (!ep.url.starts_with("http://") && !ep.url.starts_with("https://")) {
-        throw ConfigError(kctx + line_of(value) + ": '" + ep.url +
+        throw ConfigError(kctx + config_where(value) + ": '" + ep.url +
                           "' must start with http:// or https://");
       }
       if (ep.url.find_first_of(" \t\r\n") != std::string::npos || ep.url.size() <= 8) {
-        throw ConfigError(kctx + line_of(value) + ": '" + ep.url + "' is not a URL");
+        throw ConfigError(kctx + config_where(value) + ": '" + ep.url + "' is not a URL");
       }
     } else if (key == "secret") {
       // The value itself never goes into an error message.
-      ep.secret = resolve_secret(kctx + line_of(value), scalar(kctx, value));
+      ep.secret = resolve_secret(kctx + config_where(value), config_scalar(kctx, value));
       have_secret = true;
     } else if (key == "events") {
       ep.events = string_list(kctx, value);
@@ -84,27 +75,28 @@ WebhookEndpointConfig parse_endpoint(const std::string& ctx, const YAML::Node& n
         }
       }
       if (!unknown.empty()) {
-        throw ConfigError(kctx + line_of(value) + ": unknown event " + unknown +
+        throw ConfigError(kctx + config_where(value) + ": unknown event " + unknown +
                           " (known: call.started, call.answered, turn.completed, call.ended)");
       }
     } else if (key == "flows") {
       ep.flows = string_list(kctx, value);
     } else if (key == "max_attempts") {
-      const std::string v = scalar(kctx, value);
+      const std::string v = config_scalar(kctx, value);
       int n = 0;
       auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
       if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 20) {
-        throw ConfigError(kctx + line_of(value) + ": '" + v + "' must be a whole number 1..20");
+        throw ConfigError(kctx + config_where(value) + ": '" + v +
+                          "' must be a whole number 1..20");
       }
       ep.max_attempts = n;
     } else {
-      throw ConfigError(kctx + line_of(value) +
+      throw ConfigError(kctx + config_where(value) +
                         ": unknown key (expected url, secret, events, flows, max_attempts)");
     }
   }
-  if (ep.url.empty()) throw ConfigError(ctx + line_of(node) + ": url is required");
+  if (ep.url.empty()) throw ConfigError(ctx + config_where(node) + ": url is required");
   if (!have_secret) {
-    throw ConfigError(ctx + line_of(node) +
+    throw ConfigError(ctx + config_where(node) +
                       ": secret is required (e.g. secret: ${WEBHOOK_SECRET} reads the "
                       "environment)");
   }
@@ -119,7 +111,7 @@ std::vector<WebhookEndpointConfig> parse_webhooks(const std::string& ctx, const 
   std::vector<WebhookEndpointConfig> out;
   if (node.IsNull()) return out;  // `webhooks:` with nothing under it
   if (!node.IsSequence()) {
-    throw ConfigError(ctx + line_of(node) + ": expected a list of endpoints (- url: ...)");
+    throw ConfigError(ctx + config_where(node) + ": expected a list of endpoints (- url: ...)");
   }
   for (size_t i = 0; i < node.size(); ++i) {
     out.push_back(parse_endpoint(ctx + "[" + std::to_string(i) + "]", node[i]));

@@ -233,6 +233,17 @@ std::vector<SessionSummary> SessionManager::list() const {
   return out;
 }
 
+ControlResult<Done> SessionManager::can_place(const std::string& to,
+                                              const std::string& trunk) const {
+  if (!dialer_) return ControlError{ControlErrc::kUnavailable, "no transport can place calls"};
+  if (auto ok = dialer_->check(to, trunk); !ok) return ok.error();
+  if (draining_) return ControlError{ControlErrc::kUnavailable, "the server is shutting down"};
+  if (active_legs() >= static_cast<size_t>(options_.max_calls)) {
+    return ControlError{ControlErrc::kUnavailable, "at max_calls"};
+  }
+  return Done{};
+}
+
 ControlResult<std::string> SessionManager::originate(OriginateRequest r) {
   if (r.flow.empty() == r.persona.empty()) {
     return ControlError{ControlErrc::kInvalid, "give exactly one of flow and persona"};
@@ -245,12 +256,7 @@ ControlResult<std::string> SessionManager::originate(OriginateRequest r) {
   } else if (!flows_.find(r.flow)) {
     return ControlError{ControlErrc::kInvalid, "unknown flow '" + r.flow + "'"};
   }
-  if (!dialer_) return ControlError{ControlErrc::kUnavailable, "no transport can place calls"};
-  if (auto ok = dialer_->check(r.to, r.trunk); !ok) return ok.error();
-  if (draining_) return ControlError{ControlErrc::kUnavailable, "the server is shutting down"};
-  if (active_legs() >= static_cast<size_t>(options_.max_calls)) {
-    return ControlError{ControlErrc::kUnavailable, "at max_calls"};
-  }
+  if (auto ok = can_place(r.to, r.trunk); !ok) return ok.error();
   const std::string id = new_call_id();
   const std::string from = r.caller_id.empty() ? "atende" : r.caller_id;
   auto session = std::make_shared<Session>(*this, id, name, r.variables);
@@ -318,7 +324,8 @@ ControlResult<Done> SessionManager::transfer(const std::string& call_id, const s
   return Done{};
 }
 
-ControlResult<Done> SessionManager::bridge(const std::string& call_id, const std::string& other_id) {
+ControlResult<Done> SessionManager::bridge(const std::string& call_id,
+                                           const std::string& other_id) {
   std::shared_ptr<Session> a, b;
   {
     std::lock_guard lock(mu_);
@@ -327,7 +334,8 @@ ControlResult<Done> SessionManager::bridge(const std::string& call_id, const std
     if (ia == legs_.end() || ib == legs_.end()) {
       return ControlError{ControlErrc::kNotFound, "no such call"};
     }
-    if (call_id == other_id) return ControlError{ControlErrc::kInvalid, "a call cannot be bridged with itself"};
+    if (call_id == other_id)
+      return ControlError{ControlErrc::kInvalid, "a call cannot be bridged with itself"};
     if (ia->second.ended || ib->second.ended || !ia->second.answered || !ib->second.answered) {
       return ControlError{ControlErrc::kConflict, "both calls must be answered and up"};
     }
@@ -425,12 +433,7 @@ void SessionManager::add_turn(const std::string& session_id, const std::string& 
 
 ControlResult<std::string> SessionManager::dial(Session& session, const flow::DialRequest& r,
                                                 Executor* near) {
-  if (!dialer_) return ControlError{ControlErrc::kUnavailable, "no transport can place calls"};
-  if (auto ok = dialer_->check(r.to, r.trunk); !ok) return ok.error();
-  if (draining_) return ControlError{ControlErrc::kUnavailable, "the server is shutting down"};
-  if (active_legs() >= static_cast<size_t>(options_.max_calls)) {
-    return ControlError{ControlErrc::kUnavailable, "at max_calls"};
-  }
+  if (auto ok = can_place(r.to, r.trunk); !ok) return ok.error();
   const std::string id = new_call_id();
   const std::string from = r.caller_id.empty() ? "atende" : r.caller_id;
   session.add_leg(LegInfo{id, "sip", LegDirection::kOutbound, from, r.to}, "dialling");

@@ -121,6 +121,9 @@ class SessionManager final : public CallControl, public SessionServices {
   };
   std::shared_ptr<Session> session_of_leg(const std::string& leg_id) const;
   bool known_flow(const std::string& name) const;
+  // Whether a new call to `to` may be placed now (a transport, a route, not draining, under
+  // max_calls): the checks originate() and a flow's dial share.
+  ControlResult<Done> can_place(const std::string& to, const std::string& trunk) const;
   void add_turn(const std::string& session_id, const std::string& leg_id,
                 const agent::AgentTurn& turn);
 
