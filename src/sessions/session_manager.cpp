@@ -269,7 +269,6 @@ ControlResult<std::string> SessionManager::originate(OriginateRequest r) {
                        .flow = name,
                        .at = wall_now(),
                        .session_id = id});
-  if (!r.requested_by.empty()) store_.add_event(id, wall_now(), "requested_by", r.requested_by);
   {
     std::lock_guard lock(mu_);
     sessions_.emplace(id, session);
@@ -277,8 +276,13 @@ ControlResult<std::string> SessionManager::originate(OriginateRequest r) {
     ++live_legs_;
   }
   metrics_.active_calls.inc();
+  // Who asked is in the audit log (with this id), not one more write per call.
   emit("call.started", id,
-       {{"direction", "outbound"}, {"from", from}, {"to", r.to}, {"flow", name}});
+       {{"direction", "outbound"},
+        {"from", from},
+        {"to", r.to},
+        {"flow", name},
+        {"requested_by", r.requested_by}});
   spdlog::info("call={} event=originate to={} flow={} by={}", id, r.to, name, r.requested_by);
   dialer_->dial(DialOrder{.leg_id = id,
                           .to = r.to,
