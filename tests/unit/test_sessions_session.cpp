@@ -73,6 +73,9 @@ struct SessionTest : ::testing::Test {
     session->bind_executor(&caller->executor_);
     session->leg_up(caller);
   }
+  // What a session posts to its executor holds the session: run it, as a media worker would
+  // (or drop it, as a stopping worker does), so nothing is left holding anything.
+  ~SessionTest() override { caller->executor_.run_all(); }
   void run() { caller->executor_.run_all(); }
   // A leg the caller's flow dialled, answered on the same executor.
   std::shared_ptr<FakeLeg> answered_dial(std::string* leg_id, std::string* outcome) {
@@ -218,6 +221,7 @@ TEST_F(SessionTest, ALegOfAnotherSessionJoinsAndIsBridged) {
   EXPECT_EQ(other->give_up_leg("nope"), nullptr);
   auto moved = other->give_up_leg("other");
   ASSERT_EQ(moved, other_leg);
+  auto first_other = other_leg;
   EXPECT_TRUE(services.finished);  // its only leg left: that session is over
   EXPECT_EQ(other_leg->listener, nullptr);
   EXPECT_FALSE(session->adopt_and_bridge(moved));  // not moved: legs that meet share a worker
@@ -233,6 +237,7 @@ TEST_F(SessionTest, ALegOfAnotherSessionJoinsAndIsBridged) {
   AudioFrame f = AudioFrame::silence();
   other_leg->listener->on_frame(f, MonoTime{});
   EXPECT_EQ(caller->frames.size(), 1u);
+  first_other->executor_.run_all();
 }
 
 TEST(Bridge, ConvertsRatesAndPassesDigits) {
