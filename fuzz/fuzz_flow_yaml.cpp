@@ -12,8 +12,17 @@ namespace {
 
 using namespace atende;
 
+// Runs posted work at once (the fuzzer drives one flow on one thread).
+class InlineExecutor : public Executor {
+ public:
+  void post(std::function<void()> fn) override { fn(); }
+};
+
 class NullLeg : public Leg {
  public:
+  const LegInfo& info() const override { return info_; }
+  Executor& executor() override { return executor_; }
+  void start() override {}
   void set_listener(LegListener*) override {}
   int sample_rate() const override { return 8000; }
   void play(ClipPtr clip) override { queued_ += clip->pcm.size(); }
@@ -31,6 +40,8 @@ class NullLeg : public Leg {
 
  private:
   size_t queued_ = 0;
+  LegInfo info_{"fuzz", "fuzz", LegDirection::kInbound, "sip:caller@fuzz", "sip:flow@fuzz"};
+  InlineExecutor executor_;
 };
 
 class ToneSource : public speech::PhraseSource {
