@@ -324,7 +324,6 @@ void Session::bridge_ended(int side, std::string_view reason) {
   std::shared_ptr<Bridge> gone(std::move(bridge_));
   gone->release();
   if (Executor* e = executor_.load()) e->post([gone] {});
-  const std::string hung_up = bridged_[side];
   const std::string other = bridged_[1 - side];
   Slot* o = find(other);
   const bool caller_remains = o && o == slots_.front().get();
@@ -339,7 +338,6 @@ void Session::bridge_ended(int side, std::string_view reason) {
   if (o && o->leg && o->state != "ended") {
     o->leg->hangup(std::string("bridge: other side ended (") + std::string(reason) + ")");
   }
-  (void)hung_up;
 }
 
 std::shared_ptr<Leg> Session::give_up_leg(const std::string& leg_id) {

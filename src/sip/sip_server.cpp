@@ -76,7 +76,6 @@ class Registration final : public HandleOwner {
   bool challenged_since_success = false;  // a second challenge means wrong credentials
   int failures = 0;                       // in a row: sets the retry backoff
   su_timer_t* retry_timer = nullptr;
-  bool unregistering = false;
   bool in_flight = false;  // counted in Impl::registering until its final answer
 };
 
