@@ -13,9 +13,17 @@
 // by most of a period, i.e. a little later). Waits of a whole period or more are a backlog,
 // which drain_rtp reads on through, not a phase: ignored.
 //
+// A far end that loops our own packets back (an echo test, SIPp -rtp_echo) sends on our
+// clock: each move shifts its packets by as much as our tick, so the wait never shrinks and
+// the leg would move every window for the whole call. So a move that did not shorten the
+// shortest wait is futile; after kFutileMoves in a row the leg rests for a number of windows
+// that doubles each further futile move (up to kMaxRestWindows), and any useful move or a
+// window that needs none resets that.
+//
 // Example (RtpLeg): per packet read, `if (int ms = phase.on_read(wait_ns)) shift = ms;`,
 // then after the read `worker.tick_earlier(this, shift)`.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -27,6 +35,8 @@ class ReadPhase {
   static constexpr int64_t kMarginNs = 1'000'000;       // left for arrival jitter
   static constexpr int64_t kWorthMovingNs = 3'000'000;  // below this a move gains too little
   static constexpr int64_t kPeriodNs = 20'000'000;
+  static constexpr int kFutileMoves = 3;      // in a row, before resting
+  static constexpr int kMaxRestWindows = 64;  // ~32 s between tries on a looping far end
 
   // One packet read `wait_ns` after the kernel received it. Returns the whole milliseconds
   // (1-18) to tick earlier at the end of a window that calls for it, else 0.
@@ -36,13 +46,31 @@ class ReadPhase {
     const int64_t least = least_ns_;
     count_ = 0;
     least_ns_ = std::numeric_limits<int64_t>::max();
-    if (least < kWorthMovingNs || least >= kPeriodNs) return 0;
+    if (least < kWorthMovingNs || least >= kPeriodNs) {
+      if (least < kWorthMovingNs) futile_ = 0;  // aligned: whatever moved us here worked
+      moved_at_ns_ = -1;
+      return 0;
+    }
+    if (rest_windows_ > 0) {
+      --rest_windows_;
+      return 0;
+    }
+    // The last window moved us, yet packets wait about as long as they did then.
+    const bool futile = moved_at_ns_ >= 0 && least >= moved_at_ns_ - kMarginNs;
+    futile_ = futile ? futile_ + 1 : 0;
+    if (futile_ >= kFutileMoves) {
+      rest_windows_ = std::min(kMaxRestWindows, 1 << std::min(futile_ - kFutileMoves + 1, 6));
+    }
+    moved_at_ns_ = least;
     return static_cast<int>((least - kMarginNs) / 1'000'000);
   }
 
  private:
   int64_t least_ns_ = std::numeric_limits<int64_t>::max();
   int count_ = 0;
+  int64_t moved_at_ns_ = -1;  // the shortest wait that made the last window move (-1: it did not)
+  int futile_ = 0;            // moves in a row that shortened nothing
+  int rest_windows_ = 0;      // windows left before moving again
 };
 
 }  // namespace atende::media

@@ -43,5 +43,27 @@ TEST(ReadPhase, EachWindowStartsAfresh) {
   EXPECT_EQ(window(p, 10 * kMs, 10 * kMs), 9);  // the 1 ms of the last window is forgotten
 }
 
+// A far end that loops our packets back sends on our clock: a move shifts its packets too,
+// so the wait never shrinks. The leg stops chasing it (a few moves a minute, not 120).
+TEST(ReadPhase, RestsWhenMovesShortenNothing) {
+  ReadPhase p;
+  int moves = 0;
+  for (int w = 0; w < 120; ++w) moves += window(p, 19'800'000, 19'800'000) > 0;  // one minute
+  EXPECT_GE(moves, ReadPhase::kFutileMoves);
+  EXPECT_LE(moves, 10);
+}
+
+// A useful move (the next window's packets wait less) never counts against the leg, so a
+// real sender whose clock drifts keeps being followed.
+TEST(ReadPhase, KeepsFollowingASenderThatDrifts) {
+  ReadPhase p;
+  int moves = 0;
+  for (int w = 0; w < 60; ++w) {
+    moves += window(p, 12 * kMs, 12 * kMs) > 0;  // drifted: move
+    EXPECT_EQ(window(p, 1 * kMs, 1 * kMs), 0);   // the move worked
+  }
+  EXPECT_EQ(moves, 60);
+}
+
 }  // namespace
 }  // namespace atende::media
