@@ -16,17 +16,22 @@ Per step and mode, fresh atende (and SIPp): loadgen_echo's measure on the caller
 CPU over the steady window, and CPU per packet through atende = CPU / (packets the callers
 sent + received) x (2 for bridged, 1 for echo: the dialled leg's packets, which the callers
 do not see, are as many again). The ratio bridged / echo is what bridging costs per packet
-over echoing. The dialled legs' jitter is not measured (SIPp's echo does not time packets);
-the loopback's UDP datagram count (/proc/net/snmp) over the window checks the packet count.
+over echoing. The dialled legs' far end is bench/loadgen_timed_echo, not SIPp's -rtp_echo: SIPp
+answers the calls with an SDP naming the reflector's port, and the reflector echoes and times
+what atende sends on those legs (the same jitter measure, kept to the steady window), so
+atende's pacing is measured on both legs. The loopback's UDP datagram count
+(/proc/net/snmp) over the window checks the packet count.
 
 Usage: bench/bridge_load.py [--build-dir DIR] [--calls 100,250,500] [--seconds 10]
                             [--warmup 5] [--results-dir DIR]
 Results: bench/results/bridge_load.{json,md} (or in --results-dir). Every process is bounded.
 """
 import argparse
+import array
 import os
 import pathlib
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -92,14 +97,63 @@ class Sampler(threading.Thread):
         return out
 
 
+class TimedReflector:
+    """bench/loadgen_timed_echo on a free port: echoes the dialled legs' RTP and times it."""
+
+    def __init__(self, binary, workdir):
+        self.port = free_udp_port()
+        self.out = workdir / "reflector.bin"
+        self.proc = subprocess.Popen([str(binary), "--port", str(self.port), "--out",
+                                      str(self.out)], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready"):
+            raise RuntimeError(f"loadgen_timed_echo did not start: {line!r}")
+
+    def stop(self, t0_mono, t1_mono):
+        """Stops it; the jitter of the samples received between t0 and t1 (monotonic)."""
+        self.proc.terminate()
+        try:
+            self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return {}
+        shift = time.time() - time.monotonic()  # kernel stamps are CLOCK_REALTIME
+        lo, hi = int((t0_mono + shift) * 1e9), int((t1_mono + shift) * 1e9)
+        raw = array.array("q")
+        raw.frombytes(self.out.read_bytes())
+        devs = sorted(raw[i + 1] for i in range(0, len(raw) - 1, 2) if lo <= raw[i] <= hi)
+        if not devs:
+            return {}
+        pick = lambda q: round(devs[min(len(devs) - 1, int(q * len(devs)))] / 1e6, 3)
+        return {"dialled_jitter_p50_ms": pick(0.5), "dialled_jitter_p99_ms": pick(0.99),
+                "dialled_jitter_max_ms": round(devs[-1] / 1e6, 3), "dialled_samples": len(devs)}
+
+
+def free_udp_port():
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def uas_scenario_to(port, workdir):
+    """uas_answer.xml with its SDP naming `port` (the reflector) instead of SIPp's own."""
+    text = (bc.SOURCE_DIR / "tests" / "e2e" / "sipp" / "uas_answer.xml").read_text()
+    path = workdir / "uas_answer_reflector.xml"
+    path.write_text(text.replace("m=audio [media_port]", f"m=audio {port}"))
+    return path
+
+
 def run_step(mode, binary, loadgen, calls, seconds, warmup, workdir, flows):
     """mode 'bridged': `calls` calls to `bridged` (2 legs each); 'echo': `calls` to `echo`."""
     workdir.mkdir(parents=True, exist_ok=True)
-    uas = None
+    uas = reflector = None
     legs = calls * (2 if mode == "bridged" else 1)
     if mode == "bridged":
-        uas = SippUas("uas_answer", workdir / "sipp", calls=1000000, timeout_s=600,
-                      trace_messages=False, tag="uas")
+        reflector = TimedReflector(loadgen.parent / "loadgen_timed_echo", workdir)
+        uas = SippUas(uas_scenario_to(reflector.port, workdir), workdir / "sipp",
+                      calls=1000000, timeout_s=600, trace_messages=False, tag="uas",
+                      echo=False)
         uas.start()
         (flows / "bridged.yaml").write_text(BRIDGED_FLOW.format(uri=uas.uri("echo")))
     server = bc.Server("atende", binary, workdir, max_calls=legs + 100,
@@ -117,7 +171,11 @@ def run_step(mode, binary, loadgen, calls, seconds, warmup, workdir, flows):
         # The steady window inside the run: setup, 1 s settle, warm-up, window, BYEs;
         # take the middle of where it must be.
         w0 = t_start + r["setup_s"] + 1 + warmup + 0.5
-        r.update(sampler.window(w0, w0 + max(1.0, r["window_s"] - 1.5)))
+        w1 = w0 + max(1.0, r["window_s"] - 1.5)
+        r.update(sampler.window(w0, w1))
+        if reflector:
+            r.update(reflector.stop(w0, w1))
+            reflector = None
         r["mode"], r["legs"] = mode, legs
         r["loadavg_1m_after"] = round(r["loadavg_1m_after"], 2)
         factor = 2 if mode == "bridged" else 1
@@ -131,6 +189,8 @@ def run_step(mode, binary, loadgen, calls, seconds, warmup, workdir, flows):
         return r
     finally:
         sampler.stop.set()
+        if reflector:
+            reflector.proc.kill()
         server.stop(timeout=30)
         if uas:
             res = uas.stop()  # SIPp's counts: the dialled calls it answered and ended
@@ -142,7 +202,9 @@ COLS = [("mode", "mode"), ("calls", "calls"), ("legs", "legs"), ("established", 
         ("packets_sent", "caller sent"), ("packets_received", "caller received"),
         ("loss_pct", "loss %"), ("back_pct", "back/sent %"),
         ("jitter_p50_ms", "jitter p50 ms"), ("jitter_p99_ms", "p99 ms"),
-        ("jitter_max_ms", "max ms"), ("server_cpu_pct", "atende CPU %"),
+        ("jitter_max_ms", "max ms"), ("dialled_jitter_p50_ms", "dialled p50 ms"),
+        ("dialled_jitter_p99_ms", "dialled p99 ms"), ("dialled_jitter_max_ms", "dialled max ms"),
+        ("server_cpu_pct", "atende CPU %"),
         ("cpu_us_per_atende_packet", "CPU us/pkt"), ("udp_datagrams_per_s", "UDP dgrams/s"),
         ("sipp_cpu_pct", "SIPp CPU %"), ("send_late_p99_ms", "gen late p99 ms"),
         ("loadgen_cpu_pct", "gen CPU %"), ("rss_kb_per_idle_call", "RSS KB/call"),
@@ -152,7 +214,7 @@ COLS = [("mode", "mode"), ("calls", "calls"), ("legs", "legs"), ("established", 
 
 def markdown(results):
     m = results["machine"]
-    lines = ["# Bridge load: bridged calls (caller -> atende -> SIPp echo -> atende -> caller) "
+    lines = ["# Bridge load: bridged calls (caller -> atende -> timed echo -> atende -> caller) "
              "vs. echo calls with the same legs", "",
              f"{m['when']}, {m['host']}, {m['cpus']} CPUs, kernel {m['kernel']}, load average "
              f"before {results['loadavg_before']}; {results['seconds']:g} s steady window after "
@@ -164,18 +226,20 @@ def markdown(results):
             r = step.get(mode)
             if r:
                 lines.append("| " + " | ".join(str(r.get(c[0], "-")) for c in COLS) + " |")
-    lines += ["", "| bridged calls | CPU us/pkt ratio bridged / echo | jitter p99 bridged / "
-              "echo (ms) |", "|---|---|---|"]
+    lines += ["", "| bridged calls | CPU us/pkt ratio bridged / echo | jitter p99 bridged "
+              "caller legs / dialled legs / echo (ms) |", "|---|---|---|"]
     for step in results["steps"]:
         b, e = step.get("bridged", {}), step.get("echo", {})
         lines.append(f"| {step['calls']} | {step.get('cpu_ratio', 'n/a')} | "
-                     f"{b.get('jitter_p99_ms', '-')} / {e.get('jitter_p99_ms', '-')} |")
+                     f"{b.get('jitter_p99_ms', '-')} / {b.get('dialled_jitter_p99_ms', '-')} "
+                     f"/ {e.get('jitter_p99_ms', '-')} |")
     lines += ["", "Per step: echo = 2N calls to the `echo` flow, bridged = N calls to "
               "`bridged` (dial the SIPp UAS, bridge); both 2N legs and 4N packets per 20 ms "
               "through atende; fresh atende (and SIPp) for each. jitter/loss: loadgen_echo's "
               "measure on the caller-facing legs (kernel receive timestamps; for bridged it "
-              "includes the SIPp echo's own scheduling). The dialled legs' jitter is not "
-              "measured (SIPp's -rtp_echo does not time packets). CPU us/pkt = atende "
+              "includes the far end's echo scheduling). dialled: the same measure on what "
+              "atende sends on the dialled legs, taken by bench/loadgen_timed_echo (the dialled "
+              "legs' far end: SIPp answers with an SDP naming it) over the same window. CPU us/pkt = atende "
               "utime+stime over the window / packets through atende: (caller sent + received) "
               "x 2 for bridged (the dialled leg carries as many again), x 1 for echo. UDP "
               "dgrams/s = the host's UDP InDatagrams (/proc/net/snmp) over the window: 4N x 50 "
@@ -184,8 +248,8 @@ def markdown(results):
               "calls set up, settled 1 s - before) / calls: per bridged call (2 legs) or per "
               "echo call. read wait = atende_rtp_read_wait_seconds over the step (kernel "
               "receive timestamp to the media tick's read; all legs), mean and share <= 2 ms; "
-              "phase moves = atende_media_phase_moves_total (bench/README.md says why the "
-              "dialled legs, whose packets are SIPp's echo of their own, keep moving)."]
+              "phase moves = atende_media_phase_moves_total (the dialled legs' packets are the "
+              "reflector's echo of their own: read_phase.h rests after a few futile moves)."]
     return "\n".join(lines) + "\n"
 
 

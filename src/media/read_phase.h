@@ -17,8 +17,8 @@
 // clock: each move shifts its packets by as much as our tick, so the wait never shrinks and
 // the leg would move every window for the whole call. So a move that did not shorten the
 // shortest wait is futile; after kFutileMoves in a row the leg rests for a number of windows
-// that doubles each further futile move (up to kMaxRestWindows), and any useful move or a
-// window that needs none resets that.
+// that doubles each further futile move (up to kMaxRestWindows). Only a useful move resets
+// that: a window that merely looks aligned (the worker ran late slots back to back) does not.
 //
 // Example (RtpLeg): per packet read, `if (int ms = phase.on_read(wait_ns)) shift = ms;`,
 // then after the read `worker.tick_earlier(this, shift)`.
@@ -37,40 +37,49 @@ class ReadPhase {
   static constexpr int64_t kPeriodNs = 20'000'000;
   static constexpr int kFutileMoves = 3;      // in a row, before resting
   static constexpr int kMaxRestWindows = 64;  // ~32 s between tries on a looping far end
+  static constexpr int kSkipAfterMove = 2;    // packets
 
   // One packet read `wait_ns` after the kernel received it. Returns the whole milliseconds
   // (1-18) to tick earlier at the end of a window that calls for it, else 0.
   int on_read(int64_t wait_ns) {
+    // The packets read first after a move arrived before it: their short wait is the move's
+    // own doing, not where the sender is (a looping far end would look aligned by them).
+    if (skip_ > 0) {
+      --skip_;
+      return 0;
+    }
     if (wait_ns >= 0 && wait_ns < least_ns_) least_ns_ = wait_ns;
     if (++count_ < kWindow) return 0;
     const int64_t least = least_ns_;
     count_ = 0;
     least_ns_ = std::numeric_limits<int64_t>::max();
-    if (least < kWorthMovingNs || least >= kPeriodNs) {
-      if (least < kWorthMovingNs) futile_ = 0;  // aligned: whatever moved us here worked
-      moved_at_ns_ = -1;
-      return 0;
+    if (just_moved_) {  // judge the last move by the window after it
+      just_moved_ = false;
+      const bool useful = least < kWorthMovingNs || least < moved_at_ns_ - kMarginNs;
+      futile_ = useful ? 0 : futile_ + 1;
+      if (futile_ >= kFutileMoves) {
+        rest_windows_ = std::min(kMaxRestWindows, 1 << std::min(futile_ - kFutileMoves + 1, 6));
+      }
     }
+    if (least < kWorthMovingNs || least >= kPeriodNs) return 0;
     if (rest_windows_ > 0) {
       --rest_windows_;
       return 0;
     }
-    // The last window moved us, yet packets wait about as long as they did then.
-    const bool futile = moved_at_ns_ >= 0 && least >= moved_at_ns_ - kMarginNs;
-    futile_ = futile ? futile_ + 1 : 0;
-    if (futile_ >= kFutileMoves) {
-      rest_windows_ = std::min(kMaxRestWindows, 1 << std::min(futile_ - kFutileMoves + 1, 6));
-    }
     moved_at_ns_ = least;
+    just_moved_ = true;
+    skip_ = kSkipAfterMove;
     return static_cast<int>((least - kMarginNs) / 1'000'000);
   }
 
  private:
   int64_t least_ns_ = std::numeric_limits<int64_t>::max();
   int count_ = 0;
-  int64_t moved_at_ns_ = -1;  // the shortest wait that made the last window move (-1: it did not)
-  int futile_ = 0;            // moves in a row that shortened nothing
-  int rest_windows_ = 0;      // windows left before moving again
+  int64_t moved_at_ns_ = 0;  // the shortest wait that made the last move
+  bool just_moved_ = false;  // the window before this one moved
+  int futile_ = 0;           // moves in a row that shortened nothing
+  int rest_windows_ = 0;     // windows left before moving again
+  int skip_ = 0;             // packets still to ignore after a move
 };
 
 }  // namespace atende::media
