@@ -189,6 +189,12 @@ void Session::leg_ended(const std::string& leg_id, const std::string& reason, in
   if (!s || s->state == "ended") return;
   const bool primary_leg = s == slots_.front().get();
   set_state(*s, "ended");
+  if (primary_leg && parked_driver_) {
+    // The caller hung up while bridged: its flow, parked to take the caller back, hears of
+    // it like any hang-up (its outcome is recorded) and ends as the slot's flow does.
+    parked_driver_->on_hangup(reason);
+    s->flow = std::move(parked_driver_);
+  }
   if (s->early) {
     if (s->leg) s->leg->set_listener(nullptr);
     s->early.reset();
@@ -357,8 +363,10 @@ std::shared_ptr<Leg> Session::give_up_leg(const std::string& leg_id) {
     // Its caller went elsewhere: what this session placed for it ends.
     for (auto& other : slots_) {
       if (other->state == "ended") continue;
-      if (other->leg) other->leg->hangup("session: its first leg moved");
-      else services_.hang_up(other->info.id);
+      if (other->leg)
+        other->leg->hangup("session: its first leg moved");
+      else
+        services_.hang_up(other->info.id);
     }
   }
   if (slots_.empty()) {

@@ -138,6 +138,22 @@ TEST_F(SessionTest, CalleeHangingUpEndsTheCallerUnlessTheFlowKeepsIt) {
   EXPECT_TRUE(caller->hangups.empty());
 }
 
+TEST_F(SessionTest, CallerHangingUpWhileBridgedTellsTheParkedFlow) {
+  std::string leg_id, outcome;
+  auto callee = answered_dial(&leg_id, &outcome);
+  bool called_back = false;
+  ASSERT_TRUE(
+      services.hosts[0]->bridge("leg1", true, [&](std::string_view) { called_back = true; }));
+  caller->listener->on_hangup("remote_bye");
+  session->leg_ended("caller", "remote_bye", 0);
+  EXPECT_EQ(services.flows[0]->hangup, "remote_bye");  // the parked flow heard of it
+  EXPECT_FALSE(called_back);                           // and is not handed the caller back
+  EXPECT_FALSE(callee->hangups.empty());               // the callee is hung up
+  session->leg_ended("leg1", "local_bye", 0);
+  run();
+  EXPECT_TRUE(services.finished);
+}
+
 TEST_F(SessionTest, CalleeHangingUpEndsTheBridgedCaller) {
   std::string leg_id, outcome;
   auto callee = answered_dial(&leg_id, &outcome);
@@ -213,8 +229,8 @@ TEST_F(SessionTest, ClipsAreSharedAcrossTheSessionsLegs) {
 TEST_F(SessionTest, ALegOfAnotherSessionJoinsAndIsBridged) {
   auto other_leg = std::make_shared<FakeLeg>();
   other_leg->info_.id = "other";
-  auto other = std::make_shared<Session>(services, "other", "echo",
-                                         std::map<std::string, std::string>{});
+  auto other =
+      std::make_shared<Session>(services, "other", "echo", std::map<std::string, std::string>{});
   other->add_leg(other_leg->info_, "ringing");
   other->bind_executor(&other_leg->executor_);
   other->leg_up(other_leg);
@@ -224,7 +240,7 @@ TEST_F(SessionTest, ALegOfAnotherSessionJoinsAndIsBridged) {
   auto first_other = other_leg;
   EXPECT_TRUE(services.finished);  // its only leg left: that session is over
   EXPECT_EQ(other_leg->listener, nullptr);
-  EXPECT_FALSE(session->adopt_and_bridge(moved));  // not moved: legs that meet share a worker
+  EXPECT_FALSE(session->adopt_and_bridge(moved));   // not moved: legs that meet share a worker
   other_leg->shared_executor = &caller->executor_;  // what Leg::move_to does for an RTP leg
   auto again = std::make_shared<FakeLeg>();
   again->info_.id = "other2";
