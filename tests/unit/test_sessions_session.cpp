@@ -3,7 +3,9 @@
 // its dialler decides; the caller hanging up ends every other leg; the callee hanging up
 // gives the caller back to its flow when it asked for that.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "sessions/bridge.h"
@@ -63,8 +65,27 @@ struct Services : SessionServices {
   bool finished = false;
 };
 
+// A directory of its own per test process: ctest runs each test as its own process, at once
+// with others, and the store's schema differs between builds sharing a machine.
+// Removed when the test is over (declared before the store, so it goes after it).
+struct PrivateDir {
+  PrivateDir()
+      : path((std::filesystem::temp_directory_path() /
+              ("atende-session-" + std::to_string(::getpid()) + "-" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                 .string()) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~PrivateDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  std::string path;
+};
+
 struct SessionTest : ::testing::Test {
-  SessionTest() : services(::testing::TempDir()) {
+  SessionTest() : services(dir.path) {
     caller = std::make_shared<FakeLeg>();
     caller->info_.id = "caller";
     session =
@@ -75,7 +96,11 @@ struct SessionTest : ::testing::Test {
   }
   // What a session posts to its executor holds the session: run it, as a media worker would
   // (or drop it, as a stopping worker does), so nothing is left holding anything.
-  ~SessionTest() override { caller->executor_.run_all(); }
+  ~SessionTest() override {
+    caller->executor_.run_all();
+    session.reset();
+    caller.reset();
+  }
   void run() { caller->executor_.run_all(); }
   // A leg the caller's flow dialled, answered on the same executor.
   std::shared_ptr<FakeLeg> answered_dial(std::string* leg_id, std::string* outcome) {
@@ -91,6 +116,7 @@ struct SessionTest : ::testing::Test {
     return callee;
   }
 
+  PrivateDir dir;
   Services services;
   std::shared_ptr<FakeLeg> caller;
   std::shared_ptr<Session> session;
