@@ -37,13 +37,8 @@ RtpSource::Verdict RtpSource::on_rtp(const udp::endpoint& from, uint32_t ssrc, M
     latch(from, ssrc, now);
     return Verdict::kNewStream;
   }
-  // Another address. Strict: the latched stream itself moved port on the SDP's IP.
-  if (mode_ == LatchMode::kStrict && ssrc == ssrc_ && from.address() == sdp_.address()) {
-    latched_to_ = from;
-    last_latched_rtp_ = now;
-    return Verdict::kAccept;
-  }
-  // Nat: the address a re-INVITE named takes over the latch.
+  // Another address never moves the latch (not even the same IP on another port, whatever
+  // SSRC it claims), except the address a re-INVITE named (nat: see on_sdp).
   if (sdp_moved_ && from.address() == sdp_.address()) {
     latch(from, ssrc, now);
     return Verdict::kNewStream;

@@ -5,9 +5,9 @@
 // strict (the default): only packets from the IP address the peer's SDP names are taken.
 //   The first of them latches its port and SSRC (symmetric RTP, RFC 4961: we answer to that
 //   port, which is right behind a firewall that keeps the address but moves the port).
-//   After that only that address:port is taken; the latched SSRC may move to another port
-//   of the same IP (the same stream, a rebound NAT binding); a new SSRC from the latched
-//   address replaces the old one only once the old one has gone quiet (kSsrcQuiet).
+//   After that only that exact address:port is taken, and from it only the latched SSRC; a
+//   new SSRC replaces the old one only once the old one has gone quiet (kSsrcQuiet: a PBX
+//   that re-originates its stream), never interleaved with it.
 // nat ("comedia"): for callers behind NAT, whose SDP names a private address their packets
 //   never come from. The first valid packet from anywhere latches address, port and SSRC,
 //   and the latch never moves after, except to the address a re-INVITE's SDP names.
