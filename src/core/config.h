@@ -76,10 +76,10 @@ struct Config {
                     // long current calls may go on before we hang up
 
   // Dead peers and media from the right place (docs/media.md, docs/sip.md).
-  int rtp_timeout_seconds = 30;    // no RTP from the peer this long ends the call; 0: never
+  int rtp_timeout_seconds = 30;      // no RTP from the peer this long ends the call; 0: never
   std::string rtp_latch = "strict";  // "strict" or "nat" (comedia) for the SIP listener
-  int session_expires = 0;         // RFC 4028 interval we ask for; 0: only when the peer asks
-  int session_min_se = 90;         // shortest session interval we accept (422 below)
+  int session_expires = 0;           // RFC 4028 interval we ask for; 0: only when the peer asks
+  int session_min_se = 90;           // shortest session interval we accept (422 below)
 
   // LLM agents (docs/agent.md). Personas may override each provider setting.
   std::string personas_dir;     // empty: <source>/personas, then ./personas

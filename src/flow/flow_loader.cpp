@@ -217,9 +217,9 @@ class Parser {
   std::vector<LoadError> errors_;
 };
 
-constexpr std::string_view kTopKeys[] = {"name",         "aliases",    "voice",
-                                         "start",        "steps",      "max_duration",
-                                         "on_timeout",   "inputs",     "rtp_timeout"};
+constexpr std::string_view kTopKeys[] = {"name",       "aliases", "voice",
+                                         "start",      "steps",   "max_duration",
+                                         "on_timeout", "inputs",  "rtp_timeout"};
 constexpr std::string_view kVoiceKeys[] = {"name", "rate"};
 
 std::span<const std::string_view> keys_for(StepType type) {

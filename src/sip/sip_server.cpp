@@ -58,7 +58,7 @@ class Dialog final : public HandleOwner {
   su_timer_t* ring_timer = nullptr;  // inbound: pending delayed answer; outbound: ring timeout
   su_timer_t* max_timer = nullptr;   // answered: max_call_seconds
   std::string answer_sdp;
-  bool answered = false;  // ACK received (inbound) / 2xx received (outbound)
+  bool answered = false;   // ACK received (inbound) / 2xx received (outbound)
   bool confirmed = false;  // inbound: the ACK came
   bool sent_200 = false;
   bool bye_sent = false;
@@ -312,8 +312,7 @@ void SipServer::Impl::run(std::promise<void>& ready) {
                    // can; when we must, by UPDATE without SDP (nua's re-INVITE refresh
                    // would carry no offer: we write the SDP, not nua).
                    NUTAG_SESSION_TIMER(static_cast<unsigned>(options.session_expires)),
-                   NUTAG_MIN_SE(static_cast<unsigned>(options.min_se)),
-                   NUTAG_UPDATE_REFRESH(1),
+                   NUTAG_MIN_SE(static_cast<unsigned>(options.min_se)), NUTAG_UPDATE_REFRESH(1),
                    // Registrations: keep the Contact we are given (no outbound/gruu
                    // extensions that trip simple registrars).
                    NUTAG_OUTBOUND("no-options-keepalive, no-validate, no-natify"),
