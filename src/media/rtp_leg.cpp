@@ -254,10 +254,15 @@ bool RtpLeg::on_rtp(std::span<const uint8_t> data, MonoTime arrival) {
     case RtpSource::Verdict::kAccept:
       break;
     case RtpSource::Verdict::kNewStream:
-      // Latched now, or a new stream from the peer (e.g. the PBX re-originated): start over.
+      // Latched now, or a new stream from the peer (e.g. the PBX re-originated): start over,
+      // answering to where it comes from (the only verdict that moves the peer).
       jitter_.reset();
       reception_.reset();
       dtmf_rx_.reset();
+      if (remote_ != source_.peer()) {
+        remote_ = source_.peer();
+        remote_rtcp_ = rtcp_of(remote_);
+      }
       break;
     case RtpSource::Verdict::kStranger:
       ++stats_.strangers;
@@ -267,10 +272,6 @@ bool RtpLeg::on_rtp(std::span<const uint8_t> data, MonoTime arrival) {
       ++stats_.other_ssrc;
       metrics_.rtp_rejected_ssrc.inc();
       return false;
-  }
-  if (remote_ != source_.peer()) {
-    remote_ = source_.peer();
-    remote_rtcp_ = rtcp_of(remote_);
   }
   watchdog_.heard_rtp(arrival);
   ++stats_.packets_in;
