@@ -48,8 +48,9 @@ int main(int argc, char** argv) {
   // Flags are kept apart from the config so the order is defaults < file < flags.
   std::string config_file;
   std::optional<std::string> sip_listen, http_listen, rtp_ports, data_dir, flows_dir,
-      public_address, log_format, log_level;
-  std::optional<int> max_calls, media_threads, drain_seconds, ring_ms, max_call_seconds;
+      public_address, log_format, log_level, rtp_latch;
+  std::optional<int> max_calls, media_threads, drain_seconds, ring_ms, max_call_seconds,
+      rtp_timeout_seconds, session_expires, session_min_se;
 
   auto* serve = app.add_subcommand("serve", "Answer calls: SIP on UDP+TCP, HTTP API, flows");
   serve->add_option("--config", config_file, "YAML file; keys are these flags' names with _");
@@ -68,6 +69,14 @@ int main(int argc, char** argv) {
   serve->add_option("--ring-ms", ring_ms, "Ring (180) this long before answering (default 0)");
   serve->add_option("--max-call-seconds", max_call_seconds,
                     "Hang up any answered call after this long (default 14400; 0: never)");
+  serve->add_option("--rtp-timeout-seconds", rtp_timeout_seconds,
+                    "Hang up a call whose peer sent no RTP this long (default 30; 0: never)");
+  serve->add_option("--rtp-latch", rtp_latch,
+                    "Whose RTP a call takes: strict (the SDP's address, default) or nat");
+  serve->add_option("--session-expires", session_expires,
+                    "SIP session timer we ask for, seconds (default 0: only when the peer asks)");
+  serve->add_option("--session-min-se", session_min_se,
+                    "Shortest session timer accepted, seconds (default 90)");
   serve->add_option("--log-format", log_format, "text or json (default text)");
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
 
@@ -148,6 +157,10 @@ int main(int argc, char** argv) {
     if (drain_seconds) cfg.drain_seconds = *drain_seconds;
     if (ring_ms) cfg.ring_ms = *ring_ms;
     if (max_call_seconds) cfg.max_call_seconds = *max_call_seconds;
+    if (rtp_timeout_seconds) cfg.rtp_timeout_seconds = *rtp_timeout_seconds;
+    if (rtp_latch) cfg.rtp_latch = atende::parse_rtp_latch("--rtp-latch", *rtp_latch);
+    if (session_expires) cfg.session_expires = *session_expires;
+    if (session_min_se) cfg.session_min_se = *session_min_se;
     atende::validate_config(cfg);
   } catch (const atende::ConfigError& e) {
     std::fprintf(stderr, "atende: %s\n", e.what());

@@ -158,11 +158,15 @@ int Server::run() {
   sipfront::SipFront front({.media_address = media_address,
                             .bind_address = cfg.sip_listen.host,
                             .local_host = media_address,
-                            .ring_ms = cfg.ring_ms},
+                            .ring_ms = cfg.ring_ms,
+                            .rtp_timeout = std::chrono::seconds(cfg.rtp_timeout_seconds),
+                            .latch = *media::parse_latch_mode(cfg.rtp_latch)},
                            media, calls, dial_plan, registry);
   sip::SipServer sip({.host = cfg.sip_listen.host,
                       .port = cfg.sip_listen.port,
-                      .max_call_seconds = cfg.max_call_seconds},
+                      .max_call_seconds = cfg.max_call_seconds,
+                      .session_expires = cfg.session_expires,
+                      .min_se = cfg.session_min_se},
                      front);
   front.attach(sip);
   calls.set_dialer(&front);

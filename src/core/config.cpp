@@ -81,6 +81,11 @@ bool parse_bool(const std::string& key, const std::string& value) {
   throw ConfigError(key + ": '" + value + "' must be true or false");
 }
 
+std::string parse_rtp_latch(const std::string& key, const std::string& value) {
+  if (value == "strict" || value == "nat") return value;
+  throw ConfigError(key + ": '" + value + "' must be strict or nat");
+}
+
 void load_config_file(const std::string& path, Config& cfg) {
   if (!std::filesystem::is_regular_file(path)) {
     throw ConfigError("--config: " + path + " is not a readable file");
@@ -129,6 +134,10 @@ void load_config_file(const std::string& path, Config& cfg) {
     else if (key == "ring_ms") cfg.ring_ms = parse_int(ctx, v, 0, 60000);
     else if (key == "drain_seconds") cfg.drain_seconds = parse_int(ctx, v, 0, 3600);
     else if (key == "max_call_seconds") cfg.max_call_seconds = parse_int(ctx, v, 0, 7 * 86400);
+    else if (key == "rtp_timeout_seconds") cfg.rtp_timeout_seconds = parse_int(ctx, v, 0, 86400);
+    else if (key == "rtp_latch") cfg.rtp_latch = parse_rtp_latch(ctx, v);
+    else if (key == "session_expires") cfg.session_expires = parse_int(ctx, v, 0, 86400);
+    else if (key == "session_min_se") cfg.session_min_se = parse_int(ctx, v, 1, 86400);
     else if (key == "personas_dir") cfg.personas_dir = v;
     else if (key == "llm_base_url") cfg.llm_base_url = v;
     else if (key == "llm_model") cfg.llm_model = v;
@@ -166,6 +175,18 @@ void validate_config(const Config& cfg) {
   }
   if (cfg.max_call_seconds < 0 || cfg.max_call_seconds > 7 * 86400) {
     throw ConfigError("max_call_seconds: must be 0 (never) .. 604800");
+  }
+  if (cfg.rtp_timeout_seconds < 0 || cfg.rtp_timeout_seconds > 86400) {
+    throw ConfigError("rtp_timeout_seconds: must be 0 (never) .. 86400");
+  }
+  if (cfg.session_min_se < 1 || cfg.session_min_se > 86400) {
+    throw ConfigError("session_min_se: must be 1..86400");
+  }
+  if (cfg.session_expires < 0 || cfg.session_expires > 86400) {
+    throw ConfigError("session_expires: must be 0 (only when the peer asks) .. 86400");
+  }
+  if (cfg.session_expires != 0 && cfg.session_expires < cfg.session_min_se) {
+    throw ConfigError("session_expires: must be 0 or at least session_min_se");
   }
   validate_dialplan(cfg.dialplan, cfg.trunks);
 }

@@ -33,6 +33,10 @@ struct TrunkConfig {
   int register_expires = 600;  // seconds
   std::string inbound;         // flow or persona for calls to our registered account
   bool is_default = false;     // numbers no dialplan entry names go here
+  // Whose RTP a call through this trunk takes (docs/media.md): "strict", "nat", or empty
+  // for the server's rtp_latch. Applies to calls we place through it and to calls that
+  // come from its host.
+  std::string rtp_latch;
 };
 
 // One dial plan line: numbers/extensions matching `match` go to a flow or persona
@@ -71,6 +75,12 @@ struct Config {
   int ring_ms = 0;  // ring (180) this long before answering; 0 answers at once  // SIGTERM: how
                     // long current calls may go on before we hang up
 
+  // Dead peers and media from the right place (docs/media.md, docs/sip.md).
+  int rtp_timeout_seconds = 30;      // no RTP from the peer this long ends the call; 0: never
+  std::string rtp_latch = "strict";  // "strict" or "nat" (comedia) for the SIP listener
+  int session_expires = 0;           // RFC 4028 interval we ask for; 0: only when the peer asks
+  int session_min_se = 90;           // shortest session interval we accept (422 below)
+
   // LLM agents (docs/agent.md). Personas may override each provider setting.
   std::string personas_dir;     // empty: <source>/personas, then ./personas
   std::string llm_base_url;     // OpenAI-compatible server root; empty: agents not configured
@@ -106,6 +116,8 @@ void parse_port_range(const std::string& key, const std::string& value, Config& 
 LogFormat parse_log_format(const std::string& key, const std::string& value);
 // "true"/"false" (also yes/no, on/off, as YAML 1.1 writes them).
 bool parse_bool(const std::string& key, const std::string& value);
+// "strict" or "nat" (rtp_latch).
+std::string parse_rtp_latch(const std::string& key, const std::string& value);
 
 // A string value that may be "${NAME}": the environment variable's value (an error naming
 // it when unset or empty). `ctx` names the setting in errors.

@@ -109,6 +109,8 @@ std::vector<TrunkConfig> parse_trunks(const std::string& ctx, const YAML::Node& 
                        t.inbound = v;
                      else if (k == "default")
                        t.is_default = config_bool(c, v);
+                     else if (k == "rtp_latch")
+                       t.rtp_latch = parse_rtp_latch(c, v);
                      else
                        throw ConfigError(c + ": unknown key");
                    });

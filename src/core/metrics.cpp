@@ -263,6 +263,9 @@ CoreMetrics register_core_metrics(MetricsRegistry& r) {
   const char* calls_help = "Finished calls by result.";
   const char* packets_help = "RTP packets received (in) and sent (out).";
   const char* bytes_help = "RTP payload bytes received (in) and sent (out).";
+  const char* rejected_help =
+      "RTP and RTCP packets dropped because they did not come from the call's peer (address) "
+      "or were another stream from it (ssrc).";
   return CoreMetrics{
       .active_calls = r.gauge("atende_active_calls", "Calls currently up."),
       .calls_answered = r.counter("atende_calls_total", calls_help, {{"result", "answered"}}),
@@ -278,6 +281,10 @@ CoreMetrics register_core_metrics(MetricsRegistry& r) {
                                     "RTP packets that arrived too late to be played."),
       .rtp_lost_packets =
           r.counter("atende_rtp_lost_packets_total", "RTP packets never received (sequence gaps)."),
+      .rtp_rejected_address =
+          r.counter("atende_rtp_rejected_packets_total", rejected_help, {{"reason", "address"}}),
+      .rtp_rejected_ssrc =
+          r.counter("atende_rtp_rejected_packets_total", rejected_help, {{"reason", "ssrc"}}),
       .rtp_jitter_seconds =
           r.histogram("atende_rtp_jitter_seconds", "RFC 3550 interarrival jitter, sampled per leg.",
                       default_seconds_buckets()),

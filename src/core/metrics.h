@@ -149,6 +149,9 @@ struct CoreMetrics {
   Counter& rtp_bytes_out;
   Counter& rtp_late_packets;
   Counter& rtp_lost_packets;
+  // atende_rtp_rejected_packets_total{reason}: RTP/RTCP not taken (media/rtp_source.h)
+  Counter& rtp_rejected_address;  // {reason="address"}: not from the call's peer
+  Counter& rtp_rejected_ssrc;     // {reason="ssrc"}: the peer's address, another stream
   Histogram& rtp_jitter_seconds;
   Histogram& rtp_read_wait_seconds;
   Counter& media_phase_moves;  // legs moved to read soon after their packets arrive

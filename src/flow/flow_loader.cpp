@@ -217,8 +217,9 @@ class Parser {
   std::vector<LoadError> errors_;
 };
 
-constexpr std::string_view kTopKeys[] = {"name",  "aliases",      "voice",      "start",
-                                         "steps", "max_duration", "on_timeout", "inputs"};
+constexpr std::string_view kTopKeys[] = {"name",       "aliases", "voice",
+                                         "start",      "steps",   "max_duration",
+                                         "on_timeout", "inputs",  "rtp_timeout"};
 constexpr std::string_view kVoiceKeys[] = {"name", "rate"};
 
 std::span<const std::string_view> keys_for(StepType type) {
@@ -320,6 +321,13 @@ class FlowBuilder {
         if (auto d = p_.duration(e)) flow_.max_duration = *d;
       } else if (e.key == "on_timeout") {
         on_timeout = e;
+      } else if (e.key == "rtp_timeout") {
+        // "none": never; else a duration. Absent: the server's rtp_timeout_seconds.
+        if (e.value.IsScalar() && e.value.Scalar() == "none") {
+          flow_.rtp_timeout = Millis{0};
+        } else if (auto d = p_.duration(e)) {
+          flow_.rtp_timeout = *d;
+        }
       } else if (e.key == "inputs") {
         inputs(e);
       }

@@ -169,6 +169,9 @@ struct FlowSpec {
   // Whole-call limit (0: none); then `on_timeout` (kNoStep: hang up at once).
   Millis max_duration{0};
   StepIndex on_timeout = kNoStep;
+  // No RTP (or, on hold, RTCP) from the caller this long ends the call (end_reason
+  // "rtp_timeout", docs/media.md). -1: the server's rtp_timeout_seconds; 0: never.
+  Millis rtp_timeout{-1};
 
   // Every fixed phrase this flow can say, to pre-synthesise at load.
   std::vector<std::string> fixed_texts() const;

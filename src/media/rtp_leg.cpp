@@ -51,13 +51,18 @@ RtpLeg::RtpLeg(MediaWorker& worker, const RtpLegParams& p, CoreMetrics& metrics)
       seq_(static_cast<uint16_t>(random_u32())),
       ts_(random_u32()),
       remote_(p.remote),
+      source_(p.latch, p.remote),
+      watchdog_(p.rtp_timeout),
       jitter_(jitter_config(*p.codec)),
       reception_(p.codec->clock_rate),
       playout_(static_cast<int>(p.codec->sample_rate)),
       rtcp_socket_(udp::endpoint(p.local_address, static_cast<unsigned short>(p.local_port + 1))),
       remote_rtcp_(rtcp_of(p.remote)),
       info_(p.info),
-      local_port_(p.local_port) {}
+      local_port_(p.local_port),
+      watch_from_start_(p.watch_from_start) {
+  watchdog_.set_hold(p.on_hold, MonoClock::now());
+}
 
 RtpLeg::~RtpLeg() {
   rtp_socket_.close();
@@ -68,7 +73,9 @@ RtpLeg::~RtpLeg() {
 void RtpLeg::start() {
   if (started_ || closed_) return;
   started_ = true;
-  next_rtcp_ = MonoClock::now() + kRtcpInterval;
+  const MonoTime now = MonoClock::now();
+  next_rtcp_ = now + kRtcpInterval;
+  if (watch_from_start_) watchdog_.arm(now);
   const int one = 1;
   ::setsockopt(rtp_socket_.fd(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   worker().add(this);
@@ -116,13 +123,34 @@ bool RtpLeg::move_to(Executor& executor) {
   return true;
 }
 
-void RtpLeg::update(const udp::endpoint& remote, bool send_enabled) {
+void RtpLeg::update(const udp::endpoint& remote, bool send_enabled, bool on_hold) {
   send_enabled_ = send_enabled;
-  if (remote.port() != 0 && !remote.address().is_unspecified()) {
-    remote_ = remote;
-    remote_rtcp_ = rtcp_of(remote);
-    latched_ = false;  // the peer moved: latch again to wherever its packets now come from
+  watchdog_.set_hold(on_hold, MonoClock::now());
+  const bool was_latched = source_.latched();
+  const udp::endpoint before = source_.peer();
+  source_.on_sdp(remote);  // only the SDP moves the call (a stranger's packets never do)
+  if (source_.peer() != before || (was_latched && !source_.latched())) {
+    remote_ = source_.peer();
+    remote_rtcp_ = rtcp_of(remote_);
   }
+}
+
+void RtpLeg::watch_media() {
+  if (!closed_) watchdog_.arm(MonoClock::now());
+}
+
+void RtpLeg::media_timed_out() {
+  if (closed_) return;
+  closed_ = true;
+  stop_io();
+  spdlog::info("call={} event=rtp_timeout no RTP or RTCP from the peer for {} ms{}", info_.id,
+               watchdog_.timeout().count(), watchdog_.on_hold() ? " (on hold)" : "");
+  if (listener_) {
+    LegListener* l = listener_;
+    listener_ = nullptr;
+    l->on_hangup("rtp_timeout");
+  }
+  if (media_timeout_) media_timeout_();
 }
 
 // --- receive -------------------------------------------------------------------------
@@ -220,24 +248,32 @@ bool RtpLeg::on_rtp(std::span<const uint8_t> data, MonoTime arrival) {
     ++stats_.malformed;
     return false;
   }
-  // Symmetric RTP (RFC 4961): answer to where the caller's packets come from, which is
-  // right behind NAT; after that, packets from anyone else are dropped.
-  if (!latched_) {
-    latched_ = true;
-    remote_ = rx_from_;
-    remote_rtcp_ = rtcp_of(rx_from_);
-    remote_ssrc_ = pkt.ssrc;
-  } else if (rx_from_ != remote_) {
-    ++stats_.strangers;
-    return false;
+  // Only the peer's stream (rtp_source.h); symmetric RTP (RFC 4961): we answer to where
+  // it comes from.
+  switch (source_.on_rtp(rx_from_, pkt.ssrc, arrival)) {
+    case RtpSource::Verdict::kAccept:
+      break;
+    case RtpSource::Verdict::kNewStream:
+      // Latched now, or a new stream from the peer (e.g. the PBX re-originated): start over,
+      // answering to where it comes from (the only verdict that moves the peer).
+      jitter_.reset();
+      reception_.reset();
+      dtmf_rx_.reset();
+      if (remote_ != source_.peer()) {
+        remote_ = source_.peer();
+        remote_rtcp_ = rtcp_of(remote_);
+      }
+      break;
+    case RtpSource::Verdict::kStranger:
+      ++stats_.strangers;
+      metrics_.rtp_rejected_address.inc();
+      return false;
+    case RtpSource::Verdict::kOtherSsrc:
+      ++stats_.other_ssrc;
+      metrics_.rtp_rejected_ssrc.inc();
+      return false;
   }
-  if (pkt.ssrc != remote_ssrc_) {
-    // A new stream from the same address (e.g. the PBX re-originated): start over.
-    remote_ssrc_ = pkt.ssrc;
-    jitter_.reset();
-    reception_.reset();
-    dtmf_rx_.reset();
-  }
+  watchdog_.heard_rtp(arrival);
   ++stats_.packets_in;
   stats_.bytes_in += size;
   metrics_.rtp_packets_in.inc();
@@ -261,8 +297,9 @@ bool RtpLeg::on_rtp(std::span<const uint8_t> data, MonoTime arrival) {
 }
 
 void RtpLeg::on_rtcp(std::span<const uint8_t> data) {
-  if (latched_ && rtcp_from_.address() != remote_.address()) {
+  if (!source_.rtcp_allowed(rtcp_from_)) {
     ++stats_.strangers;
+    metrics_.rtp_rejected_address.inc();
     return;
   }
   rtp::RtcpCompound compound;
@@ -271,7 +308,8 @@ void RtpLeg::on_rtcp(std::span<const uint8_t> data) {
     return;
   }
   ++stats_.rtcp_in;
-  remote_rtcp_ = rtcp_from_;  // symmetric RTCP too
+  remote_rtcp_ = rtcp_from_;  // symmetric RTCP too (from the peer's address only)
+  watchdog_.heard_rtcp(MonoClock::now());
 }
 
 // --- send ------------------------------------------------------------------------------
@@ -293,7 +331,13 @@ void RtpLeg::tick(MonoTime now) {
       metrics_.media_phase_moves.inc();
     }
   }
-  if (++ticks_ % 25 == 0) drain_rtcp();  // RTCP comes every ~5 s: look every 500 ms
+  if (++ticks_ % 25 == 0) {  // RTCP comes every ~5 s: look every 500 ms
+    drain_rtcp();
+    if (watchdog_.expired(now)) {
+      media_timed_out();
+      return;
+    }
+  }
 
   // What the caller said in this slot.
   MediaScratch& x = worker().scratch();
@@ -373,7 +417,7 @@ void RtpLeg::send_rtcp_report(MonoTime now) {
   rtp::ReportBlock block{};
   const rtp::ReportBlock* bp = nullptr;
   if (reception_.valid()) {
-    block = reception_.make_report_block(remote_ssrc_, 0, 0);
+    block = reception_.make_report_block(source_.ssrc(), 0, 0);
     bp = &block;
     metrics_.rtp_jitter_seconds.observe(double(block.jitter) / codec_->clock_rate);
   }

@@ -1,6 +1,6 @@
 // A SIP call's media as a Leg: one RTP/RTCP port pair on a media worker. Receives RTP
-// (symmetric: latches to where the caller's packets come from; polled on the tick), runs the
-// jitter buffer and
+// (only from the right place, see rtp_source.h; polled on the tick), ends the call when the
+// peer goes silent (media_watchdog.h), runs the jitter buffer and
 // decoder, paces sending every 20 ms from the worker's monotonic ticker, sends and receives
 // RFC 4733 digits, and sends RTCP reports. Everything after start() runs on the worker.
 #pragma once
@@ -16,9 +16,11 @@
 
 #include "core/leg.h"
 #include "core/metrics.h"
+#include "media/media_watchdog.h"
 #include "media/media_worker.h"
 #include "media/playout.h"
 #include "media/read_phase.h"
+#include "media/rtp_source.h"
 #include "media/udp_socket.h"
 #include "rtp/codec.h"
 #include "rtp/jitter_buffer.h"
@@ -36,6 +38,10 @@ struct RtpLegParams {
   uint8_t payload_type = 0;
   int dtmf_payload_type = -1;  // -1: the peer offered no telephone-event
   bool send_enabled = true;    // false when the peer holds us (sendonly/inactive)
+  bool on_hold = false;        // the peer does not send (its SDP is not sendrecv)
+  LatchMode latch = LatchMode::kStrict;
+  Millis rtp_timeout{0};         // no RTP/RTCP this long: end the call ("rtp_timeout"); 0: never
+  bool watch_from_start = true;  // false: the timeout waits for watch_media() (the ACK)
 };
 
 class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from_this<RtpLeg> {
@@ -55,8 +61,13 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   void start() override;
   // The far end is gone (BYE, CANCEL): stop, tell the listener. Idempotent.
   void close(std::string_view reason);
-  // re-INVITE: new remote address and/or direction.
-  void update(const boost::asio::ip::udp::endpoint& remote, bool send_enabled);
+  // re-INVITE: new remote address and/or direction (see rtp_source.h for what the address
+  // may change).
+  void update(const boost::asio::ip::udp::endpoint& remote, bool send_enabled, bool on_hold);
+  // The call is confirmed (the ACK came): the RTP inactivity timeout starts counting.
+  void watch_media();
+  // The peer went silent past the timeout; the call layer sends BYE. Called once.
+  void on_media_timeout(std::function<void()> fn) { media_timeout_ = std::move(fn); }
   // Called when our side hangs up (flow or agent); the call layer sends BYE.
   void on_local_hangup(std::function<void(std::string_view)> fn) { local_hangup_ = std::move(fn); }
   // Runs in the destructor (gives the port pair back).
@@ -80,7 +91,8 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
 
   struct Stats {
     uint64_t packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
-    uint64_t strangers = 0, malformed = 0, unknown_payload = 0, rtcp_in = 0, rtcp_malformed = 0;
+    uint64_t strangers = 0, other_ssrc = 0, malformed = 0, unknown_payload = 0, rtcp_in = 0,
+             rtcp_malformed = 0;
   };
   const Stats& stats() const { return stats_; }
 
@@ -96,6 +108,7 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   void send_packet(std::span<const uint8_t> payload, uint8_t pt, bool marker, uint32_t ts);
   void send_rtcp_report(MonoTime now);
   void stop_io();
+  void media_timed_out();
 
   // In the order a tick uses them, the cold ones (set-up, RTCP, callbacks) last: with a
   // thousand calls every leg is out of the cache at its tick, so fewer lines, fewer misses.
@@ -104,7 +117,6 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   bool started_ = false;
   bool closed_ = false;
   bool send_enabled_;
-  bool latched_ = false;
   uint8_t payload_type_;
   int dtmf_pt_;
   UdpSocket rtp_socket_;  // raw descriptors, polled on the tick (see udp_socket.h)
@@ -125,9 +137,10 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   ReadPhase read_phase_;
   int tick_earlier_ms_ = 0;  // set by drain_rtp when the reads should come earlier
 
-  boost::asio::ip::udp::endpoint remote_;  // where we send RTP
+  boost::asio::ip::udp::endpoint remote_;  // where we send RTP (source_.peer())
   boost::asio::ip::udp::endpoint rx_from_;
-  uint32_t remote_ssrc_ = 0;
+  RtpSource source_;  // who may send to us
+  MediaWatchdog watchdog_;
   Stats stats_;
 
   rtp::JitterBuffer jitter_;
@@ -141,8 +154,10 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   boost::asio::ip::udp::endpoint rtcp_from_;
   LegInfo info_;
   int local_port_;
+  bool watch_from_start_;
   std::function<void(std::string_view)> local_hangup_;
   std::function<void()> on_destroy_;
+  std::function<void()> media_timeout_;
 };
 
 }  // namespace atende::media

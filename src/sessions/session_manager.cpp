@@ -79,6 +79,7 @@ Admission SessionManager::admit(const InboundRequest& r) const {
     a.phrase = "No Flow";
   } else {
     a.ok = true;
+    if (auto spec = flows_.find(a.flow)) a.rtp_timeout = spec->rtp_timeout;
   }
   return a;
 }

@@ -48,6 +48,8 @@ struct Admission {
   std::string flow;  // flow or persona name
   int status = 0;    // when !ok: SIP-style status (486, 503, 404)
   std::string phrase;
+  // The flow's own RTP inactivity timeout (FlowSpec::rtp_timeout); -1: the server's.
+  Millis rtp_timeout{-1};
 };
 
 class SessionManager final : public CallControl, public SessionServices {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/call_id.h"
+#include "sip/sip_capabilities.h"
 #include "sip/sip_precheck.h"
 
 // sofia's magic pointers are typed by these macros; they must come before its headers.
@@ -57,7 +58,8 @@ class Dialog final : public HandleOwner {
   su_timer_t* ring_timer = nullptr;  // inbound: pending delayed answer; outbound: ring timeout
   su_timer_t* max_timer = nullptr;   // answered: max_call_seconds
   std::string answer_sdp;
-  bool answered = false;  // ACK received (inbound) / 2xx received (outbound)
+  bool answered = false;   // ACK received (inbound) / 2xx received (outbound)
+  bool confirmed = false;  // inbound: the ACK came
   bool sent_200 = false;
   bool bye_sent = false;
   bool cancelled = false;      // outbound: we sent CANCEL
@@ -302,10 +304,15 @@ void SipServer::Impl::run(std::promise<void>& ready) {
   nua = nua_create(root, &Impl::on_event, this, NUTAG_URL(url.c_str()),
                    NUTAG_MEDIA_ENABLE(0),  // we do SDP ourselves (sip/sdp.h)
                    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1),
-                   // Only what we handle: REFER we send but do not accept; NOTIFY only
-                   // within the subscription our own REFER creates.
-                   NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY"),
-                   SIPTAG_USER_AGENT_STR(options.user_agent.c_str()), NUTAG_SESSION_TIMER(0),
+                   // Only what we handle (sip_capabilities.h): SIPTAG_*_STR replace nua's own
+                   // lists, which NUTAG_ALLOW/NUTAG_SUPPORTED would only add to.
+                   SIPTAG_ALLOW_STR(kAllow), SIPTAG_SUPPORTED_STR(kSupported),
+                   SIPTAG_USER_AGENT_STR(options.user_agent.c_str()),
+                   // Session timers (RFC 4028): answered, and the peer refreshes when it
+                   // can; when we must, by UPDATE without SDP (nua's re-INVITE refresh
+                   // would carry no offer: we write the SDP, not nua).
+                   NUTAG_SESSION_TIMER(static_cast<unsigned>(options.session_expires)),
+                   NUTAG_MIN_SE(static_cast<unsigned>(options.min_se)), NUTAG_UPDATE_REFRESH(1),
                    // Registrations: keep the Contact we are given (no outbound/gruu
                    // extensions that trip simple registrars).
                    NUTAG_OUTBOUND("no-options-keepalive, no-validate, no-natify"),
@@ -377,12 +384,21 @@ void SipServer::Impl::handle(nua_event_t event, int status, char const* phrase, 
       if (dialog && dialog->end_reason.empty()) dialog->end_reason = "remote_bye";
       return;
     case nua_r_bye:
+      // A BYE we did not ask for: nua's own, when the session timer ran out without the
+      // peer's refresh (RFC 4028 10; "no ACK" sends one too, but says so first: nua_i_error).
+      if (dialog && !dialog->bye_sent && dialog->end_reason.empty()) {
+        dialog->end_reason = "session_timer";
+        spdlog::info("call={} sip: session timer expired (no refresh came)", dialog->call_id);
+      }
       return;
     case nua_i_ack:
       if (dialog && dialog->delayed_offer) {
         dialog->delayed_offer = false;
         events.on_ack_answer(dialog->call_id, body_of(sip));
+      } else if (dialog && !dialog->outbound && !dialog->confirmed) {
+        events.on_confirmed(dialog->call_id);
       }
+      if (dialog) dialog->confirmed = true;
       return;
     case nua_r_refer:
       if (dialog && status >= 300) events.on_refer_progress(dialog->call_id, status);
@@ -402,6 +418,12 @@ void SipServer::Impl::handle(nua_event_t event, int status, char const* phrase, 
       }
       return;
     case nua_i_error:
+      // 408 "ACK Timeout": our 200 was never ACKed (timer H, 32 s); nua sends BYE next.
+      if (dialog && status == 408 && phrase && std::string_view(phrase) == "ACK Timeout") {
+        if (dialog->end_reason.empty()) dialog->end_reason = "no_ack";
+        spdlog::info("call={} sip: no ACK for our 200 OK", dialog->call_id);
+        return;
+      }
       spdlog::warn("sip: stack error {} {}", status, phrase ? phrase : "");
       return;
     default:
@@ -812,6 +834,12 @@ void SipServer::post(std::function<void()> fn) {
 
 void SipServer::hangup(const std::string& call_id) {
   post([impl = impl_.get(), call_id] { impl->send_bye(call_id, "local_bye"); });
+}
+
+void SipServer::hangup(const std::string& call_id, std::string reason) {
+  post([impl = impl_.get(), call_id, reason = std::move(reason)] {
+    impl->send_bye(call_id, reason.c_str());
+  });
 }
 
 void SipServer::invite(OutboundInvite call) {

@@ -83,6 +83,8 @@ class SipEvents {
   virtual InviteReply on_reinvite(const std::string& call_id, std::string_view sdp) = 0;
   // We sent 200 OK for the INVITE accepted by on_invite(): media may start.
   virtual void on_answered(const std::string& call_id) = 0;
+  // The ACK to our 200 came: the call is confirmed (media timeouts may start counting).
+  virtual void on_confirmed(const std::string& call_id) {}
   // Delayed offer: the ACK carried the answer to the offer we put in the 200.
   // Empty `sdp` when the ACK had none (a broken peer: the call cannot have media).
   virtual void on_ack_answer(const std::string& call_id, std::string_view sdp) {}
@@ -110,6 +112,10 @@ struct SipOptions {
   // Every answered call is hung up after this long (end_reason "max_duration"); 0: never.
   // A guard against calls nobody ends (a flow waiting forever, a peer that never sends BYE).
   int max_call_seconds = 0;
+  // SIP session timers (RFC 4028, docs/sip.md). session_expires: the interval we ask for
+  // (0: a timer only when the peer asks for one); min_se: the shortest we accept (422 below).
+  int session_expires = 0;
+  int min_se = 90;
 };
 
 class SipServer {
@@ -124,6 +130,8 @@ class SipServer {
   // Thread-safe: end this call: BYE when answered, CANCEL when we are still ringing out, a
   // final error when still ringing in. No-op if it has already ended.
   void hangup(const std::string& call_id);
+  // The same, recording `reason` ("rtp_timeout", ...) as the dialog's end reason.
+  void hangup(const std::string& call_id, std::string reason);
   // Thread-safe: place a call. Its progress and end come as SipEvents with its call_id.
   void invite(OutboundInvite call);
   // Thread-safe: blind transfer of an answered call to `target_uri` (REFER).

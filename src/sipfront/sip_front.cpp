@@ -40,6 +40,8 @@ struct SipFront::SipLeg {
   int reserved_port = 0;     // in our offer, not yet bound by a leg
   Executor* near = nullptr;  // outbound: next to the session's other legs
   bool delayed_offer = false;
+  Millis rtp_timeout{0};
+  media::LatchMode latch = media::LatchMode::kStrict;
 };
 
 SipFront::SipFront(SipFrontOptions options, media::MediaEngine& media,
@@ -73,7 +75,19 @@ std::shared_ptr<SipFront::SipLeg> SipFront::find(const std::string& call_id) con
   return it == legs_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<media::RtpLeg> SipFront::make_leg(SipLeg& s, const sip::NegotiatedAudio& n) {
+media::LatchMode SipFront::latch_for(const std::string& trunk,
+                                     const std::string& remote_host) const {
+  for (const auto& t : plan_.trunks()) {
+    if (t.rtp_latch.empty()) continue;
+    if ((!trunk.empty() && t.name == trunk) || (trunk.empty() && t.host == remote_host)) {
+      return media::parse_latch_mode(t.rtp_latch).value_or(options_.latch);
+    }
+  }
+  return options_.latch;
+}
+
+std::shared_ptr<media::RtpLeg> SipFront::make_leg(SipLeg& s, const sip::NegotiatedAudio& n,
+                                                  bool confirmed) {
   const rtp::Codec* codec = rtp::find_codec(n.codec_name);
   auto remote = endpoint_of(n);
   if (!codec || !remote) return nullptr;
@@ -87,6 +101,10 @@ std::shared_ptr<media::RtpLeg> SipFront::make_leg(SipLeg& s, const sip::Negotiat
   params.payload_type = static_cast<uint8_t>(n.payload_type);
   params.dtmf_payload_type = n.telephone_event_pt;
   params.send_enabled = n.we_may_send();
+  params.on_hold = n.remote_direction != sip::MediaDirection::kSendRecv;
+  params.latch = s.latch;
+  params.rtp_timeout = s.rtp_timeout;
+  params.watch_from_start = confirmed;
   auto leg = media_.create_leg(params, s.near);
   s.reserved_port = 0;  // bound by the leg now (or given back by create_leg on failure)
   if (!leg) return nullptr;
@@ -97,6 +115,13 @@ std::shared_ptr<media::RtpLeg> SipFront::make_leg(SipLeg& s, const sip::Negotiat
                                 std::string(reason));
     if (sip_) sip_->hangup(id);
     sessions_.leg_ended(id, "local_bye", 0);
+  });
+  // The peer went silent (media_watchdog.h): BYE, and the call ends as "rtp_timeout".
+  leg->on_media_timeout([this, id = s.id] {
+    sessions_.store().add_event(id, std::chrono::system_clock::now(), "rtp_timeout",
+                                "no media from the peer");
+    if (sip_) sip_->hangup(id, "rtp_timeout");
+    sessions_.leg_ended(id, "rtp_timeout", 0);
   });
   s.negotiated = n;
   s.media_note = n.codec_name + " remote " + remote->address().to_string() + ":" +
@@ -123,6 +148,9 @@ sip::InviteReply SipFront::on_invite(const std::string& call_id, const sip::Invi
   auto s = std::make_shared<SipLeg>();
   s->id = call_id;
   s->info = LegInfo{call_id, "sip", LegDirection::kInbound, info.from_uri, info.to_uri};
+  s->rtp_timeout =
+      admission.rtp_timeout.count() >= 0 ? admission.rtp_timeout : options_.rtp_timeout;
+  s->latch = latch_for("", info.remote_host);
   s->sdp.address = options_.media_address;
   s->sdp.session_id = session_id_base_ + std::hash<std::string>{}(call_id) % 1000000;
   s->sdp.session_version = 1;
@@ -152,7 +180,7 @@ sip::InviteReply SipFront::on_invite(const std::string& call_id, const sip::Invi
     if (!rtp::find_codec(neg.value().codec_name) || !endpoint_of(neg.value())) {
       return reject(488, "Not Acceptable Here");
     }
-    auto leg = make_leg(*s, neg.value());
+    auto leg = make_leg(*s, neg.value(), false);  // the timeout counts from the ACK
     if (!leg) return reject(503, "No Media Ports");
     s->sdp.rtp_port = leg->local_port();
     auto answer = sip::build_answer(s->negotiated, s->sdp);
@@ -181,7 +209,7 @@ void SipFront::on_ack_answer(const std::string& call_id, std::string_view sdp) {
   auto answer = sip::parse_sdp(sdp);
   auto neg = answer ? sip::negotiate_answer(answer.value(), codecs())
                     : sip::SdpResult<sip::NegotiatedAudio>(answer.error());
-  std::shared_ptr<media::RtpLeg> leg = neg ? make_leg(*s, neg.value()) : nullptr;
+  std::shared_ptr<media::RtpLeg> leg = neg ? make_leg(*s, neg.value(), true) : nullptr;
   if (!leg) {
     spdlog::warn("call={} event=bad_ack_sdp: {}", call_id,
                  sdp.empty() ? "no SDP in the ACK"
@@ -191,6 +219,13 @@ void SipFront::on_ack_answer(const std::string& call_id, std::string_view sdp) {
     return;
   }
   sessions_.leg_answered(leg, s->media_note);
+}
+
+void SipFront::on_confirmed(const std::string& call_id) {
+  auto s = find(call_id);
+  if (!s || !s->leg) return;
+  auto leg = s->leg;
+  leg->worker().post([leg] { leg->watch_media(); });
 }
 
 sip::InviteReply SipFront::on_reinvite(const std::string& call_id, std::string_view sdp) {
@@ -214,12 +249,13 @@ sip::InviteReply SipFront::on_reinvite(const std::string& call_id, std::string_v
   if (!answer) return sip::InviteReply::reject(500, "Cannot Build SDP");
   auto remote = endpoint_of(c->negotiated).value_or(udp::endpoint());
   const bool may_send = c->negotiated.we_may_send();
+  const bool on_hold = c->negotiated.remote_direction != sip::MediaDirection::kSendRecv;
   const std::string dir(sip::to_string(c->negotiated.remote_direction));
   sessions_.store().add_event(call_id, std::chrono::system_clock::now(), "reinvite",
                               "remote " + dir);
   spdlog::info("call={} event=reinvite remote_direction={}", call_id, dir);
   auto leg = c->leg;
-  leg->worker().post([leg, remote, may_send] { leg->update(remote, may_send); });
+  leg->worker().post([leg, remote, may_send, on_hold] { leg->update(remote, may_send, on_hold); });
   return {200, "OK", answer.value()};
 }
 
@@ -285,6 +321,8 @@ void SipFront::place(sessions::DialOrder order) {
   s->outbound = true;
   s->near = order.near;
   s->reserved_port = *port;
+  s->rtp_timeout = options_.rtp_timeout;
+  s->latch = latch_for(target.value().trunk, "");
   s->info = LegInfo{id, "sip", LegDirection::kOutbound, target.value().from_uri,
                     target.value().request_uri};
   s->sdp.address = options_.media_address;
@@ -330,7 +368,8 @@ void SipFront::on_outbound_progress(const std::string& call_id, int status, std:
     spdlog::warn("call={} event=bad_early_sdp: {}", call_id, neg.error().message);
     return;
   }
-  if (auto leg = make_leg(*s, neg.value())) sessions_.leg_early(leg);
+  // Early media: the timeout counts once answered (leg start), not while it rings.
+  if (auto leg = make_leg(*s, neg.value(), true)) sessions_.leg_early(leg);
 }
 
 void SipFront::on_outbound_answered(const std::string& call_id, std::string_view sdp) {
@@ -345,7 +384,7 @@ void SipFront::on_outbound_answered(const std::string& call_id, std::string_view
   auto answer = sip::parse_sdp(body);
   auto neg = answer ? sip::negotiate_answer(answer.value(), codecs())
                     : sip::SdpResult<sip::NegotiatedAudio>(answer.error());
-  std::shared_ptr<media::RtpLeg> leg = neg ? make_leg(*s, neg.value()) : nullptr;
+  std::shared_ptr<media::RtpLeg> leg = neg ? make_leg(*s, neg.value(), true) : nullptr;
   if (!leg) {
     spdlog::warn("call={} event=bad_answer_sdp: {}", call_id,
                  body.empty() ? "no SDP in the answer"

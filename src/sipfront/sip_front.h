@@ -31,6 +31,8 @@ struct SipFrontOptions {
   std::string bind_address;   // where RTP sockets bind
   std::string local_host;     // our host for From when dialling a URI without a trunk
   int ring_ms = 0;            // 180 Ringing this long before answering
+  Millis rtp_timeout{30000};  // RTP inactivity timeout unless the flow sets its own; 0: never
+  media::LatchMode latch = media::LatchMode::kStrict;  // the listener's (trunks may differ)
 };
 
 // One trunk's registration as /api/trunks shows it.
@@ -60,6 +62,7 @@ class SipFront final : public sip::SipEvents, public sessions::Dialer {
   sip::InviteReply on_reinvite(const std::string& call_id, std::string_view sdp) override;
   void on_answered(const std::string& call_id) override;
   void on_ack_answer(const std::string& call_id, std::string_view sdp) override;
+  void on_confirmed(const std::string& call_id) override;
   void on_ended(const std::string& call_id, std::string_view reason, int sip_status) override;
   void on_outbound_progress(const std::string& call_id, int status, std::string_view sdp) override;
   void on_outbound_answered(const std::string& call_id, std::string_view sdp) override;
@@ -79,7 +82,10 @@ class SipFront final : public sip::SipEvents, public sessions::Dialer {
   std::shared_ptr<SipLeg> find(const std::string& call_id) const;
   void place(sessions::DialOrder order);  // SIP thread
   // Makes the RTP leg once the codec is known; nullptr when no port or no codec.
-  std::shared_ptr<media::RtpLeg> make_leg(SipLeg& s, const sip::NegotiatedAudio& n);
+  // `confirmed`: the dialog is up (ACKed or answered), so the RTP timeout counts at once.
+  std::shared_ptr<media::RtpLeg> make_leg(SipLeg& s, const sip::NegotiatedAudio& n, bool confirmed);
+  // The latching rule for a call to or from `trunk`/`remote_host` (rtp_source.h).
+  media::LatchMode latch_for(const std::string& trunk, const std::string& remote_host) const;
   void fail_leg(const std::string& call_id, std::string_view reason);
 
   SipFrontOptions options_;

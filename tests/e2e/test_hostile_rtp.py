@@ -2,13 +2,14 @@
 must not crash the server, must not stop the caller's echo, and must not be echoed to the
 stranger (no media hijack by whoever sends first or loudest)."""
 import os
+import re
 import socket
 import struct
 import time
 
 import pytest
 
-from harness import rtp
+from harness import http_api, rtp
 from harness.sip_raw import RawCall, SipSocket, simple_sdp
 
 pytestmark = pytest.mark.atende_only
@@ -90,6 +91,53 @@ def test_bad_and_stranger_rtp_during_echo_call(server):
             assert _count_echo(caller_rtp, later, dest) > 0, "echo stopped after the attack"
             leaked = len(_drain(stranger, 0.5))
             assert leaked == 0, f"the stranger received {leaked} packets of the call's audio"
+            assert call.bye() == 200
+    finally:
+        caller_rtp.close()
+        stranger.close()
+    server.assert_healthy()
+
+
+def test_stranger_sending_first_and_after_reinvite_never_gets_the_call(server):
+    """A stranger on another address (127.0.0.9: all of 127/8 reaches lo) sends RTP to the
+    call's port before the caller's first packet, and again right after a re-INVITE: it
+    never latches, never receives a packet, and the caller keeps its audio (strict
+    latching, docs/media.md). Its packets are counted as rejected in /metrics."""
+    caller_rtp = rtp.open_rtp_socket()
+    stranger = rtp.open_rtp_socket("127.0.0.9")
+    try:
+        with SipSocket(server.sip_port) as sock:
+            sdp = simple_sdp(caller_rtp.getsockname()[1])
+            call = RawCall(sock, "echo", sdp=sdp)
+            assert call.invite() == 200
+            call.ack()
+            dest = call.media_addr()
+            assert dest and dest[1] > 0, call.final
+
+            tone = rtp.tone_ulaw(frames=50)
+            frames = [tone[i:i + 160] for i in range(0, len(tone), 160)]
+
+            def stream(ssrc, first_seq):
+                return [rtp.rtp_packet(first_seq + i, (first_seq + i) * 160, ssrc, 0, f)
+                        for i, f in enumerate(frames)]
+
+            # Before the caller says anything: the stranger tries to take the call.
+            rtp.send_paced(stranger, dest, stream(0x5757, 1000))
+            assert _count_echo(caller_rtp, stream(SSRC, 0), dest) > 0, "no audio for the caller"
+            assert len(_drain(stranger, 0.5)) == 0, "the stranger latched the call"
+
+            # A re-INVITE (same address, new version) must not re-open the latch.
+            again = sdp.replace(b"o=- 1 1 ", b"o=- 1 2 ")
+            assert call.reinvite(again) == 200
+            rtp.send_paced(stranger, dest, stream(0x5757, 2000))
+            assert _count_echo(caller_rtp, stream(SSRC, 50), dest) > 0, "audio stopped"
+            leaked = len(_drain(stranger, 0.5))
+            assert leaked == 0, f"the stranger received {leaked} packets after the re-INVITE"
+
+            metrics = http_api.get_text(server.http_base + "/metrics")
+            rejected = re.search(
+                r'^atende_rtp_rejected_packets_total\{reason="address"\} (\d+)', metrics, re.M)
+            assert rejected and int(rejected.group(1)) >= 50, metrics[-2000:]
             assert call.bye() == 200
     finally:
         caller_rtp.close()

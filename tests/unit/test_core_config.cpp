@@ -33,7 +33,8 @@ TEST(Config, HostPortForms) {
             std::string::npos);
   EXPECT_NE(error_of([] { parse_host_port("k", ":5060"); }).find("no host"), std::string::npos);
   EXPECT_NE(error_of([] { parse_host_port("k", "h:0"); }).find("out of range"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_host_port("k", "h:50x"); }).find("whole number"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_host_port("k", "h:50x"); }).find("whole number"),
+            std::string::npos);
   EXPECT_NE(error_of([] { parse_host_port("k", "[::1]5060"); }).find("IPv6"), std::string::npos);
 }
 
@@ -102,6 +103,34 @@ TEST(Config, ValidateCatchesCrossFieldProblems) {
   EXPECT_NO_THROW(validate_config(c));
   c.log_level = "loud";
   EXPECT_NE(error_of([&] { validate_config(c); }).find("log_level"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace atende
+
+namespace atende {
+namespace {
+
+TEST(Config, DeadPeerAndLatchKeys) {
+  Config c;
+  EXPECT_EQ(c.rtp_timeout_seconds, 30);
+  EXPECT_EQ(c.rtp_latch, "strict");
+  load_config_file(write_temp("atende-deadpeers.yaml",
+                              "rtp_timeout_seconds: 5\nrtp_latch: nat\nsession_expires: 1800\n"
+                              "session_min_se: 120\n"),
+                   c);
+  EXPECT_EQ(c.rtp_timeout_seconds, 5);
+  EXPECT_EQ(c.rtp_latch, "nat");
+  EXPECT_EQ(c.session_expires, 1800);
+  EXPECT_EQ(c.session_min_se, 120);
+  validate_config(c);
+  EXPECT_NE(error_of([] {
+              Config bad;
+              load_config_file(write_temp("atende-latch.yaml", "rtp_latch: anyone\n"), bad);
+            }).find("strict or nat"),
+            std::string::npos);
+  c.session_expires = 60;  // shorter than session_min_se
+  EXPECT_NE(error_of([&] { validate_config(c); }).find("session_expires"), std::string::npos);
 }
 
 }  // namespace

@@ -71,3 +71,21 @@ TEST(ConfigTrunks, BadEntriesNameTheProblem) {
 
 }  // namespace
 }  // namespace atende
+
+namespace atende {
+namespace {
+
+TEST(ConfigTrunks, RtpLatchPerTrunk) {
+  Config c;
+  load_config_file(write("trunks: [{name: a, host: 192.0.2.1, rtp_latch: nat}, "
+                         "{name: b, host: 192.0.2.2}]\n"),
+                   c);
+  ASSERT_EQ(c.trunks.size(), 2u);
+  EXPECT_EQ(c.trunks[0].rtp_latch, "nat");
+  EXPECT_EQ(c.trunks[1].rtp_latch, "");  // the server's
+  EXPECT_NE(error_of("trunks: [{name: a, host: h, rtp_latch: first}]").find("strict or nat"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace atende

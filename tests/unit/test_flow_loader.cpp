@@ -54,6 +54,22 @@ TEST(FlowLoader, ValidFlowLoads) {
   EXPECT_EQ(r.flow->steps[0].line, 4);
 }
 
+TEST(FlowLoader, RtpTimeout) {
+  LoadResult plain = load_flow_text(kValid, "t.yaml");
+  ASSERT_TRUE(plain.ok()) << plain.error_text();
+  EXPECT_EQ(plain.flow->rtp_timeout, Millis(-1));  // the server's
+  LoadResult set =
+      load_flow_text(with("start: menu\n", "start: menu\nrtp_timeout: 3s\n"), "t.yaml");
+  ASSERT_TRUE(set.ok()) << set.error_text();
+  EXPECT_EQ(set.flow->rtp_timeout, Millis(3000));
+  LoadResult none =
+      load_flow_text(with("start: menu\n", "start: menu\nrtp_timeout: none\n"), "t.yaml");
+  ASSERT_TRUE(none.ok()) << none.error_text();
+  EXPECT_EQ(none.flow->rtp_timeout, Millis(0));
+  EXPECT_NE(errors_of(with("start: menu\n", "start: menu\nrtp_timeout: soon\n")).find("duration"),
+            std::string::npos);
+}
+
 TEST(FlowLoader, NameDefaultsToFileStem) {
   std::string yaml = kValid.substr(kValid.find('\n') + 1);
   LoadResult r = load_flow_text(yaml, "/x/sales-line.yaml");

@@ -42,6 +42,10 @@ class Baresip:
         (self.dir / "config").write_text("\n".join([
             "poll_method epoll",
             f"sip_listen {LOOPBACK}:{self.sip_port}",
+            # Media on loopback too: its SDP then names the address its RTP comes from
+            # (atende takes RTP only from the SDP's address, docs/media.md); else it would
+            # name the first interface's address and send from 127.0.0.1.
+            f"net_interface {LOOPBACK}",
             f"module_path {MODULE_PATH}",
             "module g711.so", "module aufile.so", "module alsa.so", "module sndfile.so",
             "module_app account.so", "module_app menu.so", "module_app ctrl_tcp.so",

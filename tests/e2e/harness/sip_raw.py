@@ -161,6 +161,7 @@ class RawCall:
         self.remote_target = None
         self.final = None
         self.responses = []
+        self.cseq = 1  # of the last request that took a number (INVITE, re-INVITE)
 
     def _via(self, branch=None):
         return f"Via: SIP/2.0/UDP {LOOPBACK}:{self.sock.port};branch={branch or self.branch};rport"
@@ -214,9 +215,29 @@ class RawCall:
             self.sock.send(self._request("ACK", 1, in_dialog=True, branch=f"z9hG4bK{_token()}",
                                          ruri=self.remote_target))
 
+    def reinvite(self, sdp, timeout=5.0):
+        """An in-dialog re-INVITE offering `sdp`; ACKs a 2xx. Returns the final status."""
+        self.cseq += 1
+        cseq = self.cseq
+        self.sock.send(self._request("INVITE", cseq, in_dialog=True, body=sdp,
+                                     branch=f"z9hG4bK{_token()}", ruri=self.remote_target))
+
+        def is_final(m):
+            return (cseq_method(m) == "INVITE" and (status_of(m) or 0) >= 200
+                    and re.search(rb"(?im)^CSeq:\s*%d\s+INVITE" % cseq, m) is not None)
+
+        msgs = self.sock.receive(timeout, until=lambda ms: any(is_final(m) for m in ms))
+        self.responses += msgs
+        finals = [m for m in msgs if is_final(m)]
+        code = status_of(finals[0]) if finals else None
+        if code and code < 300:
+            self.sock.send(self._request("ACK", cseq, in_dialog=True,
+                                         branch=f"z9hG4bK{_token()}", ruri=self.remote_target))
+        return code
+
     def bye(self, timeout=5.0):
-        self.sock.send(self._request("BYE", 2, in_dialog=True, branch=f"z9hG4bK{_token()}",
-                                     ruri=self.remote_target))
+        self.sock.send(self._request("BYE", self.cseq + 1, in_dialog=True,
+                                     branch=f"z9hG4bK{_token()}", ruri=self.remote_target))
         msgs = self.collect(timeout, until=lambda ms: any(cseq_method(m) == "BYE" and
                                                           status_of(m) for m in ms))
         for m in msgs:
