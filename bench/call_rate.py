@@ -142,11 +142,17 @@ def store_check(server, sipp_ok):
         still_open = one("SELECT COUNT(*) FROM calls WHERE ended_at IS NULL")
         reasons = dict(db.execute("SELECT COALESCE(end_reason, 'open'), COUNT(*) FROM calls"
                                   " GROUP BY 1 ORDER BY 2 DESC LIMIT 6").fetchall())
+        ended = one("SELECT COUNT(*) FROM calls WHERE answered_at IS NOT NULL"
+                    " AND ended_at IS NOT NULL")
     finally:
         db.close()
-    return {"rows": rows, "answered": answered, "completed": completed,
-            "still_open": still_open, "end_reasons": reasons,
-            "completed_equals_sipp_ok": completed == sipp_ok}
+    return {"rows": rows, "answered": answered, "answered_ended": ended,
+            "completed": completed, "still_open": still_open, "end_reasons": reasons,
+            "completed_equals_sipp_ok": completed == sipp_ok,
+            # Under overload a call SIPp failed may still have been answered (a lost ACK:
+            # `no_ack`), so the store may hold more answered calls than SIPp completed,
+            # never fewer.
+            "every_sipp_call_stored": ended >= sipp_ok}
 
 
 def run_step(kind, binary, rate, seconds, workdir, hold_ms, probe_bin, flows_dir):
@@ -214,9 +220,16 @@ def run_step(kind, binary, rate, seconds, workdir, hold_ms, probe_bin, flows_dir
         r = step["records"]
         r["every_call_echoed"] = bool(probe_result) and \
             probe_result.get("echoed") == probe_result.get("calls") == store["answered"]
-        r["no_record_lost"] = (store["completed_equals_sipp_ok"] and store["still_open"] == 0
-                               and r["dropped_writes"] == 0 and r["every_call_echoed"])
+        r["no_record_lost"] = verdict(r)
     return step
+
+
+def verdict(records):
+    """Every call SIPp completed is in the store, answered and ended (how it ended is what
+    atende saw: under overload a lost ACK ends as `no_ack` although SIPp's BYE came), none is
+    left open, and no write was dropped."""
+    return (records["every_sipp_call_stored"] and records["still_open"] == 0
+            and records["dropped_writes"] == 0)
 
 
 def markdown(results):
@@ -241,10 +254,11 @@ def markdown(results):
                          f"{s['server_cpu_ms_per_call']} | {s['sipp_cpu_pct']} | "
                          f"{s['server_rss_mb']} | {brief or ('-' if not fails else 'see json')} |")
     lines += ["", "No record lost (atende, checked after each step with the server stopped):", "",
-              "| target/s | SIPp ok | store: answered + remote_bye | left open | dropped writes "
-              "| 503 (store behind) | RTP echoed / answered | commit delay p50 / p99 / max (ms, "
-              "bucket bound) | deepest queue | verdict |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| target/s | SIPp ok | store: answered + remote_bye | store: answered + ended "
+              "| left open | dropped writes | 503 (store behind) | RTP echoed / answered "
+              "| commit delay p50 / p99 / max (ms, bucket bound) | deepest queue "
+              "| records | media |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for step in results["steps"]:
         s = step.get("atende")
         if not s or "records" not in s:
@@ -252,11 +266,13 @@ def markdown(results):
         r = s["records"]
         p = r.get("rtp_probe") or {}
         lines.append(
-            f"| {s['target_rate']} | {s['successful']} | {r['completed']} | {r['still_open']} | "
+            f"| {s['target_rate']} | {s['successful']} | {r['completed']} | "
+            f"{r['answered_ended']} | {r['still_open']} | "
             f"{r['dropped_writes']} | {r['refused_503']} | {p.get('echoed')} / {r['answered']} | "
             f"{r['commit_delay_ms_p50_bound']} / {r['commit_delay_ms_p99_bound']} / "
             f"{r['commit_delay_ms_max_bound']} | {r['max_queue_depth_sampled']} | "
-            f"{'ok' if r['no_record_lost'] else '**LOST**'} |")
+            f"{'none lost' if r['no_record_lost'] else '**LOST**'} | "
+            f"{'all echoed' if r['every_call_echoed'] else 'not all echoed'} |")
     lines += ["", "| target/s | CPU ms/call ratio atende/bare |", "|---|---|"]
     for step in results["steps"]:
         if "cpu_ratio" in step:
@@ -265,7 +281,13 @@ def markdown(results):
     lines += ["", f"Highest achieved rate with >= {SUCCESS_PCT} % success: bare **{s['bare_max_cps']}**"
               f"/s, atende **{s['atende_max_cps']}**/s; ratio atende/bare **{s['ratio']}** "
               "(target: >= 0.5 and atende >= 1000/s). No record lost in every atende step: "
-              f"**{'yes' if s['no_record_lost'] else 'NO'}**.",
+              f"**{'yes' if s['no_record_lost'] else 'NO'}**; every call's RTP echoed in every "
+              f"step atende held: **{'yes' if s['echoed_where_held'] else 'NO'}**.",
+              "Records: the store's calls answered and ended are at least SIPp's successful "
+              "ones (equal when every call succeeded; a call SIPp failed may still have been "
+              "answered), none is left open, no write dropped. *answered + remote_bye* is "
+              "lower when atende lost ACKs under overload: those calls end `no_ack` although "
+              "SIPp's BYE came (their record is there, with atende's view of the end).",
               "A step counts when its success is >= 99.99 %; its achieved rate (not the target) "
               "is the server's. When no step failed the max is a floor (the ramp ran out).",
               "CPU ratios are listed only for rates both servers held. atende's CPU includes "
@@ -337,7 +359,9 @@ def summarise(results, best, servers, stopped):
         "bare_max_cps": best["bare"], "atende_max_cps": best["atende"],
         "ratio": round(best["atende"] / best["bare"], 2) if best["bare"] else None,
         "ramp_exhausted": sorted(set(servers) - stopped),
-        "no_record_lost": bool(steps) and all(s["records"]["no_record_lost"] for s in steps)}
+        "no_record_lost": bool(steps) and all(s["records"]["no_record_lost"] for s in steps),
+        "echoed_where_held": bool(steps) and all(
+            s["records"]["every_call_echoed"] for s in steps if s["success_pct"] >= SUCCESS_PCT)}
 
 
 if __name__ == "__main__":

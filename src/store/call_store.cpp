@@ -582,8 +582,11 @@ void CallStore::writer_loop() {
             failed = batch.size();
             break;
           }
-          // Back off; close() wakes us to give up sooner than the next try.
-          wake_writer_.wait_for(lock, std::chrono::milliseconds(100));
+          // Back off 100 ms (new writes do not cut it short; close() does, and from then
+          // on the batch gets kStopGiveUp more).
+          const bool was_stopping = stopping_;
+          wake_writer_.wait_for(lock, std::chrono::milliseconds(100),
+                                [&] { return stopping_ != was_stopping; });
         }
       }
       last_commit = Steady::now();
