@@ -196,7 +196,7 @@ def test_a_stalled_store_refuses_new_calls_and_keeps_every_write(server_factory,
     lock.execute("BEGIN IMMEDIATE")
     locked_at = time.time()
     try:
-        time.sleep(2.5)  # past the commit lag (2 s): the store is behind
+        time.sleep(4.0)  # well past the commit lag (2 s): the store is behind
         refused = 0
         for _ in range(10):
             with SipSocket(srv.sip_port) as sock:
