@@ -18,7 +18,7 @@ from harness.server import Server  # noqa: E402,F401
 def find_build_dir(arg):
     for candidate in (arg, os.environ.get("ATENDE_BUILD_DIR"), SOURCE_DIR / "build"):
         if candidate and pathlib.Path(candidate).is_dir():
-            return pathlib.Path(candidate)
+            return pathlib.Path(candidate).resolve()  # servers run in their own workdir
     sys.exit("no build dir: pass --build-dir or set ATENDE_BUILD_DIR")
 
 

@@ -90,8 +90,30 @@ int Server::run() {
   MetricsRegistry registry;
   CoreMetrics metrics = register_core_metrics(registry);
 
-  store::CallStore store({.path = db_path, .dropped_writes = &metrics.store_dropped_writes});
-  spdlog::info("store: {}", db_path);
+  // The server's own store: one server per data dir (a lock), calls a crash left open are
+  // closed now as server_restart, and a heartbeat says until when this process was alive.
+  store::CallStore store({.path = db_path,
+                          .max_open_calls = static_cast<size_t>(std::max(cfg.max_calls, 0)),
+                          .dropped_writes = &metrics.store_dropped_writes,
+                          .metrics = &registry,
+                          .own_database = true});
+  {
+    const auto q = store.queue_state();
+    spdlog::info(
+        "store: {} (new calls refused above {} queued writes or {} ms behind; "
+        "capacity {})",
+        db_path, store::CallStoreOptions{}.high_watermark,
+        store::CallStoreOptions{}.max_commit_lag.count(), q.capacity);
+    const auto& r = store.recovered();
+    if (r.calls > 0) {
+      spdlog::warn(
+          "store: {} calls (legs) were left open by the previous process; closed as "
+          "server_restart at {}",
+          r.calls,
+          r.last_seen ? store::format_iso8601(*r.last_seen) + " (its last heartbeat)"
+                      : std::string("their last recorded moment"));
+    }
+  }
 
   // Flows, and their fixed phrases synthesised before the first call.
   flow::FlowLibrary flows;
@@ -206,8 +228,11 @@ int Server::run() {
   if (calls.active_legs() > 0) {
     spdlog::info("atende: hanging up {} calls", calls.active_legs());
   }
-  sip.stop();                 // BYE to whatever is left, then the stack shuts down
-  calls.end_all("shutdown");  // whatever sofia did not report: nothing leaves unrecorded
+  sip.stop();  // BYE to whatever is left, then the stack shuts down
+  // Whatever sofia did not report: its RTP legs close (their flows record their last
+  // events), then every leg still up is recorded ended. Nothing leaves unrecorded.
+  front.end_all("shutdown");
+  calls.end_all("shutdown");
   media.stop();
   calls.unsubscribe(webhook_subscription);
   webhooks.stop();  // what is queued gets a few seconds, never more

@@ -32,6 +32,8 @@ namespace atende::sessions {
 struct SessionOptions {
   int max_calls = 1000;  // legs up at once; more inbound get 486, originate 503
 };
+// New calls also get 503 (SIP and API; a flow's dial fails) while the call store is behind
+// (store::CallStore::admit_new_call, docs/security.md "No record lost").
 
 // A new inbound leg, as a front-end describes it.
 struct InboundRequest {
@@ -124,8 +126,9 @@ class SessionManager final : public CallControl, public SessionServices {
   std::shared_ptr<Session> session_of_leg(const std::string& leg_id) const;
   bool known_flow(const std::string& name) const;
   // Whether a new call to `to` may be placed now (a transport, a route, not draining, under
-  // max_calls): the checks originate() and a flow's dial share.
-  ControlResult<Done> can_place(const std::string& to, const std::string& trunk) const;
+  // max_calls, the store keeping up): the checks originate() and a flow's dial share.
+  ControlResult<Done> can_place(const std::string& to, const std::string& trunk,
+                                store::AdmitVia via) const;
   void add_turn(const std::string& session_id, const std::string& leg_id,
                 const agent::AgentTurn& turn);
 

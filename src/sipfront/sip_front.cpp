@@ -283,6 +283,15 @@ void SipFront::on_ended(const std::string& call_id, std::string_view reason, int
   sessions_.leg_ended(call_id, reason, sip_status);
 }
 
+void SipFront::end_all(std::string_view reason) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, s] : legs_) ids.push_back(id);
+  }
+  for (const auto& id : ids) on_ended(id, reason, 0);
+}
+
 // ---- outbound -----------------------------------------------------------------------------
 
 sessions::ControlResult<sessions::Done> SipFront::check(const std::string& to,

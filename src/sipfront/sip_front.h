@@ -56,6 +56,10 @@ class SipFront final : public sip::SipEvents, public sessions::Dialer {
   // After the SIP server started: REGISTER every trunk that asks for it.
   void register_trunks();
   std::vector<TrunkStatus> trunk_status() const;
+  // After the SIP server stopped: every leg it did not report ended ends now, as if it had
+  // (its RTP leg is closed on its worker, so the flow hears the hang-up and records its last
+  // events; then the session). Before SessionManager::end_all and the media stop.
+  void end_all(std::string_view reason);
 
   // sip::SipEvents (SIP thread)
   sip::InviteReply on_invite(const std::string& call_id, const sip::InviteInfo& info) override;

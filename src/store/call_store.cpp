@@ -1,14 +1,47 @@
 #include "store/call_store.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "store/schema.h"
 #include "store/sqlite_db.h"
 
 namespace atende::store {
+
+namespace {
+
+// Room for this many admissions racing between admit_new_call() and their call_started()
+// (the SIP thread, the HTTP thread, flows on media workers).
+constexpr size_t kAdmissionSlack = 8;
+// What an ended call keeps of its reserve for the writes that follow its end (the flow's
+// hangup and counts events, the digits).
+constexpr size_t kTailReserve = 8;
+// Tries of a batch the database refuses for now, on shutdown: then it is given up.
+constexpr auto kStopGiveUp = std::chrono::seconds(10);
+constexpr auto kReportEvery = std::chrono::seconds(10);
+
+const std::string* call_id_of(const auto& op) {
+  if constexpr (requires { op.start; }) {
+    return &op.start.id;
+  } else if constexpr (requires { op.call_id; }) {
+    return &op.call_id;
+  } else if constexpr (requires { op.id; }) {
+    return &op.id;
+  } else {
+    return nullptr;  // an audit row
+  }
+}
+
+int64_t wall_now_ms() { return to_unix_ms(std::chrono::system_clock::now()); }
+
+}  // namespace
 
 // Prepared once on the writer thread and reused for every batch.
 struct CallStore::Writer {
@@ -16,6 +49,10 @@ struct CallStore::Writer {
       : insert_call(db,
                     "INSERT INTO calls(id, direction, from_uri, to_uri, leg_kind, flow, started_at,"
                     " session_id) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"),
+        rejected(db,
+                 "INSERT INTO calls(id, direction, from_uri, to_uri, leg_kind, flow, started_at,"
+                 " session_id, ended_at, end_reason, sip_status) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                 " ON CONFLICT(id) DO NOTHING"),
         answered(db, "UPDATE calls SET answered_at = ? WHERE id = ?"),
         ended(db, "UPDATE calls SET ended_at = ?, end_reason = ?, sip_status = ? WHERE id = ?"),
         event(db, "INSERT INTO call_events(call_id, at, kind, detail) VALUES (?,?,?,?)"),
@@ -26,22 +63,152 @@ struct CallStore::Writer {
              " VALUES (?,?,?,?,?,?,?,?,?,?,?)"),
         audit(db,
               "INSERT INTO audit(at, token_name, source, method, path, status, detail)"
-              " VALUES (?,?,?,?,?,?,?)") {}
-  Statement insert_call, answered, ended, event, digits, turn, audit;
+              " VALUES (?,?,?,?,?,?,?)"),
+        heartbeat(db,
+                  "INSERT INTO store_heartbeat(id, pid, started_at, last_seen) VALUES (1,?,?,?)"
+                  " ON CONFLICT(id) DO UPDATE SET pid = excluded.pid,"
+                  " started_at = excluded.started_at, last_seen = excluded.last_seen") {}
+  Statement insert_call, rejected, answered, ended, event, digits, turn, audit, heartbeat;
 };
 
 CallStore::CallStore(CallStoreOptions options) : options_(std::move(options)) {
-  options_.queue_capacity = std::max<size_t>(options_.queue_capacity, 1);
-  write_db_ = std::make_unique<Database>(options_.path, /*create=*/true);
-  open_schema(*write_db_, options_.busy_timeout_ms);
-  read_db_ = std::make_unique<Database>(options_.path, /*create=*/false);
-  sqlite3_busy_timeout(read_db_->handle(), options_.busy_timeout_ms);
-  read_db_->exec("PRAGMA query_only=1");
+  options_.high_watermark = std::max<size_t>(options_.high_watermark, 1);
+  options_.call_reserve = std::max<size_t>(options_.call_reserve, 1);
+  if (options_.queue_capacity == 0) {
+    options_.queue_capacity =
+        2 * options_.high_watermark +
+        (options_.call_reserve + kTailReserve) * (options_.max_open_calls + kAdmissionSlack);
+  }
+  if (MetricsRegistry* m = options_.metrics) {
+    const char* refused_help =
+        "New calls refused because the call store was behind (SIP 503, API 503, a flow's "
+        "dial failed).";
+    refused_by_via_[0] =
+        &m->counter("atende_store_refused_calls_total", refused_help, {{"via", "sip"}});
+    refused_by_via_[1] =
+        &m->counter("atende_store_refused_calls_total", refused_help, {{"via", "api"}});
+    refused_by_via_[2] =
+        &m->counter("atende_store_refused_calls_total", refused_help, {{"via", "flow"}});
+    unrecorded_counter_ = &m->counter(
+        "atende_store_unrecorded_refusals_total",
+        "Refused calls not written to the store because it was behind (counted instead).");
+    depth_gauge_ =
+        &m->gauge("atende_store_queue_depth", "Call-store writes accepted and not yet committed.");
+    commit_delay_ = &m->histogram(
+        "atende_store_commit_delay_seconds",
+        "Per committed batch: how long its oldest write waited from accepted to committed.",
+        {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+    recovered_counter_ = &m->counter(
+        "atende_store_recovered_calls_total",
+        "Calls (legs) a previous process left open, closed at start-up as server_restart.");
+  }
+  if (options_.own_database) lock_data_dir();
+  try {
+    write_db_ = std::make_unique<Database>(options_.path, /*create=*/true);
+    open_schema(*write_db_, options_.busy_timeout_ms);
+    opened_at_ms_ = wall_now_ms();
+    if (options_.own_database) recover_open_calls();
+    read_db_ = std::make_unique<Database>(options_.path, /*create=*/false);
+    sqlite3_busy_timeout(read_db_->handle(), options_.busy_timeout_ms);
+    read_db_->exec("PRAGMA query_only=1");
+  } catch (...) {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    throw;
+  }
   queue_.reserve(std::min<size_t>(options_.queue_capacity, 1024));
   writer_ = std::thread([this] { writer_loop(); });
 }
 
-CallStore::~CallStore() { close(); }
+CallStore::~CallStore() {
+  close();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+void CallStore::lock_data_dir() {
+  const std::string lock_path = options_.path + ".lock";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) {
+    throw StoreError("cannot open '" + lock_path + "': " + std::strerror(errno));
+  }
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char pid[32] = {};
+    [[maybe_unused]] auto n = ::pread(lock_fd_, pid, sizeof pid - 1, 0);
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    if (err == EWOULDBLOCK) {
+      throw StoreError("call store '" + options_.path + "' is in use by another atende (pid " +
+                       std::string(pid, ::strnlen(pid, sizeof pid)) + "): one server per data dir");
+    }
+    throw StoreError("cannot lock '" + lock_path + "': " + std::strerror(err));
+  }
+  const std::string me = std::to_string(::getpid());
+  if (::ftruncate(lock_fd_, 0) == 0) {
+    [[maybe_unused]] auto n = ::pwrite(lock_fd_, me.data(), me.size(), 0);
+  }
+}
+
+// Before the writer starts, on the constructing thread: every row still open was left by a
+// process that is gone (the lock says no other server has the data dir). It ends at the
+// last time that process was seen alive (its heartbeat), or, for a call it did not start
+// (older than its heartbeat row's start) or with no heartbeat at all, at the call's own
+// last recorded moment (answer, last event), never before either.
+void CallStore::recover_open_calls() {
+  Database& db = *write_db_;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    std::optional<int64_t> hb_pid, hb_started, hb_seen;
+    {
+      Statement hb(db.handle(), "SELECT pid, started_at, last_seen FROM store_heartbeat");
+      if (hb.step()) {
+        hb_pid = hb.column_int(0);
+        hb_started = hb.column_int(1);
+        hb_seen = hb.column_int(2);
+        recovery_.last_seen = from_unix_ms(*hb_seen);
+      }
+    }
+    struct Open {
+      std::string id;
+      int64_t started_at;
+      int64_t last_activity;
+    };
+    std::vector<Open> open;
+    {
+      Statement q(db.handle(),
+                  "SELECT id, started_at, MAX(started_at, COALESCE(answered_at, 0),"
+                  " COALESCE((SELECT MAX(at) FROM call_events WHERE call_id = calls.id), 0))"
+                  " FROM calls WHERE ended_at IS NULL");
+      while (q.step()) open.push_back({q.column_text(0), q.column_int(1), q.column_int(2)});
+    }
+    Statement end(db.handle(),
+                  "UPDATE calls SET ended_at = ?, end_reason = 'server_restart', sip_status = NULL"
+                  " WHERE id = ?");
+    Statement event(db.handle(),
+                    "INSERT INTO call_events(call_id, at, kind, detail) VALUES (?,?,?,?)");
+    for (const Open& c : open) {
+      const bool theirs = hb_seen && c.started_at >= *hb_started;
+      const int64_t at = theirs ? std::max(c.last_activity, *hb_seen) : c.last_activity;
+      end.bind(1, at).bind(2, c.id).run();
+      const std::string detail =
+          theirs ? "open when atende (pid " + std::to_string(*hb_pid) +
+                       ") stopped; ended at its last heartbeat"
+                 : "open when an earlier atende stopped; ended at its last recorded moment";
+      event.bind(1, c.id).bind(2, at).bind(3, "server_restart").bind(4, detail).run();
+    }
+    // Our own heartbeat from now on: a later recovery knows which calls were ours.
+    Statement mine(db.handle(),
+                   "INSERT INTO store_heartbeat(id, pid, started_at, last_seen) VALUES (1,?,?,?)"
+                   " ON CONFLICT(id) DO UPDATE SET pid = excluded.pid,"
+                   " started_at = excluded.started_at, last_seen = excluded.last_seen");
+    mine.bind(1, int64_t{::getpid()}).bind(2, opened_at_ms_).bind(3, opened_at_ms_).run();
+    db.exec("COMMIT");
+    recovery_.calls = open.size();
+  } catch (...) {
+    sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  if (recovered_counter_ && recovery_.calls) recovered_counter_->inc(recovery_.calls);
+}
 
 void CallStore::count_drop(uint64_t n) {
   // No logging here: this runs on SIP/media threads. The writer reports drops.
@@ -49,44 +216,155 @@ void CallStore::count_drop(uint64_t n) {
   if (options_.dropped_writes) options_.dropped_writes->inc(n);
 }
 
-bool CallStore::enqueue(Op op) {
+size_t CallStore::reserve_of(const OpenCall& c) const {
+  return c.ending ? std::min(kTailReserve, options_.call_reserve) : options_.call_reserve;
+}
+
+size_t CallStore::unused_reserve(const OpenCall& c) const {
+  const size_t reserve = reserve_of(c);
+  return c.queued < reserve ? reserve - c.queued : 0;
+}
+
+std::chrono::milliseconds CallStore::oldest_wait(Steady::time_point now) const {
+  Steady::time_point oldest;
+  if (in_flight_ > 0) {
+    oldest = in_flight_first_at_;
+  } else if (!queue_.empty()) {
+    oldest = queue_first_at_;
+  } else {
+    return std::chrono::milliseconds(0);
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now - oldest);
+}
+
+bool CallStore::keeping_up(size_t depth, Steady::time_point now) const {
+  return depth < options_.high_watermark && oldest_wait(now) < options_.max_commit_lag;
+}
+
+bool CallStore::admit_new_call(AdmitVia via) {
+  bool ok;
   {
     std::lock_guard lock(mutex_);
-    if (!stopping_ && queue_.size() < options_.queue_capacity) {
-      queue_.push_back(std::move(op));
-      ++enqueued_seq_;
-      wake_writer_.notify_one();
-      return true;
+    const size_t depth = enqueued_seq_ - done_seq_;
+    ok = !stopping_ && keeping_up(depth, Steady::now()) &&
+         depth + reserved_ + options_.call_reserve * (1 + kAdmissionSlack) <=
+             options_.queue_capacity;
+  }
+  if (!ok) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    if (Counter* c = refused_by_via_[static_cast<int>(via)]) c->inc();
+  }
+  return ok;
+}
+
+QueueState CallStore::queue_state() const {
+  std::lock_guard lock(mutex_);
+  return QueueState{.depth = enqueued_seq_ - done_seq_,
+                    .reserved = reserved_,
+                    .open_calls = open_.size(),
+                    .capacity = options_.queue_capacity,
+                    .oldest_wait = oldest_wait(Steady::now())};
+}
+
+bool CallStore::enqueue(Op op, Lane lane) {
+  const std::string* id = std::visit([](const auto& o) { return call_id_of(o); }, op);
+  const bool ends = std::holds_alternative<OpEnded>(op);
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      const size_t depth = enqueued_seq_ - done_seq_;
+      const bool shared_room = depth + reserved_ < options_.queue_capacity;
+      OpenCall* call = nullptr;
+      if (id && (lane == Lane::kOpen || lane == Lane::kCall)) {
+        auto it = open_.find(*id);
+        if (it != open_.end()) {
+          call = &it->second;
+          if (lane == Lane::kOpen && call->ended) {
+            // The id again (a peer reusing a Call-ID) after the last one ended: a new call.
+            const size_t before = unused_reserve(*call);
+            call->ending = call->ended = false;
+            reserved_ = reserved_ - before + unused_reserve(*call);
+          }
+        } else if (lane == Lane::kOpen) {
+          call = &open_.emplace(*id, OpenCall{}).first->second;
+          reserved_ += unused_reserve(*call);
+        }
+      }
+      const auto now = Steady::now();
+      bool fits = false;
+      switch (lane) {
+        case Lane::kOpen:
+          fits = true;  // admit_new_call() left room for it
+          break;
+        case Lane::kCall:
+          fits = (call && call->queued < reserve_of(*call)) || shared_room;
+          break;
+        case Lane::kShared:
+          fits = shared_room;
+          break;
+        case Lane::kRefused:
+          fits = shared_room && keeping_up(depth, now);
+          break;
+      }
+      if (fits) {
+        if (call) {
+          const size_t before = unused_reserve(*call);
+          ++call->queued;
+          if (ends) call->ending = true;
+          reserved_ = reserved_ - before + unused_reserve(*call);
+        }
+        if (queue_.empty()) queue_first_at_ = now;
+        queue_.push_back(Pending{std::move(op), call != nullptr});
+        ++enqueued_seq_;
+        if (depth_gauge_) depth_gauge_->inc();
+        wake_writer_.notify_one();
+        return true;
+      }
+      if (lane == Lane::kRefused) {
+        unrecorded_.fetch_add(1, std::memory_order_relaxed);
+        if (unrecorded_counter_) unrecorded_counter_->inc();
+        return false;
+      }
     }
   }
-  count_drop(1);  // queue full or store closed
+  count_drop(1);  // no room (the writer stalled for long) or store closed
   return false;
 }
 
-bool CallStore::call_started(CallStart start) { return enqueue(OpStart{std::move(start)}); }
+bool CallStore::call_started(CallStart start) {
+  return enqueue(OpStart{std::move(start)}, Lane::kOpen);
+}
+
+bool CallStore::call_rejected(CallStart start, std::string reason, std::optional<int> sip_status) {
+  return enqueue(OpRejected{std::move(start), std::move(reason), sip_status}, Lane::kRefused);
+}
 
 bool CallStore::call_answered(std::string id, WallTime at) {
-  return enqueue(OpAnswered{std::move(id), to_unix_ms(at)});
+  return enqueue(OpAnswered{std::move(id), to_unix_ms(at)}, Lane::kCall);
 }
 
 bool CallStore::call_ended(std::string id, WallTime at, std::string reason,
                            std::optional<int> sip_status) {
-  return enqueue(OpEnded{std::move(id), to_unix_ms(at), std::move(reason), sip_status});
+  return enqueue(OpEnded{std::move(id), to_unix_ms(at), std::move(reason), sip_status},
+                 Lane::kCall);
 }
 
 bool CallStore::add_event(std::string call_id, WallTime at, std::string kind, std::string detail) {
-  return enqueue(OpEvent{std::move(call_id), to_unix_ms(at), std::move(kind), std::move(detail)});
+  return enqueue(OpEvent{std::move(call_id), to_unix_ms(at), std::move(kind), std::move(detail)},
+                 Lane::kCall);
 }
 
 bool CallStore::set_digits(std::string id, std::string digits) {
-  return enqueue(OpDigits{std::move(id), std::move(digits)});
+  return enqueue(OpDigits{std::move(id), std::move(digits)}, Lane::kCall);
 }
 
 bool CallStore::add_turn(std::string call_id, CallTurn turn) {
-  return enqueue(OpTurn{std::move(call_id), std::move(turn)});
+  return enqueue(OpTurn{std::move(call_id), std::move(turn)}, Lane::kCall);
 }
 
-bool CallStore::audit(AuditEntry entry) { return enqueue(OpAudit{std::move(entry)}); }
+bool CallStore::audit(AuditEntry entry) {
+  return enqueue(OpAudit{std::move(entry)}, Lane::kShared);
+}
 
 void CallStore::apply(Writer& w, Op& op) {
   if (auto* s = std::get_if<OpStart>(&op)) {
@@ -101,6 +379,24 @@ void CallStore::apply(Writer& w, Op& op) {
         .bind(8, c.session_id.empty() ? c.id : c.session_id)
         .run();
     if (write_db_->changes() == 0) spdlog::warn("call={} store: duplicate call id ignored", c.id);
+  } else if (auto* r = std::get_if<OpRejected>(&op)) {
+    const CallStart& c = r->start;
+    w.rejected.bind(1, c.id)
+        .bind(2, to_string(c.direction))
+        .bind(3, c.from)
+        .bind(4, c.to)
+        .bind(5, c.leg_kind)
+        .bind(6, c.flow)
+        .bind(7, to_unix_ms(c.at))
+        .bind(8, c.session_id.empty() ? c.id : c.session_id)
+        .bind(9, to_unix_ms(c.at))
+        .bind(10, r->reason);
+    if (r->sip_status) {
+      w.rejected.bind(11, int64_t{*r->sip_status});
+    } else {
+      w.rejected.bind_null(11);
+    }
+    w.rejected.run();
   } else if (auto* a = std::get_if<OpAnswered>(&op)) {
     w.answered.bind(1, a->at_ms).bind(2, a->id).run();
     if (write_db_->changes() == 0) spdlog::warn("call={} store: answered for unknown call", a->id);
@@ -144,6 +440,98 @@ void CallStore::apply(Writer& w, Op& op) {
   }
 }
 
+// One transaction: the batch (may be empty) and, for the server's store, the heartbeat.
+// True when committed; `failed` counts the writes SQLite refused one by one (a bad row:
+// dropped). False when the database refused the whole transaction for now: nothing of it
+// stands and the caller tries the same batch again.
+bool CallStore::commit(std::optional<Writer>& w, std::vector<Pending>& batch, uint64_t& failed) {
+  failed = 0;
+  try {
+    write_db_->exec("BEGIN IMMEDIATE");
+    for (Pending& p : batch) {
+      try {
+        apply(*w, p.op);
+      } catch (const StoreError& e) {
+        if (e.transient()) throw;
+        ++failed;
+        spdlog::error("store: write failed: {}", e.what());
+      }
+    }
+    if (options_.own_database) {
+      w->heartbeat.bind(1, int64_t{::getpid()}).bind(2, opened_at_ms_).bind(3, wall_now_ms()).run();
+    }
+    write_db_->exec("COMMIT");
+    return true;
+  } catch (const StoreError& e) {
+    sqlite3_exec(write_db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!e.transient()) {
+      // Not one write's fault and not going away (the file is not a database any more):
+      // this batch is lost, counted; later ones are tried anew.
+      spdlog::error("store: batch of {} writes lost: {}", batch.size(), e.what());
+      failed = batch.size();
+      return true;
+    }
+    static thread_local Steady::time_point last_warned{};
+    const auto now = Steady::now();
+    if (now - last_warned >= std::chrono::seconds(5)) {
+      spdlog::warn("store: cannot commit {} writes for now ({}); keeping them and retrying",
+                   batch.size(), e.what());
+      last_warned = now;
+    }
+    return false;
+  }
+}
+
+// After a commit: the writes leave their calls' queued counts; a call whose end is
+// committed and who has nothing left waiting gives its reserve back. In chunks, so the
+// mutex is never held for long (SIP and media threads take it to enqueue).
+void CallStore::release(std::vector<Pending>& batch) {
+  constexpr size_t kChunk = 256;
+  size_t i = 0;
+  while (i < batch.size()) {
+    std::lock_guard lock(mutex_);
+    for (size_t n = 0; i < batch.size() && n < kChunk; ++i) {
+      Pending& p = batch[i];
+      if (!p.tracked) continue;
+      ++n;
+      const std::string* id = std::visit([](const auto& o) { return call_id_of(o); }, p.op);
+      auto it = open_.find(*id);
+      if (it == open_.end()) continue;  // cannot happen: tracked calls stay until released
+      OpenCall& c = it->second;
+      const size_t before = unused_reserve(c);
+      if (c.queued > 0) --c.queued;
+      if (std::holds_alternative<OpEnded>(p.op)) c.ended = true;
+      if (c.ended && c.queued == 0) {
+        reserved_ -= before;
+        open_.erase(it);
+      } else {
+        reserved_ = reserved_ - before + unused_reserve(c);
+      }
+    }
+  }
+}
+
+void CallStore::report(Steady::time_point now, uint64_t& reported_drops,
+                       Steady::time_point& last_report) {
+  const uint64_t drops = dropped_.load(std::memory_order_relaxed);
+  if (drops != reported_drops) {
+    spdlog::error("store: {} call-store writes dropped so far (queue capacity {})", drops,
+                  options_.queue_capacity);
+    reported_drops = drops;
+  }
+  if (now - last_report < kReportEvery) return;
+  last_report = now;
+  const uint64_t refused = refused_.exchange(0, std::memory_order_relaxed);
+  const uint64_t unrecorded = unrecorded_.exchange(0, std::memory_order_relaxed);
+  if (refused == 0 && unrecorded == 0) return;
+  const QueueState q = queue_state();
+  spdlog::warn(
+      "store: behind ({} writes waiting, oldest {} ms, {} open calls): refused {} new calls "
+      "(503) and left {} refusals unrecorded in the last {} s",
+      q.depth, q.oldest_wait.count(), q.open_calls, refused, unrecorded,
+      std::chrono::duration_cast<std::chrono::seconds>(kReportEvery).count());
+}
+
 void CallStore::writer_loop() {
   std::optional<Writer> w;
   try {
@@ -151,56 +539,75 @@ void CallStore::writer_loop() {
   } catch (const StoreError& e) {
     spdlog::error("store: cannot prepare statements, all writes will drop: {}", e.what());
   }
-  std::vector<Op> batch;
+  std::vector<Pending> batch;
   batch.reserve(queue_.capacity());
   uint64_t reported_drops = 0;
+  auto last_report = Steady::now();
+  auto last_commit = Steady::now();
+  const auto wake_every = std::min<std::chrono::milliseconds>(
+      std::max(options_.heartbeat_interval, std::chrono::milliseconds(10)),
+      std::chrono::milliseconds(1000));
   for (;;) {
+    Steady::time_point first_at{};
     {
       std::unique_lock lock(mutex_);
-      // Wake at least once a second so drops get reported even when no writes arrive.
-      wake_writer_.wait_for(lock, std::chrono::seconds(1),
-                            [&] { return stopping_ || !queue_.empty(); });
+      // Wake at least once a second so drops and refusals get reported and the heartbeat
+      // kept even when no writes arrive.
+      wake_writer_.wait_for(lock, wake_every, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty() && stopping_) break;
       batch.swap(queue_);  // both vectors keep their capacity: no steady-state allocation
+      first_at = queue_first_at_;
+      in_flight_ = batch.size();
+      in_flight_first_at_ = first_at;
     }
-    if (!batch.empty()) {
+    const auto now = Steady::now();
+    const bool heartbeat_due =
+        options_.own_database && now - last_commit >= options_.heartbeat_interval;
+    if (!batch.empty() || heartbeat_due) {
       uint64_t failed = 0;
       if (!w) {
         failed = batch.size();
       } else {
-        try {
-          write_db_->exec("BEGIN IMMEDIATE");
-          for (Op& op : batch) {
-            try {
-              apply(*w, op);
-            } catch (const StoreError& e) {
-              ++failed;
-              spdlog::error("store: write failed: {}", e.what());
-            }
+        const auto first_try = Steady::now();
+        while (!commit(w, batch, failed)) {
+          if (batch.empty()) break;  // only the heartbeat: the next one will do
+          report(Steady::now(), reported_drops, last_report);
+          std::unique_lock lock(mutex_);
+          if (stopping_ && Steady::now() - first_try >= kStopGiveUp) {
+            lock.unlock();
+            spdlog::error(
+                "store: shutting down with the database still refusing writes: {} "
+                "writes lost",
+                batch.size());
+            failed = batch.size();
+            break;
           }
-          write_db_->exec("COMMIT");
-        } catch (const StoreError& e) {
-          sqlite3_exec(write_db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-          spdlog::error("store: batch of {} writes lost: {}", batch.size(), e.what());
-          failed = batch.size();
+          // Back off 100 ms (new writes do not cut it short; close() does, and from then
+          // on the batch gets kStopGiveUp more).
+          const bool was_stopping = stopping_;
+          wake_writer_.wait_for(lock, std::chrono::milliseconds(100),
+                                [&] { return stopping_ != was_stopping; });
         }
       }
-      if (failed) count_drop(failed);  // database error
+      last_commit = Steady::now();
+      if (failed) count_drop(failed);  // bad rows, or a batch given up
+      if (commit_delay_ && !batch.empty()) {
+        commit_delay_->observe(std::chrono::duration<double>(last_commit - first_at).count());
+      }
       const uint64_t n = batch.size();
+      release(batch);
       batch.clear();
       {
         std::lock_guard lock(mutex_);
         done_seq_ += n;
+        in_flight_ = 0;
       }
+      if (depth_gauge_) depth_gauge_->add(-static_cast<int64_t>(n));
       written_.notify_all();
     }
-    const uint64_t drops = dropped_.load(std::memory_order_relaxed);
-    if (drops != reported_drops) {
-      spdlog::warn("store: {} call-store writes dropped so far (queue capacity {})", drops,
-                   options_.queue_capacity);
-      reported_drops = drops;
-    }
+    report(Steady::now(), reported_drops, last_report);
   }
+  report(Steady::now() + kReportEvery, reported_drops, last_report);
 }
 
 void CallStore::flush() {
@@ -215,7 +622,7 @@ void CallStore::close() {
     if (stopping_) return;
     stopping_ = true;
   }
-  wake_writer_.notify_one();
+  wake_writer_.notify_all();
   if (writer_.joinable()) writer_.join();
   {
     std::lock_guard read_lock(read_mutex_);

@@ -73,6 +73,19 @@ CREATE INDEX audit_at ON audit(at);
 ALTER TABLE calls ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX calls_session ON calls(session_id) WHERE session_id != '';
 )sql",
+    // 4 -> 5: no record lost across a crash (docs/security.md "No record lost"). The
+    // server's writer keeps one heartbeat row (its pid, when it opened the store, when it
+    // last committed); at the next start-up the calls still open are closed as
+    // `server_restart` at that time. The partial index finds them without a scan.
+    R"sql(
+CREATE TABLE store_heartbeat (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  pid        INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL
+);
+CREATE INDEX calls_open ON calls(started_at) WHERE ended_at IS NULL;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

@@ -6,7 +6,7 @@
 
 namespace atende::store {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // Sets the connection pragmas (WAL, synchronous=NORMAL, busy timeout) and migrates to
 // kSchemaVersion. Throws StoreError.

@@ -4,9 +4,26 @@ namespace atende::store {
 
 namespace {
 [[noreturn]] void fail(sqlite3* db, std::string_view what) {
-  throw StoreError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  throw StoreError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"),
+                   db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM);
 }
 }  // namespace
+
+bool StoreError::transient() const {
+  switch (code_ & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:  // remounted read-only, permissions: until someone fixes it
+      return true;
+    default:
+      return false;
+  }
+}
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
@@ -94,7 +111,7 @@ void Database::exec(std::string_view sql) {
   if (sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = "exec '" + std::string(sql.substr(0, 60)) + "': " + (err ? err : "?");
     sqlite3_free(err);
-    throw StoreError(msg);
+    throw StoreError(msg, sqlite3_extended_errcode(db_));
   }
 }
 

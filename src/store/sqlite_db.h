@@ -13,7 +13,16 @@ namespace atende::store {
 
 class StoreError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit StoreError(const std::string& what, int code = SQLITE_ERROR)
+      : std::runtime_error(what), code_(code) {}
+  // SQLite's (extended) result code; SQLITE_ERROR when the error is not SQLite's.
+  int code() const { return code_; }
+  // The database could not be written for now (locked, busy, disk full, I/O error, read
+  // only): the same writes may succeed later, so the writer keeps them and tries again.
+  bool transient() const;
+
+ private:
+  int code_;
 };
 
 class Statement {

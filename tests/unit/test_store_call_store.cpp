@@ -155,29 +155,7 @@ TEST_F(CallStoreTest, CloseDrainsQueueAndReopenPersists) {
   again.flush();  // returns at once on a closed store
 }
 
-TEST_F(CallStoreTest, FullQueueDropsAndCountsWithoutBlocking) {
-  MetricsRegistry reg;
-  Counter& dropped = reg.counter("atende_store_dropped_writes_total", "h");
-  CallStore store({.path = path_, .queue_capacity = 8, .dropped_writes = &dropped});
-  store.call_started(start("warm", 0));
-  store.flush();
-
-  // Another connection holds the write lock, so the writer stalls in BEGIN IMMEDIATE
-  // (busy timeout) with at most one batch in hand; the queue behind it fills up.
-  Database blocker(path_, false);
-  blocker.exec("BEGIN IMMEDIATE");
-  constexpr int kWrites = 100;
-  int accepted = 0;
-  for (int i = 0; i < kWrites; ++i)
-    accepted += store.call_started(start("q" + std::to_string(i), i));
-  blocker.exec("COMMIT");
-  store.flush();
-
-  EXPECT_LE(accepted, 16);  // queue capacity + the batch the writer had taken
-  EXPECT_EQ(store.dropped_writes(), uint64_t(kWrites - accepted));
-  EXPECT_EQ(dropped.value(), uint64_t(kWrites - accepted));
-  EXPECT_EQ(store.list_calls(1000, 0).size(), size_t(accepted + 1));
-}
+// The queue's bounds, admission and the restart sweep: test_store_no_record_lost.cpp.
 
 TEST_F(CallStoreTest, DuplicateAndUnknownIdsAreHarmless) {
   CallStore store({.path = path_});

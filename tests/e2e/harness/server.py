@@ -23,7 +23,9 @@ CRASH_MARKERS = (
 
 
 class Server:
-    def __init__(self, kind, binary, workdir, *, max_calls=None, extra_args=(), rtp_ports=40):
+    def __init__(self, kind, binary, workdir, *, max_calls=None, extra_args=(), rtp_ports=40,
+                 data_dir=None):
+        """data_dir: another server's (a restart on the same store); default workdir/data."""
         self.kind = kind
         self.binary = str(binary)
         self.workdir = pathlib.Path(workdir)
@@ -31,7 +33,7 @@ class Server:
         self.sip_port = free_port()
         self.http_port = free_port() if kind == "atende" else None
         self.rtp_range = free_udp_range(rtp_ports)
-        self.data_dir = self.workdir / "data"
+        self.data_dir = pathlib.Path(data_dir) if data_dir else self.workdir / "data"
         self.data_dir.mkdir(exist_ok=True)
         self.stderr_path = self.workdir / f"{kind}.stderr.log"
         self.stdout_path = self.workdir / f"{kind}.stdout.log"
@@ -39,6 +41,7 @@ class Server:
         self.extra_args = list(extra_args)
         self.proc = None
         self.exit_code = None
+        self.killed = False  # by kill(): teardown expects no clean exit from it
 
     @property
     def host(self):
@@ -104,6 +107,15 @@ class Server:
 
     def pid(self):
         return self.proc.pid
+
+    def kill(self):
+        """SIGKILL, as a crash or the OOM killer would: no drain, no flush. Returns the wall
+        time (time.time()) just before the signal."""
+        at = time.time()
+        self.killed = True
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        return at
 
     def stop(self, timeout=30.0):  # atende drains calls for up to 20 s on SIGTERM
         """SIGTERM, wait, and return the exit code (SIGKILL after timeout: returns None)."""
