@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 
 #include "sip/sip_precheck.h"
@@ -39,6 +40,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const sip_t* sip = sip_object(msg);
   if (sip && sip->sip_request) {
     const auto rejection = precheck_request(sip);
+    // ATENDE_FUZZ_PRINT=1 with inputs as arguments: the verdict of each, to check seeds.
+    static const bool print = std::getenv("ATENDE_FUZZ_PRINT") != nullptr;
+    if (print) {
+      std::printf("verdict: %s %d %s\n", sip->sip_request->rq_method_name,
+                  rejection ? rejection->status : 0, rejection ? rejection->phrase.c_str() : "ok");
+    }
     if (rejection) {
       const int s = rejection->status;
       if (!(s == 400 || s == 413 || s == 415 || s == 416 || s == 483)) std::abort();
