@@ -68,6 +68,17 @@ std::optional<Rejection> precheck_request(const sip_t* sip) {
       return Rejection{400, "Bad Contact"};
     }
   }
+  // Our in-dialog requests (the BYE) go to the first Record-Route entry when there is one,
+  // not to the Contact (RFC 3261 12.2.1.1; nta_msg_request_complete): a non-SIP URI there
+  // fails the same way ("nta outgoing create: invalid URI", then the recursion). Every entry
+  // becomes a Route of ours, so each must be a SIP URI by sofia's parse and by the grammar.
+  for (const sip_record_route_t* r = sip->sip_record_route; r; r = r->r_next) {
+    const url_t* u = r->r_url;
+    if ((u->url_type != url_sip && u->url_type != url_sips) || !u->url_host ||
+        !check_sip_uri(url_text(u))) {
+      return Rejection{400, "Bad Record-Route"};
+    }
+  }
   if (sip->sip_content_type && summary.body_size > 0 &&
       (!sip->sip_content_type->c_type ||
        strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0)) {
