@@ -4,7 +4,6 @@
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/su_alloc.h>
 #include <sofia-sip/url.h>
-
 #include <strings.h>
 
 #include <string>

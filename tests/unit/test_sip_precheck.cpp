@@ -30,8 +30,9 @@ std::string invite(const std::string& contact, const std::string& extra = "",
          "Call-ID: a84b4c76e66710@pc33.example.com\r\n"
          "CSeq: 1 INVITE\r\n"
          "Contact: " +
-         contact + "\r\n" + extra + "Content-Type: application/sdp\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+         contact + "\r\n" + extra +
+         "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
 }
 
 // The verdict for one datagram: 0 when accepted, else the status.
@@ -46,7 +47,8 @@ int verdict(const std::string& wire) {
 
 TEST(SipPrecheck, AcceptsOrdinaryInvites) {
   EXPECT_EQ(verdict(invite("<sip:alice@192.0.2.10:5062>")), 0);
-  EXPECT_EQ(verdict(invite("\"Alice\" <sips:alice@client.example.com;transport=tls>;expires=60")), 0);
+  EXPECT_EQ(verdict(invite("\"Alice\" <sips:alice@client.example.com;transport=tls>;expires=60")),
+            0);
   EXPECT_EQ(verdict(invite("<sip:alice@[2001:db8::10]:5062>")), 0);
   EXPECT_EQ(verdict(invite("<sip:alice@192.0.2.10>",
                            "Record-Route: <sip:p1.example.com;lr>, <sip:192.0.2.7:5070;lr>\r\n")),
@@ -68,10 +70,12 @@ TEST(SipPrecheck, RefusesContactsSofiaCannotSendTo) {
 TEST(SipPrecheck, RefusesRecordRoutesSofiaCannotSendTo) {
   const std::string contact = "<sip:alice@192.0.2.10:5062>";
   EXPECT_EQ(verdict(invite(contact, "Record-Route: <http://example.com/>\r\n")), 400);
-  EXPECT_EQ(verdict(invite(contact, "Record-Route: <sip:p1.example.com;lr>, <tel:+1555>\r\n")), 400);
+  EXPECT_EQ(verdict(invite(contact, "Record-Route: <sip:p1.example.com;lr>, <tel:+1555>\r\n")),
+            400);
   EXPECT_EQ(verdict(invite(contact, "Record-Route: <sip:>\r\n")), 400);
-  EXPECT_EQ(verdict(invite(contact, "Record-Route: <sip:p1.example.com;lr>\r\n"
-                                    "Record-Route: <sip:a\xff@p2.example.com>\r\n")),
+  EXPECT_EQ(verdict(invite(contact,
+                           "Record-Route: <sip:p1.example.com;lr>\r\n"
+                           "Record-Route: <sip:a\xff@p2.example.com>\r\n")),
             400);
 }
 
@@ -88,7 +92,8 @@ TEST(SipPrecheck, RefusesMalformedRequests) {
   EXPECT_EQ(verdict(replaced("INVITE sip:echo@", "INVITE tel:echo@")), 416);
   EXPECT_EQ(verdict(replaced("Max-Forwards: 70", "Max-Forwards: 0")), 483);
   EXPECT_EQ(verdict(replaced("application/sdp", "text/html")), 415);
-  EXPECT_EQ(verdict(replaced("Content-Length: ", "Content-Length: 9")), 400);  // beyond the datagram
+  EXPECT_EQ(verdict(replaced("Content-Length: ", "Content-Length: 9")),
+            400);  // beyond the datagram
 }
 
 }  // namespace
