@@ -4,7 +4,6 @@
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/su_alloc.h>
 #include <sofia-sip/url.h>
-
 #include <strings.h>
 
 #include <string>
@@ -66,6 +65,17 @@ std::optional<Rejection> precheck_request(const sip_t* sip) {
     const url_t* u = sip->sip_contact ? sip->sip_contact->m_url : nullptr;
     if (!u || (u->url_type != url_sip && u->url_type != url_sips) || !u->url_host) {
       return Rejection{400, "Bad Contact"};
+    }
+  }
+  // Our in-dialog requests (the BYE) go to the first Record-Route entry when there is one,
+  // not to the Contact (RFC 3261 12.2.1.1; nta_msg_request_complete): a non-SIP URI there
+  // fails the same way ("nta outgoing create: invalid URI", then the recursion). Every entry
+  // becomes a Route of ours, so each must be a SIP URI by sofia's parse and by the grammar.
+  for (const sip_record_route_t* r = sip->sip_record_route; r; r = r->r_next) {
+    const url_t* u = r->r_url;
+    if ((u->url_type != url_sip && u->url_type != url_sips) || !u->url_host ||
+        !check_sip_uri(url_text(u))) {
+      return Rejection{400, "Bad Record-Route"};
     }
   }
   if (sip->sip_content_type && summary.body_size > 0 &&

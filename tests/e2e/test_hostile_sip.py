@@ -84,6 +84,24 @@ def test_invite_with_unusable_contact_gets_400(server, workdir, contact):
     _normal_call_still_works(server, workdir)
 
 
+UNUSABLE_RECORD_ROUTES = [
+    "<http://example.com/>",                              # not a SIP URI
+    "<sip:p1.example.com;lr>, <tel:+15551234567>",        # the second entry
+]
+
+
+@pytest.mark.atende_only
+@pytest.mark.parametrize("record_route", UNUSABLE_RECORD_ROUTES)
+def test_invite_with_unusable_record_route_gets_400(server, workdir, record_route):
+    """Our BYE goes to the first Record-Route entry, not the Contact: a non-SIP one would fail
+    in sofia like a bad Contact does (found while fuzzing precheck_request, docs/fuzzing.md)."""
+    with SipSocket(server.sip_port) as sock:
+        msg = _invite(sock, server, extra_headers=[f"Record-Route: {record_route}"])
+        code = sock.request(msg, 3.0)
+        assert code == 400, f"Record-Route {record_route!r}: answered {code}"
+    _normal_call_still_works(server, workdir)
+
+
 @pytest.mark.atende_only
 @pytest.mark.parametrize("name,mutate", [
     ("bad cseq", lambda m: m.replace(b"CSeq: 1 INVITE", b"CSeq: x INVITE")),
@@ -153,6 +171,8 @@ def test_still_alive_after_sofia_timers_expire(server, workdir):
     with SipSocket(server.sip_port) as sock:
         for contact in ("<\udcffsip:x@1.2.3.4>", "<http://example.com/>", "garbage"):
             sock.request(_invite(sock, server, contact=contact), 1.0)
+        for record_route in UNUSABLE_RECORD_ROUTES:
+            sock.request(_invite(sock, server, extra_headers=[f"Record-Route: {record_route}"]), 1.0)
         for body in ABSURD_SDPS:
             sock.request(_invite(sock, server, body=body), 1.0)
         sock.send(_invite(sock, server)[:300])
