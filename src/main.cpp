@@ -48,10 +48,11 @@ int main(int argc, char** argv) {
   // Flags are kept apart from the config so the order is defaults < file < flags.
   std::string config_file;
   std::optional<std::string> sip_listen, http_listen, rtp_ports, data_dir, flows_dir,
-      public_address, log_format, log_level;
+      public_address, log_format, log_level, srtp, sip_tls_listen, sip_tls_certificate,
+      sip_tls_key, sip_tls_ca, sip_tls_srtp;
   std::optional<int> max_calls, media_threads, drain_seconds, ring_ms, max_call_seconds;
 
-  auto* serve = app.add_subcommand("serve", "Answer calls: SIP on UDP+TCP, HTTP API, flows");
+  auto* serve = app.add_subcommand("serve", "Answer calls: SIP on UDP+TCP (+TLS), HTTP API, flows");
   serve->add_option("--config", config_file, "YAML file; keys are these flags' names with _");
   serve->add_option("--sip-listen", sip_listen, "SIP address, HOST:PORT (default 0.0.0.0:5060)");
   serve->add_option("--http-listen", http_listen, "HTTP API address (default 127.0.0.1:8080)");
@@ -68,6 +69,17 @@ int main(int argc, char** argv) {
   serve->add_option("--ring-ms", ring_ms, "Ring (180) this long before answering (default 0)");
   serve->add_option("--max-call-seconds", max_call_seconds,
                     "Hang up any answered call after this long (default 14400; 0: never)");
+  serve->add_option("--srtp", srtp,
+                    "SRTP on sip-listen calls: off, optional, required (default optional)");
+  serve->add_option("--sip-tls-listen", sip_tls_listen,
+                    "SIP over TLS address, HOST:PORT (default: sip-listen's host, port 5061)");
+  serve->add_option("--sip-tls-certificate", sip_tls_certificate,
+                    "PEM certificate (and chain) for SIP over TLS; turns the TLS listener on");
+  serve->add_option("--sip-tls-key", sip_tls_key, "PEM private key of that certificate");
+  serve->add_option("--sip-tls-ca", sip_tls_ca,
+                    "PEM CA bundle to check trunks' certificates (default: the system's)");
+  serve->add_option("--sip-tls-srtp", sip_tls_srtp,
+                    "SRTP on calls over TLS: off, optional, required (default required)");
   serve->add_option("--log-format", log_format, "text or json (default text)");
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
 
@@ -148,6 +160,14 @@ int main(int argc, char** argv) {
     if (drain_seconds) cfg.drain_seconds = *drain_seconds;
     if (ring_ms) cfg.ring_ms = *ring_ms;
     if (max_call_seconds) cfg.max_call_seconds = *max_call_seconds;
+    if (srtp) cfg.srtp = *srtp;
+    if (sip_tls_listen) {
+      cfg.sip_tls_listen = atende::parse_host_port("--sip-tls-listen", *sip_tls_listen);
+    }
+    if (sip_tls_certificate) cfg.sip_tls_certificate = *sip_tls_certificate;
+    if (sip_tls_key) cfg.sip_tls_key = *sip_tls_key;
+    if (sip_tls_ca) cfg.sip_tls_ca = *sip_tls_ca;
+    if (sip_tls_srtp) cfg.sip_tls_srtp = *sip_tls_srtp;
     atende::validate_config(cfg);
   } catch (const atende::ConfigError& e) {
     std::fprintf(stderr, "atende: %s\n", e.what());

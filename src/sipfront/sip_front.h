@@ -31,6 +31,9 @@ struct SipFrontOptions {
   std::string bind_address;   // where RTP sockets bind
   std::string local_host;     // our host for From when dialling a URI without a trunk
   int ring_ms = 0;            // 180 Ringing this long before answering
+  // SRTP policy for calls that reach us on the plain listener (UDP, TCP) and over TLS.
+  sip::SrtpPolicy srtp = sip::SrtpPolicy::kOptional;
+  sip::SrtpPolicy tls_srtp = sip::SrtpPolicy::kRequired;
 };
 
 // One trunk's registration as /api/trunks shows it.
@@ -78,7 +81,8 @@ class SipFront final : public sip::SipEvents, public sessions::Dialer {
   struct SipLeg;
   std::shared_ptr<SipLeg> find(const std::string& call_id) const;
   void place(sessions::DialOrder order);  // SIP thread
-  // Makes the RTP leg once the codec is known; nullptr when no port or no codec.
+  // Makes the RTP leg once the codec is known; nullptr when no port or no codec (or no
+  // local key for the SRTP suite the negotiation chose).
   std::shared_ptr<media::RtpLeg> make_leg(SipLeg& s, const sip::NegotiatedAudio& n);
   void fail_leg(const std::string& call_id, std::string_view reason);
 
