@@ -28,10 +28,10 @@
 //                [--server-pid PID]
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/epoll.h>
-#include <sys/resource.h>
 #include <srtp2/srtp.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -139,8 +139,8 @@ struct Totals {
   uint64_t bad_packets = 0;
   uint64_t send_errors = 0;
   uint64_t srtp_failed = 0;  // packets from the server that did not unprotect
-  Histogram gap_dev;    // |gap - 20 ms x seq step|
-  Histogram send_late;  // our own send time - deadline
+  Histogram gap_dev;         // |gap - 20 ms x seq step|
+  Histogram send_late;       // our own send time - deadline
 };
 
 // ---- SRTP (--srtp) ----
@@ -237,7 +237,8 @@ bool LoadGen::OpenSockets() {
     }
     s.ssrc = 0x10000000u + static_cast<uint32_t>(i);
     s.slot = static_cast<int>(i % kSlots);
-    if (opt_.srtp && getrandom(s.key.data(), s.key.size(), 0) != static_cast<ssize_t>(s.key.size())) {
+    if (opt_.srtp &&
+        getrandom(s.key.data(), s.key.size(), 0) != static_cast<ssize_t>(s.key.size())) {
       return false;
     }
     WatchReadable(epfd_, s.fd, i);
@@ -273,13 +274,14 @@ void LoadGen::SendInvite(size_t i) {
       opt_.srtp ? "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" +
                       Base64(streams_[i].key.data(), streams_[i].key.size()) + "\r\n"
                 : std::string();
-  const std::string sdp =
-      "v=0\r\no=- " + std::to_string(i + 1) +
-      " 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-      "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
-      std::to_string(LocalPort(streams_[i].fd)) + (opt_.srtp ? " RTP/SAVP" : " RTP/AVP") +
-      " 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
-      "a=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n" + crypto;
+  const std::string sdp = "v=0\r\no=- " + std::to_string(i + 1) +
+                          " 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                          "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
+                          std::to_string(LocalPort(streams_[i].fd)) +
+                          (opt_.srtp ? " RTP/SAVP" : " RTP/AVP") +
+                          " 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+                          "a=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n" +
+                          crypto;
   sip_.Invite(i, "loadgen", "lg" + std::to_string(i), sdp);
 }
 

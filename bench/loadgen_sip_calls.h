@@ -36,7 +36,7 @@ struct SipEvent {
   enum class Kind { kNothing, kEstablished, kServerBye };
   Kind kind = Kind::kNothing;
   size_t call = 0;
-  sockaddr_in media{};  // kEstablished: the RTP address of the server's SDP answer
+  sockaddr_in media{};   // kEstablished: the RTP address of the server's SDP answer
   std::string_view sdp;  // kEstablished: the answer itself (valid during the callback only)
 };
 

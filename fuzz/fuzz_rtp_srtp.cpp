@@ -1,4 +1,4 @@
-// libFuzzer: hostile packets into an SRTP leg's receive path (libsrtp2 through our wrapper).
+// libFuzzer: hostile packets into an SRTP leg's receive path (rtp/srtp_session.h).
 // Arbitrary bytes are unprotected as SRTP and SRTCP; then, so that the fuzzer also reaches
 // past the tag check, the input is sent as a real protected packet and the copy mutated by
 // its first byte. Invariants: nothing but the genuine packet verifies; lengths stay within
@@ -36,7 +36,8 @@ Sessions make(SrtpSuite suite) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 1400) return 0;
   // Fresh sessions per input: replay windows must not make runs depend on each other.
-  const SrtpSuite suite = size % 2 ? SrtpSuite::kAesCm128HmacSha1_32 : SrtpSuite::kAesCm128HmacSha1_80;
+  const SrtpSuite suite =
+      size % 2 ? SrtpSuite::kAesCm128HmacSha1_32 : SrtpSuite::kAesCm128HmacSha1_80;
   Sessions s = make(suite);
   if (!s.tx || !s.rx) std::abort();
   std::array<uint8_t, 1500 + kSrtpMaxTrailer> buf{};

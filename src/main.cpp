@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
   // Flags are kept apart from the config so the order is defaults < file < flags.
   std::string config_file;
   std::optional<std::string> sip_listen, http_listen, rtp_ports, data_dir, flows_dir,
-      public_address, log_format, log_level, srtp, sip_tls_listen, sip_tls_certificate,
-      sip_tls_key, sip_tls_ca, sip_tls_srtp;
+      public_address, log_format, log_level, srtp, sip_tls_listen, sip_tls_certificate, sip_tls_key,
+      sip_tls_ca, sip_tls_srtp;
   std::optional<int> max_calls, media_threads, drain_seconds, ring_ms, max_call_seconds;
 
   auto* serve = app.add_subcommand("serve", "Answer calls: SIP on UDP+TCP (+TLS), HTTP API, flows");

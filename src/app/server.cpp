@@ -178,15 +178,16 @@ int Server::run() {
        .srtp = sip::parse_srtp_policy(cfg.srtp).value_or(sip::SrtpPolicy::kOptional),
        .tls_srtp = sip::parse_srtp_policy(cfg.sip_tls_srtp).value_or(sip::SrtpPolicy::kRequired)},
       media, calls, dial_plan, registry);
-  sip::SipServer sip({.host = cfg.sip_listen.host,
-                      .port = cfg.sip_listen.port,
-                      .max_call_seconds = cfg.max_call_seconds,
-                      .tls_host = cfg.sip_tls_listen.host,
-                      .tls_port = tls ? (cfg.sip_tls_listen.port ? cfg.sip_tls_listen.port : 5061) : 0,
-                      .contact_host = media_address,
-                      .tls_dir = tls_dir.string(),
-                      .tls_verify_server = cfg.sip_tls_verify_server},
-                     front);
+  sip::SipServer sip(
+      {.host = cfg.sip_listen.host,
+       .port = cfg.sip_listen.port,
+       .max_call_seconds = cfg.max_call_seconds,
+       .tls_host = cfg.sip_tls_listen.host,
+       .tls_port = tls ? (cfg.sip_tls_listen.port ? cfg.sip_tls_listen.port : 5061) : 0,
+       .contact_host = media_address,
+       .tls_dir = tls_dir.string(),
+       .tls_verify_server = cfg.sip_tls_verify_server},
+      front);
   front.attach(sip);
   calls.set_dialer(&front);
 

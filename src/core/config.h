@@ -76,12 +76,12 @@ struct Config {
   // optional or required: `srtp` for calls on sip_listen (UDP, TCP), `sip_tls_srtp` for
   // calls over TLS. The TLS listener is on when a certificate is given.
   std::string srtp = "optional";
-  HostPort sip_tls_listen{"", 0};      // empty host: sip_listen's host; port 0: 5061
-  std::string sip_tls_certificate;     // PEM: our certificate (then the chain)
-  std::string sip_tls_key;             // PEM: its private key (unencrypted)
-  std::string sip_tls_ca;              // PEM: CAs to trust for trunks; empty: the system's
+  HostPort sip_tls_listen{"", 0};   // empty host: sip_listen's host; port 0: 5061
+  std::string sip_tls_certificate;  // PEM: our certificate (then the chain)
+  std::string sip_tls_key;          // PEM: its private key (unencrypted)
+  std::string sip_tls_ca;           // PEM: CAs to trust for trunks; empty: the system's
   std::string sip_tls_srtp = "required";
-  bool sip_tls_verify_server = true;   // calls we place over TLS check the server's certificate
+  bool sip_tls_verify_server = true;  // calls we place over TLS check the server's certificate
 
   // LLM agents (docs/agent.md). Personas may override each provider setting.
   std::string personas_dir;     // empty: <source>/personas, then ./personas

@@ -39,8 +39,8 @@ struct RtpLegParams {
   boost::asio::ip::udp::endpoint remote;   // from SDP; replaced by the latched source
   const rtp::Codec* codec = nullptr;
   uint8_t payload_type = 0;
-  int dtmf_payload_type = -1;  // -1: the peer offered no telephone-event
-  bool send_enabled = true;    // false when the peer holds us (sendonly/inactive)
+  int dtmf_payload_type = -1;           // -1: the peer offered no telephone-event
+  bool send_enabled = true;             // false when the peer holds us (sendonly/inactive)
   std::optional<rtp::SrtpParams> srtp;  // SRTP/SRTCP with these keys; empty: plain RTP
 };
 

@@ -14,10 +14,10 @@
 namespace atende::rtp {
 namespace {
 
-constexpr std::size_t kRtcpTag = 10;       // SRTCP: HMAC-SHA1-80 for both suites
+constexpr std::size_t kRtcpTag = 10;        // SRTCP: HMAC-SHA1-80 for both suites
 constexpr std::size_t kRtcpIndexBytes = 4;  // E flag + 31-bit SRTCP index
 constexpr uint32_t kMaxRtcpIndex = 0x7fffffff;
-constexpr uint64_t kWindow = 128;           // replay window, packets
+constexpr uint64_t kWindow = 128;  // replay window, packets
 
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t be32(const uint8_t* p) {
@@ -107,12 +107,12 @@ struct ReplayWindow {
 struct Stream {
   bool used = false;
   uint32_t ssrc = 0;
-  uint32_t roc = 0;     // rollover counter
+  uint32_t roc = 0;          // rollover counter
   bool rtp_started = false;  // an RTP packet went (outbound) or was accepted (inbound)
-  uint16_t s_l = 0;     // highest sequence number seen (with roc)
-  ReplayWindow rtp;     // over the 48-bit packet index
-  ReplayWindow rtcp;    // over the 31-bit SRTCP index (inbound)
-  uint32_t rtcp_next = 0;  // outbound: the next SRTCP index
+  uint16_t s_l = 0;          // highest sequence number seen (with roc)
+  ReplayWindow rtp;          // over the 48-bit packet index
+  ReplayWindow rtcp;         // over the 31-bit SRTCP index (inbound)
+  uint32_t rtcp_next = 0;    // outbound: the next SRTCP index
   uint64_t last_use = 0;
 };
 
@@ -131,7 +131,9 @@ int64_t estimate_roc(const Stream& s, uint16_t seq) {
   return roc;
 }
 
-uint64_t index_of(int64_t roc, uint16_t seq) { return (uint64_t(roc) << 16 | seq) & 0xffffffffffffULL; }
+uint64_t index_of(int64_t roc, uint16_t seq) {
+  return (uint64_t(roc) << 16 | seq) & 0xffffffffffffULL;
+}
 
 void advance(Stream& s, int64_t v, uint16_t seq) {
   if (!s.rtp_started) {
@@ -186,7 +188,8 @@ struct SrtpSession::Direction {
     EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
     uint8_t zeros[32] = {};
     int outl = 0;
-    const bool ok = c && EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), nullptr, master.bytes.data(), iv) &&
+    const bool ok = c &&
+                    EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), nullptr, master.bytes.data(), iv) &&
                     EVP_EncryptUpdate(c, out, &outl, zeros, static_cast<int>(n)) && outl == int(n);
     EVP_CIPHER_CTX_free(c);
     return ok;
@@ -234,9 +237,9 @@ struct SrtpSession::Direction {
         slot = i;
         return &streams[i];
       }
-      const bool better = !streams[i].used ? streams[slot].used || i < slot
-                                           : streams[slot].used &&
-                                                 streams[i].last_use < streams[slot].last_use;
+      const bool better = !streams[i].used
+                              ? streams[slot].used || i < slot
+                              : streams[slot].used && streams[i].last_use < streams[slot].last_use;
       if (better) slot = i;
     }
     return nullptr;
@@ -282,7 +285,8 @@ SrtpStatus SrtpSession::protect_rtp(uint8_t* buf, std::size_t& len, std::size_t 
   const uint64_t index = index_of(v, seq);
   // Sending an index twice would reuse its keystream: never.
   if (!s.rtp.fresh(index)) return SrtpStatus::kReplay;
-  if (!Direction::crypt(out_->rtp_cipher, out_->rtp_salt, ssrc, index, buf + header, len - header)) {
+  if (!Direction::crypt(out_->rtp_cipher, out_->rtp_salt, ssrc, index, buf + header,
+                        len - header)) {
     return SrtpStatus::kError;
   }
   uint8_t roc[4], tag[SHA_DIGEST_LENGTH];

@@ -47,8 +47,8 @@ struct SrtpKey {
 
 struct SrtpParams {
   SrtpSuite suite = SrtpSuite::kAesCm128HmacSha1_80;  // what both directions use
-  SrtpKey local;   // protects what we send
-  SrtpKey remote;  // checks and decrypts what the peer sends
+  SrtpKey local;                                      // protects what we send
+  SrtpKey remote;                                     // checks and decrypts what the peer sends
 };
 
 // Why a packet was refused.

@@ -339,10 +339,10 @@ class Parser {
     if (!m.is_rtp()) return;
     CryptoParseResult r = parse_crypto(arg);
     const bool duplicate = r.status == CryptoParse::kOk &&
-                           std::any_of(m.crypto.begin(), m.crypto.end(), [&](const auto& c) {
-                             return c.tag == r.attribute.tag;
-                           });
-    if (r.status != CryptoParse::kOk || duplicate || m.crypto.size() >= limits_.max_crypto_per_media) {
+                           std::any_of(m.crypto.begin(), m.crypto.end(),
+                                       [&](const auto& c) { return c.tag == r.attribute.tag; });
+    if (r.status != CryptoParse::kOk || duplicate ||
+        m.crypto.size() >= limits_.max_crypto_per_media) {
       if (m.crypto_unusable < 1000) ++m.crypto_unusable;
       return;
     }

@@ -82,7 +82,8 @@ struct MediaDescription {
   int crypto_unusable = 0;
 
   bool is_rtp() const;
-  bool is_savp() const;  // RTP/SAVP: SRTP is the only way (RFC 3711)  // proto is some RTP profile, so formats are payload types
+  bool is_savp() const;  // RTP/SAVP: SRTP is the only way (RFC 3711)  // proto is some RTP profile,
+                         // so formats are payload types
   const RtpMap* find_rtpmap(int payload_type) const;
   const Fmtp* find_fmtp(int payload_type) const;
 };

@@ -117,8 +117,8 @@ CryptoParseResult parse_crypto(std::string_view value) {
     std::string_view tail = info.substr(bar + 1);
     const std::size_t bar2 = tail.find('|');
     std::string_view first = tail.substr(0, bar2);
-    std::string_view second = bar2 == std::string_view::npos ? std::string_view{}
-                                                             : tail.substr(bar2 + 1);
+    std::string_view second =
+        bar2 == std::string_view::npos ? std::string_view{} : tail.substr(bar2 + 1);
     if (second.find('|') != std::string_view::npos) return result(CryptoParse::kMalformed);
     // Either "|lifetime", "|MKI:len" or "|lifetime|MKI:len".
     const bool first_is_mki = first.find(':') != std::string_view::npos;

@@ -49,7 +49,8 @@ const CodecSpec* match_codec(const MediaDescription& m, int pt, std::span<const 
 bool is_usable_audio(const MediaDescription& m) {
   // RTP/AVP and RTP/SAVP (SRTP keyed by a=crypto); AVPF needs RTCP feedback, and the
   // DTLS-SRTP profiles (UDP/TLS/RTP/SAVP) a DTLS handshake we do not do.
-  return iequals(m.media, "audio") && m.port != 0 && (m.proto == "RTP/AVP" || m.proto == "RTP/SAVP");
+  return iequals(m.media, "audio") && m.port != 0 &&
+         (m.proto == "RTP/AVP" || m.proto == "RTP/SAVP");
 }
 
 enum class Role { kAnswering, kReadingAnswer };
@@ -151,18 +152,18 @@ SdpResult<NegotiatedAudio> negotiate(const SessionDescription& sdp, std::span<co
   if (!saw_usable_audio) {
     switch (srtp_miss) {
       case SrtpMiss::kSavpButOff:
-        return sdp_error(SdpErrc::kNotAcceptable,
-                         role == Role::kAnswering ? "RTP/SAVP offered but SRTP is off here"
-                                                  : "SRTP answer to a plain RTP offer");
+        return sdp_error(SdpErrc::kNotAcceptable, role == Role::kAnswering
+                                                      ? "RTP/SAVP offered but SRTP is off here"
+                                                      : "SRTP answer to a plain RTP offer");
       case SrtpMiss::kNoUsableCrypto:
         return sdp_error(SdpErrc::kNotAcceptable,
                          role == Role::kAnswering
                              ? "no usable a=crypto (we speak AES_CM_128_HMAC_SHA1_80/_32)"
                              : "answer has no a=crypto for a key we offered");
       case SrtpMiss::kPlainButRequired:
-        return sdp_error(SdpErrc::kNotAcceptable,
-                         role == Role::kAnswering ? "SRTP is required here: plain RTP offered"
-                                                  : "SRTP is required: plain RTP answered");
+        return sdp_error(SdpErrc::kNotAcceptable, role == Role::kAnswering
+                                                      ? "SRTP is required here: plain RTP offered"
+                                                      : "SRTP is required: plain RTP answered");
       case SrtpMiss::kNone:
         break;
     }
@@ -179,8 +180,7 @@ SdpResult<NegotiatedAudio> negotiate(const SessionDescription& sdp, std::span<co
 }  // namespace
 
 SdpResult<NegotiatedAudio> negotiate_offer(const SessionDescription& offer,
-                                           std::span<const CodecSpec> supported,
-                                           SrtpPolicy srtp) {
+                                           std::span<const CodecSpec> supported, SrtpPolicy srtp) {
   return negotiate(offer, supported, Role::kAnswering, srtp, {});
 }
 

@@ -767,9 +767,9 @@ void SipServer::Impl::send_register(Registration& r) {
   r.challenged_since_success = false;
   const std::string expires = std::to_string(q.expires_seconds);
   set_registration(r, RegistrationState::kRegistering, 0, "");
-  const std::string contact = contact_for(
-      transport_of_uri(q.outbound_proxy.empty() ? q.registrar_uri : q.outbound_proxy),
-      q.contact_user);
+  const std::string contact =
+      contact_for(transport_of_uri(q.outbound_proxy.empty() ? q.registrar_uri : q.outbound_proxy),
+                  q.contact_user);
   nua_register(r.nh, NUTAG_REGISTRAR(q.registrar_uri.c_str()),
                TAG_IF(!q.contact_user.empty(), NUTAG_M_USERNAME(q.contact_user.c_str())),
                TAG_IF(!contact.empty(), SIPTAG_CONTACT_STR(contact.c_str())),

@@ -21,7 +21,7 @@ struct InviteInfo {
   // "udp", "tcp" or "tls": how the request reached us (its top Via, checked against the
   // socket's protocol; "tls" only when the TLS listener is on). Picks the SRTP policy.
   std::string transport;
-  std::string sdp;           // the offer (empty when the INVITE had no body: delayed offer)
+  std::string sdp;  // the offer (empty when the INVITE had no body: delayed offer)
 };
 
 // Our reply to an INVITE or re-INVITE: 200 with SDP, or a rejection.

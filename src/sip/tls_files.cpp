@@ -42,7 +42,8 @@ std::string read_file(const std::string& key, const std::string& path) {
   out << in.rdbuf();
   std::string text = out.str();
   if (text.empty()) throw ConfigError(key + ": " + path + ": the file is empty");
-  if (text.size() > 1024 * 1024) throw ConfigError(key + ": " + path + ": over 1 MB, not a PEM file");
+  if (text.size() > 1024 * 1024)
+    throw ConfigError(key + ": " + path + ": over 1 MB, not a PEM file");
   return text;
 }
 
@@ -56,7 +57,8 @@ int no_passphrase(char*, int, int, void*) { return -1; }
 void write_private(const std::filesystem::path& path, const std::string& text, mode_t mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) {
-    throw ConfigError("data_dir: cannot write " + path.string() + " (" + std::strerror(errno) + ")");
+    throw ConfigError("data_dir: cannot write " + path.string() + " (" + std::strerror(errno) +
+                      ")");
   }
   ::fchmod(fd, mode);  // an older file with looser bits
   size_t done = 0;
@@ -65,7 +67,8 @@ void write_private(const std::filesystem::path& path, const std::string& text, m
     if (n <= 0) {
       const int err = errno;
       ::close(fd);
-      throw ConfigError("data_dir: cannot write " + path.string() + " (" + std::strerror(err) + ")");
+      throw ConfigError("data_dir: cannot write " + path.string() + " (" + std::strerror(err) +
+                        ")");
     }
     done += static_cast<size_t>(n);
   }
@@ -135,8 +138,8 @@ TlsCheck prepare_tls_dir(const TlsFiles& files, const std::filesystem::path& dir
 
   // agent.pem: the key (re-encoded, PKCS#8) then the certificate file as given (its chain).
   std::unique_ptr<BIO, BioFree> out(BIO_new(BIO_s_secmem()));
-  if (!out || PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                                       nullptr) != 1) {
+  if (!out ||
+      PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     ERR_clear_error();
     throw ConfigError("sip_tls_key: " + files.key + ": cannot re-encode the key");
   }

@@ -17,9 +17,9 @@ struct TlsFiles {
 };
 
 struct TlsCheck {
-  std::string subject;     // of our certificate, for the start-up log
-  bool expired = false;    // notAfter is past (we start anyway and warn)
-  std::string ca_source;   // which CA bundle went into cafile.pem
+  std::string subject;    // of our certificate, for the start-up log
+  bool expired = false;   // notAfter is past (we start anyway and warn)
+  std::string ca_source;  // which CA bundle went into cafile.pem
 };
 
 // Checks `files` and writes `dir`/agent.pem (mode 0600) and `dir`/cafile.pem (dir is made

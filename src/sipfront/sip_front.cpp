@@ -64,8 +64,8 @@ bool add_answer_key(sip::LocalSdp& sdp, const sip::NegotiatedAudio& n) {
 
 // The leg's SRTP keys: ours of the negotiated suite (answering: the one we made for it;
 // reading an answer: the one whose tag they named), theirs from their a=crypto.
-std::optional<rtp::SrtpParams> srtp_params(const sip::LocalSdp& sdp,
-                                           const sip::NegotiatedAudio& n, bool offered) {
+std::optional<rtp::SrtpParams> srtp_params(const sip::LocalSdp& sdp, const sip::NegotiatedAudio& n,
+                                           bool offered) {
   if (!n.srtp()) return std::nullopt;
   const sip::CryptoAttribute& remote = *n.remote_crypto;
   for (const auto& c : sdp.crypto) {
@@ -214,8 +214,8 @@ sip::InviteReply SipFront::on_invite(const std::string& call_id, const sip::Invi
     }
     auto neg = sip::negotiate_offer(offer.value(), codecs(), s->srtp);
     if (!neg) {
-      spdlog::info("call={} event=offer_refused transport={} srtp={}: {}", call_id,
-                   info.transport, sip::to_string(s->srtp), neg.error().message);
+      spdlog::info("call={} event=offer_refused transport={} srtp={}: {}", call_id, info.transport,
+                   sip::to_string(s->srtp), neg.error().message);
       return reject(488, neg.error().message);
     }
     if (!rtp::find_codec(neg.value().codec_name) || !endpoint_of(neg.value())) {

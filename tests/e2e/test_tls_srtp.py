@@ -160,4 +160,7 @@ def test_bad_certificate_stops_the_start_with_a_clear_error(tmp_path, what):
         capture_output=True, text=True, timeout=60)
     assert out.returncode == 2, (out.returncode, out.stderr[-2000:])
     assert expect in out.stderr, out.stderr[-2000:]
-    assert "BEGIN" not in out.stderr  # no key material in the message
+    # No key material in the message.
+    assert "PRIVATE KEY" not in out.stderr
+    for key_file in (key, other_key):
+        assert key_file.read_text().splitlines()[1] not in out.stderr

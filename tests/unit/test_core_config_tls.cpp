@@ -74,14 +74,14 @@ TEST(ConfigTls, MistakesNameTheSetting) {
   EXPECT_NE(error_of("sip_tls_srtp: yes\n").find("sip_tls_srtp"), std::string::npos);
   EXPECT_NE(error_of("sip_tls_certificate: /a\n").find("sip_tls_key"), std::string::npos);
   EXPECT_NE(error_of("sip_tls_key: /a\n").find("sip_tls_certificate"), std::string::npos);
-  EXPECT_NE(error_of("sip_tls_listen: 0.0.0.0:5061\n").find("sip_tls_listen"),
-            std::string::npos);
+  EXPECT_NE(error_of("sip_tls_listen: 0.0.0.0:5061\n").find("sip_tls_listen"), std::string::npos);
   EXPECT_NE(error_of("sip_tls_certificate: /a\nsip_tls_key: /b\nsip_listen: 0.0.0.0:5070\n"
                      "sip_tls_listen: 0.0.0.0:5070\n")
                 .find("same port"),
             std::string::npos);
-  EXPECT_NE(error_of("trunks:\n  - {name: t, host: h, transport: tls}\n").find("'t' uses transport tls"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("trunks:\n  - {name: t, host: h, transport: tls}\n").find("'t' uses transport tls"),
+      std::string::npos);
   EXPECT_NE(error_of("trunks:\n  - {name: t, host: h, transport: sctp}\n").find("udp, tcp or tls"),
             std::string::npos);
   EXPECT_NE(error_of("trunks:\n  - {name: t, host: h, srtp: on}\n").find("srtp 'on'"),

@@ -5,14 +5,12 @@
 // nothing per packet (counted: operator new, and, since libsrtp and OpenSSL allocate with
 // malloc, malloc/calloc/realloc themselves, interposed below outside sanitizer builds).
 #include <gtest/gtest.h>
+#include <srtp2/srtp.h>
 
 #include <array>
 #include <cstring>
-#include <vector>
-
-#include <srtp2/srtp.h>
-
 #include <random>
+#include <vector>
 
 #include "alloc_counter.h"
 #include "rtp/rtcp.h"

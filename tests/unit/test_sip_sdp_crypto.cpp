@@ -38,10 +38,10 @@ TEST(SdpCrypto, ParsesThe32BitSuiteLifetimeAndWindow) {
 TEST(SdpCrypto, UnsupportedButWellFormed) {
   const std::string key = kKey;
   for (const std::string& v : {
-           "1 AES_256_CM_HMAC_SHA1_80 inline:" + key,       // another suite
-           "1 F8_128_HMAC_SHA1_80 inline:" + key,           // another cipher
-           "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4",  // MKI
-           "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|1:4",       // MKI, no lifetime
+           "1 AES_256_CM_HMAC_SHA1_80 inline:" + key,                     // another suite
+           "1 F8_128_HMAC_SHA1_80 inline:" + key,                         // another cipher
+           "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4",       // MKI
+           "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|1:4",            // MKI, no lifetime
            "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + ";inline:" + key,  // two keys
            "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + " UNENCRYPTED_SRTP",
            "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + " UNAUTHENTICATED_SRTP",
@@ -57,10 +57,10 @@ TEST(SdpCrypto, MalformedIsRefused) {
            std::string(""),
            std::string("1"),
            std::string("1 AES_CM_128_HMAC_SHA1_80"),
-           "x AES_CM_128_HMAC_SHA1_80 inline:" + key,             // tag not a number
-           "1234567890 AES_CM_128_HMAC_SHA1_80 inline:" + key,    // tag over 9 digits
+           "x AES_CM_128_HMAC_SHA1_80 inline:" + key,           // tag not a number
+           "1234567890 AES_CM_128_HMAC_SHA1_80 inline:" + key,  // tag over 9 digits
            "-1 AES_CM_128_HMAC_SHA1_80 inline:" + key,
-           "1 AES_CM_128_HMAC_SHA1_80 outline:" + key,            // not inline
+           "1 AES_CM_128_HMAC_SHA1_80 outline:" + key,               // not inline
            "1 AES_CM_128_HMAC_SHA1_80 inline:" + key.substr(0, 39),  // short key
            "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "AAAA",       // long key
            "1 AES_CM_128_HMAC_SHA1_80 inline:" + key.substr(0, 38) + "==",
@@ -72,8 +72,8 @@ TEST(SdpCrypto, MalformedIsRefused) {
            "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|1:4|2^20",  // MKI then lifetime
            "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|7",    // second is not MKI
            "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4|9",
-           "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|1:999",     // MKI length > 128
-           "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + " WSH=1",     // window under 64
+           "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|1:999",  // MKI length > 128
+           "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + " WSH=1",  // window under 64
            "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + std::string(600, ' ') + "WSH=64",
            "1 AES_CM_128_HMAC_SHA1_80 inline:" + key +
                " WSH=64 WSH=64 WSH=64 WSH=64 WSH=64 WSH=64 WSH=64 WSH=64 WSH=64",
@@ -121,8 +121,7 @@ std::string offer(std::string_view proto, std::string_view crypto_lines) {
 }
 
 std::string crypto_line(int tag, std::string_view suite) {
-  return "a=crypto:" + std::to_string(tag) + " " + std::string(suite) + " inline:" + kKey +
-         "\r\n";
+  return "a=crypto:" + std::to_string(tag) + " " + std::string(suite) + " inline:" + kKey + "\r\n";
 }
 
 SessionDescription parse_ok(const std::string& body) {
