@@ -93,14 +93,15 @@ def bench_reflector(build, loadgen, calls, seconds, warmup):
         proc.wait(10)
 
 
-def bench_atende(binary, loadgen, calls, seconds, warmup, workdir):
+def bench_atende(binary, loadgen, calls, seconds, warmup, workdir, loadgen_args=(),
+                 server_args=()):
     server = bc.Server("atende", binary, workdir, max_calls=calls + 100,
-                       extra_args=["--log-level", "warn"])
+                       extra_args=["--log-level", "warn", *server_args])
     server.rtp_range = RTP_PORTS  # wide, and clear of the generator's ephemeral ports
     server.start()
     try:
-        result = run_loadgen(loadgen, ["--sip", server.sip_target, "--service", "echo"],
-                             calls, seconds, warmup, server.pid())
+        result = run_loadgen(loadgen, ["--sip", server.sip_target, "--service", "echo",
+                                       *loadgen_args], calls, seconds, warmup, server.pid())
         result.update(read_wait(server))
         if result["established"] < calls:
             result["server_log_tail"] = server.log_tail(20)

@@ -4,6 +4,11 @@
 // SIP mode (default): places M calls to sip:SERVICE@HOST:PORT with the minimal raw SIP UAC of
 // loadgen_sip_calls.h (INVITE with a PCMU + telephone-event offer naming one local RTP port
 // per call, ACK on 200, BYE at the end), then streams.
+// With --srtp (SIP mode) each call offers RTP/SAVP with an SDES key of its own (RFC 4568,
+// AES_CM_128_HMAC_SHA1_80), takes the server's key from the answer, and protects and
+// unprotects every packet, as a softphone would (bench/srtp_load.py). It uses atende's own
+// transform (rtp/srtp_session.h, checked against libsrtp2 by the unit tests): Debian's
+// libsrtp2 (NSS) costs ~6.5 us a packet, and at 500 calls the generator could not keep pace.
 // Reflector mode (--reflector HOST:LO-HI): no SIP; stream i goes to port LO + i % (HI-LO+1)
 // (bench/baseline_udp_echo), at the same packet rate, as the CPU floor to compare with.
 //
@@ -19,13 +24,14 @@
 // object on stdout; progress on stderr.
 //
 // Usage:
-//   loadgen_echo --sip 127.0.0.1:5060 [--service echo] --calls M [--seconds 10]
+//   loadgen_echo --sip 127.0.0.1:5060 [--service echo] [--srtp 1] --calls M [--seconds 10]
 //                [--warmup 2] [--settle 1] [--setup-rate 400] [--server-pid PID]
 //   loadgen_echo --reflector 127.0.0.1:41000-41999 --calls M [--seconds 10] [--warmup 2]
 //                [--server-pid PID]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -40,6 +46,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +54,7 @@
 #include <vector>
 
 #include "loadgen_sip.h"
+#include "rtp/srtp_session.h"
 #include "loadgen_sip_calls.h"
 
 namespace atende::bench {
@@ -104,6 +112,7 @@ struct Options {
   double setup_rate = 400;  // INVITEs per second
   int setup_window = 200;   // INVITEs without a final answer at once
   int server_pid = 0;
+  bool srtp = false;  // SIP mode: RTP/SAVP with SDES keys, every packet through libsrtp2
 };
 
 // ---- streams (call i carries stream i) ----
@@ -116,6 +125,8 @@ struct Stream {
   uint32_t ts = 0;
   uint32_t ssrc = 0;
   int slot = 0;
+  std::unique_ptr<atende::rtp::SrtpSession> srtp;  // --srtp: our key out, the server's in
+  std::array<uint8_t, 30> key{};
   // Receive side (the server's stream).
   bool have_last = false;
   uint16_t last_seq = 0;
@@ -129,9 +140,57 @@ struct Totals {
   uint64_t echo_matched = 0;                 // steady window payloads equal to ours
   uint64_t bad_packets = 0;
   uint64_t send_errors = 0;
-  Histogram gap_dev;    // |gap - 20 ms x seq step|
-  Histogram send_late;  // our own send time - deadline
+  uint64_t srtp_failed = 0;  // packets from the server that did not unprotect
+  Histogram gap_dev;         // |gap - 20 ms x seq step|
+  Histogram send_late;       // our own send time - deadline
 };
+
+// ---- SRTP (--srtp) ----
+
+std::string Base64(const uint8_t* data, size_t n) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i + 2 < n; i += 3) {
+    const uint32_t v = uint32_t(data[i]) << 16 | uint32_t(data[i + 1]) << 8 | data[i + 2];
+    for (int shift = 18; shift >= 0; shift -= 6) out.push_back(k[(v >> shift) & 63]);
+  }
+  return out;
+}
+
+// The server's key: the first "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:<40 chars>".
+bool AnswerKey(std::string_view sdp, std::array<uint8_t, 30>& key) {
+  constexpr std::string_view kPrefix = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:";
+  const size_t at = sdp.find(kPrefix);
+  if (at == std::string_view::npos || sdp.size() < at + kPrefix.size() + 40) return false;
+  std::string_view b64 = sdp.substr(at + kPrefix.size(), 40);
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+  };
+  size_t o = 0;
+  for (size_t i = 0; i < 40; i += 4) {
+    uint32_t v = 0;
+    for (size_t j = 0; j < 4; ++j) {
+      const int d = value(b64[i + j]);
+      if (d < 0) return false;
+      v = v << 6 | static_cast<uint32_t>(d);
+    }
+    key[o++] = static_cast<uint8_t>(v >> 16);
+    key[o++] = static_cast<uint8_t>(v >> 8);
+    key[o++] = static_cast<uint8_t>(v);
+  }
+  return true;
+}
+
+std::unique_ptr<atende::rtp::SrtpSession> MakeSrtp(const std::array<uint8_t, 30>& ours,
+                                                   const std::array<uint8_t, 30>& theirs) {
+  atende::rtp::SrtpParams p;
+  std::copy(ours.begin(), ours.end(), p.local.bytes.begin());
+  std::copy(theirs.begin(), theirs.end(), p.remote.bytes.begin());
+  return atende::rtp::SrtpSession::create(p, nullptr);
+}
 
 class LoadGen {
  public:
@@ -176,6 +235,10 @@ bool LoadGen::OpenSockets() {
     }
     s.ssrc = 0x10000000u + static_cast<uint32_t>(i);
     s.slot = static_cast<int>(i % kSlots);
+    if (opt_.srtp &&
+        getrandom(s.key.data(), s.key.size(), 0) != static_cast<ssize_t>(s.key.size())) {
+      return false;
+    }
     WatchReadable(epfd_, s.fd, i);
     if (opt_.reflector) {
       int span = opt_.port_hi - opt_.port_lo + 1;
@@ -205,13 +268,18 @@ bool LoadGen::OpenSockets() {
 }
 
 void LoadGen::SendInvite(size_t i) {
-  const std::string sdp =
-      "v=0\r\no=- " + std::to_string(i + 1) +
-      " 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-      "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
-      std::to_string(LocalPort(streams_[i].fd)) +
-      " RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
-      "a=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n";
+  const std::string crypto =
+      opt_.srtp ? "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" +
+                      Base64(streams_[i].key.data(), streams_[i].key.size()) + "\r\n"
+                : std::string();
+  const std::string sdp = "v=0\r\no=- " + std::to_string(i + 1) +
+                          " 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                          "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
+                          std::to_string(LocalPort(streams_[i].fd)) +
+                          (opt_.srtp ? " RTP/SAVP" : " RTP/AVP") +
+                          " 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+                          "a=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n" +
+                          crypto;
   sip_.Invite(i, "loadgen", "lg" + std::to_string(i), sdp);
 }
 
@@ -219,6 +287,13 @@ void LoadGen::OnSipEvent(const SipEvent& e) {
   Stream& s = streams_[e.call];
   Dialog& d = sip_.dialog(e.call);
   if (e.kind == SipEvent::Kind::kEstablished) {
+    if (opt_.srtp) {
+      std::array<uint8_t, 30> theirs{};
+      if (!AnswerKey(e.sdp, theirs) || !(s.srtp = MakeSrtp(s.key, theirs))) {
+        std::fprintf(stderr, "loadgen: call %zu: no usable a=crypto in the answer\n", e.call);
+        return;  // no destination: the stream stays silent (and shows as not set up)
+      }
+    }
     s.dest = e.media;
     s.has_dest = true;
   } else if (e.kind == SipEvent::Kind::kServerBye && d.state == DialogState::kEstablished) {
@@ -240,6 +315,14 @@ void LoadGen::OnRtp(Stream& s) {
     ssize_t len = recvmsg(s.fd, &msg, 0);
     if (len < 0) return;
     ++t_.received_all;
+    if (s.srtp) {
+      size_t n = static_cast<size_t>(len);
+      if (s.srtp->unprotect_rtp(buf.data(), n) != atende::rtp::SrtpStatus::kOk) {
+        ++t_.srtp_failed;
+        continue;
+      }
+      len = static_cast<ssize_t>(n);
+    }
     int64_t arrival = -1;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
@@ -332,6 +415,8 @@ void LoadGen::Media(int64_t warmup_ns, int64_t window_ns) {
   const int64_t end = window_start + window_ns;
   const int64_t slot_ns = kPtimeNs / kSlots;
   std::array<uint8_t, kRtpHeaderBytes + kPayloadBytes> packet{};
+  std::array<uint8_t, kRtpHeaderBytes + kPayloadBytes + atende::rtp::kSrtpMaxTrailer>
+      protected_packet{};
   std::memcpy(packet.data() + kRtpHeaderBytes, payload_.data(), kPayloadBytes);
   packet[0] = 0x80;
   packet[1] = 0;  // PCMU
@@ -358,11 +443,21 @@ void LoadGen::Media(int64_t warmup_ns, int64_t window_ns) {
       packet[3] = static_cast<uint8_t>(s.seq);
       for (int b = 0; b < 4; ++b) packet[4 + b] = static_cast<uint8_t>(s.ts >> (24 - 8 * b));
       for (int b = 0; b < 4; ++b) packet[8 + b] = static_cast<uint8_t>(s.ssrc >> (24 - 8 * b));
-      ssize_t sent = sendto(s.fd, packet.data(), packet.size(), 0,
+      const uint8_t* out = packet.data();
+      size_t out_len = packet.size();
+      if (s.srtp) {  // protected in a copy: the plain packet is the template for the next
+        std::memcpy(protected_packet.data(), packet.data(), packet.size());
+        if (s.srtp->protect_rtp(protected_packet.data(), out_len, protected_packet.size()) !=
+            atende::rtp::SrtpStatus::kOk) {
+          continue;
+        }
+        out = protected_packet.data();
+      }
+      ssize_t sent = sendto(s.fd, out, static_cast<size_t>(out_len), 0,
                             reinterpret_cast<const sockaddr*>(&s.dest), sizeof s.dest);
       if (recording_) {
         t_.send_late.Add(NowNs() - deadline);
-        if (sent == static_cast<ssize_t>(packet.size())) {
+        if (sent == static_cast<ssize_t>(out_len)) {
           ++t_.sent;
         } else {
           ++t_.send_errors;
@@ -398,8 +493,10 @@ void LoadGen::Teardown() {
 
 void LoadGen::Report(double wall_s, double server_cpu_s, double self_cpu_s) {
   const uint64_t handled = t_.sent + t_.received;
-  std::printf("{\"mode\": \"%s\", \"calls\": %d, \"established\": %d, \"failed\": %d",
-              opt_.reflector ? "reflector" : "sip", opt_.calls,
+  std::printf("{\"mode\": \"%s\", \"srtp\": %s, \"srtp_failed\": %llu",
+              opt_.reflector ? "reflector" : "sip", opt_.srtp ? "true" : "false",
+              static_cast<unsigned long long>(t_.srtp_failed));
+  std::printf(", \"calls\": %d, \"established\": %d, \"failed\": %d", opt_.calls,
               opt_.reflector ? opt_.calls : sip_.established(), sip_.failed());
   std::printf(", \"fail_codes\": [");
   for (size_t i = 0; i < fail_codes_.size() && i < 20; ++i) {
@@ -458,7 +555,10 @@ int LoadGen::Run() {
   }
   Media(static_cast<int64_t>(opt_.warmup * 1e9), static_cast<int64_t>(opt_.seconds * 1e9));
   Teardown();
-  for (Stream& s : streams_) close(s.fd);
+  for (Stream& s : streams_) {
+    close(s.fd);
+    s.srtp.reset();
+  }
   sip_.Close();
   close(epfd_);
   return 0;
@@ -521,6 +621,8 @@ int main(int argc, char** argv) {
       o.setup_rate = std::atof(value.c_str());
     } else if (arg == "--server-pid") {
       o.server_pid = std::atoi(value.c_str());
+    } else if (arg == "--srtp") {
+      o.srtp = value == "1" || value == "yes" || value == "true";
     } else {
       return Usage(argv[0]);
     }
@@ -529,5 +631,6 @@ int main(int argc, char** argv) {
       o.warmup < 0 || o.warmup > 60 || o.settle < 0 || o.settle > 60) {
     return Usage(argv[0]);
   }
+  if (o.srtp && o.reflector) return Usage(argv[0]);
   return LoadGen(o).Run();
 }

@@ -36,7 +36,8 @@ struct SipEvent {
   enum class Kind { kNothing, kEstablished, kServerBye };
   Kind kind = Kind::kNothing;
   size_t call = 0;
-  sockaddr_in media{};  // kEstablished: the RTP address of the server's SDP answer
+  sockaddr_in media{};   // kEstablished: the RTP address of the server's SDP answer
+  std::string_view sdp;  // kEstablished: the answer itself (valid during the callback only)
 };
 
 struct SipCallsOptions {
@@ -149,7 +150,7 @@ class SipCalls {
           } else {
             d.state = DialogState::kEstablished;
             ++established_;
-            event = {SipEvent::Kind::kEstablished, call, *media};
+            event = {SipEvent::Kind::kEstablished, call, *media, m.body};
           }
         }
         Ack(d, true);  // also re-ACKs a retransmitted 200
@@ -253,7 +254,7 @@ class SipCalls {
     if (m.method != "BYE") return {};
     const size_t call = Find(m.call_id);
     if (call == kNoCall) return {};
-    return {SipEvent::Kind::kServerBye, call, {}};
+    return {SipEvent::Kind::kServerBye, call, {}, {}};
   }
 
   // Our Call-IDs carry the call's index: it finds the dialog without a map.

@@ -48,11 +48,12 @@ int main(int argc, char** argv) {
   // Flags are kept apart from the config so the order is defaults < file < flags.
   std::string config_file;
   std::optional<std::string> sip_listen, http_listen, rtp_ports, data_dir, flows_dir,
-      public_address, log_format, log_level, rtp_latch;
+      public_address, log_format, log_level, rtp_latch, srtp, sip_tls_listen, sip_tls_certificate,
+      sip_tls_key, sip_tls_ca, sip_tls_srtp;
   std::optional<int> max_calls, media_threads, drain_seconds, ring_ms, max_call_seconds,
       rtp_timeout_seconds, session_expires, session_min_se;
 
-  auto* serve = app.add_subcommand("serve", "Answer calls: SIP on UDP+TCP, HTTP API, flows");
+  auto* serve = app.add_subcommand("serve", "Answer calls: SIP on UDP+TCP (+TLS), HTTP API, flows");
   serve->add_option("--config", config_file, "YAML file; keys are these flags' names with _");
   serve->add_option("--sip-listen", sip_listen, "SIP address, HOST:PORT (default 0.0.0.0:5060)");
   serve->add_option("--http-listen", http_listen, "HTTP API address (default 127.0.0.1:8080)");
@@ -77,6 +78,17 @@ int main(int argc, char** argv) {
                     "SIP session timer we ask for, seconds (default 0: only when the peer asks)");
   serve->add_option("--session-min-se", session_min_se,
                     "Shortest session timer accepted, seconds (default 90)");
+  serve->add_option("--srtp", srtp,
+                    "SRTP on sip-listen calls: off, optional, required (default optional)");
+  serve->add_option("--sip-tls-listen", sip_tls_listen,
+                    "SIP over TLS address, HOST:PORT (default: sip-listen's host, port 5061)");
+  serve->add_option("--sip-tls-certificate", sip_tls_certificate,
+                    "PEM certificate (and chain) for SIP over TLS; turns the TLS listener on");
+  serve->add_option("--sip-tls-key", sip_tls_key, "PEM private key of that certificate");
+  serve->add_option("--sip-tls-ca", sip_tls_ca,
+                    "PEM CA bundle to check trunks' certificates (default: the system's)");
+  serve->add_option("--sip-tls-srtp", sip_tls_srtp,
+                    "SRTP on calls over TLS: off, optional, required (default required)");
   serve->add_option("--log-format", log_format, "text or json (default text)");
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
 
@@ -161,6 +173,14 @@ int main(int argc, char** argv) {
     if (rtp_latch) cfg.rtp_latch = atende::parse_rtp_latch("--rtp-latch", *rtp_latch);
     if (session_expires) cfg.session_expires = *session_expires;
     if (session_min_se) cfg.session_min_se = *session_min_se;
+    if (srtp) cfg.srtp = *srtp;
+    if (sip_tls_listen) {
+      cfg.sip_tls_listen = atende::parse_host_port("--sip-tls-listen", *sip_tls_listen);
+    }
+    if (sip_tls_certificate) cfg.sip_tls_certificate = *sip_tls_certificate;
+    if (sip_tls_key) cfg.sip_tls_key = *sip_tls_key;
+    if (sip_tls_ca) cfg.sip_tls_ca = *sip_tls_ca;
+    if (sip_tls_srtp) cfg.sip_tls_srtp = *sip_tls_srtp;
     atende::validate_config(cfg);
   } catch (const atende::ConfigError& e) {
     std::fprintf(stderr, "atende: %s\n", e.what());

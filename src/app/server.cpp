@@ -21,7 +21,9 @@
 #include "media/media_engine.h"
 #include "sessions/dial_plan.h"
 #include "sessions/session_manager.h"
+#include "sip/sdp_crypto.h"
 #include "sip/sip_server.h"
+#include "sip/tls_files.h"
 #include "sipfront/sip_front.h"
 #include "speech/espeak_synthesizer.h"
 #include "speech/phrase_cache.h"
@@ -86,6 +88,19 @@ int Server::run() {
   const auto& cfg = config_;
   std::filesystem::create_directories(cfg.data_dir);
   const auto db_path = (std::filesystem::path(cfg.data_dir) / "atende.db").string();
+
+  // SIP over TLS: sofia reads its certificate directory, assembled here from the configured
+  // files, first thing: a missing or unreadable one stops the start with a ConfigError.
+  const bool tls = !cfg.sip_tls_certificate.empty();
+  const auto tls_dir = std::filesystem::path(cfg.data_dir) / "tls";
+  if (tls) {
+    const auto check = sip::prepare_tls_dir(
+        {.certificate = cfg.sip_tls_certificate, .key = cfg.sip_tls_key, .ca = cfg.sip_tls_ca},
+        tls_dir);
+    spdlog::info("sip: TLS certificate {} ({}), CAs from {}", cfg.sip_tls_certificate,
+                 check.subject, check.ca_source);
+    if (check.expired) spdlog::warn("sip: TLS certificate {} has expired", cfg.sip_tls_certificate);
+  }
 
   MetricsRegistry registry;
   CoreMetrics metrics = register_core_metrics(registry);
@@ -177,19 +192,28 @@ int Server::run() {
                                  recognizer.get(), metrics, dial_plan);
   calls.set_agents(&personas, &agents);
   const std::string media_address = choose_media_address(cfg);
-  sipfront::SipFront front({.media_address = media_address,
-                            .bind_address = cfg.sip_listen.host,
-                            .local_host = media_address,
-                            .ring_ms = cfg.ring_ms,
-                            .rtp_timeout = std::chrono::seconds(cfg.rtp_timeout_seconds),
-                            .latch = *media::parse_latch_mode(cfg.rtp_latch)},
-                           media, calls, dial_plan, registry);
-  sip::SipServer sip({.host = cfg.sip_listen.host,
-                      .port = cfg.sip_listen.port,
-                      .max_call_seconds = cfg.max_call_seconds,
-                      .session_expires = cfg.session_expires,
-                      .min_se = cfg.session_min_se},
-                     front);
+  sipfront::SipFront front(
+      {.media_address = media_address,
+       .bind_address = cfg.sip_listen.host,
+       .local_host = media_address,
+       .ring_ms = cfg.ring_ms,
+       .rtp_timeout = std::chrono::seconds(cfg.rtp_timeout_seconds),
+       .latch = *media::parse_latch_mode(cfg.rtp_latch),
+       .srtp = sip::parse_srtp_policy(cfg.srtp).value_or(sip::SrtpPolicy::kOptional),
+       .tls_srtp = sip::parse_srtp_policy(cfg.sip_tls_srtp).value_or(sip::SrtpPolicy::kRequired)},
+      media, calls, dial_plan, registry);
+  sip::SipServer sip(
+      {.host = cfg.sip_listen.host,
+       .port = cfg.sip_listen.port,
+       .max_call_seconds = cfg.max_call_seconds,
+       .session_expires = cfg.session_expires,
+       .min_se = cfg.session_min_se,
+       .tls_host = cfg.sip_tls_listen.host,
+       .tls_port = tls ? (cfg.sip_tls_listen.port ? cfg.sip_tls_listen.port : 5061) : 0,
+       .contact_host = media_address,
+       .tls_dir = tls_dir.string(),
+       .tls_verify_server = cfg.sip_tls_verify_server},
+      front);
   front.attach(sip);
   calls.set_dialer(&front);
 
@@ -210,9 +234,10 @@ int Server::run() {
   sip.start();
   front.register_trunks();
   spdlog::info(
-      "atende: ready (media address {}, rtp {}-{}, {} media threads, max {} calls, {} trunks)",
+      "atende: ready (media address {}, rtp {}-{}, {} media threads, max {} calls, {} trunks, "
+      "srtp {}{})",
       media_address, cfg.rtp_port_min, cfg.rtp_port_max, media_threads, cfg.max_calls,
-      cfg.trunks.size());
+      cfg.trunks.size(), cfg.srtp, tls ? ", tls srtp " + cfg.sip_tls_srtp : std::string());
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -150,6 +150,13 @@ void load_config_file(const std::string& path, Config& cfg) {
     else if (key == "tts_model") cfg.tts_model = v;
     else if (key == "tts_voice") cfg.tts_voice = v;
     else if (key == "api_read_requires_token") cfg.api_read_requires_token = parse_bool(ctx, v);
+    else if (key == "srtp") cfg.srtp = v;
+    else if (key == "sip_tls_listen") cfg.sip_tls_listen = parse_host_port(ctx, v);
+    else if (key == "sip_tls_certificate") cfg.sip_tls_certificate = v;
+    else if (key == "sip_tls_key") cfg.sip_tls_key = v;
+    else if (key == "sip_tls_ca") cfg.sip_tls_ca = v;
+    else if (key == "sip_tls_srtp") cfg.sip_tls_srtp = v;
+    else if (key == "sip_tls_verify_server") cfg.sip_tls_verify_server = parse_bool(ctx, v);
     else throw ConfigError(ctx + ": unknown key");
   }
 }
@@ -189,6 +196,41 @@ void validate_config(const Config& cfg) {
     throw ConfigError("session_expires: must be 0 or at least session_min_se");
   }
   validate_dialplan(cfg.dialplan, cfg.trunks);
+  validate_tls(cfg);
+}
+
+bool valid_srtp_policy(const std::string& value) {
+  return value == "off" || value == "optional" || value == "required";
+}
+
+void validate_tls(const Config& cfg) {
+  if (!valid_srtp_policy(cfg.srtp)) {
+    throw ConfigError("srtp: '" + cfg.srtp + "' must be off, optional or required");
+  }
+  if (!valid_srtp_policy(cfg.sip_tls_srtp)) {
+    throw ConfigError("sip_tls_srtp: '" + cfg.sip_tls_srtp + "' must be off, optional or required");
+  }
+  const bool tls = !cfg.sip_tls_certificate.empty();
+  if (tls && cfg.sip_tls_key.empty()) {
+    throw ConfigError("sip_tls_key: the TLS listener needs the certificate's private key");
+  }
+  if (!tls && !cfg.sip_tls_key.empty()) {
+    throw ConfigError("sip_tls_certificate: a key is given but no certificate");
+  }
+  if (!tls && cfg.sip_tls_listen.port != 0) {
+    throw ConfigError("sip_tls_listen: TLS needs sip_tls_certificate and sip_tls_key");
+  }
+  if (tls && cfg.sip_tls_listen.port != 0 && cfg.sip_tls_listen.port == cfg.sip_listen.port &&
+      (cfg.sip_tls_listen.host.empty() || cfg.sip_tls_listen.host == cfg.sip_listen.host)) {
+    throw ConfigError("sip_tls_listen: must not be the same port as sip_listen (TCP)");
+  }
+  for (const auto& t : cfg.trunks) {
+    if (t.transport == "tls" && !tls) {
+      // Calls over TLS go out through sofia's TLS transport, which exists with the listener.
+      throw ConfigError("trunks: '" + t.name +
+                        "' uses transport tls: set sip_tls_certificate and sip_tls_key");
+    }
+  }
 }
 
 }  // namespace atende

@@ -22,7 +22,8 @@ struct TrunkConfig {
   std::string name;
   std::string host;
   int port = 5060;
-  std::string transport = "udp";  // udp or tcp
+  std::string transport = "udp";  // udp, tcp or tls (then port defaults to 5061)
+  std::string srtp = "off";       // off, optional or required: SRTP in our offers (SDES)
   std::string user;               // account user (digest auth, REGISTER, our Contact)
   std::string password;           // ${ENV} allowed in the file
   std::string domain;             // for From/To and the account; empty: host
@@ -80,6 +81,16 @@ struct Config {
   std::string rtp_latch = "strict";  // "strict" or "nat" (comedia) for the SIP listener
   int session_expires = 0;           // RFC 4028 interval we ask for; 0: only when the peer asks
   int session_min_se = 90;           // shortest session interval we accept (422 below)
+  // Encrypted SIP and media (docs/security.md "TLS and SRTP"). SRTP policies are off,
+  // optional or required: `srtp` for calls on sip_listen (UDP, TCP), `sip_tls_srtp` for
+  // calls over TLS. The TLS listener is on when a certificate is given.
+  std::string srtp = "optional";
+  HostPort sip_tls_listen{"", 0};   // empty host: sip_listen's host; port 0: 5061
+  std::string sip_tls_certificate;  // PEM: our certificate (then the chain)
+  std::string sip_tls_key;          // PEM: its private key (unencrypted)
+  std::string sip_tls_ca;           // PEM: CAs to trust for trunks; empty: the system's
+  std::string sip_tls_srtp = "required";
+  bool sip_tls_verify_server = true;  // calls we place over TLS check the server's certificate
 
   // LLM agents (docs/agent.md). Personas may override each provider setting.
   std::string personas_dir;     // empty: <source>/personas, then ./personas
@@ -127,5 +138,9 @@ std::string expand_env(const std::string& ctx, const std::string& value);
 void load_config_file(const std::string& path, Config& cfg);
 // Cross-field checks once everything is applied.
 void validate_config(const Config& cfg);
+// The TLS and SRTP settings (part of validate_config). Files are checked when the server
+// starts (sip/tls_files.h), where a missing or unreadable one is a ConfigError too.
+void validate_tls(const Config& cfg);
+bool valid_srtp_policy(const std::string& value);
 
 }  // namespace atende

@@ -89,6 +89,8 @@ std::vector<TrunkConfig> parse_trunks(const std::string& ctx, const YAML::Node& 
                        t.port = config_int(c, v, 1, 65535);
                      else if (k == "transport")
                        t.transport = v;
+                     else if (k == "srtp")
+                       t.srtp = v;
                      else if (k == "user")
                        t.user = v;
                      else if (k == "password")
@@ -117,9 +119,14 @@ std::vector<TrunkConfig> parse_trunks(const std::string& ctx, const YAML::Node& 
     if (t.name.empty()) throw ConfigError(ectx + ": every trunk needs a name");
     if (!names.insert(t.name).second) throw ConfigError(ectx + ": trunk '" + t.name + "' twice");
     if (t.host.empty()) throw ConfigError(ectx + ": trunk '" + t.name + "' needs a host");
-    if (t.transport != "udp" && t.transport != "tcp") {
-      throw ConfigError(ectx + ": transport '" + t.transport + "' must be udp or tcp");
+    if (t.transport != "udp" && t.transport != "tcp" && t.transport != "tls") {
+      throw ConfigError(ectx + ": transport '" + t.transport + "' must be udp, tcp or tls");
     }
+    if (t.srtp != "off" && t.srtp != "optional" && t.srtp != "required") {
+      throw ConfigError(ectx + ": srtp '" + t.srtp + "' must be off, optional or required");
+    }
+    // SIP over TLS listens on 5061 (RFC 3261 26.2): that is the default for a tls trunk.
+    if (t.transport == "tls" && !entry["port"]) t.port = 5061;
     for (const std::string* f : {&t.name, &t.host, &t.user, &t.domain, &t.from_user}) {
       if (!safe_token(*f)) throw ConfigError(ectx + ": '" + *f + "' has spaces or quotes");
     }

@@ -266,6 +266,8 @@ CoreMetrics register_core_metrics(MetricsRegistry& r) {
   const char* rejected_help =
       "RTP and RTCP packets dropped because they did not come from the call's peer (address) "
       "or were another stream from it (ssrc).";
+  const char* srtp_help =
+      "SRTP/SRTCP packets dropped: failed authentication (auth) or seen before (replay).";
   return CoreMetrics{
       .active_calls = r.gauge("atende_active_calls", "Calls currently up."),
       .calls_answered = r.counter("atende_calls_total", calls_help, {{"result", "answered"}}),
@@ -305,6 +307,8 @@ CoreMetrics register_core_metrics(MetricsRegistry& r) {
       .media_tick_work_seconds = r.histogram(
           "atende_media_tick_work_seconds", "Time a media worker spent on one tick slot.",
           {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01}),
+      .srtp_auth_failed = r.counter("atende_srtp_dropped_total", srtp_help, {{"reason", "auth"}}),
+      .srtp_replayed = r.counter("atende_srtp_dropped_total", srtp_help, {{"reason", "replay"}}),
   };
 }
 

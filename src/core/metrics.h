@@ -158,6 +158,8 @@ struct CoreMetrics {
   Counter& store_dropped_writes;
   Histogram& media_tick_lateness_seconds;
   Histogram& media_tick_work_seconds;
+  Counter& srtp_auth_failed;  // atende_srtp_dropped_total{reason="auth"}
+  Counter& srtp_replayed;     // {reason="replay"}
 };
 
 CoreMetrics register_core_metrics(MetricsRegistry& registry);

@@ -50,6 +50,10 @@ std::shared_ptr<RtpLeg> MediaEngine::create_leg(RtpLegParams params, Executor* n
       spdlog::warn("media: cannot bind reserved RTP port {}: {}", port, e.what());
       ports_.release(port);
       return nullptr;
+    } catch (const std::runtime_error& e) {  // SRTP keys refused (never with a valid key)
+      spdlog::warn("media: {}", e.what());
+      ports_.release(port);
+      return nullptr;
     }
   }
   // A port can be taken by another program: try a few pairs before giving up.
@@ -64,6 +68,10 @@ std::shared_ptr<RtpLeg> MediaEngine::create_leg(RtpLegParams params, Executor* n
     } catch (const boost::system::system_error& e) {
       spdlog::warn("media: cannot bind RTP port {}: {}", *port, e.what());
       ports_.release(*port);
+    } catch (const std::runtime_error& e) {
+      spdlog::warn("media: {}", e.what());
+      ports_.release(*port);
+      return nullptr;
     }
   }
   return nullptr;

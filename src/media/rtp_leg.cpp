@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 #include <utility>
 
 #include "audio/resampler.h"
@@ -29,6 +30,14 @@ udp::endpoint rtcp_of(const udp::endpoint& rtp) {
   return udp::endpoint(rtp.address(), static_cast<unsigned short>(rtp.port() + 1));
 }
 
+std::unique_ptr<rtp::SrtpSession> make_srtp(const std::optional<rtp::SrtpParams>& params) {
+  if (!params) return nullptr;
+  std::string error;
+  auto session = rtp::SrtpSession::create(*params, &error);
+  if (!session) throw std::runtime_error("srtp: " + error);
+  return session;
+}
+
 rtp::JitterBufferConfig jitter_config(const rtp::Codec& codec) {
   rtp::JitterBufferConfig c;
   c.timestamp_step = codec.timestamp_step();
@@ -43,6 +52,7 @@ RtpLeg::RtpLeg(MediaWorker& worker, const RtpLegParams& p, CoreMetrics& metrics)
       payload_type_(p.payload_type),
       dtmf_pt_(p.dtmf_payload_type),
       rtp_socket_(udp::endpoint(p.local_address, static_cast<unsigned short>(p.local_port))),
+      srtp_(make_srtp(p.srtp)),
       codec_(p.codec),
       metrics_(metrics),
       encoder_(p.codec->make_encoder()),
@@ -153,6 +163,36 @@ void RtpLeg::media_timed_out() {
   if (media_timeout_) media_timeout_();
 }
 
+bool RtpLeg::rekey(const rtp::SrtpParams& params) {
+  std::string error;
+  auto session = rtp::SrtpSession::create(params, &error);
+  if (!session) {
+    spdlog::warn("call={} event=srtp_rekey_failed: {}", info_.id, error);
+    return false;
+  }
+  srtp_ = std::move(session);
+  return true;
+}
+
+bool RtpLeg::srtp_in(uint8_t* buf, size_t& len, bool rtcp) {
+  const rtp::SrtpStatus s = rtcp ? srtp_->unprotect_rtcp(buf, len) : srtp_->unprotect_rtp(buf, len);
+  switch (s) {
+    case rtp::SrtpStatus::kOk:
+      return true;
+    case rtp::SrtpStatus::kReplay:
+      ++stats_.srtp_replayed;
+      metrics_.srtp_replayed.inc();
+      return false;
+    case rtp::SrtpStatus::kMalformed:
+      ++(rtcp ? stats_.rtcp_malformed : stats_.malformed);
+      return false;
+    default:
+      ++stats_.srtp_auth_failed;
+      metrics_.srtp_auth_failed.inc();
+      return false;
+  }
+}
+
 // --- receive -------------------------------------------------------------------------
 
 // Receiving is polled from the tick rather than driven by the reactor: non-blocking reads
@@ -206,6 +246,8 @@ void RtpLeg::drain_rtp(MonoTime now) {
       }
       waited = stamp_ns < previous_read_ns;
     }
+    // SRTP: checked and decrypted in place first; what fails is nobody's packet.
+    if (srtp_ && !srtp_in(x.rx_bufs[i].data(), length, false)) return waited;
     // Only the caller's packets say when the caller sends: a stranger must not steer the
     // leg's phase (each move is one early packet for the caller).
     if (on_rtp({x.rx_bufs[i].data(), length}, arrival) && age_ns >= 0) {
@@ -237,7 +279,9 @@ void RtpLeg::drain_rtcp() {
     auto& buf = worker().scratch().rtcp_buf;
     const ssize_t n = rtcp_socket_.receive_from(buf, rtcp_from_);
     if (n < 0) return;
-    on_rtcp({buf.data(), static_cast<size_t>(n)});
+    size_t len = static_cast<size_t>(n);
+    if (srtp_ && !srtp_in(buf.data(), len, true)) continue;
+    on_rtcp({buf.data(), len});
   }
 }
 
@@ -403,6 +447,7 @@ void RtpLeg::send_packet(std::span<const uint8_t> payload, uint8_t pt, bool mark
   auto& tx = worker().scratch().tx_buf;
   size_t n = rtp::write_rtp(tx, h, payload);
   if (n == 0) return;
+  if (srtp_ && srtp_->protect_rtp(tx.data(), n, tx.size()) != rtp::SrtpStatus::kOk) return;
   if (!rtp_socket_.send_to({tx.data(), n}, remote_)) return;
   ++stats_.packets_out;
   stats_.bytes_out += n;
@@ -421,7 +466,7 @@ void RtpLeg::send_rtcp_report(MonoTime now) {
     bp = &block;
     metrics_.rtp_jitter_seconds.observe(double(block.jitter) / codec_->clock_rate);
   }
-  std::array<uint8_t, 256> buf;
+  std::array<uint8_t, 256 + rtp::kSrtpMaxTrailer> buf;
   size_t n;
   if (sent_packets_ > 0) {
     rtp::SenderInfo info;
@@ -437,6 +482,7 @@ void RtpLeg::send_rtcp_report(MonoTime now) {
     n = rtp::write_receiver_report(buf, ssrc_, bp, "atende");
   }
   if (n == 0) return;
+  if (srtp_ && srtp_->protect_rtcp(buf.data(), n, buf.size()) != rtp::SrtpStatus::kOk) return;
   rtcp_socket_.send_to({buf.data(), n}, remote_rtcp_);
 }
 

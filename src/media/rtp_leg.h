@@ -2,7 +2,10 @@
 // (only from the right place, see rtp_source.h; polled on the tick), ends the call when the
 // peer goes silent (media_watchdog.h), runs the jitter buffer and
 // decoder, paces sending every 20 ms from the worker's monotonic ticker, sends and receives
-// RFC 4733 digits, and sends RTCP reports. Everything after start() runs on the worker.
+// RFC 4733 digits, and sends RTCP reports. With SRTP (RFC 3711, keys from SDES) every packet
+// is protected or checked and decrypted in place in the worker's scratch buffers: a packet
+// that fails authentication or replays an old one is dropped before anything else looks at
+// it (it cannot latch the leg either). Everything after start() runs on the worker.
 #pragma once
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -12,6 +15,7 @@
 #include <boost/asio/ip/udp.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/leg.h"
@@ -26,6 +30,7 @@
 #include "rtp/jitter_buffer.h"
 #include "rtp/reception_stats.h"
 #include "rtp/rfc4733.h"
+#include "rtp/srtp_session.h"
 
 namespace atende::media {
 
@@ -42,11 +47,13 @@ struct RtpLegParams {
   LatchMode latch = LatchMode::kStrict;
   Millis rtp_timeout{0};         // no RTP/RTCP this long: end the call ("rtp_timeout"); 0: never
   bool watch_from_start = true;  // false: the timeout waits for watch_media() (the ACK)
+  std::optional<rtp::SrtpParams> srtp;  // SRTP/SRTCP with these keys; empty: plain RTP
 };
 
 class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from_this<RtpLeg> {
  public:
-  // Binds the sockets (throws boost::system::system_error if the port is taken).
+  // Binds the sockets (throws boost::system::system_error if the port is taken, and
+  // std::runtime_error if libsrtp refuses the keys).
   // Called on the SIP thread; nothing runs on the worker until start().
   RtpLeg(MediaWorker& worker, const RtpLegParams& params, CoreMetrics& metrics);
   ~RtpLeg() override;
@@ -68,6 +75,10 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   void watch_media();
   // The peer went silent past the timeout; the call layer sends BYE. Called once.
   void on_media_timeout(std::function<void()> fn) { media_timeout_ = std::move(fn); }
+  // re-INVITE with new SRTP keys (worker thread). False if they are refused (the old
+  // session stays).
+  bool rekey(const rtp::SrtpParams& params);
+  bool srtp() const { return srtp_ != nullptr; }
   // Called when our side hangs up (flow or agent); the call layer sends BYE.
   void on_local_hangup(std::function<void(std::string_view)> fn) { local_hangup_ = std::move(fn); }
   // Runs in the destructor (gives the port pair back).
@@ -93,6 +104,7 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
     uint64_t packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
     uint64_t strangers = 0, other_ssrc = 0, malformed = 0, unknown_payload = 0, rtcp_in = 0,
              rtcp_malformed = 0;
+    uint64_t srtp_auth_failed = 0, srtp_replayed = 0;  // SRTP and SRTCP packets dropped
   };
   const Stats& stats() const { return stats_; }
 
@@ -109,6 +121,8 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   void send_rtcp_report(MonoTime now);
   void stop_io();
   void media_timed_out();
+  // In place; false (and counted) when the packet must be dropped.
+  bool srtp_in(uint8_t* buf, size_t& len, bool rtcp);
 
   // In the order a tick uses them, the cold ones (set-up, RTCP, callbacks) last: with a
   // thousand calls every leg is out of the cache at its tick, so fewer lines, fewer misses.
@@ -120,6 +134,7 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   uint8_t payload_type_;
   int dtmf_pt_;
   UdpSocket rtp_socket_;  // raw descriptors, polled on the tick (see udp_socket.h)
+  std::unique_ptr<rtp::SrtpSession> srtp_;  // null: plain RTP
   const rtp::Codec* codec_;
   CoreMetrics& metrics_;
   std::unique_ptr<rtp::Encoder> encoder_;

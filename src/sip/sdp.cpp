@@ -57,6 +57,8 @@ bool MediaDescription::is_rtp() const {
   return proto.find("RTP/") != std::string::npos;
 }
 
+bool MediaDescription::is_savp() const { return proto == "RTP/SAVP"; }
+
 const RtpMap* MediaDescription::find_rtpmap(int payload_type) const {
   for (const auto& r : rtpmaps)
     if (r.payload_type == payload_type) return &r;
@@ -268,6 +270,8 @@ class Parser {
       return parse_fmtp(arg);
     } else if (name == "ptime") {
       return parse_ptime(arg);
+    } else if (name == "crypto") {
+      parse_crypto_line(arg);
     }
     return std::nullopt;
   }
@@ -326,6 +330,23 @@ class Parser {
     rest = start == std::string_view::npos ? std::string_view{} : rest.substr(start);
     media().fmtps.push_back(Fmtp{pt, std::string(rest)});
     return std::nullopt;
+  }
+
+  // Never an error for the whole SDP: an attribute we cannot use is skipped (and counted),
+  // so an offer with one good key among odd ones still works.
+  void parse_crypto_line(std::string_view arg) {
+    MediaDescription& m = media();
+    if (!m.is_rtp()) return;
+    CryptoParseResult r = parse_crypto(arg);
+    const bool duplicate = r.status == CryptoParse::kOk &&
+                           std::any_of(m.crypto.begin(), m.crypto.end(),
+                                       [&](const auto& c) { return c.tag == r.attribute.tag; });
+    if (r.status != CryptoParse::kOk || duplicate ||
+        m.crypto.size() >= limits_.max_crypto_per_media) {
+      if (m.crypto_unusable < 1000) ++m.crypto_unusable;
+      return;
+    }
+    m.crypto.push_back(r.attribute);
   }
 
   std::optional<SdpError> parse_ptime(std::string_view arg) {

@@ -1,5 +1,6 @@
 // SDP (RFC 8866, formerly 4566) parser for the subset a telephone needs: session and
-// media-level c=, o=, m= lines, a=rtpmap/fmtp/ptime and the direction attributes.
+// media-level c=, o=, m= lines, a=rtpmap/fmtp/ptime, a=crypto (SDES keys, sdp_crypto.h) and
+// the direction attributes.
 // Input is untrusted network text: every size and count is bounded and every number is
 // range-checked; errors come back as SdpError, never as exceptions or crashes.
 // sofia-sip's own SDP engine (soa) is disabled; see docs/sdp.md for what we accept.
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sip/sdp_crypto.h"
 #include "sip/sdp_result.h"
 
 namespace atende::sip {
@@ -23,6 +25,8 @@ struct SdpLimits {
   std::size_t max_media = 16;
   // RTP has 128 payload types, so a longer format list is junk.
   std::size_t max_formats_per_media = 128;
+  // a=crypto lines we keep per media section (an offer has one or two per suite it speaks).
+  std::size_t max_crypto_per_media = 16;
 };
 
 enum class MediaDirection { kSendRecv, kSendOnly, kRecvOnly, kInactive };
@@ -72,8 +76,14 @@ struct MediaDescription {
   int ptime_ms = 0;                  // 0 when absent
   std::optional<MediaDirection> direction;
   std::optional<ConnectionAddress> connection;
+  // The a=crypto attributes we can use, in the order sent (unique tags); those we cannot
+  // (another suite, an MKI, malformed) are only counted.
+  std::vector<CryptoAttribute> crypto;
+  int crypto_unusable = 0;
 
-  bool is_rtp() const;  // proto is some RTP profile, so formats are payload types
+  bool is_rtp() const;
+  bool is_savp() const;  // RTP/SAVP: SRTP is the only way (RFC 3711)  // proto is some RTP profile,
+                         // so formats are payload types
   const RtpMap* find_rtpmap(int payload_type) const;
   const Fmtp* find_fmtp(int payload_type) const;
 };

@@ -1,5 +1,7 @@
 #include "sip/sdp_build.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 
 #include "sip/sdp_text.h"
@@ -62,6 +64,14 @@ void append_tail(std::string& out, int te_pt, int ptime_ms, MediaDirection direc
 
 bool valid_pt(int pt) { return pt >= 0 && pt <= 127; }
 
+void append_crypto(std::string& out, const CryptoAttribute& c) {
+  std::string value = format_crypto(c);
+  out += "a=crypto:";
+  out += value;
+  out += "\r\n";
+  OPENSSL_cleanse(value.data(), value.size());
+}
+
 }  // namespace
 
 SdpResult<std::string> build_answer(const NegotiatedAudio& negotiated, const LocalSdp& local,
@@ -83,12 +93,27 @@ SdpResult<std::string> build_answer(const NegotiatedAudio& negotiated, const Loc
       continue;
     }
     int te = negotiated.telephone_event_pt;
-    out += "m=audio " + std::to_string(local.rtp_port) + " RTP/AVP " +
+    if (negotiated.proto != "RTP/AVP" && negotiated.proto != "RTP/SAVP")
+      return sdp_error(SdpErrc::kBadLocal, "negotiated profile is not RTP/AVP or RTP/SAVP");
+    const CryptoAttribute* ours = nullptr;
+    if (negotiated.srtp()) {
+      for (const auto& c : local.crypto)
+        if (c.suite == negotiated.remote_crypto->suite) ours = &c;
+      if (!ours) return sdp_error(SdpErrc::kBadLocal, "no local key for the chosen SRTP suite");
+    } else if (negotiated.proto == "RTP/SAVP") {
+      return sdp_error(SdpErrc::kBadLocal, "RTP/SAVP without a negotiated key");
+    }
+    out += "m=audio " + std::to_string(local.rtp_port) + " " + negotiated.proto + " " +
            std::to_string(negotiated.payload_type);
     if (te >= 0) out += " " + std::to_string(te);
     out += "\r\n";
     append_rtpmap(out, negotiated.payload_type, negotiated.codec_name, negotiated.clock_rate);
     if (te >= 0) append_rtpmap(out, te, kTelephoneEvent, negotiated.clock_rate);
+    if (ours) {
+      CryptoAttribute answer = *ours;
+      answer.tag = negotiated.remote_crypto->tag;  // the offerer's tag (RFC 4568 5.1.2)
+      append_crypto(out, answer);
+    }
     append_tail(out, te, local.ptime_ms, direction.value_or(mirror(negotiated.remote_direction)));
   }
   return out;
@@ -113,8 +138,11 @@ SdpResult<std::string> build_offer(const LocalSdp& local, std::span<const CodecS
     if (!is_clean_token(c.name) || c.static_pt > 95 || c.clock_rate < 1 || c.clock_rate > 1000000)
       return sdp_error(SdpErrc::kBadLocal, "bad codec in offer list");
   }
+  if (local.savp && local.crypto.empty())
+    return sdp_error(SdpErrc::kBadLocal, "RTP/SAVP offer without a key");
+  if (local.crypto.size() > 8) return sdp_error(SdpErrc::kBadLocal, "too many SRTP keys");
   std::string out = std::move(header).value();
-  out += "m=audio " + std::to_string(local.rtp_port) + " RTP/AVP";
+  out += "m=audio " + std::to_string(local.rtp_port) + (local.savp ? " RTP/SAVP" : " RTP/AVP");
   for (std::size_t i = 0; i < codecs.size(); ++i)
     out += " " + std::to_string(offered_payload_type(codecs, i));
   out += "\r\n";
@@ -124,6 +152,7 @@ SdpResult<std::string> build_offer(const LocalSdp& local, std::span<const CodecS
     append_rtpmap(out, pt, codecs[i].name, codecs[i].clock_rate);
     if (te_pt < 0 && sdp_text::iequals(codecs[i].name, kTelephoneEvent)) te_pt = pt;
   }
+  for (const auto& c : local.crypto) append_crypto(out, c);
   append_tail(out, te_pt, local.ptime_ms, direction);
   return out;
 }

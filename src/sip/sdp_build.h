@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "sip/sdp.h"
 #include "sip/sdp_negotiate.h"
@@ -21,10 +22,16 @@ struct LocalSdp {
   std::string username = "atende";
   std::string session_name = "atende";
   int ptime_ms = 20;
+  // SRTP (RFC 4568). Offer: every attribute here is offered, in order, under RTP/SAVP when
+  // `savp` (SRTP or nothing) or RTP/AVP otherwise (RFC 8643 opportunistic SRTP). Answer:
+  // the attribute whose suite the negotiation chose is sent with the offerer's tag.
+  std::vector<CryptoAttribute> crypto;
+  bool savp = false;
 };
 
 // Our answer. `direction` defaults to the mirror of the remote's (they sendonly -> we
-// recvonly). Every m= line but the negotiated one is echoed with port 0 (rejected).
+// recvonly). Every m= line but the negotiated one is echoed with port 0 (rejected). When
+// the negotiation chose SRTP, `local.crypto` must hold a key of that suite (kBadLocal if not).
 SdpResult<std::string> build_answer(const NegotiatedAudio& negotiated, const LocalSdp& local,
                                     std::optional<MediaDirection> direction = std::nullopt);
 

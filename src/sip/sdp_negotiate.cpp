@@ -47,18 +47,60 @@ const CodecSpec* match_codec(const MediaDescription& m, int pt, std::span<const 
 }
 
 bool is_usable_audio(const MediaDescription& m) {
-  // Only plain RTP/AVP for now: SAVP needs SRTP keys, AVPF needs RTCP feedback.
-  return iequals(m.media, "audio") && m.port != 0 && m.proto == "RTP/AVP";
+  // RTP/AVP and RTP/SAVP (SRTP keyed by a=crypto); AVPF needs RTCP feedback, and the
+  // DTLS-SRTP profiles (UDP/TLS/RTP/SAVP) a DTLS handshake we do not do.
+  return iequals(m.media, "audio") && m.port != 0 &&
+         (m.proto == "RTP/AVP" || m.proto == "RTP/SAVP");
 }
 
 enum class Role { kAnswering, kReadingAnswer };
 
+// Why the SRTP policy ruled an audio line out, for the 488's explanation.
+enum class SrtpMiss { kNone, kSavpButOff, kNoUsableCrypto, kPlainButRequired };
+
+// The key this audio line goes with, or why the line cannot be used. `chosen` is empty for
+// plain RTP.
+SrtpMiss choose_crypto(const MediaDescription& m, Role role, SrtpPolicy policy,
+                       std::span<const CryptoAttribute> offered,
+                       std::optional<CryptoAttribute>& chosen) {
+  chosen.reset();
+  if (role == Role::kAnswering) {
+    if (m.is_savp() && policy == SrtpPolicy::kOff) return SrtpMiss::kSavpButOff;
+    if (policy != SrtpPolicy::kOff && !m.crypto.empty()) chosen = m.crypto.front();
+  } else if (!offered.empty()) {
+    // Their answer names one of our tags with the same suite (RFC 4568 7.1.3).
+    for (const auto& c : m.crypto) {
+      for (const auto& o : offered) {
+        if (o.tag == c.tag && o.suite == c.suite) {
+          chosen = c;
+          break;
+        }
+      }
+      if (chosen) break;
+    }
+  } else if (m.is_savp()) {
+    return SrtpMiss::kSavpButOff;  // SRTP in the answer to a plain offer: not what we asked
+  }
+  if (chosen) return SrtpMiss::kNone;
+  if (m.is_savp()) return SrtpMiss::kNoUsableCrypto;
+  if (policy == SrtpPolicy::kRequired) return SrtpMiss::kPlainButRequired;
+  return SrtpMiss::kNone;
+}
+
 SdpResult<NegotiatedAudio> negotiate(const SessionDescription& sdp, std::span<const CodecSpec> ours,
-                                     Role role) {
+                                     Role role, SrtpPolicy policy,
+                                     std::span<const CryptoAttribute> offered_crypto) {
   bool saw_usable_audio = false;
+  SrtpMiss srtp_miss = SrtpMiss::kNone;
   for (std::size_t i = 0; i < sdp.media.size(); ++i) {
     const MediaDescription& m = sdp.media[i];
     if (!is_usable_audio(m)) continue;
+    std::optional<CryptoAttribute> crypto;
+    if (SrtpMiss miss = choose_crypto(m, role, policy, offered_crypto, crypto);
+        miss != SrtpMiss::kNone) {
+      srtp_miss = miss;
+      continue;
+    }
     saw_usable_audio = true;
     const CodecSpec* codec = nullptr;
     int codec_pt = -1;
@@ -82,6 +124,8 @@ SdpResult<NegotiatedAudio> negotiate(const SessionDescription& sdp, std::span<co
     out.codec_name = codec->name;
     out.payload_type = codec_pt;
     out.clock_rate = codec->clock_rate;
+    out.proto = m.proto;
+    out.remote_crypto = std::move(crypto);
     for (int pt : m.payload_types) {
       const CodecSpec* c = match_codec(m, pt, ours);
       // Events must tick at the voice codec's RTP clock (RFC 4733 2.1).
@@ -105,6 +149,25 @@ SdpResult<NegotiatedAudio> negotiate(const SessionDescription& sdp, std::span<co
           MediaLineEcho{line.media, line.proto, line.formats.empty() ? "0" : line.formats.front()});
     return out;
   }
+  if (!saw_usable_audio) {
+    switch (srtp_miss) {
+      case SrtpMiss::kSavpButOff:
+        return sdp_error(SdpErrc::kNotAcceptable, role == Role::kAnswering
+                                                      ? "RTP/SAVP offered but SRTP is off here"
+                                                      : "SRTP answer to a plain RTP offer");
+      case SrtpMiss::kNoUsableCrypto:
+        return sdp_error(SdpErrc::kNotAcceptable,
+                         role == Role::kAnswering
+                             ? "no usable a=crypto (we speak AES_CM_128_HMAC_SHA1_80/_32)"
+                             : "answer has no a=crypto for a key we offered");
+      case SrtpMiss::kPlainButRequired:
+        return sdp_error(SdpErrc::kNotAcceptable, role == Role::kAnswering
+                                                      ? "SRTP is required here: plain RTP offered"
+                                                      : "SRTP is required: plain RTP answered");
+      case SrtpMiss::kNone:
+        break;
+    }
+  }
   if (role == Role::kReadingAnswer) {
     return sdp_error(SdpErrc::kNotAcceptable, saw_usable_audio
                                                   ? "answer chose no codec we offered"
@@ -117,16 +180,19 @@ SdpResult<NegotiatedAudio> negotiate(const SessionDescription& sdp, std::span<co
 }  // namespace
 
 SdpResult<NegotiatedAudio> negotiate_offer(const SessionDescription& offer,
-                                           std::span<const CodecSpec> supported) {
-  return negotiate(offer, supported, Role::kAnswering);
+                                           std::span<const CodecSpec> supported, SrtpPolicy srtp) {
+  return negotiate(offer, supported, Role::kAnswering, srtp, {});
 }
 
 SdpResult<NegotiatedAudio> negotiate_answer(const SessionDescription& answer,
                                             std::span<const CodecSpec> offered,
-                                            std::size_t offered_media_count) {
+                                            std::size_t offered_media_count,
+                                            std::span<const CryptoAttribute> offered_crypto,
+                                            SrtpPolicy srtp) {
   if (answer.media.size() != offered_media_count)
     return sdp_error(SdpErrc::kMalformed, "answer has a different number of m= lines");
-  return negotiate(answer, offered, Role::kReadingAnswer);
+  if (offered_crypto.empty()) srtp = SrtpPolicy::kOff;
+  return negotiate(answer, offered, Role::kReadingAnswer, srtp, offered_crypto);
 }
 
 }  // namespace atende::sip

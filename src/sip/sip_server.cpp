@@ -26,6 +26,8 @@ namespace atende::sip {
 class HandleOwner;
 }
 
+#include <netinet/in.h>
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua.h>
@@ -34,7 +36,9 @@ class HandleOwner;
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/su_string.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
 
 namespace atende::sip {
@@ -64,6 +68,7 @@ class Dialog final : public HandleOwner {
   bool bye_sent = false;
   bool cancelled = false;      // outbound: we sent CANCEL
   bool delayed_offer = false;  // inbound INVITE without SDP: the answer comes in the ACK
+  std::string contact;         // our Contact for this dialog; empty: sofia's
   int final_status = 0;        // outbound: the final response to our INVITE
   int auth_attempts = 0;       // outbound: challenges answered
   SipCredentials credentials;
@@ -178,6 +183,7 @@ struct SipServer::Impl {
   bool started = false;
   std::atomic<bool> stopping{false};
   std::atomic<int> bound_port{0};
+  std::atomic<int> bound_tls_port{0};
 
   // Cross-thread queue into the su_root: a pipe wakes the root, the mutex guards the deque.
   int wake_fds[2] = {-1, -1};
@@ -234,6 +240,25 @@ struct SipServer::Impl {
   void handle(nua_event_t event, int status, char const* phrase, nua_handle_t* nh, Dialog* dialog,
               sip_t const* sip, tagi_t tags[]);
   void incoming_invite(nua_handle_t* nh, sip_t const* sip);
+  std::string transport_of(sip_t const* sip);
+  // Our Contact for a dialog over `transport` ("udp", "tcp", "tls"); empty when TLS is off
+  // (sofia's own is right then) or we know no address to put in it.
+  std::string contact_for(const std::string& transport, const std::string& user = "") const {
+    if (options.tls_port <= 0) return {};
+    std::string host = !options.contact_host.empty() ? options.contact_host : options.host;
+    if (host.empty() || host == "0.0.0.0" || host == "::") return {};
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    const bool tls = transport == "tls";
+    std::string c = "<sip:" + (user.empty() ? "" : user + "@") + host + ":" +
+                    std::to_string(tls ? options.tls_port : options.port);
+    if (transport != "udp") c += ";transport=" + transport;
+    return c + ">";
+  }
+  static std::string transport_of_uri(const std::string& uri) {
+    if (uri.rfind("sips:", 0) == 0 || uri.find(";transport=tls") != std::string::npos) return "tls";
+    if (uri.find(";transport=tcp") != std::string::npos) return "tcp";
+    return "udp";
+  }
   void reinvite(Dialog* d, sip_t const* sip);
   void terminated(Dialog* d, nua_handle_t* nh);
   void send_bye(const std::string& call_id, const char* reason);
@@ -301,7 +326,17 @@ void SipServer::Impl::run(std::promise<void>& ready) {
   std::string host =
       options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
   std::string url = "sip:" + host + ":" + std::to_string(options.port);
+  const bool tls = options.tls_port > 0;
+  std::string tls_host = options.tls_host.empty() ? options.host : options.tls_host;
+  if (tls_host.find(':') != std::string::npos) tls_host = "[" + tls_host + "]";
+  const std::string sips_url = "sips:" + tls_host + ":" + std::to_string(options.tls_port);
+  // Outbound: the certificate chain and dates, and the host we dialled among its names.
+  const unsigned verify = options.tls_verify_server ? TPTLS_VERIFY_SUBJECTS_OUT : TPTLS_VERIFY_NONE;
   nua = nua_create(root, &Impl::on_event, this, NUTAG_URL(url.c_str()),
+                   TAG_IF(tls, NUTAG_SIPS_URL(sips_url.c_str())),
+                   TAG_IF(tls, NUTAG_CERTIFICATE_DIR(options.tls_dir.c_str())),
+                   TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(verify)),
+                   TAG_IF(tls, TPTAG_TLS_VERIFY_DATE(1)),
                    NUTAG_MEDIA_ENABLE(0),  // we do SDP ourselves (sip/sdp.h)
                    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1),
                    // Only what we handle (sip_capabilities.h): SIPTAG_*_STR replace nua's own
@@ -320,14 +355,21 @@ void SipServer::Impl::run(std::promise<void>& ready) {
                    // legitimate request to an IVR comes near it (sofia's default is 2 MB).
                    NTATAG_MAXSIZE(32 * 1024), TAG_END());
   if (!nua) {
-    ready.set_exception(std::make_exception_ptr(
-        std::runtime_error("sip: cannot listen on " + url + " (address in use or not local?)")));
+    const std::string what = tls ? url + " or " + sips_url : url;
+    ready.set_exception(std::make_exception_ptr(std::runtime_error(
+        "sip: cannot listen on " + what +
+        (tls ? " (address in use, not local, or sofia refused the TLS certificate?)"
+             : " (address in use or not local?)"))));
     su_root_destroy(root);
     root = nullptr;
     return;
   }
   bound_port = options.port;
   spdlog::info("sip: listening on {} (udp, tcp)", url);
+  if (tls) {
+    bound_tls_port = options.tls_port;
+    spdlog::info("sip: listening on {} (tls)", sips_url);
+  }
   ready.set_value();
   su_root_run(root);
 
@@ -467,6 +509,7 @@ void SipServer::Impl::incoming_invite(nua_handle_t* nh, sip_t const* sip) {
   else if (sip->sip_via && sip->sip_via->v_host)
     info.remote_host = sip->sip_via->v_host;
   info.sdp = body_of(sip);
+  info.transport = transport_of(sip);
 
   InviteReply reply = events.on_invite(d->call_id, info);
   if (reply.status >= 300) {
@@ -481,13 +524,32 @@ void SipServer::Impl::incoming_invite(nua_handle_t* nh, sip_t const* sip) {
   d->server = this;
   d->answer_sdp = std::move(reply.sdp);
   d->delayed_offer = info.sdp.empty();
+  d->contact = contact_for(info.transport);
   if (reply.ring_ms > 0) {
-    nua_respond(nh, SIP_180_RINGING, TAG_END());
+    nua_respond(nh, SIP_180_RINGING,
+                TAG_IF(!d->contact.empty(), SIPTAG_CONTACT_STR(d->contact.c_str())), TAG_END());
     d->ring_timer = su_timer_create(su_root_task(root), 0);
     su_timer_set_interval(d->ring_timer, &Impl::on_ring_timer, d.get(), reply.ring_ms);
     return;
   }
   answer(*d);
+}
+
+// sofia does not tell the application which of its sockets a request came on, so: the top
+// Via's transport, believed only when the socket's protocol agrees (a UDP datagram cannot be
+// TLS) and a TLS listener exists. A client on plain TCP could still claim TLS in its Via,
+// which is why docs/security.md says not to make the TLS policy weaker than the plain one.
+std::string SipServer::Impl::transport_of(sip_t const* sip) {
+  int protocol = 0;
+  if (msg_t* msg = nua_current_request(nua)) {
+    if (su_addrinfo_t* ai = msg_addrinfo(msg)) protocol = ai->ai_protocol;
+  }
+  const char* via = sip && sip->sip_via ? sip->sip_via->v_protocol : nullptr;
+  const bool via_tls = via && su_casematch(via, sip_transport_tls);
+  if (protocol == IPPROTO_UDP) return "udp";
+  if (via_tls && options.tls_port > 0 && (protocol == IPPROTO_TCP || protocol == 0)) return "tls";
+  if (protocol == IPPROTO_TCP) return "tcp";
+  return via && su_casematch(via, sip_transport_tcp) ? "tcp" : "udp";
 }
 
 void SipServer::Impl::answer(Dialog& d) {
@@ -497,6 +559,7 @@ void SipServer::Impl::answer(Dialog& d) {
   }
   if (!d.nh || d.bye_sent) return;
   nua_respond(d.nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+              TAG_IF(!d.contact.empty(), SIPTAG_CONTACT_STR(d.contact.c_str())),
               SIPTAG_PAYLOAD_STR(d.answer_sdp.c_str()), TAG_END());
   d.answer_sdp.clear();
   d.sent_200 = true;
@@ -515,6 +578,7 @@ void SipServer::Impl::reinvite(Dialog* d, sip_t const* sip) {
     return;
   }
   nua_respond(d->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+              TAG_IF(!d->contact.empty(), SIPTAG_CONTACT_STR(d->contact.c_str())),
               SIPTAG_PAYLOAD_STR(reply.sdp.c_str()), TAG_END());
 }
 
@@ -597,8 +661,11 @@ void SipServer::Impl::place(OutboundInvite call) {
     return;
   }
   d->nh = nh;
+  d->contact = contact_for(
+      transport_of_uri(call.outbound_proxy.empty() ? call.request_uri : call.outbound_proxy));
   dialogs.emplace(d->call_id, d);
   nua_invite(nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+             TAG_IF(!d->contact.empty(), SIPTAG_CONTACT_STR(d->contact.c_str())),
              SIPTAG_PAYLOAD_STR(call.sdp_offer.c_str()), TAG_END());
   if (call.ring_timeout_ms > 0) {
     d->ring_timer = su_timer_create(su_root_task(root), 0);
@@ -722,8 +789,12 @@ void SipServer::Impl::send_register(Registration& r) {
   r.challenged_since_success = false;
   const std::string expires = std::to_string(q.expires_seconds);
   set_registration(r, RegistrationState::kRegistering, 0, "");
+  const std::string contact =
+      contact_for(transport_of_uri(q.outbound_proxy.empty() ? q.registrar_uri : q.outbound_proxy),
+                  q.contact_user);
   nua_register(r.nh, NUTAG_REGISTRAR(q.registrar_uri.c_str()),
                TAG_IF(!q.contact_user.empty(), NUTAG_M_USERNAME(q.contact_user.c_str())),
+               TAG_IF(!contact.empty(), SIPTAG_CONTACT_STR(contact.c_str())),
                SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
 }
 
@@ -826,6 +897,8 @@ void SipServer::start() {
 }
 
 int SipServer::port() const { return impl_->bound_port; }
+
+int SipServer::tls_port() const { return impl_->bound_tls_port; }
 
 void SipServer::post(std::function<void()> fn) {
   if (!impl_->started) return;

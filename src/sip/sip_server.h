@@ -18,7 +18,10 @@ struct InviteInfo {
   std::string to_uri;
   std::string request_user;  // user part of the Request-URI: picks the flow
   std::string remote_host;   // where the request came from (IP of the last hop)
-  std::string sdp;           // the offer (empty when the INVITE had no body: delayed offer)
+  // "udp", "tcp" or "tls": how the request reached us (its top Via, checked against the
+  // socket's protocol; "tls" only when the TLS listener is on). Picks the SRTP policy.
+  std::string transport;
+  std::string sdp;  // the offer (empty when the INVITE had no body: delayed offer)
 };
 
 // Our reply to an INVITE or re-INVITE: 200 with SDP, or a rejection.
@@ -116,6 +119,18 @@ struct SipOptions {
   // (0: a timer only when the peer asks for one); min_se: the shortest we accept (422 below).
   int session_expires = 0;
   int min_se = 90;
+  // SIP over TLS (sips:) when tls_port > 0: sofia's TLS transport reads agent.pem and
+  // cafile.pem from tls_dir (sip/tls_files.h). Clients are not asked for certificates; calls
+  // we place over TLS check the server's certificate (chain, dates, and that it names the
+  // host we dialled) when tls_verify_server.
+  std::string tls_host;  // empty: `host`
+  int tls_port = 0;
+  // With TLS on, our Contact is written by us, not sofia (which would put its sips: one on
+  // every dialog, UDP ones too): "<sip:contact_host:PORT;transport=...>" for the transport
+  // the dialog uses. Empty: `host` (when it is not a wildcard).
+  std::string contact_host;
+  std::string tls_dir;
+  bool tls_verify_server = true;
 };
 
 class SipServer {
@@ -145,6 +160,8 @@ class SipServer {
   void post(std::function<void()> fn);
   // The port the stack listens on (after start()).
   int port() const;
+  // The TLS port (after start()), 0 without TLS.
+  int tls_port() const;
 
   struct Impl;
 

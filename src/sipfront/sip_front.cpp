@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "rtp/codec.h"
@@ -25,6 +26,59 @@ const std::vector<sip::CodecSpec>& codecs() {
   return supported;
 }
 
+rtp::SrtpSuite suite_of(sip::CryptoSuite s) {
+  return s == sip::CryptoSuite::kAesCm128HmacSha1_32 ? rtp::SrtpSuite::kAesCm128HmacSha1_32
+                                                     : rtp::SrtpSuite::kAesCm128HmacSha1_80;
+}
+
+// Our keys for an SRTP offer (both suites, strongest tag first) into `sdp`, by the policy:
+// off: none; optional: RTP/AVP with a=crypto (RFC 8643); required: RTP/SAVP. False when the
+// CSPRNG fails.
+bool add_offer_keys(sip::LocalSdp& sdp, sip::SrtpPolicy policy) {
+  sdp.crypto.clear();
+  sdp.savp = policy == sip::SrtpPolicy::kRequired;
+  if (policy == sip::SrtpPolicy::kOff) return true;
+  for (auto [tag, suite] : {std::pair{1u, sip::CryptoSuite::kAesCm128HmacSha1_80},
+                            std::pair{2u, sip::CryptoSuite::kAesCm128HmacSha1_32}}) {
+    auto key = sip::make_crypto(tag, suite);
+    if (!key) return false;
+    sdp.crypto.push_back(*key);
+  }
+  return true;
+}
+
+// Answering with SRTP: our key for the suite the offerer's a=crypto chose (kept if we
+// already have one of that suite, as on a re-INVITE). False when the CSPRNG fails.
+bool add_answer_key(sip::LocalSdp& sdp, const sip::NegotiatedAudio& n) {
+  if (!n.srtp()) {
+    sdp.crypto.clear();
+    return true;
+  }
+  for (const auto& c : sdp.crypto)
+    if (c.suite == n.remote_crypto->suite) return true;
+  auto key = sip::make_crypto(n.remote_crypto->tag, n.remote_crypto->suite);
+  if (!key) return false;
+  sdp.crypto = {*key};
+  return true;
+}
+
+// The leg's SRTP keys: ours of the negotiated suite (answering: the one we made for it;
+// reading an answer: the one whose tag they named), theirs from their a=crypto.
+std::optional<rtp::SrtpParams> srtp_params(const sip::LocalSdp& sdp, const sip::NegotiatedAudio& n,
+                                           bool offered) {
+  if (!n.srtp()) return std::nullopt;
+  const sip::CryptoAttribute& remote = *n.remote_crypto;
+  for (const auto& c : sdp.crypto) {
+    if (c.suite != remote.suite || (offered && c.tag != remote.tag)) continue;
+    rtp::SrtpParams p;
+    p.suite = suite_of(remote.suite);
+    std::copy(c.key_salt.begin(), c.key_salt.end(), p.local.bytes.begin());
+    std::copy(remote.key_salt.begin(), remote.key_salt.end(), p.remote.bytes.begin());
+    return p;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 // What the SIP side knows of one leg. Fields are written on the SIP thread; the map that
@@ -42,6 +96,8 @@ struct SipFront::SipLeg {
   bool delayed_offer = false;
   Millis rtp_timeout{0};
   media::LatchMode latch = media::LatchMode::kStrict;
+  sip::SrtpPolicy srtp = sip::SrtpPolicy::kOff;  // this leg's listener's or trunk's
+  bool we_offered = false;  // our SDP was the offer (outbound, delayed offer): tags are ours
 };
 
 SipFront::SipFront(SipFrontOptions options, media::MediaEngine& media,
@@ -105,6 +161,10 @@ std::shared_ptr<media::RtpLeg> SipFront::make_leg(SipLeg& s, const sip::Negotiat
   params.latch = s.latch;
   params.rtp_timeout = s.rtp_timeout;
   params.watch_from_start = confirmed;
+  if (n.srtp()) {
+    params.srtp = srtp_params(s.sdp, n, s.we_offered);
+    if (!params.srtp) return nullptr;
+  }
   auto leg = media_.create_leg(params, s.near);
   s.reserved_port = 0;  // bound by the leg now (or given back by create_leg on failure)
   if (!leg) return nullptr;
@@ -127,6 +187,7 @@ std::shared_ptr<media::RtpLeg> SipFront::make_leg(SipLeg& s, const sip::Negotiat
   s.media_note = n.codec_name + " remote " + remote->address().to_string() + ":" +
                  std::to_string(remote->port()) + " local port " +
                  std::to_string(leg->local_port());
+  if (n.srtp()) s.media_note += std::string(" SRTP ") + sip::to_string(n.remote_crypto->suite);
   s.leg = leg;
   return leg;
 }
@@ -154,6 +215,7 @@ sip::InviteReply SipFront::on_invite(const std::string& call_id, const sip::Invi
   s->sdp.address = options_.media_address;
   s->sdp.session_id = session_id_base_ + std::hash<std::string>{}(call_id) % 1000000;
   s->sdp.session_version = 1;
+  s->srtp = info.transport == "tls" ? options_.tls_srtp : options_.srtp;
   std::string body;
   if (info.sdp.empty()) {
     // Delayed offer (RFC 3261 13.2.1): our offer goes in the 200, the answer comes in the
@@ -162,8 +224,11 @@ sip::InviteReply SipFront::on_invite(const std::string& call_id, const sip::Invi
     if (!port) return reject(503, "No Media Ports");
     s->reserved_port = *port;
     s->delayed_offer = true;
+    s->we_offered = true;
     s->sdp.rtp_port = *port;
-    auto offer = sip::build_offer(s->sdp, codecs());
+    auto offer = add_offer_keys(s->sdp, s->srtp)
+                     ? sip::build_offer(s->sdp, codecs())
+                     : sip::SdpResult<std::string>(sip::sdp_error(sip::SdpErrc::kBadLocal, "rng"));
     if (!offer) {
       media_.release_port(*port);
       return reject(500, "Cannot Build SDP");
@@ -175,11 +240,16 @@ sip::InviteReply SipFront::on_invite(const std::string& call_id, const sip::Invi
       return reject(offer.error().code == sip::SdpErrc::kNotAcceptable ? 488 : 400,
                     "Bad SDP: " + offer.error().message);
     }
-    auto neg = sip::negotiate_offer(offer.value(), codecs());
-    if (!neg) return reject(488, "Not Acceptable Here");
+    auto neg = sip::negotiate_offer(offer.value(), codecs(), s->srtp);
+    if (!neg) {
+      spdlog::info("call={} event=offer_refused transport={} srtp={}: {}", call_id, info.transport,
+                   sip::to_string(s->srtp), neg.error().message);
+      return reject(488, neg.error().message);
+    }
     if (!rtp::find_codec(neg.value().codec_name) || !endpoint_of(neg.value())) {
       return reject(488, "Not Acceptable Here");
     }
+    if (!add_answer_key(s->sdp, neg.value())) return reject(500, "Cannot Make SRTP Key");
     auto leg = make_leg(*s, neg.value(), false);  // the timeout counts from the ACK
     if (!leg) return reject(503, "No Media Ports");
     s->sdp.rtp_port = leg->local_port();
@@ -207,7 +277,7 @@ void SipFront::on_ack_answer(const std::string& call_id, std::string_view sdp) {
   auto s = find(call_id);
   if (!s || s->leg) return;
   auto answer = sip::parse_sdp(sdp);
-  auto neg = answer ? sip::negotiate_answer(answer.value(), codecs())
+  auto neg = answer ? sip::negotiate_answer(answer.value(), codecs(), 1, s->sdp.crypto, s->srtp)
                     : sip::SdpResult<sip::NegotiatedAudio>(answer.error());
   std::shared_ptr<media::RtpLeg> leg = neg ? make_leg(*s, neg.value(), true) : nullptr;
   if (!leg) {
@@ -238,10 +308,21 @@ sip::InviteReply SipFront::on_reinvite(const std::string& call_id, std::string_v
   }
   auto offer = sip::parse_sdp(sdp);
   if (!offer) return sip::InviteReply::reject(488, "Not Acceptable Here");
-  auto neg = sip::negotiate_offer(offer.value(), codecs());
-  // Changing codec mid-call is not supported: keep the one the leg was built for.
-  if (!neg || neg.value().codec_name != c->negotiated.codec_name) {
-    return sip::InviteReply::reject(488, "Not Acceptable Here");
+  auto neg = sip::negotiate_offer(offer.value(), codecs(), c->srtp);
+  // Changing codec mid-call is not supported: keep the one the leg was built for. Nor is
+  // turning SRTP on or off: the leg's packets are one or the other.
+  if (!neg || neg.value().codec_name != c->negotiated.codec_name ||
+      neg.value().srtp() != c->negotiated.srtp()) {
+    return sip::InviteReply::reject(488, neg ? "Not Acceptable Here" : neg.error().message);
+  }
+  // New keys from the peer (or another suite): the leg re-keys; ours stay unless the suite
+  // changed.
+  std::optional<rtp::SrtpParams> rekey;
+  if (neg.value().srtp() && !(*neg.value().remote_crypto == *c->negotiated.remote_crypto)) {
+    c->we_offered = false;
+    if (!add_answer_key(c->sdp, neg.value())) return sip::InviteReply::reject(500, "No Key");
+    rekey = srtp_params(c->sdp, neg.value(), false);
+    if (!rekey) return sip::InviteReply::reject(500, "No Key");
   }
   c->negotiated = neg.value();
   c->sdp.session_version++;
@@ -255,7 +336,10 @@ sip::InviteReply SipFront::on_reinvite(const std::string& call_id, std::string_v
                               "remote " + dir);
   spdlog::info("call={} event=reinvite remote_direction={}", call_id, dir);
   auto leg = c->leg;
-  leg->worker().post([leg, remote, may_send, on_hold] { leg->update(remote, may_send, on_hold); });
+  leg->worker().post([leg, remote, may_send, on_hold, rekey = std::move(rekey)] {
+    leg->update(remote, may_send, on_hold);
+    if (rekey) leg->rekey(*rekey);
+  });
   return {200, "OK", answer.value()};
 }
 
@@ -338,7 +422,11 @@ void SipFront::place(sessions::DialOrder order) {
   s->sdp.rtp_port = *port;
   s->sdp.session_id = session_id_base_ + std::hash<std::string>{}(id) % 1000000;
   s->sdp.session_version = 1;
-  auto offer = sip::build_offer(s->sdp, codecs());
+  s->srtp = target.value().srtp;
+  s->we_offered = true;
+  auto offer = add_offer_keys(s->sdp, s->srtp)
+                   ? sip::build_offer(s->sdp, codecs())
+                   : sip::SdpResult<std::string>(sip::sdp_error(sip::SdpErrc::kBadLocal, "rng"));
   if (!offer) {
     media_.release_port(*port);
     sessions_.leg_ended(id, "failed", 0);
@@ -371,7 +459,7 @@ void SipFront::on_outbound_progress(const std::string& call_id, int status, std:
   // Early media (183 with SDP, RFC 3960): the answer to our offer comes now; the leg is made
   // now and the session decides whether anyone hears it before the 200.
   auto answer = sip::parse_sdp(sdp);
-  auto neg = answer ? sip::negotiate_answer(answer.value(), codecs())
+  auto neg = answer ? sip::negotiate_answer(answer.value(), codecs(), 1, s->sdp.crypto, s->srtp)
                     : sip::SdpResult<sip::NegotiatedAudio>(answer.error());
   if (!neg) {
     spdlog::warn("call={} event=bad_early_sdp: {}", call_id, neg.error().message);
@@ -391,7 +479,7 @@ void SipFront::on_outbound_answered(const std::string& call_id, std::string_view
   }
   std::string body(sdp);
   auto answer = sip::parse_sdp(body);
-  auto neg = answer ? sip::negotiate_answer(answer.value(), codecs())
+  auto neg = answer ? sip::negotiate_answer(answer.value(), codecs(), 1, s->sdp.crypto, s->srtp)
                     : sip::SdpResult<sip::NegotiatedAudio>(answer.error());
   std::shared_ptr<media::RtpLeg> leg = neg ? make_leg(*s, neg.value(), true) : nullptr;
   if (!leg) {
@@ -430,7 +518,7 @@ void SipFront::register_trunks() {
     if (!t.register_account) continue;
     const std::string domain = t.domain.empty() ? t.host : t.domain;
     std::string registrar = "sip:" + t.host + ":" + std::to_string(t.port);
-    if (t.transport == "tcp") registrar += ";transport=tcp";
+    if (t.transport != "udp") registrar += ";transport=" + t.transport;
     sip_->register_account(sip::RegistrationRequest{
         .name = t.name,
         .registrar_uri = registrar,

@@ -33,6 +33,9 @@ struct SipFrontOptions {
   int ring_ms = 0;            // 180 Ringing this long before answering
   Millis rtp_timeout{30000};  // RTP inactivity timeout unless the flow sets its own; 0: never
   media::LatchMode latch = media::LatchMode::kStrict;  // the listener's (trunks may differ)
+  // SRTP policy for calls that reach us on the plain listener (UDP, TCP) and over TLS.
+  sip::SrtpPolicy srtp = sip::SrtpPolicy::kOptional;
+  sip::SrtpPolicy tls_srtp = sip::SrtpPolicy::kRequired;
 };
 
 // One trunk's registration as /api/trunks shows it.
@@ -85,8 +88,9 @@ class SipFront final : public sip::SipEvents, public sessions::Dialer {
   struct SipLeg;
   std::shared_ptr<SipLeg> find(const std::string& call_id) const;
   void place(sessions::DialOrder order);  // SIP thread
-  // Makes the RTP leg once the codec is known; nullptr when no port or no codec.
-  // `confirmed`: the dialog is up (ACKed or answered), so the RTP timeout counts at once.
+  // Makes the RTP leg once the codec is known; nullptr when no port or no codec (or no
+  // local key for the SRTP suite the negotiation chose). `confirmed`: the dialog is up
+  // (ACKed or answered), so the RTP timeout counts at once.
   std::shared_ptr<media::RtpLeg> make_leg(SipLeg& s, const sip::NegotiatedAudio& n, bool confirmed);
   // The latching rule for a call to or from `trunk`/`remote_host` (rtp_source.h).
   media::LatchMode latch_for(const std::string& trunk, const std::string& remote_host) const;

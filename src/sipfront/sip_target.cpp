@@ -80,14 +80,17 @@ sessions::ControlResult<SipTarget> resolve_sip_target(const std::string& to,
     const std::string domain = trunk->domain.empty() ? trunk->host : trunk->domain;
     if (!uri) {
       t.request_uri = "sip:" + uri_user(to) + "@" + host_port(trunk->host, trunk->port);
-      if (trunk->transport == "tcp") t.request_uri += ";transport=tcp";
+      if (trunk->transport != "udp") t.request_uri += ";transport=" + trunk->transport;
     }
     if (from_user.empty()) from_user = !trunk->from_user.empty() ? trunk->from_user : trunk->user;
     from_host = domain;
     t.from_display = trunk->from_display;
     t.outbound_proxy = trunk->outbound_proxy;
     t.credentials = {trunk->user, trunk->password};
+    t.srtp = sip::parse_srtp_policy(trunk->srtp).value_or(sip::SrtpPolicy::kOff);
   }
+  // sips: asks for security end to end (RFC 3261 19.1): the media too.
+  if (uri && to.rfind("sips:", 0) == 0) t.srtp = sip::SrtpPolicy::kRequired;
   if (from_user.empty()) from_user = "atende";
   t.from_uri = "sip:" + uri_user(from_user) + "@" + from_host;
   return t;

@@ -6,6 +6,7 @@
 
 #include "sessions/call_control.h"
 #include "sessions/dial_plan.h"
+#include "sip/sdp_crypto.h"
 #include "sip/sip_server.h"
 
 namespace atende::sipfront {
@@ -17,6 +18,7 @@ struct SipTarget {
   std::string from_display;
   std::string outbound_proxy;
   sip::SipCredentials credentials;
+  sip::SrtpPolicy srtp = sip::SrtpPolicy::kOff;  // the trunk's; a sips: URI: required
 };
 
 // `to`: a number or extension (digits, '+', '*', '#', letters, '.', '-', '_') dialled

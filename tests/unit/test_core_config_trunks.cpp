@@ -49,7 +49,7 @@ TEST(ConfigTrunks, DocumentedExampleLoads) {
 TEST(ConfigTrunks, BadEntriesNameTheProblem) {
   EXPECT_NE(error_of("trunks: [{host: a}]").find("needs a name"), std::string::npos);
   EXPECT_NE(error_of("trunks: [{name: a}]").find("needs a host"), std::string::npos);
-  EXPECT_NE(error_of("trunks: [{name: a, host: b, transport: sctp}]").find("udp or tcp"),
+  EXPECT_NE(error_of("trunks: [{name: a, host: b, transport: sctp}]").find("udp, tcp or tls"),
             std::string::npos);
   EXPECT_NE(error_of("trunks: [{name: a, host: b, register: true}]").find("needs a user"),
             std::string::npos);

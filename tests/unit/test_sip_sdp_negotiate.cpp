@@ -146,13 +146,13 @@ TEST(SdpNegotiate, NoCommonCodecIs488) {
   EXPECT_EQ(r.error().message, "no common codec");
 }
 
-TEST(SdpNegotiate, SrtpOnlyIsUnusable) {
+TEST(SdpNegotiate, SrtpOnlyIsUnusableWhenSrtpIsOff) {
   auto r = answer_to(
       "v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 4000 RTP/SAVP 0\r\n"
       "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, SdpErrc::kNotAcceptable);
-  EXPECT_EQ(r.error().message, "no usable RTP/AVP audio stream");
+  EXPECT_EQ(r.error().message, "RTP/SAVP offered but SRTP is off here");
 }
 
 TEST(SdpNegotiate, NoAudioAtAll) {

@@ -16,7 +16,8 @@ MODULE_PATH = "/usr/lib/baresip/modules"
 
 class Baresip:
     def __init__(self, workdir, source_wav, *, max_seconds=60, codecs="PCMU", user="peer",
-                 answermode=None, registrar=None, password=None, regint=60, name="baresip"):
+                 answermode=None, registrar=None, password=None, regint=60, name="baresip",
+                 mediaenc=None, cafile=None, certificate=None):
         """`user` is the user part of the From URI: the caller's number to the server.
 
         As a callee: answermode "auto" answers every call at once, "manual" lets it ring
@@ -24,7 +25,11 @@ class Baresip:
         registrar: a harness Kamailio (or "host:port") to REGISTER user at, with password
         (digest), every regint s; then the account's AOR is sip:user@registrar and other
         peers reach it through the proxy. name: the folder under workdir (several
-        instances in one test need different names)."""
+        instances in one test need different names).
+        mediaenc: "srtp" (SDES on RTP/AVP, best effort) or "srtp-mand" (RTP/SAVP only), with
+        the srtp module loaded. cafile: PEM of the CAs baresip trusts for SIP over TLS (its
+        sip_cafile); certificate: PEM key + certificate for its own TLS listener (port+1,
+        sip_certificate). Dial a "...;transport=tls" URI to call over TLS."""
         self.dir = pathlib.Path(workdir) / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.record_dir = self.dir / "recordings"
@@ -53,6 +58,9 @@ class Baresip:
             "audio_player alsa,null", "audio_alert alsa,null",
             f"audio_source aufile,{source_wav}",
             f"snd_path {self.record_dir}",
+            *(["module srtp.so"] if mediaenc else []),
+            *([f"sip_cafile {cafile}"] if cafile else []),
+            *([f"sip_certificate {certificate}"] if certificate else []),
             "",
         ]))
         params = [f"audio_codecs={codecs}"]
@@ -66,6 +74,8 @@ class Baresip:
             params.insert(0, "regint=0")
         if answermode:
             params.append(f"answermode={answermode}")
+        if mediaenc:
+            params.append(f"mediaenc={mediaenc}")
         (self.dir / "accounts").write_text(aor + ";" + ";".join(params) + "\n")
         (self.dir / "contacts").write_text("")
 
@@ -77,6 +87,11 @@ class Baresip:
     @property
     def target(self):
         return f"{LOOPBACK}:{self.sip_port}"
+
+    @property
+    def tls_uri(self):
+        """Where to call it over TLS (its TLS listener is sip_port + 1; needs certificate)."""
+        return f"sip:{self.user}@{LOOPBACK}:{self.sip_port + 1};transport=tls"
 
     def start(self, timeout=10.0):
         self.proc = subprocess.Popen(
