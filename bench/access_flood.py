@@ -44,7 +44,7 @@ def metric(text, name, **labels):
 def run_phase(name, binary, args, workdir, flood, kernel_filter):
     workdir.mkdir(parents=True, exist_ok=True)
     cfg = write_config(workdir, access={
-        "allow": ["127.0.0.0/8"], "trusted": ["127.0.0.0/8"], "exempt": [],
+        "allow": ["127.0.0.0/8"], "trusted": [LEGIT], "exempt": [],
         "kernel_filter": kernel_filter,
         "limits": {"invite_per_second": 200, "invite_burst": 400, "over_limit": "drop",
                    "block_seconds": 60}})

@@ -1,6 +1,7 @@
 // `access:` of the config file (docs/security.md).
 #include "core/config_access.h"
 
+#include <algorithm>
 #include <set>
 
 #include "core/config.h"
@@ -149,6 +150,18 @@ AccessConfig parse_access(const std::string& ctx, const YAML::Node& node) {
     } else if (k == "exempt") {
       a.exempt = parse_cidrs(kctx, v);
       a.exempt_given = true;
+    } else if (k == "algorithms") {
+      if (!v.IsSequence() || v.size() == 0)
+        throw ConfigError(kctx + ": expected a list of MD5, SHA-256");
+      a.algorithms.clear();
+      for (const auto& item : v) {
+        const std::string alg = config_scalar(kctx, item);
+        if (alg != "MD5" && alg != "SHA-256")
+          throw ConfigError(kctx + ": '" + alg + "' must be MD5 or SHA-256");
+        if (std::find(a.algorithms.begin(), a.algorithms.end(), alg) != a.algorithms.end())
+          throw ConfigError(kctx + ": '" + alg + "' twice");
+        a.algorithms.push_back(alg);
+      }
     } else if (k == "accounts") {
       parse_accounts(kctx, v, a);
     } else if (k == "limits") {
@@ -157,6 +170,9 @@ AccessConfig parse_access(const std::string& ctx, const YAML::Node& node) {
       if (v["options_burst"]) burst_given[2] = true;
       parse_limits(kctx, v, a);
     } else {
+      static const std::set<std::string> kScalars{"denied", "realm", "challenge",
+                                                  "nonce_seconds", "kernel_filter"};
+      if (!kScalars.count(k)) throw ConfigError(kctx + ": unknown key");
       const std::string s = config_scalar(kctx, v);
       if (k == "denied") {
         if (s != "drop" && s != "reject")

@@ -41,6 +41,10 @@ struct AccessConfig {
   std::string realm = "atende";
   std::vector<AccessAccount> accounts;
   int challenge_status = 401;  // or 407
+  // Offered in this order, one challenge header each ("MD5", "SHA-256"). MD5 first by
+  // default: SIPp and many phones take the first header and know only MD5 (RFC 8760 would
+  // put SHA-256 first; `[SHA-256, MD5]` does, `[SHA-256]` refuses MD5 answers).
+  std::vector<std::string> algorithms = {"MD5", "SHA-256"};
   int nonce_seconds = 300;     // a nonce older than this is stale
 
   AccessRate invite{20, 40};

@@ -113,8 +113,14 @@ void AccessControl::reload(AccessConfig config) {
   exempt_ = CidrSet(cfg_.exempt);
   std::vector<DigestAccount> accounts;
   for (const auto& a : cfg_.accounts) accounts.push_back({a.user, a.password});
-  auto next = std::make_unique<DigestAuthenticator>(
-      cfg_.realm, std::move(accounts), std::chrono::seconds(cfg_.nonce_seconds), digest_secret_);
+  std::vector<DigestAlgorithm> offered;
+  for (const auto& name : cfg_.algorithms) {
+    if (auto a = parse_digest_algorithm(name)) offered.push_back(*a);
+  }
+  if (offered.empty()) offered.push_back(DigestAlgorithm::kMd5);
+  auto next = std::make_unique<DigestAuthenticator>(cfg_.realm, std::move(accounts),
+                                                    std::chrono::seconds(cfg_.nonce_seconds),
+                                                    digest_secret_, 16384, std::move(offered));
   digest_ = std::move(next);
   ++rules_generation_;
   ++version_;

@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cctype>
 #include <stdexcept>
 
@@ -171,9 +172,11 @@ std::string digest_response(DigestAlgorithm a, std::string_view user, std::strin
 
 DigestAuthenticator::DigestAuthenticator(std::string realm, std::vector<DigestAccount> accounts,
                                          std::chrono::seconds nonce_lifetime, std::string secret,
-                                         size_t max_used_nonces)
+                                         size_t max_used_nonces,
+                                         std::vector<DigestAlgorithm> offered)
     : realm_(std::move(realm)),
       accounts_(std::move(accounts)),
+      offered_(std::move(offered)),
       lifetime_(nonce_lifetime),
       secret_(std::move(secret)),
       epoch_(MonoClock::now()),
@@ -228,8 +231,9 @@ std::string DigestAuthenticator::challenge(const IpAddress& source, MonoTime now
 
 std::vector<std::string> DigestAuthenticator::challenges(const IpAddress& source, MonoTime now,
                                                          bool stale) const {
-  return {challenge(source, now, DigestAlgorithm::kSha256, stale),
-          challenge(source, now, DigestAlgorithm::kMd5, stale)};
+  std::vector<std::string> out;
+  for (auto a : offered_) out.push_back(challenge(source, now, a, stale));
+  return out;
 }
 
 const DigestAccount* DigestAuthenticator::find_account(const DigestCredentials& c,
@@ -247,6 +251,9 @@ DigestResult DigestAuthenticator::check(const DigestCredentials& c, std::string_
   DigestResult r;
   auto alg = parse_digest_algorithm(c.algorithm);
   if (!alg) return r.why = "unsupported algorithm", r;
+  const DigestAlgorithm base = is_sha256(*alg) ? DigestAlgorithm::kSha256 : DigestAlgorithm::kMd5;
+  if (std::find(offered_.begin(), offered_.end(), base) == offered_.end())
+    return r.why = "algorithm not offered", r;
   if (c.realm != realm_) return r.why = "another realm", r;
   if (c.username.empty() || c.response.empty() || c.nonce.empty())
     return r.why = "incomplete credentials", r;

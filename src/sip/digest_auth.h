@@ -65,12 +65,14 @@ class DigestAuthenticator {
   // `secret` empty: a random one (tests pass a fixed one).
   DigestAuthenticator(std::string realm, std::vector<DigestAccount> accounts,
                       std::chrono::seconds nonce_lifetime, std::string secret = {},
-                      size_t max_used_nonces = 16384);
+                      size_t max_used_nonces = 16384,
+                      std::vector<DigestAlgorithm> offered = {DigestAlgorithm::kMd5,
+                                                              DigestAlgorithm::kSha256});
 
   // The value of a WWW-Authenticate / Proxy-Authenticate header for a request from `source`.
   std::string challenge(const IpAddress& source, MonoTime now, DigestAlgorithm algorithm,
                         bool stale) const;
-  // The challenge headers to send: SHA-256 first, then MD5 (RFC 8760 section 2.4).
+  // The challenge headers to send, one per offered algorithm, in order.
   std::vector<std::string> challenges(const IpAddress& source, MonoTime now, bool stale) const;
 
   DigestResult check(const DigestCredentials& c, std::string_view method,
@@ -87,6 +89,7 @@ class DigestAuthenticator {
 
   std::string realm_;
   std::vector<DigestAccount> accounts_;
+  std::vector<DigestAlgorithm> offered_;
   std::chrono::milliseconds lifetime_;
   std::string secret_;
   std::string opaque_;

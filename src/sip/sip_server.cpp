@@ -515,14 +515,14 @@ void SipServer::Impl::incoming_invite(nua_handle_t* nh, sip_t const* sip) {
     if (verdict.kind == AccessControl::AuthVerdict::kRefused) return refuse(nh, verdict.drop);
     if (verdict.kind == AccessControl::AuthVerdict::kChallenge) {
       const auto values = access->challenges(*source, now, verdict.stale);
-      const int code = access->challenge_status();
-      if (code == 407) {
-        nua_respond(nh, 407, static_phrase(407), SIPTAG_PROXY_AUTHENTICATE_STR(values[0].c_str()),
-                    SIPTAG_PROXY_AUTHENTICATE_STR(values[1].c_str()), TAG_END());
-      } else {
-        nua_respond(nh, 401, static_phrase(401), SIPTAG_WWW_AUTHENTICATE_STR(values[0].c_str()),
-                    SIPTAG_WWW_AUTHENTICATE_STR(values[1].c_str()), TAG_END());
-      }
+      const bool proxy = access->challenge_status() == 407;
+      const char* first = values.size() > 0 ? values[0].c_str() : nullptr;
+      const char* second = values.size() > 1 ? values[1].c_str() : nullptr;
+      nua_respond(nh, proxy ? 407 : 401, static_phrase(proxy ? 407 : 401),
+                  TAG_IF(proxy && first, SIPTAG_PROXY_AUTHENTICATE_STR(first)),
+                  TAG_IF(proxy && second, SIPTAG_PROXY_AUTHENTICATE_STR(second)),
+                  TAG_IF(!proxy && first, SIPTAG_WWW_AUTHENTICATE_STR(first)),
+                  TAG_IF(!proxy && second, SIPTAG_WWW_AUTHENTICATE_STR(second)), TAG_END());
       nua_handle_destroy(nh);
       return;
     }
@@ -930,7 +930,12 @@ void SipServer::Impl::options_request(nua_handle_t* nh, Dialog* dialog) {
     return;
   }
   const auto source = request_source();
-  if (!source || !admit_request(nh, RequestKind::kOptions, *source)) return;
+  if (!source) {  // never seen: sofia always knows where a request came from
+    nua_respond(nh, 500, static_phrase(500), NUTAG_WITH_THIS(nua), TAG_END());
+    nua_handle_destroy(nh);
+    return;
+  }
+  if (!admit_request(nh, RequestKind::kOptions, *source)) return;
   // nua adds Allow, Accept and Supported to a 200 for OPTIONS.
   nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());
   nua_handle_destroy(nh);
@@ -938,7 +943,12 @@ void SipServer::Impl::options_request(nua_handle_t* nh, Dialog* dialog) {
 
 void SipServer::Impl::register_request(nua_handle_t* nh) {
   const auto source = request_source();
-  if (!source || !admit_request(nh, RequestKind::kRegister, *source)) return;
+  if (!source) {
+    nua_respond(nh, 500, static_phrase(500), NUTAG_WITH_THIS(nua), TAG_END());
+    nua_handle_destroy(nh);
+    return;
+  }
+  if (!admit_request(nh, RequestKind::kRegister, *source)) return;
   // atende is no registrar: nobody registers with it, and every REGISTER gets the same
   // answer, whoever sends it and whatever its credentials (a scanner learns nothing).
   nua_respond(nh, 403, static_phrase(403), NUTAG_WITH_THIS(nua),

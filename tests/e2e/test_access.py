@@ -4,6 +4,7 @@ as the scanner, SIPp as callers and as the flood. Everything runs on loopback: e
 rules are written for that.
 
 Each test starts atende with an `access:` section; the trusted caller is 127.0.0.1."""
+import hashlib
 import os
 import re
 import signal
@@ -61,11 +62,45 @@ def _request(server, method, user, local_host, extra_headers=(), timeout=1.5):
         return s.request(msg, timeout)
 
 
-def _sv(tool, *args, timeout=60):
-    """Runs a SIPVicious tool; returns its combined output."""
-    proc = subprocess.run([tool, *args], capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
-    return proc.stdout + proc.stderr
+def _digest_invite(server, local_host, user, password, timeout=1.5):
+    """An INVITE, and when it is challenged, again with credentials (MD5, qop=auth): the
+    final status of the second one (401 again for a wrong password, None for nothing)."""
+    with SipSocket(server.sip_port, local_host=local_host) as s:
+        ruri = f"sip:echo@127.0.0.1:{server.sip_port}"
+        body = simple_sdp(s.port + 2, host=local_host)
+        call_id = f"brute-{time.monotonic_ns()}@{local_host}"
+        first = build_request("INVITE", ruri, local_port=s.port, target=server.sip_port,
+                              via_host=local_host, body=body, call_id=call_id)
+        s.send(first)
+        challenge = next((m for m in s.receive(timeout, until=lambda ms: any(
+            m.startswith(b"SIP/2.0 401") for m in ms)) if m.startswith(b"SIP/2.0 401")), None)
+        if challenge is None:
+            return None
+        text = challenge.decode(errors="replace")
+        md5 = [l for l in text.split("\r\n") if l.startswith("WWW-Authenticate:") and "MD5" in l]
+        nonce = re.search(r'nonce="([^"]+)"', md5[0]).group(1)
+        h = lambda x: hashlib.md5(x.encode()).hexdigest()
+        ha1, ha2 = h(f"{user}:atende:{password}"), h(f"INVITE:{ruri}")
+        response = h(f"{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}")
+        auth = (f'Authorization: Digest username="{user}", realm="atende", nonce="{nonce}", '
+                f'uri="{ruri}", response="{response}", algorithm=MD5, qop=auth, nc=00000001, '
+                f'cnonce="c0ffee"')
+        second = build_request("INVITE", ruri, local_port=s.port, target=server.sip_port,
+                               via_host=local_host, body=body, call_id=call_id, cseq=2,
+                               extra_headers=[auth])
+        return s.request(second, timeout)
+
+
+def _sv(tool, source, *args, timeout=60):
+    """Runs a SIPVicious tool from `source` (-b binds it, -x puts it in the Via, so answers
+    come back to it); returns its combined output."""
+    try:
+        proc = subprocess.run([tool, "-b", source, "-x", source, *args], capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        return proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired as e:  # a blocked scanner may wait on: what it said
+        text = lambda b: b.decode(errors="replace") if isinstance(b, bytes) else (b or "")
+        return text(e.stdout) + text(e.stderr) + f"\n[{tool} still running after {timeout} s]"
 
 
 # --- a stranger whose address is not allowed -----------------------------------------------
@@ -78,10 +113,10 @@ def test_denied_stranger_finds_nothing(server_factory, workdir, kernel_filter):
     # method (no 403, no 100 Trying, no 400 for junk).
     for method in ("OPTIONS", "REGISTER", "INVITE"):
         assert _request(server, method, "100", STRANGER) is None, method
-    out = _sv("svmap", "-b", STRANGER, "-p", str(server.sip_port), "127.0.0.1")
+    out = _sv("svmap", STRANGER, "-p", str(server.sip_port), "127.0.0.1")
     assert f"127.0.0.1:{server.sip_port}" not in out, out
     # The same scanner from an allowed address finds it: the test can see a SIP server.
-    out_friend = _sv("svmap", "-b", FRIEND, "-p", str(server.sip_port), "127.0.0.1")
+    out_friend = _sv("svmap", FRIEND, "-p", str(server.sip_port), "127.0.0.1")
     assert f"127.0.0.1:{server.sip_port}" in out_friend, out_friend
     metrics = _metrics(server)
     if kernel_filter:
@@ -111,7 +146,7 @@ def _open_config():
         "trusted": ["127.0.0.1/32"],
         "exempt": ["127.0.0.1/32"],
         "accounts": [{"user": "alice", "password": PASSWORD}],
-        "limits": {"invite_per_second": 20, "register_per_second": 20,
+        "limits": {"invite_per_second": 20, "invite_burst": 100, "register_per_second": 20,
                    "options_per_second": 20, "auth_failures_per_minute": 5,
                    "block_seconds": 60},
     }
@@ -131,9 +166,9 @@ def test_scanner_learns_no_extension_and_no_password(server_factory, workdir):
     caller = Sipp("uac_call", server.sip_target, workdir, service="100", calls=10, rate=2,
                   duration_ms=300, timeout_s=60, tag="trusted-during-scan").start()
     extensions = "90-110"
-    war_invite = _sv("svwar", "-b", STRANGER, "-m", "INVITE", "-e", extensions, "-p",
+    war_invite = _sv("svwar", STRANGER, "-m", "INVITE", "-e", extensions, "-p",
                      str(server.sip_port), "127.0.0.1")
-    war_register = _sv("svwar", "-b", STRANGER, "-e", extensions, "-p", str(server.sip_port),
+    war_register = _sv("svwar", STRANGER, "-e", extensions, "-p", str(server.sip_port),
                        "127.0.0.1")
     for out in (war_invite, war_register):
         assert not re.search(r"\|\s*100\s*\|", out), out
@@ -142,17 +177,28 @@ def test_scanner_learns_no_extension_and_no_password(server_factory, workdir):
     # source is blocked after 5 wrong passwords, so it never gets that far.
     words = workdir / "dictionary.txt"
     words.write_text("\n".join([f"guess{i}" for i in range(40)] + [PASSWORD]) + "\n")
-    crack_invite = _sv("svcrack", "-b", STRANGER, "-m", "INVITE", "-u", "alice", "-d",
+    crack_invite = _sv("svcrack", STRANGER, "-m", "INVITE", "-u", "alice", "-d",
                        str(words), "-p", str(server.sip_port), "127.0.0.1", timeout=120)
-    crack_register = _sv("svcrack", "-b", STRANGER, "-u", "alice", "-d", str(words), "-p",
+    crack_register = _sv("svcrack", STRANGER, "-u", "alice", "-d", str(words), "-p",
                          str(server.sip_port), "127.0.0.1", timeout=120)
     for out in (crack_invite, crack_register):
         assert PASSWORD not in out, out
 
     result = caller.wait()
     assert result.returncode == 0 and result.successful == 10, result.explain()
+
+    # svcrack takes the 100 Trying (INVITE) or the 403 (REGISTER) for "no password needed"
+    # and stops. A real brute force answers each challenge: after 5 wrong passwords the
+    # source is blocked, and then even the right password gets nothing.
+    # (The failures bucket refills at 5 a minute, so one more may pass if the attempts are
+    # slow on a busy machine.)
+    statuses = [_digest_invite(server, STRANGER, "alice", f"guess{i}") for i in range(9)]
+    assert statuses[:5] == [401] * 5, statuses
+    first_none = statuses.index(None) if None in statuses else len(statuses)
+    assert first_none <= 7 and statuses[first_none:] == [None] * (9 - first_none), statuses
+    assert _digest_invite(server, STRANGER, "alice", PASSWORD) is None
     metrics = _metrics(server)
-    assert _sample(metrics, "atende_sip_refused_total", reason="auth") >= 5, metrics
+    assert _sample(metrics, "atende_sip_refused_total", reason="auth") >= 6, metrics
     assert "too many wrong passwords" in server.stderr_text()
     # Blocked now, for everything: even OPTIONS gets nothing.
     assert options_ping(server.sip_port, local_host=STRANGER, timeout=1.0) is None
@@ -204,13 +250,14 @@ def pathlib_path(name):
 
 def test_invite_flood_is_cut_off_and_callers_get_through(server_factory, workdir):
     config = _open_config()
-    config["trusted"] = ["127.0.0.0/8"]
+    config["trusted"] = ["127.0.0.1/32", "127.0.0.2/32"]
     config["exempt"] = []
     config["limits"]["invite_per_second"] = 20
     server, _ = _start(server_factory, workdir, access=config)
     rss_before = _rss_kb(server.pid())
     # A legitimate caller from 127.0.0.2 at 10 calls/s (under its limit), while 127.0.0.9
-    # sends 2,000 INVITEs/s for 5 s.
+    # (untrusted: its first INVITEs get 401, then it is blocked) sends 2,000 INVITEs/s
+    # for 5 s.
     legit = Sipp("uac_call", server.sip_target, workdir, service="echo", calls=60, rate=10,
                  duration_ms=100, timeout_s=60, local_ip="127.0.0.2", tag="legit",
                  trace_messages=False).start()

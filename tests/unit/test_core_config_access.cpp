@@ -41,6 +41,7 @@ TEST(ConfigAccess, DefaultsArePrivateRangesOnly) {
   EXPECT_TRUE(c.access.denied_drop);
   EXPECT_TRUE(c.access.accounts.empty());
   EXPECT_EQ(c.access.challenge_status, 401);
+  EXPECT_EQ(c.access.algorithms, (std::vector<std::string>{"MD5", "SHA-256"}));
   EXPECT_FALSE(c.access.allow_given);
   EXPECT_GT(c.access.invite.per_second, 0);
   EXPECT_EQ(c.access.calls_per_source, 0);
@@ -69,6 +70,7 @@ access:
   realm: calls.example.com
   challenge: 407
   nonce_seconds: 60
+  algorithms: [SHA-256]
   kernel_filter: false
   accounts:
     - {user: alice, password: "pa:ss word"}
@@ -95,6 +97,7 @@ access:
   EXPECT_EQ(a.realm, "calls.example.com");
   EXPECT_EQ(a.challenge_status, 407);
   EXPECT_EQ(a.nonce_seconds, 60);
+  EXPECT_EQ(a.algorithms, std::vector<std::string>{"SHA-256"});
   EXPECT_FALSE(a.kernel_filter);
   ASSERT_EQ(a.accounts.size(), 2u);
   EXPECT_EQ(a.accounts[0].password, "pa:ss word");
@@ -148,6 +151,8 @@ TEST(ConfigAccess, ErrorsNameKeyAndLine) {
       {"access:\n  limits:\n    max_sources: 3\n", "out of range"},
       {"access:\n  limits:\n    invite_rate: 3\n", "invite_rate (line 3): unknown key"},
       {"access:\n  kernel_filter: sometimes\n", "must be true or false"},
+      {"access:\n  algorithms: [SHA-512]\n", "'SHA-512' must be MD5 or SHA-256"},
+      {"access:\n  algorithms: []\n", "expected a list of MD5, SHA-256"},
   };
   for (const auto& c : cases) {
     const std::string e = error_of(c.yaml);

@@ -148,7 +148,7 @@ class AccessAuth : public ::testing::Test {
            "\", uri=\"" + uri + "\", response=\"" + resp + "\", algorithm=MD5, qop=auth, nc=" +
            nc + ", cnonce=\"abc\"";
   }
-  std::string md5_challenge() { return ac.challenges(src, t, false)[1]; }
+  std::string md5_challenge() { return ac.challenges(src, t, false)[0]; }
 };
 
 TEST_F(AccessAuth, NoCredentialsGetAChallenge) {

@@ -78,7 +78,7 @@ class DigestCheck : public ::testing::Test {
  protected:
   IpAddress src = *parse_ip("192.0.2.10");
   IpAddress other = *parse_ip("192.0.2.11");
-  MonoTime t0 = MonoClock::now();
+  MonoTime t0 = MonoClock::now() + 1s;  // after the authenticator's epoch
   DigestAuthenticator auth{"atende", {{"alice", "wonderland"}, {"bob", "builder"}}, 300s,
                            "fixed-secret", 4};
 
@@ -107,11 +107,11 @@ class DigestCheck : public ::testing::Test {
   }
 };
 
-TEST_F(DigestCheck, ChallengeOffersSha256ThenMd5) {
+TEST_F(DigestCheck, ChallengeOffersTheAlgorithmsInOrder) {
   const auto ch = auth.challenges(src, t0, false);
   ASSERT_EQ(ch.size(), 2u);
-  EXPECT_NE(ch[0].find("algorithm=SHA-256"), std::string::npos) << ch[0];
-  EXPECT_NE(ch[1].find("algorithm=MD5"), std::string::npos) << ch[1];
+  EXPECT_NE(ch[0].find("algorithm=MD5"), std::string::npos) << ch[0];
+  EXPECT_NE(ch[1].find("algorithm=SHA-256"), std::string::npos) << ch[1];
   EXPECT_NE(ch[0].find("realm=\"atende\""), std::string::npos);
   EXPECT_NE(ch[0].find("qop=\"auth\""), std::string::npos);
   EXPECT_EQ(ch[0].find("stale"), std::string::npos);
@@ -119,9 +119,12 @@ TEST_F(DigestCheck, ChallengeOffersSha256ThenMd5) {
 }
 
 TEST_F(DigestCheck, RightPasswordPassesWithEachAlgorithm) {
+  int n = 0;
   for (auto alg : {DigestAlgorithm::kMd5, DigestAlgorithm::kMd5Sess, DigestAlgorithm::kSha256,
                    DigestAlgorithm::kSha256Sess}) {
-    const auto nonce = nonce_from(auth.challenge(src, t0, alg, false));
+    // A nonce per challenge (they differ by their time): one nonce answered twice is a replay.
+    const auto nonce = nonce_from(auth.challenge(src, t0 + std::chrono::milliseconds(10 * ++n),
+                                                 alg, false));
     const auto r = auth.check(answer(nonce, "alice", "wonderland", "00000001", alg), "INVITE", src,
                               t0 + 1s);
     EXPECT_EQ(r.kind, DigestResult::kOk) << to_string(alg) << ": " << r.why;
@@ -206,7 +209,8 @@ TEST_F(DigestCheck, FullReplayTableNeverLetsAReplayThrough) {
   std::vector<std::string> nonces;
   for (int i = 0; i < 10; ++i) {
     nonces.push_back(
-        nonce_from(auth.challenge(src, t0 + std::chrono::milliseconds(i), DigestAlgorithm::kMd5, false)));
+        nonce_from(auth.challenge(src, t0 + std::chrono::milliseconds(10 * i),
+                                  DigestAlgorithm::kMd5, false)));
   }
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(auth.check(answer(nonces[i], "alice", "wonderland"), "INVITE", src, t0 + 1s).kind,
@@ -232,6 +236,22 @@ TEST_F(DigestCheck, RealmAndQopMustBeOurs) {
   c = answer(nonce, "alice", "wonderland");
   c.algorithm = "SHA-512-256";
   EXPECT_EQ(auth.check(c, "INVITE", src, t0).kind, DigestResult::kFailed);
+}
+
+TEST_F(DigestCheck, OnlyOfferedAlgorithmsAreTaken) {
+  DigestAuthenticator sha_only{"atende", {{"alice", "wonderland"}}, 300s, "fixed-secret", 16,
+                               {DigestAlgorithm::kSha256}};
+  const auto ch = sha_only.challenges(src, t0, false);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_NE(ch[0].find("algorithm=SHA-256"), std::string::npos);
+  const auto nonce = nonce_from(ch[0]);
+  EXPECT_EQ(sha_only.check(answer(nonce, "alice", "wonderland"), "INVITE", src, t0).kind,
+            DigestResult::kFailed);  // MD5: not offered
+  EXPECT_EQ(sha_only
+                .check(answer(nonce, "alice", "wonderland", "00000001", DigestAlgorithm::kSha256),
+                       "INVITE", src, t0)
+                .kind,
+            DigestResult::kOk);
 }
 
 TEST_F(DigestCheck, UserHash) {
