@@ -612,6 +612,14 @@ void SipServer::Impl::reinvite(Dialog* d, sip_t const* sip) {
 
 void SipServer::Impl::terminated(Dialog* d, nua_handle_t* nh) {
   if (!d) {
+    // A request held unanswered (refused with "drop") that ended anyway (CANCEL): it is
+    // destroyed here, not again when its hold runs out.
+    for (auto it = unanswered.begin(); it != unanswered.end(); ++it) {
+      if (it->nh == nh) {
+        unanswered.erase(it);
+        break;
+      }
+    }
     if (nh) nua_handle_destroy(nh);
     return;
   }
