@@ -142,7 +142,7 @@ def main():
     ap.add_argument("--flood", type=int, default=5000)
     bc.add_results_dir_arg(ap)
     args = ap.parse_args()
-    build = bc.find_build_dir(args.build_dir)
+    build = bc.find_build_dir(args.build_dir).resolve()  # the server runs in its own dir
     atende = build / "atende"
     if not bc.atende_usable(atende):
         raise SystemExit(f"{atende} cannot `serve`")
