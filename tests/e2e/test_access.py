@@ -6,6 +6,7 @@ rules are written for that.
 Each test starts atende with an `access:` section; the trusted caller is 127.0.0.1."""
 import hashlib
 import os
+import pathlib
 import re
 import signal
 import subprocess
@@ -363,3 +364,35 @@ def test_sighup_reloads_rules_and_a_bad_file_keeps_them(server_factory, workdir)
     assert "does not load, the access rules in force stay" in log and "/33" in log, log
     assert options_ping(server.sip_port, local_host=STRANGER, timeout=1.0) == 200
     server.assert_healthy()
+
+
+def test_persona_calls_per_hour(server_factory, workdir):
+    """An AI persona costs money per call: persona_calls_per_hour caps each source."""
+    from harness.fake_openai import FakeOpenAi
+    source = pathlib.Path(os.environ.get("ATENDE_SOURCE_DIR",
+                                         pathlib.Path(__file__).resolve().parents[2]))
+    fake = FakeOpenAi()
+    try:
+        server, _ = _start(server_factory, workdir,
+                           personas_dir=str(source / "personas"), llm_base_url=fake.base,
+                           llm_model="fake-model", stt_engine="http", stt_base_url=fake.base,
+                           access={"trusted": ["127.0.0.0/8"], "exempt": [],
+                                   "limits": {"persona_calls_per_hour": 1}})
+        first = run_sipp("uac_call", server.sip_target, workdir, service="sales",
+                         duration_ms=300, local_ip="127.0.0.2", tag="persona1")
+        assert first.successful == 1, first.explain()
+        second = run_sipp("uac_call", server.sip_target, workdir, service="sales",
+                          duration_ms=300, local_ip="127.0.0.2", tag="persona2", timeout_s=5)
+        assert second.successful == 0 and "SIP/2.0 503" in second.messages, second.explain()
+        # A plain flow is not capped, and another source has its own hour.
+        echo = run_sipp("uac_call", server.sip_target, workdir, service="echo",
+                        duration_ms=100, local_ip="127.0.0.2", tag="echo")
+        assert echo.successful == 1, echo.explain()
+        other = run_sipp("uac_call", server.sip_target, workdir, service="sales",
+                         duration_ms=300, local_ip="127.0.0.3", tag="persona3")
+        assert other.successful == 1, other.explain()
+        metrics = _metrics(server)
+        assert _sample(metrics, "atende_sip_refused_total", reason="cost") == 1, metrics
+        server.assert_healthy()
+    finally:
+        fake.stop()
