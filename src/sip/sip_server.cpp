@@ -466,8 +466,8 @@ void SipServer::Impl::handle(nua_event_t event, int status, char const* phrase, 
       register_request(nh);
       return;
     default:
-      // Out-of-dialog requests (OPTIONS...) are answered by nua itself; their handles
-      // would leak unless we destroy them.
+      // Out-of-dialog requests nua answered itself (not OPTIONS or REGISTER: those are
+      // ours, above); their handles would leak unless we destroy them.
       if (!dialog && nh && event >= nua_i_chat && event < nua_r_set_params &&
           event != nua_i_invite) {
         nua_handle_destroy(nh);
