@@ -169,7 +169,10 @@ AccessControl::Source& AccessControl::source(const IpAddress& a, MonoTime now) {
   if (table_.size() >= static_cast<size_t>(cfg_.max_sources)) {
     // Forget the least recently seen source that holds nothing; sticky ones met on the way
     // go to the front, so the next search starts elsewhere.
-    for (size_t i = 0; i < kEvictScan && !lru_.empty(); ++i) {
+    // (More than one when a reload made max_sources smaller.)
+    for (size_t i = 0; i < kEvictScan && !lru_.empty() &&
+                       table_.size() >= static_cast<size_t>(cfg_.max_sources);
+         ++i) {
       const IpAddress victim = lru_.back();
       Source& v = table_.at(victim);
       if (sticky(v, now)) {
@@ -178,7 +181,6 @@ AccessControl::Source& AccessControl::source(const IpAddress& a, MonoTime now) {
       }
       lru_.pop_back();
       table_.erase(victim);
-      break;
     }
   }
   if (table_.size() >= static_cast<size_t>(cfg_.max_sources)) {
