@@ -140,9 +140,8 @@ void CidrSet::add(const Cidr& c) {
     buckets_.push_back(Bucket{c.base.v6, c.prefix, {}});
     std::sort(buckets_.begin(), buckets_.end(),
               [](const Bucket& a, const Bucket& b) { return a.prefix > b.prefix; });
-    it = std::find_if(buckets_.begin(), buckets_.end(), [&](const Bucket& b) {
-      return b.v6 == c.base.v6 && b.prefix == c.prefix;
-    });
+    it = std::find_if(buckets_.begin(), buckets_.end(),
+                      [&](const Bucket& b) { return b.v6 == c.base.v6 && b.prefix == c.prefix; });
   }
   it->bases.insert(c.base);
 }

@@ -76,7 +76,8 @@ void parse_accounts(const std::string& ctx, const YAML::Node& node, AccessConfig
       throw ConfigError(ectx + ": user '" + acc.user +
                         "' must be non-empty, without spaces, quotes, '@' or ':'");
     }
-    if (acc.password.empty()) throw ConfigError(ectx + ": account '" + acc.user + "' needs a password");
+    if (acc.password.empty())
+      throw ConfigError(ectx + ": account '" + acc.user + "' needs a password");
     if (!users.insert(acc.user).second) throw ConfigError(ectx + ": user '" + acc.user + "' twice");
     a.accounts.push_back(std::move(acc));
   }
@@ -170,8 +171,8 @@ AccessConfig parse_access(const std::string& ctx, const YAML::Node& node) {
       if (v["options_burst"]) burst_given[2] = true;
       parse_limits(kctx, v, a);
     } else {
-      static const std::set<std::string> kScalars{"denied", "realm", "challenge",
-                                                  "nonce_seconds", "kernel_filter"};
+      static const std::set<std::string> kScalars{"denied", "realm", "challenge", "nonce_seconds",
+                                                  "kernel_filter"};
       if (!kScalars.count(k)) throw ConfigError(kctx + ": unknown key");
       const std::string s = config_scalar(kctx, v);
       if (k == "denied") {

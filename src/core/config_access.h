@@ -45,7 +45,7 @@ struct AccessConfig {
   // default: SIPp and many phones take the first header and know only MD5 (RFC 8760 would
   // put SHA-256 first; `[SHA-256, MD5]` does, `[SHA-256]` refuses MD5 answers).
   std::vector<std::string> algorithms = {"MD5", "SHA-256"};
-  int nonce_seconds = 300;     // a nonce older than this is stale
+  int nonce_seconds = 300;  // a nonce older than this is stale
 
   AccessRate invite{20, 40};
   AccessRate register_{10, 20};
@@ -58,7 +58,7 @@ struct AccessConfig {
   int calls_per_source = 0;        // answered-or-ringing calls at once per source; 0: no limit
   int persona_calls_per_hour = 0;  // calls into any AI persona per source per hour; 0: none
   std::map<std::string, int> calls_per_hour;  // per flow or persona name (overrides the above)
-  int max_sources = 10000;  // the per-source table's size; a flood of addresses shares one slot
+  int max_sources = 10000;    // the per-source table's size; a flood of addresses shares one slot
   bool kernel_filter = true;  // drop denied and blocked sources in the kernel (Linux, UDP+TCP)
 };
 

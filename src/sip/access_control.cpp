@@ -1,12 +1,11 @@
 #include "sip/access_control.h"
 
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
-
-#include <openssl/rand.h>
 
 #include "core/metrics.h"
 
@@ -95,8 +94,8 @@ AccessControl::AccessControl(AccessConfig config, MetricsRegistry* registry,
     }
     challenges_ = &registry->counter("atende_sip_auth_challenges_total",
                                      "Digest challenges (401/407) sent to callers");
-    sources_gauge_ = &registry->gauge("atende_sip_access_sources",
-                                      "Source addresses in the per-source table");
+    sources_gauge_ =
+        &registry->gauge("atende_sip_access_sources", "Source addresses in the per-source table");
     blocked_gauge_ = &registry->gauge("atende_sip_blocked_sources",
                                       "Source addresses blocked now (over a rate limit)");
   }
@@ -170,8 +169,8 @@ AccessControl::Source& AccessControl::source(const IpAddress& a, MonoTime now) {
     // Forget the least recently seen source that holds nothing; sticky ones met on the way
     // go to the front, so the next search starts elsewhere.
     // (More than one when a reload made max_sources smaller.)
-    for (size_t i = 0; i < kEvictScan && !lru_.empty() &&
-                       table_.size() >= static_cast<size_t>(cfg_.max_sources);
+    for (size_t i = 0;
+         i < kEvictScan && !lru_.empty() && table_.size() >= static_cast<size_t>(cfg_.max_sources);
          ++i) {
       const IpAddress victim = lru_.back();
       Source& v = table_.at(victim);
@@ -204,8 +203,8 @@ void AccessControl::count_refusal(RefuseReason reason, uint64_t n) {
   if (Counter* c = refused_[static_cast<int>(reason)]) c->inc(n);
 }
 
-AccessDecision AccessControl::refuse(Source* s, const IpAddress& a, RefuseReason reason,
-                                     bool drop, int status, int retry_after, MonoTime now,
+AccessDecision AccessControl::refuse(Source* s, const IpAddress& a, RefuseReason reason, bool drop,
+                                     int status, int retry_after, MonoTime now,
                                      const char* detail) {
   count_refusal(reason);
   if (s) {
@@ -213,9 +212,10 @@ AccessDecision AccessControl::refuse(Source* s, const IpAddress& a, RefuseReason
     if (s->last_log == MonoTime{} || now - s->last_log >= kLogEvery) {
       const std::string who =
           s->overflow ? "new sources (per-source table full: they share one slot)" : a.str();
-      spdlog::warn("sip: refusing {} ({}: {}); {} refused from it in the last minute, "
-                   "next report in 60 s",
-                   who, to_string(reason), detail, s->refused_since_log);
+      spdlog::warn(
+          "sip: refusing {} ({}: {}); {} refused from it in the last minute, "
+          "next report in 60 s",
+          who, to_string(reason), detail, s->refused_since_log);
       s->last_log = now;
       s->refused_since_log = 0;
     }
@@ -264,9 +264,10 @@ AccessDecision AccessControl::check_request(const IpAddress& a, RequestKind kind
                        : kind == RequestKind::kRegister ? &s.reg
                                                         : &s.options;
   if (!bucket->take(now)) {
-    const char* what = kind == RequestKind::kInvite     ? "INVITE rate over access.limits"
-                       : kind == RequestKind::kRegister ? "REGISTER rate over access.limits"
-                                                        : "OPTIONS (or other) rate over access.limits";
+    const char* what = kind == RequestKind::kInvite ? "INVITE rate over access.limits"
+                       : kind == RequestKind::kRegister
+                           ? "REGISTER rate over access.limits"
+                           : "OPTIONS (or other) rate over access.limits";
     block(s, a, now, what);
     return refuse(&s, a, RefuseReason::kRate, cfg_.over_limit_drop, 503,
                   cfg_.block_seconds > 0 ? retry(s.blocked_until) : 1, now, what);
@@ -344,14 +345,14 @@ int AccessControl::cost_limit(const std::string& flow, bool persona) const {
   return persona ? cfg_.persona_calls_per_hour : 0;
 }
 
-AccessDecision AccessControl::charge_call(const IpAddress& a, const std::string& flow,
-                                          bool persona, MonoTime now) {
+AccessDecision AccessControl::charge_call(const IpAddress& a, const std::string& flow, bool persona,
+                                          MonoTime now) {
   AccessDecision ok;
   const int limit = cost_limit(flow, persona);
   if (limit <= 0 || exempt_.contains(a)) return ok;
   Source& s = source(a, now);
-  auto it = std::find_if(s.cost.begin(), s.cost.end(),
-                         [&](const auto& p) { return p.first == flow; });
+  auto it =
+      std::find_if(s.cost.begin(), s.cost.end(), [&](const auto& p) { return p.first == flow; });
   if (it == s.cost.end()) {
     s.cost.emplace_back(flow, RateBucket(limit / 3600.0, limit, now));
     it = std::prev(s.cost.end());
@@ -392,18 +393,21 @@ void AccessControl::tick(MonoTime now) {
 std::string AccessControl::describe() const {
   std::string out = "access: SIP accepted from " + cidr_list_str(cfg_.allow);
   if (!cfg_.allow_given) {
-    out += " (the default: loopback and private ranges only; to take calls from the Internet "
-           "set access.allow in the config file, e.g. [0.0.0.0/0, \"::/0\"], see docs/security.md)";
+    out +=
+        " (the default: loopback and private ranges only; to take calls from the Internet "
+        "set access.allow in the config file, e.g. [0.0.0.0/0, \"::/0\"], see docs/security.md)";
   }
   if (!cfg_.deny.empty()) out += ", except " + cidr_list_str(cfg_.deny);
   out += cfg_.denied_drop ? "; others are dropped unanswered" : "; others get 403";
-  out += "; no password needed from " + cidr_list_str(cfg_.trusted) + ", others authenticate as one of " +
-         std::to_string(cfg_.accounts.size()) + " accounts (realm \"" + cfg_.realm + "\")";
+  out += "; no password needed from " + cidr_list_str(cfg_.trusted) +
+         ", others authenticate as one of " + std::to_string(cfg_.accounts.size()) +
+         " accounts (realm \"" + cfg_.realm + "\")";
   out += "; per source: INVITE " + rate_str(cfg_.invite) + ", REGISTER " +
          rate_str(cfg_.register_) + ", OPTIONS " + rate_str(cfg_.options) + ", over it " +
          (cfg_.over_limit_drop ? "dropped" : "503") + " for " + std::to_string(cfg_.block_seconds) +
          " s";
-  if (cfg_.calls_per_source > 0) out += ", " + std::to_string(cfg_.calls_per_source) + " calls at once";
+  if (cfg_.calls_per_source > 0)
+    out += ", " + std::to_string(cfg_.calls_per_source) + " calls at once";
   if (cfg_.persona_calls_per_hour > 0)
     out += ", " + std::to_string(cfg_.persona_calls_per_hour) + " persona calls/hour";
   if (!cfg_.calls_per_hour.empty())

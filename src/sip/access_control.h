@@ -87,7 +87,7 @@ class AccessControl {
   struct AuthVerdict {
     enum Kind { kOk, kChallenge, kRefused } kind = kChallenge;
     bool stale = false;
-    std::string user;    // kOk
+    std::string user;     // kOk
     AccessDecision drop;  // kRefused: the source went over auth_failures_per_minute
   };
   AuthVerdict authenticate(const IpAddress& source, std::string_view credentials,

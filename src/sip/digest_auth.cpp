@@ -118,17 +118,28 @@ std::optional<DigestCredentials> parse_digest_credentials(std::string_view h) {
     }
     if (value.size() > 1024) return std::nullopt;
     any = true;
-    if (iequals(name, "username")) c.username = value;
-    else if (iequals(name, "realm")) c.realm = value;
-    else if (iequals(name, "nonce")) c.nonce = value;
-    else if (iequals(name, "uri")) c.uri = value;
-    else if (iequals(name, "response")) c.response = value;
-    else if (iequals(name, "algorithm")) c.algorithm = value;
-    else if (iequals(name, "cnonce")) c.cnonce = value;
-    else if (iequals(name, "opaque")) c.opaque = value;
-    else if (iequals(name, "qop")) c.qop = value;
-    else if (iequals(name, "nc")) c.nc = value;
-    else if (iequals(name, "userhash")) c.userhash = iequals(value, "true");
+    if (iequals(name, "username"))
+      c.username = value;
+    else if (iequals(name, "realm"))
+      c.realm = value;
+    else if (iequals(name, "nonce"))
+      c.nonce = value;
+    else if (iequals(name, "uri"))
+      c.uri = value;
+    else if (iequals(name, "response"))
+      c.response = value;
+    else if (iequals(name, "algorithm"))
+      c.algorithm = value;
+    else if (iequals(name, "cnonce"))
+      c.cnonce = value;
+    else if (iequals(name, "opaque"))
+      c.opaque = value;
+    else if (iequals(name, "qop"))
+      c.qop = value;
+    else if (iequals(name, "nc"))
+      c.nc = value;
+    else if (iequals(name, "userhash"))
+      c.userhash = iequals(value, "true");
     skip_ws(h, i);
     if (i < h.size()) {
       if (h[i] != ',') return std::nullopt;
@@ -209,9 +220,12 @@ std::optional<int64_t> DigestAuthenticator::nonce_time(std::string_view nonce,
   for (size_t i = 0; i < 16; ++i) {
     const char ch = nonce[i];
     int v;
-    if (ch >= '0' && ch <= '9') v = ch - '0';
-    else if (ch >= 'a' && ch <= 'f') v = ch - 'a' + 10;
-    else return std::nullopt;
+    if (ch >= '0' && ch <= '9')
+      v = ch - '0';
+    else if (ch >= 'a' && ch <= 'f')
+      v = ch - 'a' + 10;
+    else
+      return std::nullopt;
     issued = issued * 16 + v;
   }
   if (!const_equal(make_nonce(source, issued), nonce)) return std::nullopt;
@@ -220,8 +234,7 @@ std::optional<int64_t> DigestAuthenticator::nonce_time(std::string_view nonce,
 
 std::string DigestAuthenticator::challenge(const IpAddress& source, MonoTime now,
                                            DigestAlgorithm algorithm, bool stale) const {
-  const int64_t ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now - epoch_).count();
+  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - epoch_).count();
   std::string out = "Digest realm=\"" + realm_ + "\", nonce=\"" + make_nonce(source, ms) +
                     "\", opaque=\"" + opaque_ + "\", algorithm=" + to_string(algorithm) +
                     ", qop=\"auth\"";
@@ -265,8 +278,8 @@ DigestResult DigestAuthenticator::check(const DigestCredentials& c, std::string_
   if (qop) {
     for (char ch : c.nc) {
       if (!std::isxdigit(static_cast<unsigned char>(ch))) return r.why = "bad nc", r;
-      nc = nc * 16 + (std::isdigit(static_cast<unsigned char>(ch)) ? ch - '0'
-                                                                    : std::tolower(ch) - 'a' + 10);
+      nc = nc * 16 +
+           (std::isdigit(static_cast<unsigned char>(ch)) ? ch - '0' : std::tolower(ch) - 'a' + 10);
     }
     if (nc == 0) return r.why = "bad nc", r;
   }
@@ -281,8 +294,8 @@ DigestResult DigestAuthenticator::check(const DigestCredentials& c, std::string_
   static const std::string kNoPassword = "\x01no-such-account\x01";
   const std::string user = acc ? acc->user : c.username;
   const std::string expected =
-      digest_response(*alg, user, realm_, acc ? acc->password : kNoPassword, method, c.uri,
-                      c.nonce, c.nc, c.cnonce, c.qop);
+      digest_response(*alg, user, realm_, acc ? acc->password : kNoPassword, method, c.uri, c.nonce,
+                      c.nc, c.cnonce, c.qop);
   std::string response = c.response;
   for (auto& ch : response) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   const bool match = const_equal(expected, response) && acc;
@@ -306,7 +319,8 @@ DigestResult DigestAuthenticator::check(const DigestCredentials& c, std::string_
            (used_.size() >= max_used_ || now_ms - used_order_.front().first > lifetime_.count())) {
       auto old = used_.find(used_order_.front().second);
       if (old != used_.end()) {
-        if (used_.size() >= max_used_) stale_floor_ms_ = std::max(stale_floor_ms_, old->second.issued_ms);
+        if (used_.size() >= max_used_)
+          stale_floor_ms_ = std::max(stale_floor_ms_, old->second.issued_ms);
         used_.erase(old);
       }
       used_order_.pop_front();

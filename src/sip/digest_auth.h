@@ -75,8 +75,8 @@ class DigestAuthenticator {
   // The challenge headers to send, one per offered algorithm, in order.
   std::vector<std::string> challenges(const IpAddress& source, MonoTime now, bool stale) const;
 
-  DigestResult check(const DigestCredentials& c, std::string_view method,
-                     const IpAddress& source, MonoTime now);
+  DigestResult check(const DigestCredentials& c, std::string_view method, const IpAddress& source,
+                     MonoTime now);
 
   const std::string& realm() const { return realm_; }
   size_t used_nonces() const { return used_.size(); }

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 
 namespace atende::sip {
 namespace {
@@ -60,10 +60,10 @@ void emit_cidr(std::vector<sock_filter>& p, const Cidr& c, uint32_t verdict) {
       p.push_back(stmt(BPF_ALU | BPF_AND | BPF_K, s.mask));
       ++pos;
     }
-    ++pos;  // the jeq itself
+    ++pos;                          // the jeq itself
     const size_t skip = len - pos;  // to the instruction after this entry's ret
-    p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, word(c.base, s.i) & s.mask, 0,
-                     static_cast<uint8_t>(skip)));
+    p.push_back(
+        jump(BPF_JMP | BPF_JEQ | BPF_K, word(c.base, s.i) & s.mask, 0, static_cast<uint8_t>(skip)));
   }
   p.push_back(stmt(BPF_RET | BPF_K, verdict));
 }
@@ -75,8 +75,8 @@ std::vector<sock_filter> family_block(const FilterRules& r, bool v6, size_t max_
   const int words = v6 ? 4 : 1;
   const uint32_t src_off = v6 ? 8 : 12;
   for (int i = 0; i < words; ++i) {
-    p.push_back(stmt(BPF_LD | BPF_W | BPF_ABS,
-                     static_cast<uint32_t>(SKF_NET_OFF) + src_off + 4 * i));
+    p.push_back(
+        stmt(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_NET_OFF) + src_off + 4 * i));
     p.push_back(stmt(BPF_ST, static_cast<uint32_t>(i)));
   }
   size_t n = 0;

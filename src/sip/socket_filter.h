@@ -19,9 +19,9 @@
 namespace atende::sip {
 
 struct FilterRules {
-  bool filter_lists = false;     // apply allow/deny (only when denied sources are dropped)
-  std::vector<Cidr> allow;       // with filter_lists: only these pass ...
-  std::vector<Cidr> deny;        // ... unless they are here
+  bool filter_lists = false;       // apply allow/deny (only when denied sources are dropped)
+  std::vector<Cidr> allow;         // with filter_lists: only these pass ...
+  std::vector<Cidr> deny;          // ... unless they are here
   std::vector<IpAddress> blocked;  // dropped whatever the lists say
 };
 

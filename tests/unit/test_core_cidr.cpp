@@ -101,8 +101,8 @@ TEST(CidrSet, PrivateRangesByDefault) {
                           "169.254.3.4", "::1", "fd00::5", "fe80::1"}) {
     EXPECT_TRUE(set.contains(ip(yes))) << yes;
   }
-  for (const char* no : {"8.8.8.8", "172.32.0.1", "192.169.0.1", "11.0.0.1", "2001:db8::1",
-                         "::2", "100.64.0.1"}) {
+  for (const char* no :
+       {"8.8.8.8", "172.32.0.1", "192.169.0.1", "11.0.0.1", "2001:db8::1", "::2", "100.64.0.1"}) {
     EXPECT_FALSE(set.contains(ip(no))) << no;
   }
 }

@@ -128,7 +128,8 @@ TEST(ConfigAccess, ErrorsNameKeyAndLine) {
   };
   const Case cases[] = {
       {"access:\n  allow: [10.0.0.0/33]\n", "allow (line 2)[0] (line 2): prefix /33"},
-      {"access:\n  allow:\n    - 10.0.0.0/8\n    - example.com\n", "[1] (line 4): 'example.com' is not"},
+      {"access:\n  allow:\n    - 10.0.0.0/8\n    - example.com\n",
+       "[1] (line 4): 'example.com' is not"},
       {"access:\n  deny: [10.1.0.0/8]\n", "did you mean 10.0.0.0/8"},
       {"access:\n  allow: {a: b}\n", "expected a list of CIDRs"},
       {"access:\n  alow: [10.0.0.0/8]\n", "alow (line 2): unknown key"},
@@ -142,12 +143,14 @@ TEST(ConfigAccess, ErrorsNameKeyAndLine) {
       {"access:\n  accounts: [{user: a, password: x, pin: 1}]\n", "pin: unknown key"},
       {"access:\n  accounts: [{user: a, password: '${ATENDE_NO_SUCH_VAR}'}]\n",
        "environment variable ATENDE_NO_SUCH_VAR is not set"},
-      {"access:\n  limits:\n    invite_per_second: fast\n", "invite_per_second (line 3): 'fast' must be a number"},
+      {"access:\n  limits:\n    invite_per_second: fast\n",
+       "invite_per_second (line 3): 'fast' must be a number"},
       {"access:\n  limits:\n    invite_per_second: -1\n", "must be a number"},
       {"access:\n  limits:\n    over_limit: reject\n", "must be drop or 503"},
       {"access:\n  limits:\n    block_seconds: 100000\n", "out of range"},
       {"access:\n  limits:\n    calls_per_hour: [sales]\n", "expected a map of flow or persona"},
-      {"access:\n  limits:\n    calls_per_hour: {sales: lots}\n", "sales: 'lots' is not a whole number"},
+      {"access:\n  limits:\n    calls_per_hour: {sales: lots}\n",
+       "sales: 'lots' is not a whole number"},
       {"access:\n  limits:\n    max_sources: 3\n", "out of range"},
       {"access:\n  limits:\n    invite_rate: 3\n", "invite_rate (line 3): unknown key"},
       {"access:\n  kernel_filter: sometimes\n", "must be true or false"},
@@ -161,8 +164,7 @@ TEST(ConfigAccess, ErrorsNameKeyAndLine) {
 }
 
 TEST(ConfigAccess, PasswordsNeverInErrors) {
-  const std::string e =
-      error_of("access:\n  accounts: [{user: a, password: hunter2, extra: x}]\n");
+  const std::string e = error_of("access:\n  accounts: [{user: a, password: hunter2, extra: x}]\n");
   EXPECT_FALSE(e.empty());
   EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
 }

@@ -144,9 +144,9 @@ class AccessAuth : public ::testing::Test {
     const std::string uri = "sip:sales@192.0.2.1";
     const std::string resp = digest_response(DigestAlgorithm::kMd5, user, "atende", password,
                                              "INVITE", uri, nonce, nc, "abc", "auth");
-    return "Digest username=\"" + user + "\", realm=\"atende\", nonce=\"" + nonce +
-           "\", uri=\"" + uri + "\", response=\"" + resp + "\", algorithm=MD5, qop=auth, nc=" +
-           nc + ", cnonce=\"abc\"";
+    return "Digest username=\"" + user + "\", realm=\"atende\", nonce=\"" + nonce + "\", uri=\"" +
+           uri + "\", response=\"" + resp + "\", algorithm=MD5, qop=auth, nc=" + nc +
+           ", cnonce=\"abc\"";
   }
   std::string md5_challenge() { return ac.challenges(src, t, false)[0]; }
 };

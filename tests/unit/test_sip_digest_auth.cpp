@@ -14,9 +14,9 @@ using namespace std::chrono_literals;
 
 TEST(DigestVectors, Rfc2617Md5WithQop) {
   // RFC 2617 section 3.5.
-  EXPECT_EQ(digest_response(DigestAlgorithm::kMd5, "Mufasa", "testrealm@host.com",
-                            "Circle Of Life", "GET", "/dir/index.html",
-                            "dcd98b7102dd2f0e8b11d0f600bfb0c093", "00000001", "0a4f113b", "auth"),
+  EXPECT_EQ(digest_response(DigestAlgorithm::kMd5, "Mufasa", "testrealm@host.com", "Circle Of Life",
+                            "GET", "/dir/index.html", "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+                            "00000001", "0a4f113b", "auth"),
             "6629fae49393a05397450978507c4ef1");
 }
 
@@ -24,25 +24,26 @@ TEST(DigestVectors, Rfc7616Sha256AndMd5) {
   // RFC 7616 section 3.9.1.
   const char* nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v";
   const char* cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ";
-  EXPECT_EQ(digest_response(DigestAlgorithm::kSha256, "Mufasa", "http-auth@example.org",
-                            "Circle of Life", "GET", "/dir/index.html", nonce, "00000001", cnonce,
-                            "auth"),
-            "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
-  EXPECT_EQ(digest_response(DigestAlgorithm::kMd5, "Mufasa", "http-auth@example.org",
-                            "Circle of Life", "GET", "/dir/index.html", nonce, "00000001", cnonce,
-                            "auth"),
-            "8ca523f5e9506fed4657c9700eebdbec");
+  EXPECT_EQ(
+      digest_response(DigestAlgorithm::kSha256, "Mufasa", "http-auth@example.org", "Circle of Life",
+                      "GET", "/dir/index.html", nonce, "00000001", cnonce, "auth"),
+      "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
+  EXPECT_EQ(
+      digest_response(DigestAlgorithm::kMd5, "Mufasa", "http-auth@example.org", "Circle of Life",
+                      "GET", "/dir/index.html", nonce, "00000001", cnonce, "auth"),
+      "8ca523f5e9506fed4657c9700eebdbec");
 }
 
 TEST(DigestVectors, Rfc2069WithoutQop) {
   // Without qop: H(HA1:nonce:HA2). HA1/HA2 as in RFC 2617's example.
-  const std::string ha1 = digest_hash(DigestAlgorithm::kMd5, "Mufasa:testrealm@host.com:Circle Of Life");
+  const std::string ha1 =
+      digest_hash(DigestAlgorithm::kMd5, "Mufasa:testrealm@host.com:Circle Of Life");
   EXPECT_EQ(ha1, "939e7578ed9e3c518a452acee763bce9");  // RFC 2617 3.5's HA1
   const std::string ha2 = digest_hash(DigestAlgorithm::kMd5, "GET:/dir/index.html");
-  EXPECT_EQ(digest_response(DigestAlgorithm::kMd5, "Mufasa", "testrealm@host.com",
-                            "Circle Of Life", "GET", "/dir/index.html",
-                            "dcd98b7102dd2f0e8b11d0f600bfb0c093", "", "", ""),
-            digest_hash(DigestAlgorithm::kMd5, ha1 + ":dcd98b7102dd2f0e8b11d0f600bfb0c093:" + ha2));
+  EXPECT_EQ(
+      digest_response(DigestAlgorithm::kMd5, "Mufasa", "testrealm@host.com", "Circle Of Life",
+                      "GET", "/dir/index.html", "dcd98b7102dd2f0e8b11d0f600bfb0c093", "", "", ""),
+      digest_hash(DigestAlgorithm::kMd5, ha1 + ":dcd98b7102dd2f0e8b11d0f600bfb0c093:" + ha2));
 }
 
 TEST(DigestParse, Rfc7616Header) {
@@ -63,7 +64,8 @@ TEST(DigestParse, Rfc7616Header) {
 }
 
 TEST(DigestParse, QuotesEscapesAndJunk) {
-  auto c = parse_digest_credentials(R"(Digest username="a\"b",realm="r",nonce=n,uri="sip:x",response="r")");
+  auto c = parse_digest_credentials(
+      R"(Digest username="a\"b",realm="r",nonce=n,uri="sip:x",response="r")");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->username, "a\"b");
   EXPECT_EQ(c->nonce, "n");
@@ -79,8 +81,8 @@ class DigestCheck : public ::testing::Test {
   IpAddress src = *parse_ip("192.0.2.10");
   IpAddress other = *parse_ip("192.0.2.11");
   MonoTime t0 = MonoClock::now() + 1s;  // after the authenticator's epoch
-  DigestAuthenticator auth{"atende", {{"alice", "wonderland"}, {"bob", "builder"}}, 300s,
-                           "fixed-secret", 4};
+  DigestAuthenticator auth{
+      "atende", {{"alice", "wonderland"}, {"bob", "builder"}}, 300s, "fixed-secret", 4};
 
   std::string nonce_from(const std::string& challenge) {
     std::smatch m;
@@ -123,10 +125,10 @@ TEST_F(DigestCheck, RightPasswordPassesWithEachAlgorithm) {
   for (auto alg : {DigestAlgorithm::kMd5, DigestAlgorithm::kMd5Sess, DigestAlgorithm::kSha256,
                    DigestAlgorithm::kSha256Sess}) {
     // A nonce per challenge (they differ by their time): one nonce answered twice is a replay.
-    const auto nonce = nonce_from(auth.challenge(src, t0 + std::chrono::milliseconds(10 * ++n),
-                                                 alg, false));
-    const auto r = auth.check(answer(nonce, "alice", "wonderland", "00000001", alg), "INVITE", src,
-                              t0 + 1s);
+    const auto nonce =
+        nonce_from(auth.challenge(src, t0 + std::chrono::milliseconds(10 * ++n), alg, false));
+    const auto r =
+        auth.check(answer(nonce, "alice", "wonderland", "00000001", alg), "INVITE", src, t0 + 1s);
     EXPECT_EQ(r.kind, DigestResult::kOk) << to_string(alg) << ": " << r.why;
     EXPECT_EQ(r.user, "alice");
   }
@@ -208,9 +210,8 @@ TEST_F(DigestCheck, FullReplayTableNeverLetsAReplayThrough) {
   // The table holds 4 nonces: used ones pushed out are stale from then on, not fresh.
   std::vector<std::string> nonces;
   for (int i = 0; i < 10; ++i) {
-    nonces.push_back(
-        nonce_from(auth.challenge(src, t0 + std::chrono::milliseconds(10 * i),
-                                  DigestAlgorithm::kMd5, false)));
+    nonces.push_back(nonce_from(
+        auth.challenge(src, t0 + std::chrono::milliseconds(10 * i), DigestAlgorithm::kMd5, false)));
   }
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(auth.check(answer(nonces[i], "alice", "wonderland"), "INVITE", src, t0 + 1s).kind,
@@ -239,8 +240,8 @@ TEST_F(DigestCheck, RealmAndQopMustBeOurs) {
 }
 
 TEST_F(DigestCheck, OnlyOfferedAlgorithmsAreTaken) {
-  DigestAuthenticator sha_only{"atende", {{"alice", "wonderland"}}, 300s, "fixed-secret", 16,
-                               {DigestAlgorithm::kSha256}};
+  DigestAuthenticator sha_only{"atende", {{"alice", "wonderland"}}, 300s, "fixed-secret",
+                               16,       {DigestAlgorithm::kSha256}};
   const auto ch = sha_only.challenges(src, t0, false);
   ASSERT_EQ(ch.size(), 1u);
   EXPECT_NE(ch[0].find("algorithm=SHA-256"), std::string::npos);
