@@ -47,6 +47,24 @@ std::filesystem::path find_flows_dir(const Config& cfg) {
 
 bool is_wildcard(const std::string& host) { return host == "0.0.0.0" || host == "::"; }
 
+// SIGHUP: read the config file again and apply its `access:` section. A file that does not
+// load keeps the rules in force, and the log says why.
+void reload_access(const Config& cfg, sip::SipServer& sip) {
+  if (cfg.config_path.empty()) {
+    spdlog::warn("access: SIGHUP ignored: atende was started without --config");
+    return;
+  }
+  try {
+    Config fresh;
+    load_config_file(cfg.config_path, fresh);
+    spdlog::info("access: SIGHUP: reloading the access rules from {}", cfg.config_path);
+    sip.reload_access(fresh.access);
+  } catch (const std::exception& e) {
+    spdlog::error("access: SIGHUP: {} does not load, the access rules in force stay: {}",
+                  cfg.config_path, e.what());
+  }
+}
+
 // Block the stop signals in every thread (threads inherit the mask), so only run()'s
 // sigwait sees them: no async-signal-safety traps, and sofia is never called from a handler.
 sigset_t stop_signals() {
@@ -54,6 +72,7 @@ sigset_t stop_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);  // reload the access rules (docs/security.md)
   return set;
 }
 
@@ -212,7 +231,9 @@ int Server::run() {
        .tls_port = tls ? (cfg.sip_tls_listen.port ? cfg.sip_tls_listen.port : 5061) : 0,
        .contact_host = media_address,
        .tls_dir = tls_dir.string(),
-       .tls_verify_server = cfg.sip_tls_verify_server},
+       .tls_verify_server = cfg.sip_tls_verify_server,
+       .access = cfg.access,
+       .metrics = &registry},
       front);
   front.attach(sip);
   calls.set_dialer(&front);
@@ -240,7 +261,7 @@ int Server::run() {
       cfg.trunks.size(), cfg.srtp, tls ? ", tls srtp " + cfg.sip_tls_srtp : std::string());
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) reload_access(cfg, sip);
   spdlog::info("atende: {} received: draining ({} calls, up to {} s)",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", calls.active_legs(), cfg.drain_seconds);
   calls.set_draining();
@@ -248,7 +269,9 @@ int Server::run() {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(cfg.drain_seconds);
   timespec poll{0, 100'000'000};
   while (calls.active_legs() > 0 && std::chrono::steady_clock::now() < deadline) {
-    if (sigtimedwait(&signals, nullptr, &poll) > 0) break;
+    const int again = sigtimedwait(&signals, nullptr, &poll);
+    if (again == SIGHUP) continue;
+    if (again > 0) break;
   }
   if (calls.active_legs() > 0) {
     spdlog::info("atende: hanging up {} calls", calls.active_legs());

@@ -96,6 +96,7 @@ void load_config_file(const std::string& path, Config& cfg) {
   } catch (const YAML::Exception& e) {
     throw ConfigError(path + ": " + e.what());
   }
+  cfg.config_path = path;
   if (root.IsNull()) return;
   if (!root.IsMap()) throw ConfigError(path + ": the top level must be a map of key: value");
   for (const auto& item : root) {
@@ -113,6 +114,10 @@ void load_config_file(const std::string& path, Config& cfg) {
     }
     if (key == "webhooks") {
       cfg.webhooks = parse_webhooks(path + ": " + key, node);
+      continue;
+    }
+    if (key == "access") {
+      cfg.access = parse_access(ctx, node);
       continue;
     }
     if (key == "api_tokens") {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config_access.h"
 #include "core/config_webhooks.h"
 #include "core/log.h"
 
@@ -113,6 +114,11 @@ struct Config {
   // REST API clients (file only: secrets do not belong on the command line).
   std::vector<ApiTokenConfig> api_tokens;
   bool api_read_requires_token = false;  // true: GET /api/... needs a token too
+
+  // Who may send SIP requests, who must authenticate, per-source limits (file only:
+  // `access:`, see core/config_access.h and docs/security.md). Reloaded on SIGHUP.
+  AccessConfig access;
+  std::string config_path;  // the --config file, read again on SIGHUP; empty: none
 };
 
 // A bad key or value: what() names the key and the problem. main() exits 2 with it.

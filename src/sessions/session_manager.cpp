@@ -67,6 +67,7 @@ Admission SessionManager::admit(const InboundRequest& r) const {
   }
   if (const agent::Persona* p = personas_ && agents_ ? personas_->resolve(a.flow) : nullptr) {
     a.flow = p->name;  // a dialplan entry may name a persona by alias
+    a.persona = true;
   }
   if (draining_) {
     a.status = 503;

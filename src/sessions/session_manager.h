@@ -48,6 +48,7 @@ struct InboundRequest {
 struct Admission {
   bool ok = false;
   std::string flow;  // flow or persona name
+  bool persona = false;  // `flow` is an AI persona (costs money per call: docs/security.md)
   int status = 0;    // when !ok: SIP-style status (486, 503, 404)
   std::string phrase;
   // The flow's own RTP inactivity timeout (FlowSpec::rtp_timeout); -1: the server's.

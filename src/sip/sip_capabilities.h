@@ -2,7 +2,10 @@
 // response (OPTIONS answers, 200 OK to INVITE, our own INVITEs). Only what is really
 // handled, so a peer never relies on something we would then refuse or get wrong:
 //   INVITE ACK BYE CANCEL  calls, re-INVITEs (hold, new address, session refresh)
-//   OPTIONS                answered by the stack (keep-alive pings, capability queries)
+//   OPTIONS                answered by us after the access rules (docs/security.md)
+//   REGISTER               always refused (403: atende is no registrar); listed only because
+//                          nua hands the application only methods in Allow, and the access
+//                          rules must see (count, drop) a scanner's REGISTERs
 //   NOTIFY                 only inside the subscription our own REFER creates (transfer
 //                          progress); REFER itself we send but do not accept
 // Not listed, answered 405 by the stack: REFER, SUBSCRIBE, MESSAGE, INFO, PRACK, UPDATE,
@@ -15,7 +18,7 @@
 
 namespace atende::sip {
 
-inline constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY";
+inline constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, REGISTER";
 inline constexpr const char* kSupported = "timer";
 
 }  // namespace atende::sip

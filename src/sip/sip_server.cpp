@@ -12,8 +12,11 @@
 #include <unordered_map>
 
 #include "core/call_id.h"
+#include "core/metrics.h"
+#include "sip/access_control.h"
 #include "sip/sip_capabilities.h"
 #include "sip/sip_precheck.h"
+#include "sip/socket_filter.h"
 
 // sofia's magic pointers are typed by these macros; they must come before its headers.
 #define NUA_MAGIC_T atende::sip::SipServer::Impl
@@ -73,6 +76,8 @@ class Dialog final : public HandleOwner {
   int auth_attempts = 0;       // outbound: challenges answered
   SipCredentials credentials;
   std::string end_reason;
+  IpAddress source;           // inbound: where the INVITE came from
+  bool counted_call = false;  // inbound: counted in AccessControl::call_begin
 };
 
 class Registration final : public HandleOwner {
@@ -202,6 +207,24 @@ struct SipServer::Impl {
   int registering = 0;
   bool shutdown_done = false;
 
+  // Who may call (docs/security.md). SIP-thread only.
+  std::unique_ptr<AccessControl> access;
+  Counter* kernel_dropped = nullptr;
+  std::vector<int> filtered_fds;                 // SIP sockets with our BPF filter
+  std::unordered_map<int, uint64_t> drops_seen;  // per fd: SO_MEMINFO drops counted so far
+  uint64_t filter_version = 0;
+  bool filter_warned = false;
+  su_timer_t* access_timer = nullptr;
+  // Requests refused with "drop" that sofia had already taken: held unanswered until the
+  // caller has given up (destroying the handle earlier would make nua answer 500).
+  struct Unanswered {
+    MonoTime at;
+    nua_handle_t* nh;
+  };
+  std::deque<Unanswered> unanswered;
+  static constexpr size_t kMaxUnanswered = 256;
+  static constexpr auto kUnansweredHold = std::chrono::seconds(32);  // timer B/F
+
   Impl(SipOptions o, SipEvents& e) : options(std::move(o)), events(e) {}
 
   void run(std::promise<void>& ready);
@@ -239,6 +262,18 @@ struct SipServer::Impl {
 
   void handle(nua_event_t event, int status, char const* phrase, nua_handle_t* nh, Dialog* dialog,
               sip_t const* sip, tagi_t tags[]);
+  // Access rules (docs/security.md)
+  std::optional<IpAddress> request_source();
+  // Applies check_request; false when the request was refused (and dealt with).
+  bool admit_request(nua_handle_t* nh, RequestKind kind, const IpAddress& source);
+  void refuse(nua_handle_t* nh, const AccessDecision& d);
+  void hold_unanswered(nua_handle_t* nh);
+  void update_filter(bool force = false);
+  void count_kernel_drops();
+  void options_request(nua_handle_t* nh, Dialog* dialog);
+  void register_request(nua_handle_t* nh);
+  static void on_access_timer(Impl* self, su_timer_t*, HandleOwner*) { self->access_tick(); }
+  void access_tick();
   void incoming_invite(nua_handle_t* nh, sip_t const* sip);
   std::string transport_of(sip_t const* sip);
   // Our Contact for a dialog over `transport` ("udp", "tcp", "tls"); empty when TLS is off
@@ -348,6 +383,10 @@ void SipServer::Impl::run(std::promise<void>& ready) {
                    // would carry no offer: we write the SDP, not nua).
                    NUTAG_SESSION_TIMER(static_cast<unsigned>(options.session_expires)),
                    NUTAG_MIN_SE(static_cast<unsigned>(options.min_se)), NUTAG_UPDATE_REFRESH(1),
+                   // We answer OPTIONS and REGISTER ourselves, after the access rules: nua
+                   // would answer them before we could drop or count them (REGISTER is
+                   // in kAllow only so that it reaches us: else nua answers 405 unseen).
+                   NUTAG_APPL_METHOD("OPTIONS, REGISTER"),
                    // Registrations: keep the Contact we are given (no outbound/gruu
                    // extensions that trip simple registrars).
                    NUTAG_OUTBOUND("no-options-keepalive, no-validate, no-natify"),
@@ -370,10 +409,25 @@ void SipServer::Impl::run(std::promise<void>& ready) {
     bound_tls_port = options.tls_port;
     spdlog::info("sip: listening on {} (tls)", sips_url);
   }
+  access = std::make_unique<AccessControl>(options.access, options.metrics);
+  if (options.metrics) {
+    kernel_dropped = &options.metrics->counter(
+        "atende_sip_dropped_in_kernel_total",
+        "SIP packets from denied or blocked sources dropped by the kernel filter before atende "
+        "read them (also counts receive-buffer overflows of the SIP sockets)");
+  }
+  spdlog::info("{}", access->describe());
+  update_filter(true);
+  access_timer = su_timer_create(su_root_task(root), 1000);
+  su_timer_run(access_timer, &Impl::on_access_timer, nullptr);
   ready.set_value();
   su_root_run(root);
 
   if (shutdown_timer) su_timer_destroy(shutdown_timer);
+  if (access_timer) su_timer_destroy(access_timer);
+  access_timer = nullptr;
+  for (int fd : filtered_fds) detach_socket_filter(fd);
+  filtered_fds.clear();
   if (!shutdown_done) {
     // nua may only be destroyed after its shutdown completed; we are exiting anyway, so
     // leave the stack to the process exit rather than risk sofia's assertions.
@@ -468,9 +522,15 @@ void SipServer::Impl::handle(nua_event_t event, int status, char const* phrase, 
       }
       spdlog::warn("sip: stack error {} {}", status, phrase ? phrase : "");
       return;
+    case nua_i_options:
+      options_request(nh, dialog);
+      return;
+    case nua_i_register:
+      register_request(nh);
+      return;
     default:
-      // Out-of-dialog requests (OPTIONS...) are answered by nua itself; their handles
-      // would leak unless we destroy them.
+      // Out-of-dialog requests nua answered itself (not OPTIONS or REGISTER: those are
+      // ours, above); their handles would leak unless we destroy them.
       if (!dialog && nh && event >= nua_i_chat && event < nua_r_set_params &&
           event != nua_i_invite) {
         nua_handle_destroy(nh);
@@ -485,6 +545,54 @@ void SipServer::Impl::incoming_invite(nua_handle_t* nh, sip_t const* sip) {
     nua_handle_destroy(nh);
     return;
   }
+  // Who may call: address lists, rate, then digest for callers not trusted by address.
+  const auto source = request_source();
+  if (!source) {
+    nua_respond(nh, 500, static_phrase(500), TAG_END());
+    nua_handle_destroy(nh);
+    return;
+  }
+  const MonoTime now = MonoClock::now();
+  const AccessDecision decision = access->check_request(*source, RequestKind::kInvite, now);
+  if (!decision.ok()) return refuse(nh, decision);
+  std::string auth_user;
+  if (decision.must_authenticate) {
+    // Credentials in either header: a caller may answer a 401 as if it were a 407.
+    const msg_auth_t* au =
+        sip->sip_authorization ? sip->sip_authorization : sip->sip_proxy_authorization;
+    std::string credentials;
+    for (; au; au = au->au_next) {
+      char* text = sip_header_as_string(home, reinterpret_cast<const sip_header_t*>(au));
+      if (!text) continue;
+      std::string value = text;
+      su_free(home, text);
+      // Only the credentials for our realm (a proxy's own may be there too).
+      auto creds = parse_digest_credentials(value);
+      if (creds && creds->realm == access->config().realm) {
+        credentials = value;
+        break;
+      }
+      if (credentials.empty()) credentials = value;
+    }
+    auto verdict = access->authenticate(*source, credentials, "INVITE", now);
+    if (verdict.kind == AccessControl::AuthVerdict::kRefused) return refuse(nh, verdict.drop);
+    if (verdict.kind == AccessControl::AuthVerdict::kChallenge) {
+      const auto values = access->challenges(*source, now, verdict.stale);
+      const bool proxy = access->challenge_status() == 407;
+      const char* first = values.size() > 0 ? values[0].c_str() : nullptr;
+      const char* second = values.size() > 1 ? values[1].c_str() : nullptr;
+      nua_respond(nh, proxy ? 407 : 401, static_phrase(proxy ? 407 : 401),
+                  TAG_IF(proxy && first, SIPTAG_PROXY_AUTHENTICATE_STR(first)),
+                  TAG_IF(proxy && second, SIPTAG_PROXY_AUTHENTICATE_STR(second)),
+                  TAG_IF(!proxy && first, SIPTAG_WWW_AUTHENTICATE_STR(first)),
+                  TAG_IF(!proxy && second, SIPTAG_WWW_AUTHENTICATE_STR(second)), TAG_END());
+      nua_handle_destroy(nh);
+      return;
+    }
+    auth_user = verdict.user;
+  }
+  // Sanity of the request itself (after the access rules: a stranger gets nothing, not
+  // even a 400).
   if (auto problem = precheck_request(sip)) {
     spdlog::warn("sip: rejecting INVITE: {} {}", problem->status, problem->phrase);
     const std::string warning = warning_for(problem->phrase);
@@ -493,29 +601,34 @@ void SipServer::Impl::incoming_invite(nua_handle_t* nh, sip_t const* sip) {
     nua_handle_destroy(nh);
     return;
   }
+  const AccessDecision calls_ok = access->call_begin(*source, now);
+  if (!calls_ok.ok()) return refuse(nh, calls_ok);
+
   auto d = std::make_shared<Dialog>();
   d->call_id = atende::new_call_id();
   d->nh = nh;
+  d->source = *source;
+  d->counted_call = true;
 
   InviteInfo info;
+  info.auth_user = auth_user;
   info.sip_call_id = sip->sip_call_id && sip->sip_call_id->i_id ? sip->sip_call_id->i_id : "";
   info.from_uri = sip->sip_from ? url_text(home, sip->sip_from->a_url) : "";
   info.to_uri = sip->sip_to ? url_text(home, sip->sip_to->a_url) : "";
   info.request_user = sip->sip_request && sip->sip_request->rq_url->url_user
                           ? sip->sip_request->rq_url->url_user
                           : "";
-  if (sip->sip_via && sip->sip_via->v_received)
-    info.remote_host = sip->sip_via->v_received;
-  else if (sip->sip_via && sip->sip_via->v_host)
-    info.remote_host = sip->sip_via->v_host;
+  info.remote_host = source->str();
   info.sdp = body_of(sip);
   info.transport = transport_of(sip);
 
   InviteReply reply = events.on_invite(d->call_id, info);
   if (reply.status >= 300) {
+    access->call_end(*source);
     const std::string warning = warning_for(reply.phrase);
+    const std::string retry = std::to_string(reply.retry_after);
     nua_respond(nh, reply.status, static_phrase(reply.status), SIPTAG_WARNING_STR(warning.c_str()),
-                TAG_END());
+                TAG_IF(reply.retry_after > 0, SIPTAG_RETRY_AFTER_STR(retry.c_str())), TAG_END());
     nua_handle_destroy(nh);
     return;
   }
@@ -584,6 +697,14 @@ void SipServer::Impl::reinvite(Dialog* d, sip_t const* sip) {
 
 void SipServer::Impl::terminated(Dialog* d, nua_handle_t* nh) {
   if (!d) {
+    // A request held unanswered (refused with "drop") that ended anyway (CANCEL): it is
+    // destroyed here, not again when its hold runs out.
+    for (auto it = unanswered.begin(); it != unanswered.end(); ++it) {
+      if (it->nh == nh) {
+        unanswered.erase(it);
+        break;
+      }
+    }
     if (nh) nua_handle_destroy(nh);
     return;
   }
@@ -607,6 +728,10 @@ void SipServer::Impl::terminated(Dialog* d, nua_handle_t* nh) {
   nua_handle_bind(nh, nullptr);
   nua_handle_destroy(nh);
   d->nh = nullptr;
+  if (d->counted_call) {
+    d->counted_call = false;
+    access->call_end(d->source);
+  }
   events.on_ended(call_id, reason, status);
   dialogs.erase(call_id);  // may free `d`
 }
@@ -861,8 +986,144 @@ void SipServer::Impl::registration_event(nua_event_t event, int status, char con
   schedule_reregister(*r);
 }
 
+// --- access rules (docs/security.md) ----------------------------------------------------
+
+std::optional<IpAddress> SipServer::Impl::request_source() {
+  msg_t* msg = nua_current_request(nua);
+  su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
+  return ai ? ip_from_sockaddr(ai->ai_addr) : std::nullopt;
+}
+
+bool SipServer::Impl::admit_request(nua_handle_t* nh, RequestKind kind, const IpAddress& source) {
+  const AccessDecision d = access->check_request(source, kind, MonoClock::now());
+  if (d.ok()) return true;
+  refuse(nh, d);
+  return false;
+}
+
+void SipServer::Impl::refuse(nua_handle_t* nh, const AccessDecision& d) {
+  // A new block goes into the kernel filter at once: the rest of the flood never reaches us.
+  if (access->version() != filter_version) update_filter();
+  if (d.action == AccessDecision::kDrop) {
+    hold_unanswered(nh);
+    return;
+  }
+  const std::string retry = std::to_string(d.retry_after);
+  const std::string warning = warning_for(std::string("refused: ") + to_string(d.reason));
+  nua_respond(nh, d.status, static_phrase(d.status), NUTAG_WITH_THIS(nua),
+              TAG_IF(d.retry_after > 0, SIPTAG_RETRY_AFTER_STR(retry.c_str())),
+              SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
+  nua_handle_destroy(nh);
+}
+
+void SipServer::Impl::hold_unanswered(nua_handle_t* nh) {
+  if (unanswered.size() >= kMaxUnanswered) {
+    nua_handle_destroy(unanswered.front().nh);  // nua answers 500: the price of a full hold
+    unanswered.pop_front();
+  }
+  unanswered.push_back({MonoClock::now(), nh});
+}
+
+void SipServer::Impl::options_request(nua_handle_t* nh, Dialog* dialog) {
+  if (dialog) {  // within a call: a keep-alive of the peer's
+    nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());
+    return;
+  }
+  const auto source = request_source();
+  if (!source) {  // never seen: sofia always knows where a request came from
+    nua_respond(nh, 500, static_phrase(500), NUTAG_WITH_THIS(nua), TAG_END());
+    nua_handle_destroy(nh);
+    return;
+  }
+  if (!admit_request(nh, RequestKind::kOptions, *source)) return;
+  // nua adds Allow, Accept and Supported to a 200 for OPTIONS.
+  nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());
+  nua_handle_destroy(nh);
+}
+
+void SipServer::Impl::register_request(nua_handle_t* nh) {
+  const auto source = request_source();
+  if (!source) {
+    nua_respond(nh, 500, static_phrase(500), NUTAG_WITH_THIS(nua), TAG_END());
+    nua_handle_destroy(nh);
+    return;
+  }
+  if (!admit_request(nh, RequestKind::kRegister, *source)) return;
+  // atende is no registrar: nobody registers with it, and every REGISTER gets the same
+  // answer, whoever sends it and whatever its credentials (a scanner learns nothing).
+  nua_respond(nh, 403, static_phrase(403), NUTAG_WITH_THIS(nua),
+              SIPTAG_WARNING_STR("399 atende \"not a registrar\""), TAG_END());
+  nua_handle_destroy(nh);
+}
+
+void SipServer::Impl::update_filter(bool force) {
+  filter_version = access->version();
+  const AccessConfig& cfg = access->config();
+  if (!cfg.kernel_filter) {
+    for (int fd : filtered_fds) detach_socket_filter(fd);
+    filtered_fds.clear();
+    return;
+  }
+  if (force || filtered_fds.empty()) {
+    filtered_fds = find_listening_sockets(options.port);
+    for (int fd : filtered_fds) drops_seen[fd] = socket_drops(fd);
+  }
+  FilterRules rules;
+  rules.filter_lists = cfg.denied_drop;
+  rules.allow = cfg.allow;
+  rules.deny = cfg.deny;
+  rules.blocked = access->blocked_sources(MonoClock::now(), 1200);
+  size_t left_out = 0;
+  const auto program = build_socket_filter(rules, &left_out);
+  int attached = 0;
+  std::string error = program.empty() ? "the allow/deny lists are too long for one filter" : "";
+  for (int fd : filtered_fds) {
+    if (!program.empty() && attach_socket_filter(fd, program, &error)) {
+      ++attached;
+    } else {
+      detach_socket_filter(fd);  // no stale filter: AccessControl judges alone
+    }
+  }
+  if (force || (attached == 0 && !filter_warned)) {
+    if (attached > 0) {
+      spdlog::info("access: kernel filter on {} SIP sockets ({} instructions)", attached,
+                   program.size());
+    } else {
+      filter_warned = true;
+      spdlog::warn("access: no kernel filter ({}); refusals are made in the SIP thread only",
+                   filtered_fds.empty() ? "SIP sockets not found" : error);
+    }
+  }
+  if (left_out > 0) {
+    spdlog::debug("access: {} blocked sources beyond the kernel filter's room", left_out);
+  }
+}
+
+void SipServer::Impl::count_kernel_drops() {
+  if (!kernel_dropped) return;
+  for (int fd : filtered_fds) {
+    const uint64_t now = socket_drops(fd);
+    uint64_t& seen = drops_seen[fd];
+    if (now > seen) kernel_dropped->inc(now - seen);
+    seen = now;
+  }
+}
+
+void SipServer::Impl::access_tick() {
+  const MonoTime now = MonoClock::now();
+  access->tick(now);
+  if (access->version() != filter_version) update_filter();
+  count_kernel_drops();
+  while (!unanswered.empty() && now - unanswered.front().at >= kUnansweredHold) {
+    nua_handle_destroy(unanswered.front().nh);
+    unanswered.pop_front();
+  }
+}
+
 void SipServer::Impl::begin_shutdown() {
   stopping = true;
+  for (auto& u : unanswered) nua_handle_destroy(u.nh);
+  unanswered.clear();
   std::vector<std::string> ids;
   for (auto& [id, d] : dialogs) ids.push_back(id);
   for (auto& id : ids) send_bye(id, "shutdown");
@@ -899,6 +1160,23 @@ void SipServer::start() {
 int SipServer::port() const { return impl_->bound_port; }
 
 int SipServer::tls_port() const { return impl_->bound_tls_port; }
+void SipServer::reload_access(AccessConfig access) {
+  post([impl = impl_.get(), access = std::move(access)]() mutable {
+    if (!impl->access) return;
+    impl->access->reload(std::move(access));
+    spdlog::info("{}", impl->access->describe());
+    impl->update_filter(true);
+  });
+}
+
+std::optional<InviteReply> SipServer::charge_call(const std::string& source,
+                                                  const std::string& flow, bool persona) {
+  auto addr = parse_ip(source);
+  if (!addr || !impl_->access) return std::nullopt;
+  const AccessDecision d = impl_->access->charge_call(*addr, flow, persona, MonoClock::now());
+  if (d.ok()) return std::nullopt;
+  return InviteReply::reject(d.status, "Call Limit Reached", d.retry_after);
+}
 
 void SipServer::post(std::function<void()> fn) {
   if (!impl_->started) return;

@@ -6,9 +6,16 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+
+#include "core/config_access.h"
+
+namespace atende {
+class MetricsRegistry;
+}
 
 namespace atende::sip {
 
@@ -17,7 +24,8 @@ struct InviteInfo {
   std::string from_uri;
   std::string to_uri;
   std::string request_user;  // user part of the Request-URI: picks the flow
-  std::string remote_host;   // where the request came from (IP of the last hop)
+  std::string remote_host;   // where the request came from (the packet's source address)
+  std::string auth_user;     // the account it authenticated as (digest), empty when trusted
   // "udp", "tcp" or "tls": how the request reached us (its top Via, checked against the
   // socket's protocol; "tls" only when the TLS listener is on). Picks the SRTP policy.
   std::string transport;
@@ -33,8 +41,11 @@ struct InviteReply {
   std::string phrase = "OK";
   std::string sdp;
   int ring_ms = 0;
-  static InviteReply reject(int status, std::string phrase) {
-    return {status, std::move(phrase), {}};
+  int retry_after = 0;  // rejections: seconds for a Retry-After header (0: none)
+  static InviteReply reject(int status, std::string phrase, int retry_after = 0) {
+    InviteReply r{status, std::move(phrase), {}};
+    r.retry_after = retry_after;
+    return r;
   }
 };
 
@@ -131,6 +142,9 @@ struct SipOptions {
   std::string contact_host;
   std::string tls_dir;
   bool tls_verify_server = true;
+  // Who may call (docs/security.md); replaced at run time by reload_access().
+  AccessConfig access;
+  MetricsRegistry* metrics = nullptr;  // atende_sip_refused_total & co.; null: not counted
 };
 
 class SipServer {
@@ -158,6 +172,13 @@ class SipServer {
   void stop();
   // Thread-safe: run `fn` on the SIP thread.
   void post(std::function<void()> fn);
+  // Thread-safe: new access rules (SIGHUP); calls up and per-source counts are kept.
+  void reload_access(AccessConfig access);
+  // SIP thread only (from a SipEvents callback): may `source` place one more call into
+  // `flow` (persona: an AI persona) within its calls per hour? Counts it when so; else the
+  // rejection to answer with.
+  std::optional<InviteReply> charge_call(const std::string& source, const std::string& flow,
+                                         bool persona);
   // The port the stack listens on (after start()).
   int port() const;
   // The TLS port (after start()), 0 without TLS.

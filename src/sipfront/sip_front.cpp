@@ -205,6 +205,13 @@ sip::InviteReply SipFront::on_invite(const std::string& call_id, const sip::Invi
     return sip::InviteReply::reject(status, std::move(phrase));
   };
   if (!admission.ok) return reject(admission.status, admission.phrase);
+  // Calls per hour per source into flows that cost money (docs/security.md).
+  if (sip_ && !info.remote_host.empty()) {
+    if (auto limited = sip_->charge_call(info.remote_host, admission.flow, admission.persona)) {
+      sessions_.reject(request, admission.flow, limited->status, limited->phrase);
+      return *limited;
+    }
+  }
 
   auto s = std::make_shared<SipLeg>();
   s->id = call_id;

@@ -54,10 +54,13 @@ def simple_sdp(rtp_port, payloads=((0, "PCMU/8000"), (101, "telephone-event/8000
 class SipSocket:
     """A UDP socket bound to a free loopback port that sends datagrams and collects replies."""
 
-    def __init__(self, target_port, target_host=LOOPBACK):
+    def __init__(self, target_port, target_host=LOOPBACK, local_host=LOOPBACK):
+        """local_host: the source address (any 127.x.y.z reaches lo on Linux: a test's
+        "stranger" binds 127.0.0.9)."""
         self.target = (target_host, target_port)
+        self.local_host = local_host
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((LOOPBACK, 0))
+        self.sock.bind((local_host, 0))
         self.port = self.sock.getsockname()[1]
 
     def close(self):
@@ -122,12 +125,12 @@ def header(message, name):
     return None
 
 
-def options_ping(port, host=LOOPBACK, timeout=1.0):
+def options_ping(port, host=LOOPBACK, timeout=1.0, local_host=LOOPBACK):
     """Status code of an out-of-dialog OPTIONS, or None if nothing answered."""
-    with SipSocket(port, host) as s:
+    with SipSocket(port, host, local_host=local_host) as s:
         ruri = f"sip:ping@{host}:{port}"
-        return s.request(build_request("OPTIONS", ruri, local_port=s.port, target=port),
-                         timeout)
+        return s.request(build_request("OPTIONS", ruri, local_port=s.port, target=port,
+                                       via_host=local_host), timeout)
 
 
 def cseq_method(message):

@@ -72,12 +72,13 @@ class Sipp:
 
     def __init__(self, scenario, target, workdir, *, service="echo", calls=1, rate=None,
                  limit=None, transport="u1", timeout_s=30, variables=None, extra_args=(),
-                 substitutions=None, duration_ms=None, trace_messages=True, tag="sipp"):
+                 substitutions=None, duration_ms=None, trace_messages=True, tag="sipp",
+                 local_ip=LOOPBACK):
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.tag = tag
-        self.local_port = free_port()
-        self.media_port = free_port(span=4)
+        self.local_port = free_port(host=local_ip)
+        self.media_port = free_port(span=4, host=local_ip)
         self.stat_file = self.workdir / f"{tag}.stat.csv"
         self.msg_file = self.workdir / f"{tag}.messages.log"
         self.err_file = self.workdir / f"{tag}.errors.log"
@@ -90,8 +91,8 @@ class Sipp:
                 text = text.replace(f"@{key}@", str(value))
             scen = self.workdir / f"{tag}.xml"
             scen.write_text(text)
-        cmd = ["sipp", target, "-i", LOOPBACK, "-p", str(self.local_port),
-               "-mi", LOOPBACK, "-mp", str(self.media_port), "-s", service, "-m", str(calls),
+        cmd = ["sipp", target, "-i", local_ip, "-p", str(self.local_port),
+               "-mi", local_ip, "-mp", str(self.media_port), "-s", service, "-m", str(calls),
                "-t", transport, "-nostdin", "-timeout", f"{timeout_s}s", "-timeout_error",
                "-trace_stat", "-stf", str(self.stat_file), "-fd", "1",
                "-trace_err", "-error_file", str(self.err_file),
