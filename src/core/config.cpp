@@ -110,6 +110,10 @@ void load_config_file(const std::string& path, Config& cfg) {
       cfg.webhooks = parse_webhooks(path + ": " + key, node);
       continue;
     }
+    if (key == "audiosocket_listen") {
+      cfg.audiosocket_listen = parse_audiosocket_listen(ctx, node);
+      continue;
+    }
     if (key == "api_tokens") {
       parse_api_tokens(path + ": " + key, node, cfg);
       continue;
@@ -140,6 +144,7 @@ void load_config_file(const std::string& path, Config& cfg) {
     else if (key == "tts_base_url") cfg.tts_base_url = v;
     else if (key == "tts_model") cfg.tts_model = v;
     else if (key == "tts_voice") cfg.tts_voice = v;
+    else if (key == "audiosocket_rate") cfg.audiosocket_rate = parse_int(ctx, v, 8000, 16000);
     else if (key == "api_read_requires_token") cfg.api_read_requires_token = parse_bool(ctx, v);
     else throw ConfigError(ctx + ": unknown key");
   }
@@ -166,6 +171,9 @@ void validate_config(const Config& cfg) {
   }
   if (cfg.max_call_seconds < 0 || cfg.max_call_seconds > 7 * 86400) {
     throw ConfigError("max_call_seconds: must be 0 (never) .. 604800");
+  }
+  if (cfg.audiosocket_rate != 8000 && cfg.audiosocket_rate != 16000) {
+    throw ConfigError("audiosocket_rate: must be 8000 or 16000");
   }
   validate_dialplan(cfg.dialplan, cfg.trunks);
 }
