@@ -121,7 +121,8 @@ class _Peer:
                     self.kinds_in.append(kind)
                 if kind in RATES:
                     self.frames_in += 1
-                    self.received += payload
+                    if RATES[kind] == self.rate:  # kept at one rate, to be a WAV
+                        self.received += payload
                 elif kind == DTMF:
                     self.digits.append(payload.decode(errors="replace"))
                 elif kind == ERROR:
