@@ -118,7 +118,8 @@ void AudioSocketLeg::read_socket(MonoTime now) {
       eof_ = true;
     } else if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-      close("socket_error");
+      // A peer that closes with our audio unread resets the connection: gone all the same.
+      close(errno == ECONNRESET || errno == EPIPE ? "disconnected" : "socket_error");
       return;
     } else {
       reader_.commit(static_cast<size_t>(n));
