@@ -200,14 +200,39 @@ void AudioSocketLeg::on_audio(int rate, std::span<const uint8_t> payload) {
 
 void AudioSocketLeg::queue_in(std::span<const int16_t> pcm) {
   if (closed_) return;
-  if (in_size_ + pcm.size() > in_ring_.size()) {
-    // More than kMaxQueuedInMs ahead of real time: Asterisk never does that.
+  // Real time is what the monotonic clock says, not how many ticks ran (a stalled worker
+  // skips ticks): the bucket refills at the leg's rate up to kMaxAheadMs.
+  const MonoTime now = MonoClock::now();
+  const int64_t cap = int64_t(leg_rate_) * kMaxAheadMs / 1000;
+  if (credit_at_ == MonoTime{}) {
+    credit_ = cap;
+  } else {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - credit_at_);
+    credit_ = std::min(cap, credit_ + us.count() * leg_rate_ / 1'000'000);
+  }
+  credit_at_ = now;
+  credit_ -= static_cast<int64_t>(pcm.size());
+  if (credit_ < 0) {
+    // More than kMaxAheadMs ahead of real time: Asterisk never does that.
     metrics_.too_fast.inc();
     spdlog::warn("call={} event=audiosocket_too_fast queued_ms={}", info_.id,
                  in_size_ * 1000 / leg_rate_);
     const ErrorCode code = ErrorCode::kTooFast;
     close("too_fast", &code);
     return;
+  }
+  const size_t max_latency = static_cast<size_t>(leg_rate_) * kMaxLatencyMs / 1000;
+  if (in_size_ + pcm.size() > std::min(in_ring_.size(), max_latency)) {
+    // Waited too long: drop the oldest whole frames down to kCatchUpToMs.
+    const size_t frame = static_cast<size_t>(samples_per_frame(leg_rate_));
+    const size_t keep = static_cast<size_t>(leg_rate_) * kCatchUpToMs / 1000;
+    const size_t target = keep > pcm.size() ? keep - pcm.size() : 0;
+    while (in_size_ > target && in_size_ >= frame) {
+      in_head_ = (in_head_ + frame) % in_ring_.size();
+      in_size_ -= frame;
+      metrics_.catch_up_drops.inc();
+    }
+    if (in_size_ + pcm.size() > in_ring_.size()) return;  // a frame larger than the ring
   }
   size_t tail = (in_head_ + in_size_) % in_ring_.size();
   for (int16_t s : pcm) {

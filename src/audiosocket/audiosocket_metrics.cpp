@@ -26,6 +26,9 @@ AudioSocketMetrics::AudioSocketMetrics(MetricsRegistry& r)
       too_fast(r.counter(kErrors, kErrorsHelp, {{"reason", "too_fast"}})),
       not_reading(r.counter(kErrors, kErrorsHelp, {{"reason", "not_reading"}})),
       underruns(r.counter("atende_audiosocket_underruns_total",
-                          "20 ms ticks of an AudioSocket leg with no audio from the peer.")) {}
+                          "20 ms ticks of an AudioSocket leg with no audio from the peer.")),
+      catch_up_drops(r.counter("atende_audiosocket_catch_up_drops_total",
+                               "Inbound AudioSocket frames dropped because they had waited too "
+                               "long for the leg's tick (a worker stall).")) {}
 
 }  // namespace atende::audiosocket

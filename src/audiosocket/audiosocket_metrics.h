@@ -20,6 +20,8 @@ struct AudioSocketMetrics {
   Counter& too_fast;            // {reason="too_fast"}: inbound audio queue overflowed
   Counter& not_reading;         // {reason="not_reading"}: outbound queue overflowed
   Counter& underruns;           // atende_audiosocket_underruns_total: a tick with no audio
+  Counter& catch_up_drops;      // atende_audiosocket_catch_up_drops_total: inbound frames
+                                // dropped because they waited too long (our stall)
 };
 
 }  // namespace atende::audiosocket
