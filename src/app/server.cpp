@@ -173,7 +173,7 @@ int Server::run() {
   audiosocket::AudioSocketFront audiosocket_front(
       {.listeners = cfg.audiosocket_listen, .leg_rate = cfg.audiosocket_rate}, media, calls,
       registry);
-  audiosocket::TransportDialer dialer(front, audiosocket_front);
+  audiosocket::TransportDialer dialer(front, audiosocket_front, dial_plan);
   calls.set_dialer(&dialer);
 
   // Call events to the configured webhooks (none: nothing runs).

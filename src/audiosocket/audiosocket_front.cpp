@@ -457,9 +457,9 @@ sessions::ControlResult<sessions::Done> AudioSocketFront::check(const std::strin
   std::string host;
   int port = 0;
   if (!parse_target(to, host, port)) {
-    return sessions::ControlError{sessions::ControlErrc::kInvalid,
-                                  "'" + to.substr(0, 80) +
-                                      "' is not audiosocket:HOST:PORT with a numeric address"};
+    return sessions::ControlError{
+        sessions::ControlErrc::kInvalid,
+        "'" + to.substr(0, 80) + "' is not audiosocket:HOST:PORT with a numeric address"};
   }
   return sessions::Done{};
 }
@@ -491,8 +491,8 @@ void AudioSocketFront::dial(sessions::DialOrder order) {
   c->target = order.to;
   c->uuid = random_uuid();
   // Asterisk gives a connection 2 s; a dial may ring longer, but a TCP connect does not ring.
-  c->deadline = Clock::now() + std::min<std::chrono::milliseconds>(order.ring_timeout,
-                                                                   std::chrono::seconds(10));
+  c->deadline = Clock::now() +
+                std::min<std::chrono::milliseconds>(order.ring_timeout, std::chrono::seconds(10));
   c->order = std::move(order);
   sessions_.store().add_event(id, std::chrono::system_clock::now(), "dial", c->target);
   {

@@ -30,8 +30,8 @@ namespace atende::audiosocket {
 
 struct AudioSocketOptions {
   std::vector<AudioSocketListenConfig> listeners;
-  int leg_rate = 8000;       // what flows hear and play on these legs
-  int handshake_ms = 5000;   // a connection's UUID must come within this
+  int leg_rate = 8000;      // what flows hear and play on these legs
+  int handshake_ms = 5000;  // a connection's UUID must come within this
 };
 
 // "audiosocket:HOST:PORT" (or "audiosocket://HOST:PORT"): a target our client role dials.
@@ -101,7 +101,7 @@ class AudioSocketFront final : public sessions::Dialer {
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<AudioSocketLeg>> legs_;  // by call id (UUID)
-  std::vector<std::unique_ptr<Connecting>> connect_queue_;  // dial() -> the thread
+  std::vector<std::unique_ptr<Connecting>> connect_queue_;                 // dial() -> the thread
   size_t connecting_ = 0;
 };
 

@@ -184,7 +184,8 @@ void AudioSocketLeg::on_message(const Frame& f, MonoTime now) {
 void AudioSocketLeg::on_audio(int rate, std::span<const uint8_t> payload) {
   const size_t count = payload.size() / 2;
   for (size_t i = 0; i < count; ++i) {  // little-endian on the wire, whatever the host
-    samples_[i] = static_cast<int16_t>(uint16_t(payload[2 * i]) | uint16_t(payload[2 * i + 1]) << 8);
+    samples_[i] =
+        static_cast<int16_t>(uint16_t(payload[2 * i]) | uint16_t(payload[2 * i + 1]) << 8);
   }
   std::span<const int16_t> pcm{samples_.data(), count};
   if (rate != peer_rate_) peer_rate_ = rate;  // we answer in the format the peer speaks
@@ -329,8 +330,8 @@ bool AudioSocketLeg::queue_out(uint8_t type, std::span<const uint8_t> payload) {
 
 void AudioSocketLeg::flush_out() {
   while (out_begin_ < out_end_ && fd_ >= 0) {
-    const ssize_t n = ::send(fd_, out_.data() + out_begin_, out_end_ - out_begin_,
-                             MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t n =
+        ::send(fd_, out_.data() + out_begin_, out_end_ - out_begin_, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n <= 0) return;  // EAGAIN: the rest waits for the next tick; errors show on reading
     out_begin_ += static_cast<size_t>(n);
     metrics_.bytes_out.inc(static_cast<uint64_t>(n));

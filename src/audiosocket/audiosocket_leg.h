@@ -33,9 +33,9 @@ enum class ErrorCode : uint8_t {
 
 struct AudioSocketLegParams {
   LegInfo info;
-  int fd = -1;          // connected, non-blocking; the leg owns it from now on
-  int leg_rate = 8000;  // what flows hear and play (8000 or 16000)
-  int peer_rate = 8000; // what we send until the peer's own audio says otherwise
+  int fd = -1;           // connected, non-blocking; the leg owns it from now on
+  int leg_rate = 8000;   // what flows hear and play (8000 or 16000)
+  int peer_rate = 8000;  // what we send until the peer's own audio says otherwise
 };
 
 class AudioSocketLeg final : public Leg,
@@ -75,7 +75,7 @@ class AudioSocketLeg final : public Leg,
   void tick(MonoTime now) override;
 
   // Bounds, public for the tests' and docs' sake.
-  static constexpr int kMaxQueuedInMs = 1000;   // inbound ring size
+  static constexpr int kMaxQueuedInMs = 1000;  // inbound ring size
   // Inbound audio beyond this wait is ours to blame (a worker stall skipped ticks; TCP lost
   // nothing): the oldest is dropped down to kCatchUpToMs so the caller is not heard late.
   static constexpr int kMaxLatencyMs = 400;
@@ -83,7 +83,7 @@ class AudioSocketLeg final : public Leg,
   // How far a peer may get ahead of real time (after a stall of its own) before it counts as
   // sending too fast: a token bucket refilled by the monotonic clock.
   static constexpr int kMaxAheadMs = 2000;
-  static constexpr size_t kOutCapacity = 32768; // bytes we keep when the peer is slow to read
+  static constexpr size_t kOutCapacity = 32768;  // bytes we keep when the peer is slow to read
   static constexpr int kMaxReadsPerTick = 8;
 
  private:
@@ -112,8 +112,8 @@ class AudioSocketLeg final : public Leg,
   // Inbound audio at leg_rate_, a ring of kMaxQueuedInMs.
   std::vector<int16_t> in_ring_;
   size_t in_head_ = 0, in_size_ = 0;
-  int64_t credit_ = 0;        // samples (leg rate) the peer may still send ahead of time
-  MonoTime credit_at_{};      // when credit_ was last refilled
+  int64_t credit_ = 0;    // samples (leg rate) the peer may still send ahead of time
+  MonoTime credit_at_{};  // when credit_ was last refilled
   std::unique_ptr<audio::Resampler> in_resampler_;   // peer rate -> leg rate, when they differ
   std::unique_ptr<audio::Resampler> out_resampler_;  // leg rate -> peer rate
   std::array<int16_t, kMaxPayload> convert_{};       // resampler output, either direction

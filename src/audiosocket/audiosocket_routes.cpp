@@ -69,10 +69,10 @@ api::HttpResponse register_session(const AudioSocketRoutesContext& ctx,
   const std::string canonical = uuid_to_string(uuid);
   std::string error;
   if (!ctx.directory->put(canonical, std::move(entry), &error)) return bad(503, error);
-  api::HttpResponse r = api::HttpResponse::json(
-      201, {{"uuid", canonical},
-            {flow ? "flow" : "persona", resolved},
-            {"expires_in", SessionDirectory::kMaxAge.count()}});
+  api::HttpResponse r =
+      api::HttpResponse::json(201, {{"uuid", canonical},
+                                    {flow ? "flow" : "persona", resolved},
+                                    {"expires_in", SessionDirectory::kMaxAge.count()}});
   r.audit_detail = "uuid=" + canonical + " flow=" + resolved;
   return r;
 }
@@ -80,9 +80,8 @@ api::HttpResponse register_session(const AudioSocketRoutesContext& ctx,
 }  // namespace
 
 void install_audiosocket_routes(api::HttpServer& server, AudioSocketRoutesContext ctx) {
-  server.route("POST", "/api/audiosocket/sessions", [ctx](const api::HttpRequest& r) {
-    return register_session(ctx, r);
-  });
+  server.route("POST", "/api/audiosocket/sessions",
+               [ctx](const api::HttpRequest& r) { return register_session(ctx, r); });
 }
 
 }  // namespace atende::audiosocket

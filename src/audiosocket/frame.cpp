@@ -6,16 +6,26 @@ namespace atende::audiosocket {
 
 int audio_rate(uint8_t type) {
   switch (type) {
-    case 0x10: return 8000;
-    case 0x11: return 12000;
-    case 0x12: return 16000;
-    case 0x13: return 24000;
-    case 0x14: return 32000;
-    case 0x15: return 44100;
-    case 0x16: return 48000;
-    case 0x17: return 96000;
-    case 0x18: return 192000;
-    default: return 0;
+    case 0x10:
+      return 8000;
+    case 0x11:
+      return 12000;
+    case 0x12:
+      return 16000;
+    case 0x13:
+      return 24000;
+    case 0x14:
+      return 32000;
+    case 0x15:
+      return 44100;
+    case 0x16:
+      return 48000;
+    case 0x17:
+      return 96000;
+    case 0x18:
+      return 192000;
+    default:
+      return 0;
   }
 }
 
@@ -32,11 +42,16 @@ bool is_known_kind(uint8_t type) {
 
 std::string kind_name(uint8_t type) {
   switch (type) {
-    case 0x00: return "hangup";
-    case 0x01: return "uuid";
-    case 0x03: return "dtmf";
-    case 0xff: return "error";
-    default: break;
+    case 0x00:
+      return "hangup";
+    case 0x01:
+      return "uuid";
+    case 0x03:
+      return "dtmf";
+    case 0xff:
+      return "error";
+    default:
+      break;
   }
   if (int rate = audio_rate(type)) return "audio" + std::to_string(rate);
   static const char* hex = "0123456789abcdef";
@@ -45,11 +60,16 @@ std::string kind_name(uint8_t type) {
 
 const char* to_string(ReadStatus s) {
   switch (s) {
-    case ReadStatus::kFrame: return "frame";
-    case ReadStatus::kNeedMore: return "need_more";
-    case ReadStatus::kTooLong: return "frame_too_long";
-    case ReadStatus::kUnknown: return "unknown_frame_type";
-    case ReadStatus::kBadLength: return "bad_frame_length";
+    case ReadStatus::kFrame:
+      return "frame";
+    case ReadStatus::kNeedMore:
+      return "need_more";
+    case ReadStatus::kTooLong:
+      return "frame_too_long";
+    case ReadStatus::kUnknown:
+      return "unknown_frame_type";
+    case ReadStatus::kBadLength:
+      return "bad_frame_length";
   }
   return "?";
 }
@@ -88,8 +108,7 @@ ReadStatus FrameReader::next(Frame& out) {
   // Judged on the header alone, before waiting for a payload that may never come.
   if (!is_known_kind(type)) return failed_ = ReadStatus::kUnknown;
   if (length > kMaxPayload) return failed_ = ReadStatus::kTooLong;
-  const bool bad_length = (type == 0x01 && length != kUuidSize) ||
-                          (type == 0x03 && length != 1) ||
+  const bool bad_length = (type == 0x01 && length != kUuidSize) || (type == 0x03 && length != 1) ||
                           (audio_rate(type) && (length == 0 || length % 2 != 0));
   if (bad_length) return failed_ = ReadStatus::kBadLength;
   if (pending() < kHeaderSize + length) return ReadStatus::kNeedMore;

@@ -52,11 +52,11 @@ struct Frame {
 };
 
 enum class ReadStatus {
-  kFrame,     // `out` holds a whole message
-  kNeedMore,  // no whole message buffered yet
-  kTooLong,   // the header announces more than kMaxPayload: the stream cannot go on
-  kUnknown,   // a type this protocol does not define: the stream cannot go on
-  kBadLength, // a known type with a length it cannot have (UUID not 16, DTMF not 1, odd audio)
+  kFrame,      // `out` holds a whole message
+  kNeedMore,   // no whole message buffered yet
+  kTooLong,    // the header announces more than kMaxPayload: the stream cannot go on
+  kUnknown,    // a type this protocol does not define: the stream cannot go on
+  kBadLength,  // a known type with a length it cannot have (UUID not 16, DTMF not 1, odd audio)
 };
 const char* to_string(ReadStatus s);
 

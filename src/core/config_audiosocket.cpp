@@ -13,9 +13,12 @@ AudioSocketListenConfig one(const std::string& ctx, const YAML::Node& node) {
   for (const auto& item : node) {
     const std::string key = item.first.as<std::string>();
     const std::string v = config_scalar(ctx + "." + key, item.second);
-    if (key == "listen") l.address = parse_host_port(ctx + ".listen", v);
-    else if (key == "flow" || key == "persona") l.flow = v;
-    else throw ConfigError(ctx + ": unknown key '" + key + "' (listen, flow)");
+    if (key == "listen")
+      l.address = parse_host_port(ctx + ".listen", v);
+    else if (key == "flow" || key == "persona")
+      l.flow = v;
+    else
+      throw ConfigError(ctx + ": unknown key '" + key + "' (listen, flow)");
   }
   if (l.address.port == 0) throw ConfigError(ctx + ": 'listen: HOST:PORT' is required");
   return l;
@@ -37,7 +40,8 @@ AudioSocketListenConfig parse_audiosocket_flag(const std::string& key, const std
 std::vector<AudioSocketListenConfig> parse_audiosocket_listen(const std::string& ctx,
                                                               const YAML::Node& node) {
   std::vector<AudioSocketListenConfig> out;
-  if (node.IsScalar() && (node.Scalar() == "off" || node.Scalar() == "false" || node.Scalar().empty())) {
+  if (node.IsScalar() &&
+      (node.Scalar() == "off" || node.Scalar() == "false" || node.Scalar().empty())) {
     return out;
   }
   if (node.IsNull()) return out;

@@ -115,8 +115,13 @@ std::vector<TrunkConfig> parse_trunks(const std::string& ctx, const YAML::Node& 
     if (t.name.empty()) throw ConfigError(ectx + ": every trunk needs a name");
     if (!names.insert(t.name).second) throw ConfigError(ectx + ": trunk '" + t.name + "' twice");
     if (t.host.empty()) throw ConfigError(ectx + ": trunk '" + t.name + "' needs a host");
-    if (t.transport != "udp" && t.transport != "tcp") {
-      throw ConfigError(ectx + ": transport '" + t.transport + "' must be udp or tcp");
+    if (t.transport != "udp" && t.transport != "tcp" && t.transport != "audiosocket") {
+      throw ConfigError(ectx + ": transport '" + t.transport + "' must be udp, tcp or audiosocket");
+    }
+    // An AudioSocket "trunk" (docs/audiosocket.md): numbers routed to it are dialled by
+    // connecting to host:port as an AudioSocket client. Nothing to register there.
+    if (t.transport == "audiosocket" && t.register_account) {
+      throw ConfigError(ectx + ": trunk '" + t.name + "' is audiosocket: it cannot register");
     }
     for (const std::string* f : {&t.name, &t.host, &t.user, &t.domain, &t.from_user}) {
       if (!safe_token(*f)) throw ConfigError(ectx + ": '" + *f + "' has spaces or quotes");
