@@ -77,9 +77,10 @@ int main(int argc, char** argv) {
   }
   // Repeatable (one listener each); given at all, the flags replace the file's listeners.
   std::vector<std::string> audiosocket_listen;
-  serve->add_option("--audiosocket-listen", audiosocket_listen,
-                    "AudioSocket listener HOST:PORT[=FLOW], repeatable; off: none "
-                    "(default 127.0.0.1:9092)")
+  serve
+      ->add_option("--audiosocket-listen", audiosocket_listen,
+                   "AudioSocket listener HOST:PORT[=FLOW], repeatable; off: none "
+                   "(default 127.0.0.1:9092)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
   std::string calls_data_dir = "./data";

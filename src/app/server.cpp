@@ -190,18 +190,18 @@ int Server::run() {
   api::install_control_routes(
       http, {.control = &calls, .store = &store, .auth = api::ApiAuth::from_config(cfg)});
   audiosocket::install_audiosocket_routes(
-      http, {.directory = &audiosocket_front.directory(),
-             .known = [&flows, &personas](const std::string& name, bool persona,
-                                          std::string* resolved) {
-               if (persona) {
-                 const agent::Persona* p = personas.resolve(name);
-                 if (p) *resolved = p->name;
-                 return p != nullptr;
-               }
-               if (!flows.find(name)) return false;
-               *resolved = name;
-               return true;
-             }});
+      http,
+      {.directory = &audiosocket_front.directory(),
+       .known = [&flows, &personas](const std::string& name, bool persona, std::string* resolved) {
+         if (persona) {
+           const agent::Persona* p = personas.resolve(name);
+           if (p) *resolved = p->name;
+           return p != nullptr;
+         }
+         if (!flows.find(name)) return false;
+         *resolved = name;
+         return true;
+       }});
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
   audiosocket_front.start();

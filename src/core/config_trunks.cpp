@@ -116,7 +116,8 @@ std::vector<TrunkConfig> parse_trunks(const std::string& ctx, const YAML::Node& 
     if (!names.insert(t.name).second) throw ConfigError(ectx + ": trunk '" + t.name + "' twice");
     if (t.host.empty()) throw ConfigError(ectx + ": trunk '" + t.name + "' needs a host");
     if (t.transport != "udp" && t.transport != "tcp" && t.transport != "audiosocket") {
-      throw ConfigError(ectx + ": transport '" + t.transport + "' must be udp or tcp (or audiosocket)");
+      throw ConfigError(ectx + ": transport '" + t.transport +
+                        "' must be udp or tcp (or audiosocket)");
     }
     // An AudioSocket "trunk" (docs/audiosocket.md): numbers routed to it are dialled by
     // connecting to host:port as an AudioSocket client. Nothing to register there.

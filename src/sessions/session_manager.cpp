@@ -102,8 +102,7 @@ void SessionManager::reject(const InboundRequest& r, const std::string& flow, in
 }
 
 void SessionManager::open_inbound(const InboundRequest& r, const Admission& a, Executor* executor) {
-  auto session =
-      std::make_shared<Session>(*this, r.call_id, a.flow, r.variables);
+  auto session = std::make_shared<Session>(*this, r.call_id, a.flow, r.variables);
   session->add_leg(LegInfo{r.call_id, r.kind, LegDirection::kInbound, r.from, r.to}, "ringing");
   if (executor) session->bind_executor(executor);
   store_.call_started({.id = r.call_id,
