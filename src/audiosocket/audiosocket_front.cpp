@@ -138,7 +138,7 @@ struct AudioSocketFront::Connecting {
   std::string target;
   std::array<uint8_t, kUuidSize> uuid{};
   Clock::time_point deadline;
-  bool started = false;  // the thread has seen it
+  bool cancelled = false;  // hung up before the far end accepted (under mu_)
 };
 
 AudioSocketFront::AudioSocketFront(AudioSocketOptions options, media::MediaEngine& media,
@@ -281,7 +281,12 @@ void AudioSocketFront::run() {
     for (size_t k = 0; k < connecting.size(); ++k) {
       Connecting* c = connecting[k];
       const short ev = fds[base + k].revents;
-      if (!ev && now <= c->deadline) continue;
+      bool due;
+      {
+        std::lock_guard lock(mu_);  // hang_up() may move the deadline
+        due = now > c->deadline;
+      }
+      if (!ev && !due) continue;
       int err = 0;
       socklen_t len = sizeof err;
       if (ev) ::getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
@@ -511,6 +516,16 @@ void AudioSocketFront::dial(sessions::DialOrder order) {
 
 void AudioSocketFront::finish_connect(Connecting& c, bool ok) {
   const std::string id = c.order.leg_id;
+  bool cancelled;
+  {
+    std::lock_guard lock(mu_);
+    cancelled = c.cancelled;
+  }
+  if (cancelled) {
+    ::close(c.fd);
+    sessions_.leg_ended(id, "cancelled", 0);
+    return;
+  }
   std::array<uint8_t, kHeaderSize + kUuidSize> hello{};
   if (ok) {
     write_frame(hello, static_cast<uint8_t>(Kind::kUuid), c.uuid);
@@ -540,7 +555,14 @@ void AudioSocketFront::hang_up(const std::string& leg_id) {
     std::lock_guard lock(mu_);
     auto it = legs_.find(leg_id);
     if (it != legs_.end()) leg = it->second;
+    for (auto& c : connect_queue_) {
+      if (c->order.leg_id != leg_id) continue;
+      // Still connecting: the thread gives up on it at its next turn.
+      c->cancelled = true;
+      c->deadline = Clock::now();
+    }
   }
+  wake();
   if (leg) leg->executor().post([leg] { leg->hangup("hangup requested"); });
 }
 
