@@ -96,6 +96,13 @@ int main(int argc, char** argv) {
   for (CLI::Option* opt : serve->get_options()) {
     opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   }
+  // Repeatable (one listener each); given at all, the flags replace the file's listeners.
+  std::vector<std::string> audiosocket_listen;
+  serve
+      ->add_option("--audiosocket-listen", audiosocket_listen,
+                   "AudioSocket listener HOST:PORT[=FLOW], repeatable; off: none "
+                   "(default 127.0.0.1:9092)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
   std::string calls_data_dir = "./data";
   int calls_limit = 20;
@@ -158,6 +165,13 @@ int main(int argc, char** argv) {
     if (!config_file.empty()) atende::load_config_file(config_file, cfg);
     if (sip_listen) cfg.sip_listen = atende::parse_host_port("--sip-listen", *sip_listen);
     if (http_listen) cfg.http_listen = atende::parse_host_port("--http-listen", *http_listen);
+    if (!audiosocket_listen.empty()) {
+      cfg.audiosocket_listen.clear();
+      for (const auto& v : audiosocket_listen) {
+        if (v == "off") continue;
+        cfg.audiosocket_listen.push_back(atende::parse_audiosocket_flag("--audiosocket-listen", v));
+      }
+    }
     if (rtp_ports) atende::parse_port_range("--rtp-ports", *rtp_ports, cfg);
     if (data_dir) cfg.data_dir = *data_dir;
     if (flows_dir) cfg.flows_dir = *flows_dir;

@@ -161,7 +161,7 @@ std::optional<BodyError> parse_originate(const nlohmann::json& body,
   if (!caller_id.empty()) {
     std::string error;
     auto n = normalize_destination(caller_id, error);
-    if (!n || is_sip_uri(*n)) {
+    if (!n || is_uri_destination(*n)) {
       return bad("field 'caller_id' must be a number" + (n ? "" : ": " + error));
     }
     out.caller_id = std::move(*n);

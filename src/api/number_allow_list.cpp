@@ -51,6 +51,12 @@ bool is_sip_uri(std::string_view s) {
   return starts_with_nocase(s, "sip:") || starts_with_nocase(s, "sips:");
 }
 
+// A destination written as a URI: SIP, or an AudioSocket server ("audiosocket:HOST:PORT",
+// docs/audiosocket.md), allowed by patterns such as "audiosocket:127.0.0.1:*".
+bool is_uri_destination(std::string_view s) {
+  return is_sip_uri(s) || starts_with_nocase(s, "audiosocket:");
+}
+
 std::optional<std::string> normalize_destination(std::string_view raw, std::string& error) {
   if (raw.empty()) {
     error = "the destination is empty";
@@ -60,7 +66,7 @@ std::optional<std::string> normalize_destination(std::string_view raw, std::stri
     error = "the destination is longer than " + std::to_string(kMaxDestinationLength) + " bytes";
     return std::nullopt;
   }
-  if (is_sip_uri(raw)) return normalize_uri(raw, error);
+  if (is_uri_destination(raw)) return normalize_uri(raw, error);
   std::string out;
   out.reserve(raw.size());
   for (const char c : raw) {
@@ -94,7 +100,7 @@ NumberAllowList NumberAllowList::compile(const std::vector<std::string>& pattern
       throw std::invalid_argument("allow pattern '" + raw + "': " + why);
     };
     Pattern p;
-    if (is_sip_uri(raw)) {
+    if (is_uri_destination(raw)) {
       // "sip:*@pbx.example.com" is not a wildcard; only a trailing '*' is, a prefix
       // ("sip:*" allows any SIP URI: a deliberate choice, as "*" is for numbers).
       const bool prefix = raw.back() == '*';
@@ -139,7 +145,7 @@ NumberAllowList NumberAllowList::compile(const std::vector<std::string>& pattern
 
 bool NumberAllowList::matches(const Pattern& p, std::string_view d) {
   if (p.uri) return p.prefix ? d.substr(0, p.text.size()) == p.text : d == p.text;
-  if (is_sip_uri(d)) return false;
+  if (is_uri_destination(d)) return false;
   if (p.prefix ? d.size() < p.text.size() : d.size() != p.text.size()) return false;
   for (size_t i = 0; i < p.text.size(); ++i) {
     const char want = p.text[i];

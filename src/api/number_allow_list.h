@@ -27,7 +27,8 @@ constexpr size_t kMaxDestinationLength = 256;  // as received (a URI or a format
 // destination is empty, too long, has other characters, or a URI holds spaces or controls.
 std::optional<std::string> normalize_destination(std::string_view raw, std::string& error);
 
-bool is_sip_uri(std::string_view s);  // starts with "sip:" or "sips:" (any case)
+bool is_sip_uri(std::string_view s);          // starts with "sip:" or "sips:" (any case)
+bool is_uri_destination(std::string_view s);  // a SIP URI or "audiosocket:HOST:PORT"
 
 class NumberAllowList {
  public:

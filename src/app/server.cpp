@@ -15,6 +15,9 @@
 #include "api/control_routes.h"
 #include "api/http_server.h"
 #include "app/control_api.h"
+#include "audiosocket/audiosocket_front.h"
+#include "audiosocket/audiosocket_routes.h"
+#include "audiosocket/transport_dialer.h"
 #include "core/metrics.h"
 #include "flow/flow_library.h"
 #include "hooks/webhook_sender.h"
@@ -236,7 +239,13 @@ int Server::run() {
        .metrics = &registry},
       front);
   front.attach(sip);
-  calls.set_dialer(&front);
+  // Asterisk AudioSocket (docs/audiosocket.md): listeners, and the client role behind the
+  // same Dialer as SIP ("audiosocket:HOST:PORT" targets).
+  audiosocket::AudioSocketFront audiosocket_front(
+      {.listeners = cfg.audiosocket_listen, .leg_rate = cfg.audiosocket_rate}, media, calls,
+      registry);
+  audiosocket::TransportDialer dialer(front, audiosocket_front, dial_plan);
+  calls.set_dialer(&dialer);
 
   // Call events to the configured webhooks (none: nothing runs).
   hooks::WebhookSender webhooks(hooks::webhook_options(cfg));
@@ -251,8 +260,22 @@ int Server::run() {
   install_control_api(http, {.control = &calls, .front = &front, .store = &store});
   api::install_control_routes(
       http, {.control = &calls, .store = &store, .auth = api::ApiAuth::from_config(cfg)});
+  audiosocket::install_audiosocket_routes(
+      http,
+      {.directory = &audiosocket_front.directory(),
+       .known = [&flows, &personas](const std::string& name, bool persona, std::string* resolved) {
+         if (persona) {
+           const agent::Persona* p = personas.resolve(name);
+           if (p) *resolved = p->name;
+           return p != nullptr;
+         }
+         if (!flows.find(name)) return false;
+         *resolved = name;
+         return true;
+       }});
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
+  audiosocket_front.start();
   front.register_trunks();
   spdlog::info(
       "atende: ready (media address {}, rtp {}-{}, {} media threads, max {} calls, {} trunks, "
@@ -276,7 +299,8 @@ int Server::run() {
   if (calls.active_legs() > 0) {
     spdlog::info("atende: hanging up {} calls", calls.active_legs());
   }
-  sip.stop();  // BYE to whatever is left, then the stack shuts down
+  sip.stop();                // BYE to whatever is left, then the stack shuts down
+  audiosocket_front.stop();  // 0x00 to every AudioSocket peer (on the workers)
   // Whatever sofia did not report: its RTP legs close (their flows record their last
   // events), then every leg still up is recorded ended. Nothing leaves unrecorded.
   front.end_all("shutdown");

@@ -120,6 +120,10 @@ void load_config_file(const std::string& path, Config& cfg) {
       cfg.access = parse_access(ctx, node);
       continue;
     }
+    if (key == "audiosocket_listen") {
+      cfg.audiosocket_listen = parse_audiosocket_listen(ctx, node);
+      continue;
+    }
     if (key == "api_tokens") {
       parse_api_tokens(path + ": " + key, node, cfg);
       continue;
@@ -154,6 +158,7 @@ void load_config_file(const std::string& path, Config& cfg) {
     else if (key == "tts_base_url") cfg.tts_base_url = v;
     else if (key == "tts_model") cfg.tts_model = v;
     else if (key == "tts_voice") cfg.tts_voice = v;
+    else if (key == "audiosocket_rate") cfg.audiosocket_rate = parse_int(ctx, v, 8000, 16000);
     else if (key == "api_read_requires_token") cfg.api_read_requires_token = parse_bool(ctx, v);
     else if (key == "srtp") cfg.srtp = v;
     else if (key == "sip_tls_listen") cfg.sip_tls_listen = parse_host_port(ctx, v);
@@ -199,6 +204,9 @@ void validate_config(const Config& cfg) {
   }
   if (cfg.session_expires != 0 && cfg.session_expires < cfg.session_min_se) {
     throw ConfigError("session_expires: must be 0 or at least session_min_se");
+  }
+  if (cfg.audiosocket_rate != 8000 && cfg.audiosocket_rate != 16000) {
+    throw ConfigError("audiosocket_rate: must be 8000 or 16000");
   }
   validate_dialplan(cfg.dialplan, cfg.trunks);
   validate_tls(cfg);

@@ -60,6 +60,14 @@ struct ApiTokenConfig {
   int burst = 10;
 };
 
+// One AudioSocket listener (docs/audiosocket.md): where Asterisk connects, and the flow or
+// persona that answers a UUID the API did not map (empty: the dial plan for "audiosocket").
+struct AudioSocketListenConfig {
+  HostPort address;
+  std::string flow;
+  bool is_default = false;  // the built-in 127.0.0.1:9092: a port in use is only a warning
+};
+
 struct Config {
   HostPort sip_listen{"0.0.0.0", 5060};
   HostPort http_listen{"127.0.0.1", 8080};
@@ -119,6 +127,10 @@ struct Config {
   // `access:`, see core/config_access.h and docs/security.md). Reloaded on SIGHUP.
   AccessConfig access;
   std::string config_path;  // the --config file, read again on SIGHUP; empty: none
+  // Asterisk AudioSocket (docs/audiosocket.md): listeners ("off": none) and the rate flows
+  // run at on those legs (8000 or 16000; the peer's own rate is converted).
+  std::vector<AudioSocketListenConfig> audiosocket_listen{{{"127.0.0.1", 9092}, "", true}};
+  int audiosocket_rate = 8000;
 };
 
 // A bad key or value: what() names the key and the problem. main() exits 2 with it.
@@ -128,6 +140,8 @@ struct ConfigError : std::runtime_error {
 
 // Parses "HOST:PORT" ("[::1]:5060" for IPv6). `key` names the setting in errors.
 HostPort parse_host_port(const std::string& key, const std::string& value);
+// One --audiosocket-listen flag: "HOST:PORT" or "HOST:PORT=FLOW".
+AudioSocketListenConfig parse_audiosocket_flag(const std::string& key, const std::string& value);
 // Parses "LO-HI" into cfg.rtp_port_min/max.
 void parse_port_range(const std::string& key, const std::string& value, Config& cfg);
 LogFormat parse_log_format(const std::string& key, const std::string& value);

@@ -16,6 +16,11 @@ std::vector<DialPlanEntry> parse_dialplan(const std::string& ctx, const YAML::No
 void validate_dialplan(const std::vector<DialPlanEntry>& plan,
                        const std::vector<TrunkConfig>& trunks);
 
+// `audiosocket_listen`: "HOST:PORT", "off", or a list of "HOST:PORT" and
+// {listen: HOST:PORT, flow: NAME} (config_audiosocket.cpp).
+std::vector<AudioSocketListenConfig> parse_audiosocket_listen(const std::string& ctx,
+                                                              const YAML::Node& node);
+
 // Helpers for section parsers.
 std::string config_where(const YAML::Node& node);  // " (line N)", or "" when unknown
 // The node's text; ConfigError "ctx (line N): expected a single value" when it is a list or map.

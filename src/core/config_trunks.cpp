@@ -119,8 +119,15 @@ std::vector<TrunkConfig> parse_trunks(const std::string& ctx, const YAML::Node& 
     if (t.name.empty()) throw ConfigError(ectx + ": every trunk needs a name");
     if (!names.insert(t.name).second) throw ConfigError(ectx + ": trunk '" + t.name + "' twice");
     if (t.host.empty()) throw ConfigError(ectx + ": trunk '" + t.name + "' needs a host");
-    if (t.transport != "udp" && t.transport != "tcp" && t.transport != "tls") {
-      throw ConfigError(ectx + ": transport '" + t.transport + "' must be udp, tcp or tls");
+    if (t.transport != "udp" && t.transport != "tcp" && t.transport != "tls" &&
+        t.transport != "audiosocket") {
+      throw ConfigError(ectx + ": transport '" + t.transport +
+                        "' must be udp, tcp or tls (or audiosocket)");
+    }
+    // An AudioSocket "trunk" (docs/audiosocket.md): numbers routed to it are dialled by
+    // connecting to host:port as an AudioSocket client. Nothing to register there.
+    if (t.transport == "audiosocket" && t.register_account) {
+      throw ConfigError(ectx + ": trunk '" + t.name + "' is audiosocket: it cannot register");
     }
     if (t.srtp != "off" && t.srtp != "optional" && t.srtp != "required") {
       throw ConfigError(ectx + ": srtp '" + t.srtp + "' must be off, optional or required");

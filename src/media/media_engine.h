@@ -29,10 +29,12 @@ class MediaEngine {
   // (create_leg with params.local_port), or given back with release_port().
   std::optional<int> reserve_port() { return ports_.acquire(); }
   void release_port(int port) { ports_.release(port); }
+  // Any thread: `near`'s worker when it is one of ours, else the least-loaded one (for legs
+  // of other transports, e.g. AudioSocket, that live on the media workers too).
+  MediaWorker& worker_for(Executor* near);
 
  private:
   MediaWorker& least_loaded();
-  MediaWorker& worker_for(Executor* near);
   // Ports before workers: legs still queued on a worker give their port back when the
   // worker is destroyed, so the pool must outlive the workers.
   CoreMetrics& metrics_;

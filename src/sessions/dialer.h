@@ -32,6 +32,8 @@ class Dialer {
   // Any thread: blind transfer of an answered leg (REFER); the result comes back through
   // SessionManager::leg_transfer_progress.
   virtual void transfer(const std::string& leg_id, const std::string& to) = 0;
+  // The kind of leg dialling `to` makes, for its record ("sip", "audiosocket").
+  virtual std::string leg_kind(const std::string& to) const { return "sip"; }
 };
 
 }  // namespace atende::sessions

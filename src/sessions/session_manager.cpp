@@ -57,7 +57,9 @@ bool SessionManager::known_flow(const std::string& name) const {
 
 Admission SessionManager::admit(const InboundRequest& r) const {
   Admission a;
-  if (auto planned = dial_plan_.inbound(r.user)) {
+  if (!r.flow.empty()) {
+    a.flow = r.flow;
+  } else if (auto planned = dial_plan_.inbound(r.user)) {
     a.flow = *planned;
   } else if (const agent::Persona* p =
                  personas_ && agents_ ? personas_->resolve(r.user) : nullptr) {
@@ -110,8 +112,7 @@ void SessionManager::reject(const InboundRequest& r, const std::string& flow, in
 }
 
 void SessionManager::open_inbound(const InboundRequest& r, const Admission& a, Executor* executor) {
-  auto session =
-      std::make_shared<Session>(*this, r.call_id, a.flow, std::map<std::string, std::string>{});
+  auto session = std::make_shared<Session>(*this, r.call_id, a.flow, r.variables);
   session->add_leg(LegInfo{r.call_id, r.kind, LegDirection::kInbound, r.from, r.to}, "ringing");
   if (executor) session->bind_executor(executor);
   store_.call_started({.id = r.call_id,
@@ -275,12 +276,13 @@ ControlResult<std::string> SessionManager::originate(OriginateRequest r) {
   const std::string id = new_call_id();
   const std::string from = r.caller_id.empty() ? "atende" : r.caller_id;
   auto session = std::make_shared<Session>(*this, id, name, r.variables);
-  session->add_leg(LegInfo{id, "sip", LegDirection::kOutbound, from, r.to}, "dialling");
+  const std::string kind = dialer_->leg_kind(r.to);
+  session->add_leg(LegInfo{id, kind, LegDirection::kOutbound, from, r.to}, "dialling");
   store_.call_started({.id = id,
                        .direction = store::CallDirection::kOutbound,
                        .from = from,
                        .to = r.to,
-                       .leg_kind = "sip",
+                       .leg_kind = kind,
                        .flow = name,
                        .at = wall_now(),
                        .session_id = id});
@@ -455,12 +457,13 @@ ControlResult<std::string> SessionManager::dial(Session& session, const flow::Di
   if (auto ok = can_place(r.to, r.trunk, store::AdmitVia::kFlow); !ok) return ok.error();
   const std::string id = new_call_id();
   const std::string from = r.caller_id.empty() ? "atende" : r.caller_id;
-  session.add_leg(LegInfo{id, "sip", LegDirection::kOutbound, from, r.to}, "dialling");
+  const std::string kind = dialer_->leg_kind(r.to);
+  session.add_leg(LegInfo{id, kind, LegDirection::kOutbound, from, r.to}, "dialling");
   store_.call_started({.id = id,
                        .direction = store::CallDirection::kOutbound,
                        .from = from,
                        .to = r.to,
-                       .leg_kind = "sip",
+                       .leg_kind = kind,
                        .flow = session.flow_name(),
                        .at = wall_now(),
                        .session_id = session.id()});

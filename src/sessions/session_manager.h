@@ -42,6 +42,10 @@ struct InboundRequest {
   std::string from;
   std::string to;
   std::string user;  // what was dialled: the request-URI user, an extension
+  // Set when the front-end already knows what answers (an AudioSocket UUID the API mapped,
+  // a listener's default flow): the dial plan is not asked.
+  std::string flow{};
+  std::map<std::string, std::string> variables{};  // for the flow's templates / the persona
 };
 
 // What the dial plan and limits say about an inbound leg.
