@@ -60,10 +60,15 @@ TEST(AudioSocketFrame, ReadsMessagesSplitAtEveryByte) {
     ReadStatus s;
     while ((s = r.next(f)) == ReadStatus::kFrame) {
       types.push_back(f.type);
-      if (f.type == 0x01)
+      if (f.type == 0x01) {
         EXPECT_EQ(uuid_to_string(f.payload), "00010203-0405-0607-0809-0a0b0c0d0e0f");
-      if (f.type == 0x03) EXPECT_EQ(f.payload[0], '5');
-      if (f.type == 0x10) EXPECT_EQ(f.payload.size(), 320u);
+      }
+      if (f.type == 0x03) {
+        EXPECT_EQ(f.payload[0], '5');
+      }
+      if (f.type == 0x10) {
+        EXPECT_EQ(f.payload.size(), 320u);
+      }
     }
     ASSERT_EQ(s, ReadStatus::kNeedMore);
   }
