@@ -93,20 +93,51 @@ class Baresip:
         """Where to call it over TLS (its TLS listener is sip_port + 1; needs certificate)."""
         return f"sip:{self.user}@{LOOPBACK}:{self.sip_port + 1};transport=tls"
 
-    def start(self, timeout=10.0):
-        self.proc = subprocess.Popen(
-            ["baresip", "-f", str(self.dir), "-t", str(self.max_seconds)], cwd=self.dir,
-            stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    def start(self, timeout=10.0, attempts=3):
+        """Starts baresip and waits for its control port. Ports are picked free but another
+        process may take one before baresip binds it (tests run in parallel): baresip then
+        logs "Address already in use" and would be steered through someone else's port, so
+        it is restarted on fresh ports."""
+        for attempt in range(attempts):
+            self.proc = subprocess.Popen(
+                ["baresip", "-f", str(self.dir), "-t", str(self.max_seconds)], cwd=self.dir,
+                stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL)
+            if self._wait_ready(timeout):
+                return self
+            if attempt + 1 < attempts:
+                self.proc.kill()
+                self.proc.wait()
+                self._move_to_fresh_ports()
+        raise AssertionError(f"baresip could not bind its ports\n{self.log()}")
+
+    def _wait_ready(self, timeout):
+        """True once baresip says it is ready with every port bound; False on a port taken."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            text = self.log()
+            if "Address already in use" in text:
+                return False
             if self.proc.poll() is not None:
-                raise AssertionError(f"baresip exited {self.proc.returncode}\n{self.log()}")
-            try:
-                socket.create_connection((LOOPBACK, self.ctrl_port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
+                raise AssertionError(f"baresip exited {self.proc.returncode}\n{text}")
+            if "baresip is ready" in text:
+                try:
+                    socket.create_connection((LOOPBACK, self.ctrl_port), timeout=0.2).close()
+                    return True
+                except OSError:
+                    pass
+            time.sleep(0.1)
         raise AssertionError(f"baresip control port never opened\n{self.log()}")
+
+    def _move_to_fresh_ports(self):
+        old_sip, old_ctrl = self.sip_port, self.ctrl_port
+        self.sip_port, self.ctrl_port = free_port(span=2), free_port()
+        for name in ("config", "accounts"):
+            path = self.dir / name
+            text = path.read_text()
+            text = text.replace(f"{LOOPBACK}:{old_sip}", f"{LOOPBACK}:{self.sip_port}")
+            text = text.replace(f"{LOOPBACK}:{old_ctrl}", f"{LOOPBACK}:{self.ctrl_port}")
+            path.write_text(text)
 
     def command(self, name, params=""):
         """Sends one ctrl_tcp command and returns its JSON response (or None)."""
