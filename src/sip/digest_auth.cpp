@@ -190,7 +190,10 @@ DigestAuthenticator::DigestAuthenticator(std::string realm, std::vector<DigestAc
       offered_(std::move(offered)),
       lifetime_(nonce_lifetime),
       secret_(std::move(secret)),
-      epoch_(MonoClock::now()),
+      // The monotonic clock's own epoch, not this object's birth: nonces carry their time
+      // as ms since it, so those handed out before a reload (a new authenticator with the
+      // same secret) still read right after it.
+      epoch_(MonoTime{}),
       max_used_(std::max<size_t>(1, max_used_nonces)) {
   if (secret_.empty()) {
     unsigned char b[32];
