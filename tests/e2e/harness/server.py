@@ -74,6 +74,9 @@ class Server:
         # Sanitizer builds: make reports land in stderr and make leaks/UB fatal and visible.
         env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        # sofia's TLS context lives until exit and is not freed: lsan.supp says why.
+        supp = pathlib.Path(__file__).resolve().parent.parent / "lsan.supp"
+        env.setdefault("LSAN_OPTIONS", f"suppressions={supp}")
         self.proc = subprocess.Popen(self.command(), stdout=open(self.stdout_path, "wb"),
                                      stderr=open(self.stderr_path, "wb"), env=env,
                                      cwd=self.workdir)
