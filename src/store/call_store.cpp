@@ -366,31 +366,26 @@ bool CallStore::audit(AuditEntry entry) {
   return enqueue(OpAudit{std::move(entry)}, Lane::kShared);
 }
 
+// The columns a call's first row starts with (1-8), the same for a call and a refused one.
+static Statement& bind_call_start(Statement& st, const CallStart& c) {
+  return st.bind(1, c.id)
+      .bind(2, to_string(c.direction))
+      .bind(3, c.from)
+      .bind(4, c.to)
+      .bind(5, c.leg_kind)
+      .bind(6, c.flow)
+      .bind(7, to_unix_ms(c.at))
+      .bind(8, c.session_id.empty() ? c.id : c.session_id);
+}
+
 void CallStore::apply(Writer& w, Op& op) {
   if (auto* s = std::get_if<OpStart>(&op)) {
     const CallStart& c = s->start;
-    w.insert_call.bind(1, c.id)
-        .bind(2, to_string(c.direction))
-        .bind(3, c.from)
-        .bind(4, c.to)
-        .bind(5, c.leg_kind)
-        .bind(6, c.flow)
-        .bind(7, to_unix_ms(c.at))
-        .bind(8, c.session_id.empty() ? c.id : c.session_id)
-        .run();
+    bind_call_start(w.insert_call, c).run();
     if (write_db_->changes() == 0) spdlog::warn("call={} store: duplicate call id ignored", c.id);
   } else if (auto* r = std::get_if<OpRejected>(&op)) {
     const CallStart& c = r->start;
-    w.rejected.bind(1, c.id)
-        .bind(2, to_string(c.direction))
-        .bind(3, c.from)
-        .bind(4, c.to)
-        .bind(5, c.leg_kind)
-        .bind(6, c.flow)
-        .bind(7, to_unix_ms(c.at))
-        .bind(8, c.session_id.empty() ? c.id : c.session_id)
-        .bind(9, to_unix_ms(c.at))
-        .bind(10, r->reason);
+    bind_call_start(w.rejected, c).bind(9, to_unix_ms(c.at)).bind(10, r->reason);
     if (r->sip_status) {
       w.rejected.bind(11, int64_t{*r->sip_status});
     } else {
