@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from . import http_api
-from .ports import LOOPBACK, free_port, free_udp_range
+from .ports import LOOPBACK, free_port, free_udp_range, release
 from .sip_raw import options_ping
 
 # Lines that mean the process crashed or hit undefined behaviour, whatever its exit code.
@@ -77,21 +77,36 @@ class Server:
         # sofia's TLS context lives until exit and is not freed: lsan.supp says why.
         supp = pathlib.Path(__file__).resolve().parent.parent / "lsan.supp"
         env.setdefault("LSAN_OPTIONS", f"suppressions={supp}")
-        self.proc = subprocess.Popen(self.command(), stdout=open(self.stdout_path, "wb"),
-                                     stderr=open(self.stderr_path, "wb"), env=env,
-                                     cwd=self.workdir)
-        self._wait_ready(ready_timeout)
+        for attempt in range(3):
+            self.proc = subprocess.Popen(self.command(), stdout=open(self.stdout_path, "wb"),
+                                         stderr=open(self.stderr_path, "wb"), env=env,
+                                         cwd=self.workdir)
+            if not self._wait_ready(ready_timeout) and attempt < 2:
+                # A port was taken between picking and binding (by a process outside the
+                # harness's port blocks): try again on fresh ones.
+                self._repick_ports()
+                continue
+            return self
         return self
 
+    def _repick_ports(self):
+        release(range(self.rtp_range[0], self.rtp_range[1] + 1))
+        self.sip_port = free_port()
+        self.http_port = free_port() if self.kind == "atende" else None
+        self.rtp_range = free_udp_range(self.rtp_range[1] - self.rtp_range[0] + 1)
+
     def _wait_ready(self, timeout):
+        """True once ready; False if it exited because an address was in use."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if "Address already in use" in self.stderr_text():
+                    return False
                 raise AssertionError(
                     f"{self.kind} exited with {self.proc.returncode} before it was ready\n"
                     f"command: {' '.join(self.command())}\n{self.log_tail()}")
             if self._ready():
-                return
+                return True
             time.sleep(0.1)
         raise AssertionError(f"{self.kind} not ready after {timeout} s\n{self.log_tail()}")
 
@@ -118,6 +133,7 @@ class Server:
         self.killed = True
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
+        self._release_rtp()
         return at
 
     def stop(self, timeout=30.0):  # atende drains calls for up to 20 s on SIGTERM
@@ -134,7 +150,14 @@ class Server:
                 self.exit_code = None
                 return None
         self.exit_code = self.proc.returncode
+        self._release_rtp()
         return self.exit_code
+
+    def _release_rtp(self):
+        # Only the RTP range goes back to the pool: it is large, and once the process has
+        # exited no socket of it holds those ports. Signalling ports stay taken (TCP
+        # TIME_WAIT) and are plenty.
+        release(range(self.rtp_range[0], self.rtp_range[1] + 1))
 
     def stderr_text(self):
         try:
