@@ -12,6 +12,7 @@ import os
 import random
 import socket
 import tempfile
+import threading
 
 LOOPBACK = "127.0.0.1"
 BLOCK = 100
@@ -27,6 +28,9 @@ _LOCK_DIR = os.path.join(tempfile.gettempdir(), "atende-test-ports")
 
 _claimed = {}  # block start -> open lock file (kept open: closing would drop the lock)
 _handed_out = set()  # ports handed out by this process and not released
+# Tests start peers from several threads at once (a pool of SIPp clients): picking scans
+# the blocks in order, so without the lock two threads would take the same port.
+_lock = threading.RLock()
 
 
 def _udp_free(port, host=LOOPBACK):
@@ -113,12 +117,18 @@ def free_port(span=1, host=LOOPBACK):
     """A port P such that P..P+span-1 are free for both UDP and TCP.
 
     span=2 suits SIP peers that also bind TLS on P+1 (baresip)."""
-    return _take(SIGNAL_SPACE, span, lambda p: _udp_free(p, host) and _tcp_free(p, host))
+    with _lock:
+        return _take(SIGNAL_SPACE, span, lambda p: _udp_free(p, host) and _tcp_free(p, host))
 
 
 def free_udp_range(count, host=LOOPBACK):
     """(lo, hi) with count consecutive free UDP ports, even-aligned for RTP, from this
     process's RTP blocks."""
+    with _lock:
+        return _take_range(count, host)
+
+
+def _take_range(count, host):
     for attempt in range(3):
         candidates = [p for p in _own_ports(RTP_SPACE) if p % 2 == 0]
         owned = set(_own_ports(RTP_SPACE))
@@ -135,4 +145,5 @@ def free_udp_range(count, host=LOOPBACK):
 
 def release(ports):
     """Gives ports back to this process's pool once their owner has exited."""
-    _handed_out.difference_update(ports)
+    with _lock:
+        _handed_out.difference_update(ports)
