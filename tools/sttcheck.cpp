@@ -10,12 +10,17 @@
 //   grammar: John Smith | Mary Jones | Mary | Jones      the expected phrases
 //   say: John Smith => John Smith                          utterance => wanted phrase
 //   say: what is the weather like today => -               '-': should be rejected
-// A `grammar:` line applies to the `say:` lines after it. The wanted phrase may name any
-// phrase of the grammar that stands for the same answer: `=> John Smith | John`.
+//   carriers: name                 the words a flow step of that kind allows around the
+//                                  answer (choice, name, number, yesno; off: none)
+// A `grammar:` or `carriers:` line applies to the `say:` lines after it; `grammar:` resets
+// the carriers to none. The wanted phrase may name any phrase of the grammar that stands
+// for the same answer: `=> John Smith | John`.
 //
 // Prints one line per utterance and voice, then totals: right, wrong phrase, rejected
 // (in-grammar speech lost), false accepts (out-of-grammar speech taken as a phrase), and
 // the recogniser's time per second of audio (RTF; one utterance at a time, so no queueing).
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -25,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "speech/answer_carriers.h"
 #include "speech/espeak_synthesizer.h"
 #include "speech/sphinx_recognizer.h"
 
@@ -76,8 +82,9 @@ int main(int argc, char** argv) {
       std::string kv = argv[++i];
       auto eq = kv.find('=');
       params[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
-    } else if (a == "--verbose") {
+    } else if (a == "--verbose") {  // also the recogniser's own verdicts (gaps) on stderr
       verbose = true;
+      spdlog::set_level(spdlog::level::debug);
     } else {
       std::fprintf(stderr, "sttcheck: unknown argument %s\n", a.c_str());
       return 2;
@@ -97,12 +104,23 @@ int main(int argc, char** argv) {
   speech::SphinxRecognizer stt(speech::sphinx_options_from(params));
   speech::EspeakSynthesizer tts;
   std::vector<std::string> grammar;
+  speech::Carriers carriers;
   Totals t;
   std::string line;
   while (std::getline(in, line)) {
     line = trim(line.substr(0, line.find('#')));
     if (line.rfind("grammar:", 0) == 0) {
       grammar = split(line.substr(8), '|');
+      carriers = {};
+      continue;
+    }
+    if (line.rfind("carriers:", 0) == 0) {
+      const std::string kind = trim(line.substr(9));
+      carriers = {};
+      if (kind == "choice") carriers = speech::default_carriers(speech::AnswerKind::kChoice, "en");
+      if (kind == "name") carriers = speech::default_carriers(speech::AnswerKind::kName, "en");
+      if (kind == "number") carriers = speech::default_carriers(speech::AnswerKind::kNumber, "en");
+      if (kind == "yesno") carriers = speech::default_carriers(speech::AnswerKind::kYesNo, "en");
       continue;
     }
     if (line.rfind("say:", 0) != 0) continue;
@@ -124,7 +142,13 @@ int main(int argc, char** argv) {
       pcm->insert(pcm->end(), clip->pcm.begin(), clip->pcm.end());
       pcm->insert(pcm->end(), 6400, 0);
       std::promise<speech::Recognition> done;
-      stt.recognize({pcm, 8000, grammar, "en-us", "sttcheck"},
+      speech::RecognitionRequest req;
+      req.pcm = pcm;
+      req.expected = grammar;
+      req.carriers = carriers;
+      req.language = "en-us";
+      req.tag = "sttcheck";
+      stt.recognize(std::move(req),
                     [&done](speech::Recognition r) { done.set_value(std::move(r)); });
       speech::Recognition r = done.get_future().get();
       t.audio_seconds += r.audio_seconds;

@@ -8,12 +8,14 @@ namespace atende::flow {
 
 namespace {
 
-// Index by digit. English "oh" for 0 as in phone numbers; Portuguese feminine forms
-// ("uma", "duas") as callers say them for "opção". Written as the recogniser's grammar
-// takes them: ASCII ("tres" for "três"; accents are ignored when comparing anyway).
+// Index by digit. Portuguese feminine forms ("uma", "duas") as callers say them for
+// "opção". Written as the recogniser's grammar takes them: ASCII ("tres" for "três";
+// accents are ignored when comparing anyway). English "oh" for 0 is left out of menus: it
+// is the commonest hesitation and one vowel, and with carrier phrases "hello" and "I don't
+// know" came back as option 0 (docs/stt.md "Carrier phrases"); numbers still take it.
 constexpr std::string_view kEnglish[10][2] = {
-    {"zero", "oh"}, {"one", ""}, {"two", ""},   {"three", ""}, {"four", ""},
-    {"five", ""},   {"six", ""}, {"seven", ""}, {"eight", ""}, {"nine", ""}};
+    {"zero", ""}, {"one", ""}, {"two", ""},   {"three", ""}, {"four", ""},
+    {"five", ""}, {"six", ""}, {"seven", ""}, {"eight", ""}, {"nine", ""}};
 constexpr std::string_view kPortuguese[10][2] = {
     {"zero", ""},  {"um", "uma"}, {"dois", "duas"}, {"tres", ""}, {"quatro", ""},
     {"cinco", ""}, {"seis", ""},  {"sete", ""},     {"oito", ""}, {"nove", ""}};

@@ -98,6 +98,8 @@ class ScriptedFlow : public Flow {
   void accept_answer(const std::string& value, MonoTime now);
   void store(const std::string& slot, std::string value);
   std::vector<std::string> expected_phrases() const;
+  // The words this step lets a caller say around the answer (speech/answer_carriers.h).
+  speech::Carriers answer_carriers() const;
   // route / lookup / record: steps that act and move on at once.
   void run_route(MonoTime now);
   void run_lookup(MonoTime now);

@@ -8,16 +8,25 @@
 #include "flow/scripted_flow.h"
 #include "flow/spoken_date.h"
 #include "flow/template_text.h"
+#include "speech/answer_carriers.h"
 #include "turn/fuzzy.h"
 
 namespace atende::flow {
 
 namespace {
 
-// confirm: words for yes and no (en and pt-br, as the recogniser writes them).
-constexpr std::string_view kYes[] = {"yes",  "yeah", "yep",  "correct", "right",
-                                     "sure", "sim",  "isso", "certo",   "that's right"};
-constexpr std::string_view kNo[] = {"no", "nope", "wrong", "incorrect", "not", "nao"};
+// confirm: words for yes and no (en and pt-br, as the recogniser writes them). The grammar
+// offers each as a phrase; a phrase of several words counts as a whole ("of course"), a
+// free-speech answer by any of its words.
+constexpr std::string_view kYes[] = {"yes",       "yeah", "yep",          "correct",
+                                     "right",     "sure", "that's right", "sim",
+                                     "of course", "isso", "certo",        "yeah sure"};
+constexpr std::string_view kNo[] = {"no", "nope", "wrong", "incorrect", "not", "not really", "nao"};
+
+template <size_t N>
+bool is_phrase(const std::string& said, const std::string_view (&set)[N]) {
+  return std::find(std::begin(set), std::end(set), said) != std::end(set);
+}
 
 template <size_t N>
 bool has_word(const std::vector<std::string>& words, const std::string_view (&set)[N]) {
@@ -107,6 +116,20 @@ std::vector<std::string> ScriptedFlow::expected_phrases() const {
   return out;  // digits without a table: free speech
 }
 
+speech::Carriers ScriptedFlow::answer_carriers() const {
+  const StepSpec& s = step();
+  const std::string& language = spec_->voice.name;
+  if (s.type == StepType::kMenu || (s.type != StepType::kConfirm && s.match == MatchKind::kChoices))
+    return speech::default_carriers(speech::AnswerKind::kChoice, language);
+  if (s.type == StepType::kConfirm)
+    return speech::default_carriers(speech::AnswerKind::kYesNo, language);
+  if (s.match == MatchKind::kDigits)
+    return speech::default_carriers(speech::AnswerKind::kNumber, language);
+  if (s.match == MatchKind::kList)
+    return speech::default_carriers(speech::AnswerKind::kName, language);
+  return {};  // dates: their own phrases
+}
+
 void ScriptedFlow::send_turn(MonoTime now) {
   (void)now;
   // A menu keeps its phase (the prompt may still be playing): the answer decides.
@@ -119,6 +142,7 @@ void ScriptedFlow::send_turn(MonoTime now) {
   req.pcm = std::make_shared<const std::vector<int16_t>>(utterance.begin(), utterance.end());
   req.sample_rate = listener_->sample_rate();
   req.expected = expected_phrases();
+  if (!req.expected.empty()) req.carriers = answer_carriers();
   req.language = spec_->voice.name;
   req.tag = host_.call().id;
   listener_->reset();
@@ -173,7 +197,8 @@ void ScriptedFlow::answer(const speech::Recognition& r, MonoTime now) {
   }
   if (s.type == StepType::kConfirm) {
     auto words = turn::normalized_words(said);
-    bool yes = has_word(words, kYes), no = has_word(words, kNo);
+    bool yes = is_phrase(said, kYes), no = is_phrase(said, kNo);
+    if (!yes && !no) yes = has_word(words, kYes), no = has_word(words, kNo);
     if (yes != no) {
       host_.record_event("confirm", yes ? "yes" : "no");
       return enter(yes ? s.on_yes : s.on_no, now);

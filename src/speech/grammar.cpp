@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 
 namespace atende::speech {
@@ -147,18 +148,124 @@ std::vector<std::string> spoken_forms(std::string_view phrase) {
   return forms;
 }
 
-int Grammar::phrase_of(std::string_view words) const {
+namespace {
+
+int exact_phrase(const std::vector<Grammar::Alternative>& alternatives, std::string_view words) {
   for (const auto& a : alternatives)
     if (a.words == words) return a.phrase;
   return -1;
 }
 
+// `words` without a leading `carrier` and the space after it; nullopt if it does not
+// start so.
+std::optional<std::string_view> strip_front(std::string_view words, std::string_view carrier) {
+  if (words.size() <= carrier.size() || words.substr(0, carrier.size()) != carrier ||
+      words[carrier.size()] != ' ')
+    return std::nullopt;
+  return words.substr(carrier.size() + 1);
+}
+
+std::optional<std::string_view> strip_back(std::string_view words, std::string_view carrier) {
+  if (words.size() <= carrier.size() || words.substr(words.size() - carrier.size()) != carrier ||
+      words[words.size() - carrier.size() - 1] != ' ')
+    return std::nullopt;
+  return words.substr(0, words.size() - carrier.size() - 1);
+}
+
+int word_count(std::string_view s) {
+  return s.empty() ? 0 : static_cast<int>(std::count(s.begin(), s.end(), ' ')) + 1;
+}
+
+Grammar::Reading with_after(const Grammar& g, std::string_view words) {
+  if (int p = exact_phrase(g.alternatives, words); p >= 0) return {p, 0, 0};
+  for (const auto& c : g.after)
+    if (auto rest = strip_back(words, c))
+      if (int p = exact_phrase(g.alternatives, *rest); p >= 0) return {p, 0, word_count(c)};
+  return {};
+}
+
+// Each carrier as the decoder writes it (its first spoken form), if every word is known.
+std::vector<std::string> carrier_forms(const std::vector<std::string>& carriers,
+                                       const PronouncingDictionary& dictionary,
+                                       std::vector<std::string>& dropped);
+
+}  // namespace
+
+Grammar::Reading Grammar::read(std::string_view words) const {
+  if (Reading r = with_after(*this, words); r.phrase >= 0) return r;
+  for (const auto& c : before)
+    if (auto rest = strip_front(words, c))
+      if (Reading r = with_after(*this, *rest); r.phrase >= 0) {
+        r.words_before = word_count(c);
+        return r;
+      }
+  return {};
+}
+
+namespace {
+
+bool pronounceable(const std::string& form, const PronouncingDictionary& dictionary) {
+  size_t start = 0;
+  while (start < form.size()) {
+    size_t end = form.find(' ', start);
+    if (end == std::string::npos) end = form.size();
+    if (!dictionary.contains(std::string_view(form).substr(start, end - start))) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+std::vector<std::string> carrier_forms(const std::vector<std::string>& carriers,
+                                       const PronouncingDictionary& dictionary,
+                                       std::vector<std::string>& dropped) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < carriers.size(); ++i) {
+    const std::string& c = carriers[i];
+    if (i >= kMaxCarriers || c.size() > kMaxPhraseBytes) {
+      dropped.push_back(c.substr(0, kMaxPhraseBytes));
+      continue;
+    }
+    auto forms = spoken_forms(c);
+    if (forms.empty() || !pronounceable(forms.front(), dictionary)) {
+      dropped.push_back(c);
+      continue;
+    }
+    if (std::find(out.begin(), out.end(), forms.front()) == out.end()) out.push_back(forms.front());
+  }
+  // Longest first: "i am here to see" must be tried before "to see".
+  std::stable_sort(out.begin(), out.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return out;
+}
+
+void append_rule(std::string& jsgf, const char* name, const std::vector<std::string>& forms) {
+  jsgf += "<";
+  jsgf += name;
+  jsgf += "> = ";
+  for (size_t i = 0; i < forms.size(); ++i) {
+    if (i) jsgf += "\n  | ";
+    jsgf += forms[i];
+  }
+  jsgf += ";\n";
+}
+
+}  // namespace
+
 Grammar build_grammar(const std::vector<std::string>& expected,
-                      const PronouncingDictionary& dictionary, bool garbage) {
+                      const PronouncingDictionary& dictionary, bool garbage,
+                      const Carriers& carriers) {
   Grammar g;
   for (const auto& p : expected) {
     g.key += p;
     g.key += '\x1f';
+  }
+  // Carriers are part of the key: the same phrases with other carriers is another grammar.
+  for (const auto* side : {&carriers.before, &carriers.after}) {
+    g.key += '\x1e';
+    for (const auto& c : *side) {
+      g.key += c;
+      g.key += '\x1f';
+    }
   }
   for (size_t i = 0; i < expected.size(); ++i) {
     const std::string& phrase = expected[i];
@@ -168,22 +275,29 @@ Grammar build_grammar(const std::vector<std::string>& expected,
     }
     bool kept = false;
     for (const auto& form : spoken_forms(phrase)) {
-      bool known = true;
-      size_t start = 0;
-      while (known && start < form.size()) {
-        size_t end = form.find(' ', start);
-        if (end == std::string::npos) end = form.size();
-        known = dictionary.contains(std::string_view(form).substr(start, end - start));
-        start = end + 1;
-      }
-      if (!known) continue;
+      if (!pronounceable(form, dictionary)) continue;
       kept = true;
-      if (g.phrase_of(form) < 0) g.alternatives.push_back({form, static_cast<int>(i)});
+      if (exact_phrase(g.alternatives, form) < 0)
+        g.alternatives.push_back({form, static_cast<int>(i)});
     }
     if (!kept) g.dropped.push_back(phrase);
   }
   if (g.alternatives.empty()) return g;
-  g.jsgf = "#JSGF V1.0;\ngrammar atende;\npublic <choice> = ";
+  g.before = carrier_forms(carriers.before, dictionary, g.dropped);
+  g.after = carrier_forms(carriers.after, dictionary, g.dropped);
+  g.jsgf = "#JSGF V1.0;\ngrammar atende;\n";
+  if (!g.before.empty() || !g.after.empty()) {
+    g.jsgf += "public <turn> = ";
+    if (!g.before.empty()) g.jsgf += "[<before>] ";
+    g.jsgf += "<choice>";
+    if (!g.after.empty()) g.jsgf += " [<after>]";
+    g.jsgf += ";\n";
+    if (!g.before.empty()) append_rule(g.jsgf, "before", g.before);
+    if (!g.after.empty()) append_rule(g.jsgf, "after", g.after);
+    g.jsgf += "<choice> = ";
+  } else {
+    g.jsgf += "public <choice> = ";
+  }
   for (size_t i = 0; i < g.alternatives.size(); ++i) {
     if (i) g.jsgf += "\n  | ";
     g.jsgf += g.alternatives[i].words;

@@ -9,12 +9,21 @@
 //   "Mrs. Smith, 2B" -> "mrs smith two b" (punctuation is dropped)
 // A phrase with a word the dictionary lacks (or with non-ASCII letters) is dropped and
 // reported in Grammar::dropped: the decoder cannot say words it cannot pronounce.
+//
+// People wrap answers in words ("I'm here to see John Smith", "support please", "uh, the
+// delivery"). Carriers are those words: optional before and after the answer, never an
+// answer themselves. The grammar is `[<before>] <answer> [<after>]`, so the decoder
+// explains the whole turn with words it knows instead of forcing "I'm here to see" onto
+// the nearest name (measured: it came back as another resident), and phrase_of() reads
+// the answer back from between them.
 #pragma once
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
+
+#include "speech/recognizer.h"  // Carriers
 
 namespace atende::speech {
 
@@ -50,10 +59,20 @@ struct Grammar {
   std::vector<Alternative> alternatives;
   std::vector<std::string> dropped;  // expected phrases (as given) with unknown words
   std::string key;                   // identical for identical phrase lists (cache key)
+  // Spoken forms of the carriers that survived the dictionary, longest first.
+  std::vector<std::string> before, after;
 
   bool empty() const { return alternatives.empty(); }
-  // The expected-phrase index a decoded word string belongs to, or -1.
-  int phrase_of(std::string_view words) const;
+  // The expected-phrase index a decoded word string belongs to, or -1. Carriers around
+  // the answer are skipped; a carrier alone is no answer.
+  int phrase_of(std::string_view words) const { return read(words).phrase; }
+  // The same, with how many words of carriers came before and after the answer.
+  struct Reading {
+    int phrase = -1;
+    int words_before = 0;
+    int words_after = 0;
+  };
+  Reading read(std::string_view words) const;
 };
 
 // Limits keep a hostile or mistaken flow from building a grammar that takes seconds to
@@ -68,6 +87,10 @@ constexpr size_t kMaxPhraseBytes = 200;
 // Measured with pocketsphinx 0.8: unweighted, the loop also swallows in-grammar words, so
 // SphinxRecognizer leaves it off by default.
 Grammar build_grammar(const std::vector<std::string>& expected,
-                      const PronouncingDictionary& dictionary, bool garbage = false);
+                      const PronouncingDictionary& dictionary, bool garbage = false,
+                      const Carriers& carriers = {});
+
+// At most this many carrier phrases on each side (a flow's list is bounded like phrases).
+constexpr size_t kMaxCarriers = 200;
 
 }  // namespace atende::speech

@@ -23,6 +23,15 @@
 
 namespace atende::speech {
 
+// Words that may come before or after an answer ("i'm here to see" John Smith "please"),
+// never an answer themselves. A grammar engine listens for them around the expected
+// phrases and reads the answer from between them (speech/grammar.h).
+struct Carriers {
+  std::vector<std::string> before;
+  std::vector<std::string> after;
+  bool empty() const { return before.empty() && after.empty(); }
+};
+
 struct RecognitionRequest {
   std::shared_ptr<const std::vector<int16_t>> pcm;  // mono PCM16, the caller's turn
   int sample_rate = 8000;
@@ -31,6 +40,7 @@ struct RecognitionRequest {
   std::vector<std::string> expected;
   std::string language = "en";  // BCP 47-ish: "en", "en-us", "pt-br"
   std::string tag;              // for logs (the call id)
+  Carriers carriers;            // words allowed around an expected phrase
 };
 
 struct Recognition {

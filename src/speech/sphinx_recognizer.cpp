@@ -127,8 +127,9 @@ void SphinxRecognizer::recognize(RecognitionRequest request, RecognitionCallback
 }
 
 std::shared_ptr<const Grammar> SphinxRecognizer::grammar_for(
-    const std::vector<std::string>& expected) {
-  auto g = std::make_shared<Grammar>(build_grammar(expected, *dictionary_, options_.garbage));
+    const std::vector<std::string>& expected, const Carriers& carriers) {
+  auto g =
+      std::make_shared<Grammar>(build_grammar(expected, *dictionary_, options_.garbage, carriers));
   std::lock_guard lock(grammar_mutex_);
   auto [it, inserted] = grammars_.try_emplace(g->key, g);
   if (inserted) {
@@ -209,7 +210,7 @@ Pass run_search(ps_decoder_t* ps, const char* search, const std::vector<int16_t>
     ps_seg_prob(it, &ascr, &lscr, &lback);
     p.ascr += ascr;
     const char* word = ps_seg_word(it);
-    if (p.segments.size() < 256) p.segments.push_back({word ? word : "", ef - sf + 1, ascr});
+    if (p.segments.size() < 256) p.segments.push_back({word ? word : "", ef - sf + 1, ascr, sf});
   }
   p.ok = true;
   return p;
@@ -251,7 +252,7 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
     }
     search = kLmSearch;
   } else {
-    grammar = grammar_for(req.expected);
+    grammar = grammar_for(req.expected, req.carriers);
     if (grammar->empty()) {
       r.error = "sphinx: none of the expected phrases can be pronounced (not in the dictionary)";
       return r;
@@ -282,8 +283,10 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
   r.ok = true;
   r.text = main.hyp;
   r.confidence = 1;
+  Grammar::Reading reading;
   if (grammar) {
-    r.matched_index = grammar->phrase_of(main.hyp);
+    reading = grammar->read(main.hyp);
+    r.matched_index = reading.phrase;
     if (r.matched_index >= 0) r.matched = req.expected[static_cast<size_t>(r.matched_index)];
     if (r.matched_index < 0) r.rejected = true;
   }
@@ -307,6 +310,18 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
       const RejectionVerdict v = judge_phone_loop(main.segments, loop.ascr, options_.rejection);
       why = v.reason.empty() ? fmt::format("phone-loop gap {:.0f}", v.phone_loop_gap) : v.reason;
       if (v.reject) r.rejected = true;
+      if (!r.rejected && (reading.words_before || reading.words_after)) {
+        // Carriers let the decoder explain other speech with words it knows, so a turn
+        // read through them must fit better: both gaps under the answer threshold.
+        RejectionOptions strict = options_.rejection;
+        strict.max_phone_loop_gap = strict.max_answer_gap;
+        const RejectionVerdict a = judge_answer(main.segments, loop.segments, reading.words_before,
+                                                reading.words_after, strict);
+        const RejectionVerdict whole = judge_phone_loop(main.segments, loop.ascr, strict);
+        why += a.reason.empty() ? fmt::format(", answer gap {:.0f}", a.phone_loop_gap)
+                                : ", " + a.reason;
+        if (a.reject || whole.reject) r.rejected = true;
+      }
     }
   }
   if (r.rejected) {
@@ -345,7 +360,11 @@ SphinxOptions sphinx_options_from(const RecognizerParams& params) {
         o.rejection.max_gap_seconds = std::stod(value);
       else if (key == "reject_min_coverage")
         o.rejection.min_coverage = std::stod(value);
-      else if (key == "reject_phone_loop_gap") {
+      else if (key == "reject_answer_gap") {
+        o.rejection.max_answer_gap = std::stod(value);
+        if (!(o.rejection.max_answer_gap >= 0 && o.rejection.max_answer_gap <= 10000))
+          throw std::invalid_argument("");
+      } else if (key == "reject_phone_loop_gap") {
         o.rejection.max_phone_loop_gap = std::stod(value);
         if (!(o.rejection.max_phone_loop_gap >= 0 && o.rejection.max_phone_loop_gap <= 10000))
           throw std::invalid_argument("");

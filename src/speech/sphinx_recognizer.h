@@ -59,8 +59,11 @@ struct SphinxOptions {
   // kept false accepts where they were while recognition went up (docs/stt.md).
   // The phone-loop gap (score units per word frame) was calibrated on the same synthetic
   // set: in-grammar answers scored up to 48, out-of-grammar speech mostly 60-350.
-  RejectionOptions rejection{
-      .enabled = true, .max_gap_seconds = 0.3, .min_coverage = 0.5, .max_phone_loop_gap = 55};
+  RejectionOptions rejection{.enabled = true,
+                             .max_gap_seconds = 0.3,
+                             .min_coverage = 0.5,
+                             .max_phone_loop_gap = 55,
+                             .max_answer_gap = 35};
   // Peak of a deterministic white noise added to the caller's audio (PCM16 units; 0: off).
   // Telephone silence is often digital zero (a G.711 pause decodes to 0), which the
   // acoustic model never saw in training: measured, the decoder then lost or misplaced
@@ -85,7 +88,8 @@ class SphinxRecognizer : public Recognizer {
 
   // The grammar a request's phrases turn into (cached): lets a flow check at load time
   // which of its phrases the decoder can say.
-  std::shared_ptr<const Grammar> grammar_for(const std::vector<std::string>& expected);
+  std::shared_ptr<const Grammar> grammar_for(const std::vector<std::string>& expected,
+                                             const Carriers& carriers = {});
   const PronouncingDictionary& dictionary() const { return *dictionary_; }
 
  private:

@@ -73,4 +73,44 @@ RejectionVerdict judge_phone_loop(const std::vector<SphinxSegment>& path, int64_
   return v;
 }
 
+RejectionVerdict judge_answer(const std::vector<SphinxSegment>& path,
+                              const std::vector<SphinxSegment>& loop, int words_before,
+                              int words_after, const RejectionOptions& options) {
+  RejectionVerdict v;
+  int total_words = 0;
+  for (const SphinxSegment& s : path) total_words += !is_filler_word(s.word);
+  const int first = words_before, last = total_words - words_after - 1;  // word indexes
+  if (first > last) return v;
+  int word = -1, from = -1, to = -1;
+  int64_t answer_ascr = 0;
+  for (const SphinxSegment& s : path) {
+    if (is_filler_word(s.word)) continue;
+    ++word;
+    if (word < first || word > last) continue;
+    if (from < 0) from = s.start;
+    to = s.start + s.frames;  // one past the answer's last frame
+    answer_ascr += s.ascr;
+  }
+  if (from < 0 || to <= from) return v;
+  double loop_ascr = 0;
+  int covered = 0;
+  for (const SphinxSegment& s : loop) {
+    const int a = std::max(from, s.start), b = std::min(to, s.start + s.frames);
+    if (b <= a || s.frames <= 0) continue;
+    loop_ascr += static_cast<double>(s.ascr) * (b - a) / s.frames;
+    covered += b - a;
+  }
+  if (covered < to - from) return v;  // segments cut short: no verdict
+  v.phone_loop_gap = (loop_ascr - static_cast<double>(answer_ascr)) / (to - from);
+  if (!options.enabled || options.max_answer_gap <= 0) return v;
+  if (v.phone_loop_gap > options.max_answer_gap) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "a phone loop scores %.0f per frame better over the answer",
+                  v.phone_loop_gap);
+    v.reject = true;
+    v.reason = buf;
+  }
+  return v;
+}
+
 }  // namespace atende::speech

@@ -32,7 +32,8 @@ namespace atende::speech {
 struct SphinxSegment {
   std::string word;  // "<sil>", "[NOISE]", "++um++", "sales", "hundred(2)"
   int frames = 0;
-  int ascr = 0;  // acoustic score of the segment (pocketsphinx log units): judge_phone_loop
+  int ascr = 0;   // acoustic score of the segment (pocketsphinx log units): judge_phone_loop
+  int start = 0;  // first frame
 };
 
 struct RejectionOptions {
@@ -43,6 +44,10 @@ struct RejectionOptions {
   // Reject when the phone loop scores more than this better than the best path, per frame
   // of the path's words (pocketsphinx acoustic score units). 0: off (no phone-loop pass).
   double max_phone_loop_gap = 0;
+  // The same comparison over the answer's own frames only, when carriers surround it
+  // (judge_answer): carriers fit well and would hide an answer forced onto other speech.
+  // 0: off.
+  double max_answer_gap = 0;
 };
 
 struct RejectionVerdict {
@@ -66,5 +71,15 @@ RejectionVerdict judge_segments(const std::vector<SphinxSegment>& segments,
 // word, or when enabled and gap > max_phone_loop_gap > 0.
 RejectionVerdict judge_phone_loop(const std::vector<SphinxSegment>& path, int64_t phone_loop_ascr,
                                   const RejectionOptions& options);
+
+// The answer check: the path's words after `words_before` words and before the last
+// `words_after` (the carriers) are the answer; gap = (the phone loop's score over the
+// answer's frames - the answer's own score) / the answer's frames. A loop segment that
+// straddles the answer's edge counts by the share of its frames inside. Rejects when
+// enabled and gap > max_answer_gap > 0; never rejects when the loop does not cover the
+// answer (a turn longer than the segments kept).
+RejectionVerdict judge_answer(const std::vector<SphinxSegment>& path,
+                              const std::vector<SphinxSegment>& loop, int words_before,
+                              int words_after, const RejectionOptions& options);
 
 }  // namespace atende::speech

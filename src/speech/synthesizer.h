@@ -10,7 +10,7 @@ namespace atende::speech {
 
 struct Voice {
   std::string name = "en-us";  // espeak-ng voice: "en-us", "pt-br", ...
-  int rate_wpm = 165;           // words per minute
+  int rate_wpm = 165;          // words per minute
   bool operator==(const Voice&) const = default;
 };
 

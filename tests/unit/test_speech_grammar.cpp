@@ -6,9 +6,10 @@ using namespace atende::speech;
 
 namespace {
 PronouncingDictionary dict() {
-  return PronouncingDictionary::from_words({"sales", "support", "one", "two", "zero", "oh",
-                                            "hundred", "and", "twelve", "four", "john", "smith",
-                                            "don't", "three", "the", "a"});
+  return PronouncingDictionary::from_words(
+      {"sales",  "support", "one",  "two",   "zero",   "oh",    "hundred",  "and",
+       "twelve", "four",    "john", "smith", "don't",  "three", "the",      "a",
+       "i'm",    "here",    "to",   "see",   "please", "uh",    "apartment"});
 }
 bool has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -85,7 +86,9 @@ TEST(Grammar, GarbageLoopExcludesExpectedWords) {
   auto g = build_grammar({"the sales"}, dict(), /*garbage=*/true);
   EXPECT_NE(g.jsgf.find("public <choice> = the sales\n  | <garbage>;"), std::string::npos)
       << g.jsgf;
-  EXPECT_NE(g.jsgf.find("<garbage> = (a | and | oh)+;"), std::string::npos) << g.jsgf;  // not "the"
+  EXPECT_NE(g.jsgf.find("<garbage> = (a | and | to | uh | please | see | oh | here)+;"),
+            std::string::npos)
+      << g.jsgf;  // not "the"
 }
 
 TEST(Grammar, LoadsTheCmuDictionary) {
@@ -94,4 +97,39 @@ TEST(Grammar, LoadsTheCmuDictionary) {
   EXPECT_TRUE(d.contains("operator"));
   EXPECT_TRUE(d.contains("read"));  // "read(2)" alternates fold into one word
   EXPECT_THROW(PronouncingDictionary::load("/nonexistent.dict"), std::runtime_error);
+}
+
+TEST(Grammar, CarriersWrapTheAnswerAndAreReadPast) {
+  Carriers carriers{{"I'm here to see", "to see", "uh", "Xylophonist"}, {"please"}};
+  auto g = build_grammar({"John Smith", "1204"}, dict(), false, carriers);
+  ASSERT_FALSE(g.empty());
+  EXPECT_NE(g.jsgf.find("public <turn> = [<before>] <choice> [<after>];"), std::string::npos);
+  EXPECT_NE(g.jsgf.find("<before> = i'm here to see"), std::string::npos);  // longest first
+  EXPECT_NE(g.jsgf.find("<after> = please;"), std::string::npos);
+  EXPECT_EQ(g.dropped, std::vector<std::string>{"Xylophonist"});  // not in the dictionary
+  EXPECT_EQ(g.phrase_of("john smith"), 0);
+  EXPECT_EQ(g.phrase_of("i'm here to see john smith"), 0);
+  EXPECT_EQ(g.phrase_of("to see john smith please"), 0);
+  EXPECT_EQ(g.phrase_of("uh twelve oh four"), 1);
+  auto r = g.read("i'm here to see john smith please");
+  EXPECT_EQ(r.phrase, 0);
+  EXPECT_EQ(r.words_before, 4);
+  EXPECT_EQ(r.words_after, 1);
+  r = g.read("john smith");
+  EXPECT_EQ(r.words_before + r.words_after, 0);
+  // A carrier alone, or around nothing known, is no answer.
+  EXPECT_EQ(g.phrase_of("please"), -1);
+  EXPECT_EQ(g.phrase_of("uh please"), -1);
+  EXPECT_EQ(g.phrase_of("i'm here to see"), -1);
+  EXPECT_EQ(g.phrase_of("uhjohn smith"), -1);  // whole words only
+  // Other carriers, another grammar.
+  EXPECT_NE(g.key, build_grammar({"John Smith", "1204"}, dict()).key);
+}
+
+TEST(Grammar, CarriersAreBounded) {
+  Carriers many;
+  for (int i = 0; i < 300; ++i) many.before.push_back("uh");
+  auto g = build_grammar({"sales"}, dict(), false, many);
+  EXPECT_EQ(g.before, std::vector<std::string>{"uh"});  // duplicates once, the rest dropped
+  EXPECT_EQ(g.dropped.size(), 100u);
 }

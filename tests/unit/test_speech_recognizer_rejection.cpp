@@ -2,6 +2,7 @@
 
 #include "speech/sphinx_rejection.h"
 
+using atende::speech::judge_answer;
 using atende::speech::judge_segments;
 using atende::speech::RejectionOptions;
 using atende::speech::SphinxSegment;
@@ -105,4 +106,42 @@ TEST(SphinxRejection, PhoneLoopThresholdAndSwitches) {
   EXPECT_FALSE(atende::speech::judge_phone_loop(path, -2100, o).reject);
   // No word at all: nothing to judge.
   EXPECT_TRUE(atende::speech::judge_phone_loop({{"<sil>", 50, -300}}, -300, o).reject);
+}
+
+// judge_answer: the answer's own frames against the loop's over the same frames.
+TEST(SphinxRejection, AnswerGapLooksOnlyAtTheAnswer) {
+  RejectionOptions o;
+  o.max_answer_gap = 35;
+  // "i'm here to see" (4 words, frames 10-59) then "john smith" (frames 60-99).
+  const std::vector<SphinxSegment> path{{"<sil>", 10, -100, 0},   {"i'm", 10, -1000, 10},
+                                        {"here", 10, -1000, 20},  {"to", 10, -1000, 30},
+                                        {"see", 20, -2000, 40},   {"john", 20, -2000, 60},
+                                        {"smith", 20, -2000, 80}, {"<sil>", 20, -200, 100}};
+  // The loop: two segments over the answer, one straddling its start (half inside).
+  std::vector<SphinxSegment> loop{{"SIL", 10, -100, 0},
+                                  {"AY", 50, -4000, 10},
+                                  {"JH", 20, -2000, 50},
+                                  {"AA", 30, -2400, 70},
+                                  {"SIL", 20, -200, 100}};
+  auto v = judge_answer(path, loop, 4, 0, o);
+  // loop over 60-99: half of JH (-1000) + AA (-2400) = -3400; answer -4000; 40 frames.
+  EXPECT_NEAR(v.phone_loop_gap, 600.0 / 40, 1e-9);
+  EXPECT_FALSE(v.reject);
+  loop[3].ascr = -100;  // the loop explains the "answer" far better: forced speech
+  v = judge_answer(path, loop, 4, 0, o);
+  EXPECT_TRUE(v.reject) << v.phone_loop_gap;
+  EXPECT_NE(v.reason.find("over the answer"), std::string::npos);
+  o.max_answer_gap = 0;  // off: measured, never rejects
+  EXPECT_FALSE(judge_answer(path, loop, 4, 0, o).reject);
+}
+
+TEST(SphinxRejection, AnswerGapNeedsTheLoopToCoverTheAnswer) {
+  RejectionOptions o;
+  o.max_answer_gap = 1;
+  const std::vector<SphinxSegment> path{{"uh", 10, -100, 0}, {"sales", 30, -9000, 10}};
+  // Loop segments stop before the answer ends (a long turn cut at 256 segments).
+  const std::vector<SphinxSegment> loop{{"AH", 10, -100, 0}, {"S", 10, -100, 10}};
+  EXPECT_FALSE(judge_answer(path, loop, 1, 0, o).reject);
+  // Carriers that leave no answer: no verdict.
+  EXPECT_FALSE(judge_answer(path, loop, 2, 0, o).reject);
 }
