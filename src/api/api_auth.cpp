@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "core/ascii.h"
 #include "core/config_api_tokens.h"
 
 namespace atende::api {
@@ -19,17 +20,6 @@ std::array<unsigned char, 32> sha256(std::string_view data) {
     throw std::runtime_error("api auth: SHA-256 unavailable");
   }
   return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 std::string_view trim(std::string_view s) {
@@ -91,7 +81,7 @@ const ApiAuth::Token* ApiAuth::authenticate(const std::string* authorization) co
   if (!authorization) return nullptr;
   const std::string_view value = trim(*authorization);
   const size_t space = value.find_first_of(" \t");
-  if (space == std::string_view::npos || !iequals(value.substr(0, space), "bearer")) {
+  if (space == std::string_view::npos || !ascii_iequals(value.substr(0, space), "bearer")) {
     return nullptr;
   }
   const std::string_view secret = trim(value.substr(space + 1));

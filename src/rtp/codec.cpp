@@ -3,6 +3,7 @@
 #include <array>
 #include <cctype>
 
+#include "core/ascii.h"
 #include "rtp/builtin_codecs.h"
 
 namespace atende::rtp {
@@ -21,16 +22,6 @@ Registry& registry() {
   return r;
 }
 
-bool equal_ignore_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 void Decoder::conceal(AudioFrame& frame) {
@@ -42,7 +33,7 @@ void Decoder::conceal(AudioFrame& frame) {
 const Codec* find_codec(std::string_view name) {
   const Registry& r = registry();
   for (size_t i = 0; i < r.size; ++i)
-    if (equal_ignore_case(r.list[i]->name, name)) return r.list[i];
+    if (ascii_iequals(r.list[i]->name, name)) return r.list[i];
   return nullptr;
 }
 

@@ -9,18 +9,10 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "core/ascii.h"
+
 namespace atende::sip {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 std::string hex(const unsigned char* p, size_t n) {
   static const char* d = "0123456789abcdef";
@@ -66,17 +58,17 @@ const char* to_string(DigestAlgorithm a) {
 }
 
 std::optional<DigestAlgorithm> parse_digest_algorithm(std::string_view s) {
-  if (s.empty() || iequals(s, "MD5")) return DigestAlgorithm::kMd5;
-  if (iequals(s, "MD5-sess")) return DigestAlgorithm::kMd5Sess;
-  if (iequals(s, "SHA-256")) return DigestAlgorithm::kSha256;
-  if (iequals(s, "SHA-256-sess")) return DigestAlgorithm::kSha256Sess;
+  if (s.empty() || ascii_iequals(s, "MD5")) return DigestAlgorithm::kMd5;
+  if (ascii_iequals(s, "MD5-sess")) return DigestAlgorithm::kMd5Sess;
+  if (ascii_iequals(s, "SHA-256")) return DigestAlgorithm::kSha256;
+  if (ascii_iequals(s, "SHA-256-sess")) return DigestAlgorithm::kSha256Sess;
   return std::nullopt;
 }
 
 std::optional<DigestCredentials> parse_digest_credentials(std::string_view h) {
   size_t i = 0;
   skip_ws(h, i);
-  if (h.size() - i >= 6 && iequals(h.substr(i, 6), "Digest") &&
+  if (h.size() - i >= 6 && ascii_iequals(h.substr(i, 6), "Digest") &&
       (h.size() == i + 6 || h[i + 6] == ' ' || h[i + 6] == '\t')) {
     i += 6;
   } else if (h.find('=') == std::string_view::npos ||
@@ -118,28 +110,28 @@ std::optional<DigestCredentials> parse_digest_credentials(std::string_view h) {
     }
     if (value.size() > 1024) return std::nullopt;
     any = true;
-    if (iequals(name, "username"))
+    if (ascii_iequals(name, "username"))
       c.username = value;
-    else if (iequals(name, "realm"))
+    else if (ascii_iequals(name, "realm"))
       c.realm = value;
-    else if (iequals(name, "nonce"))
+    else if (ascii_iequals(name, "nonce"))
       c.nonce = value;
-    else if (iequals(name, "uri"))
+    else if (ascii_iequals(name, "uri"))
       c.uri = value;
-    else if (iequals(name, "response"))
+    else if (ascii_iequals(name, "response"))
       c.response = value;
-    else if (iequals(name, "algorithm"))
+    else if (ascii_iequals(name, "algorithm"))
       c.algorithm = value;
-    else if (iequals(name, "cnonce"))
+    else if (ascii_iequals(name, "cnonce"))
       c.cnonce = value;
-    else if (iequals(name, "opaque"))
+    else if (ascii_iequals(name, "opaque"))
       c.opaque = value;
-    else if (iequals(name, "qop"))
+    else if (ascii_iequals(name, "qop"))
       c.qop = value;
-    else if (iequals(name, "nc"))
+    else if (ascii_iequals(name, "nc"))
       c.nc = value;
-    else if (iequals(name, "userhash"))
-      c.userhash = iequals(value, "true");
+    else if (ascii_iequals(name, "userhash"))
+      c.userhash = ascii_iequals(value, "true");
     skip_ws(h, i);
     if (i < h.size()) {
       if (h[i] != ',') return std::nullopt;

@@ -4,7 +4,8 @@
 
 #include <cstring>
 
-#include "sip/sdp_text.h"  // iequals
+#include "core/ascii.h"
+#include "sip/sdp_text.h"
 
 namespace atende::sip {
 
@@ -148,7 +149,7 @@ UriCheck check_sip_uri(std::string_view uri) {
   std::size_t colon = uri.find(':');
   if (colon == std::string_view::npos) return bad("URI without scheme");
   std::string_view scheme = uri.substr(0, colon);
-  if (!sdp_text::iequals(scheme, "sip") && !sdp_text::iequals(scheme, "sips")) {
+  if (!ascii_iequals(scheme, "sip") && !ascii_iequals(scheme, "sips")) {
     // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ): foreign but well-formed -> 416.
     bool well_formed = !scheme.empty() && is_alpha(scheme.front());
     for (char c : scheme) well_formed = well_formed && (is_alnum(c) || in_set(c, "+-."));

@@ -150,7 +150,7 @@ SdpResult<std::string> build_offer(const LocalSdp& local, std::span<const CodecS
   for (std::size_t i = 0; i < codecs.size(); ++i) {
     int pt = offered_payload_type(codecs, i);
     append_rtpmap(out, pt, codecs[i].name, codecs[i].clock_rate);
-    if (te_pt < 0 && sdp_text::iequals(codecs[i].name, kTelephoneEvent)) te_pt = pt;
+    if (te_pt < 0 && ascii_iequals(codecs[i].name, kTelephoneEvent)) te_pt = pt;
   }
   for (const auto& c : local.crypto) append_crypto(out, c);
   append_tail(out, te_pt, local.ptime_ms, direction);

@@ -4,8 +4,6 @@
 
 namespace atende::sip {
 
-using sdp_text::iequals;
-
 std::vector<CodecSpec> default_codecs() {
   return {
       {"PCMU", 0, 8000},
@@ -29,7 +27,7 @@ namespace {
 
 constexpr int kFirstDynamicPt = 96;
 
-bool is_telephone_event(const CodecSpec& c) { return iequals(c.name, kTelephoneEvent); }
+bool is_telephone_event(const CodecSpec& c) { return ascii_iequals(c.name, kTelephoneEvent); }
 
 // Which of our codecs the remote's payload type `pt` is, or nullptr. An rtpmap wins
 // (matched by name and rate, case-insensitively); without one only static types count.
@@ -37,7 +35,7 @@ const CodecSpec* match_codec(const MediaDescription& m, int pt, std::span<const 
   if (const RtpMap* map = m.find_rtpmap(pt)) {
     if (map->channels != 1) return nullptr;
     for (const auto& c : ours)
-      if (iequals(c.name, map->encoding) && c.clock_rate == map->clock_rate) return &c;
+      if (ascii_iequals(c.name, map->encoding) && c.clock_rate == map->clock_rate) return &c;
     return nullptr;
   }
   if (pt >= kFirstDynamicPt) return nullptr;
@@ -49,7 +47,7 @@ const CodecSpec* match_codec(const MediaDescription& m, int pt, std::span<const 
 bool is_usable_audio(const MediaDescription& m) {
   // RTP/AVP and RTP/SAVP (SRTP keyed by a=crypto); AVPF needs RTCP feedback, and the
   // DTLS-SRTP profiles (UDP/TLS/RTP/SAVP) a DTLS handshake we do not do.
-  return iequals(m.media, "audio") && m.port != 0 &&
+  return ascii_iequals(m.media, "audio") && m.port != 0 &&
          (m.proto == "RTP/AVP" || m.proto == "RTP/SAVP");
 }
 
