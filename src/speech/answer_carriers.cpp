@@ -36,26 +36,21 @@ void add(std::vector<std::string>& out, const char* const (&words)[N]) {
 Carriers default_carriers(AnswerKind kind, std::string_view language) {
   Carriers c;
   if (language.rfind("pt", 0) == 0) return c;
-  switch (kind) {
-    case AnswerKind::kChoice:
-      add(c.before, kHesitations);
-      add(c.before, kChoiceBefore);
-      add(c.after, kChoiceAfter);
-      break;
-    case AnswerKind::kName:
-      add(c.before, kHesitations);
-      add(c.before, kNameBefore);
-      add(c.after, kNameAfter);
-      break;
-    case AnswerKind::kNumber:
-      add(c.before, kHesitations);
-      add(c.before, kNumberBefore);
-      add(c.after, kNumberAfter);
-      break;
-    case AnswerKind::kYesNo:
-      add(c.before, kYesNoBefore);
-      add(c.after, kYesNoAfter);
-      break;
+  if (kind == AnswerKind::kYesNo) {
+    add(c.before, kYesNoBefore);
+    add(c.after, kYesNoAfter);
+    return c;
+  }
+  add(c.before, kHesitations);
+  if (kind == AnswerKind::kChoice) {
+    add(c.before, kChoiceBefore);
+    add(c.after, kChoiceAfter);
+  } else if (kind == AnswerKind::kName) {
+    add(c.before, kNameBefore);
+    add(c.after, kNameAfter);
+  } else {
+    add(c.before, kNumberBefore);
+    add(c.after, kNumberAfter);
   }
   return c;
 }

@@ -47,6 +47,21 @@ RejectionVerdict judge_segments(const std::vector<SphinxSegment>& segments,
   return v;
 }
 
+namespace {
+
+// Rejects when checks are on, `limit` > 0 and the measured gap is above it.
+RejectionVerdict over_limit(RejectionVerdict v, const RejectionOptions& options, double limit,
+                            const char* what) {
+  if (!options.enabled || limit <= 0 || v.phone_loop_gap <= limit) return v;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "a phone loop scores %.0f %s", v.phone_loop_gap, what);
+  v.reject = true;
+  v.reason = buf;
+  return v;
+}
+
+}  // namespace
+
 RejectionVerdict judge_phone_loop(const std::vector<SphinxSegment>& path, int64_t phone_loop_ascr,
                                   const RejectionOptions& options) {
   RejectionVerdict v;
@@ -62,15 +77,7 @@ RejectionVerdict judge_phone_loop(const std::vector<SphinxSegment>& path, int64_
     return v;
   }
   v.phone_loop_gap = static_cast<double>(phone_loop_ascr - path_ascr) / word_frames;
-  if (!options.enabled || options.max_phone_loop_gap <= 0) return v;
-  if (v.phone_loop_gap > options.max_phone_loop_gap) {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "a phone loop scores %.0f per word frame better",
-                  v.phone_loop_gap);
-    v.reject = true;
-    v.reason = buf;
-  }
-  return v;
+  return over_limit(v, options, options.max_phone_loop_gap, "per word frame better");
 }
 
 RejectionVerdict judge_answer(const std::vector<SphinxSegment>& path,
@@ -102,15 +109,7 @@ RejectionVerdict judge_answer(const std::vector<SphinxSegment>& path,
   }
   if (covered < to - from) return v;  // segments cut short: no verdict
   v.phone_loop_gap = (loop_ascr - static_cast<double>(answer_ascr)) / (to - from);
-  if (!options.enabled || options.max_answer_gap <= 0) return v;
-  if (v.phone_loop_gap > options.max_answer_gap) {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "a phone loop scores %.0f per frame better over the answer",
-                  v.phone_loop_gap);
-    v.reject = true;
-    v.reason = buf;
-  }
-  return v;
+  return over_limit(v, options, options.max_answer_gap, "per frame better over the answer");
 }
 
 }  // namespace atende::speech
