@@ -31,23 +31,28 @@ run: deps all
 	./$(BUILD)/atende serve $(ARGS)
 
 test: deps test-release test-asan fuzz-smoke
-	@echo "make test: release, ASan/UBSan and fuzz smoke all passed"
+	@echo "[$$(date +%T)] make test: release, ASan/UBSan and fuzz smoke all passed"
 
 test-release: all
+	@echo "[$$(date +%T)] test-release: running the tests of $(BUILD)"
 	cd $(BUILD) && ctest --output-on-failure -j$(TEST_JOBS)
 
 test-asan:
+	@echo "[$$(date +%T)] test-asan: building $(ASAN_BUILD)"
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DATENDE_SANITIZE=ON -DATENDE_BENCH=OFF
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	@echo "[$$(date +%T)] test-asan: running the tests of $(ASAN_BUILD)"
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j$(TEST_JOBS)
 
 fuzz:
+	@echo "[$$(date +%T)] fuzz: building $(FUZZ_BUILD)"
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DATENDE_FUZZ=ON -DATENDE_TESTS=OFF -DATENDE_BENCH=OFF
 	cmake --build $(FUZZ_BUILD) -j$(JOBS)
 
 # A short run of every fuzz target from its corpus (fuzz/corpus/<target>) and dictionary.
 fuzz-smoke: fuzz
+	@echo "[$$(date +%T)] fuzz-smoke: $(FUZZ_SECONDS) s per target"
 	scripts/fuzz-smoke $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # FUZZ_LONG_SECONDS per target (FUZZ_TARGETS: some only): new coverage is merged back into
