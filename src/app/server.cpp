@@ -11,12 +11,9 @@
 
 #include "agent/agent_runtime.h"
 #include "agent/persona.h"
-#include "api/api_routes.h"
-#include "api/control_routes.h"
 #include "api/http_server.h"
-#include "app/control_api.h"
+#include "app/http_routes.h"
 #include "audiosocket/audiosocket_front.h"
-#include "audiosocket/audiosocket_routes.h"
 #include "audiosocket/transport_dialer.h"
 #include "core/metrics.h"
 #include "flow/flow_library.h"
@@ -254,25 +251,26 @@ int Server::run() {
   if (webhooks.enabled()) spdlog::info("webhooks: {} endpoints", cfg.webhooks.size());
 
   api::HttpServer http;
-  api::install_api_routes(http, {.store = &store, .metrics = &registry, .ready = [&calls] {
-                                   return !calls.draining();
-                                 }});
-  install_control_api(http, {.control = &calls, .front = &front, .store = &store});
-  api::install_control_routes(
-      http, {.control = &calls, .store = &store, .auth = api::ApiAuth::from_config(cfg)});
-  audiosocket::install_audiosocket_routes(
+  install_http_routes(
       http,
-      {.directory = &audiosocket_front.directory(),
-       .known = [&flows, &personas](const std::string& name, bool persona, std::string* resolved) {
-         if (persona) {
-           const agent::Persona* p = personas.resolve(name);
-           if (p) *resolved = p->name;
-           return p != nullptr;
-         }
-         if (!flows.find(name)) return false;
-         *resolved = name;
-         return true;
-       }});
+      {.store = &store,
+       .metrics = &registry,
+       .ready = [&calls] { return !calls.draining(); },
+       .control = &calls,
+       .trunks = [&front] { return front.trunk_status(); },
+       .auth = api::ApiAuth::from_config(cfg),
+       .audiosocket = {.directory = &audiosocket_front.directory(),
+                       .known = [&flows, &personas](const std::string& name, bool persona,
+                                                    std::string* resolved) {
+                         if (persona) {
+                           const agent::Persona* p = personas.resolve(name);
+                           if (p) *resolved = p->name;
+                           return p != nullptr;
+                         }
+                         if (!flows.find(name)) return false;
+                         *resolved = name;
+                         return true;
+                       }}});
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
   audiosocket_front.start();
