@@ -15,6 +15,7 @@
 #include "app/http_routes.h"
 #include "audiosocket/audiosocket_front.h"
 #include "audiosocket/transport_dialer.h"
+#include "core/config_env.h"
 #include "core/metrics.h"
 #include "flow/flow_library.h"
 #include "hooks/webhook_sender.h"
@@ -57,6 +58,7 @@ void reload_access(const Config& cfg, sip::SipServer& sip) {
   try {
     Config fresh;
     load_config_file(cfg.config_path, fresh);
+    apply_environment(process_environment(), fresh);  // ATENDE_ACCESS still wins over the file
     spdlog::info("access: SIGHUP: reloading the access rules from {}", cfg.config_path);
     sip.reload_access(fresh.access);
   } catch (const std::exception& e) {
@@ -252,25 +254,24 @@ int Server::run() {
 
   api::HttpServer http;
   install_http_routes(
-      http,
-      {.store = &store,
-       .metrics = &registry,
-       .ready = [&calls] { return !calls.draining(); },
-       .control = &calls,
-       .trunks = [&front] { return front.trunk_status(); },
-       .auth = api::ApiAuth::from_config(cfg),
-       .audiosocket = {.directory = &audiosocket_front.directory(),
-                       .known = [&flows, &personas](const std::string& name, bool persona,
-                                                    std::string* resolved) {
-                         if (persona) {
-                           const agent::Persona* p = personas.resolve(name);
-                           if (p) *resolved = p->name;
-                           return p != nullptr;
-                         }
-                         if (!flows.find(name)) return false;
-                         *resolved = name;
-                         return true;
-                       }}});
+      http, {.store = &store,
+             .metrics = &registry,
+             .ready = [&calls] { return !calls.draining(); },
+             .control = &calls,
+             .trunks = [&front] { return front.trunk_status(); },
+             .auth = api::ApiAuth::from_config(cfg),
+             .audiosocket = {.directory = &audiosocket_front.directory(),
+                             .known = [&flows, &personas](const std::string& name, bool persona,
+                                                          std::string* resolved) {
+                               if (persona) {
+                                 const agent::Persona* p = personas.resolve(name);
+                                 if (p) *resolved = p->name;
+                                 return p != nullptr;
+                               }
+                               if (!flows.find(name)) return false;
+                               *resolved = name;
+                               return true;
+                             }}});
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
   audiosocket_front.start();
