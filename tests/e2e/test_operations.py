@@ -251,3 +251,17 @@ def test_db_migrate_upgrades_an_old_database(tmp_path):
     r = subprocess.run([BIN, "calls", "--data-dir", str(data)], capture_output=True, text=True,
                        timeout=20)
     assert r.returncode == 0 and "old1" in r.stdout, (r.stdout, r.stderr)
+
+
+def test_every_config_key_is_documented_with_its_variable():
+    # The keys the file parser accepts (src/core/config.cpp) against docs/operations.md's
+    # table, so a new key cannot go undocumented.
+    source = os.environ.get("ATENDE_SOURCE_DIR") or os.path.join(os.path.dirname(__file__),
+                                                                 "..", "..")
+    with open(os.path.join(source, "src/core/config.cpp")) as f:
+        keys = set(re.findall(r'key == "([a-z_]+)"', f.read()))
+    with open(os.path.join(source, "docs/operations.md")) as f:
+        docs = f.read()
+    assert len(keys) > 30
+    for key in sorted(keys):
+        assert f"`ATENDE_{key.upper()}`" in docs, f"{key}: not in docs/operations.md"
