@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
@@ -252,11 +253,14 @@ int Server::run() {
       calls.subscribe([&webhooks](const sessions::SessionEvent& e) { webhooks.on_event(e); });
   if (webhooks.enabled()) spdlog::info("webhooks: {} endpoints", cfg.webhooks.size());
 
+  // Ready once every listener is up and until the drain starts: HTTP starts first, so
+  // /readyz must not say yes before SIP and AudioSocket listen.
+  std::atomic<bool> serving{false};
   api::HttpServer http;
   install_http_routes(
       http, {.store = &store,
              .metrics = &registry,
-             .ready = [&calls] { return !calls.draining(); },
+             .ready = [&calls, &serving] { return serving.load() && !calls.draining(); },
              .control = &calls,
              .trunks = [&front] { return front.trunk_status(); },
              .auth = api::ApiAuth::from_config(cfg),
@@ -276,6 +280,7 @@ int Server::run() {
   sip.start();
   audiosocket_front.start();
   front.register_trunks();
+  serving = true;
   spdlog::info(
       "atende: ready (media address {}, rtp {}-{}, {} media threads, max {} calls, {} trunks, "
       "srtp {}{})",
