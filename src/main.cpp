@@ -38,10 +38,6 @@ std::vector<std::string> load_file_and_environment(const std::string& config_fla
   return atende::load_file_and_environment(config_flag, atende::process_environment(), cfg);
 }
 
-std::string database_path(const atende::Config& cfg) {
-  return (std::filesystem::path(cfg.data_dir) / "atende.db").string();
-}
-
 int run_serve(atende::Config cfg, const std::vector<std::string>& from_env) {
   atende::setup_logging(cfg.log_format, cfg.log_level);
   if (!from_env.empty()) {
@@ -196,15 +192,15 @@ int main(int argc, char** argv) {
 
   std::string db_path;
   if (*calls || *db) {
-    atende::Config db_cfg;
     try {
-      load_file_and_environment(db_config_file, db_cfg);
+      db_path = (std::filesystem::path(atende::resolve_data_dir(db_data_dir, db_config_file,
+                                                                atende::process_environment())) /
+                 "atende.db")
+                    .string();
     } catch (const atende::ConfigError& e) {
       std::fprintf(stderr, "atende: %s\n", e.what());
       return kExitConfig;
     }
-    if (db_data_dir) db_cfg.data_dir = *db_data_dir;
-    db_path = database_path(db_cfg);
   }
   if (*migrate) return atende::app::run_db_migrate(db_path, dry_run, std::cout, std::cerr);
   if (*backup) return atende::app::run_db_backup(db_path, backup_dest, std::cout, std::cerr);

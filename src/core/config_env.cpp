@@ -70,4 +70,27 @@ std::vector<std::string> load_file_and_environment(const std::string& config_fla
   return apply_environment(env, cfg);
 }
 
+std::string resolve_data_dir(const std::optional<std::string>& flag, const std::string& config_flag,
+                             const Environment& env) {
+  if (flag) return *flag;
+  if (auto it = env.find(env_name("data_dir")); it != env.end() && !it->second.empty()) {
+    return it->second;
+  }
+  const std::string file = !config_flag.empty() ? config_flag : env_config_file(env).value_or("");
+  if (!file.empty()) {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(file);
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(file + ": " + e.msg);
+    }
+    if (root.IsMap() && root["data_dir"]) {
+      const YAML::Node node = root["data_dir"];
+      if (!node.IsScalar()) throw ConfigError(file + ": data_dir: expected a single value");
+      return node.Scalar();
+    }
+  }
+  return Config{}.data_dir;
+}
+
 }  // namespace atende

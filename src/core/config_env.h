@@ -43,4 +43,12 @@ std::vector<std::string> apply_environment(const Environment& env, Config& cfg);
 std::vector<std::string> load_file_and_environment(const std::string& config_flag,
                                                    const Environment& env, Config& cfg);
 
+// Only the data dir, for the commands that open the database (`calls`, `db`): the flag,
+// else ATENDE_DATA_DIR, else the config file's data_dir key (`config_flag`, else
+// ATENDE_CONFIG), else the default. Only that key of the file is read, so a cron job's
+// backup does not need the secrets other keys name (${ATENDE_CRM_TOKEN}). Throws ConfigError
+// for an unreadable file or a data_dir that is not one value.
+std::string resolve_data_dir(const std::optional<std::string>& flag, const std::string& config_flag,
+                             const Environment& env);
+
 }  // namespace atende

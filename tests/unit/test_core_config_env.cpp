@@ -136,6 +136,21 @@ TEST(ConfigEnv, ConfigFileFromTheEnvironmentUnlessGivenAsFlag) {
   std::filesystem::remove(from_env);
 }
 
+TEST(ConfigEnv, DataDirForTheDatabaseCommandsReadsOnlyThatKey) {
+  // The other key names a secret that is not set: only data_dir is read, so no error.
+  const auto file = write_temp(
+      "data_dir: /from/file\napi_tokens: [{name: a, token: \"${ATENDE_TEST_UNSET_X}\"}]\n");
+  EXPECT_EQ(resolve_data_dir(std::nullopt, file, {}), "/from/file");
+  EXPECT_EQ(resolve_data_dir(std::nullopt, "", {{"ATENDE_CONFIG", file}}), "/from/file");
+  EXPECT_EQ(resolve_data_dir(std::nullopt, file, {{"ATENDE_DATA_DIR", "/from/env"}}), "/from/env");
+  EXPECT_EQ(resolve_data_dir("/from/flag", file, {{"ATENDE_DATA_DIR", "/from/env"}}), "/from/flag");
+  EXPECT_EQ(resolve_data_dir(std::nullopt, "", {}), Config{}.data_dir);
+  EXPECT_NE(
+      error_of([] { resolve_data_dir(std::nullopt, "/no/such.yaml", {}); }).find("/no/such.yaml"),
+      std::string::npos);
+  std::filesystem::remove(file);
+}
+
 TEST(ConfigEnv, TheProcessEnvironmentIsRead) {
   ::setenv("ATENDE_TEST_ONLY_VARIABLE", "value=with=equals", 1);
   const auto env = process_environment();
