@@ -40,11 +40,13 @@ def _request(base, path, *, method="GET", token=None, body=None):
         return e.code, e.headers.get("Content-Type", ""), e.read()
 
 
-def _one_call(srv, user="echo"):
+def _one_call(srv, user="echo", while_up=None):
     with SipSocket(srv.sip_port) as sock:
         call = RawCall(sock, user, sdp=simple_sdp(sock.port + 2))
         assert call.invite() == 200
         call.ack()
+        if while_up:
+            while_up()
         call.bye()
 
 
@@ -72,7 +74,8 @@ class Document:
 
 
 def test_live_responses_match_the_openapi_document(server_factory, workdir):
-    cfg = write_config(workdir, api_tokens=[{"name": "ops", "token": TOKEN, "allow": ["2xxx"]}])
+    cfg = write_config(workdir, api_tokens=[{"name": "ops", "token": TOKEN, "allow": ["2xxx"]}],
+                       trunks=[{"name": "pbx", "host": "127.0.0.1", "port": free_port()}])
     srv = server_factory(extra_args=["--config", str(cfg)])
     base = srv.http_base
     status, ctype, raw = _request(base, "/api/openapi.json")
@@ -82,7 +85,18 @@ def test_live_responses_match_the_openapi_document(server_factory, workdir):
     jsonschema.Draft202012Validator.check_schema(doc["components"]["schemas"]["CallDetail"])
     api = Document(doc)
 
-    _one_call(srv)
+    live = []
+
+    def check_live():  # while the call is up: /api/live lists it with its leg
+        status, ctype, raw = _request(base, "/api/live")
+        api.check("/api/live", "GET", status, ctype, raw)
+        live.extend(json.loads(raw))
+
+    _one_call(srv, while_up=check_live)
+    assert live and live[0]["legs"], live
+    status, ctype, raw = _request(base, "/api/trunks")
+    api.check("/api/trunks", "GET", status, ctype, raw)
+    assert [t["name"] for t in json.loads(raw)] == ["pbx"]
     calls = http_api.wait_calls(base, lambda cs: any(c["ended_at"] for c in cs), timeout=10)
     call_id = calls[0]["id"]
     # An audit row to list: a refused dial (403, outside the allow-list).
