@@ -1,12 +1,15 @@
-// atende: the command line. `serve` runs the server; `calls` prints the call records.
+// atende: the command line. `serve` runs the server; `calls` prints the call records; `call`
+// asks a server to place one; `db` migrates and backs up the call database.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 
 #include "app/call_command.h"
+#include "app/db_command.h"
 #include "app/server.h"
 #include "core/config.h"
+#include "core/config_env.h"
 #include "core/log.h"
 #include "store/call_store.h"
 #include "store/print_calls.h"
@@ -24,8 +27,24 @@ namespace {
 
 constexpr int kExitConfig = 2;
 
-int run_serve(atende::Config cfg) {
+constexpr const char* kEnvironmentHelp =
+    "Every setting can also be given in the environment: ATENDE_ and the key in capitals\n"
+    "(--sip-listen / sip_listen: ATENDE_SIP_LISTEN; the file: ATENDE_CONFIG; list sections\n"
+    "such as dialplan as flow-style YAML). Precedence: flags > environment > config file >\n"
+    "defaults. See docs/operations.md.";
+
+std::vector<std::string> load_file_and_environment(const std::string& config_flag,
+                                                   atende::Config& cfg) {
+  return atende::load_file_and_environment(config_flag, atende::process_environment(), cfg);
+}
+
+int run_serve(atende::Config cfg, const std::vector<std::string>& from_env) {
   atende::setup_logging(cfg.log_format, cfg.log_level);
+  if (!from_env.empty()) {
+    std::string names;
+    for (const auto& n : from_env) names += (names.empty() ? "" : ", ") + n;
+    spdlog::info("config: from the environment: {}", names);  // names only: values may be secret
+  }
   try {
     atende::app::Server server(cfg);
     return server.run();
@@ -54,7 +73,9 @@ int main(int argc, char** argv) {
       rtp_timeout_seconds, session_expires, session_min_se;
 
   auto* serve = app.add_subcommand("serve", "Answer calls: SIP on UDP+TCP (+TLS), HTTP API, flows");
-  serve->add_option("--config", config_file, "YAML file; keys are these flags' names with _");
+  serve->footer(kEnvironmentHelp);
+  serve->add_option("--config", config_file,
+                    "YAML file; keys are these flags' names with _ (env ATENDE_CONFIG)");
   serve->add_option("--sip-listen", sip_listen, "SIP address, HOST:PORT (default 0.0.0.0:5060)");
   serve->add_option("--http-listen", http_listen, "HTTP API address (default 127.0.0.1:8080)");
   serve->add_option("--rtp-ports", rtp_ports, "RTP port range LO-HI (default 20000-29999)");
@@ -104,10 +125,20 @@ int main(int argc, char** argv) {
                    "(default 127.0.0.1:9092)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
-  std::string calls_data_dir = "./data";
+  // The commands that read the database find it as `serve` does: --data-dir, else
+  // $ATENDE_DATA_DIR, else the config file's data_dir, else ./data.
+  std::optional<std::string> db_data_dir;
+  std::string db_config_file;
+  auto add_database_options = [&](CLI::App* cmd) {
+    cmd->add_option("--data-dir", db_data_dir,
+                    "Where the call database lives (default: $ATENDE_DATA_DIR, the config "
+                    "file's data_dir, ./data)");
+    cmd->add_option("--config", db_config_file,
+                    "YAML file to read data_dir from (default: $ATENDE_CONFIG)");
+  };
   int calls_limit = 20;
   auto* calls = app.add_subcommand("calls", "Print the most recent call records");
-  calls->add_option("--data-dir", calls_data_dir, "Where the call database lives (default ./data)");
+  add_database_options(calls);
   calls->add_option("-n,--limit", calls_limit, "How many calls (default 20)")
       ->check(CLI::Range(1, 10000));
 
@@ -123,6 +154,22 @@ int main(int argc, char** argv) {
   call->add_option("--ring-timeout", place.ring_timeout, "Seconds to ring before giving up");
   call->add_option("--api", place.api, "Server's HTTP address (default http://127.0.0.1:8080)");
   call->add_option("--token", place.token, "API token (default: $ATENDE_TOKEN)");
+
+  auto* db = app.add_subcommand("db", "Care of the call database: migrate, backup");
+  db->require_subcommand(1);
+  bool dry_run = false;
+  auto* migrate = db->add_subcommand(
+      "migrate", "Apply pending schema migrations (atende serve does too) and print the version");
+  migrate->add_flag("--dry-run", dry_run, "Only list the pending migrations; change nothing");
+  add_database_options(migrate);
+  std::string backup_dest;
+  auto* backup = db->add_subcommand(
+      "backup", "Copy the call database to DEST, consistent while atende runs (online backup)");
+  backup
+      ->add_option("dest", backup_dest,
+                   "File to write (never overwritten), or a directory: atende-<UTC time>.db in it")
+      ->required();
+  add_database_options(backup);
 
   try {
     app.parse(argc, argv);
@@ -143,9 +190,24 @@ int main(int argc, char** argv) {
     return atende::app::run_call_command(place);
   }
 
+  std::string db_path;
+  if (*calls || *db) {
+    try {
+      db_path = (std::filesystem::path(atende::resolve_data_dir(db_data_dir, db_config_file,
+                                                                atende::process_environment())) /
+                 "atende.db")
+                    .string();
+    } catch (const atende::ConfigError& e) {
+      std::fprintf(stderr, "atende: %s\n", e.what());
+      return kExitConfig;
+    }
+  }
+  if (*migrate) return atende::app::run_db_migrate(db_path, dry_run, std::cout, std::cerr);
+  if (*backup) return atende::app::run_db_backup(db_path, backup_dest, std::cout, std::cerr);
+
   if (*calls) {
     try {
-      const auto db = std::filesystem::path(calls_data_dir) / "atende.db";
+      const std::filesystem::path db = db_path;
       if (!std::filesystem::exists(db)) {
         std::fprintf(stderr, "atende calls: no call database at %s (wrong --data-dir?)\n",
                      db.c_str());
@@ -161,8 +223,9 @@ int main(int argc, char** argv) {
   }
 
   atende::Config cfg;
+  std::vector<std::string> from_env;
   try {
-    if (!config_file.empty()) atende::load_config_file(config_file, cfg);
+    from_env = load_file_and_environment(config_file, cfg);
     if (sip_listen) cfg.sip_listen = atende::parse_host_port("--sip-listen", *sip_listen);
     if (http_listen) cfg.http_listen = atende::parse_host_port("--http-listen", *http_listen);
     if (!audiosocket_listen.empty()) {
@@ -200,5 +263,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "atende: %s\n", e.what());
     return kExitConfig;
   }
-  return run_serve(cfg);
+  return run_serve(cfg, from_env);
 }

@@ -8,6 +8,7 @@ namespace atende::agent {
 
 namespace {
 double seconds_between(double from_ms, double to_ms) { return (to_ms - from_ms) / 1000.0; }
+constexpr const char* kTurnErrorsHelp = "Agent turns a provider failed, by stage";
 }  // namespace
 
 TurnMetrics::TurnMetrics(MetricsRegistry& r)
@@ -22,9 +23,17 @@ TurnMetrics::TurnMetrics(MetricsRegistry& r)
                               default_seconds_buckets())),
       response(r.histogram("atende_turn_response_seconds",
                            "Agent turn: end of caller speech to the first answer audio out",
-                           default_seconds_buckets())) {}
+                           default_seconds_buckets())),
+      stt_errors(r.counter("atende_turn_errors_total", kTurnErrorsHelp, {{"stage", "stt"}})),
+      llm_errors(r.counter("atende_turn_errors_total", kTurnErrorsHelp, {{"stage", "llm"}})),
+      tts_errors(r.counter("atende_turn_errors_total", kTurnErrorsHelp, {{"stage", "tts"}})) {}
 
 void TurnMetrics::observe(const AgentTurn& t) {
+  // The agent loop prefixes a failed turn's error with the stage ("llm: timeout").
+  const std::string_view error = t.error;
+  if (error.starts_with("llm: ")) llm_errors.inc();
+  if (error.starts_with("tts: ")) tts_errors.inc();
+  if (error.starts_with("stt: ") && error != "stt: nothing recognised") stt_errors.inc();
   // Only stages that happened, in order (a failed turn has gaps).
   if (t.speech_end_ms >= 0 && t.stt_final_ms >= 0) {
     stt.observe(seconds_between(t.speech_end_ms, t.stt_final_ms));

@@ -30,6 +30,12 @@ struct TurnMetrics {
   Histogram& first_token;  // atende_turn_llm_first_token_seconds: transcript -> first token
   Histogram& first_audio;  // atende_turn_tts_first_audio_seconds: first token -> first clip
   Histogram& response;     // atende_turn_response_seconds: speech end -> first audio out
+  // atende_turn_errors_total{stage}: turns a provider failed (an error, a stall, an empty
+  // answer), by the stage whose provider it was. Silence or noise ("nothing recognised")
+  // and hang-ups are not provider errors and are not counted.
+  Counter& stt_errors;
+  Counter& llm_errors;
+  Counter& tts_errors;
 };
 
 class AgentRuntime {

@@ -55,6 +55,8 @@ class HttpServer {
   void stop();
 
   uint16_t port() const { return port_; }
+  // The routes added so far (method and pattern), for the OpenAPI drift test.
+  std::vector<Router::RouteInfo> routes() const { return router_.routes(); }
   int open_connections() const;
 
   // Routing and error mapping without a socket (used by the server; handy in tests).

@@ -86,4 +86,15 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   return result;
 }
 
+std::vector<Router::RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> out;
+  out.reserve(routes_.size());
+  for (const Route& r : routes_) {
+    std::string pattern;
+    for (const auto& seg : r.segments) pattern += "/" + seg;
+    out.push_back({r.method, pattern.empty() ? "/" : pattern});
+  }
+  return out;
+}
+
 }  // namespace atende::api

@@ -33,6 +33,13 @@ class Router {
   // `path` is the raw (undecoded) path of the target, without query.
   Match match(std::string_view method, std::string_view path) const;
 
+  // Every route added, in order: what the OpenAPI document is checked against.
+  struct RouteInfo {
+    std::string method;
+    std::string pattern;  // as given to add(): "/api/calls/{id}"
+  };
+  std::vector<RouteInfo> routes() const;
+
  private:
   struct Route {
     std::string method;

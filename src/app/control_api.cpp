@@ -43,10 +43,10 @@ void install_control_api(api::HttpServer& http, ControlApiContext ctx) {
       return api::HttpResponse::json(200, out);
     });
   }
-  if (ctx.front) {
-    http.route("GET", "/api/trunks", [front = ctx.front](const api::HttpRequest&) {
+  if (ctx.trunks) {
+    http.route("GET", "/api/trunks", [trunks = ctx.trunks](const api::HttpRequest&) {
       auto out = nlohmann::json::array();
-      for (const auto& t : front->trunk_status()) out.push_back(to_json(t));
+      for (const auto& t : trunks()) out.push_back(to_json(t));
       return api::HttpResponse::json(200, out);
     });
   }

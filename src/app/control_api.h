@@ -2,6 +2,9 @@
 // and the SIP front-end's trunk status, so they are installed here, where the server is
 // put together, rather than in api/ (which knows neither).
 #pragma once
+#include <functional>
+#include <vector>
+
 #include "api/http_server.h"
 #include "sessions/call_control.h"
 #include "sipfront/sip_front.h"
@@ -11,7 +14,8 @@ namespace atende::app {
 
 struct ControlApiContext {
   sessions::CallControl* control = nullptr;
-  const sipfront::SipFront* front = nullptr;
+  // The trunks and their registration (SipFront::trunk_status); null: no GET /api/trunks.
+  std::function<std::vector<sipfront::TrunkStatus>()> trunks;
   store::CallStore* store = nullptr;
 };
 

@@ -6,18 +6,17 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
 #include "agent/agent_runtime.h"
 #include "agent/persona.h"
-#include "api/api_routes.h"
-#include "api/control_routes.h"
 #include "api/http_server.h"
-#include "app/control_api.h"
+#include "app/http_routes.h"
 #include "audiosocket/audiosocket_front.h"
-#include "audiosocket/audiosocket_routes.h"
 #include "audiosocket/transport_dialer.h"
+#include "core/config_env.h"
 #include "core/metrics.h"
 #include "flow/flow_library.h"
 #include "hooks/webhook_sender.h"
@@ -60,6 +59,7 @@ void reload_access(const Config& cfg, sip::SipServer& sip) {
   try {
     Config fresh;
     load_config_file(cfg.config_path, fresh);
+    apply_environment(process_environment(), fresh);  // ATENDE_ACCESS still wins over the file
     spdlog::info("access: SIGHUP: reloading the access rules from {}", cfg.config_path);
     sip.reload_access(fresh.access);
   } catch (const std::exception& e) {
@@ -253,30 +253,34 @@ int Server::run() {
       calls.subscribe([&webhooks](const sessions::SessionEvent& e) { webhooks.on_event(e); });
   if (webhooks.enabled()) spdlog::info("webhooks: {} endpoints", cfg.webhooks.size());
 
+  // Ready once every listener is up and until the drain starts: HTTP starts first, so
+  // /readyz must not say yes before SIP and AudioSocket listen.
+  std::atomic<bool> serving{false};
   api::HttpServer http;
-  api::install_api_routes(http, {.store = &store, .metrics = &registry, .ready = [&calls] {
-                                   return !calls.draining();
-                                 }});
-  install_control_api(http, {.control = &calls, .front = &front, .store = &store});
-  api::install_control_routes(
-      http, {.control = &calls, .store = &store, .auth = api::ApiAuth::from_config(cfg)});
-  audiosocket::install_audiosocket_routes(
-      http,
-      {.directory = &audiosocket_front.directory(),
-       .known = [&flows, &personas](const std::string& name, bool persona, std::string* resolved) {
-         if (persona) {
-           const agent::Persona* p = personas.resolve(name);
-           if (p) *resolved = p->name;
-           return p != nullptr;
-         }
-         if (!flows.find(name)) return false;
-         *resolved = name;
-         return true;
-       }});
+  install_http_routes(
+      http, {.store = &store,
+             .metrics = &registry,
+             .ready = [&calls, &serving] { return serving.load() && !calls.draining(); },
+             .control = &calls,
+             .trunks = [&front] { return front.trunk_status(); },
+             .auth = api::ApiAuth::from_config(cfg),
+             .audiosocket = {.directory = &audiosocket_front.directory(),
+                             .known = [&flows, &personas](const std::string& name, bool persona,
+                                                          std::string* resolved) {
+                               if (persona) {
+                                 const agent::Persona* p = personas.resolve(name);
+                                 if (p) *resolved = p->name;
+                                 return p != nullptr;
+                               }
+                               if (!flows.find(name)) return false;
+                               *resolved = name;
+                               return true;
+                             }}});
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
   audiosocket_front.start();
   front.register_trunks();
+  serving = true;
   spdlog::info(
       "atende: ready (media address {}, rtp {}-{}, {} media threads, max {} calls, {} trunks, "
       "srtp {}{})",

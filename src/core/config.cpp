@@ -103,30 +103,44 @@ void load_config_file(const std::string& path, Config& cfg) {
     const std::string key = item.first.as<std::string>();
     const YAML::Node& node = item.second;
     const std::string ctx = path + ": " + key + where(node);
+    if (!apply_config_key(ctx, path + ": " + key, key, node, cfg)) {
+      throw ConfigError(ctx + ": unknown key");
+    }
+  }
+}
+
+bool is_config_section(const std::string& key) {
+  return key == "trunks" || key == "dialplan" || key == "webhooks" || key == "access" ||
+         key == "audiosocket_listen" || key == "api_tokens";
+}
+
+bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const std::string& key,
+                      const YAML::Node& node, Config& cfg) {
+  {
     // Structured sections first, each parsed in its own file.
     if (key == "trunks") {
       cfg.trunks = parse_trunks(ctx, node);
-      continue;
+      return true;
     }
     if (key == "dialplan") {
       cfg.dialplan = parse_dialplan(ctx, node);
-      continue;
+      return true;
     }
     if (key == "webhooks") {
-      cfg.webhooks = parse_webhooks(path + ": " + key, node);
-      continue;
+      cfg.webhooks = parse_webhooks(list_ctx, node);
+      return true;
     }
     if (key == "access") {
       cfg.access = parse_access(ctx, node);
-      continue;
+      return true;
     }
     if (key == "audiosocket_listen") {
       cfg.audiosocket_listen = parse_audiosocket_listen(ctx, node);
-      continue;
+      return true;
     }
     if (key == "api_tokens") {
-      parse_api_tokens(path + ": " + key, node, cfg);
-      continue;
+      parse_api_tokens(list_ctx, node, cfg);
+      return true;
     }
     if (!node.IsScalar()) throw ConfigError(ctx + ": expected a single value");
     const std::string v = node.Scalar();
@@ -167,8 +181,9 @@ void load_config_file(const std::string& path, Config& cfg) {
     else if (key == "sip_tls_ca") cfg.sip_tls_ca = v;
     else if (key == "sip_tls_srtp") cfg.sip_tls_srtp = v;
     else if (key == "sip_tls_verify_server") cfg.sip_tls_verify_server = parse_bool(ctx, v);
-    else throw ConfigError(ctx + ": unknown key");
+    else return false;
   }
+  return true;
 }
 
 void validate_config(const Config& cfg) {

@@ -1,6 +1,8 @@
 // Server configuration: defaults, then the YAML file, then command-line flags.
 // Every key in the file has the same name as its flag (without "--", '-' → '_').
 #pragma once
+#include <yaml-cpp/yaml.h>
+
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -156,6 +158,14 @@ std::string expand_env(const std::string& ctx, const std::string& value);
 
 // Applies the YAML file at `path` over `cfg`. Unknown keys are errors (typo protection).
 void load_config_file(const std::string& path, Config& cfg);
+// Applies one top-level key's value (what the file, the environment and the flags share):
+// false when `key` is not a setting. `ctx` names the source in errors ("atende.yaml: max_calls
+// (line 3)", "ATENDE_MAX_CALLS"); `list_ctx` is the prefix list sections use for their entries.
+bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const std::string& key,
+                      const YAML::Node& node, Config& cfg);
+// The keys whose value is a list or a map (trunks, dialplan, webhooks, access,
+// audiosocket_listen, api_tokens) rather than one value.
+bool is_config_section(const std::string& key);
 // Cross-field checks once everything is applied.
 void validate_config(const Config& cfg);
 // The TLS and SRTP settings (part of validate_config). Files are checked when the server

@@ -1,16 +1,18 @@
 #include "store/schema.h"
 
 #include <iterator>
+#include <span>
 #include <string>
 
 namespace atende::store {
 
 namespace {
 
-// Index i brings the schema from version i to i + 1. Append only; never edit a shipped one.
-constexpr const char* kMigrations[] = {
+// Index i brings the schema from version i to i + 1. Append only; never edit a shipped
+// one's SQL. The summary is what `atende db migrate --dry-run` prints.
+constexpr Migration kMigrations[] = {
     // 0 -> 1: calls and their events. Times are unix milliseconds (UTC).
-    R"sql(
+    {"calls and call_events", R"sql(
 CREATE TABLE calls (
   id          TEXT PRIMARY KEY,
   direction   TEXT NOT NULL,
@@ -34,10 +36,10 @@ CREATE TABLE call_events (
   detail  TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX call_events_call ON call_events(call_id, at, id);
-)sql",
+)sql"},
     // 1 -> 2: agent conversation turns. Stage times are ms since the agent started (NULL:
     // the stage did not happen in that turn).
-    R"sql(
+    {"call_turns: agent conversation turns", R"sql(
 CREATE TABLE call_turns (
   call_id     TEXT NOT NULL,
   idx         INTEGER NOT NULL,
@@ -52,9 +54,9 @@ CREATE TABLE call_turns (
   first_play_ms  INTEGER,
   PRIMARY KEY (call_id, idx)
 );
-)sql",
+)sql"},
     // 2 -> 3: the REST API's audit log (every write request and its outcome).
-    R"sql(
+    {"audit: the REST API's audit log", R"sql(
 CREATE TABLE audit (
   id         INTEGER PRIMARY KEY AUTOINCREMENT,
   at         INTEGER NOT NULL,
@@ -66,18 +68,18 @@ CREATE TABLE audit (
   detail     TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_at ON audit(at);
-)sql",
+)sql"},
     // 3 -> 4: a call is a session of legs; every leg is a row, linked by the session's id
     // (its first leg's id). '' for rows written before sessions (one leg each).
-    R"sql(
+    {"calls.session_id: a call is a session of legs", R"sql(
 ALTER TABLE calls ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX calls_session ON calls(session_id) WHERE session_id != '';
-)sql",
+)sql"},
     // 4 -> 5: no record lost across a crash (docs/security.md "No record lost"). The
     // server's writer keeps one heartbeat row (its pid, when it opened the store, when it
     // last committed); at the next start-up the calls still open are closed as
     // `server_restart` at that time. The partial index finds them without a scan.
-    R"sql(
+    {"store_heartbeat and calls_open: no record lost across a crash", R"sql(
 CREATE TABLE store_heartbeat (
   id         INTEGER PRIMARY KEY CHECK (id = 1),
   pid        INTEGER NOT NULL,
@@ -85,15 +87,48 @@ CREATE TABLE store_heartbeat (
   last_seen  INTEGER NOT NULL
 );
 CREATE INDEX calls_open ON calls(started_at) WHERE ended_at IS NULL;
-)sql",
+)sql"},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace
 
+std::span<const Migration> migrations() { return kMigrations; }
+
 int read_schema_version(Database& db) {
+  // An empty file (or one made by something else) has no schema_version table: version 0.
+  Statement exists(db.handle(),
+                   "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+  if (!exists.step()) return 0;
   Statement s(db.handle(), "SELECT COALESCE(MAX(version), 0) FROM schema_version");
   return s.step() ? static_cast<int>(s.column_int(0)) : 0;
+}
+
+int migrate_schema(Database& db, int target) {
+  if (target < 0 || target > kSchemaVersion) {
+    throw StoreError("cannot migrate to schema version " + std::to_string(target) +
+                     ": this atende knows 0.." + std::to_string(kSchemaVersion));
+  }
+  db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  db.exec("BEGIN IMMEDIATE");  // one migrator at a time even with two processes
+  try {
+    const int current = read_schema_version(db);
+    if (current > kSchemaVersion) {
+      throw StoreError("call store schema version " + std::to_string(current) +
+                       " is newer than this atende understands (" + std::to_string(kSchemaVersion) +
+                       ")");
+    }
+    for (int v = current; v < target; ++v) {
+      db.exec(kMigrations[v].sql);
+      Statement bump(db.handle(), "INSERT INTO schema_version(version) VALUES (?)");
+      bump.bind(1, int64_t{v + 1}).run();
+    }
+    db.exec("COMMIT");
+    return current;
+  } catch (...) {
+    sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
 }
 
 void open_schema(Database& db, int busy_timeout_ms) {
@@ -107,26 +142,7 @@ void open_schema(Database& db, int busy_timeout_ms) {
     }
   }
   db.exec("PRAGMA synchronous=NORMAL");
-  db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-
-  db.exec("BEGIN IMMEDIATE");  // one migrator at a time even with two processes
-  try {
-    const int current = read_schema_version(db);
-    if (current > kSchemaVersion) {
-      throw StoreError("call store schema version " + std::to_string(current) +
-                       " is newer than this atende understands (" + std::to_string(kSchemaVersion) +
-                       ")");
-    }
-    for (int v = current; v < kSchemaVersion; ++v) {
-      db.exec(kMigrations[v]);
-      Statement bump(db.handle(), "INSERT INTO schema_version(version) VALUES (?)");
-      bump.bind(1, int64_t{v + 1}).run();
-    }
-    db.exec("COMMIT");
-  } catch (...) {
-    sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+  migrate_schema(db, kSchemaVersion);
 }
 
 }  // namespace atende::store

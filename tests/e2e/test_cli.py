@@ -61,9 +61,13 @@ def test_sigterm_drains_then_hangs_up_and_exits_0(tmp_path):
         call = RawCall(sock, "echo", sdp=simple_sdp(sock.port + 2))
         assert call.invite() == 200
         call.ack()
+        assert _http_status(srv.http_base + "/readyz") == 200
         srv.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.5)
-        # Draining: not ready, and a new call is refused with 503.
+        # Draining: not ready, and a new call is refused with 503. Polled, not slept: the
+        # signal is handled when the main thread gets to it, however loaded the machine.
+        deadline = time.monotonic() + 10
+        while _http_status(srv.http_base + "/readyz") != 503 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert _http_status(srv.http_base + "/readyz") == 503
         with SipSocket(srv.sip_port) as sock2:
             late = RawCall(sock2, "ivr", sdp=simple_sdp(sock2.port + 2))
