@@ -18,6 +18,9 @@
 #include "audiosocket/audiosocket_front.h"
 #include "audiosocket/audiosocket_routes.h"
 #include "audiosocket/transport_dialer.h"
+#ifdef ATENDE_GRPC
+#include "control/grpc_front.h"
+#endif
 #include "core/metrics.h"
 #include "flow/flow_library.h"
 #include "hooks/webhook_sender.h"
@@ -253,6 +256,19 @@ int Server::run() {
       calls.subscribe([&webhooks](const sessions::SessionEvent& e) { webhooks.on_event(e); });
   if (webhooks.enabled()) spdlog::info("webhooks: {} endpoints", cfg.webhooks.size());
 
+    // The gRPC control service (docs/grpc.md): off unless grpc_listen is set.
+#ifdef ATENDE_GRPC
+  std::unique_ptr<control::GrpcFront> grpc_front;
+  if (!cfg.grpc_listen.host.empty()) {
+    grpc_front = std::make_unique<control::GrpcFront>(
+        control::GrpcFrontOptions{.listen = cfg.grpc_listen,
+                                  .park_timeout = std::chrono::seconds(cfg.grpc_park_seconds)},
+        calls, api::ApiAuth::from_config(cfg), registry);
+  }
+#else
+  if (!cfg.grpc_listen.host.empty()) throw ConfigError("grpc_listen: built without gRPC");
+#endif
+
   api::HttpServer http;
   api::install_api_routes(http, {.store = &store, .metrics = &registry, .ready = [&calls] {
                                    return !calls.draining();
@@ -276,6 +292,9 @@ int Server::run() {
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
   audiosocket_front.start();
+#ifdef ATENDE_GRPC
+  if (grpc_front) grpc_front->start();
+#endif
   front.register_trunks();
   spdlog::info(
       "atende: ready (media address {}, rtp {}-{}, {} media threads, max {} calls, {} trunks, "
@@ -301,6 +320,9 @@ int Server::run() {
   }
   sip.stop();                // BYE to whatever is left, then the stack shuts down
   audiosocket_front.stop();  // 0x00 to every AudioSocket peer (on the workers)
+#ifdef ATENDE_GRPC
+  if (grpc_front) grpc_front->stop();  // controllers' streams end with a hang-up event
+#endif
   // Whatever sofia did not report: its RTP legs close (their flows record their last
   // events), then every leg still up is recorded ended. Nothing leaves unrecorded.
   front.end_all("shutdown");
