@@ -101,7 +101,8 @@ ControllerDriver::~ControllerDriver() {
   child_.reset();
   retired_.clear();
   if (channel_) {
-    channel_->end("ended");
+    // Not ended by a hang-up: the call left this driver (bridged into another call).
+    channel_->end("released");
     if (deps_.hub) deps_.hub->remove(channel_->facts().call_id);
   }
 }
@@ -294,6 +295,10 @@ void ControllerDriver::child_hung_up(std::string_view reason) {
 void ControllerDriver::on_dtmf(char digit, MonoTime now) {
   if (ended_) return;
   if (channel_) channel_->push_event({.type = "dtmf", .digit = std::string(1, digit)});
+  if (digits_.size() < 64 && !(mode_ == Mode::kWatch && child_)) {
+    digits_.push_back(digit);  // a flow the controller started records its own
+    host_.record_digits(digits_);
+  }
   if (mode_ == Mode::kWatch && child_) child_->on_dtmf(digit, now);
 }
 

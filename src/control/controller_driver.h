@@ -71,6 +71,7 @@ class ControllerDriver final : public flow::Flow {
   MonoTime started_{};
   std::vector<ControllerCommand> commands_;  // reused every tick
   AudioFrame from_controller_{};
+  std::string digits_;  // pressed while the controller drove the call, for the record
 
   std::unique_ptr<ChildHost> child_host_;
   std::unique_ptr<flow::Flow> child_;
