@@ -280,7 +280,7 @@ ControlResult<std::string> SessionManager::originate(OriginateRequest r) {
     const agent::Persona* p = personas_ && agents_ ? personas_->resolve(r.persona) : nullptr;
     if (!p) return ControlError{ControlErrc::kInvalid, "unknown persona '" + r.persona + "'"};
     name = p->name;
-  } else if (!flows_.find(r.flow)) {
+  } else if (!flows_.find(r.flow) && !drivers_.count(r.flow)) {
     return ControlError{ControlErrc::kInvalid, "unknown flow '" + r.flow + "'"};
   }
   if (auto ok = can_place(r.to, r.trunk, store::AdmitVia::kApi); !ok) return ok.error();
