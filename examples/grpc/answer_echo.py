@@ -42,8 +42,6 @@ def main():
                 say(f"event {msg.event.type} {msg.event.reason or msg.event.digit}".rstrip())
                 if msg.event.type == "hangup":
                     break
-            elif kind == "error":
-                say(f"error {msg.error.code}: {msg.error.message}")
     except grpc.RpcError as e:
         say(f"stream ended: {e.code().name}: {e.details()}")
         return 1

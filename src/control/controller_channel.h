@@ -12,6 +12,7 @@
 // loses audio, never stalls the media path. Events and commands are few and small; a
 // controller that floods commands gets an error instead of a longer queue.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -73,6 +74,9 @@ class ControllerChannel {
 
   ControllerChannel(CallFacts facts, ChannelMetrics metrics);
   const CallFacts& facts() const { return facts_; }
+  // The leg's rate once it is answered (0 before): any thread.
+  void set_sample_rate(int rate) { sample_rate_.store(rate); }
+  int sample_rate() const { return sample_rate_.load(); }
 
   // ---- the stream's side (gRPC threads) ----
   // One stream at a time: false when another holds the call or it has ended.
@@ -103,6 +107,7 @@ class ControllerChannel {
 
  private:
   const CallFacts facts_;
+  std::atomic<int> sample_rate_{0};
   ChannelMetrics metrics_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -121,6 +121,7 @@ void ControllerDriver::start(MonoTime now) {
     hang_up("no_controller");
     return;
   }
+  channel_->set_sample_rate(host_.leg().sample_rate());
   channel_->push_event({.type = "answered", .sample_rate = host_.leg().sample_rate()});
   host_.record_event("controller",
                      placed_by_dial ? "waiting for its controller" : "parked for a controller");
@@ -200,7 +201,10 @@ void ControllerDriver::run_commands(MonoTime now) {
         channel_->push_event({.type = "answered", .sample_rate = host_.leg().sample_rate()});
         break;
       case K::kPlay:
-        if (mode_ == Mode::kControl) host_.leg().play(c.clip);
+        if (mode_ == Mode::kControl) {
+          clip_queued_ = true;
+          host_.leg().play(c.clip);
+        }
         break;
       case K::kSay:
         if (mode_ == Mode::kControl) say(c.text, c.voice);
@@ -228,6 +232,7 @@ void ControllerDriver::say(const std::string& text, const std::string& voice) {
   phrase.text = text;
   phrase.sample_rate = host_.leg().sample_rate();
   if (!voice.empty()) phrase.voice.name = voice;
+  clip_queued_ = true;
   if (ClipPtr clip = host_.phrases().cached(phrase)) {
     host_.leg().play(clip);
     return;
@@ -306,7 +311,9 @@ void ControllerDriver::on_playout_idle(MonoTime now) {
   if (ended_) return;
   if (mode_ == Mode::kWatch && child_) {
     child_->on_playout_idle(now);
-  } else if (channel_) {
+  } else if (channel_ && clip_queued_) {
+    // Only for Play / Say: the controller's own live frames go idle every frame it skips.
+    clip_queued_ = false;
     channel_->push_event({.type = "playout_idle"});
   }
 }

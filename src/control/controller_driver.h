@@ -71,7 +71,8 @@ class ControllerDriver final : public flow::Flow {
   MonoTime started_{};
   std::vector<ControllerCommand> commands_;  // reused every tick
   AudioFrame from_controller_{};
-  std::string digits_;  // pressed while the controller drove the call, for the record
+  bool clip_queued_ = false;  // a Play or Say is playing: tell playout_idle when it is done
+  std::string digits_;        // pressed while the controller drove the call, for the record
 
   std::unique_ptr<ChildHost> child_host_;
   std::unique_ptr<flow::Flow> child_;

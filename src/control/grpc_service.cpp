@@ -241,6 +241,7 @@ Status GrpcService::Call(
     a->set_from(facts.from);
     a->set_to(facts.to);
     a->set_direction(facts.direction);
+    a->set_sample_rate(channel->sample_rate());
     stream->Write(hello);
   }
 
