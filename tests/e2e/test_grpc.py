@@ -204,3 +204,53 @@ def test_a_call_no_controller_takes_ends_as_no_controller(server_factory, workdi
     finally:
         caller.stop()
     assert calls[0]["end_reason"] == "no_controller", calls[0]
+
+
+def test_start_flow_watches_it_and_gets_the_call_back(server_factory, workdir):
+    """StartFlow runs flows/time.yaml on the call in watch mode: its events reach the stream,
+    and when it hangs up the call is the controller's again (flow_ended), which says a last
+    word and hangs up itself."""
+    import queue
+    sys.path.insert(0, str(EXAMPLES))
+    from atende_grpc import load_stubs, metadata
+    import grpc
+
+    pb, pb_grpc = load_stubs()
+    srv = start_server(server_factory, workdir)
+    stub = pb_grpc.AtendeStub(grpc.insecure_channel(srv.grpc_target))
+    outbox = queue.Queue()
+    outbox.put(pb.ClientMsg(attach=pb.Attach(wait_seconds=30)))
+    caller = Sipp("uac_call", srv.sip_target, workdir, service=EXTENSION, duration_ms=40000,
+                  timeout_s=60).start()
+    events, call_id, back = [], None, False
+    try:
+        for msg in stub.Call(iter(outbox.get, None), metadata=metadata(TOKEN), timeout=60):
+            kind = msg.WhichOneof("msg")
+            if kind == "attached":
+                call_id = msg.attached.call_id
+            if kind != "event":
+                continue
+            ev = msg.event
+            events.append((ev.type, ev.text, ev.reason, dict(ev.data)))
+            if ev.type == "answered" and not back:
+                outbox.put(pb.ClientMsg(start_flow=pb.StartFlow(flow="time")))
+            elif ev.type == "flow_ended":
+                back = True
+                outbox.put(pb.ClientMsg(say=pb.Say(text="Back to the controller.")))
+            elif ev.type == "playout_idle" and back:
+                outbox.put(pb.ClientMsg(hangup=pb.HangupCall()))
+            elif ev.type == "hangup":
+                break
+    finally:
+        outbox.put(None)
+        caller.stop()
+    types = [e[0] for e in events]
+    assert "flow_started" in types and "flow_ended" in types, events
+    assert any(e[0] == "flow_event" and e[3].get("kind") == "hangup" for e in events), events
+    ended = next(e for e in events if e[0] == "flow_ended")
+    assert ended[1] == "time", events
+    assert events[-1][0] == "hangup" and events[-1][2] == "controller_hangup", events
+    rec = http_api.wait_call_ended(srv.http_base, call_id, 20)
+    assert rec["end_reason"] == "controller_hangup", rec
+    details = [e["detail"] for e in rec["events"] if e["kind"] == "controller"]
+    assert "started time" in details, rec
