@@ -42,22 +42,39 @@ void add_error(ControllerChannel& channel, std::string text) {
 
 }  // namespace
 
-const api::ApiAuth::Token* GrpcService::authenticate(grpc::ServerContext* ctx) const {
+const api::ApiAuth::Token* GrpcService::authenticate(grpc::ServerContext* ctx, Status* refusal) {
   const auto& md = ctx->client_metadata();
   auto it = md.find("authorization");
-  if (it == md.end()) return nullptr;
+  std::string header;
   // Bounded before it is copied: a token is short; a megabyte header is not one.
-  if (it->second.size() > 1024) return nullptr;
-  const std::string header(it->second.data(), it->second.size());
-  const auto* token = auth_.authenticate(&header);
-  if (!token) spdlog::warn("grpc: refused a request without a valid token from {}", ctx->peer());
-  return token;
+  if (it != md.end() && it->second.size() <= 1024)
+    header.assign(it->second.data(), it->second.size());
+  const auto r = guard_.check(header.empty() ? nullptr : &header, ctx->peer(), MonoClock::now());
+  switch (r.verdict) {
+    case GrpcGuard::Verdict::kOk:
+      return r.token;
+    case GrpcGuard::Verdict::kUnauthenticated:
+      spdlog::warn("grpc: refused a request without a valid token from {}", ctx->peer());
+      *refusal = kUnauthenticated;
+      break;
+    case GrpcGuard::Verdict::kTooManyFailures:
+      *refusal = {StatusCode::RESOURCE_EXHAUSTED,
+                  "too many failed authentication attempts; retry after " +
+                      std::to_string(r.retry_after) + " s"};
+      break;
+    case GrpcGuard::Verdict::kOverRate:
+      *refusal = {StatusCode::RESOURCE_EXHAUSTED, "over this token's request rate; retry after " +
+                                                      std::to_string(r.retry_after) + " s"};
+      break;
+  }
+  return nullptr;
 }
 
 Status GrpcService::Dial(grpc::ServerContext* ctx, const atende::v1::DialRequest* req,
                          atende::v1::DialReply* reply) {
-  const auto* token = authenticate(ctx);
-  if (!token) return kUnauthenticated;
+  Status refusal;
+  const auto* token = authenticate(ctx, &refusal);
+  if (!token) return refusal;
   if (req->to().empty() || req->to().size() > 256) {
     return {StatusCode::INVALID_ARGUMENT, "'to' must be a number or URI of at most 256 characters"};
   }
@@ -89,7 +106,7 @@ Status GrpcService::Dial(grpc::ServerContext* ctx, const atende::v1::DialRequest
 
 Status GrpcService::Hangup(grpc::ServerContext* ctx, const atende::v1::CallRef* req,
                            atende::v1::Ack*) {
-  if (!authenticate(ctx)) return kUnauthenticated;
+  if (Status refusal; !authenticate(ctx, &refusal)) return refusal;
   if (bad_id(req->call_id())) return {StatusCode::INVALID_ARGUMENT, "call_id is required"};
   auto r = control_.hangup(req->call_id());
   return r ? Status::OK : to_status(r.error());
@@ -97,8 +114,9 @@ Status GrpcService::Hangup(grpc::ServerContext* ctx, const atende::v1::CallRef* 
 
 Status GrpcService::Transfer(grpc::ServerContext* ctx, const atende::v1::TransferRequest* req,
                              atende::v1::Ack*) {
-  const auto* token = authenticate(ctx);
-  if (!token) return kUnauthenticated;
+  Status refusal;
+  const auto* token = authenticate(ctx, &refusal);
+  if (!token) return refusal;
   if (bad_id(req->call_id())) return {StatusCode::INVALID_ARGUMENT, "call_id is required"};
   if (!token->allow.allows(req->to())) {
     return {StatusCode::PERMISSION_DENIED,
@@ -110,7 +128,7 @@ Status GrpcService::Transfer(grpc::ServerContext* ctx, const atende::v1::Transfe
 
 Status GrpcService::Bridge(grpc::ServerContext* ctx, const atende::v1::BridgeRequest* req,
                            atende::v1::Ack*) {
-  if (!authenticate(ctx)) return kUnauthenticated;
+  if (Status refusal; !authenticate(ctx, &refusal)) return refusal;
   if (bad_id(req->call_id()) || bad_id(req->other_call_id())) {
     return {StatusCode::INVALID_ARGUMENT, "call_id and other_call_id are required"};
   }
@@ -213,7 +231,7 @@ void GrpcService::on_client_message(const atende::v1::ClientMsg& msg, Controller
 Status GrpcService::Call(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<atende::v1::ServerMsg, atende::v1::ClientMsg>* stream) {
-  if (!authenticate(ctx)) return kUnauthenticated;
+  if (Status refusal; !authenticate(ctx, &refusal)) return refusal;
   if (streams_.fetch_add(1) >= kMaxStreams) {
     streams_.fetch_sub(1);
     return {StatusCode::RESOURCE_EXHAUSTED, "too many streams"};

@@ -12,6 +12,7 @@
 #include "api/api_auth.h"
 #include "atende.grpc.pb.h"
 #include "control/controller_hub.h"
+#include "control/grpc_guard.h"
 #include "sessions/call_control.h"
 
 namespace atende::control {
@@ -25,7 +26,7 @@ class GrpcService final : public atende::v1::Atende::Service {
   static constexpr int kCloseGraceMs = 2000;
 
   GrpcService(sessions::CallControl& control, ControllerHub& hub, const api::ApiAuth& auth)
-      : control_(control), hub_(hub), auth_(auth) {}
+      : control_(control), hub_(hub), guard_(auth) {}
 
   // Shutdown: waiting Attaches give up and streams end.
   void stop() { stopping_ = true; }
@@ -43,7 +44,9 @@ class GrpcService final : public atende::v1::Atende::Service {
       grpc::ServerReaderWriter<atende::v1::ServerMsg, atende::v1::ClientMsg>* stream) override;
 
  private:
-  const api::ApiAuth::Token* authenticate(grpc::ServerContext* ctx) const;
+  // The caller's token, or nullptr with `refusal` set (no or a wrong token, too many failed
+  // attempts from its address, over the token's rate).
+  const api::ApiAuth::Token* authenticate(grpc::ServerContext* ctx, grpc::Status* refusal);
   std::shared_ptr<ControllerChannel> attach(grpc::ServerContext* ctx, const atende::v1::Attach& a,
                                             grpc::Status* error);
   // One message of the client's, into the channel; a bad one is answered with an "error"
@@ -52,7 +55,7 @@ class GrpcService final : public atende::v1::Atende::Service {
 
   sessions::CallControl& control_;
   ControllerHub& hub_;
-  const api::ApiAuth& auth_;
+  GrpcGuard guard_;
   std::atomic<int> streams_{0};
   std::atomic<bool> stopping_{false};
 };
