@@ -100,8 +100,9 @@ void ControllerChannel::push_frame(const AudioFrame& heard) {
   cv_.notify_one();
 }
 
-bool ControllerChannel::pop_frame(AudioFrame& out) {
+bool ControllerChannel::pop_frame(AudioFrame& out, size_t min_queued) {
   std::lock_guard lock(mu_);
+  if (from_controller_.size() < min_queued) return false;
   return from_controller_.pop(out);
 }
 

@@ -98,7 +98,9 @@ class ControllerChannel {
   std::string detach_reason() const;
   // Audio only flows while a stream holds the call in control mode (the driver decides).
   void push_frame(const AudioFrame& heard);
-  bool pop_frame(AudioFrame& out);
+  // The controller's oldest frame, once at least `min_queued` wait (a small jitter buffer:
+  // a controller's frames come over TCP in bursts).
+  bool pop_frame(AudioFrame& out, size_t min_queued = 1);
   void push_event(ControllerEvent ev);
   void take_commands(std::vector<ControllerCommand>& out);
   // The call is over: a last "hangup" event with `reason`, then the stream ends.

@@ -174,8 +174,14 @@ void ControllerDriver::on_frame(const AudioFrame& heard, MonoTime now) {
   }
   if (!attached) return;  // parked: the caller hears silence until a controller comes
   channel_->push_frame(heard);
-  if (channel_->pop_frame(from_controller_) &&
-      from_controller_.sample_rate == host_.leg().sample_rate()) {
+  // After a gap, wait until kJitterFrames are queued before playing again: frames that come
+  // in bursts then play evenly instead of as a stutter of single frames and gaps.
+  if (!channel_->pop_frame(from_controller_, refilling_ ? kJitterFrames : 1)) {
+    refilling_ = true;
+    return;
+  }
+  refilling_ = false;
+  if (from_controller_.sample_rate == host_.leg().sample_rate()) {
     host_.leg().play_frame(from_controller_);
   }
 }

@@ -71,6 +71,8 @@ class ControllerDriver final : public flow::Flow {
   MonoTime started_{};
   std::vector<ControllerCommand> commands_;  // reused every tick
   AudioFrame from_controller_{};
+  static constexpr size_t kJitterFrames = 3;  // 60 ms of the controller's audio
+  bool refilling_ = true;     // waiting for kJitterFrames before playing its audio again
   bool clip_queued_ = false;  // a Play or Say is playing: tell playout_idle when it is done
   std::string digits_;        // pressed while the controller drove the call, for the record
 

@@ -156,3 +156,23 @@ TEST(ControllerChannel, DetachIsSeenByTheDriver) {
 
 }  // namespace
 }  // namespace atende::control
+
+namespace atende::control {
+namespace {
+
+TEST(ControllerChannel, PopWaitsForTheJitterBufferToFill) {
+  ControllerChannel ch({.call_id = "c1"}, {});
+  ASSERT_TRUE(ch.attach(nullptr));
+  ch.push_audio(frame_with(1));
+  ch.push_audio(frame_with(2));
+  AudioFrame f;
+  EXPECT_FALSE(ch.pop_frame(f, 3));  // two queued: not yet
+  ch.push_audio(frame_with(3));
+  ASSERT_TRUE(ch.pop_frame(f, 3));
+  EXPECT_EQ(f.pcm[0], 1);
+  ASSERT_TRUE(ch.pop_frame(f, 1));  // playing: one is enough
+  EXPECT_EQ(f.pcm[0], 2);
+}
+
+}  // namespace
+}  // namespace atende::control
