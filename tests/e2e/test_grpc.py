@@ -254,3 +254,38 @@ def test_start_flow_watches_it_and_gets_the_call_back(server_factory, workdir):
     assert rec["end_reason"] == "controller_hangup", rec
     details = [e["detail"] for e in rec["events"] if e["kind"] == "controller"]
     assert "started time" in details, rec
+
+
+def test_a_watcher_that_vanishes_leaves_the_flow_running(server_factory, workdir):
+    """In watch mode the flow owns the call: its controller going away is recorded, and the
+    call goes on until the caller hangs up."""
+    import queue
+    sys.path.insert(0, str(EXAMPLES))
+    from atende_grpc import load_stubs, metadata
+    import grpc
+
+    pb, pb_grpc = load_stubs()
+    srv = start_server(server_factory, workdir)
+    stub = pb_grpc.AtendeStub(grpc.insecure_channel(srv.grpc_target))
+    outbox = queue.Queue()
+    outbox.put(pb.ClientMsg(attach=pb.Attach(wait_seconds=30)))
+    caller = Sipp("uac_call", srv.sip_target, workdir, service=EXTENSION, duration_ms=8000,
+                  timeout_s=40).start()
+    call_id = None
+    stream = stub.Call(iter(outbox.get, None), metadata=metadata(TOKEN), timeout=60)
+    for msg in stream:
+        if msg.WhichOneof("msg") == "attached":
+            call_id = msg.attached.call_id
+        elif msg.WhichOneof("msg") == "event" and msg.event.type == "answered":
+            outbox.put(pb.ClientMsg(start_flow=pb.StartFlow(flow="echo")))
+        elif msg.WhichOneof("msg") == "event" and msg.event.type == "flow_started":
+            break
+    stream.cancel()  # the controller goes away while the echo flow runs
+    outbox.put(None)
+    result = caller.wait()
+    assert result.successful == 1, result.explain()  # the caller hung up as planned
+    rec = http_api.wait_call_ended(srv.http_base, call_id, 20)
+    assert rec["end_reason"] == "remote_bye", rec
+    details = [e["detail"] for e in rec["events"] if e["kind"] == "controller"]
+    assert "started echo" in details, rec
+    assert any(d.startswith("detached") for d in details), rec
