@@ -28,12 +28,12 @@ EXTENSION = "7000"  # the dial plan parks calls to it for a controller
 PHRASE = "the quick brown fox jumps over the lazy dog"
 
 
-def start_server(server_factory, workdir, park_seconds=15):
+def start_server(server_factory, workdir, park_seconds=15, **extra):
     cfg = write_config(workdir, api_tokens=[{"name": "ctl", "token": TOKEN,
                                              "allow": ["sip:*"], "rate_per_minute": 600,
                                              "burst": 100}],
                        dialplan=[{"match": EXTENSION, "flow": "controller"}],
-                       grpc_park_seconds=park_seconds)
+                       grpc_park_seconds=park_seconds, **extra)
     port = free_port()
     srv = server_factory(extra_args=["--config", str(cfg), "--grpc-listen", f"127.0.0.1:{port}"])
     srv.grpc_target = f"127.0.0.1:{port}"
@@ -289,3 +289,64 @@ def test_a_watcher_that_vanishes_leaves_the_flow_running(server_factory, workdir
     details = [e["detail"] for e in rec["events"] if e["kind"] == "controller"]
     assert "started echo" in details, rec
     assert any(d.startswith("detached") for d in details), rec
+
+
+def test_start_agent_streams_its_transcript(server_factory, workdir):
+    """StartAgent runs the sales persona (LLM and transcription: the fake OpenAI server) on
+    the call: the controller hears the caller's words and the agent's answer as transcript
+    events, and gets the call back when the agent ends it."""
+    import queue
+    import threading
+    sys.path.insert(0, str(EXAMPLES))
+    from atende_grpc import load_stubs, metadata
+    from harness.fake_openai import FakeOpenAi
+    import grpc
+
+    said = "I would like to hear more about it"
+    answer = "Great. Atende answers every call for you. Goodbye."
+    fake = FakeOpenAi()
+    try:
+        fake.script({"transcriptions": [{"text": said}],
+                     "chat": [{"content": answer,
+                               "tool_calls": [{"id": "call_1", "name": "end_call",
+                                               "arguments": {"reason": "done"}}]}]})
+        srv = start_server(server_factory, workdir, personas_dir=str(SOURCE / "personas"),
+                           llm_base_url=fake.base, llm_model="fake-model", stt_engine="http",
+                           stt_base_url=fake.base)
+        pb, pb_grpc = load_stubs()
+        stub = pb_grpc.AtendeStub(grpc.insecure_channel(srv.grpc_target))
+        outbox = queue.Queue()
+        outbox.put(pb.ClientMsg(attach=pb.Attach(wait_seconds=30)))
+        events = []
+
+        def control():
+            for msg in stub.Call(iter(outbox.get, None), metadata=metadata(TOKEN), timeout=90):
+                if msg.WhichOneof("msg") != "event":
+                    continue
+                ev = msg.event
+                events.append((ev.type, ev.text, ev.reason, dict(ev.data)))
+                if ev.type == "answered":
+                    outbox.put(pb.ClientMsg(start_agent=pb.StartAgent(persona="sales")))
+                elif ev.type == "flow_ended":
+                    outbox.put(pb.ClientMsg(hangup=pb.HangupCall()))
+                elif ev.type == "hangup":
+                    break
+            outbox.put(None)
+
+        controller = threading.Thread(target=control, daemon=True)
+        controller.start()
+        mic = audio.make_speech_wav(said, workdir / "mic.wav", pad_before_s=8.0,
+                                    pad_after_s=30)
+        phone = Baresip(workdir, mic, max_seconds=60).start()
+        try:
+            assert phone.dial(f"sip:{EXTENSION}@{srv.sip_target}") is not None, phone.log()
+            controller.join(60)
+        finally:
+            phone.stop()
+    finally:
+        fake.stop()
+    assert not controller.is_alive(), events
+    transcripts = [(e[3].get("role"), e[1]) for e in events if e[0] == "transcript"]
+    assert ("caller", said) in transcripts and ("agent", answer) in transcripts, events
+    assert any(e[0] == "flow_ended" and e[1] == "sales" for e in events), events
+    assert events[-1][0] == "hangup" and events[-1][2] == "controller_hangup", events
