@@ -17,9 +17,21 @@ std::shared_ptr<ControllerChannel> ControllerHub::find(const std::string& call_i
   return it == channels_.end() ? nullptr : it->second;
 }
 
+void ControllerHub::prune_parked_locked() {
+  // Calls that ended (or were taken by id) while parked: without this the queue and the
+  // gauge would grow with every call no controller came for.
+  const size_t before = parked_.size();
+  std::erase_if(parked_, [](const std::weak_ptr<ControllerChannel>& w) {
+    auto c = w.lock();
+    return !c || c->ended() || c->attached();
+  });
+  if (metrics_.parked) metrics_.parked->add(-static_cast<int64_t>(before - parked_.size()));
+}
+
 void ControllerHub::park(std::shared_ptr<ControllerChannel> channel) {
   {
     std::lock_guard lock(mu_);
+    prune_parked_locked();
     parked_.push_back(channel);
     if (metrics_.parked) metrics_.parked->inc();
   }
@@ -47,6 +59,7 @@ std::shared_ptr<ControllerChannel> ControllerHub::take_parked(
 void ControllerHub::remove(const std::string& call_id) {
   std::lock_guard lock(mu_);
   channels_.erase(call_id);
+  prune_parked_locked();
 }
 
 void ControllerHub::on_session_event(const sessions::SessionEvent& ev) {

@@ -23,7 +23,7 @@ namespace atende::control {
 struct ControllerMetrics {
   Gauge* connected = nullptr;  // streams attached to a call now
   Gauge* parked = nullptr;     // inbound calls waiting for a controller
-  ChannelMetrics channel;
+  ChannelMetrics channel{};
 };
 
 class ControllerHub {
@@ -54,6 +54,8 @@ class ControllerHub {
   const ChannelMetrics& channel_metrics() const { return metrics_.channel; }
 
  private:
+  void prune_parked_locked();
+
   ControllerMetrics metrics_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
