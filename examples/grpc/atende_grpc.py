@@ -5,6 +5,7 @@ Stubs come from Debian's protoc + grpc_python_plugin (packages protobuf-compiler
 protobuf-compiler-grpc), or from grpc_tools (python3-grpc-tools / pip grpcio-tools).
 """
 import argparse
+import atexit
 import os
 import pathlib
 import shutil
@@ -20,6 +21,7 @@ def load_stubs(proto=DEFAULT_PROTO):
     """(atende_pb2, atende_pb2_grpc) generated from `proto` into a temporary directory."""
     proto = pathlib.Path(proto).resolve()
     out = tempfile.mkdtemp(prefix="atende-grpc-stubs-")
+    atexit.register(shutil.rmtree, out, True)
     plugin = shutil.which("grpc_python_plugin")
     if shutil.which("protoc") and plugin:
         cmd = ["protoc", f"--proto_path={proto.parent}", f"--python_out={out}",
