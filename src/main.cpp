@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   std::string config_file;
   std::optional<std::string> sip_listen, http_listen, rtp_ports, data_dir, flows_dir,
       public_address, log_format, log_level, rtp_latch, srtp, sip_tls_listen, sip_tls_certificate,
-      sip_tls_key, sip_tls_ca, sip_tls_srtp;
+      sip_tls_key, sip_tls_ca, sip_tls_srtp, grpc_listen;
   std::optional<int> max_calls, media_threads, drain_seconds, ring_ms, max_call_seconds,
       rtp_timeout_seconds, session_expires, session_min_se;
 
@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
                     "YAML file; keys are these flags' names with _ (env ATENDE_CONFIG)");
   serve->add_option("--sip-listen", sip_listen, "SIP address, HOST:PORT (default 0.0.0.0:5060)");
   serve->add_option("--http-listen", http_listen, "HTTP API address (default 127.0.0.1:8080)");
+  serve->add_option("--grpc-listen", grpc_listen,
+                    "gRPC control service address, HOST:PORT, or off (default off; docs/grpc.md)");
   serve->add_option("--rtp-ports", rtp_ports, "RTP port range LO-HI (default 20000-29999)");
   serve->add_option("--data-dir", data_dir, "Where the call database lives (default ./data)");
   serve->add_option("--flows-dir", flows_dir, "Folder of *.yaml flows (default ./flows)");
@@ -228,6 +230,11 @@ int main(int argc, char** argv) {
     from_env = load_file_and_environment(config_file, cfg);
     if (sip_listen) cfg.sip_listen = atende::parse_host_port("--sip-listen", *sip_listen);
     if (http_listen) cfg.http_listen = atende::parse_host_port("--http-listen", *http_listen);
+    if (grpc_listen) {
+      cfg.grpc_listen = *grpc_listen == "off"
+                            ? atende::HostPort{"", 0}
+                            : atende::parse_host_port("--grpc-listen", *grpc_listen);
+    }
     if (!audiosocket_listen.empty()) {
       cfg.audiosocket_listen.clear();
       for (const auto& v : audiosocket_listen) {

@@ -17,6 +17,9 @@
 #include "audiosocket/audiosocket_front.h"
 #include "audiosocket/transport_dialer.h"
 #include "core/config_env.h"
+#ifdef ATENDE_GRPC
+#include "control/grpc_front.h"
+#endif
 #include "core/metrics.h"
 #include "flow/flow_library.h"
 #include "hooks/webhook_sender.h"
@@ -256,6 +259,20 @@ int Server::run() {
   // Ready once every listener is up and until the drain starts: HTTP starts first, so
   // /readyz must not say yes before SIP and AudioSocket listen.
   std::atomic<bool> serving{false};
+
+  // The gRPC control service (docs/grpc.md): off unless grpc_listen is set.
+#ifdef ATENDE_GRPC
+  std::unique_ptr<control::GrpcFront> grpc_front;
+  if (!cfg.grpc_listen.host.empty()) {
+    grpc_front = std::make_unique<control::GrpcFront>(
+        control::GrpcFrontOptions{.listen = cfg.grpc_listen,
+                                  .park_timeout = std::chrono::seconds(cfg.grpc_park_seconds)},
+        calls, api::ApiAuth::from_config(cfg), registry);
+  }
+#else
+  if (!cfg.grpc_listen.host.empty()) throw ConfigError("grpc_listen: built without gRPC");
+#endif
+
   api::HttpServer http;
   install_http_routes(
       http, {.store = &store,
@@ -279,6 +296,9 @@ int Server::run() {
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
   audiosocket_front.start();
+#ifdef ATENDE_GRPC
+  if (grpc_front) grpc_front->start();
+#endif
   front.register_trunks();
   serving = true;
   spdlog::info(
@@ -305,6 +325,9 @@ int Server::run() {
   }
   sip.stop();                // BYE to whatever is left, then the stack shuts down
   audiosocket_front.stop();  // 0x00 to every AudioSocket peer (on the workers)
+#ifdef ATENDE_GRPC
+  if (grpc_front) grpc_front->stop();  // controllers' streams end with a hang-up event
+#endif
   // Whatever sofia did not report: its RTP legs close (their flows record their last
   // events), then every leg still up is recorded ended. Nothing leaves unrecorded.
   front.end_all("shutdown");

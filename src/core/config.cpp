@@ -146,6 +146,8 @@ bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const
     const std::string v = node.Scalar();
     if (key == "sip_listen") cfg.sip_listen = parse_host_port(ctx, v);
     else if (key == "http_listen") cfg.http_listen = parse_host_port(ctx, v);
+    else if (key == "grpc_listen") cfg.grpc_listen = v == "off" ? HostPort{"", 0} : parse_host_port(ctx, v);
+    else if (key == "grpc_park_seconds") cfg.grpc_park_seconds = parse_int(ctx, v, 1, 3600);
     else if (key == "rtp_ports") parse_port_range(ctx, v, cfg);
     else if (key == "data_dir") cfg.data_dir = v;
     else if (key == "flows_dir") cfg.flows_dir = v;

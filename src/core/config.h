@@ -73,6 +73,9 @@ struct AudioSocketListenConfig {
 struct Config {
   HostPort sip_listen{"0.0.0.0", 5060};
   HostPort http_listen{"127.0.0.1", 8080};
+  // The gRPC control service (docs/grpc.md); empty host: off (the default).
+  HostPort grpc_listen{"", 0};
+  int grpc_park_seconds = 15;  // an inbound call waits this long for a controller
   int rtp_port_min = 20000;
   int rtp_port_max = 29999;
   std::string data_dir = "./data";

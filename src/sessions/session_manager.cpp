@@ -49,6 +49,7 @@ size_t SessionManager::active_legs() const {
 }
 
 bool SessionManager::known_flow(const std::string& name) const {
+  if (drivers_.count(name)) return true;
   if (personas_ && agents_ && personas_->resolve(name)) return true;
   return flows_.find(name) != nullptr;
 }
@@ -172,6 +173,7 @@ void SessionManager::leg_progress(const std::string& leg_id, int status) {
   auto session = session_of_leg(leg_id);
   if (!session) return;
   store_.add_event(leg_id, wall_now(), "progress", std::to_string(status));
+  if (progress_observer_) progress_observer_(leg_id, status);
   session->run([session, leg_id] { session->leg_ringing(leg_id); });
 }
 
@@ -183,7 +185,9 @@ void SessionManager::leg_early(std::shared_ptr<Leg> leg) {
   leg->executor().post([session, leg] { session->leg_early(leg); });
 }
 
-void SessionManager::leg_ended(const std::string& leg_id, std::string_view reason, int sip_status) {
+void SessionManager::leg_ended(const std::string& leg_id, std::string_view transport_reason,
+                               int sip_status) {
+  std::string reason(transport_reason);
   std::shared_ptr<Session> session;
   bool answered = false;
   bool inbound = false;
@@ -193,7 +197,8 @@ void SessionManager::leg_ended(const std::string& leg_id, std::string_view reaso
     if (it == legs_.end() || it->second.ended) return;
     inbound = it->second.inbound;
     it->second.ended = true;
-    it->second.reason = std::string(reason);
+    if (reason == "local_bye" && !it->second.local_reason.empty()) reason = it->second.local_reason;
+    it->second.reason = reason;
     it->second.sip_status = sip_status;
     answered = it->second.answered;
     session = it->second.session;
@@ -208,6 +213,12 @@ void SessionManager::leg_ended(const std::string& leg_id, std::string_view reaso
   session->run([session, leg_id, reason = std::string(reason), sip_status] {
     session->leg_ended(leg_id, reason, sip_status);
   });
+}
+
+void SessionManager::note_end_reason(const std::string& leg_id, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  auto it = legs_.find(leg_id);
+  if (it != legs_.end() && !it->second.ended) it->second.local_reason = reason;
 }
 
 void SessionManager::leg_transfer_progress(const std::string& leg_id, int status) {
@@ -269,7 +280,7 @@ ControlResult<std::string> SessionManager::originate(OriginateRequest r) {
     const agent::Persona* p = personas_ && agents_ ? personas_->resolve(r.persona) : nullptr;
     if (!p) return ControlError{ControlErrc::kInvalid, "unknown persona '" + r.persona + "'"};
     name = p->name;
-  } else if (!flows_.find(r.flow)) {
+  } else if (!flows_.find(r.flow) && !drivers_.count(r.flow)) {
     return ControlError{ControlErrc::kInvalid, "unknown flow '" + r.flow + "'"};
   }
   if (auto ok = can_place(r.to, r.trunk, store::AdmitVia::kApi); !ok) return ok.error();
@@ -415,6 +426,9 @@ void SessionManager::emit(const std::string& type, const std::string& call_id,
 
 std::unique_ptr<flow::Flow> SessionManager::make_flow(const std::string& name,
                                                       flow::FlowHost& host) {
+  if (auto d = drivers_.find(name); d != drivers_.end() && !flows_.find(name)) {
+    return d->second(host);
+  }
   if (const agent::Persona* p = personas_ && agents_ ? personas_->resolve(name) : nullptr) {
     agent::Persona persona = *p;
     auto vars = p->variables;  // the persona's defaults, then what the call brought

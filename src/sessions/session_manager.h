@@ -72,6 +72,20 @@ class SessionManager final : public CallControl, public SessionServices {
     agents_ = runtime;
   }
   void set_dialer(Dialer* dialer) { dialer_ = dialer; }
+  // What drives calls whose flow is `name` when no flow or persona has that name: an
+  // external driver (the gRPC controller, docs/grpc.md) that is a flow::Flow to sessions.
+  // Before calls start.
+  using DriverFactory = std::function<std::unique_ptr<flow::Flow>(flow::FlowHost&)>;
+  void set_driver(const std::string& name, DriverFactory factory) {
+    drivers_[name] = std::move(factory);
+  }
+  // Told of every 18x a dialled leg gets (the gRPC controller's "ringing"). Before calls.
+  void set_progress_observer(std::function<void(const std::string& leg_id, int status)> fn) {
+    progress_observer_ = std::move(fn);
+  }
+  // Any thread, before our side hangs `leg_id` up: the end_reason to record instead of the
+  // transport's generic one for a local hang-up ("local_bye"), e.g. "controller_gone".
+  void note_end_reason(const std::string& leg_id, const std::string& reason);
 
   // From now on new calls are refused (SIGTERM drain).
   void set_draining() { draining_ = true; }
@@ -126,6 +140,7 @@ class SessionManager final : public CallControl, public SessionServices {
     bool answered = false;
     bool ended = false;
     std::string reason{};
+    std::string local_reason{};  // note_end_reason(): replaces "local_bye"
     int sip_status = 0;
   };
   std::shared_ptr<Session> session_of_leg(const std::string& leg_id) const;
@@ -147,6 +162,8 @@ class SessionManager final : public CallControl, public SessionServices {
   const agent::PersonaLibrary* personas_ = nullptr;
   agent::AgentRuntime* agents_ = nullptr;
   Dialer* dialer_ = nullptr;
+  std::map<std::string, DriverFactory> drivers_;  // set before calls; read-only after
+  std::function<void(const std::string&, int)> progress_observer_;
   std::atomic<bool> draining_{false};
 
   mutable std::mutex mu_;
