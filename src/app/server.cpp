@@ -15,6 +15,9 @@
 #include "api/control_routes.h"
 #include "api/http_server.h"
 #include "app/control_api.h"
+#include "asp/asp_dialer.h"
+#include "asp/asp_front.h"
+#include "asp/asp_routes.h"
 #include "audiosocket/audiosocket_front.h"
 #include "audiosocket/audiosocket_routes.h"
 #include "audiosocket/transport_dialer.h"
@@ -244,7 +247,13 @@ int Server::run() {
   audiosocket::AudioSocketFront audiosocket_front(
       {.listeners = cfg.audiosocket_listen, .leg_rate = cfg.audiosocket_rate}, media, calls,
       registry);
-  audiosocket::TransportDialer dialer(front, audiosocket_front, dial_plan);
+  audiosocket::TransportDialer transports(front, audiosocket_front, dial_plan);
+  // ASP over WebSocket (docs/asp.md): sessions on /asp, and "ws://" targets dialled.
+  asp::AspFront asp_front({.client_rate = cfg.asp_rate,
+                           .silence_threshold_ms = cfg.asp_silence_threshold_ms,
+                           .client_token = cfg.asp_client_token},
+                          media, calls, registry);
+  asp::AspRoutingDialer dialer(transports, asp_front);
   calls.set_dialer(&dialer);
 
   // Call events to the configured webhooks (none: nothing runs).
@@ -273,6 +282,10 @@ int Server::run() {
          *resolved = name;
          return true;
        }});
+  const api::ApiAuth asp_auth = api::ApiAuth::from_config(cfg);
+  asp::install_asp_routes(
+      http, {.front = &asp_front, .auth = &asp_auth, .require_token = cfg.asp_require_token});
+  asp_front.start();
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
   audiosocket_front.start();
@@ -301,6 +314,7 @@ int Server::run() {
   }
   sip.stop();                // BYE to whatever is left, then the stack shuts down
   audiosocket_front.stop();  // 0x00 to every AudioSocket peer (on the workers)
+  asp_front.stop();          // session.ended and close 1001 to every ASP peer
   // Whatever sofia did not report: its RTP legs close (their flows record their last
   // events), then every leg still up is recorded ended. Nothing leaves unrecorded.
   front.end_all("shutdown");
