@@ -605,10 +605,10 @@ class AspFront::Conn : public std::enable_shared_from_this<AspFront::Conn> {
         text_ = slot_text(slot);
         return write(true);
       }
-      std::string reason;
+      std::string reason, detail;
       SessionStats stats;
       bool abort = false;
-      if (channel_->local_end(&reason, &stats, &abort)) {
+      if (channel_->local_end(&reason, &detail, &stats, &abort)) {
         if (abort) {
           // The peer reads nothing: no close handshake can reach it.
           state_ = State::kDone;
@@ -622,11 +622,11 @@ class AspFront::Conn : public std::enable_shared_from_this<AspFront::Conn> {
         close_code_ = reason == "shutdown" ? uint16_t(websocket::close_code::going_away)
                                            : uint16_t(websocket::close_code::normal);
         if (role_ == Role::kServer) {
-          text_ = session_ended_json(session_id_, reason, stats);
+          text_ = session_ended_json(session_id_, reason, detail, stats);
           return write(true);
         }
         // Client role: session.end, then the agent's session.ended (read on) or the timeout.
-        text_ = session_end_json(reason);
+        text_ = session_end_json(reason == "local_hangup" ? "hangup" : reason);
         awaiting_ended_ = true;
         return write(true);
       }

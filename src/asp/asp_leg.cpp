@@ -79,8 +79,8 @@ void AspLeg::close(std::string_view reason) {
   finish(reason, false);
 }
 
-void AspLeg::end_local(std::string_view reason, bool abort) {
-  channel_->set_local_end(std::string(reason), stats(MonoClock::now()), abort);
+void AspLeg::end_local(std::string_view reason, std::string_view detail, bool abort) {
+  channel_->set_local_end(std::string(reason), std::string(detail), stats(MonoClock::now()), abort);
   channel_->wake();
 }
 
@@ -89,7 +89,8 @@ void AspLeg::hangup(std::string_view reason) {
   closed_ = true;
   listener_ = nullptr;  // our own hang-up: the listener already knows
   if (responding_) end_response(true);
-  end_local(reason, false);
+  // The peer hears "local_hangup" (or "shutdown") and, as detail, why.
+  end_local(reason == "shutdown" ? "shutdown" : "local_hangup", reason, false);
   finish(reason, true);
 }
 
@@ -110,7 +111,7 @@ bool AspLeg::push_out(OutKind kind, const AudioFrame* frame, bool interrupted, c
     // Every slot is waiting for the socket: the peer has stopped reading what we send.
     metrics_.not_reading.inc();
     spdlog::warn("call={} event=asp_not_reading", info_.id);
-    end_local("peer_not_reading", /*abort=*/true);
+    end_local("peer_not_reading", "", /*abort=*/true);
     close("peer_not_reading");
   }
   return ok;
@@ -141,6 +142,8 @@ void AspLeg::handle_event(const InEvent& e, MonoTime now) {
       end_response(true);
       return;
     case InKind::kSessionEnd:
+      if (responding_) end_response(true);
+      end_local("hangup", "", false);  // session.ended answers it
       close("hangup");
       return;
     case InKind::kResponseStart:

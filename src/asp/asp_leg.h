@@ -72,7 +72,7 @@ class AspLeg final : public Leg,
   // The peer is gone or cut: tell the listener, record `reason`.
   void close(std::string_view reason);
   // Our side ends: last message (unless `abort`), then the I/O thread closes.
-  void end_local(std::string_view reason, bool abort);
+  void end_local(std::string_view reason, std::string_view detail, bool abort);
   void finish(std::string_view reason, bool local);
   SessionStats stats(MonoTime now) const;
   media::MediaWorker& worker() { return *worker_.load(std::memory_order_relaxed); }

@@ -151,10 +151,12 @@ class Channel {
     return true;
   }
   // Our side ends: stats and reason for the last message; the I/O thread closes after it.
-  void set_local_end(std::string reason, const SessionStats& stats, bool abort) {
+  void set_local_end(std::string reason, std::string detail, const SessionStats& stats,
+                     bool abort) {
     std::lock_guard lock(mu_);
     local_end_ = true;
     local_reason_ = std::move(reason);
+    local_detail_ = std::move(detail);
     stats_ = stats;
     abort_ = abort;
   }
@@ -175,10 +177,11 @@ class Channel {
     return true;
   }
   void clear_woken() { woken_.store(false, std::memory_order_release); }
-  bool local_end(std::string* reason, SessionStats* stats, bool* abort) {
+  bool local_end(std::string* reason, std::string* detail, SessionStats* stats, bool* abort) {
     std::lock_guard lock(mu_);
     if (!local_end_) return false;
     *reason = local_reason_;
+    *detail = local_detail_;
     *stats = stats_;
     *abort = abort_;
     return true;
@@ -199,7 +202,7 @@ class Channel {
   std::string end_reason_;
   bool local_end_ = false;
   bool abort_ = false;
-  std::string local_reason_;
+  std::string local_reason_, local_detail_;
   SessionStats stats_;
 };
 

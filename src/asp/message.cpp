@@ -387,17 +387,19 @@ std::string session_end_json(std::string_view reason) {
   return dump({{"type", "session.end"}, {"reason", std::string(reason.substr(0, 64))}});
 }
 std::string session_ended_json(const std::string& session_id, std::string_view reason,
-                               const SessionStats& s) {
-  return dump({{"type", "session.ended"},
-               {"session_id", session_id},
-               {"reason", std::string(reason.substr(0, 128))},
-               {"stats",
-                {{"duration_ms", s.duration_ms},
-                 {"audio_in_ms", s.audio_in_ms},
-                 {"audio_out_ms", s.audio_out_ms},
-                 {"responses", s.responses},
-                 {"barge_ins", s.barge_ins},
-                 {"audio_ends", s.audio_ends}}}});
+                               std::string_view detail, const SessionStats& s) {
+  json j = {{"type", "session.ended"},
+            {"session_id", session_id},
+            {"reason", std::string(reason.substr(0, 128))},
+            {"stats",
+             {{"duration_ms", s.duration_ms},
+              {"audio_in_ms", s.audio_in_ms},
+              {"audio_out_ms", s.audio_out_ms},
+              {"responses", s.responses},
+              {"barge_ins", s.barge_ins},
+              {"audio_ends", s.audio_ends}}}};
+  if (!detail.empty()) j["detail"] = std::string(detail.substr(0, 128));
+  return dump(j);
 }
 std::string error_json(Error e, std::string_view message) {
   return dump({{"type", "error"},

@@ -119,7 +119,7 @@ std::string barge_in_json();
 std::string dtmf_json(char digit);
 std::string session_end_json(std::string_view reason);
 std::string session_ended_json(const std::string& session_id, std::string_view reason,
-                               const SessionStats& stats);
+                               std::string_view detail, const SessionStats& stats);
 std::string error_json(Error e, std::string_view message);
 
 }  // namespace atende::asp
