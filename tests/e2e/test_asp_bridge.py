@@ -22,7 +22,23 @@ SALES = ("You chose sales. Our sales team is not available right now. Please cal
 
 
 def bridge_flow(flows_dir, agent_port):
+    """The same bridge written twice: as dial + bridge, and as the `type: asp` shorthand."""
     flows_dir.mkdir(parents=True, exist_ok=True)
+    (flows_dir / "agent_short.yaml").write_text(f"""
+name: agent_short
+start: talk
+steps:
+  talk:
+    type: asp
+    url: "ws://127.0.0.1:{agent_port}/asp?to=ivr"
+    on_failure: sorry
+  sorry:
+    type: say
+    text: "The assistant is not available."
+    next: bye
+  bye:
+    type: hangup
+""")
     (flows_dir / "agent_bridge.yaml").write_text(f"""
 name: agent_bridge
 start: connect
@@ -118,7 +134,7 @@ def test_barge_in_across_the_protocol(server_factory, workdir, audiotool):
     audio.place_wavs(mic, [(3.0, word)], 40)
     phone = Baresip(workdir, mic, max_seconds=60).start()
     try:
-        assert phone.dial(f"sip:agent_bridge@{front.sip_target}") is not None, phone.log()
+        assert phone.dial(f"sip:agent_short@{front.sip_target}") is not None, phone.log()
         time.sleep(16.0)
     finally:
         phone.hangup()
