@@ -745,7 +745,12 @@ AspFront::AspFront(AspOptions options, media::MediaEngine& media,
       metrics_(registry),
       impl_(std::make_unique<Impl>()) {}
 
-AspFront::~AspFront() { stop(); }
+AspFront::~AspFront() {
+  stop();
+  // Connections still held by pending handlers die with the io_context, and they touch our
+  // mutex and counters: destroy it while those exist.
+  impl_.reset();
+}
 
 void AspFront::start() {
   impl_->work.emplace(net::make_work_guard(impl_->ioc));
