@@ -123,3 +123,49 @@ def test_barge_in_stops_the_response(server_factory, workdir):
     assert ended["stats"]["barge_ins"] == 1, ended
     metrics = http_api.get_text(srv.http_base + "/metrics")
     assert "atende_asp_barge_ins_total 1" in metrics, metrics
+
+
+def test_api_call_to_an_asp_agent_and_to_nobody(server_factory, workdir):
+    """The client role through POST /api/calls: atende dials its own /asp (the IVR's menu is
+    the "caller" the echo agent hears), then a URL where nothing listens fails cleanly."""
+    from harness.api_client import post
+    from harness.ports import free_port
+    srv = start_asp_server(server_factory, workdir, asp_client_token=TOKEN)
+    url = f"ws://127.0.0.1:{srv.http_port}/asp?to=echo"
+    status, reply, _ = post(srv.http_base, "/api/calls", {"to": url, "flow": "ivr"}, TOKEN)
+    assert status in (200, 201, 202), (status, reply)
+    call_id = reply["id"] if "id" in reply else reply["call_id"]
+    assert wait_until(lambda: any(c["leg_kind"] == "asp" and c["direction"] == "inbound"
+                                  for c in http_api.get_json(srv.http_base + "/api/calls")), 20)
+    status, reply, _ = post(srv.http_base, f"/api/calls/{call_id}/hangup", {}, TOKEN)
+    assert status in (200, 202, 204), (status, reply)
+    out = ended_record(srv, call_id, 20)
+    assert out["leg_kind"] == "asp" and out["direction"] == "outbound" and out["answered_at"], out
+    assert out["end_reason"] == "local_hangup", out
+    inbound = [c for c in http_api.get_json(srv.http_base + "/api/calls")
+               if c["leg_kind"] == "asp" and c["direction"] == "inbound"]
+    rec = ended_record(srv, inbound[0]["id"], 20)
+    assert rec["flow"] == "echo" and rec["end_reason"] == "hangup", rec
+
+    dead = f"ws://127.0.0.1:{free_port()}/asp"
+    status, reply, _ = post(srv.http_base, "/api/calls", {"to": dead, "flow": "ivr"}, TOKEN)
+    assert status in (200, 201, 202), (status, reply)
+    failed_id = reply["id"] if "id" in reply else reply["call_id"]
+    rec = ended_record(srv, failed_id, 20)
+    assert rec["end_reason"] == "failed" and not rec["answered_at"], rec
+    status, reply, _ = post(srv.http_base, "/api/calls", {"to": "wss://127.0.0.1:1/asp"}, TOKEN)
+    assert status == 400, (status, reply)
+
+
+def test_shutdown_ends_sessions_cleanly(server_factory, workdir):
+    srv = start_asp_server(server_factory, workdir, drain_seconds=0)
+    c = AspClient("127.0.0.1", srv.http_port, token=TOKEN, to="echo").connect()
+    c.wait_type("protocol.capabilities")
+    c.start_session()
+    assert c.wait_type("session.started")
+    c.play_silence(0.5)
+    srv.stop()
+    ended = c.wait_type("session.ended", 10)
+    assert ended and ended["reason"] == "shutdown", c.messages
+    assert c.wait_closed(10) and c.close_code == 1001, c.close_code
+    c.close()

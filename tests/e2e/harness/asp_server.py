@@ -6,7 +6,7 @@ TOKEN = "asp-token-0123456789abcdef"
 
 def start_asp_server(server_factory, workdir, name="atende.yaml", extra_args=(), **sections):
     sections.setdefault("api_tokens", [{"name": "media", "token": TOKEN,
-                                        "allow": ["ws://*", "sip:*"]}])
+                                        "allow": ["ws://*", "wss://*", "sip:*"]}])
     sections.setdefault("audiosocket_listen", "off")
     cfg = write_config(workdir, name=name, **sections)
     return server_factory(extra_args=["--config", str(cfg), *extra_args])
