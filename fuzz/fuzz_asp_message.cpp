@@ -24,9 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (m.type == Type::kSessionStart) {
     // Round trip: what we would send for it parses back to the same audio.
     Message again;
-    if (!parse_message(session_start_json(m.session_id, m.audio, m.silence_threshold_ms, m.from,
-                                          m.to),
-                       again)
+    if (!parse_message(
+             session_start_json(m.session_id, m.audio, m.silence_threshold_ms, m.from, m.to), again)
              .ok()) {
       // Our own writer may exceed the size limit only with long strings it cuts; never else.
       if (m.session_id.size() + m.from.size() + m.to.size() + m.audio.encoding.size() < 1024) {
