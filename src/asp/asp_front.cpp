@@ -195,7 +195,9 @@ class AspFront::Conn : public std::enable_shared_from_this<AspFront::Conn> {
         r.set(http::field::user_agent, "atende");
         if (!token.empty()) r.set(http::field::authorization, "Bearer " + token);
       }));
-      const std::string host = self->target_.host + ":" + std::to_string(self->target_.port);
+      const std::string& h = self->target_.host;
+      const std::string host = (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" +
+                               std::to_string(self->target_.port);
       self->ws_.async_handshake(host, self->target_.path, [self](beast::error_code e) {
         if (e) return self->dial_failed("handshake: " + e.message());
         self->state_ = State::kAwaitCapabilities;
