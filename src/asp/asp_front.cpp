@@ -638,8 +638,18 @@ class AspFront::Conn : public std::enable_shared_from_this<AspFront::Conn> {
       websocket::close_reason cr;
       cr.code = close_code_;
       cr.reason = close_reason_;
+      // Our own bound on the close handshake, shorter than Beast's (5 s): a peer that never
+      // answers our close frame is cut here. (Beast 1.74 asserts when its own timeout ends a
+      // close while a read waits on it.)
+      start_timer_.expires_after(std::chrono::seconds(2));
+      start_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
+        if (e) return;
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      });
       ws_.async_close(cr, [self = shared_from_this()](beast::error_code) {
         self->state_ = State::kDone;
+        self->start_timer_.cancel();
         beast::error_code ignored;
         self->wake_.close(ignored);
       });
