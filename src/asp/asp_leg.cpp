@@ -138,6 +138,7 @@ void AspLeg::handle_event(const InEvent& e, MonoTime now) {
       // The caller spoke over our response: stop it now, as the flow's own barge-in would.
       ++barge_ins_;
       metrics_.barge_ins.inc();
+      spdlog::info("call={} event=asp_barge_in_received responding={}", info_.id, responding_);
       playout_.clear();
       end_response(true);
       return;
@@ -172,7 +173,12 @@ void AspLeg::tick(MonoTime now) {
   const size_t want = static_cast<size_t>(samples_per_frame(rate));
   heard_.sample_rate = rate;
   heard_.samples = static_cast<int>(want);
-  if (channel_->pop_audio(heard_.pcm.data(), want)) {
+  bool got = false;
+  if (!prebuffering_ || channel_->queued() >= want * kPrebufferFrames) {
+    got = channel_->pop_audio(heard_.pcm.data(), want);
+    prebuffering_ = !got;
+  }
+  if (got) {
     ++audio_in_frames_;
   } else {
     std::fill_n(heard_.pcm.data(), want, int16_t{0});
@@ -219,6 +225,7 @@ void AspLeg::client_vad(const AudioFrame& frame) {
         // The caller talks over the agent: tell it, and drop what it already sent.
         ++barge_ins_;
         metrics_.barge_ins.inc();
+        spdlog::info("call={} event=asp_barge_in_sent", info_.id);
         agent_responding_ = false;
         channel_->drop_audio();
         push_out(OutKind::kBargeIn);

@@ -96,8 +96,10 @@ class AspLeg final : public Leg,
   bool speaking_ = false;
   int silence_ms_ = 0;
   const int silence_threshold_ms_;
-  bool caller_frame_ = false;  // play_frame() gave this tick's caller audio
-  AudioFrame caller_{};
+  // Audio crosses two threads and a socket: after running dry, wait for kPrebufferFrames
+  // before taking again, so arrival jitter does not cut the audio into pieces.
+  static constexpr size_t kPrebufferFrames = 3;
+  bool prebuffering_ = true;
 
   int64_t audio_in_frames_ = 0, audio_out_frames_ = 0;
   int64_t responses_ = 0, barge_ins_ = 0, audio_ends_ = 0;

@@ -123,6 +123,10 @@ class Channel {
     size_ -= n;
     return true;
   }
+  size_t queued() {
+    std::lock_guard lock(mu_);
+    return size_;
+  }
   void drop_audio() {
     std::lock_guard lock(mu_);
     head_ = size_ = 0;
