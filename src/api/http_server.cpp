@@ -1,10 +1,12 @@
 #include "api/http_server.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <optional>
 #include <stdexcept>
 
@@ -71,6 +73,21 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(req.body());
     request.remote_address = remote_address_;
+    if (beast::websocket::is_upgrade(req)) {
+      const std::string path = request.target.substr(0, request.target.find('?'));
+      if (const UpgradeRoute* route = server_.upgrade_route(path)) {
+        const HttpResponse r = server_.dispatch_upgrade(request, *route);
+        if (r.status != 101) return send(r, /*keep_alive=*/false);
+        // The socket leaves this server: a duplicate descriptor goes to the route, ours is
+        // closed with the session. (Bytes a client sent before our 101 are dropped: RFC 6455
+        // has it wait.)
+        const int fd = ::dup(stream_.socket().native_handle());
+        beast::error_code ignored;
+        stream_.socket().close(ignored);
+        if (fd >= 0) route->take(request, fd);
+        return;
+      }
+    }
     const HttpResponse response = server_.dispatch(request);
     send(response, req.keep_alive());
   }
@@ -152,6 +169,38 @@ void HttpServer::route(std::string method, std::string_view pattern, Handler han
 void HttpServer::use(Middleware middleware) {
   if (started_) throw std::logic_error("HttpServer::use after start()");
   middlewares_.push_back(std::move(middleware));
+}
+
+void HttpServer::upgrade(std::string path, UpgradeRoute route) {
+  if (started_) throw std::logic_error("HttpServer::upgrade after start()");
+  upgrades_.emplace_back(std::move(path), std::move(route));
+}
+
+const UpgradeRoute* HttpServer::upgrade_route(const std::string& path) const {
+  for (const auto& [p, r] : upgrades_) {
+    if (p == path) return &r;
+  }
+  return nullptr;
+}
+
+HttpResponse HttpServer::dispatch_upgrade(HttpRequest& request, const UpgradeRoute& route) const {
+  request.path = request.target.substr(0, request.target.find('?'));
+  const size_t q = request.target.find('?');
+  if (q != std::string::npos) {
+    auto query = parse_query(std::string_view(request.target).substr(q + 1));
+    if (!query) return HttpResponse::error(400, "malformed query string");
+    request.query = std::move(*query);
+  }
+  std::function<HttpResponse(size_t, HttpRequest&)> run = [&](size_t i, HttpRequest& r) {
+    if (i == middlewares_.size()) return route.check(r);
+    return middlewares_[i](r, [&run, i](HttpRequest& next) { return run(i + 1, next); });
+  };
+  try {
+    return run(0, request);
+  } catch (const std::exception& e) {
+    spdlog::error("http: upgrade {} failed: {}", request.path, e.what());
+  }
+  return HttpResponse::error(500, "internal error");
 }
 
 int HttpServer::open_connections() const { return open_->load(); }

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,6 +27,15 @@ namespace atende::api {
 // itself or call `next` to route it. It may set fields of the request (e.g. principal).
 using Next = std::function<HttpResponse(HttpRequest&)>;
 using Middleware = std::function<HttpResponse(HttpRequest&, const Next& next)>;
+
+// A WebSocket upgrade on one path (the ASP protocol, docs/asp.md). `check` runs after the
+// middlewares, on the server thread; a reply with status 101 accepts the upgrade and `take`
+// then owns the connection's socket `fd` (blocking mode as accepted; the request's bytes are
+// consumed). Any other status is sent as the reply and the connection is kept as HTTP.
+struct UpgradeRoute {
+  std::function<HttpResponse(const HttpRequest&)> check;
+  std::function<void(const HttpRequest&, int fd)> take;
+};
 
 struct HttpServerOptions {
   size_t header_limit = 16 * 1024;  // request line + headers; beyond: 431
@@ -47,6 +57,8 @@ class HttpServer {
   // Add a middleware before start(); the first added is the outermost. Throws
   // std::logic_error once running.
   void use(Middleware middleware);
+  // Add a WebSocket upgrade route before start(); throws std::logic_error once running.
+  void upgrade(std::string path, UpgradeRoute route);
 
   // Binds and starts serving. `host` is an IP address or a name ("localhost"); port 0 picks
   // a free port (see port()). Throws std::runtime_error naming host:port and the reason.
@@ -61,6 +73,10 @@ class HttpServer {
 
   // Routing and error mapping without a socket (used by the server; handy in tests).
   HttpResponse dispatch(HttpRequest& request) const;
+  // The upgrade route for `path`, or nullptr.
+  const UpgradeRoute* upgrade_route(const std::string& path) const;
+  // The middlewares, then the route's check.
+  HttpResponse dispatch_upgrade(HttpRequest& request, const UpgradeRoute& route) const;
 
  private:
   HttpResponse route_request(HttpRequest& request) const;
@@ -71,6 +87,7 @@ class HttpServer {
   HttpServerOptions options_;
   Router router_;
   std::vector<Middleware> middlewares_;
+  std::vector<std::pair<std::string, UpgradeRoute>> upgrades_;
   std::shared_ptr<std::atomic<int>> open_;  // shared with sessions, which may outlive impl_
   std::unique_ptr<Impl> impl_;
   uint16_t port_ = 0;

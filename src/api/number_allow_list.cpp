@@ -52,9 +52,11 @@ bool is_sip_uri(std::string_view s) {
 }
 
 // A destination written as a URI: SIP, or an AudioSocket server ("audiosocket:HOST:PORT",
-// docs/audiosocket.md), allowed by patterns such as "audiosocket:127.0.0.1:*".
+// docs/audiosocket.md), allowed by patterns such as "audiosocket:127.0.0.1:*", or an ASP
+// agent ("ws://HOST:PORT/PATH", docs/asp.md), e.g. "ws://10.0.0.7:8080/*".
 bool is_uri_destination(std::string_view s) {
-  return is_sip_uri(s) || starts_with_nocase(s, "audiosocket:");
+  return is_sip_uri(s) || starts_with_nocase(s, "audiosocket:") || starts_with_nocase(s, "ws://") ||
+         starts_with_nocase(s, "wss://");
 }
 
 std::optional<std::string> normalize_destination(std::string_view raw, std::string& error) {

@@ -18,6 +18,7 @@ void install_http_routes(api::HttpServer& http, HttpRoutesContext ctx) {
   if (ctx.audiosocket.directory) {
     audiosocket::install_audiosocket_routes(http, std::move(ctx.audiosocket));
   }
+  asp::install_asp_routes(http, ctx.asp);  // always: the route table the document lists
 }
 
 }  // namespace atende::app

@@ -7,6 +7,7 @@
 
 #include "api/api_auth.h"
 #include "api/http_server.h"
+#include "asp/asp_routes.h"
 #include "audiosocket/audiosocket_routes.h"
 #include "core/metrics.h"
 #include "sessions/call_control.h"
@@ -23,6 +24,7 @@ struct HttpRoutesContext {
   std::function<std::vector<sipfront::TrunkStatus>()> trunks;
   api::ApiAuth auth;
   audiosocket::AudioSocketRoutesContext audiosocket;
+  asp::AspRoutesContext asp;  // GET /asp (the WebSocket upgrade)
 };
 
 void install_http_routes(api::HttpServer& http, HttpRoutesContext ctx);

@@ -14,6 +14,8 @@
 #include "agent/persona.h"
 #include "api/http_server.h"
 #include "app/http_routes.h"
+#include "asp/asp_dialer.h"
+#include "asp/asp_front.h"
 #include "audiosocket/audiosocket_front.h"
 #include "audiosocket/transport_dialer.h"
 #include "core/config_env.h"
@@ -247,7 +249,13 @@ int Server::run() {
   audiosocket::AudioSocketFront audiosocket_front(
       {.listeners = cfg.audiosocket_listen, .leg_rate = cfg.audiosocket_rate}, media, calls,
       registry);
-  audiosocket::TransportDialer dialer(front, audiosocket_front, dial_plan);
+  audiosocket::TransportDialer transports(front, audiosocket_front, dial_plan);
+  // ASP over WebSocket (docs/asp.md): sessions on /asp, and "ws://" targets dialled.
+  asp::AspFront asp_front({.client_rate = cfg.asp_rate,
+                           .silence_threshold_ms = cfg.asp_silence_threshold_ms,
+                           .client_token = cfg.asp_client_token},
+                          media, calls, registry);
+  asp::AspRoutingDialer dialer(transports, asp_front);
   calls.set_dialer(&dialer);
 
   // Call events to the configured webhooks (none: nothing runs).
@@ -274,25 +282,30 @@ int Server::run() {
 #endif
 
   api::HttpServer http;
+  const api::ApiAuth asp_auth = api::ApiAuth::from_config(cfg);
   install_http_routes(
-      http, {.store = &store,
-             .metrics = &registry,
-             .ready = [&calls, &serving] { return serving.load() && !calls.draining(); },
-             .control = &calls,
-             .trunks = [&front] { return front.trunk_status(); },
-             .auth = api::ApiAuth::from_config(cfg),
-             .audiosocket = {.directory = &audiosocket_front.directory(),
-                             .known = [&flows, &personas](const std::string& name, bool persona,
-                                                          std::string* resolved) {
-                               if (persona) {
-                                 const agent::Persona* p = personas.resolve(name);
-                                 if (p) *resolved = p->name;
-                                 return p != nullptr;
-                               }
-                               if (!flows.find(name)) return false;
-                               *resolved = name;
-                               return true;
-                             }}});
+      http,
+      {.store = &store,
+       .metrics = &registry,
+       .ready = [&calls, &serving] { return serving.load() && !calls.draining(); },
+       .control = &calls,
+       .trunks = [&front] { return front.trunk_status(); },
+       .auth = api::ApiAuth::from_config(cfg),
+       .audiosocket = {.directory = &audiosocket_front.directory(),
+                       .known =
+                           [&flows, &personas](const std::string& name, bool persona,
+                                               std::string* resolved) {
+                             if (persona) {
+                               const agent::Persona* p = personas.resolve(name);
+                               if (p) *resolved = p->name;
+                               return p != nullptr;
+                             }
+                             if (!flows.find(name)) return false;
+                             *resolved = name;
+                             return true;
+                           }},
+       .asp = {.front = &asp_front, .auth = &asp_auth, .require_token = cfg.asp_require_token}});
+  asp_front.start();
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
   audiosocket_front.start();
@@ -325,6 +338,7 @@ int Server::run() {
   }
   sip.stop();                // BYE to whatever is left, then the stack shuts down
   audiosocket_front.stop();  // 0x00 to every AudioSocket peer (on the workers)
+  asp_front.stop();          // session.ended and close 1001 to every ASP peer
 #ifdef ATENDE_GRPC
   if (grpc_front) grpc_front->stop();  // controllers' streams end with a hang-up event
 #endif

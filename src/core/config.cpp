@@ -175,6 +175,10 @@ bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const
     else if (key == "tts_model") cfg.tts_model = v;
     else if (key == "tts_voice") cfg.tts_voice = v;
     else if (key == "audiosocket_rate") cfg.audiosocket_rate = parse_int(ctx, v, 8000, 16000);
+    else if (key == "asp_require_token") cfg.asp_require_token = parse_bool(ctx, v);
+    else if (key == "asp_client_token") cfg.asp_client_token = v;
+    else if (key == "asp_rate") cfg.asp_rate = parse_int(ctx, v, 8000, 16000);
+    else if (key == "asp_silence_threshold_ms") cfg.asp_silence_threshold_ms = parse_int(ctx, v, 100, 10000);
     else if (key == "api_read_requires_token") cfg.api_read_requires_token = parse_bool(ctx, v);
     else if (key == "srtp") cfg.srtp = v;
     else if (key == "sip_tls_listen") cfg.sip_tls_listen = parse_host_port(ctx, v);
@@ -224,6 +228,9 @@ void validate_config(const Config& cfg) {
   }
   if (cfg.audiosocket_rate != 8000 && cfg.audiosocket_rate != 16000) {
     throw ConfigError("audiosocket_rate: must be 8000 or 16000");
+  }
+  if (cfg.asp_rate != 8000 && cfg.asp_rate != 16000) {
+    throw ConfigError("asp_rate: must be 8000 or 16000");
   }
   validate_dialplan(cfg.dialplan, cfg.trunks);
   validate_tls(cfg);

@@ -136,6 +136,13 @@ struct Config {
   // run at on those legs (8000 or 16000; the peer's own rate is converted).
   std::vector<AudioSocketListenConfig> audiosocket_listen{{{"127.0.0.1", 9092}, "", true}};
   int audiosocket_rate = 8000;
+  // ASP over WebSocket (docs/asp.md): whether ws://.../asp needs an API token (Bearer), the
+  // token our client role sends to remote agents, the rate it asks for, and its VAD's end
+  // of speech.
+  bool asp_require_token = true;
+  std::string asp_client_token;
+  int asp_rate = 8000;
+  int asp_silence_threshold_ms = 500;
 };
 
 // A bad key or value: what() names the key and the problem. main() exits 2 with it.

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 
+#include "flow/asp_step.h"
 #include "flow/clock_text.h"
 #include "flow/duration.h"
 #include "flow/menu_speech.h"
@@ -1041,6 +1042,7 @@ LoadResult load_flow_text(std::string_view yaml, const std::string& file_name) {
   flow->name = stem_of(file_name);
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
+    expand_asp_steps(root);  // shorthand for dial + bridge (flow/asp_step.h)
     FlowBuilder(parser, *flow).build(root);
   } catch (const YAML::Exception& e) {
     parser.error(e.mark, "YAML: " + e.msg);

@@ -1,0 +1,88 @@
+// The ASP front-end (docs/asp.md): the Audio Session Protocol over WebSocket, both roles.
+//
+// Server role: a media server opens ws://HOST:PORT/asp on our HTTP listener (the HTTP
+// server hands the upgraded socket over); after session.start the session is a call (one
+// leg of kind "asp") that a flow or persona answers, recorded like a SIP call.
+// Client role: a Dialer for "ws://HOST:PORT/PATH" targets: we are the media server, the
+// dialled leg is bridged to a caller by the flow (`type: asp`, or dial + bridge).
+//
+// All WebSocket I/O (Boost.Beast) runs on this front's own thread; legs on media workers
+// exchange fixed-size slots with it through a Channel (asp/channel.h).
+#pragma once
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "api/http_types.h"
+#include "asp/asp_leg.h"
+#include "asp/asp_metrics.h"
+#include "media/media_engine.h"
+#include "sessions/dialer.h"
+#include "sessions/session_manager.h"
+
+namespace atende::asp {
+
+struct AspOptions {
+  int client_rate = 8000;          // client role: the rate we ask for in session.start
+  int silence_threshold_ms = 500;  // client role: our VAD's end of speech
+  int start_timeout_ms = 5000;     // server role: session.start must come within this
+  std::string client_token;        // client role: "Authorization: Bearer" for remote agents
+  size_t max_sessions = 512;       // open WebSockets, both roles
+};
+
+// "ws://HOST:PORT[/PATH]" (or wss://, refused by check()): a target our client role dials.
+bool is_asp_target(std::string_view to);
+
+class AspFront final : public sessions::Dialer {
+ public:
+  AspFront(AspOptions options, media::MediaEngine& media, sessions::SessionManager& sessions,
+           MetricsRegistry& registry);
+  ~AspFront() override;
+
+  void start();
+  // Ends every session (session.ended, close 1001) and stops the thread. Before media stops.
+  void stop();
+
+  // HTTP thread: an accepted upgrade of `request` to /asp; `fd` is ours from now on.
+  void accept(const api::HttpRequest& request, int fd);
+
+  bool owns(const std::string& leg_id) const;
+
+  // sessions::Dialer: the client role.
+  sessions::ControlResult<sessions::Done> check(const std::string& to,
+                                                const std::string& trunk) const override;
+  void dial(sessions::DialOrder order) override;
+  void hang_up(const std::string& leg_id) override;
+  void transfer(const std::string& leg_id, const std::string& to) override;
+  std::string leg_kind(const std::string&) const override { return "asp"; }
+
+  struct Impl;  // the I/O thread's state (asp_front.cpp)
+  class Conn;   // one WebSocket
+
+ private:
+  friend class Conn;
+  std::shared_ptr<AspLeg> make_leg(const LegInfo& info, Role role, std::shared_ptr<Channel> channel,
+                                   Executor* near);
+  // Server role: whether the id is taken, and take it (false when in use).
+  bool claim(const std::string& id);
+  void release(const std::string& id);
+
+  AspOptions options_;
+  media::MediaEngine& media_;
+  sessions::SessionManager& sessions_;
+  AspMetrics metrics_;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<bool> stopping_{false};
+
+  mutable std::mutex mu_;
+  std::unordered_set<std::string> ids_;                            // live session ids
+  std::unordered_map<std::string, std::shared_ptr<AspLeg>> legs_;  // by call id
+  std::unordered_map<std::string, std::weak_ptr<Conn>> dialling_;  // client, before answer
+  size_t open_ = 0;                                                // WebSockets open
+};
+
+}  // namespace atende::asp

@@ -1,0 +1,19 @@
+// GET /asp as a WebSocket upgrade (docs/asp.md "Connecting"): the Bearer token check (unless
+// asp_require_token is off), then the socket goes to the ASP front-end. A plain GET /asp
+// (no upgrade) gets 426.
+#pragma once
+#include "api/api_auth.h"
+#include "api/http_server.h"
+#include "asp/asp_front.h"
+
+namespace atende::asp {
+
+struct AspRoutesContext {
+  AspFront* front = nullptr;
+  const api::ApiAuth* auth = nullptr;
+  bool require_token = true;
+};
+
+void install_asp_routes(api::HttpServer& server, AspRoutesContext ctx);
+
+}  // namespace atende::asp

@@ -1,0 +1,213 @@
+// What an ASP session's WebSocket (on the ASP I/O thread) and its AspLeg (on a media worker)
+// hand each other. Everything is fixed-size and allocated once when the session starts:
+// inbound audio is a 1 s ring of samples, inbound events and outbound messages are rings of
+// slots. One mutex, held only to copy in or out; the worker never waits on the network.
+// The worker wakes the I/O thread through an eventfd, once per batch.
+#pragma once
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "asp/message.h"
+
+namespace atende::asp {
+
+enum class InKind : uint8_t {
+  kAudioEnd,       // server role: the peer's VAD says the caller stopped speaking
+  kBargeIn,        // server role: the caller spoke over our response
+  kDtmf,           // both
+  kSessionEnd,     // server role: the peer ends the session (we answer session.ended)
+  kResponseStart,  // client role
+  kResponseEnd,    // client role
+};
+
+struct InEvent {
+  InKind kind;
+  char digit = 0;
+  bool interrupted = false;
+};
+
+enum class OutKind : uint8_t {
+  kAudio,          // `samples` of pcm
+  kResponseStart,  // server role
+  kResponseEnd,    // server role; `interrupted`
+  kAudioEnd,       // client role
+  kBargeIn,        // client role
+  kDtmf,           // both
+  kEnd,            // our side ends: session.ended (server) / session.end (client); `reason`
+};
+
+struct OutSlot {
+  OutKind kind = OutKind::kAudio;
+  bool interrupted = false;
+  char digit = 0;
+  int64_t response_id = 0;
+  uint16_t samples = 0;
+  std::array<int16_t, 320> pcm{};  // 20 ms at 16 kHz
+};
+
+class Channel {
+ public:
+  static constexpr size_t kOutSlots = 64;  // 1.28 s of our audio waiting for the socket
+  static constexpr size_t kInEvents = 32;
+  static constexpr int kInRingMs = 1000;
+
+  explicit Channel(int rate) : rate_(rate), ring_(static_cast<size_t>(rate) * kInRingMs / 1000) {
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  }
+  ~Channel() {
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+  }
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  int rate() const { return rate_; }
+  int wake_fd() const { return wake_fd_; }
+
+  // ---- I/O thread -> worker ----
+  // Appends samples; when the ring is full the oldest are dropped (the worker stalled:
+  // the caller must not be heard late). Returns how many were dropped.
+  size_t push_audio(const int16_t* pcm, size_t n) {
+    std::lock_guard lock(mu_);
+    size_t dropped = 0;
+    if (n > ring_.size()) {
+      dropped += n - ring_.size();
+      pcm += n - ring_.size();
+      n = ring_.size();
+    }
+    if (size_ + n > ring_.size()) {
+      const size_t over = size_ + n - ring_.size();
+      head_ = (head_ + over) % ring_.size();
+      size_ -= over;
+      dropped += over;
+    }
+    size_t tail = (head_ + size_) % ring_.size();
+    for (size_t i = 0; i < n; ++i) {
+      ring_[tail] = pcm[i];
+      if (++tail == ring_.size()) tail = 0;
+    }
+    size_ += n;
+    return dropped;
+  }
+  // False when the event ring is full (the peer floods control messages).
+  bool push_event(const InEvent& e) {
+    std::lock_guard lock(mu_);
+    if (events_count_ == events_.size()) return false;
+    events_[(events_head_ + events_count_) % events_.size()] = e;
+    ++events_count_;
+    return true;
+  }
+  // The connection is over (peer closed, protocol error, timeout): `reason` is recorded.
+  void set_ended(std::string reason) {
+    std::lock_guard lock(mu_);
+    if (ended_) return;
+    ended_ = true;
+    end_reason_ = std::move(reason);
+  }
+
+  // ---- worker ----
+  // Takes exactly n samples into out; false (nothing taken) when fewer are queued.
+  bool pop_audio(int16_t* out, size_t n) {
+    std::lock_guard lock(mu_);
+    if (size_ < n) return false;
+    for (size_t i = 0; i < n; ++i) {
+      out[i] = ring_[head_];
+      if (++head_ == ring_.size()) head_ = 0;
+    }
+    size_ -= n;
+    return true;
+  }
+  size_t queued() {
+    std::lock_guard lock(mu_);
+    return size_;
+  }
+  void drop_audio() {
+    std::lock_guard lock(mu_);
+    head_ = size_ = 0;
+  }
+  bool pop_event(InEvent& e) {
+    std::lock_guard lock(mu_);
+    if (events_count_ == 0) return false;
+    e = events_[events_head_];
+    events_head_ = (events_head_ + 1) % events_.size();
+    --events_count_;
+    return true;
+  }
+  bool ended(std::string* reason) {
+    std::lock_guard lock(mu_);
+    if (ended_ && reason) *reason = end_reason_;
+    return ended_;
+  }
+  // Fills a free slot through `fill`; false when every slot is taken (the peer stopped
+  // reading). Does not wake the I/O thread: call wake() after a batch.
+  template <typename Fill>
+  bool push_out(Fill&& fill) {
+    std::lock_guard lock(mu_);
+    if (out_count_ == out_.size()) return false;
+    fill(out_[(out_head_ + out_count_) % out_.size()]);
+    ++out_count_;
+    return true;
+  }
+  // Our side ends: stats and reason for the last message; the I/O thread closes after it.
+  void set_local_end(std::string reason, std::string detail, const SessionStats& stats,
+                     bool abort) {
+    std::lock_guard lock(mu_);
+    local_end_ = true;
+    local_reason_ = std::move(reason);
+    local_detail_ = std::move(detail);
+    stats_ = stats;
+    abort_ = abort;
+  }
+  void wake() {
+    if (woken_.exchange(true, std::memory_order_acq_rel)) return;
+    const uint64_t one = 1;
+    [[maybe_unused]] auto r = ::write(wake_fd_, &one, sizeof one);
+  }
+
+  // ---- I/O thread ----
+  // Copies the oldest outbound slot; false when none.
+  bool pop_out(OutSlot& slot) {
+    std::lock_guard lock(mu_);
+    if (out_count_ == 0) return false;
+    slot = out_[out_head_];
+    out_head_ = (out_head_ + 1) % out_.size();
+    --out_count_;
+    return true;
+  }
+  void clear_woken() { woken_.store(false, std::memory_order_release); }
+  bool local_end(std::string* reason, std::string* detail, SessionStats* stats, bool* abort) {
+    std::lock_guard lock(mu_);
+    if (!local_end_) return false;
+    *reason = local_reason_;
+    *detail = local_detail_;
+    *stats = stats_;
+    *abort = abort_;
+    return true;
+  }
+
+ private:
+  const int rate_;
+  int wake_fd_ = -1;
+  std::atomic<bool> woken_{false};
+  std::mutex mu_;
+  std::vector<int16_t> ring_;
+  size_t head_ = 0, size_ = 0;
+  std::array<InEvent, kInEvents> events_{};
+  size_t events_head_ = 0, events_count_ = 0;
+  std::array<OutSlot, kOutSlots> out_{};
+  size_t out_head_ = 0, out_count_ = 0;
+  bool ended_ = false;
+  std::string end_reason_;
+  bool local_end_ = false;
+  bool abort_ = false;
+  std::string local_reason_, local_detail_;
+  SessionStats stats_;
+};
+
+}  // namespace atende::asp
