@@ -515,9 +515,11 @@ void LoadGen::Report(double wall_s, double server_cpu_s, double self_cpu_s, doub
   std::printf(", \"window_s\": %.3f, \"frames_sent\": %llu, \"frames_received\": %llu", wall_s,
               static_cast<unsigned long long>(t_.sent),
               static_cast<unsigned long long>(t_.received));
+  // Per second of the nominal window: the frames recorded are those that arrived in it (and
+  // in the short drain after it, which only catches what was in flight at its end).
   std::printf(", \"frames_per_s_per_session\": %.2f, \"min_frames_per_s_session\": %.2f",
-              established && wall_s > 0 ? t_.received / wall_s / established : 0.0,
-              wall_s > 0 ? min_frames / wall_s : 0.0);
+              established ? t_.received / opt_.seconds / established : 0.0,
+              min_frames / opt_.seconds);
   std::printf(
       ", \"send_blocked\": %llu, \"send_dropped\": %llu, \"bad_messages\": %llu"
       ", \"no_timestamp\": %llu",
