@@ -32,6 +32,8 @@ import os
 import pathlib
 import subprocess
 import tempfile
+import threading
+import time
 
 import bench_common as bc
 from harness.ports import free_port
@@ -63,6 +65,25 @@ def run_json(cmd, bound):
     return json.loads(lines[-1])
 
 
+def perf_later(pid, delay, seconds, data, out_txt):
+    """perf record (samples, no call graphs: the build has no frame pointers) of `pid` from
+    `delay` s on for `seconds`, then its report by thread and by symbol into out_txt."""
+    def run():
+        time.sleep(delay)
+        subprocess.run(["perf", "record", "-o", str(data), "-p", str(pid), "--", "sleep",
+                        str(seconds)], capture_output=True, timeout=seconds + 60)
+        parts = []
+        for sort in ("comm", "dso", "dso,symbol"):
+            r = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--sort", sort,
+                                "--percent-limit", "0.5"], capture_output=True, text=True,
+                               timeout=300)
+            parts.append(f"## perf report --sort {sort}\n\n" + r.stdout[:100000])
+        out_txt.write_text("\n".join(parts))
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
 def start_server(binary, n, workdir, flows, extra=()):
     server = bc.Server("atende", binary, workdir, max_calls=n + 100,
                        extra_args=["--log-level", "warn", "--flows-dir", str(flows), *extra])
@@ -92,8 +113,18 @@ def common(r, n, leg_latency_summary):
     return out
 
 
+def maybe_perf(args, server, n, setup_rate, workdir, transport):
+    """With args.perf_out set: perf on this run's server during its window."""
+    if not getattr(args, "perf_out", None):
+        return None
+    delay = n / setup_rate + 1 + args.warmup + 1.5
+    return perf_later(server.pid(), delay, max(2, args.seconds - 3), workdir / "perf.data",
+                      args.perf_out / f"{args.name}_perf_{transport}_{n}.txt")
+
+
 def run_sip(binary, build, n, args, workdir, flows):
     server = start_server(binary, n, workdir, flows)
+    perf = maybe_perf(args, server, n, 400, workdir, "sip")
     try:
         r = run_json([str(build / "bench" / "loadgen_echo"), "--sip", server.sip_target,
                       "--service", args.flow, "--calls", str(n), "--seconds", str(args.seconds),
@@ -111,6 +142,8 @@ def run_sip(binary, build, n, args, workdir, flows):
             out["server_log_tail"] = server.log_tail(20)
         return out
     finally:
+        if perf:
+            perf.join(timeout=400)
         server.stop(timeout=30)
 
 
@@ -118,6 +151,7 @@ def run_audiosocket(binary, build, n, args, workdir, flows):
     port = free_port()
     server = start_server(binary, n, workdir, flows,
                           ["--audiosocket-listen", f"127.0.0.1:{port}={args.flow}"])
+    perf = maybe_perf(args, server, n, args.setup_rate, workdir, "audiosocket")
     try:
         r = run_json([str(build / "bench" / "loadgen_audiosocket"), "--target", f"127.0.0.1:{port}",
                       "--sessions", str(n), "--seconds", str(args.seconds), "--warmup",
@@ -136,6 +170,8 @@ def run_audiosocket(binary, build, n, args, workdir, flows):
             out["server_log_tail"] = server.log_tail(20)
         return out
     finally:
+        if perf:
+            perf.join(timeout=400)
         server.stop(timeout=30)
 
 
@@ -210,6 +246,9 @@ def markdown(results):
         lines.append(f"Highest N with every {t} session up, none cut, >= {MIN_FRAMES_PER_S} "
                      f"frames/s each, jitter p99 <= {JITTER_LIMIT_MS} ms and the generator on "
                      f"pace: **{results['summary'].get('max_ok_' + t)}** (target >= 1000).")
+    for t, pr in results.get("perf_runs", {}).items():
+        lines.append(f"perf: one more {t} run at N = {pr['sessions']} under `perf record` (not in "
+                     f"the table; atende {pr['server_cpu_pct']} % CPU then): `{pr['report']}`.")
     lines += ["",
               "CPU = atende's utime+stime (all threads, /proc/PID/stat) over the generator's "
               "steady window; 100 % = one core. CPU % per 100 sessions = that / sessions up x "
@@ -248,6 +287,10 @@ def main():
     ap.add_argument("--keep-going", action="store_true",
                     help="run every N even after a transport missed")
     ap.add_argument("--name", default="audiosocket_load")
+    ap.add_argument("--perf-at", type=int,
+                    help="after the ramp, one more run per transport at this N under perf "
+                         "record (not in the table: perf costs CPU); reports go to "
+                         "<results>/<name>_perf_<transport>_<N>.txt")
     bc.add_results_dir_arg(ap)
     args = ap.parse_args()
     transports = args.transports.split(",")
@@ -295,6 +338,16 @@ def main():
                              out=args.results_dir)
             if len(stopped) == len(transports):
                 break
+        if args.perf_at:
+            args.perf_out = args.results_dir
+            for t in transports:
+                r = TRANSPORTS[t](atende, build, args.perf_at, args,
+                                  pathlib.Path(tmp) / f"perf_{t}", flows)
+                results.setdefault("perf_runs", {})[t] = {
+                    k: r.get(k) for k in ("sessions", "established", "server_cpu_pct",
+                                          "cpu_pct_per_100_sessions", "jitter_p99_ms")}
+                results["perf_runs"][t]["report"] = f"{args.name}_perf_{t}_{args.perf_at}.txt"
+                print("perf", t, results["perf_runs"][t], flush=True)
     bc.write_results(args.name, results, markdown(results), out=args.results_dir)
 
 
