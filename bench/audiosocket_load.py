@@ -93,9 +93,15 @@ def start_server(binary, n, workdir, flows, extra=()):
 
 
 def leg_latency(server, leg):
-    """atende_media_frame_to_flow_seconds{leg} over the whole run (set-up included)."""
-    return bc.latency_summary(bc.histogram(bc.scrape(server), "atende_media_frame_to_flow_seconds",
-                                           {"leg": leg}))
+    """atende_media_frame_to_flow_seconds{leg} over the whole run (set-up included), and
+    the p99 of atende_media_tick_lateness_seconds (its media workers' wake-up lateness)."""
+    text = bc.scrape(server)
+    out = bc.latency_summary(bc.histogram(text, "atende_media_frame_to_flow_seconds",
+                                          {"leg": leg})) or {}
+    late = bc.latency_summary(bc.histogram(text, "atende_media_tick_lateness_seconds"))
+    if late:
+        out["tick_late_p99_ms"] = late["p99_ms"]
+    return out
 
 
 def common(r, n, leg_latency_summary):
@@ -108,8 +114,10 @@ def common(r, n, leg_latency_summary):
            "jitter_max_ms": r.get("jitter_max_ms"), "send_late_p99_ms": r.get("send_late_p99_ms"),
            "loadgen_cpu_pct": r.get("loadgen_cpu_pct"), "host_busy_pct": r.get("host_busy_pct"),
            "loadavg_1m_after": round(os.getloadavg()[0], 2)}
+    late = leg_latency_summary.pop("tick_late_p99_ms", None)
     if leg_latency_summary:
         out.update({f"frame_to_flow_{k}": v for k, v in leg_latency_summary.items()})
+    out["tick_late_p99_ms"] = late
     return out
 
 
@@ -206,7 +214,8 @@ COLS = [("sessions", "N"), ("established", "up"), ("cut", "cut"),
         ("server_cpu_us_per_frame", "CPU us/frame"), ("frame_to_flow_p50_ms", "frame->flow p50 ms"),
         ("frame_to_flow_p99_ms", "p99 ms"), ("frame_to_flow_mean_ms", "mean ms"),
         ("rss_kb_per_session", "RSS KB/session"), ("send_late_p99_ms", "gen late p99 ms"),
-        ("loadgen_cpu_pct", "gen CPU %"), ("host_busy_pct", "box busy %"),
+        ("loadgen_cpu_pct", "gen CPU %"), ("tick_late_p99_ms", "tick late p99 ms"),
+        ("host_busy_pct", "box busy %"),
         ("loadavg_1m_after", "load 1m")]
 
 
@@ -228,7 +237,8 @@ def markdown(results):
             if r is None:
                 continue
             verdict = "; ".join(r.get("misses", [])) or "ok"
-            lines.append(f"| {t} | " + " | ".join(str(r.get(c[0], "-")) for c in COLS) +
+            lines.append(f"| {t} | " + " | ".join("-" if r.get(c[0]) is None else str(r[c[0]])
+                                                  for c in COLS) +
                          f" | {verdict} |")
     if "sip" in tr and len(tr) > 1:
         others = [t for t in tr if t != "sip"]
@@ -267,7 +277,9 @@ def markdown(results):
               "AudioSocket the socket wait until the leg's tick + its inbound queue (no jitter "
               "buffer: TCP delivers in order). p50/p99 interpolated in the buckets as "
               "Prometheus' histogram_quantile does (bounds 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, "
-              "25, 30, 40, 50, 60, 70, 80, 100 ms...). box busy = the whole machine's CPU "
+              "25, 30, 40, 50, 60, 70, 80, 100 ms...). tick late = "
+              "atende_media_tick_lateness_seconds p99 over the run: how late atende's media "
+              "workers woke for their slots. box busy = the whole machine's CPU "
               "(/proc/stat, both cores, every process) over the window. RSS/session = atende's "
               "RSS growth from before the first session to all of them up, / N.", "",
               f"The flow, `{results['flow']}`:", "", "```yaml", results["flow_yaml"].rstrip(), "```"]

@@ -151,6 +151,11 @@ def read_wait(server):
     if f2f:
         out.update({"frame_to_flow_p50_ms": f2f["p50_ms"], "frame_to_flow_p99_ms": f2f["p99_ms"],
                     "frame_to_flow_mean_ms": f2f["mean_ms"]})
+    # How late the media workers woke for their 1 ms slots: atende's own saturation (a box
+    # that is busy with others shows here too, and in box busy %).
+    late = bc.latency_summary(bc.histogram(body.decode(), "atende_media_tick_lateness_seconds"))
+    if late:
+        out["tick_late_p99_ms"] = late["p99_ms"]
     return out
 
 
@@ -175,7 +180,8 @@ COLS = [("calls", "M"), ("packets_sent", "sent"), ("packets_received", "received
         ("rss_kb_per_idle_call", "RSS KB/call"), ("read_wait_mean_ms", "read wait ms"),
         ("read_wait_le_2ms_pct", "read <= 2 ms %"), ("phase_moves", "phase moves"),
         ("frame_to_flow_p50_ms", "frame->flow p50 ms"), ("frame_to_flow_p99_ms", "p99 ms"),
-        ("host_busy_pct", "box busy %"), ("loadavg_1m_after", "load 1m")]
+        ("tick_late_p99_ms", "tick late p99 ms"), ("host_busy_pct", "box busy %"),
+        ("loadavg_1m_after", "load 1m")]
 LABELS = ("bare", "atende", "listen")  # rows of a step: reflector, echo flow, --flow
 
 
@@ -257,7 +263,9 @@ def markdown(results):
               "their packets arrive). frame->flow = atende_media_frame_to_flow_seconds{leg=\"rtp\"} "
               "over the step: a packet's kernel receive time to its decoded frame handed to the "
               "flow (socket wait + the jitter buffer's 60 ms target + decode), p50/p99 "
-              "interpolated in its buckets as Prometheus' histogram_quantile does. box busy = "
+              "interpolated in its buckets as Prometheus' histogram_quantile does. tick late = "
+              "atende_media_tick_lateness_seconds p99 over the step: how late its media workers "
+              "woke for their slots (atende or the box saturated). box busy = "
               "the whole machine's CPU (/proc/stat, all cores, every process) over the window."]
     if listening:
         lines += ["", f"`{flow}` (bench/bench_common.py): a menu with spoken choices and a 600 s "
