@@ -82,13 +82,51 @@ steps:
 """
 
 
+# The same listening with turns that end: a capture step that loops on itself. VAD and end
+# of turn on every frame; each utterance of the caller (loadgen_echo --payload talk: a
+# recording every few seconds) ends a turn, is kept as a clip (no recognition) and recorded
+# as a `captured` event, and the step starts again with its short prompt.
+TURNS_FLOW_NAME = "bench_turns"
+TURNS_FLOW = """# Written by the benches (bench_common.py): every turn of the caller ends and is kept.
+name: bench_turns
+voice: {name: en-us, rate: 165}
+start: listen
+steps:
+  listen:
+    type: capture
+    prompt: "Speak."
+    into: said
+    max_length: 4s
+    timeout: 600s
+    retries: 0
+    next: listen
+    on_failure: bye
+  bye:
+    type: hangup
+"""
+FLOWS = {LISTEN_FLOW_NAME: LISTEN_FLOW, TURNS_FLOW_NAME: TURNS_FLOW}
+
+
 def write_flows_dir(path):
-    """A flows dir with the repository's echo flow and the listening flow; returns it."""
+    """A flows dir with the repository's echo flow and the listening flows; returns it."""
     path = pathlib.Path(path)
     path.mkdir(parents=True, exist_ok=True)
     (path / "echo.yaml").write_text((SOURCE_DIR / "flows" / "echo.yaml").read_text())
-    (path / f"{LISTEN_FLOW_NAME}.yaml").write_text(LISTEN_FLOW)
+    for name, text in FLOWS.items():
+        (path / f"{name}.yaml").write_text(text)
     return path
+
+
+def count_events(server, kind):
+    """How many call events of `kind` the (stopped) server's store holds, and over how many
+    calls."""
+    import sqlite3
+    db = sqlite3.connect(pathlib.Path(server.data_dir) / "atende.db")
+    try:
+        return db.execute("SELECT COUNT(*), COUNT(DISTINCT call_id) FROM call_events WHERE kind = ?",
+                          (kind,)).fetchone()
+    finally:
+        db.close()
 
 
 # ---- Prometheus histograms from /metrics ------------------------------------------------

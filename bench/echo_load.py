@@ -117,9 +117,16 @@ def bench_atende(binary, loadgen, calls, seconds, warmup, workdir, loadgen_args=
         result["flow"] = service
         if result["established"] < calls:
             result["server_log_tail"] = server.log_tail(20)
-        return result
     finally:
         server.stop(timeout=30)
+    if service != "echo":
+        # Turns that ended (bench_turns keeps each as a clip: a `captured` event).
+        try:
+            result["turns_captured"], result["calls_with_turns"] = bc.count_events(server,
+                                                                                  "captured")
+        except Exception as e:  # noqa: BLE001 - a report, not a check
+            result["turns_captured"] = f"unreadable: {e}"
+    return result
 
 
 def read_wait(server):
@@ -180,7 +187,8 @@ COLS = [("calls", "M"), ("packets_sent", "sent"), ("packets_received", "received
         ("rss_kb_per_idle_call", "RSS KB/call"), ("read_wait_mean_ms", "read wait ms"),
         ("read_wait_le_2ms_pct", "read <= 2 ms %"), ("phase_moves", "phase moves"),
         ("frame_to_flow_p50_ms", "frame->flow p50 ms"), ("frame_to_flow_p99_ms", "p99 ms"),
-        ("tick_late_p99_ms", "tick late p99 ms"), ("host_busy_pct", "box busy %"),
+        ("tick_late_p99_ms", "tick late p99 ms"), ("turns_captured", "turns ended"),
+        ("host_busy_pct", "box busy %"),
         ("loadavg_1m_after", "load 1m")]
 LABELS = ("bare", "atende", "listen")  # rows of a step: reflector, echo flow, --flow
 
@@ -267,7 +275,16 @@ def markdown(results):
               "atende_media_tick_lateness_seconds p99 over the step: how late its media workers "
               "woke for their slots (atende or the box saturated). box busy = "
               "the whole machine's CPU (/proc/stat, all cores, every process) over the window."]
-    if listening:
+    if listening and flow == bc.TURNS_FLOW_NAME:
+        lines += ["", f"`{flow}` (bench/bench_common.py): a `capture` step that loops on itself "
+                  "(600 s timeout): WebRTC VAD and the end-of-turn detector on every frame; each "
+                  "utterance ends a turn (600 ms of silence), is kept as a clip (no recognition), "
+                  "recorded as a `captured` event (*turns ended*, read from the store after the "
+                  "step), and the step starts again with its one-word prompt. The callers "
+                  f"(payload {results.get('payload')}) say pocketsphinx's goforward.raw (\"go "
+                  "forward ten meters\", ~3 s, averaged down to 8 kHz) every 6 s, each call at its "
+                  "own offset, quiet noise in between; the echo flow gets the same packets."]
+    elif listening:
         lines += ["", f"`{flow}` (bench/bench_common.py): a menu with spoken choices and a 600 s "
                   "wait, so WebRTC VAD and the end-of-turn detector run on every frame of every "
                   "call for the whole step, its prompt included. The callers send quiet noise "
@@ -291,7 +308,7 @@ def main():
     ap.add_argument("--flow", default="echo",
                     help=f"also run each step against this flow (e.g. {bc.LISTEN_FLOW_NAME}, "
                          "the listening flow of bench_common.py) and compare with echo")
-    ap.add_argument("--payload", choices=("tone", "quiet"),
+    ap.add_argument("--payload", choices=("tone", "quiet", "talk"),
                     help="what the callers send (default: tone; quiet with --flow)")
     ap.add_argument("--name", help="results file name (default echo_load, echo_load_vad with "
                                    "--flow)")
@@ -312,7 +329,7 @@ def main():
                "limits": {"jitter_p99_ms": JITTER_LIMIT_MS, "loss_pct": LOSS_LIMIT_PCT,
                           "generator_late_p99_ms": LATE_LIMIT_MS}, "steps": []}
     if listening:
-        results["listen_flow_yaml"] = bc.LISTEN_FLOW if args.flow == bc.LISTEN_FLOW_NAME else None
+        results["listen_flow_yaml"] = bc.FLOWS.get(args.flow)
     max_ok, max_ok_listen, rss = 0, 0, None
     missed = missed_listen = False
     with tempfile.TemporaryDirectory() as tmp:

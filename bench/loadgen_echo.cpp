@@ -26,7 +26,7 @@
 // Usage:
 //   loadgen_echo --sip 127.0.0.1:5060 [--service echo] [--srtp 1] --calls M [--seconds 10]
 //                [--warmup 2] [--settle 1] [--setup-rate 400] [--server-pid PID]
-//                [--payload tone|quiet]
+//                [--payload tone|quiet|talk] [--speech FILE] [--talk-period 6]
 //   loadgen_echo --reflector 127.0.0.1:41000-41999 --calls M [--seconds 10] [--warmup 2]
 //                [--server-pid PID]
 #include <arpa/inet.h>
@@ -114,7 +114,10 @@ struct Options {
   int setup_window = 200;   // INVITEs without a final answer at once
   int server_pid = 0;
   bool srtp = false;             // SIP mode: RTP/SAVP with SDES keys, every packet through libsrtp2
-  std::string payload = "tone";  // what every packet carries: tone | quiet (see OpenSockets)
+  std::string payload = "tone";  // what every packet carries: tone | quiet | talk (OpenSockets)
+  // talk: the caller says this recording (16 kHz s16le raw) every talk_period seconds.
+  std::string speech = "/usr/share/pocketsphinx/test/data/goforward.raw";
+  double talk_period = 6;
 };
 
 // ---- streams (call i carries stream i) ----
@@ -219,6 +222,7 @@ class LoadGen {
   int64_t window_start_ns_ = 0;
   Totals t_;
   std::array<uint8_t, kPayloadBytes> payload_{};
+  std::vector<std::array<uint8_t, kPayloadBytes>> speech_;  // --payload talk: u-law frames
   std::vector<int> fail_codes_;
   ServerSample rss_before_, rss_idle_;
   double setup_s_ = 0;
@@ -273,6 +277,28 @@ bool LoadGen::OpenSockets() {
       x = static_cast<double>(static_cast<int>((lcg >> 16) % 65) - 32);
     }
     payload_[n] = LinearToUlaw(static_cast<int>(x));
+  }
+  // --payload talk: between utterances the quiet noise above, then the recording (at 8 kHz:
+  // each pair of 16 kHz samples averaged), so each call has a turn every talk_period s.
+  if (opt_.payload == "talk") {
+    FILE* f = std::fopen(opt_.speech.c_str(), "rb");
+    if (!f) {
+      std::fprintf(stderr, "loadgen: cannot read %s\n", opt_.speech.c_str());
+      return false;
+    }
+    std::vector<int16_t> wide;
+    int16_t buf[4096];
+    size_t got;
+    while ((got = std::fread(buf, 2, 4096, f)) > 0) wide.insert(wide.end(), buf, buf + got);
+    std::fclose(f);
+    for (size_t i = 0; i + 2 * kPayloadBytes <= wide.size(); i += 2 * kPayloadBytes) {
+      std::array<uint8_t, kPayloadBytes> frame{};
+      for (size_t n = 0; n < kPayloadBytes; ++n) {
+        frame[n] = LinearToUlaw((wide[i + 2 * n] + wide[i + 2 * n + 1]) / 2);
+      }
+      speech_.push_back(frame);
+    }
+    if (speech_.empty()) return false;
   }
   return true;
 }
@@ -453,6 +479,12 @@ void LoadGen::Media(int64_t warmup_ns, int64_t window_ns) {
       if (!opt_.reflector && sip_.dialog(i).state != DialogState::kEstablished) continue;
       packet[2] = static_cast<uint8_t>(s.seq >> 8);
       packet[3] = static_cast<uint8_t>(s.seq);
+      if (!speech_.empty()) {  // talk: speech or quiet, per call at its own offset
+        const size_t period = static_cast<size_t>(opt_.talk_period * 50);
+        const size_t k = (s.seq + 37 * i) % std::max(period, speech_.size() + 50);
+        std::memcpy(packet.data() + kRtpHeaderBytes,
+                    k < speech_.size() ? speech_[k].data() : payload_.data(), kPayloadBytes);
+      }
       for (int b = 0; b < 4; ++b) packet[4 + b] = static_cast<uint8_t>(s.ts >> (24 - 8 * b));
       for (int b = 0; b < 4; ++b) packet[8 + b] = static_cast<uint8_t>(s.ssrc >> (24 - 8 * b));
       const uint8_t* out = packet.data();
@@ -599,7 +631,8 @@ int Usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s (--sip HOST:PORT [--service echo] | --reflector HOST:LO-HI) --calls M\n"
                "       [--seconds S] [--warmup S] [--settle S] [--setup-rate N/s]"
-               " [--server-pid PID] [--payload tone|quiet]\n",
+               " [--server-pid PID] [--payload tone|quiet|talk]\n"
+               "       [--speech FILE.raw (16 kHz s16le)] [--talk-period S]\n",
                argv0);
   return 2;
 }
@@ -637,8 +670,12 @@ int main(int argc, char** argv) {
     } else if (arg == "--server-pid") {
       o.server_pid = std::atoi(value.c_str());
     } else if (arg == "--payload") {
-      if (value != "tone" && value != "quiet") return Usage(argv[0]);
+      if (value != "tone" && value != "quiet" && value != "talk") return Usage(argv[0]);
       o.payload = value;
+    } else if (arg == "--speech") {
+      o.speech = value;
+    } else if (arg == "--talk-period") {
+      o.talk_period = std::atof(value.c_str());
     } else if (arg == "--srtp") {
       o.srtp = value == "1" || value == "yes" || value == "true";
     } else {
