@@ -26,6 +26,7 @@
 // Usage:
 //   loadgen_echo --sip 127.0.0.1:5060 [--service echo] [--srtp 1] --calls M [--seconds 10]
 //                [--warmup 2] [--settle 1] [--setup-rate 400] [--server-pid PID]
+//                [--payload tone|quiet|talk] [--speech FILE] [--talk-period 6]
 //   loadgen_echo --reflector 127.0.0.1:41000-41999 --calls M [--seconds 10] [--warmup 2]
 //                [--server-pid PID]
 #include <arpa/inet.h>
@@ -54,8 +55,8 @@
 #include <vector>
 
 #include "loadgen_sip.h"
-#include "rtp/srtp_session.h"
 #include "loadgen_sip_calls.h"
+#include "rtp/srtp_session.h"
 
 namespace atende::bench {
 namespace {
@@ -112,7 +113,11 @@ struct Options {
   double setup_rate = 400;  // INVITEs per second
   int setup_window = 200;   // INVITEs without a final answer at once
   int server_pid = 0;
-  bool srtp = false;  // SIP mode: RTP/SAVP with SDES keys, every packet through libsrtp2
+  bool srtp = false;             // SIP mode: RTP/SAVP with SDES keys, every packet through libsrtp2
+  std::string payload = "tone";  // what every packet carries: tone | quiet | talk (OpenSockets)
+  // talk: the caller says this recording (16 kHz s16le raw) every talk_period seconds.
+  std::string speech = "/usr/share/pocketsphinx/test/data/goforward.raw";
+  double talk_period = 6;
 };
 
 // ---- streams (call i carries stream i) ----
@@ -207,7 +212,7 @@ class LoadGen {
   void PollOnce(int timeout_ms);
   void OnRtp(Stream& s);
   void Media(int64_t warmup_ns, int64_t window_ns);
-  void Report(double wall_s, double server_cpu_s, double self_cpu_s);
+  void Report(double wall_s, double server_cpu_s, double self_cpu_s, double host_busy_pct = -1);
 
   Options opt_;
   std::vector<Stream> streams_;
@@ -217,6 +222,7 @@ class LoadGen {
   int64_t window_start_ns_ = 0;
   Totals t_;
   std::array<uint8_t, kPayloadBytes> payload_{};
+  std::vector<std::array<uint8_t, kPayloadBytes>> speech_;  // --payload talk: u-law frames
   std::vector<int> fail_codes_;
   ServerSample rss_before_, rss_idle_;
   double setup_s_ = 0;
@@ -259,10 +265,40 @@ bool LoadGen::OpenSockets() {
     }
     WatchReadable(epfd_, sip_.fd(), UINT64_MAX);
   }
-  // A 400 Hz tone in G.711 u-law: something an echo can return recognisably.
+  // A 400 Hz tone in G.711 u-law: something an echo can return recognisably. Or, with
+  // --payload quiet, noise at about -65 dBFS: below the turn detector's -50 dBFS floor, so
+  // a listening flow's VAD works on real samples every frame and no turn ever starts (a
+  // caller listening to a menu); an echo still returns it recognisably.
+  uint32_t lcg = 12345;
   for (size_t n = 0; n < kPayloadBytes; ++n) {
     double x = 8000.0 * std::sin(2 * M_PI * 400.0 * static_cast<double>(n) / 8000.0);
+    if (opt_.payload == "quiet") {
+      lcg = lcg * 1103515245u + 12345u;
+      x = static_cast<double>(static_cast<int>((lcg >> 16) % 65) - 32);
+    }
     payload_[n] = LinearToUlaw(static_cast<int>(x));
+  }
+  // --payload talk: between utterances the quiet noise above, then the recording (at 8 kHz:
+  // each pair of 16 kHz samples averaged), so each call has a turn every talk_period s.
+  if (opt_.payload == "talk") {
+    FILE* f = std::fopen(opt_.speech.c_str(), "rb");
+    if (!f) {
+      std::fprintf(stderr, "loadgen: cannot read %s\n", opt_.speech.c_str());
+      return false;
+    }
+    std::vector<int16_t> wide;
+    int16_t buf[4096];
+    size_t got;
+    while ((got = std::fread(buf, 2, 4096, f)) > 0) wide.insert(wide.end(), buf, buf + got);
+    std::fclose(f);
+    for (size_t i = 0; i + 2 * kPayloadBytes <= wide.size(); i += 2 * kPayloadBytes) {
+      std::array<uint8_t, kPayloadBytes> frame{};
+      for (size_t n = 0; n < kPayloadBytes; ++n) {
+        frame[n] = LinearToUlaw((wide[i + 2 * n] + wide[i + 2 * n + 1]) / 2);
+      }
+      speech_.push_back(frame);
+    }
+    if (speech_.empty()) return false;
   }
   return true;
 }
@@ -425,6 +461,7 @@ void LoadGen::Media(int64_t warmup_ns, int64_t window_ns) {
     if (streams_[i].has_dest) by_slot[static_cast<size_t>(streams_[i].slot)].push_back(i);
   }
   ServerSample cpu0;
+  HostCpu host0;
   double self0 = 0;
   for (int64_t tick = 0;; ++tick) {
     const int64_t deadline = start + tick * slot_ns;
@@ -433,6 +470,7 @@ void LoadGen::Media(int64_t warmup_ns, int64_t window_ns) {
       recording_ = true;
       window_start_ns_ = deadline;
       cpu0 = SampleServer(opt_.server_pid);
+      host0 = SampleHostCpu();
       self0 = SelfCpuS();
     }
     SleepUntilNs(deadline);
@@ -441,6 +479,12 @@ void LoadGen::Media(int64_t warmup_ns, int64_t window_ns) {
       if (!opt_.reflector && sip_.dialog(i).state != DialogState::kEstablished) continue;
       packet[2] = static_cast<uint8_t>(s.seq >> 8);
       packet[3] = static_cast<uint8_t>(s.seq);
+      if (!speech_.empty()) {  // talk: speech or quiet, per call at its own offset
+        const size_t period = static_cast<size_t>(opt_.talk_period * 50);
+        const size_t k = (s.seq + 37 * i) % std::max(period, speech_.size() + 50);
+        std::memcpy(packet.data() + kRtpHeaderBytes,
+                    k < speech_.size() ? speech_[k].data() : payload_.data(), kPayloadBytes);
+      }
       for (int b = 0; b < 4; ++b) packet[4 + b] = static_cast<uint8_t>(s.ts >> (24 - 8 * b));
       for (int b = 0; b < 4; ++b) packet[8 + b] = static_cast<uint8_t>(s.ssrc >> (24 - 8 * b));
       const uint8_t* out = packet.data();
@@ -474,9 +518,11 @@ void LoadGen::Media(int64_t warmup_ns, int64_t window_ns) {
   while (NowNs() < drain_until) PollOnce(5);
   recording_ = false;
   ServerSample cpu1 = SampleServer(opt_.server_pid);
+  const HostCpu host1 = SampleHostCpu();
   double self1 = SelfCpuS();
   double wall = static_cast<double>(NowNs() - window_start_ns_) / 1e9;
-  Report(wall, cpu0.ok && cpu1.ok ? cpu1.cpu_s - cpu0.cpu_s : -1, self1 - self0);
+  Report(wall, cpu0.ok && cpu1.ok ? cpu1.cpu_s - cpu0.cpu_s : -1, self1 - self0,
+         HostBusyPct(host0, host1));
 }
 
 void LoadGen::Teardown() {
@@ -491,7 +537,7 @@ void LoadGen::Teardown() {
   }
 }
 
-void LoadGen::Report(double wall_s, double server_cpu_s, double self_cpu_s) {
+void LoadGen::Report(double wall_s, double server_cpu_s, double self_cpu_s, double host_busy_pct) {
   const uint64_t handled = t_.sent + t_.received;
   std::printf("{\"mode\": \"%s\", \"srtp\": %s, \"srtp_failed\": %llu",
               opt_.reflector ? "reflector" : "sip", opt_.srtp ? "true" : "false",
@@ -522,6 +568,7 @@ void LoadGen::Report(double wall_s, double server_cpu_s, double self_cpu_s) {
       ", \"send_late_p50_ms\": %.3f, \"send_late_p99_ms\": %.3f, \"send_late_max_ms\": %.3f",
       t_.send_late.QuantileMs(0.5), t_.send_late.QuantileMs(0.99), t_.send_late.MaxMs());
   std::printf(", \"loadgen_cpu_pct\": %.1f", 100.0 * self_cpu_s / wall_s);
+  if (host_busy_pct >= 0) std::printf(", \"host_busy_pct\": %.1f", host_busy_pct);
   if (server_cpu_s >= 0) {
     std::printf(", \"server_cpu_pct\": %.1f, \"server_cpu_us_per_packet\": %.3f",
                 100.0 * server_cpu_s / wall_s,
@@ -584,7 +631,8 @@ int Usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s (--sip HOST:PORT [--service echo] | --reflector HOST:LO-HI) --calls M\n"
                "       [--seconds S] [--warmup S] [--settle S] [--setup-rate N/s]"
-               " [--server-pid PID]\n",
+               " [--server-pid PID] [--payload tone|quiet|talk]\n"
+               "       [--speech FILE.raw (16 kHz s16le)] [--talk-period S]\n",
                argv0);
   return 2;
 }
@@ -621,6 +669,13 @@ int main(int argc, char** argv) {
       o.setup_rate = std::atof(value.c_str());
     } else if (arg == "--server-pid") {
       o.server_pid = std::atoi(value.c_str());
+    } else if (arg == "--payload") {
+      if (value != "tone" && value != "quiet" && value != "talk") return Usage(argv[0]);
+      o.payload = value;
+    } else if (arg == "--speech") {
+      o.speech = value;
+    } else if (arg == "--talk-period") {
+      o.talk_period = std::atof(value.c_str());
     } else if (arg == "--srtp") {
       o.srtp = value == "1" || value == "yes" || value == "true";
     } else {

@@ -79,6 +79,34 @@ inline ServerSample SampleServer(int pid) {
   return s;
 }
 
+// The whole machine's CPU time from /proc/stat's first line, in clock ticks: busy (everything
+// but idle and iowait) and total. Two samples give how busy the box was in between.
+struct HostCpu {
+  unsigned long long busy = 0, total = 0;
+  bool ok = false;
+};
+
+inline HostCpu SampleHostCpu() {
+  HostCpu h;
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return h;
+  unsigned long long v[8] = {};
+  const int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                            &v[3], &v[4], &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  if (n < 5) return h;
+  for (unsigned long long x : v) h.total += x;
+  h.busy = h.total - v[3] - v[4];  // idle, iowait
+  h.ok = true;
+  return h;
+}
+
+// Busy share of all CPUs between two samples, in % (100 = every core busy); -1 if unknown.
+inline double HostBusyPct(const HostCpu& a, const HostCpu& b) {
+  if (!a.ok || !b.ok || b.total <= a.total) return -1;
+  return 100.0 * static_cast<double>(b.busy - a.busy) / static_cast<double>(b.total - a.total);
+}
+
 inline double SelfCpuS() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);

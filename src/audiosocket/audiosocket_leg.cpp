@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,25 @@
 
 namespace atende::audiosocket {
 namespace {
+
+// When what `msg` read reached the host, on the monotonic clock: its kernel receive timestamp
+// (wall clock, mapped through the offset between the clocks now), else now.
+MonoTime received_at(msghdr& msg) {
+  const MonoTime mono_now = MonoClock::now();
+  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec stamp, real_now;
+    std::memcpy(&stamp, CMSG_DATA(cm), sizeof stamp);
+    clock_gettime(CLOCK_REALTIME, &real_now);
+    const int64_t age_ns = (int64_t(real_now.tv_sec) - stamp.tv_sec) * 1'000'000'000 +
+                           (real_now.tv_nsec - stamp.tv_nsec);
+    if (age_ns >= 0 && age_ns < 1'000'000'000) {
+      return mono_now -
+             std::chrono::duration_cast<MonoClock::duration>(std::chrono::nanoseconds(age_ns));
+    }
+  }
+  return mono_now;
+}
 
 bool valid_digit(char c) {
   return (c >= '0' && c <= '9') || c == '*' || c == '#' || (c >= 'A' && c <= 'D');
@@ -29,6 +49,10 @@ AudioSocketLeg::AudioSocketLeg(media::MediaWorker& worker, AudioSocketLegParams 
       info_(std::move(p.info)) {
   heard_ = AudioFrame::silence(leg_rate_);
   metrics_.active.inc();
+  // Kernel receive timestamps on what we read (TCP: of the newest segment in a read), for
+  // atende_media_frame_to_flow_seconds.
+  const int one = 1;
+  if (fd_ >= 0) ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
 }
 
 AudioSocketLeg::~AudioSocketLeg() {
@@ -36,7 +60,10 @@ AudioSocketLeg::~AudioSocketLeg() {
   metrics_.active.dec();
 }
 
-void AudioSocketLeg::preload(std::span<const uint8_t> bytes) { reader_.append(bytes); }
+void AudioSocketLeg::preload(std::span<const uint8_t> bytes) {
+  read_at_ = MonoClock::now();  // read just now by the front-end
+  reader_.append(bytes);
+}
 
 void AudioSocketLeg::start() {
   if (started_ || closed_) return;
@@ -113,7 +140,15 @@ void AudioSocketLeg::read_socket(MonoTime now) {
   for (int i = 0; i < kMaxReadsPerTick && !eof_ && !closed_; ++i) {
     auto room = reader_.space();
     if (room.empty()) break;  // a whole frame is buffered: handle it first
-    const ssize_t n = ::recv(fd_, room.data(), room.size(), MSG_DONTWAIT);
+    iovec iov{room.data(), room.size()};
+    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(timespec))> control;
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    const ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
+    if (n > 0) read_at_ = received_at(msg);
     if (n == 0) {
       eof_ = true;
     } else if (n < 0) {
@@ -231,6 +266,7 @@ void AudioSocketLeg::queue_in(std::span<const int16_t> pcm) {
     while (in_size_ > target && in_size_ >= frame) {
       in_head_ = (in_head_ + frame) % in_ring_.size();
       in_size_ -= frame;
+      consumed_in(frame);
       metrics_.catch_up_drops.inc();
     }
     if (in_size_ + pcm.size() > in_ring_.size()) return;  // a frame larger than the ring
@@ -241,6 +277,25 @@ void AudioSocketLeg::queue_in(std::span<const int16_t> pcm) {
     if (++tail == in_ring_.size()) tail = 0;
   }
   in_size_ += pcm.size();
+  in_queued_ += pcm.size();
+  // This read's receive time covers the samples up to in_queued_: a new entry, or the newest
+  // one grown when it is the same read (several frames in one read) or the table is full.
+  if (stamps_size_ > 0 &&
+      (stamps_size_ == in_stamps_.size() ||
+       in_stamps_[(stamps_head_ + stamps_size_ - 1) % in_stamps_.size()].at == read_at_)) {
+    in_stamps_[(stamps_head_ + stamps_size_ - 1) % in_stamps_.size()].end = in_queued_;
+  } else {
+    in_stamps_[(stamps_head_ + stamps_size_) % in_stamps_.size()] = {in_queued_, read_at_};
+    ++stamps_size_;
+  }
+}
+
+void AudioSocketLeg::consumed_in(size_t samples) {
+  in_consumed_ += samples;
+  while (stamps_size_ > 0 && in_stamps_[stamps_head_].end <= in_consumed_) {
+    stamps_head_ = (stamps_head_ + 1) % in_stamps_.size();
+    --stamps_size_;
+  }
 }
 
 // --- tick ------------------------------------------------------------------------------
@@ -254,17 +309,27 @@ void AudioSocketLeg::tick(MonoTime now) {
   const size_t want = static_cast<size_t>(samples_per_frame(leg_rate_));
   heard_.sample_rate = leg_rate_;
   heard_.samples = static_cast<int>(want);
+  MonoTime received{};  // when the frame's last sample reached the host
   if (in_size_ >= want) {
     for (size_t i = 0; i < want; ++i) {
       heard_.pcm[i] = in_ring_[in_head_];
       if (++in_head_ == in_ring_.size()) in_head_ = 0;
     }
     in_size_ -= want;
+    consumed_in(want - 1);  // the entry covering the frame's last sample is now the first
+    if (stamps_size_ > 0) received = in_stamps_[stamps_head_].at;
+    consumed_in(1);
   } else {
     std::fill_n(heard_.pcm.data(), want, int16_t{0});
     metrics_.underruns.inc();
   }
-  if (listener_) listener_->on_frame(heard_, now);
+  if (listener_) {
+    if (received != MonoTime{}) {
+      metrics_.frame_to_flow.observe(
+          std::chrono::duration<double>(MonoClock::now() - received).count());
+    }
+    listener_->on_frame(heard_, now);
+  }
   if (closed_) return;
 
   // What we say in this slot: always a frame, silence included, as Asterisk expects a

@@ -85,12 +85,17 @@ class AudioSocketLeg final : public Leg,
   static constexpr int kMaxAheadMs = 2000;
   static constexpr size_t kOutCapacity = 32768;  // bytes we keep when the peer is slow to read
   static constexpr int kMaxReadsPerTick = 8;
+  // Receive times kept for the audio queued in the ring (one per read that brought audio;
+  // more reads than this while the ring holds them share the newest entry's time).
+  static constexpr size_t kMaxInStamps = 64;
 
  private:
   void read_socket(MonoTime now);
   void on_message(const Frame& f, MonoTime now);
   void on_audio(int rate, std::span<const uint8_t> payload);
   void queue_in(std::span<const int16_t> pcm);
+  // Samples left the ring (played or dropped): forget the receive times wholly behind them.
+  void consumed_in(size_t samples);
   bool queue_out(uint8_t type, std::span<const uint8_t> payload);
   void write_audio(const AudioFrame& frame);
   void flush_out();
@@ -114,6 +119,19 @@ class AudioSocketLeg final : public Leg,
   size_t in_head_ = 0, in_size_ = 0;
   int64_t credit_ = 0;    // samples (leg rate) the peer may still send ahead of time
   MonoTime credit_at_{};  // when credit_ was last refilled
+  // When the bytes now being parsed reached the host: the kernel's receive timestamp of the
+  // read (TCP: its newest segment), else the read's own time; on the real monotonic clock.
+  MonoTime read_at_{};
+  // Receive times of the queued audio: entry i covers ring samples up to `end` (counted in
+  // samples ever queued), so the frame handed to the listener finds when its last sample
+  // came (atende_media_frame_to_flow_seconds). Fixed size: no allocation per frame.
+  struct InStamp {
+    uint64_t end = 0;
+    MonoTime at{};
+  };
+  std::array<InStamp, kMaxInStamps> in_stamps_{};
+  size_t stamps_head_ = 0, stamps_size_ = 0;
+  uint64_t in_queued_ = 0, in_consumed_ = 0;         // samples ever queued / taken out of the ring
   std::unique_ptr<audio::Resampler> in_resampler_;   // peer rate -> leg rate, when they differ
   std::unique_ptr<audio::Resampler> out_resampler_;  // leg rate -> peer rate
   std::array<int16_t, kMaxPayload> convert_{};       // resampler output, either direction

@@ -29,6 +29,8 @@ AudioSocketMetrics::AudioSocketMetrics(MetricsRegistry& r)
                           "20 ms ticks of an AudioSocket leg with no audio from the peer.")),
       catch_up_drops(r.counter("atende_audiosocket_catch_up_drops_total",
                                "Inbound AudioSocket frames dropped because they had waited too "
-                               "long for the leg's tick (a worker stall).")) {}
+                               "long for the leg's tick (a worker stall).")),
+      frame_to_flow(r.histogram(kFrameToFlowName, kFrameToFlowHelp, frame_to_flow_buckets(),
+                                {{"leg", "audiosocket"}})) {}
 
 }  // namespace atende::audiosocket

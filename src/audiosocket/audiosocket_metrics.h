@@ -22,6 +22,7 @@ struct AudioSocketMetrics {
   Counter& underruns;        // atende_audiosocket_underruns_total: a tick with no audio
   Counter& catch_up_drops;   // atende_audiosocket_catch_up_drops_total: inbound frames
                              // dropped because they waited too long (our stall)
+  Histogram& frame_to_flow;  // atende_media_frame_to_flow_seconds{leg="audiosocket"}
 };
 
 }  // namespace atende::audiosocket

@@ -74,6 +74,11 @@ std::vector<double> default_seconds_buckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.5, 5, 10};
 }
 
+std::vector<double> frame_to_flow_buckets() {
+  return {0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03,
+          0.04,   0.05,  0.06,  0.07,  0.08,  0.1,    0.12, 0.15,  0.2,  0.3,   0.5};
+}
+
 // ---- registry ----------------------------------------------------------------------
 
 namespace {
@@ -295,6 +300,8 @@ CoreMetrics register_core_metrics(MetricsRegistry& r) {
           "How long an RTP packet waited in its socket before its leg's tick read it (kernel "
           "receive timestamp to read).",
           {0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.015, 0.02, 0.04, 0.1}),
+      .rtp_frame_to_flow_seconds = r.histogram(kFrameToFlowName, kFrameToFlowHelp,
+                                               frame_to_flow_buckets(), {{"leg", "rtp"}}),
       .media_phase_moves =
           r.counter("atende_media_phase_moves_total",
                     "Legs moved within the 20 ms period to read their packets soon after arrival."),

@@ -107,6 +107,13 @@ class Histogram {
 
 // Default buckets for latencies and jitter in seconds: 1 ms .. 10 s.
 std::vector<double> default_seconds_buckets();
+// Buckets of atende_media_frame_to_flow_seconds (every leg kind uses the same): 0.5 ms ..
+// 0.5 s, fine around one tick (20 ms) and the RTP jitter buffer's 60 ms.
+std::vector<double> frame_to_flow_buckets();
+inline constexpr const char* kFrameToFlowName = "atende_media_frame_to_flow_seconds";
+inline constexpr const char* kFrameToFlowHelp =
+    "Per frame heard: from its data's kernel receive timestamp to the frame handed to the "
+    "flow or agent (LegListener::on_frame), by leg kind.";
 
 // Owns every metric; render() writes them in registration order, grouped by name.
 // Registration of an existing name + label set returns the same metric; a different type
@@ -154,6 +161,9 @@ struct CoreMetrics {
   Counter& rtp_rejected_ssrc;     // {reason="ssrc"}: the peer's address, another stream
   Histogram& rtp_jitter_seconds;
   Histogram& rtp_read_wait_seconds;
+  // atende_media_frame_to_flow_seconds{leg="rtp"}: kernel receive timestamp of a packet to
+  // its frame handed to the leg's listener (socket wait + jitter buffer + decode).
+  Histogram& rtp_frame_to_flow_seconds;
   Counter& media_phase_moves;  // legs moved to read soon after their packets arrive
   Counter& store_dropped_writes;
   Histogram& media_tick_lateness_seconds;

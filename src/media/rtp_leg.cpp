@@ -212,6 +212,9 @@ void RtpLeg::drain_rtp(MonoTime now) {
   timespec real_now{};
   clock_gettime(CLOCK_REALTIME, &real_now);
   const int64_t real_now_ns = int64_t(real_now.tv_sec) * 1'000'000'000 + real_now.tv_nsec;
+  // The same instant on the real monotonic clock (the tick's `now` is its deadline): packets'
+  // receive times on it, for atende_media_frame_to_flow_seconds.
+  const MonoTime mono_now = MonoClock::now();
   const int64_t previous_read_ns = std::exchange(last_read_real_ns_, real_now_ns);
   const int fd = rtp_socket_.fd();
   MediaScratch& x = worker().scratch();
@@ -232,6 +235,7 @@ void RtpLeg::drain_rtp(MonoTime now) {
                 std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
     rx_from_.resize(std::min<size_t>(msg.msg_namelen, rx_from_.capacity()));
     MonoTime arrival = now;
+    MonoTime received{};
     int64_t age_ns = -1;  // how long it waited in the socket; -1: no usable timestamp
     bool waited = true;   // no timestamp: assume the worst and read on
     for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
@@ -241,8 +245,10 @@ void RtpLeg::drain_rtp(MonoTime now) {
       const int64_t stamp_ns = int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
       if (const int64_t age = real_now_ns - stamp_ns; age >= 0 && age < 1'000'000'000) {
         age_ns = age;
-        arrival =
-            now - std::chrono::duration_cast<MonoClock::duration>(std::chrono::nanoseconds(age_ns));
+        const auto waited_for =
+            std::chrono::duration_cast<MonoClock::duration>(std::chrono::nanoseconds(age_ns));
+        arrival = now - waited_for;
+        received = mono_now - waited_for;
       }
       waited = stamp_ns < previous_read_ns;
     }
@@ -250,7 +256,7 @@ void RtpLeg::drain_rtp(MonoTime now) {
     if (srtp_ && !srtp_in(x.rx_bufs[i].data(), length, false)) return waited;
     // Only the caller's packets say when the caller sends: a stranger must not steer the
     // leg's phase (each move is one early packet for the caller).
-    if (on_rtp({x.rx_bufs[i].data(), length}, arrival) && age_ns >= 0) {
+    if (on_rtp({x.rx_bufs[i].data(), length}, arrival, received) && age_ns >= 0) {
       metrics_.rtp_read_wait_seconds.observe(double(age_ns) * 1e-9);
       if (int ms = read_phase_.on_read(age_ns)) tick_earlier_ms_ = ms;
     }
@@ -285,7 +291,7 @@ void RtpLeg::drain_rtcp() {
   }
 }
 
-bool RtpLeg::on_rtp(std::span<const uint8_t> data, MonoTime arrival) {
+bool RtpLeg::on_rtp(std::span<const uint8_t> data, MonoTime arrival, MonoTime received) {
   const size_t size = data.size();
   rtp::RtpPacket pkt;
   if (rtp::parse_rtp(data, pkt) != rtp::RtpError::kOk) {
@@ -325,7 +331,7 @@ bool RtpLeg::on_rtp(std::span<const uint8_t> data, MonoTime arrival) {
 
   if (pkt.payload_type == payload_type_) {
     reception_.on_packet(pkt.sequence, pkt.timestamp, arrival);
-    auto r = jitter_.put(pkt.sequence, pkt.timestamp, pkt.payload, arrival, pkt.marker);
+    auto r = jitter_.put(pkt.sequence, pkt.timestamp, pkt.payload, arrival, pkt.marker, received);
     if (r == rtp::PutResult::kLate) metrics_.rtp_late_packets.inc();
   } else if (dtmf_pt_ >= 0 && pkt.payload_type == dtmf_pt_) {
     dtmf_rx_.on_packet(pkt.timestamp, pkt.payload, arrival);
@@ -387,9 +393,11 @@ void RtpLeg::tick(MonoTime now) {
   MediaScratch& x = worker().scratch();
   AudioFrame& heard = x.heard;
   auto jf = jitter_.get();
+  MonoTime received{};  // the packet's kernel receive time, when this frame is one
   switch (jf.kind) {
     case rtp::JitterFrame::Kind::kPayload:
       if (decoder_->decode(jf.payload, heard) < 0) decoder_->conceal(heard);
+      received = jf.received;
       break;
     case rtp::JitterFrame::Kind::kMissing:  // lost: the codec's concealment fills the gap
       decoder_->conceal(heard);
@@ -407,7 +415,13 @@ void RtpLeg::tick(MonoTime now) {
     listener_->on_dtmf(digit, now);
     if (closed_) return;
   }
-  if (listener_) listener_->on_frame(heard, now);
+  if (listener_) {
+    if (received != MonoTime{}) {
+      metrics_.rtp_frame_to_flow_seconds.observe(
+          std::chrono::duration<double>(MonoClock::now() - received).count());
+    }
+    listener_->on_frame(heard, now);
+  }
   if (closed_) return;  // the listener hung up
 
   // What we say in this slot. The timestamp advances every tick, sent or not, so the

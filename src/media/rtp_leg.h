@@ -113,8 +113,10 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   static constexpr int kBatch = MediaScratch::kBatch;
   void drain_rtp(MonoTime now);
   void drain_rtcp();
-  // False when the packet is not the caller's (malformed, or from a stranger).
-  bool on_rtp(std::span<const uint8_t> data, MonoTime arrival);
+  // False when the packet is not the caller's (malformed, or from a stranger). `arrival` is
+  // on the tick's clock (jitter estimate, source, watchdog); `received` is the kernel's
+  // receive time on the real monotonic clock (frame-to-flow latency), or zero if unknown.
+  bool on_rtp(std::span<const uint8_t> data, MonoTime arrival, MonoTime received);
   void on_rtcp(std::span<const uint8_t> data);
   void send_audio(const AudioFrame& frame);
   void send_packet(std::span<const uint8_t> payload, uint8_t pt, bool marker, uint32_t ts);

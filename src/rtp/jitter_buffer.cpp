@@ -133,7 +133,7 @@ void JitterBuffer::update_target() {
 }
 
 PutResult JitterBuffer::put(uint16_t sequence, uint32_t timestamp, std::span<const uint8_t> payload,
-                            MonoTime arrival, bool marker) {
+                            MonoTime arrival, bool marker, MonoTime received) {
   if (payload.size() > config_.max_payload) {
     ++stats_.too_large;
     return PutResult::kTooLarge;
@@ -179,6 +179,7 @@ PutResult JitterBuffer::put(uint16_t sequence, uint32_t timestamp, std::span<con
   s.marker = marker;
   s.position = position;
   s.timestamp = timestamp;
+  s.received = received;
   s.size = static_cast<uint16_t>(payload.size());
   if (!payload.empty()) std::memcpy(bytes_at(position), payload.data(), payload.size());
   if (position >= end_) end_ = position + 1;
@@ -238,6 +239,7 @@ JitterFrame JitterBuffer::get() {
     out.kind = JitterFrame::Kind::kPayload;
     out.timestamp = s.timestamp;
     out.marker = s.marker;
+    out.received = s.received;
     out.payload = {bytes_at(position), s.size};
     return out;
   }

@@ -59,6 +59,7 @@ struct JitterFrame {
   uint16_t sequence = 0;             // kPayload and kMissing: the slot played
   uint32_t timestamp = 0;            // kPayload only: RTP timestamp of the packet
   bool marker = false;               // kPayload only
+  MonoTime received{};               // kPayload only: put()'s `received` (latency accounting)
 };
 
 class JitterBuffer {
@@ -68,8 +69,11 @@ class JitterBuffer {
   JitterBuffer(const JitterBuffer&) = delete;
   JitterBuffer& operator=(const JitterBuffer&) = delete;
 
+  // `arrival` feeds the jitter estimate; `received` (zero: unknown) is only kept with the
+  // packet and handed back with its frame, so a leg can tell how long the frame took from
+  // the host's receipt to the listener (atende_media_frame_to_flow_seconds).
   PutResult put(uint16_t sequence, uint32_t timestamp, std::span<const uint8_t> payload,
-                MonoTime arrival, bool marker = false);
+                MonoTime arrival, bool marker = false, MonoTime received = MonoTime{});
   // Once per 20 ms tick.
   JitterFrame get();
   // Forget everything (e.g. the remote SSRC changed); counters are kept.
@@ -91,6 +95,7 @@ class JitterBuffer {
     uint16_t size = 0;
     uint32_t timestamp = 0;
     int64_t position = 0;  // extended sequence number the slot holds
+    MonoTime received{};
   };
 
   static constexpr int kDriftWindowTicks = 50;  // decide on drift once a second

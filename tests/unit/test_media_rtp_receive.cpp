@@ -148,5 +148,19 @@ TEST_F(RtpReceive, OnlyTheCallersPacketsCountAsReadWaits) {
   ::close(stranger);
 }
 
+TEST_F(RtpReceive, FramesHandedToTheListenerAreTimedFromTheirPacketsReceipt) {
+  // The jitter buffer holds 3 packets (60 ms) before it plays: ticks before that hand
+  // silence, which came from no packet and is not timed.
+  for (uint16_t seq = 500; seq < 510; ++seq) {
+    send_rtp(seq);
+    tick();
+  }
+  EXPECT_EQ(listener_.frames, 10);
+  const auto snap = metrics_.rtp_frame_to_flow_seconds.snapshot();
+  EXPECT_GE(snap.count(), 7u);  // every frame decoded from a packet, after the buffering
+  EXPECT_LE(snap.count(), 8u);
+  EXPECT_GT(snap.sum, 0.0);  // each frame waited at least for its later ticks
+}
+
 }  // namespace
 }  // namespace atende::media

@@ -62,6 +62,27 @@ TEST(JitterBuffer, EmptyUntilTargetDepthThenInOrder) {
   EXPECT_EQ(jb.stats().lost, 0u);
 }
 
+TEST(JitterBuffer, EachFrameCarriesItsPacketsReceiveTime) {
+  JitterBuffer jb(fixed_config());
+  for (uint16_t seq = 10; seq < 13; ++seq) {
+    Packet p(seq);
+    // `received` is kept apart from `arrival` (which drives the jitter estimate).
+    jb.put(seq, seq * 160u, p.bytes, at_us(seq * 20'000), false, at_us(seq * 20'000 + 7));
+  }
+  put(jb, 14);  // 13 is lost; 14 without a receive time
+  for (uint16_t seq = 10; seq < 13; ++seq) {
+    const JitterFrame f = jb.get();
+    ASSERT_EQ(f.kind, Kind::kPayload);
+    EXPECT_EQ(f.received, at_us(seq * 20'000 + 7));
+  }
+  const JitterFrame lost = jb.get();
+  EXPECT_EQ(lost.kind, Kind::kMissing);
+  EXPECT_EQ(lost.received, MonoTime{});
+  const JitterFrame unknown = jb.get();
+  ASSERT_EQ(unknown.kind, Kind::kPayload);
+  EXPECT_EQ(unknown.received, MonoTime{}) << "no receive time given: none comes back";
+}
+
 TEST(JitterBuffer, ReordersBeforeAndDuringPlayout) {
   JitterBuffer jb(fixed_config());
   put(jb, 12);
