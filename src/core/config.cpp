@@ -1,5 +1,4 @@
 #include "core/config.h"
-#include "core/config_sections.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -8,6 +7,7 @@
 #include <set>
 
 #include "core/config_api_tokens.h"
+#include "core/config_sections.h"
 
 namespace atende {
 namespace {
@@ -144,50 +144,94 @@ bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const
     }
     if (!node.IsScalar()) throw ConfigError(ctx + ": expected a single value");
     const std::string v = node.Scalar();
-    if (key == "sip_listen") cfg.sip_listen = parse_host_port(ctx, v);
-    else if (key == "http_listen") cfg.http_listen = parse_host_port(ctx, v);
-    else if (key == "grpc_listen") cfg.grpc_listen = v == "off" ? HostPort{"", 0} : parse_host_port(ctx, v);
-    else if (key == "grpc_park_seconds") cfg.grpc_park_seconds = parse_int(ctx, v, 1, 3600);
-    else if (key == "rtp_ports") parse_port_range(ctx, v, cfg);
-    else if (key == "data_dir") cfg.data_dir = v;
-    else if (key == "flows_dir") cfg.flows_dir = v;
-    else if (key == "public_address") cfg.public_address = v;
-    else if (key == "log_format") cfg.log_format = parse_log_format(ctx, v);
-    else if (key == "log_level") cfg.log_level = v;
-    else if (key == "max_calls") cfg.max_calls = parse_int(ctx, v, 1, 100000);
-    else if (key == "media_threads") cfg.media_threads = parse_int(ctx, v, 0, 64);
-    else if (key == "ring_ms") cfg.ring_ms = parse_int(ctx, v, 0, 60000);
-    else if (key == "drain_seconds") cfg.drain_seconds = parse_int(ctx, v, 0, 3600);
-    else if (key == "max_call_seconds") cfg.max_call_seconds = parse_int(ctx, v, 0, 7 * 86400);
-    else if (key == "rtp_timeout_seconds") cfg.rtp_timeout_seconds = parse_int(ctx, v, 0, 86400);
-    else if (key == "rtp_latch") cfg.rtp_latch = parse_rtp_latch(ctx, v);
-    else if (key == "session_expires") cfg.session_expires = parse_int(ctx, v, 0, 86400);
-    else if (key == "session_min_se") cfg.session_min_se = parse_int(ctx, v, 1, 86400);
-    else if (key == "personas_dir") cfg.personas_dir = v;
-    else if (key == "llm_base_url") cfg.llm_base_url = v;
-    else if (key == "llm_model") cfg.llm_model = v;
-    else if (key == "llm_api_key_env") cfg.llm_api_key_env = v;
-    else if (key == "stt_engine") cfg.stt_engine = v;
-    else if (key == "stt_base_url") cfg.stt_base_url = v;
-    else if (key == "stt_model") cfg.stt_model = v;
-    else if (key == "tts_engine") cfg.tts_engine = v;
-    else if (key == "tts_base_url") cfg.tts_base_url = v;
-    else if (key == "tts_model") cfg.tts_model = v;
-    else if (key == "tts_voice") cfg.tts_voice = v;
-    else if (key == "audiosocket_rate") cfg.audiosocket_rate = parse_int(ctx, v, 8000, 16000);
-    else if (key == "asp_require_token") cfg.asp_require_token = parse_bool(ctx, v);
-    else if (key == "asp_client_token") cfg.asp_client_token = v;
-    else if (key == "asp_rate") cfg.asp_rate = parse_int(ctx, v, 8000, 16000);
-    else if (key == "asp_silence_threshold_ms") cfg.asp_silence_threshold_ms = parse_int(ctx, v, 100, 10000);
-    else if (key == "api_read_requires_token") cfg.api_read_requires_token = parse_bool(ctx, v);
-    else if (key == "srtp") cfg.srtp = v;
-    else if (key == "sip_tls_listen") cfg.sip_tls_listen = parse_host_port(ctx, v);
-    else if (key == "sip_tls_certificate") cfg.sip_tls_certificate = v;
-    else if (key == "sip_tls_key") cfg.sip_tls_key = v;
-    else if (key == "sip_tls_ca") cfg.sip_tls_ca = v;
-    else if (key == "sip_tls_srtp") cfg.sip_tls_srtp = v;
-    else if (key == "sip_tls_verify_server") cfg.sip_tls_verify_server = parse_bool(ctx, v);
-    else return false;
+    if (key == "sip_listen")
+      cfg.sip_listen = parse_host_port(ctx, v);
+    else if (key == "http_listen")
+      cfg.http_listen = parse_host_port(ctx, v);
+    else if (key == "grpc_listen")
+      cfg.grpc_listen = v == "off" ? HostPort{"", 0} : parse_host_port(ctx, v);
+    else if (key == "grpc_park_seconds")
+      cfg.grpc_park_seconds = parse_int(ctx, v, 1, 3600);
+    else if (key == "rtp_ports")
+      parse_port_range(ctx, v, cfg);
+    else if (key == "data_dir")
+      cfg.data_dir = v;
+    else if (key == "flows_dir")
+      cfg.flows_dir = v;
+    else if (key == "public_address")
+      cfg.public_address = v;
+    else if (key == "log_format")
+      cfg.log_format = parse_log_format(ctx, v);
+    else if (key == "log_level")
+      cfg.log_level = v;
+    else if (key == "max_calls")
+      cfg.max_calls = parse_int(ctx, v, 1, 100000);
+    else if (key == "media_threads")
+      cfg.media_threads = parse_int(ctx, v, 0, 64);
+    else if (key == "ring_ms")
+      cfg.ring_ms = parse_int(ctx, v, 0, 60000);
+    else if (key == "drain_seconds")
+      cfg.drain_seconds = parse_int(ctx, v, 0, 3600);
+    else if (key == "max_call_seconds")
+      cfg.max_call_seconds = parse_int(ctx, v, 0, 7 * 86400);
+    else if (key == "rtp_timeout_seconds")
+      cfg.rtp_timeout_seconds = parse_int(ctx, v, 0, 86400);
+    else if (key == "rtp_latch")
+      cfg.rtp_latch = parse_rtp_latch(ctx, v);
+    else if (key == "session_expires")
+      cfg.session_expires = parse_int(ctx, v, 0, 86400);
+    else if (key == "session_min_se")
+      cfg.session_min_se = parse_int(ctx, v, 1, 86400);
+    else if (key == "personas_dir")
+      cfg.personas_dir = v;
+    else if (key == "llm_base_url")
+      cfg.llm_base_url = v;
+    else if (key == "llm_model")
+      cfg.llm_model = v;
+    else if (key == "llm_api_key_env")
+      cfg.llm_api_key_env = v;
+    else if (key == "stt_engine")
+      cfg.stt_engine = v;
+    else if (key == "stt_base_url")
+      cfg.stt_base_url = v;
+    else if (key == "stt_model")
+      cfg.stt_model = v;
+    else if (key == "tts_engine")
+      cfg.tts_engine = v;
+    else if (key == "tts_base_url")
+      cfg.tts_base_url = v;
+    else if (key == "tts_model")
+      cfg.tts_model = v;
+    else if (key == "tts_voice")
+      cfg.tts_voice = v;
+    else if (key == "audiosocket_rate")
+      cfg.audiosocket_rate = parse_int(ctx, v, 8000, 16000);
+    else if (key == "asp_require_token")
+      cfg.asp_require_token = parse_bool(ctx, v);
+    else if (key == "asp_client_token")
+      cfg.asp_client_token = v;
+    else if (key == "asp_rate")
+      cfg.asp_rate = parse_int(ctx, v, 8000, 16000);
+    else if (key == "asp_silence_threshold_ms")
+      cfg.asp_silence_threshold_ms = parse_int(ctx, v, 100, 10000);
+    else if (key == "api_read_requires_token")
+      cfg.api_read_requires_token = parse_bool(ctx, v);
+    else if (key == "srtp")
+      cfg.srtp = v;
+    else if (key == "sip_tls_listen")
+      cfg.sip_tls_listen = parse_host_port(ctx, v);
+    else if (key == "sip_tls_certificate")
+      cfg.sip_tls_certificate = v;
+    else if (key == "sip_tls_key")
+      cfg.sip_tls_key = v;
+    else if (key == "sip_tls_ca")
+      cfg.sip_tls_ca = v;
+    else if (key == "sip_tls_srtp")
+      cfg.sip_tls_srtp = v;
+    else if (key == "sip_tls_verify_server")
+      cfg.sip_tls_verify_server = parse_bool(ctx, v);
+    else
+      return false;
   }
   return true;
 }
@@ -195,16 +239,19 @@ bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const
 void validate_config(const Config& cfg) {
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
   if (!levels.count(cfg.log_level)) {
-    throw ConfigError("log_level: '" + cfg.log_level + "' must be one of trace debug info warn error off");
+    throw ConfigError("log_level: '" + cfg.log_level +
+                      "' must be one of trace debug info warn error off");
   }
   // Two ports per call (RTP + RTCP), so a range must hold at least one pair.
   if (cfg.rtp_port_max - cfg.rtp_port_min < 1) throw ConfigError("rtp_ports: range too small");
   if (cfg.data_dir.empty()) throw ConfigError("data_dir: must not be empty");
-  if (cfg.max_calls < 1 || cfg.max_calls > 100000) throw ConfigError("max_calls: must be 1..100000");
+  if (cfg.max_calls < 1 || cfg.max_calls > 100000)
+    throw ConfigError("max_calls: must be 1..100000");
   if (cfg.media_threads < 0 || cfg.media_threads > 64) {
     throw ConfigError("media_threads: must be 0 (one per core) .. 64");
   }
-  if (cfg.drain_seconds < 0 || cfg.drain_seconds > 3600) throw ConfigError("drain_seconds: must be 0..3600");
+  if (cfg.drain_seconds < 0 || cfg.drain_seconds > 3600)
+    throw ConfigError("drain_seconds: must be 0..3600");
   if (!cfg.stt_engine.empty() && cfg.stt_engine != "http" && cfg.stt_engine != "sphinx") {
     throw ConfigError("stt_engine: '" + cfg.stt_engine + "' must be http or sphinx");
   }

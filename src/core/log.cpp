@@ -12,11 +12,21 @@ namespace {
 void append_json_escaped(spdlog::memory_buf_t& out, std::string_view s) {
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out.append(std::string_view("\\\"")); break;
-      case '\\': out.append(std::string_view("\\\\")); break;
-      case '\n': out.append(std::string_view("\\n")); break;
-      case '\r': out.append(std::string_view("\\r")); break;
-      case '\t': out.append(std::string_view("\\t")); break;
+      case '"':
+        out.append(std::string_view("\\\""));
+        break;
+      case '\\':
+        out.append(std::string_view("\\\\"));
+        break;
+      case '\n':
+        out.append(std::string_view("\\n"));
+        break;
+      case '\r':
+        out.append(std::string_view("\\r"));
+        break;
+      case '\t':
+        out.append(std::string_view("\\t"));
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -61,8 +71,8 @@ class JsonFormatter final : public spdlog::formatter {
 }  // namespace
 
 void setup_logging(LogFormat format, std::string_view level) {
-  auto logger = std::make_shared<spdlog::logger>(
-      "atende", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger =
+      std::make_shared<spdlog::logger>("atende", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (format == LogFormat::json) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {

@@ -51,9 +51,9 @@ struct InboundRequest {
 // What the dial plan and limits say about an inbound leg.
 struct Admission {
   bool ok = false;
-  std::string flow;  // flow or persona name
+  std::string flow;      // flow or persona name
   bool persona = false;  // `flow` is an AI persona (costs money per call: docs/security.md)
-  int status = 0;    // when !ok: SIP-style status (486, 503, 404)
+  int status = 0;        // when !ok: SIP-style status (486, 503, 404)
   std::string phrase;
   // The flow's own RTP inactivity timeout (FlowSpec::rtp_timeout); -1: the server's.
   Millis rtp_timeout{-1};

@@ -437,7 +437,8 @@ TEST_F(ControlRoutesTest, BridgeTakesTheOtherCallsIdAndNamesBadBodies) {
   start();
   Reply ok = post("/api/calls/live/bridge", R"({"with":"other"})", kReaderSecret);
   EXPECT_EQ(ok.status, 200);
-  EXPECT_EQ(json::parse(ok.body), json({{"id", "live"}, {"with", "other"}, {"status", "bridging"}}));
+  EXPECT_EQ(json::parse(ok.body),
+            json({{"id", "live"}, {"with", "other"}, {"status", "bridging"}}));
   EXPECT_EQ(post("/api/calls/nope/bridge", R"({"with":"other"})", kReaderSecret).status, 404);
   Reply bad = post("/api/calls/live/bridge", R"({"with":7})", kReaderSecret);
   EXPECT_EQ(bad.status, 400);

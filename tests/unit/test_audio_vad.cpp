@@ -15,14 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "alloc_counter.h"
 #include "audio/levels.h"
 #include "audio/resampler.h"
 #include "audio/tone.h"
 #include "audio/vad_energy.h"
 #include "audio/vad_webrtc.h"
-
-
-#include "alloc_counter.h"
 
 namespace atende::audio {
 namespace {

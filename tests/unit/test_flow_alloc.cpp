@@ -6,10 +6,8 @@
 #include <cstdlib>
 #include <new>
 
-#include "test_flow_fakes.h"
-
-
 #include "alloc_counter.h"
+#include "test_flow_fakes.h"
 
 namespace atende::flow::testing {
 namespace {

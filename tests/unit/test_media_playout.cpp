@@ -16,7 +16,7 @@ ClipPtr ramp_clip(size_t samples, int16_t start) {
 
 TEST(Playout, ClipsPlayInOrderAndPadTheLastFrame) {
   Playout p(8000);
-  p.push_clip(ramp_clip(200, 0));    // 1.25 frames
+  p.push_clip(ramp_clip(200, 0));  // 1.25 frames
   p.push_clip(ramp_clip(160, 1000));
   AudioFrame f;
   ASSERT_TRUE(p.next(f));
