@@ -33,18 +33,11 @@ void AspLeg::start() {
 }
 
 bool AspLeg::move_to(Executor& executor) {
-  auto* to = dynamic_cast<media::MediaWorker*>(&executor);
-  if (!to || closed_) return false;
-  media::MediaWorker* from = &worker();
-  if (to == from) return true;
-  if (started_) from->remove(this);
-  worker_.store(to, std::memory_order_release);
-  if (started_) {
-    to->post([self = shared_from_this(), to] {
-      if (!self->closed_) to->add(self.get());
-    });
-  }
-  return true;
+  if (closed_) return false;
+  return media::move_to_worker(this, worker_, executor, started_,
+                               [self = shared_from_this()](media::MediaWorker& to) {
+                                 if (!self->closed_) to.add(self.get());
+                               });
 }
 
 SessionStats AspLeg::stats(MonoTime now) const {

@@ -191,4 +191,16 @@ void MediaWorker::on_tick() {
   }
 }
 
+bool move_to_worker(Tickable* leg, std::atomic<MediaWorker*>& slot, Executor& executor,
+                    bool started, std::function<void(MediaWorker&)> rejoin) {
+  auto* to = dynamic_cast<MediaWorker*>(&executor);
+  if (!to) return false;
+  MediaWorker* from = slot.load(std::memory_order_acquire);
+  if (to == from) return true;
+  if (started) from->remove(leg);
+  slot.store(to, std::memory_order_release);
+  if (started) to->post([to, rejoin = std::move(rejoin)] { rejoin(*to); });
+  return true;
+}
+
 }  // namespace atende::media

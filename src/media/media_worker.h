@@ -97,4 +97,12 @@ class MediaWorker final : public Executor {
   MediaScratch scratch_;
 };
 
+// Leg::move_to for a leg a MediaWorker ticks, called on its current worker (`slot`): off
+// that worker now, onto `executor` (false unless it is a MediaWorker) from its next turn,
+// where `rejoin` runs and adds the leg back unless it closed meanwhile (it holds the leg).
+// A tick or two of silence; packets wait in the socket meanwhile. Not `started`: only the
+// worker changes.
+bool move_to_worker(Tickable* leg, std::atomic<MediaWorker*>& slot, Executor& executor,
+                    bool started, std::function<void(MediaWorker&)> rejoin);
+
 }  // namespace atende::media

@@ -117,20 +117,11 @@ void RtpLeg::hangup(std::string_view reason) {
 }
 
 bool RtpLeg::move_to(Executor& executor) {
-  auto* to = dynamic_cast<MediaWorker*>(&executor);
-  if (!to || closed_) return false;
-  MediaWorker* from = &worker();
-  if (to == from) return true;
-  // Off this worker now; ticked by the new one from its next turn (a tick or two of
-  // silence; packets wait in the socket meanwhile).
-  if (started_) from->remove(this);
-  worker_.store(to, std::memory_order_release);
-  if (started_) {
-    to->post([self = shared_from_this(), to] {
-      if (!self->closed_) to->add(self.get());
-    });
-  }
-  return true;
+  if (closed_) return false;
+  return move_to_worker(this, worker_, executor, started_,
+                        [self = shared_from_this()](MediaWorker& to) {
+                          if (!self->closed_) to.add(self.get());
+                        });
 }
 
 void RtpLeg::update(const udp::endpoint& remote, bool send_enabled, bool on_hold) {

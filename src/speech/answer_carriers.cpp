@@ -41,7 +41,9 @@ Carriers default_carriers(AnswerKind kind, std::string_view language) {
     add(c.after, kYesNoAfter);
     return c;
   }
-  add(c.before, kHesitations);
+  // Menus and intents get no hesitations: "uh" plus a short option word explained too much
+  // ("sales" over a bridge came back as "uh help", option 2).
+  if (kind != AnswerKind::kChoice) add(c.before, kHesitations);
   if (kind == AnswerKind::kChoice) {
     add(c.before, kChoiceBefore);
     add(c.after, kChoiceAfter);

@@ -143,11 +143,13 @@ def test_barge_in_across_the_protocol(server_factory, workdir, audiotool):
     b_metrics = http_api.get_text(agent.http_base + "/metrics")
     assert plain_metric(a_metrics, "atende_asp_barge_ins_total") >= 1, a_metrics
     assert plain_metric(b_metrics, "atende_asp_barge_ins_total") >= 1, b_metrics
-    heard = phone.received_wav()
-    assert heard is not None, phone.log()
-    if audiotool:
-        # The answer to the word, after it (3 s into the call). Two real-time hops on a loaded
-        # machine blur the envelope more than one does (one run scored 0.54): 0.5 here.
-        sales = say_wav(SALES, workdir / "sales.wav", audiotool)
-        found = audio.find_phrase(sales, heard, audiotool)
-        assert found["score"] >= 0.5 and found["offset_s"] > 3.0, found
+    assert phone.received_wav() is not None, phone.log()
+    # B's grammar heard the word said over its menu, and its menu took it. What the caller
+    # hears is checked by the key test above; here an envelope match of the answer after two
+    # real-time hops on a loaded machine scored anywhere from 0.28 to 0.54 (CI ran it so).
+    assert wait_until(lambda: any(c.get("ended_at") for c in records(agent)), 20)
+    b = [c for c in records(agent) if c["leg_kind"] == "asp"]
+    assert len(b) == 1, b
+    events = ended_record(agent, b[0]["id"])["events"]
+    heard = [e["detail"] for e in events if e["kind"] == "heard"]
+    assert any("sales" in h for h in heard), events
