@@ -2,6 +2,8 @@
 // certificate, an unknown policy, a TLS trunk without the TLS transport).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "core/config.h"
@@ -11,7 +13,9 @@ namespace {
 
 std::string write(const std::string& text) {
   static int n = 0;
-  std::string path = ::testing::TempDir() + "/tls" + std::to_string(n++) + ".yaml";
+  // ctest runs each test as its own process, several at once: the pid keeps files apart.
+  std::string path = ::testing::TempDir() + "/tls" + std::to_string(::getpid()) + "-" +
+                     std::to_string(n++) + ".yaml";
   std::ofstream(path) << text;
   return path;
 }

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "core/config.h"
@@ -12,7 +14,9 @@ namespace {
 
 std::string write(const std::string& text) {
   static int n = 0;
-  std::string path = ::testing::TempDir() + "/trunks" + std::to_string(n++) + ".yaml";
+  // ctest runs each test as its own process, several at once: the pid keeps files apart.
+  std::string path = ::testing::TempDir() + "/trunks" + std::to_string(::getpid()) + "-" +
+                     std::to_string(n++) + ".yaml";
   std::ofstream(path) << text;
   return path;
 }
