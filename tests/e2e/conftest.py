@@ -47,19 +47,7 @@ def _binary(kind):
     return path
 
 
-def sanitized_build():
-    """True when ATENDE_BUILD_DIR is a sanitizer build (CMake's ATENDE_SANITIZE)."""
-    build = _build_dir()
-    cache = build / "CMakeCache.txt" if build else None
-    return bool(cache and cache.is_file() and "ATENDE_SANITIZE:BOOL=ON" in cache.read_text())
-
-
 def pytest_collection_modifyitems(config, items):
-    if sanitized_build():
-        skip_release = pytest.mark.skip(reason="release build only (see pytest.ini)")
-        for item in items:
-            if "release_only" in item.keywords:
-                item.add_marker(skip_release)
     if _server_kind() != "baseline":
         return
     skip = pytest.mark.skip(reason="needs atende itself; this run targets the bare sofia UAS")
