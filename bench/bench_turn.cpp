@@ -55,6 +55,9 @@ void BM_TurnDetector(benchmark::State& state) {
   for (auto _ : state) {
     const size_t k = i % fr.size();
     turns += det.on_frame(fr[k], d[k], now).kind == turn::TurnEventKind::kEndOfTurn;
+    if (auto at = det.end_deadline(); at && *at <= now) {  // the owner's timer, inline
+      turns += det.end_turn(now).kind == turn::TurnEventKind::kEndOfTurn;
+    }
     now += Millis{20};
     ++i;
   }
@@ -71,6 +74,9 @@ void BM_VadAndTurnDetector(benchmark::State& state) {
   for (auto _ : state) {
     const AudioFrame& f = fr[i % fr.size()];
     turns += det.on_frame(f, vad.process(f), now).kind == turn::TurnEventKind::kEndOfTurn;
+    if (auto at = det.end_deadline(); at && *at <= now) {  // the owner's timer, inline
+      turns += det.end_turn(now).kind == turn::TurnEventKind::kEndOfTurn;
+    }
     now += Millis{20};
     ++i;
   }

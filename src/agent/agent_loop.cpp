@@ -11,14 +11,6 @@
 
 namespace atende::agent {
 
-// Posted work holds this, not the loop: the destructor clears `loop` under the mutex, so a
-// worker finishing late finds nothing to call (and does not touch the host either).
-struct AgentLoop::Gate {
-  std::mutex mu;
-  AgentLoop* loop = nullptr;
-  flow::FlowHost* host = nullptr;
-};
-
 namespace {
 
 std::string or_default(const std::string& text, AgentPhrase which, const std::string& lang) {
@@ -44,21 +36,20 @@ std::unique_ptr<audio::Vad> default_vad(int rate) {
 AgentLoop::AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines engines)
     : host_(host),
       leg_(host.leg()),
+      token_(host),
       settings_(std::move(settings)),
       engines_(std::move(engines)),
-      gate_(std::make_shared<Gate>()),
-      vad_(engines_.make_vad ? engines_.make_vad(leg_.sample_rate())
-                             : default_vad(leg_.sample_rate())),
-      turns_([&] {
-        turn::TurnConfig t = settings_.turn;
-        t.sample_rate = leg_.sample_rate();
-        return t;
-      }()),
-      barge_(settings_.barge_in),
+      ear_(
+          [&] {
+            turn::EndpointerConfig c{.turn = settings_.turn, .barge_in = settings_.barge_in};
+            c.turn.sample_rate = leg_.sample_rate();
+            return c;
+          }(),
+          engines_.make_vad ? engines_.make_vad(leg_.sample_rate())
+                            : default_vad(leg_.sample_rate()),
+          leg_.executor().timers(), *this),
       played_(leg_.sample_rate()),
       conversation_(llm::Message::system(settings_.system_prompt)) {
-  gate_->loop = this;
-  gate_->host = &host_;
   auto& lang = settings_.language;
   settings_.fallback_text = or_default(settings_.fallback_text, AgentPhrase::kFallback, lang);
   settings_.reprompt_text = or_default(settings_.reprompt_text, AgentPhrase::kReprompt, lang);
@@ -71,11 +62,7 @@ AgentLoop::AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines 
 }
 
 AgentLoop::~AgentLoop() {
-  {
-    std::lock_guard lock(gate_->mu);
-    gate_->loop = nullptr;
-    gate_->host = nullptr;
-  }
+  token_.cancel();  // nothing in flight reaches this loop or its host any more
   if (chat_call_) chat_call_->cancel();
   for (auto& p : pending_) {
     if (p.tts) p.tts->cancel();
@@ -84,14 +71,12 @@ AgentLoop::~AgentLoop() {
 
 template <class Arg, class Fn>
 std::function<void(Arg)> AgentLoop::back_on_media(Fn fn) {
-  return [gate = gate_, gen = gen_, fn](Arg arg) mutable {
-    std::lock_guard lock(gate->mu);
-    if (!gate->host) return;
-    gate->host->post([gate, gen, fn, arg = std::move(arg)]() mutable {
-      // The media thread is the only writer of `loop`, so no lock is needed to read it here.
-      if (gate->loop && gate->loop->gen_ == gen) fn(gate->loop, std::move(arg));
-    });
-  };
+  return token_.bind<Arg>([this, fn](Arg arg) mutable { fn(this, std::move(arg)); });
+}
+
+void AgentLoop::new_answer() {
+  token_.cancel();
+  token_ = AnswerToken(host_);
 }
 
 MonoTime AgentLoop::clock_now() const {
@@ -134,11 +119,11 @@ void AgentLoop::speak(std::string text, MonoTime now, bool answer, bool embedded
   p.round = tool_rounds_;
   pending_.push_back(std::move(p));
   if (ClipPtr clip = tts.cached(phrase)) {
-    on_clip(gen_, slot, std::move(clip));
+    on_clip(slot, std::move(clip));
     return;
   }
   tts.fetch(phrase, back_on_media<ClipPtr>([slot](AgentLoop* self, ClipPtr clip) {
-              self->on_clip(self->gen_, slot, std::move(clip));
+              self->on_clip(slot, std::move(clip));
             }));
 }
 
@@ -179,11 +164,10 @@ void AgentLoop::start_streams() {
     const size_t slot = pending_base_ + i;
     auto audio =
         back_on_media<std::vector<int16_t>>([slot](AgentLoop* self, std::vector<int16_t> pcm) {
-          self->on_stream_audio(self->gen_, slot, std::move(pcm));
+          self->on_stream_audio(slot, std::move(pcm));
         });
-    auto done = back_on_media<speech::TtsResult>([slot](AgentLoop* self, speech::TtsResult r) {
-      self->on_stream_done(self->gen_, slot, std::move(r));
-    });
+    auto done = back_on_media<speech::TtsResult>(
+        [slot](AgentLoop* self, speech::TtsResult r) { self->on_stream_done(slot, std::move(r)); });
     p.tts = engines_.stream_tts->speak(
         {p.text, settings_.voice, leg_.sample_rate()},
         [audio](std::span<const int16_t> pcm) {
@@ -193,8 +177,8 @@ void AgentLoop::start_streams() {
   }
 }
 
-void AgentLoop::on_stream_audio(uint64_t gen, size_t slot, std::vector<int16_t> pcm) {
-  if (gen != gen_ || slot < pending_base_ || slot >= pending_base_ + pending_.size()) return;
+void AgentLoop::on_stream_audio(size_t slot, std::vector<int16_t> pcm) {
+  if (slot < pending_base_ || slot >= pending_base_ + pending_.size()) return;
   Pending& p = pending_[slot - pending_base_];
   if (!p.stream || pcm.empty()) return;
   if (!p.stream->append(pcm) && p.tts) p.tts->cancel();  // over the bound: the rest is cut
@@ -202,8 +186,8 @@ void AgentLoop::on_stream_audio(uint64_t gen, size_t slot, std::vector<int16_t> 
   if (slot == pending_base_) pump(clock_now());
 }
 
-void AgentLoop::on_stream_done(uint64_t gen, size_t slot, speech::TtsResult result) {
-  if (gen != gen_ || slot < pending_base_ || slot >= pending_base_ + pending_.size()) return;
+void AgentLoop::on_stream_done(size_t slot, speech::TtsResult result) {
+  if (slot < pending_base_ || slot >= pending_base_ + pending_.size()) return;
   Pending& p = pending_[slot - pending_base_];
   if (!p.stream) return;
   p.stream->finish(result.ok ? "" : (result.error.empty() ? "failed" : result.error));
@@ -246,8 +230,8 @@ void AgentLoop::drop_pending() {
   starved_since_.reset();
 }
 
-void AgentLoop::on_clip(uint64_t gen, size_t slot, ClipPtr clip) {
-  if (gen != gen_ || slot < pending_base_ || slot >= pending_base_ + pending_.size()) return;
+void AgentLoop::on_clip(size_t slot, ClipPtr clip) {
+  if (slot < pending_base_ || slot >= pending_base_ + pending_.size()) return;
   Pending& p = pending_[slot - pending_base_];
   p.clip = std::move(clip);
   p.ready = true;
@@ -279,7 +263,7 @@ void AgentLoop::pump(MonoTime now) {
         if (head.answer && turn_open_ && turn_.first_play_ms < 0) {
           turn_.first_play_ms = offset_ms(now);
         }
-        if (state_ != State::kEnding && !barge_.playing()) barge_.playback_started(now);
+        if (state_ != State::kEnding && !ear_.playing()) ear_.playback_started(now);
       }
       if (!head.stream->drained()) break;
       Pending p = std::move(head);
@@ -315,7 +299,7 @@ void AgentLoop::pump(MonoTime now) {
     }
     played_.queued(std::move(p.text), samples);
     if (p.answer && turn_open_ && turn_.first_play_ms < 0) turn_.first_play_ms = offset_ms(now);
-    if (state_ != State::kEnding && !barge_.playing()) barge_.playback_started(now);
+    if (state_ != State::kEnding && !ear_.playing()) ear_.playback_started(now);
   }
   maybe_finish(now);
 }
@@ -325,21 +309,9 @@ void AgentLoop::on_frame(const AudioFrame& heard, MonoTime now) {
   if (state_ != State::kEnding && now - started_ >= settings_.session_timeout) {
     say_goodbye("session timeout", now);
   }
-  const audio::VadDecision vad = vad_->process(heard);
   if (leg_.playing()) played_.advance(size_t(heard.samples));
-  if (barge_.playing() && state_ != State::kEnding &&
-      barge_.on_frame(vad, now) == turn::BargeInAction::kInterrupt) {
-    interrupt(now);
-  }
-  const turn::TurnEvent ev = turns_.on_frame(heard, vad, now);
-  if (ev.kind == turn::TurnEventKind::kEndOfTurn) {
-    if (state_ == State::kListening) {
-      end_of_turn(ev, now);
-    } else {
-      // Speech over our answer that did not interrupt (a backchannel, noise): not a turn.
-      spdlog::debug("call={} agent: utterance ignored while busy", host_.call().id);
-    }
-  }
+  // Barge-in (on_barge_in) is decided in this frame; the end of turn on its timer.
+  ear_.on_frame(heard, now);
   watch_stream(now);
   if (state_ == State::kThinking && !chat_got_token_ &&
       now - chat_sent_ >= settings_.first_token_timeout) {
@@ -347,7 +319,7 @@ void AgentLoop::on_frame(const AudioFrame& heard, MonoTime now) {
                   std::to_string(settings_.first_token_timeout.count()) + " ms",
               now);
   }
-  if (state_ == State::kListening && turns_.state() == turn::TurnDetector::State::kIdle &&
+  if (state_ == State::kListening && ear_.detector().state() == turn::TurnDetector::State::kIdle &&
       now - listen_since_ >= settings_.no_input) {
     if (++no_input_count_ > settings_.max_no_input) {
       say_goodbye("no input", now);
@@ -357,6 +329,19 @@ void AgentLoop::on_frame(const AudioFrame& heard, MonoTime now) {
       speak(settings_.reprompt_text, now, false);
     }
   }
+}
+
+void AgentLoop::on_barge_in(MonoTime now) {
+  // Saying goodbye or handing over: that is not interrupted.
+  if (state_ == State::kEnding || state_ == State::kEnded) return;
+  interrupt(now);
+}
+
+void AgentLoop::on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
+  if (state_ == State::kListening) return end_of_turn(ev, now);
+  // Speech while we think or end the call: not a turn (over our answer the endpointer
+  // already dropped what did not interrupt).
+  spdlog::debug("call={} agent: utterance ignored while busy", host_.call().id);
 }
 
 void AgentLoop::end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
@@ -374,8 +359,8 @@ void AgentLoop::end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
   tool_results_.clear();
   round_first_part_.reset();
   state_ = State::kRecognizing;
-  ++gen_;
-  auto audio = turns_.utterance();
+  new_answer();
+  auto audio = ear_.utterance();
   speech::RecognitionRequest req;
   req.pcm = std::make_shared<const std::vector<int16_t>>(audio.begin(), audio.end());
   req.sample_rate = leg_.sample_rate();
@@ -384,12 +369,12 @@ void AgentLoop::end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
   speech::Recognizer& stt = engines_.stt ? *engines_.stt : host_.recognizer();
   stt.recognize(std::move(req),
                 back_on_media<speech::Recognition>([](AgentLoop* self, speech::Recognition r) {
-                  self->on_recognized(self->gen_, std::move(r));
+                  self->on_recognized(std::move(r));
                 }));
 }
 
-void AgentLoop::on_recognized(uint64_t gen, speech::Recognition r) {
-  if (gen != gen_ || state_ != State::kRecognizing) return;
+void AgentLoop::on_recognized(speech::Recognition r) {
+  if (state_ != State::kRecognizing) return;
   const MonoTime now = clock_now();
   turn_.stt_final_ms = offset_ms(now);
   if (!r.ok) return fail_turn("stt: " + r.error, now);
@@ -416,19 +401,19 @@ void AgentLoop::ask_llm(MonoTime now) {
   chat_sent_ = now;
   llm::ChatHandlers h;
   auto text = back_on_media<std::string>(
-      [](AgentLoop* self, std::string d) { self->on_delta(self->gen_, std::move(d)); });
+      [](AgentLoop* self, std::string d) { self->on_delta(std::move(d)); });
   h.on_text = [text](std::string_view d) { text(std::string(d)); };
   auto tool = back_on_media<llm::ToolCall>(
-      [](AgentLoop* self, llm::ToolCall c) { self->on_tool(self->gen_, std::move(c)); });
+      [](AgentLoop* self, llm::ToolCall c) { self->on_tool(std::move(c)); });
   h.on_tool_call = [tool](const llm::ToolCall& c) { tool(c); };
   auto done = back_on_media<llm::ChatResult>(
-      [](AgentLoop* self, llm::ChatResult r) { self->on_chat_done(self->gen_, std::move(r)); });
+      [](AgentLoop* self, llm::ChatResult r) { self->on_chat_done(std::move(r)); });
   h.on_done = [done](const llm::ChatResult& r) { done(r); };
   chat_call_ = engines_.chat->complete(req, std::move(h));
 }
 
-void AgentLoop::on_delta(uint64_t gen, std::string delta) {
-  if (gen != gen_ || chat_done_) return;
+void AgentLoop::on_delta(std::string delta) {
+  if (chat_done_) return;
   const MonoTime now = clock_now();
   if (turn_.first_token_ms < 0) turn_.first_token_ms = offset_ms(now);
   chat_got_token_ = true;
@@ -437,8 +422,8 @@ void AgentLoop::on_delta(uint64_t gen, std::string delta) {
   if (!pending_.empty() || leg_.playing()) state_ = State::kSpeaking;
 }
 
-void AgentLoop::on_tool(uint64_t gen, llm::ToolCall call) {
-  if (gen != gen_ || chat_done_) return;
+void AgentLoop::on_tool(llm::ToolCall call) {
+  if (chat_done_) return;
   const MonoTime now = clock_now();
   if (turn_.first_token_ms < 0) turn_.first_token_ms = offset_ms(now);
   chat_got_token_ = true;
@@ -466,8 +451,8 @@ void AgentLoop::on_tool(uint64_t gen, llm::ToolCall call) {
   tool_calls_.push_back(std::move(call));
 }
 
-void AgentLoop::on_chat_done(uint64_t gen, llm::ChatResult result) {
-  if (gen != gen_ || chat_done_) return;
+void AgentLoop::on_chat_done(llm::ChatResult result) {
+  if (chat_done_) return;
   const MonoTime now = clock_now();
   chat_done_ = true;
   chat_call_.reset();
@@ -544,7 +529,7 @@ void AgentLoop::run_tools(MonoTime now) {
     ++tools_pending_;
     engines_.tools->run(*tool, c,
                         back_on_media<llm::ToolResult>([i](AgentLoop* self, llm::ToolResult r) {
-                          self->on_tool_result(self->gen_, i, std::move(r));
+                          self->on_tool_result(i, std::move(r));
                         }));
   }
   if (tools_pending_ == 0) {
@@ -557,8 +542,8 @@ void AgentLoop::run_tools(MonoTime now) {
   state_ = State::kSpeaking;
 }
 
-void AgentLoop::on_tool_result(uint64_t gen, size_t index, llm::ToolResult result) {
-  if (gen != gen_ || index >= tool_results_.size() || tool_results_[index]) return;
+void AgentLoop::on_tool_result(size_t index, llm::ToolResult result) {
+  if (index >= tool_results_.size() || tool_results_[index]) return;
   const std::string& name = tool_calls_[index].name;
   host_.record_event("tool_result",
                      result.ok ? name + " ok" : name + " failed: " + result.content.substr(0, 300));
@@ -593,7 +578,7 @@ void AgentLoop::fail_turn(std::string error, MonoTime now, bool embedded) {
   if (chat_call_) chat_call_->cancel();
   chat_call_.reset();
   chat_done_ = true;
-  ++gen_;  // whatever is still in flight for this turn is ignored
+  new_answer();  // whatever is still in flight for this turn is ignored
   drop_pending();
   tools_pending_ = 0;
   tool_results_.clear();
@@ -605,10 +590,10 @@ void AgentLoop::fail_turn(std::string error, MonoTime now, bool embedded) {
 
 void AgentLoop::interrupt(MonoTime now) {
   leg_.flush();
-  barge_.playback_stopped();
+  ear_.playback_stopped();
   if (chat_call_) chat_call_->cancel();
   chat_call_.reset();
-  ++gen_;
+  new_answer();
   drop_pending();
   splitter_.reset();
   std::string heard = played_.heard_text();
@@ -711,7 +696,7 @@ void AgentLoop::transfer_failed(const std::string& why) {
 }
 
 void AgentLoop::finish_turn(MonoTime now) {
-  barge_.playback_stopped();
+  ear_.playback_stopped();
   if (turn_open_) {
     turn_.agent_text = played_.full_text();
     host_.record_event("agent", turn_.agent_text);
@@ -745,7 +730,7 @@ void AgentLoop::say_goodbye(std::string why, MonoTime now) {
     turn_open_ = false;
   }
   played_.clear();
-  barge_.playback_stopped();
+  ear_.playback_stopped();
   state_ = State::kEnding;
   speak(settings_.goodbye_text, now, false);
 }
@@ -755,7 +740,7 @@ void AgentLoop::cancel_work() {
   chat_call_.reset();
   chat_done_ = true;
   tools_pending_ = 0;
-  ++gen_;
+  new_answer();
 }
 
 void AgentLoop::on_dtmf(char digit, MonoTime now) {

@@ -2,7 +2,8 @@
 // call manager runs it like any scripted flow (it is the leg's listener).
 //
 // One turn:
-//   caller frame -> VAD -> turn::TurnDetector -> end of turn -> Recognizer (worker)
+//   caller frame -> turn::Endpointer (VAD, end of turn on a worker timer) -> end of turn
+//   -> Recognizer (worker)
 //   -> text posted back -> Conversation.add(user) -> ChatClient::complete (HTTP thread)
 //   -> text deltas posted back -> SentenceSplitter -> each sentence -> StreamingTts::speak
 //   (chunks played as they arrive: agent/streamed_sentence.h) or PhraseSource::fetch
@@ -13,10 +14,10 @@
 // puts every result in the history as the tool message and asks the model again; that
 // second answer is spoken. At most `max_tool_rounds` such rounds per caller turn.
 //
-// Barge-in: while the answer plays (or is still being generated) every frame goes to the
-// turn::BargeInPolicy; on kInterrupt the leg is flushed in that same frame, the chat and pending
+// Barge-in: while the answer plays the endpointer's barge-in policy judges the caller's
+// speech; on a barge-in the leg is flushed in that same frame, the chat and pending
 // synthesis are abandoned, and the history keeps only what the caller heard (PlayedSpeech).
-// The caller's utterance is already in the turn::TurnDetector, so its end of turn starts the next
+// The caller's utterance goes on in the endpointer, so its end of turn starts the next
 // answer: the agent always answers again.
 //
 // Never a silent turn: a recogniser error, an LLM that fails, answers nothing or gives no
@@ -25,9 +26,10 @@
 // silence for `tts_stall_timeout` (that fallback comes from the host's embedded voice).
 //
 // Threads: every method runs on the leg's media thread and never blocks. Work on other
-// threads (recognition, HTTP, synthesis) reports through FlowHost::post, guarded by a gate
-// the destructor closes, and tagged with a generation so stale answers (from before a
-// barge-in) are dropped.
+// threads (recognition, HTTP, synthesis) reports through FlowHost::post via the answer's
+// cancellation token (agent/answer_token.h): one token per answer, cancelled when the
+// answer is over for good (next turn, barge-in, failure, the call ending, destruction), so
+// stale results (from before a barge-in) and results for a destroyed agent are dropped.
 #pragma once
 #include <deque>
 #include <functional>
@@ -37,6 +39,7 @@
 #include <vector>
 
 #include "agent/agent_turn.h"
+#include "agent/answer_token.h"
 #include "agent/barge_in_heard.h"
 #include "agent/streamed_sentence.h"
 #include "audio/vad.h"
@@ -46,8 +49,7 @@
 #include "llm/sentence_splitter.h"
 #include "llm/tools.h"
 #include "speech/streaming_tts.h"
-#include "turn/barge_in.h"
-#include "turn/turn_detector.h"
+#include "turn/endpointer.h"
 
 namespace atende::agent {
 
@@ -106,7 +108,7 @@ struct AgentEngines {
   std::function<MonoTime()> clock;
 };
 
-class AgentLoop final : public flow::Flow {
+class AgentLoop final : public flow::Flow, private turn::EndpointerEvents {
  public:
   AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines engines);
   ~AgentLoop() override;
@@ -124,31 +126,31 @@ class AgentLoop final : public flow::Flow {
   const llm::Conversation& conversation() const { return conversation_; }
   int turns() const { return turn_count_; }
 
-  // Shared with posted work so it can tell the loop is gone (closed by the destructor).
-  struct Gate;
-
  private:
   // `embedded`: from the host's phrases (espeak-ng) even if the persona has its own TTS.
   void speak(std::string text, MonoTime now, bool answer, bool embedded = false);
   // An LLM sentence: streamed when there is a StreamingTts, else speak().
   void speak_answer(std::string text, MonoTime now);
   void start_streams();
-  void on_stream_audio(uint64_t gen, size_t slot, std::vector<int16_t> pcm);
-  void on_stream_done(uint64_t gen, size_t slot, speech::TtsResult result);
+  void on_stream_audio(size_t slot, std::vector<int16_t> pcm);
+  void on_stream_done(size_t slot, speech::TtsResult result);
   void watch_stream(MonoTime now);
   void drop_pending();
   void pump(MonoTime now);
-  void on_clip(uint64_t gen, size_t slot, ClipPtr clip);
+  void on_clip(size_t slot, ClipPtr clip);
   const llm::HttpTool* http_tool(const std::string& name) const;
   void run_tools(MonoTime now);
-  void on_tool_result(uint64_t gen, size_t index, llm::ToolResult result);
+  void on_tool_result(size_t index, llm::ToolResult result);
   void add_tool_messages(const std::string& missing);
+  // turn::EndpointerEvents.
+  void on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) override;
+  void on_barge_in(MonoTime now) override;
   void end_of_turn(const turn::TurnEvent& ev, MonoTime now);
-  void on_recognized(uint64_t gen, speech::Recognition r);
+  void on_recognized(speech::Recognition r);
   void ask_llm(MonoTime now);
-  void on_delta(uint64_t gen, std::string delta);
-  void on_tool(uint64_t gen, llm::ToolCall call);
-  void on_chat_done(uint64_t gen, llm::ChatResult result);
+  void on_delta(std::string delta);
+  void on_tool(llm::ToolCall call);
+  void on_chat_done(llm::ChatResult result);
   void maybe_finish(MonoTime now);
   MonoTime clock_now() const;
   void fail_turn(std::string error, MonoTime now, bool embedded = false);
@@ -161,26 +163,25 @@ class AgentLoop final : public flow::Flow {
   void hand_over();  // the hand-off was heard: bridge or refer now
   void transfer_failed(const std::string& why);
   void cancel_work();
+  // In-flight work is ignored from now on: the answer's token is cancelled, a new one taken.
+  void new_answer();
   double offset_ms(MonoTime t) const;
   // A callback for another thread that runs `fn(this, arg)` on the media thread, unless
-  // the loop is gone or `gen` is stale by then.
+  // this answer's token was cancelled by then (the answer is over, or the loop is gone).
   template <class Arg, class Fn>
   std::function<void(Arg)> back_on_media(Fn fn);
 
   flow::FlowHost& host_;
   Leg& leg_;
+  AnswerToken token_;  // of the answer in progress: every callback of its work holds it
   AgentSettings settings_;
   AgentEngines engines_;
-  std::shared_ptr<Gate> gate_;
-  std::unique_ptr<audio::Vad> vad_;
-  turn::TurnDetector turns_;
-  turn::BargeInPolicy barge_;
+  turn::Endpointer ear_;
   PlayedSpeech played_;
   llm::Conversation conversation_;
   llm::SentenceSplitter splitter_;
 
   State state_ = State::kListening;
-  uint64_t gen_ = 0;  // bumped whenever in-flight work must be ignored
   MonoTime started_{};
   MonoTime listen_since_{};
   MonoTime chat_sent_{};

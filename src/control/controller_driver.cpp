@@ -91,8 +91,10 @@ class ControllerDriver::ChildHost final : public flow::FlowHost {
 ControllerDriver::ControllerDriver(flow::FlowHost& host, DriverDeps deps)
     : host_(host),
       deps_(std::move(deps)),
-      vad_({.sample_rate = host.leg().sample_rate()}),
-      turns_({.sample_rate = host.leg().sample_rate(), .max_utterance = Millis(10000)}) {
+      ear_({.turn = {.sample_rate = host.leg().sample_rate(), .max_utterance = Millis(10000)}},
+           std::make_unique<audio::EnergyVad>(
+               audio::EnergyVadOptions{.sample_rate = host.leg().sample_rate()}),
+           host.leg().executor().timers(), *this) {
   commands_.reserve(ControllerChannel::kMaxCommands);
 }
 
@@ -166,7 +168,7 @@ void ControllerDriver::on_frame(const AudioFrame& heard, MonoTime now) {
 
   run_commands(now);
   if (ended_) return;
-  detect_speech(heard, now);
+  ear_.on_frame(heard, now);
 
   if (mode_ == Mode::kWatch && child_) {
     child_->on_frame(heard, now);
@@ -186,13 +188,12 @@ void ControllerDriver::on_frame(const AudioFrame& heard, MonoTime now) {
   }
 }
 
-void ControllerDriver::detect_speech(const AudioFrame& heard, MonoTime now) {
-  const auto ev = turns_.on_frame(heard, vad_.process(heard), now);
-  if (ev.kind == turn::TurnEventKind::kSpeechStarted) {
-    channel_->push_event({.type = "speech_started"});
-  } else if (ev.kind == turn::TurnEventKind::kEndOfTurn) {
-    channel_->push_event({.type = "speech_stopped"});
-  }
+void ControllerDriver::on_speech_started(const turn::TurnEvent&, MonoTime) {
+  if (!ended_) channel_->push_event({.type = "speech_started"});
+}
+
+void ControllerDriver::on_end_of_turn(const turn::TurnEvent&, MonoTime) {
+  if (!ended_) channel_->push_event({.type = "speech_stopped"});
 }
 
 void ControllerDriver::run_commands(MonoTime now) {

@@ -25,7 +25,7 @@
 #include "control/controller_channel.h"
 #include "control/controller_hub.h"
 #include "flow/flow_host.h"
-#include "turn/turn_detector.h"
+#include "turn/endpointer.h"
 
 namespace atende::control {
 
@@ -38,7 +38,7 @@ struct DriverDeps {
   std::chrono::milliseconds park_timeout{15000};
 };
 
-class ControllerDriver final : public flow::Flow {
+class ControllerDriver final : public flow::Flow, private turn::EndpointerEvents {
  public:
   ControllerDriver(flow::FlowHost& host, DriverDeps deps);
   ~ControllerDriver() override;
@@ -60,7 +60,9 @@ class ControllerDriver final : public flow::Flow {
   // The child flow hung up its leg (it is done): back to the controller, or the call ends.
   void child_hung_up(std::string_view reason);
   void hang_up(const std::string& reason);
-  void detect_speech(const AudioFrame& heard, MonoTime now);
+  // turn::EndpointerEvents: speech_started / speech_stopped for the controller.
+  void on_speech_started(const turn::TurnEvent& ev, MonoTime now) override;
+  void on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) override;
 
   flow::FlowHost& host_;
   DriverDeps deps_;
@@ -83,8 +85,7 @@ class ControllerDriver final : public flow::Flow {
   std::vector<std::unique_ptr<flow::Flow>> retired_;
   std::vector<std::unique_ptr<ChildHost>> retired_hosts_;
 
-  audio::EnergyVad vad_;
-  turn::TurnDetector turns_;
+  turn::Endpointer ear_;  // energy VAD, no barge-in (the controller decides)
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

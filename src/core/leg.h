@@ -10,6 +10,7 @@
 #include "core/audio_frame.h"
 #include "core/clip.h"
 #include "core/clock.h"
+#include "core/timer_queue.h"
 
 namespace atende {
 
@@ -20,6 +21,9 @@ class Executor {
   virtual ~Executor() = default;
   // Any thread. Runs `fn` on this executor soon, in posting order.
   virtual void post(std::function<void()> fn) = 0;
+  // This executor's timers (armed and fired on its thread only), or nullptr when it has
+  // none: code that needs one then falls back to checking on each frame (turn::Endpointer).
+  virtual TimerQueue* timers() { return nullptr; }
 };
 
 enum class LegDirection { kInbound, kOutbound };

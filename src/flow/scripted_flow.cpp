@@ -34,7 +34,11 @@ ScriptedFlow::ScriptedFlow(FlowSpecPtr spec, FlowHost& host)
     return s.type == StepType::kAsk || s.type == StepType::kConfirm ||
            s.type == StepType::kCapture || !s.spoken.empty();
   });
-  if (listens) listener_ = std::make_unique<Listener>(host.leg().sample_rate());
+  if (listens) {
+    listener_ =
+        std::make_unique<Listener>(host.leg().sample_rate(), host.leg().executor().timers(),
+                                   [this](Listener::Event e, MonoTime now) { heard(e, now); });
+  }
 }
 
 ScriptedFlow::~ScriptedFlow() {

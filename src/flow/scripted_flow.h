@@ -84,6 +84,9 @@ class ScriptedFlow : public Flow {
   // ask / confirm
   void play_prompt(std::string_view apology, MonoTime now);
   void listen_frame(const AudioFrame& heard, MonoTime now);
+  // The listener's barge-in and end of turn (from a frame or its timer): acted on only
+  // while the step still listens.
+  void heard(Listener::Event e, MonoTime now);
   void send_turn(MonoTime now);
   void on_recognition(uint64_t generation, speech::Recognition r, MonoTime now);
   void answer(const speech::Recognition& r, MonoTime now);
@@ -141,6 +144,7 @@ class ScriptedFlow : public Flow {
   bool ended_ = false;
 
   std::unique_ptr<Listener> listener_;  // only for flows with ask/confirm steps
+  uint64_t heard_count_ = 0;            // barge-ins and turns acted on: listen_frame's checks wait
   uint64_t turn_generation_ = 0;        // bumped per step entry: stale results are dropped
   bool menu_pending_ = false;           // a spoken menu answer is with the recogniser
   MonoTime started_at_{};

@@ -26,8 +26,10 @@ void ScriptedFlow::menu_forget_turn() {
 
 void ScriptedFlow::menu_listen(const AudioFrame& heard, MonoTime now) {
   if (phase_ != Phase::kPrompting && phase_ != Phase::kWaiting) return;
-  if (!menu_pending_ && listener_->on_frame(heard, now) == Listener::Event::kEndOfTurn) {
-    return send_turn(now);
+  if (!menu_pending_) {
+    const uint64_t before = heard_count_;
+    listener_->on_frame(heard, now);  // an end of turn goes to heard(): send_turn
+    if (heard_count_ != before || ended_) return;
   }
   // No answer: once the prompt is over, nobody is speaking and nothing is being recognised.
   if (phase_ == Phase::kWaiting && now >= deadline_ && !menu_pending_ && !listener_->speaking()) {

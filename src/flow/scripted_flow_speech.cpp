@@ -68,25 +68,40 @@ void ScriptedFlow::play_prompt(std::string_view apology, MonoTime now) {
   listener_->prompt_started(now);
 }
 
-void ScriptedFlow::listen_frame(const AudioFrame& heard, MonoTime now) {
-  switch (listener_->on_frame(heard, now)) {
-    case Listener::Event::kBargeIn:
-      host_.record_event("barge_in", step().id);
-      player_.stop();
-      listener_->prompt_stopped();
-      phase_ = Phase::kListening;
-      deadline_ = now + step().timeout;
-      return;
-    case Listener::Event::kEndOfTurn:
-      if (phase_ == Phase::kPrompting) {  // spoke over the prompt and it already ended
-        player_.stop();
-        listener_->prompt_stopped();
-      }
-      if (step().type == StepType::kCapture) return capture_turn(now);
-      return send_turn(now);
-    default:
-      break;
+void ScriptedFlow::heard(Listener::Event e, MonoTime now) {
+  if (!started_ || ended_ || e == Listener::Event::kSpeechStarted) return;
+  const StepSpec& s = step();
+  if (s.type == StepType::kMenu && !s.spoken.empty()) {
+    // Menus judge every turn by its words; a barge-in policy never runs there.
+    if (e != Listener::Event::kEndOfTurn || menu_pending_) return;
+    if (phase_ != Phase::kPrompting && phase_ != Phase::kWaiting) return;
+    ++heard_count_;
+    return send_turn(now);
   }
+  if (s.type != StepType::kAsk && s.type != StepType::kConfirm && s.type != StepType::kCapture)
+    return;
+  if (phase_ != Phase::kPrompting && phase_ != Phase::kListening) return;
+  ++heard_count_;
+  if (e == Listener::Event::kBargeIn) {
+    host_.record_event("barge_in", s.id);
+    player_.stop();
+    listener_->prompt_stopped();
+    phase_ = Phase::kListening;
+    deadline_ = now + s.timeout;
+    return;
+  }
+  if (phase_ == Phase::kPrompting) {  // spoke over the prompt and it already ended
+    player_.stop();
+    listener_->prompt_stopped();
+  }
+  if (s.type == StepType::kCapture) return capture_turn(now);
+  send_turn(now);
+}
+
+void ScriptedFlow::listen_frame(const AudioFrame& heard_frame, MonoTime now) {
+  const uint64_t before = heard_count_;
+  listener_->on_frame(heard_frame, now);
+  if (heard_count_ != before || ended_) return;  // acted on this frame already
   // A recording longer than max_length is cut there: no need to wait for its end.
   if (step().type == StepType::kCapture && phase_ == Phase::kListening && capture_full()) {
     return capture_turn(now);

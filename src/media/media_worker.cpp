@@ -57,9 +57,12 @@ void MediaWorker::run() {
   cycle_ = MonoClock::now() + Millis(1);
   slot_ = 0;
   while (!stopping_.load(std::memory_order_acquire)) {
-    wait_until(cycle_ + Millis(slot_));
+    MonoTime wake = cycle_ + Millis(slot_);
+    if (auto timer = timers_.next_deadline(); timer && *timer < wake) wake = *timer;
+    wait_until(wake);
     run_posted();  // may move slot_ earlier (tick_soon)
     if (MonoClock::now() >= cycle_ + Millis(slot_)) on_tick();
+    timers_.run_due(MonoClock::now());
   }
   // What was posted before stop() still runs (end_all's hang-ups, in order); what those jobs
   // post is dropped, destroyed here on the thread that owns what it captured.

@@ -10,6 +10,10 @@
 // the only wake-up sources (an Asio timer cost two timerfd_settime calls and an epoll_wait per
 // slot — measured: more than the slot's own packet work at 1000 calls).
 //
+// Timers (core/timer_queue.h): the thread also wakes for the earliest armed timer and fires
+// what is due after the ticks of that moment, so a leg's frame of time T is heard before a
+// timer for T decides on it (the endpointer's end of turn sees the last frame first).
+//
 // tick_earlier() moves a leg within the period so that it reads its packets soon after they
 // arrive (read_phase.h).
 //
@@ -50,6 +54,8 @@ class MediaWorker final : public Executor {
 
   // Any thread. Runs on the worker at its next wake-up (within one period).
   void post(std::function<void()> fn) override;
+  // Worker thread only (see Executor::timers).
+  TimerQueue* timers() override { return &timers_; }
   // Worker thread only.
   void add(Tickable* t);
   void remove(Tickable* t);
@@ -95,6 +101,7 @@ class MediaWorker final : public Executor {
   MonoTime cycle_{};  // time of slot 0 in the current period
   std::atomic<size_t> load_{0};
   MediaScratch scratch_;
+  TimerQueue timers_;
 };
 
 // Leg::move_to for a leg a MediaWorker ticks, called on its current worker (`slot`): off

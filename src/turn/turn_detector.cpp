@@ -35,6 +35,7 @@ TurnDetector::TurnDetector(TurnConfig config) : config_(config), wait_(config.en
 
 void TurnDetector::reset() {
   state_ = State::kIdle;
+  silent_ = false;
   length_ = 0;
   speech_end_sample_ = 0;
   ended_ = false;
@@ -116,6 +117,31 @@ void TurnDetector::begin_candidate(const AudioFrame& frame, MonoTime now, bool v
   wait_ = config_.end_silence;
 }
 
+TurnEvent TurnDetector::finish(TurnEndReason reason) {
+  TurnEvent ev;
+  ev.kind = TurnEventKind::kEndOfTurn;
+  ev.speech_start = start_;
+  ev.speech_end = last_speech_;
+  ev.silence_wait = wait_;
+  ev.reason = reason;
+  state_ = State::kIdle;
+  ended_ = true;
+  return ev;
+}
+
+std::optional<MonoTime> TurnDetector::end_deadline() const {
+  if (state_ != State::kSpeaking) return std::nullopt;
+  const MonoTime longest = start_ + config_.max_utterance;
+  return silent_ ? std::min(last_speech_ + wait_, longest) : longest;
+}
+
+TurnEvent TurnDetector::end_turn(MonoTime now) {
+  if (state_ != State::kSpeaking) return {};
+  if (now - start_ >= config_.max_utterance) return finish(TurnEndReason::kMaxLength);
+  if (silent_ && now - last_speech_ >= wait_) return finish(TurnEndReason::kSilence);
+  return {};
+}
+
 TurnEvent TurnDetector::on_frame(const AudioFrame& frame, const audio::VadDecision& vad,
                                  MonoTime now) {
   TurnEvent ev;
@@ -152,6 +178,7 @@ TurnEvent TurnDetector::on_frame(const AudioFrame& frame, const audio::VadDecisi
       }
       if (speech_ms_ >= config_.min_speech && voiced_ms_ >= config_.min_voiced) {
         state_ = State::kSpeaking;
+        silent_ = !speech;
         ev.kind = TurnEventKind::kSpeechStarted;
         ev.speech_start = start_;
       }
@@ -159,20 +186,13 @@ TurnEvent TurnDetector::on_frame(const AudioFrame& frame, const audio::VadDecisi
 
     case State::kSpeaking: {
       const bool fits = append(pcm);
+      silent_ = !speech;
       if (speech) {
         last_speech_ = now;
         speech_end_sample_ = length_;
       }
-      const bool too_long = !fits || now - start_ >= config_.max_utterance;
-      if (too_long || (!speech && now - last_speech_ >= wait_)) {
-        ev.kind = TurnEventKind::kEndOfTurn;
-        ev.speech_start = start_;
-        ev.speech_end = last_speech_;
-        ev.silence_wait = wait_;
-        ev.reason = too_long ? TurnEndReason::kMaxLength : TurnEndReason::kSilence;
-        state_ = State::kIdle;
-        ended_ = true;
-      }
+      // Time limits are end_deadline()'s; a full buffer cannot wait for the timer.
+      if (!fits) ev = finish(TurnEndReason::kMaxLength);
       break;
     }
   }

@@ -12,18 +12,27 @@
 //                   ("yes", "não", "4 5 6"): set_partial_text() picks which. An utterance
 //                   that reaches `max_utterance` ends the turn at once.
 //
-// One detector per call, driven on the media thread by whoever listens to the leg (the
-// agent): on_frame() every 20 ms with the frame, its VAD decision and the leg's `now`
-// (tests use a fake clock). No allocation and no locking after construction.
+// The end of a turn is a matter of time, not of frames: on_frame() never ends a turn on
+// silence or length (only when the buffer is full). The owner (turn::Endpointer) arms a
+// timer for end_deadline() after each frame and calls end_turn() when it fires, so a
+// changed wait (set_partial_text, set_end_silence) takes effect at once and the decision
+// does not wait for the next frame.
+//
+// One detector per call, driven on the media thread: on_frame() every 20 ms with the frame,
+// its VAD decision and the leg's `now` (tests use a fake clock). No allocation and no
+// locking after construction.
 //
 // Example:
 //   TurnDetector turns({.sample_rate = 8000});
-//   auto ev = turns.on_frame(frame, vad.process(frame), now);
-//   if (ev.kind == TurnEventKind::kEndOfTurn) recognise(copy of turns.utterance());
+//   turns.on_frame(frame, vad.process(frame), now);
+//   if (auto at = turns.end_deadline()) timers.arm(end_timer, *at);
+//   ... end_timer fires: if (turns.end_turn(now).kind == TurnEventKind::kEndOfTurn)
+//         recognise(copy of turns.utterance());
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -72,8 +81,21 @@ class TurnDetector {
   explicit TurnDetector(TurnConfig config = {});
 
   // One frame (any whole number of ms, normally 20) with its VAD decision, in time order.
-  // At most one event per frame.
+  // At most one event per frame: kSpeechStarted, or kEndOfTurn (kMaxLength) when the
+  // utterance buffer is full.
   TurnEvent on_frame(const AudioFrame& frame, const audio::VadDecision& vad, MonoTime now);
+
+  // When the utterance in progress ends unless the caller speaks again: its last speech
+  // frame + the silence wait while the caller is silent, its start + max_utterance while
+  // they speak. nullopt when no utterance is in progress. Changes only on a frame or a new
+  // wait, so a timer re-armed after those is enough.
+  std::optional<MonoTime> end_deadline() const;
+  // The caller is silent after speech of an utterance in progress: since last_speech().
+  bool pausing() const { return state_ == State::kSpeaking && silent_; }
+  MonoTime last_speech() const { return last_speech_; }
+  // The end_deadline() timer fired: kEndOfTurn when the deadline has indeed passed at
+  // `now` (kNone for a stale timer or no utterance in progress).
+  TurnEvent end_turn(MonoTime now);
 
   // Words recognised so far in the current utterance (a partial or final transcript): sets
   // the silence wait from classify_ending(). Ignored when no utterance is in progress;
@@ -99,6 +121,7 @@ class TurnDetector {
   const TurnConfig& config() const { return config_; }
 
  private:
+  TurnEvent finish(TurnEndReason reason);
   void begin_candidate(const AudioFrame& frame, MonoTime now, bool voiced);
   bool append(std::span<const int16_t> pcm);
   void remember(std::span<const int16_t> pcm);
@@ -113,6 +136,7 @@ class TurnDetector {
   Millis speech_ms_{0};
   Millis voiced_ms_{0};
   Millis wait_;
+  bool silent_ = false;  // kSpeaking: the latest frame was not speech
   TurnEnding ending_ = TurnEnding::kNeutral;
 
   // Utterance audio and the sample just after its last speech frame. Allocated once for the

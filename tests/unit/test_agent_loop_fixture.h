@@ -186,6 +186,7 @@ struct AgentTest : ::testing::Test {
     host.run_posted();
     if (idle) agent->on_playout_idle(now);
     agent->on_frame(heard, now);
+    leg.executor().timers()->run_due(now);  // as the media worker: after the frame
   }
   void ticks(int n, const AudioFrame& heard = AudioFrame::silence()) {
     for (int i = 0; i < n; ++i) tick(heard);

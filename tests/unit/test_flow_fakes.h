@@ -15,10 +15,13 @@
 
 namespace atende::flow::testing {
 
-// Runs posted work when the test says so (run_all), on the test's thread.
+// Runs posted work when the test says so (run_all), on the test's thread. Its timers run
+// when the harness says (after each frame, as the media worker runs them after the ticks).
 class FakeExecutor : public Executor {
  public:
   void post(std::function<void()> fn) override { work.push_back(std::move(fn)); }
+  TimerQueue* timers() override { return &timer_queue; }
+  TimerQueue timer_queue;
   void run_all() {
     while (!work.empty()) {
       auto batch = std::move(work);
@@ -312,6 +315,7 @@ struct Harness {
     host.run_posted();
     if (idle) flow->on_playout_idle(now);
     flow->on_frame(heard, now);
+    if (flow) leg.executor().timers()->run_due(now);
   }
   void run_for(Millis d) {
     for (Millis t{0}; t < d && call_up(); t += Millis(20)) tick();

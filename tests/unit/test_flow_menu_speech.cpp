@@ -324,6 +324,7 @@ TEST(FlowMenuSpeechEngine, KeypadWinsOverASpokenAnswerInFlight) {
   for (int i = 0; i < 100 && h.host.stt.requests.empty(); ++i) {
     h.now += Millis(20);
     h.flow->on_frame(AudioFrame::silence(), h.now);
+    h.leg.executor().timers()->run_due(h.now);  // the end of turn is a worker timer
   }
   ASSERT_EQ(h.host.stt.requests.size(), 1u);
   h.press('2');

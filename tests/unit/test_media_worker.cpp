@@ -45,6 +45,28 @@ TEST(MediaWorker, PostedWorkRunsOnTheWorkerThread) {
   w.stop();
 }
 
+// A timer armed on the worker fires there, with no leg to tick (the worker wakes for it),
+// and never before its deadline.
+TEST(MediaWorker, FiresItsTimersOnItsThread) {
+  MediaWorker w(0);
+  w.start();
+  std::promise<std::pair<std::thread::id, bool>> fired;
+  auto result = fired.get_future();
+  MonoTime deadline{};
+  Timer timer([&](MonoTime now) {
+    fired.set_value({std::this_thread::get_id(), now >= deadline});
+  });
+  on_worker(w, [&] {
+    deadline = MonoClock::now() + Millis(3);
+    w.timers()->arm(timer, deadline);
+    return 0;
+  });
+  const auto [id, not_early] = result.get();
+  EXPECT_NE(id, std::this_thread::get_id());
+  EXPECT_TRUE(not_early);
+  w.stop();
+}
+
 TEST(MediaWorker, WorkPostedBeforeStopStillRuns) {
   MediaWorker w(0);
   w.start();

@@ -30,7 +30,13 @@ std::vector<Seen> drive(TurnDetector& det, const Timeline& tl, Hook hook) {
   for (size_t i = 0; i < tl.frames(); ++i) {
     hook(i, det);
     const AudioFrame f = frame_at(tl.pcm(), i);
-    const TurnEvent ev = det.on_frame(f, vad.process(f), at_frame(i));
+    TurnEvent ev = det.on_frame(f, vad.process(f), at_frame(i));
+    // The owner's timer: armed for end_deadline() after the frame, fired at that frame time.
+    if (ev.kind == TurnEventKind::kNone) {
+      if (auto deadline = det.end_deadline(); deadline && *deadline <= at_frame(i)) {
+        ev = det.end_turn(at_frame(i));
+      }
+    }
     if (ev.kind != TurnEventKind::kNone) seen.push_back({i, ev});
   }
   return seen;
@@ -361,6 +367,9 @@ TEST(TurnDetector, NoAllocationPerFrame) {
   alloc_counter::counting = true;
   for (size_t i = 0; i < frames.size(); ++i) {
     events += det.on_frame(frames[i], decisions[i], at_frame(i)).kind != TurnEventKind::kNone;
+    if (auto deadline = det.end_deadline(); deadline && *deadline <= at_frame(i)) {
+      events += det.end_turn(at_frame(i)).kind != TurnEventKind::kNone;
+    }
   }
   alloc_counter::counting = false;
   EXPECT_EQ(alloc_counter::allocations.load(), 0);
