@@ -660,17 +660,43 @@ CallRecord read_call_row(const Statement& s) {
 }  // namespace
 
 std::vector<CallRecord> CallStore::list_calls(int limit, int offset) {
-  limit = std::clamp(limit, 0, 10000);
-  offset = std::max(offset, 0);
+  return list_calls(CallQuery{.limit = limit, .offset = offset}).calls;
+}
+
+CallPage CallStore::list_calls(CallQuery q) {
+  q.limit = std::clamp(q.limit, 0, 10000);
+  q.offset = std::max(q.offset, 0);
   std::lock_guard lock(read_mutex_);
   if (!read_db_) throw StoreError("call store is closed");
-  Statement s(read_db_->handle(), std::string("SELECT ") + kCallColumns +
-                                      " FROM calls ORDER BY started_at DESC, rowid DESC"
-                                      " LIMIT ? OFFSET ?");
-  s.bind(1, int64_t{limit}).bind(2, int64_t{offset});
-  std::vector<CallRecord> calls;
-  while (s.step()) calls.push_back(read_call_row(s));
-  return calls;
+  CallPage page;
+  // One read transaction: the cursor and the page come from the same snapshot.
+  read_db_->exec("BEGIN");
+  try {
+    std::optional<CallCursor> cursor;
+    if (!q.before.empty()) {
+      Statement c(read_db_->handle(), "SELECT started_at, rowid FROM calls WHERE id = ?");
+      c.bind(1, q.before);
+      if (c.step()) {
+        cursor = CallCursor{c.column_int(0), c.column_int(1)};
+      } else {
+        page.before_found = false;
+      }
+    }
+    if (page.before_found) {
+      const CallQuerySql built = build_call_query(q, cursor, kCallColumns);
+      Statement s(read_db_->handle(), built.sql);
+      int i = 1;
+      for (const auto& p : built.params) {
+        std::visit([&](const auto& v) { s.bind(i++, v); }, p);
+      }
+      while (s.step()) page.calls.push_back(read_call_row(s));
+    }
+    read_db_->exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(read_db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  return page;
 }
 
 void CallStore::read_details(CallRecord& c) {
