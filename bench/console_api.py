@@ -98,6 +98,7 @@ def main():
     work = pathlib.Path(tempfile.mkdtemp(prefix="atende-bench-console-"))
     data = work / "data"
     data.mkdir()
+    sqlite3.connect(data / "atende.db").close()  # an empty file: `db migrate` builds the schema
     subprocess.run([str(binary), "db", "migrate", "--data-dir", str(data)], check=True,
                    capture_output=True)
     t0 = time.monotonic()

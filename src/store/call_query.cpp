@@ -18,7 +18,7 @@ std::string prefix_upper_bound(std::string prefix) {
 }
 
 CallQuerySql build_call_query(const CallQuery& q, const std::optional<CallCursor>& cursor,
-                              std::string_view columns) {
+                              std::string_view columns, bool broad_number) {
   CallQuerySql out;
   std::string where;
   auto add = [&](const std::string& clause) {
@@ -41,7 +41,7 @@ CallQuerySql build_call_query(const CallQuery& q, const std::optional<CallCursor
   if (!q.number.empty()) {
     const std::string from = number_of("from_uri"), to = number_of("to_uri");
     const std::string hi = prefix_upper_bound(q.number);
-    if (indexed) {
+    if (indexed || broad_number) {
       add("(+" + from + " >= ? AND +" + from + " < ? OR +" + to + " >= ? AND +" + to + " < ?)");
     } else {
       add("((" + from + " >= ? AND " + from + " < ?) OR (" + to + " >= ? AND " + to + " < ?))");
@@ -50,7 +50,7 @@ CallQuerySql build_call_query(const CallQuery& q, const std::optional<CallCursor
       out.params.emplace_back(q.number);
       out.params.emplace_back(hi);
     }
-    indexed = true;
+    indexed = indexed || !broad_number;
   }
   equality("direction", q.direction);
   if (q.since_ms) {

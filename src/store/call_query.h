@@ -46,8 +46,10 @@ struct CallQuerySql {
   std::string sql;
   std::vector<std::variant<int64_t, std::string>> params;
 };
+// `broad_number`: the number prefix matches many calls, so it filters rows the list order
+// walks instead of choosing the plan (CallStore probes its indexes to decide).
 CallQuerySql build_call_query(const CallQuery& q, const std::optional<CallCursor>& cursor,
-                              std::string_view columns);
+                              std::string_view columns, bool broad_number = false);
 
 // The first string after every string starting with `prefix` ("+551" -> "+552"): the
 // upper bound of an index range for a prefix match. `prefix` is non-empty ASCII without

@@ -107,9 +107,15 @@ TEST(SseHub, AClientThatDoesNotReadIsDroppedAndCounted) {
   Pair slow = connect_pair(/*rcvbuf=*/4096), fast = connect_pair();
   hub.adopt(slow.server, [] { return std::string("{}"); });
   hub.adopt(fast.server, [] { return std::string("{}"); });
-  const std::string big = "{\"pad\":\"" + std::string(8000, 'x') + "\"}";
-  // Far more than the socket buffers and the 64 KiB queue hold; the fast client reads all.
-  for (int i = 0; i < 400; ++i) hub.post([&hub, big] { hub.broadcast(big); });
+  const std::string pad(8000, 'x');
+  // Far more than the socket buffers and the 64 KiB queue hold; the fast client reads each
+  // event before the next is sent, the slow one reads nothing.
+  for (int i = 0; i < 400; ++i) {
+    const std::string event = "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + pad + "\"}";
+    hub.post([&hub, event] { hub.broadcast(event); });
+    const std::string mark = "{\"n\":" + std::to_string(i) + ",";
+    ASSERT_NE(read_until(fast.client, mark).find(mark), std::string::npos) << i;
+  }
   hub.post([&hub] { hub.broadcast(R"({"last":true})"); });
   EXPECT_NE(read_until(fast.client, R"({"last":true})").find(R"({"last":true})"),
             std::string::npos);

@@ -186,6 +186,45 @@ TEST_F(CallQueryTest, EveryFilterWalksAnIndex) {
   }
 }
 
+// A number prefix that matches many calls filters the rows of the list order's walk rather
+// than merging and sorting every match.
+TEST_F(CallQueryTest, ABroadNumberFiltersTheOrderedWalk) {
+  Database db(path_, true);
+  open_schema(db, 1000);
+  for (bool cursor : {false, true}) {
+    std::string p = plan(db, CallQuery{.number = "+55"}, cursor, /*broad_number=*/true);
+    EXPECT_NE(p.find("USING INDEX calls_started_at"), std::string::npos) << p;
+    EXPECT_EQ(p.find("TEMP B-TREE"), std::string::npos) << p;
+    p = plan(db, CallQuery{.direction = "outbound", .number = "+55"}, cursor, true);
+    EXPECT_EQ(p.find("TEMP B-TREE"), std::string::npos) << p;
+  }
+}
+
+TEST_F(CallQueryTest, BroadAndNarrowNumbersFindTheSameCalls) {
+  CallStore store({.path = path_});
+  for (int i = 0; i < 1500; ++i) {  // more than the probe's bound: the broad plan runs
+    const std::string id = "b" + std::to_string(10000 + i);
+    store.call_started({.id = id,
+                        .direction = CallDirection::kInbound,
+                        .from = "sip:+5511" + std::to_string(10000 + i) + "@pbx",
+                        .to = "sip:menu@atende",
+                        .leg_kind = "sip",
+                        .flow = "menu",
+                        .at = t(i)});
+  }
+  store.flush();
+  const CallPage broad = store.list_calls(CallQuery{.limit = 1000, .number = "+5511"});
+  ASSERT_EQ(broad.calls.size(), 1000u);
+  EXPECT_EQ(broad.calls.front().id, "b11499");
+  const CallPage also_broad = store.list_calls(CallQuery{.limit = 1000, .number = "+551110"});
+  EXPECT_EQ(also_broad.calls.size(), 1000u);  // 10000..10999
+  EXPECT_EQ(also_broad.calls.front().id, "b10999");
+  const CallPage narrow = store.list_calls(CallQuery{.limit = 1000, .number = "+5511114"});
+  ASSERT_EQ(narrow.calls.size(), 100u);  // 11400..11499: the index merge
+  EXPECT_EQ(narrow.calls.front().id, "b11499");
+  EXPECT_EQ(narrow.calls.back().id, "b11400");
+}
+
 TEST(CallQuerySql, PrefixUpperBound) {
   EXPECT_EQ(prefix_upper_bound("+551"), "+552");
   EXPECT_EQ(prefix_upper_bound("9"), ":");
