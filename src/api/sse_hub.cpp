@@ -64,7 +64,7 @@ struct SseHub::Impl {
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   net::steady_timer ping{ioc};
   std::thread thread;
-  bool started = false;
+  std::atomic<bool> started{false};              // read by post()/adopt() on any thread
   std::vector<std::shared_ptr<Client>> clients;  // hub thread only
   std::atomic<size_t> client_count{0};
   std::atomic<size_t> posted{0};

@@ -38,7 +38,10 @@ CallEventFeed::CallEventFeed(sessions::CallControl& control, api::SseHub& hub)
   subscription_ = control_.subscribe([this](const sessions::SessionEvent& e) { on_event(e); });
 }
 
-CallEventFeed::~CallEventFeed() { control_.unsubscribe(subscription_); }
+CallEventFeed::~CallEventFeed() {
+  control_.unsubscribe(subscription_);
+  hub_.stop();  // a drain task the hub still holds points at this feed
+}
 
 void CallEventFeed::on_event(const sessions::SessionEvent& e) {
   if (hub_.clients() == 0) return;  // nobody watches: no work on the hub thread

@@ -26,9 +26,9 @@ class CallEventFeed {
  public:
   static constexpr size_t kMaxBatch = 10'000;  // events waiting for the hub thread
 
-  // Subscribes at once; `hub` must outlive this feed (stop it after the feed is gone).
+  // Subscribes at once; `hub` must outlive this feed.
   CallEventFeed(sessions::CallControl& control, api::SseHub& hub);
-  ~CallEventFeed();  // unsubscribes
+  ~CallEventFeed();  // unsubscribes and stops the hub (its tasks may point at this feed)
   CallEventFeed(const CallEventFeed&) = delete;
   CallEventFeed& operator=(const CallEventFeed&) = delete;
 

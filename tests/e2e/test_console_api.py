@@ -5,6 +5,8 @@ personas are listed, validated and reloaded (POST /api/reload and SIGHUP), and t
 console's files are served from --web-root."""
 
 import json
+import os
+import pathlib
 import queue
 import shutil
 import signal
@@ -18,7 +20,6 @@ import pytest
 
 from harness import http_api
 from harness.config import write_config
-from harness.ports import LOOPBACK
 from harness.sipp import Sipp, run_sipp
 
 pytestmark = pytest.mark.atende_only
@@ -208,8 +209,8 @@ steps:
 
 def test_flows_personas_validate_and_reload(server_factory, workdir, tmp_path):
     flows = tmp_path / "flows"
-    source = pytest.importorskip("os").environ.get("ATENDE_SOURCE_DIR", "")
-    shutil.copytree(f"{source}/flows", flows)
+    source = pathlib.Path(os.environ.get("ATENDE_SOURCE_DIR", pathlib.Path(__file__).parents[2]))
+    shutil.copytree(source / "flows", flows)
     srv = _server(server_factory, workdir, "--flows-dir", str(flows))
     base = srv.http_base
 

@@ -141,9 +141,9 @@ TEST_F(CallQueryTest, EachFilterSelectsItsCalls) {
 
 // The plan SQLite picks for each filter, on an empty database of the current schema (the
 // plans do not depend on the data: there are no statistics).
-std::string plan(Database& db, const CallQuery& q, bool cursor) {
-  const auto built =
-      build_call_query(q, cursor ? std::optional(CallCursor{5, 7}) : std::nullopt, "id");
+std::string plan(Database& db, const CallQuery& q, bool cursor, bool broad_number = false) {
+  const auto built = build_call_query(q, cursor ? std::optional(CallCursor{5, 7}) : std::nullopt,
+                                      "id", broad_number);
   Statement s(db.handle(), "EXPLAIN QUERY PLAN " + built.sql);
   int i = 1;
   for (const auto& p : built.params) std::visit([&](const auto& v) { s.bind(i++, v); }, p);
