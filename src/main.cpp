@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
 
   // Flags are kept apart from the config so the order is defaults < file < flags.
   std::string config_file;
-  std::optional<std::string> sip_listen, http_listen, rtp_ports, data_dir, flows_dir,
+  std::optional<std::string> sip_listen, http_listen, rtp_ports, data_dir, flows_dir, web_root,
       public_address, log_format, log_level, rtp_latch, srtp, sip_tls_listen, sip_tls_certificate,
       sip_tls_key, sip_tls_ca, sip_tls_srtp, grpc_listen;
   std::optional<int> max_calls, media_threads, drain_seconds, ring_ms, max_call_seconds,
@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
   serve->add_option("--rtp-ports", rtp_ports, "RTP port range LO-HI (default 20000-29999)");
   serve->add_option("--data-dir", data_dir, "Where the call database lives (default ./data)");
   serve->add_option("--flows-dir", flows_dir, "Folder of *.yaml flows (default ./flows)");
+  serve->add_option("--web-root", web_root,
+                    "The built web console to serve on / (default <source>/web/dist)");
   serve->add_option("--public-address", public_address,
                     "Address to put in SDP (default: the SIP listen address, or the outward one)");
   serve->add_option("--max-calls", max_calls, "Concurrent calls before new ones get 486");
@@ -245,6 +247,7 @@ int main(int argc, char** argv) {
     if (rtp_ports) atende::parse_port_range("--rtp-ports", *rtp_ports, cfg);
     if (data_dir) cfg.data_dir = *data_dir;
     if (flows_dir) cfg.flows_dir = *flows_dir;
+    if (web_root) cfg.web_root = *web_root;
     if (public_address) cfg.public_address = *public_address;
     if (log_format) cfg.log_format = atende::parse_log_format("--log-format", *log_format);
     if (log_level) cfg.log_level = *log_level;

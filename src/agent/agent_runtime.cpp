@@ -56,7 +56,10 @@ AgentRuntime::AgentRuntime(AgentProviders server, MetricsRegistry* metrics)
       tools_(std::make_unique<llm::HttpToolRunner>(*http_)) {}
 
 // Engines (and their workers) go before the HTTP client they use.
-AgentRuntime::~AgentRuntime() { engines_.clear(); }
+AgentRuntime::~AgentRuntime() {
+  engines_.clear();
+  retired_.clear();
+}
 
 AgentRuntime::Engines AgentRuntime::build(const Persona& persona, std::string& why_not) {
   Engines e;
@@ -104,11 +107,21 @@ std::vector<std::string> AgentRuntime::prepare(const PersonaLibrary& personas) {
   std::vector<std::string> problems;
   for (const auto& persona : personas.personas()) {
     std::string why_not;
+    Engines built;
     try {
-      engines_[persona.name] = build(persona, why_not);
+      built = build(persona, why_not);
     } catch (const std::exception& ex) {
       why_not = ex.what();
-      engines_[persona.name] = Engines{};
+      built = Engines{};
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = engines_.find(persona.name); it != engines_.end()) {
+        retired_.push_back(std::move(it->second));  // the objects stay where calls see them
+        it->second = std::move(built);
+      } else {
+        engines_.emplace(persona.name, std::move(built));
+      }
     }
     if (!why_not.empty()) problems.push_back(persona.name + ": not configured (" + why_not + ")");
     for (const auto& off : persona.disabled_tools) {
@@ -120,14 +133,17 @@ std::vector<std::string> AgentRuntime::prepare(const PersonaLibrary& personas) {
 
 std::unique_ptr<flow::Flow> AgentRuntime::create(const Persona& persona, flow::FlowHost& host,
                                                  std::function<void(const AgentTurn&)> on_turn) {
-  auto it = engines_.find(persona.name);
-  if (it == engines_.end()) return nullptr;
-  Engines& e = it->second;
   AgentEngines engines;
-  engines.chat = e.chat.get();
-  engines.stt = e.stt.get();
-  engines.tts = e.tts.get();
-  engines.stream_tts = e.http_tts.get();  // the answer's sentences stream; phrases are cached
+  {
+    std::lock_guard lock(mutex_);
+    auto it = engines_.find(persona.name);
+    if (it == engines_.end()) return nullptr;
+    Engines& e = it->second;
+    engines.chat = e.chat.get();
+    engines.stt = e.stt.get();
+    engines.tts = e.tts.get();
+    engines.stream_tts = e.http_tts.get();  // the answer's sentences stream; phrases are cached
+  }
   engines.tools = tools_.get();
   engines.on_turn = [metrics = metrics_.get(), sink = std::move(on_turn)](const AgentTurn& t) {
     if (metrics) metrics->observe(t);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,9 @@ class AgentRuntime {
   AgentRuntime& operator=(const AgentRuntime&) = delete;
 
   // Builds the engines of every persona. Returns one line per persona that is not
-  // configured (the calls to it will be refused politely), for the log.
+  // configured (the calls to it will be refused politely), for the log. Again on a reload:
+  // the engines it replaces are kept (calls in progress hold pointers into them) until
+  // the runtime is destroyed. Thread-safe against create().
   std::vector<std::string> prepare(const PersonaLibrary& personas);
 
   // A loop for `persona` (prepared) on `host`; `on_turn` gets every finished turn on the
@@ -69,7 +72,9 @@ class AgentRuntime {
   std::unique_ptr<TurnMetrics> metrics_;
   std::shared_ptr<net::HttpClient> http_;
   std::unique_ptr<llm::HttpToolRunner> tools_;  // the personas' HTTP tools
+  std::mutex mutex_;                            // guards engines_ and retired_
   std::map<std::string, Engines> engines_;      // by persona name
+  std::vector<Engines> retired_;                // replaced by a reload; see prepare()
 };
 
 }  // namespace atende::agent

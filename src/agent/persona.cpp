@@ -247,6 +247,9 @@ std::vector<std::string> PersonaLibrary::load_dir(const std::string& dir) {
     if (e.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(e.path());
   }
   std::sort(files.begin(), files.end());
+  auto set = std::make_shared<Set>(*current());
+  auto& personas_ = set->personas;
+  auto& by_name_ = set->by_name;
   for (const auto& f : files) {
     std::ifstream in(f);
     std::stringstream buf;
@@ -265,12 +268,28 @@ std::vector<std::string> PersonaLibrary::load_dir(const std::string& dir) {
       errors.push_back(f.filename().string() + ": " + e.what());
     }
   }
+  std::lock_guard lock(mutex_);
+  retired_.push_back(std::move(set_));
+  set_ = std::move(set);
   return errors;
 }
 
+std::shared_ptr<const PersonaLibrary::Set> PersonaLibrary::current() const {
+  std::lock_guard lock(mutex_);
+  return set_;
+}
+
+void PersonaLibrary::replace_with(const PersonaLibrary& fresh) {
+  auto set = fresh.current();
+  std::lock_guard lock(mutex_);
+  retired_.push_back(std::move(set_));
+  set_ = std::move(set);
+}
+
 const Persona* PersonaLibrary::resolve(const std::string& user) const {
-  auto it = by_name_.find(lower(user));
-  return it == by_name_.end() ? nullptr : &personas_[it->second];
+  const auto set = current();  // the set stays alive: set_ or retired_ holds it
+  auto it = set->by_name.find(lower(user));
+  return it == set->by_name.end() ? nullptr : &set->personas[it->second];
 }
 
 }  // namespace atende::agent

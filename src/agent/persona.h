@@ -21,6 +21,8 @@
 // error is not loaded (the others are).
 #pragma once
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +64,10 @@ struct Persona {
 // Parses one persona document. Throws std::invalid_argument("key: problem").
 Persona parse_persona(const std::string& yaml_text);
 
+// Reloadable while calls run (SIGHUP, POST /api/reload): replace_with() swaps in another
+// library's personas for every later read. What resolve() and personas() handed out before
+// stays valid until the library is destroyed (the replaced sets are kept: a few KB per
+// reload), so a reader never needs a lock across its use. Thread-safe.
 class PersonaLibrary {
  public:
   // Loads every *.yaml / *.yml in `dir` (a missing dir is not an error: no personas).
@@ -69,11 +75,20 @@ class PersonaLibrary {
   std::vector<std::string> load_dir(const std::string& dir);
   // By name or alias (case-insensitive); nullptr if none.
   const Persona* resolve(const std::string& user) const;
-  const std::vector<Persona>& personas() const { return personas_; }
+  const std::vector<Persona>& personas() const { return current()->personas; }
+
+  void replace_with(const PersonaLibrary& fresh);
 
  private:
-  std::vector<Persona> personas_;
-  std::map<std::string, size_t> by_name_;  // lower-cased names and aliases
+  struct Set {
+    std::vector<Persona> personas;
+    std::map<std::string, size_t> by_name;  // lower-cased names and aliases
+  };
+  std::shared_ptr<const Set> current() const;
+
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Set> set_ = std::make_shared<const Set>();
+  std::vector<std::shared_ptr<const Set>> retired_;  // see the class comment
 };
 
 }  // namespace atende::agent

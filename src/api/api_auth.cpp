@@ -32,7 +32,9 @@ std::string_view trim(std::string_view s) {
 
 ApiAuth ApiAuth::from_config(const Config& cfg) {
   ApiAuth auth;
-  auth.read_requires_token_ = cfg.api_read_requires_token;
+  // Reads carry personal data (transcripts): once there are tokens, reads need one too,
+  // unless the operator opts out. Without tokens nobody could read, so reads stay open.
+  auth.read_requires_token_ = cfg.api_read_requires_token && !cfg.api_tokens.empty();
   for (const ApiTokenConfig& t : cfg.api_tokens) {
     try {
       auth.add(t);

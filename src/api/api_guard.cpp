@@ -46,7 +46,10 @@ bool ApiGuard::is_api(std::string_view path) {
 
 bool ApiGuard::needs_token(const HttpRequest& r) const {
   if (!is_api(r.path)) return false;
-  if (is_write(r.method) || auth_.read_requires_token()) return true;
+  if (is_write(r.method)) return true;
+  // The document says how to authenticate, so it stays open.
+  if (r.path == "/api/openapi.json") return false;
+  if (auth_.read_requires_token()) return true;
   return r.path == "/api/audit" || r.path.rfind("/api/audit/", 0) == 0;
 }
 
@@ -89,8 +92,12 @@ HttpResponse ApiGuard::handle(HttpRequest& request, const Next& next) {
       failed_auth_.take(source, now, retry_after);
       refusal = refuse(401, kUnauthorized);
       why = request.header("Authorization") ? "refused: invalid token" : "refused: no token";
-    } else if (!token_buckets_[static_cast<size_t>(token - auth_.tokens().data())].take(
+    } else if (is_write(request.method) &&
+               !token_buckets_[static_cast<size_t>(token - auth_.tokens().data())].take(
                    now, retry_after)) {
+      // Only writes spend the token's rate (it bounds dialling and hang-ups); a console
+      // paging through calls would otherwise run out in seconds. Reads still need the
+      // token, and failed attempts still count against the client's address.
       refusal = refuse(429, "rate limit exceeded for this token", retry_after);
       why = "refused: over the token's rate";
     }

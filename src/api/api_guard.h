@@ -3,10 +3,11 @@
 // audit row for every write request with its outcome.
 //
 //   needs a token:  POST/PUT/DELETE/... under /api; GET /api/audit; every GET under /api
-//                   when api_read_requires_token is set
+//                   (but /api/openapi.json) when ApiAuth::read_requires_token() (the
+//                   default once api_tokens are configured)
 //   order:          address over its failed-auth budget -> 429
 //                   no or wrong token                   -> 401 (one message for both)
-//                   token over its rate                 -> 429 with Retry-After
+//                   token over its rate (writes only)   -> 429 with Retry-After
 //                   otherwise the route runs with request.principal = the token's name
 //
 // Thread-safe (one mutex around the buckets, never held while the route runs).

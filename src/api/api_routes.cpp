@@ -3,25 +3,24 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "api/query.h"
+#include "api/call_list_query.h"
 
 namespace atende::api {
 
 namespace {
 
-constexpr int kDefaultLimit = 50;
-constexpr int kMaxLimit = 1000;
-constexpr int kMaxOffset = 1'000'000'000;
 constexpr size_t kMaxCallIdLength = 256;
 
 HttpResponse list_calls(store::CallStore& store, const HttpRequest& req) {
   std::string error;
-  const auto limit = int_param(req.query, "limit", kDefaultLimit, 1, kMaxLimit, error);
-  if (!limit) return HttpResponse::error(400, error);
-  const auto offset = int_param(req.query, "offset", 0, 0, kMaxOffset, error);
-  if (!offset) return HttpResponse::error(400, error);
+  const auto query = parse_call_list_query(req.query, error);
+  if (!query) return HttpResponse::error(400, error);
+  const store::CallPage page = store.list_calls(*query);
+  if (!page.before_found) {
+    return HttpResponse::error(400, "query parameter 'before' names no stored call");
+  }
   auto calls = nlohmann::json::array();
-  for (const auto& c : store.list_calls(*limit, *offset)) calls.push_back(to_json(c, false));
+  for (const auto& c : page.calls) calls.push_back(to_json(c, false));
   return HttpResponse::json(200, calls);
 }
 

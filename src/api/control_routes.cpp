@@ -100,6 +100,41 @@ HttpResponse bridge(sessions::CallControl& control, const HttpRequest& req) {
                      detail);
 }
 
+// POST /api/calls/{id}/transfer {"to": "<number or sip: URI>"}: a blind transfer (SIP
+// REFER) of the call's first leg. `to` is dialled, so the token's allow-list applies.
+HttpResponse transfer(const ApiGuard& guard, sessions::CallControl& control,
+                      const HttpRequest& req) {
+  const std::string& id = req.path_params.at("id");
+  if (id.size() > kMaxCallIdLength) {
+    return with_detail(HttpResponse::error(404, "call not found"), "id too long");
+  }
+  const ApiAuth::Token* token = guard.auth().find_name(req.principal);
+  if (!token) return HttpResponse::error(401, "missing or invalid API token");
+  nlohmann::json body;
+  if (auto e = read_json_object(req, body)) {
+    return with_detail(HttpResponse::error(e->status, e->message), "id=" + id + " " + e->message);
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (key != "to") return HttpResponse::error(400, "unknown field '" + key.substr(0, 64) + "'");
+  }
+  if (!body.contains("to") || !body["to"].is_string()) {
+    return HttpResponse::error(400, "'to' must be a number or sip: URI (a string)");
+  }
+  std::string error;
+  const auto to = normalize_destination(body["to"].get<std::string>(), error);
+  if (!to) return with_detail(HttpResponse::error(400, "'to': " + error), "id=" + id);
+  const std::string detail = "id=" + id + " to=" + *to;
+  if (!token->allow.allows(*to)) {
+    return with_detail(
+        HttpResponse::error(403, "number '" + *to + "' is not in this token's allow-list"),
+        detail + " -> not allowed");
+  }
+  auto result = control.transfer(id, *to);
+  if (!result) return control_error(result.error(), detail);
+  return with_detail(HttpResponse::json(200, {{"id", id}, {"to", *to}, {"status", "transferring"}}),
+                     detail);
+}
+
 HttpResponse list_audit(store::CallStore& store, const HttpRequest& req) {
   std::string error;
   const auto limit = int_param(req.query, "limit", kDefaultAuditLimit, 1, kMaxAuditLimit, error);
@@ -155,6 +190,8 @@ void install_control_routes(HttpServer& server, ControlContext ctx) {
                  [control](const HttpRequest& r) { return hangup(*control, r); });
     server.route("POST", "/api/calls/{id}/bridge",
                  [control](const HttpRequest& r) { return bridge(*control, r); });
+    server.route("POST", "/api/calls/{id}/transfer",
+                 [guard, control](const HttpRequest& r) { return transfer(*guard, *control, r); });
   }
   if (store::CallStore* store = ctx.store) {
     server.route("GET", "/api/audit",

@@ -6,6 +6,8 @@
 //   POST /api/start_call           {"phone_number", "persona", "customer_name"?}
 //                                  -> 202 {"id", "status": "dialing"}   (seed 002's shape)
 //   POST /api/calls/{id}/hangup    -> 200 {"id", "status": "hanging_up"} or 404
+//   POST /api/calls/{id}/transfer  {"to"} -> 200 {"id", "to", "status": "transferring"};
+//                                  403 outside the token's allow-list, 404, 409
 //   GET  /api/audit                ?limit=1..1000&offset= ; newest first; token required
 //
 // Also installs the ApiGuard middleware (auth, rates, audit) in front of every route of the

@@ -81,15 +81,30 @@ class Session : public std::enable_shared_from_this<Session> {
         // The socket leaves this server: a duplicate descriptor goes to the route, ours is
         // closed with the session. (Bytes a client sent before our 101 are dropped: RFC 6455
         // has it wait.)
-        const int fd = ::dup(stream_.socket().native_handle());
-        beast::error_code ignored;
-        stream_.socket().close(ignored);
-        if (fd >= 0) route->take(request, fd);
+        hand_over(*route, request);
+        return;
+      }
+    }
+    if (request.method == "GET") {
+      const std::string path = request.target.substr(0, request.target.find('?'));
+      if (const TakeoverRoute* route = server_.takeover_route(path)) {
+        const HttpResponse r = server_.dispatch_upgrade(request, *route);
+        if (r.status != 200) return send(r, req.keep_alive());
+        hand_over(*route, request);
         return;
       }
     }
     const HttpResponse response = server_.dispatch(request);
     send(response, req.keep_alive());
+  }
+
+  // The socket leaves this server: a duplicate descriptor goes to the route, ours is closed
+  // with the session.
+  void hand_over(const UpgradeRoute& route, const HttpRequest& request) {
+    const int fd = ::dup(stream_.socket().native_handle());
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+    if (fd >= 0) route.take(request, fd);
   }
 
   void reply_error(int status, const std::string& message) {
@@ -174,6 +189,28 @@ void HttpServer::use(Middleware middleware) {
 void HttpServer::upgrade(std::string path, UpgradeRoute route) {
   if (started_) throw std::logic_error("HttpServer::upgrade after start()");
   upgrades_.emplace_back(std::move(path), std::move(route));
+}
+
+void HttpServer::fallback(Handler handler) {
+  if (started_) throw std::logic_error("HttpServer::fallback after start()");
+  fallback_ = std::move(handler);
+}
+
+void HttpServer::takeover(std::string path, TakeoverRoute route) {
+  if (started_) throw std::logic_error("HttpServer::takeover after start()");
+  // In the router too, so routes() lists it and other methods get 405. The session hands
+  // every GET on it over before routing, so this handler only answers dispatch() callers.
+  router_.add("GET", path, [](const HttpRequest&) {
+    return HttpResponse::error(400, "this route streams: connect over HTTP");
+  });
+  takeovers_.emplace_back(std::move(path), std::move(route));
+}
+
+const TakeoverRoute* HttpServer::takeover_route(const std::string& path) const {
+  for (const auto& [p, r] : takeovers_) {
+    if (p == path) return &r;
+  }
+  return nullptr;
 }
 
 const UpgradeRoute* HttpServer::upgrade_route(const std::string& path) const {
@@ -337,6 +374,14 @@ HttpResponse HttpServer::route_request(HttpRequest& request) const {
       return HttpResponse::error(400, "malformed path");
     case Router::Match::kNotFound:
       break;
+  }
+  if (fallback_) {
+    try {
+      return fallback_(request);
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} {} failed: {}", request.method, request.path, e.what());
+      return HttpResponse::error(500, "internal error");
+    }
   }
   return HttpResponse::error(404, "not found");
 }

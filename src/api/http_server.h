@@ -37,6 +37,12 @@ struct UpgradeRoute {
   std::function<void(const HttpRequest&, int fd)> take;
 };
 
+// A plain GET on one path whose response is a stream the route writes itself (Server-Sent
+// Events): `check` runs after the middlewares; 200 hands the connection's socket `fd` to
+// `take`, which must write the response head and never block the caller (queue the fd on
+// its own thread). Any other status is sent as an ordinary reply.
+using TakeoverRoute = UpgradeRoute;
+
 struct HttpServerOptions {
   size_t header_limit = 16 * 1024;  // request line + headers; beyond: 431
   size_t body_limit = 1024 * 1024;  // beyond: 413
@@ -59,6 +65,12 @@ class HttpServer {
   void use(Middleware middleware);
   // Add a WebSocket upgrade route before start(); throws std::logic_error once running.
   void upgrade(std::string path, UpgradeRoute route);
+  // What answers a request no route matches (instead of 404): the web console's files.
+  // Before start(); throws std::logic_error once running.
+  void fallback(Handler handler);
+  // Add a streaming GET route before start(); routes() lists it as "GET <path>". Throws
+  // std::logic_error once running.
+  void takeover(std::string path, TakeoverRoute route);
 
   // Binds and starts serving. `host` is an IP address or a name ("localhost"); port 0 picks
   // a free port (see port()). Throws std::runtime_error naming host:port and the reason.
@@ -75,6 +87,8 @@ class HttpServer {
   HttpResponse dispatch(HttpRequest& request) const;
   // The upgrade route for `path`, or nullptr.
   const UpgradeRoute* upgrade_route(const std::string& path) const;
+  // The takeover route for `path`, or nullptr.
+  const TakeoverRoute* takeover_route(const std::string& path) const;
   // The middlewares, then the route's check.
   HttpResponse dispatch_upgrade(HttpRequest& request, const UpgradeRoute& route) const;
 
@@ -87,7 +101,9 @@ class HttpServer {
   HttpServerOptions options_;
   Router router_;
   std::vector<Middleware> middlewares_;
+  Handler fallback_;
   std::vector<std::pair<std::string, UpgradeRoute>> upgrades_;
+  std::vector<std::pair<std::string, TakeoverRoute>> takeovers_;
   std::shared_ptr<std::atomic<int>> open_;  // shared with sessions, which may outlive impl_
   std::unique_ptr<Impl> impl_;
   uint16_t port_ = 0;

@@ -3,8 +3,7 @@
 namespace atende::api {
 
 void install_openapi_route(HttpServer& server) {
-  // Open like GET /api/calls (a token only with api_read_requires_token): a client reads it
-  // to learn how to authenticate.
+  // Always open (ApiGuard exempts it): a client reads it to learn how to authenticate.
   server.route("GET", "/api/openapi.json", [](const HttpRequest&) {
     return HttpResponse::text(200, std::string(openapi_document()), "application/json");
   });

@@ -2,25 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/session_json.h"
+
 namespace atende::app {
 namespace {
-
-nlohmann::json to_json(const sessions::SessionSummary& s) {
-  auto legs = nlohmann::json::array();
-  for (const auto& l : s.legs) {
-    legs.push_back({{"id", l.id},
-                    {"kind", l.kind},
-                    {"direction", l.direction},
-                    {"from", l.from},
-                    {"to", l.to},
-                    {"state", l.state}});
-  }
-  return {{"id", s.id},
-          {"flow", s.flow},
-          {"state", s.state},
-          {"started_at", store::format_iso8601(s.started_at)},
-          {"legs", std::move(legs)}};
-}
 
 nlohmann::json to_json(const sipfront::TrunkStatus& t) {
   return {{"name", t.name},
@@ -39,7 +24,7 @@ void install_control_api(api::HttpServer& http, ControlApiContext ctx) {
   if (ctx.control) {
     http.route("GET", "/api/live", [control = ctx.control](const api::HttpRequest&) {
       auto out = nlohmann::json::array();
-      for (const auto& s : control->list()) out.push_back(to_json(s));
+      for (const auto& s : control->list()) out.push_back(session_json(s));
       return api::HttpResponse::json(200, out);
     });
   }

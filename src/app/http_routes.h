@@ -7,6 +7,8 @@
 
 #include "api/api_auth.h"
 #include "api/http_server.h"
+#include "api/sse_hub.h"
+#include "app/catalog.h"
 #include "asp/asp_routes.h"
 #include "audiosocket/audiosocket_routes.h"
 #include "core/metrics.h"
@@ -25,6 +27,12 @@ struct HttpRoutesContext {
   api::ApiAuth auth;
   audiosocket::AudioSocketRoutesContext audiosocket;
   asp::AspRoutesContext asp;  // GET /asp (the WebSocket upgrade)
+  // GET /api/events (Server-Sent Events); null: the route answers 503.
+  api::SseHub* events = nullptr;
+  std::function<std::string()> events_snapshot;  // a new client's first event (hub thread)
+  Catalog* catalog = nullptr;
+  std::string web_root;  // the console's files (api::find_web_root); empty: no console  // GET
+                         // /api/flows, /api/personas, POST /api/reload; null: 503
 };
 
 void install_http_routes(api::HttpServer& http, HttpRoutesContext ctx);

@@ -13,6 +13,9 @@
 #include "agent/agent_runtime.h"
 #include "agent/persona.h"
 #include "api/http_server.h"
+#include "api/static_files.h"
+#include "app/call_event_feed.h"
+#include "app/catalog.h"
 #include "app/http_routes.h"
 #include "asp/asp_dialer.h"
 #include "asp/asp_front.h"
@@ -54,23 +57,28 @@ std::filesystem::path find_flows_dir(const Config& cfg) {
 
 bool is_wildcard(const std::string& host) { return host == "0.0.0.0" || host == "::"; }
 
-// SIGHUP: read the config file again and apply its `access:` section. A file that does not
-// load keeps the rules in force, and the log says why.
-void reload_access(const Config& cfg, sip::SipServer& sip) {
-  if (cfg.config_path.empty()) {
-    spdlog::warn("access: SIGHUP ignored: atende was started without --config");
-    return;
-  }
-  try {
-    Config fresh;
-    load_config_file(cfg.config_path, fresh);
-    apply_environment(process_environment(), fresh);  // ATENDE_ACCESS still wins over the file
-    spdlog::info("access: SIGHUP: reloading the access rules from {}", cfg.config_path);
-    sip.reload_access(fresh.access);
-  } catch (const std::exception& e) {
-    spdlog::error("access: SIGHUP: {} does not load, the access rules in force stay: {}",
-                  cfg.config_path, e.what());
-  }
+// A reload (SIGHUP, POST /api/reload) reads the config file again for its `access:`
+// section. A file that does not load keeps the rules in force (and the flows and personas:
+// the reload changes nothing), and the log says why. Null without --config.
+std::function<std::function<void()>(std::string&)> access_reloader(const Config& cfg,
+                                                                   sip::SipServer& sip) {
+  if (cfg.config_path.empty()) return nullptr;
+  return [&cfg, &sip](std::string& error) -> std::function<void()> {
+    try {
+      auto fresh = std::make_shared<Config>();
+      load_config_file(cfg.config_path, *fresh);
+      apply_environment(process_environment(), *fresh);  // ATENDE_ACCESS still wins
+      return [&cfg, &sip, fresh] {
+        spdlog::info("access: SIGHUP: reloading the access rules from {}", cfg.config_path);
+        sip.reload_access(fresh->access);
+      };
+    } catch (const std::exception& e) {
+      spdlog::error("access: SIGHUP: {} does not load, the access rules in force stay: {}",
+                    cfg.config_path, e.what());
+      error = cfg.config_path + ": " + e.what();
+      return nullptr;
+    }
+  };
 }
 
 // Block the stop signals in every thread (threads inherit the mask), so only run()'s
@@ -80,7 +88,7 @@ sigset_t stop_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGHUP);  // reload the access rules (docs/security.md)
+  sigaddset(&set, SIGHUP);  // reload flows, personas and access rules (docs/security.md)
   return set;
 }
 
@@ -281,6 +289,24 @@ int Server::run() {
   if (!cfg.grpc_listen.host.empty()) throw ConfigError("grpc_listen: built without gRPC");
 #endif
 
+  // GET /api/events: its own thread, so streams never hold the HTTP thread. Stopped after
+  // HTTP and before the feed goes (a drain task the hub still holds points at the feed).
+  api::SseHub events_hub({.metrics = &registry});
+  CallEventFeed event_feed(calls, events_hub);
+  events_hub.start();
+
+  // Flows, personas and access rules read again on SIGHUP and POST /api/reload.
+  Catalog catalog({.flows = &flows,
+                   .personas = &personas,
+                   .agents = &agents,
+                   .phrases = &phrases,
+                   .flows_dir = flows_dir,
+                   .personas_dir = personas_dir,
+                   .prepare_access = access_reloader(cfg, sip)});
+
+  const auto web_root = api::find_web_root(cfg.web_root);
+  spdlog::info("http: the web console from {}", web_root.string());
+
   api::HttpServer http;
   const api::ApiAuth asp_auth = api::ApiAuth::from_config(cfg);
   install_http_routes(
@@ -304,7 +330,11 @@ int Server::run() {
                              *resolved = name;
                              return true;
                            }},
-       .asp = {.front = &asp_front, .auth = &asp_auth, .require_token = cfg.asp_require_token}});
+       .asp = {.front = &asp_front, .auth = &asp_auth, .require_token = cfg.asp_require_token},
+       .events = &events_hub,
+       .events_snapshot = [&event_feed] { return event_feed.snapshot(); },
+       .catalog = &catalog,
+       .web_root = web_root.string()});
   asp_front.start();
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
@@ -321,7 +351,10 @@ int Server::run() {
       cfg.trunks.size(), cfg.srtp, tls ? ", tls srtp " + cfg.sip_tls_srtp : std::string());
 
   int sig = 0;
-  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) reload_access(cfg, sip);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    spdlog::info("atende: SIGHUP: reloading flows, personas and access rules");
+    catalog.reload();
+  }
   spdlog::info("atende: {} received: draining ({} calls, up to {} s)",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", calls.active_legs(), cfg.drain_seconds);
   calls.set_draining();
@@ -350,6 +383,7 @@ int Server::run() {
   calls.unsubscribe(webhook_subscription);
   webhooks.stop();  // what is queued gets a few seconds, never more
   http.stop();
+  events_hub.stop();
   store.close();
   spdlog::info("atende: stopped cleanly");
   return 0;

@@ -158,6 +158,8 @@ bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const
       cfg.data_dir = v;
     else if (key == "flows_dir")
       cfg.flows_dir = v;
+    else if (key == "web_root")
+      cfg.web_root = v;
     else if (key == "public_address")
       cfg.public_address = v;
     else if (key == "log_format")

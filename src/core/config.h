@@ -106,6 +106,10 @@ struct Config {
   std::string sip_tls_srtp = "required";
   bool sip_tls_verify_server = true;  // calls we place over TLS check the server's certificate
 
+  // The web console's built files (docs/api.md "The console"); empty: <source>/web/dist,
+  // then <exe dir>/../share/atende/web.
+  std::string web_root;
+
   // LLM agents (docs/agent.md). Personas may override each provider setting.
   std::string personas_dir;     // empty: <source>/personas, then ./personas
   std::string llm_base_url;     // OpenAI-compatible server root; empty: agents not configured
@@ -126,7 +130,7 @@ struct Config {
   std::vector<WebhookEndpointConfig> webhooks;
   // REST API clients (file only: secrets do not belong on the command line).
   std::vector<ApiTokenConfig> api_tokens;
-  bool api_read_requires_token = false;  // true: GET /api/... needs a token too
+  bool api_read_requires_token = true;  // with api_tokens: GET /api/... needs a token too
 
   // Who may send SIP requests, who must authenticate, per-source limits (file only:
   // `access:`, see core/config_access.h and docs/security.md). Reloaded on SIGHUP.

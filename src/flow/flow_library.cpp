@@ -37,23 +37,40 @@ std::vector<LoadError> FlowLibrary::load_dir(const std::filesystem::path& dir) {
   return errors;
 }
 
+std::shared_ptr<const FlowLibrary::FlowSet> FlowLibrary::current() const {
+  std::lock_guard lock(mutex_);
+  return flows_;
+}
+
+void FlowLibrary::replace_with(const FlowLibrary& fresh) {
+  auto set = fresh.current();
+  std::lock_guard lock(mutex_);
+  flows_ = std::move(set);
+}
+
 std::vector<LoadError> FlowLibrary::add(FlowSpecPtr flow) {
   std::vector<LoadError> errors;
+  const auto set = current();
   auto taken = [&](const std::string& dial_name) {
-    if (const FlowSpec* other = find_dial_name(dial_name)) {
+    if (const FlowSpecPtr other = find_dial_name(*set, dial_name)) {
       errors.push_back(
           {flow->file, 0, 0, "name '" + dial_name + "' is already used by " + other->file});
     }
   };
   taken(flow->name);
   for (const auto& alias : flow->aliases) taken(alias);
-  if (errors.empty()) flows_.push_back(std::move(flow));
+  if (errors.empty()) {
+    auto grown = std::make_shared<FlowSet>(*set);  // copy on write: readers keep theirs
+    grown->push_back(std::move(flow));
+    std::lock_guard lock(mutex_);
+    flows_ = std::move(grown);
+  }
   return errors;
 }
 
 std::vector<speech::Phrase> FlowLibrary::phrases(int sample_rate) const {
   std::vector<speech::Phrase> out;
-  for (const auto& flow : flows_) {
+  for (const auto& flow : *current()) {
     for (auto& text : flow->fixed_texts()) {
       speech::Phrase p{std::move(text), flow->voice, sample_rate};
       if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(std::move(p));
@@ -62,39 +79,40 @@ std::vector<speech::Phrase> FlowLibrary::phrases(int sample_rate) const {
   return out;
 }
 
-const FlowSpec* FlowLibrary::find_dial_name(std::string_view user) const {
-  for (const auto& flow : flows_) {
-    if (same_ignoring_case(flow->name, user)) return flow.get();
+FlowSpecPtr FlowLibrary::find_dial_name(const FlowSet& set, std::string_view user) {
+  for (const auto& flow : set) {
+    if (same_ignoring_case(flow->name, user)) return flow;
     for (const auto& alias : flow->aliases) {
-      if (same_ignoring_case(alias, user)) return flow.get();
+      if (same_ignoring_case(alias, user)) return flow;
     }
   }
   return nullptr;
 }
 
 std::string FlowLibrary::resolve(std::string_view user) const {
-  if (const FlowSpec* flow = find_dial_name(user)) return flow->name;
-  if (find(kDefaultFlow)) return std::string(kDefaultFlow);
+  const auto set = current();
+  if (const FlowSpecPtr flow = find_dial_name(*set, user)) return flow->name;
+  for (const auto& flow : *set) {
+    if (flow->name == kDefaultFlow) return std::string(kDefaultFlow);
+  }
   return "";
 }
 
-const FlowSpec* FlowLibrary::find(std::string_view name) const {
-  for (const auto& flow : flows_) {
-    if (flow->name == name) return flow.get();
+FlowSpecPtr FlowLibrary::find(std::string_view name) const {
+  for (const auto& flow : *current()) {
+    if (flow->name == name) return flow;
   }
   return nullptr;
 }
 
 std::unique_ptr<Flow> FlowLibrary::create(std::string_view name, FlowHost& host) const {
-  for (const auto& flow : flows_) {
-    if (flow->name == name) return std::make_unique<ScriptedFlow>(flow, host);
-  }
+  if (FlowSpecPtr flow = find(name)) return std::make_unique<ScriptedFlow>(flow, host);
   return nullptr;
 }
 
 std::vector<std::string> FlowLibrary::names() const {
   std::vector<std::string> out;
-  for (const auto& flow : flows_) out.push_back(flow->name);
+  for (const auto& flow : *current()) out.push_back(flow->name);
   return out;
 }
 

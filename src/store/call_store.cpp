@@ -660,17 +660,69 @@ CallRecord read_call_row(const Statement& s) {
 }  // namespace
 
 std::vector<CallRecord> CallStore::list_calls(int limit, int offset) {
-  limit = std::clamp(limit, 0, 10000);
-  offset = std::max(offset, 0);
+  return list_calls(CallQuery{.limit = limit, .offset = offset}).calls;
+}
+
+namespace {
+
+// Whether q's number prefix matches so many calls that walking the list order and testing
+// each row beats merging the two number indexes and sorting every match: a bounded count
+// on those indexes (at most 2 x kBroadNumber index steps) decides.
+constexpr int kBroadNumber = 1000;
+
+bool broad_number(Database& db, const CallQuery& q) {
+  if (q.number.empty() || !q.flow.empty() || !q.outcome.empty()) return false;
+  CallQuery probe;
+  probe.number = q.number;
+  const CallQuerySql count = build_call_query(probe, std::nullopt, "1");
+  // The probe's own LIMIT/OFFSET are its last two parameters: replaced by the bound.
+  Statement s(db.handle(), "SELECT COUNT(*) FROM (" +
+                               count.sql.substr(0, count.sql.rfind(" ORDER BY")) + " LIMIT ?)");
+  int i = 1;
+  for (size_t k = 0; k + 2 < count.params.size(); ++k) {
+    std::visit([&](const auto& v) { s.bind(i++, v); }, count.params[k]);
+  }
+  s.bind(i, int64_t{kBroadNumber});
+  return s.step() && s.column_int(0) >= kBroadNumber;
+}
+
+}  // namespace
+
+CallPage CallStore::list_calls(CallQuery q) {
+  q.limit = std::clamp(q.limit, 0, 10000);
+  q.offset = std::max(q.offset, 0);
   std::lock_guard lock(read_mutex_);
   if (!read_db_) throw StoreError("call store is closed");
-  Statement s(read_db_->handle(), std::string("SELECT ") + kCallColumns +
-                                      " FROM calls ORDER BY started_at DESC, rowid DESC"
-                                      " LIMIT ? OFFSET ?");
-  s.bind(1, int64_t{limit}).bind(2, int64_t{offset});
-  std::vector<CallRecord> calls;
-  while (s.step()) calls.push_back(read_call_row(s));
-  return calls;
+  CallPage page;
+  // One read transaction: the cursor and the page come from the same snapshot.
+  read_db_->exec("BEGIN");
+  try {
+    std::optional<CallCursor> cursor;
+    if (!q.before.empty()) {
+      Statement c(read_db_->handle(), "SELECT started_at, rowid FROM calls WHERE id = ?");
+      c.bind(1, q.before);
+      if (c.step()) {
+        cursor = CallCursor{c.column_int(0), c.column_int(1)};
+      } else {
+        page.before_found = false;
+      }
+    }
+    if (page.before_found) {
+      const CallQuerySql built =
+          build_call_query(q, cursor, kCallColumns, broad_number(*read_db_, q));
+      Statement s(read_db_->handle(), built.sql);
+      int i = 1;
+      for (const auto& p : built.params) {
+        std::visit([&](const auto& v) { s.bind(i++, v); }, p);
+      }
+      while (s.step()) page.calls.push_back(read_call_row(s));
+    }
+    read_db_->exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(read_db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  return page;
 }
 
 void CallStore::read_details(CallRecord& c) {
@@ -721,9 +773,11 @@ std::optional<CallRecord> CallStore::get_call(const std::string& id) {
       read_details(*call);
       // The other legs of its session (the gate's call to the resident, a transfer).
       if (!call->session_id.empty()) {
+        // "session_id != ''" lets SQLite use the partial index calls_session: with only a
+        // bound parameter it cannot prove the index's WHERE, and scans every call.
         Statement l(read_db_->handle(), std::string("SELECT ") + kCallColumns +
-                                            " FROM calls WHERE session_id = ? AND id != ?"
-                                            " ORDER BY started_at, rowid LIMIT 16");
+                                            " FROM calls WHERE session_id = ? AND session_id != ''"
+                                            " AND id != ? ORDER BY started_at, rowid LIMIT 16");
         l.bind(1, call->session_id).bind(2, call->id);
         while (l.step()) call->legs.push_back(read_call_row(l));
         for (auto& leg : call->legs) read_details(leg);

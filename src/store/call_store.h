@@ -43,6 +43,7 @@
 
 #include "core/metrics.h"
 #include "store/audit_entry.h"
+#include "store/call_query.h"
 #include "store/call_record.h"
 
 namespace atende::store {
@@ -140,6 +141,8 @@ class CallStore {
   // ---- reads: any thread (serialised on the read connection); throw StoreError ----
   // Newest first. limit is clamped to [0, 10000], offset to >= 0.
   std::vector<CallRecord> list_calls(int limit, int offset);
+  // A filtered page (store/call_query.h); limit clamped to [0, 10000], offset to >= 0.
+  CallPage list_calls(CallQuery query);
   std::optional<CallRecord> get_call(const std::string& id);
   // The audit log, newest first. limit is clamped to [0, 10000], offset to >= 0.
   std::vector<AuditEntry> list_audit(int limit, int offset);

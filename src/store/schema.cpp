@@ -88,6 +88,17 @@ CREATE TABLE store_heartbeat (
 );
 CREATE INDEX calls_open ON calls(started_at) WHERE ended_at IS NULL;
 )sql"},
+    // 5 -> 6: GET /api/calls filters (docs/api.md) walk an index in list order (newest
+    // first), so a page is about `limit` index steps with 100,000 calls stored. The number
+    // indexes are on the URI's part after its scheme ("sip:+5511...@h" -> "+5511...@h");
+    // store/call_query.cpp spells the same expression.
+    {"indexes for the call list's filters (flow, outcome, direction, number)", R"sql(
+CREATE INDEX calls_flow ON calls(flow, started_at);
+CREATE INDEX calls_outcome ON calls(end_reason, started_at);
+CREATE INDEX calls_direction ON calls(direction, started_at);
+CREATE INDEX calls_from_number ON calls(substr(from_uri, instr(from_uri, ':') + 1), started_at);
+CREATE INDEX calls_to_number ON calls(substr(to_uri, instr(to_uri, ':') + 1), started_at);
+)sql"},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

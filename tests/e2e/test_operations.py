@@ -88,13 +88,13 @@ def test_live_responses_match_the_openapi_document(server_factory, workdir):
     live = []
 
     def check_live():  # while the call is up: /api/live lists it with its leg
-        status, ctype, raw = _request(base, "/api/live")
+        status, ctype, raw = _request(base, "/api/live", token=TOKEN)
         api.check("/api/live", "GET", status, ctype, raw)
         live.extend(json.loads(raw))
 
     _one_call(srv, while_up=check_live)
     assert live and live[0]["legs"], live
-    status, ctype, raw = _request(base, "/api/trunks")
+    status, ctype, raw = _request(base, "/api/trunks", token=TOKEN)
     api.check("/api/trunks", "GET", status, ctype, raw)
     assert [t["name"] for t in json.loads(raw)] == ["pbx"]
     calls = http_api.wait_calls(base, lambda cs: any(c["ended_at"] for c in cs), timeout=10)
@@ -108,12 +108,16 @@ def test_live_responses_match_the_openapi_document(server_factory, workdir):
         ("/healthz", "/healthz", "GET", None, None),
         ("/readyz", "/readyz", "GET", None, None),
         ("/metrics", "/metrics", "GET", None, None),
+        # With api_tokens configured, reads need a token too (transcripts are personal data).
+        ("/api/calls", "/api/calls", "GET", TOKEN, None),
         ("/api/calls", "/api/calls", "GET", None, None),
-        ("/api/calls?limit=0", "/api/calls", "GET", None, None),
-        (f"/api/calls/{call_id}", "/api/calls/{id}", "GET", None, None),
-        ("/api/calls/no-such-call", "/api/calls/{id}", "GET", None, None),
-        ("/api/live", "/api/live", "GET", None, None),
-        ("/api/trunks", "/api/trunks", "GET", None, None),
+        ("/api/calls?limit=0", "/api/calls", "GET", TOKEN, None),
+        ("/api/calls?flow=echo&direction=sideways", "/api/calls", "GET", TOKEN, None),
+        (f"/api/calls?before={call_id}&flow=echo", "/api/calls", "GET", TOKEN, None),
+        (f"/api/calls/{call_id}", "/api/calls/{id}", "GET", TOKEN, None),
+        ("/api/calls/no-such-call", "/api/calls/{id}", "GET", TOKEN, None),
+        ("/api/live", "/api/live", "GET", TOKEN, None),
+        ("/api/trunks", "/api/trunks", "GET", TOKEN, None),
         ("/api/audit", "/api/audit", "GET", TOKEN, None),
         ("/api/audit", "/api/audit", "GET", None, None),
         ("/api/calls", "/api/calls", "POST", None, {"to": "2000", "flow": "echo"}),
@@ -128,10 +132,12 @@ def test_live_responses_match_the_openapi_document(server_factory, workdir):
         api.check(doc_path, method, status, ctype, raw)
         statuses[(method, target, token is not None)] = status
     # The cases covered what they meant to: a real call, errors, an authorised read.
-    assert statuses[("GET", f"/api/calls/{call_id}", False)] == 200
+    assert statuses[("GET", f"/api/calls/{call_id}", True)] == 200
+    assert statuses[("GET", "/api/calls", False)] == 401
+    assert statuses[("GET", "/api/calls?flow=echo&direction=sideways", True)] == 400
     assert statuses[("GET", "/api/audit", True)] == 200
     assert statuses[("GET", "/api/audit", False)] == 401
-    assert statuses[("GET", "/api/calls/no-such-call", False)] == 404
+    assert statuses[("GET", "/api/calls/no-such-call", True)] == 404
 
 
 class EnvServer(Server):

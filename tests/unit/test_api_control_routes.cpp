@@ -493,8 +493,11 @@ TEST_F(ControlRoutesTest, ReadsNeedATokenWhenConfigured) {
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.header("WWW-Authenticate"), "Bearer");
   EXPECT_EQ(get("/api/calls", kReaderSecret).status, 200);
-  EXPECT_EQ(get("/healthz").status, 200);  // probes stay open
-  EXPECT_EQ(get("/metrics").status, 404);  // (not installed here)
+  EXPECT_EQ(get("/healthz").status, 200);           // probes stay open
+  EXPECT_EQ(get("/metrics").status, 404);           // (not installed here)
+  EXPECT_NE(get("/api/openapi.json").status, 401);  // says how to authenticate: open
+  // Reads do not spend the token's rate (burst 10 here): a console pages freely.
+  for (int i = 0; i < 30; ++i) ASSERT_EQ(get("/api/calls", kReaderSecret).status, 200);
   EXPECT_TRUE(audit().empty());
 }
 
@@ -544,9 +547,11 @@ TEST(ApiAuthFromConfig, BadPatternIsAConfigErrorNamingTheToken) {
   }
   EXPECT_THROW(ApiAuth().add({.name = "short", .token = "0123456789abcde"}), std::invalid_argument);
   cfg.api_tokens[0].allow = {"+55*"};
-  cfg.api_read_requires_token = true;
   const ApiAuth auth = ApiAuth::from_config(cfg);
-  EXPECT_TRUE(auth.read_requires_token());
+  EXPECT_TRUE(auth.read_requires_token());  // the default once there are tokens
+  cfg.api_read_requires_token = false;
+  EXPECT_FALSE(ApiAuth::from_config(cfg).read_requires_token());
+  EXPECT_FALSE(ApiAuth::from_config(Config{}).read_requires_token());  // no tokens: open
   const std::string header = std::string("Bearer ") + kCrmSecret;
   ASSERT_NE(auth.authenticate(&header), nullptr);
   EXPECT_EQ(auth.authenticate(&header)->name, "crm");

@@ -28,10 +28,10 @@ std::string load_error(const std::string& text) {
   return "";
 }
 
-TEST(ConfigApiTokens, DefaultsAreNoTokensAndOpenReads) {
+TEST(ConfigApiTokens, DefaultsAreNoTokensAndReadsGuardedOnceTokensExist) {
   Config c;
   EXPECT_TRUE(c.api_tokens.empty());
-  EXPECT_FALSE(c.api_read_requires_token);
+  EXPECT_TRUE(c.api_read_requires_token);  // takes effect only with tokens (ApiAuth)
 }
 
 TEST(ConfigApiTokens, GoodFileLoadsEveryField) {
@@ -39,7 +39,7 @@ TEST(ConfigApiTokens, GoodFileLoadsEveryField) {
   Config c;
   load_config_file(write_temp("atende-tokens-good",
                               "max_calls: 5\n"
-                              "api_read_requires_token: true\n"
+                              "api_read_requires_token: false\n"
                               "api_tokens:\n"
                               "  - name: crm\n"
                               "    token: ${ATENDE_TEST_CRM_TOKEN}\n"
@@ -50,7 +50,7 @@ TEST(ConfigApiTokens, GoodFileLoadsEveryField) {
                               "    token: literal-secret-0123456789\n"),
                    c);
   EXPECT_EQ(c.max_calls, 5);
-  EXPECT_TRUE(c.api_read_requires_token);
+  EXPECT_FALSE(c.api_read_requires_token);
   ASSERT_EQ(c.api_tokens.size(), 2u);
   EXPECT_EQ(c.api_tokens[0].name, "crm");
   EXPECT_EQ(c.api_tokens[0].token, "env-secret-0123456789abcdef");

@@ -158,7 +158,7 @@ TEST_F(MigrationsTest, MigrateDatabaseAppliesPendingAndIsIdempotent) {
   }
   auto first = migrate_database(db_path);
   EXPECT_EQ(first.current, 2);
-  EXPECT_EQ(first.pending, (std::vector<int>{3, 4, 5}));
+  EXPECT_EQ(first.pending, (std::vector<int>{3, 4, 5, 6}));
   auto again = migrate_database(db_path);
   EXPECT_EQ(again.current, kSchemaVersion);
   EXPECT_TRUE(again.pending.empty());

@@ -5,10 +5,36 @@ import urllib.error
 import urllib.request
 
 
-def get(url, timeout=5.0):
-    """(status, body bytes). HTTP error statuses are returned, not raised."""
+# base URL -> the API token reads send there: a server with api_tokens wants one on every
+# GET under /api (docs/security.md), so the harness reads as the console does. Server.start
+# fills it from the server's config.
+_read_tokens = {}
+
+
+def use_token(base, token):
+    """GETs to `base` carry `Authorization: Bearer token` from now on (None: none)."""
+    if token:
+        _read_tokens[base] = token
+    else:
+        _read_tokens.pop(base, None)
+
+
+def _token_for(url):
+    for base, token in _read_tokens.items():
+        if url.startswith(base + "/"):
+            return token
+    return None
+
+
+def get(url, timeout=5.0, token=None, anonymous=False):
+    """(status, body bytes). HTTP error statuses are returned, not raised. Sends `token`, or
+    the token registered for the URL's server (use_token) unless `anonymous`."""
+    token = token or (None if anonymous else _token_for(url))
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()

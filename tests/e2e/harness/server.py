@@ -1,5 +1,6 @@
 """The server under test as a child process: atende itself, or baseline_sofia_uas (a bare
 sofia-sip UAS, used to check the SIPp scenarios and this harness before atende exists)."""
+import json
 import os
 import pathlib
 import signal
@@ -86,8 +87,35 @@ class Server:
                 # harness's port blocks): try again on fresh ones.
                 self._repick_ports()
                 continue
+            if self.http_base:
+                http_api.use_token(self.http_base, self.read_token())
             return self
         return self
+
+    def read_token(self):
+        """The first literal API token of the --config file when reads need one (tokens
+        configured, api_read_requires_token not false); None otherwise."""
+        args = self.extra_args
+        if "--config" not in args[:-1]:
+            return None
+        sections = {}
+        try:
+            with open(args[args.index("--config") + 1]) as f:
+                for line in f:  # harness configs: one `key: <JSON>` per line (config.py)
+                    key, _, value = line.partition(":")
+                    try:
+                        sections[key.strip()] = json.loads(value)
+                    except ValueError:
+                        pass
+        except OSError:
+            return None
+        if sections.get("api_read_requires_token") is False:
+            return None
+        for t in sections.get("api_tokens") or []:
+            token = t.get("token", "") if isinstance(t, dict) else ""
+            if token and "${" not in token:
+                return token
+        return None
 
     def _repick_ports(self):
         release(range(self.rtp_range[0], self.rtp_range[1] + 1))
