@@ -328,7 +328,7 @@ class AspFront::Conn : public std::enable_shared_from_this<AspFront::Conn> {
     for (size_t i = 0; i < count; ++i) {  // little-endian on the wire, whatever the host
       samples_[i] = static_cast<int16_t>(uint16_t(p[2 * i]) | uint16_t(p[2 * i + 1]) << 8);
     }
-    if (const size_t dropped = channel_->push_audio(samples_.data(), count)) {
+    if (const size_t dropped = channel_->push_audio(samples_.data(), count, now)) {
       front_.metrics_.catch_up_drops.inc(dropped);
     }
   }

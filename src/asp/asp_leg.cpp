@@ -167,8 +167,9 @@ void AspLeg::tick(MonoTime now) {
   heard_.sample_rate = rate;
   heard_.samples = static_cast<int>(want);
   bool got = false;
+  MonoTime received{};  // when the frame's last sample came off the WebSocket
   if (!prebuffering_ || channel_->queued() >= want * kPrebufferFrames) {
-    got = channel_->pop_audio(heard_.pcm.data(), want);
+    got = channel_->pop_audio(heard_.pcm.data(), want, &received);
     prebuffering_ = !got;
   }
   if (got) {
@@ -177,7 +178,18 @@ void AspLeg::tick(MonoTime now) {
     std::fill_n(heard_.pcm.data(), want, int16_t{0});
     metrics_.underruns.inc();
   }
-  if (listener_) listener_->on_frame(heard_, now);
+  if (role_ == Role::kServer && !prebuffering_) {
+    if (const size_t excess = backlog_trim_.on_tick(channel_->queued() / want)) {
+      metrics_.backlog_drops.inc(channel_->drop_oldest(excess * want) / want);
+    }
+  }
+  if (listener_) {
+    if (got && received != MonoTime{}) {
+      metrics_.frame_to_flow.observe(
+          std::chrono::duration<double>(MonoClock::now() - received).count());
+    }
+    listener_->on_frame(heard_, now);
+  }
   if (closed_) return;
 
   const bool had_audio = playout_.next(speak_);

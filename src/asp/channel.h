@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "asp/message.h"
+#include "core/clock.h"
 
 namespace atende::asp {
 
@@ -71,14 +73,16 @@ class Channel {
   int wake_fd() const { return wake_fd_; }
 
   // ---- I/O thread -> worker ----
-  // Appends samples; when the ring is full the oldest are dropped (the worker stalled:
-  // the caller must not be heard late). Returns how many were dropped.
-  size_t push_audio(const int16_t* pcm, size_t n) {
+  // Appends samples that arrived `at`; when the ring is full the oldest are dropped (the
+  // worker stalled: the caller must not be heard late). Returns how many were dropped.
+  size_t push_audio(const int16_t* pcm, size_t n, MonoTime at = MonoClock::now()) {
     std::lock_guard lock(mu_);
     size_t dropped = 0;
     if (n > ring_.size()) {
       dropped += n - ring_.size();
       pcm += n - ring_.size();
+      consumed_locked(n - ring_.size());
+      queued_total_ += n - ring_.size();
       n = ring_.size();
     }
     if (size_ + n > ring_.size()) {
@@ -86,6 +90,7 @@ class Channel {
       head_ = (head_ + over) % ring_.size();
       size_ -= over;
       dropped += over;
+      consumed_locked(over);
     }
     size_t tail = (head_ + size_) % ring_.size();
     for (size_t i = 0; i < n; ++i) {
@@ -93,6 +98,15 @@ class Channel {
       if (++tail == ring_.size()) tail = 0;
     }
     size_ += n;
+    queued_total_ += n;
+    // This message's arrival covers the samples up to queued_total_ (the newest entry grows
+    // when the table is full: those samples get a later time, never an earlier one).
+    if (stamps_size_ == stamps_.size()) {
+      stamps_[(stamps_head_ + stamps_size_ - 1) % stamps_.size()] = {queued_total_, at};
+    } else {
+      stamps_[(stamps_head_ + stamps_size_) % stamps_.size()] = {queued_total_, at};
+      ++stamps_size_;
+    }
     return dropped;
   }
   // False when the event ring is full (the peer floods control messages).
@@ -113,15 +127,28 @@ class Channel {
 
   // ---- worker ----
   // Takes exactly n samples into out; false (nothing taken) when fewer are queued.
-  bool pop_audio(int16_t* out, size_t n) {
+  // `received`: when the last of them arrived (atende_media_frame_to_flow_seconds).
+  bool pop_audio(int16_t* out, size_t n, MonoTime* received = nullptr) {
     std::lock_guard lock(mu_);
-    if (size_ < n) return false;
+    if (size_ < n || n == 0) return false;
     for (size_t i = 0; i < n; ++i) {
       out[i] = ring_[head_];
       if (++head_ == ring_.size()) head_ = 0;
     }
     size_ -= n;
+    consumed_locked(n - 1);  // the entry covering the last sample is now the first
+    if (received) *received = stamps_size_ > 0 ? stamps_[stamps_head_].at : MonoTime{};
+    consumed_locked(1);
     return true;
+  }
+  // Drops the oldest `n` samples (a standing backlog, media/backlog_trim.h); how many went.
+  size_t drop_oldest(size_t n) {
+    std::lock_guard lock(mu_);
+    n = std::min(n, size_);
+    head_ = (head_ + n) % ring_.size();
+    size_ -= n;
+    consumed_locked(n);
+    return n;
   }
   size_t queued() {
     std::lock_guard lock(mu_);
@@ -129,6 +156,7 @@ class Channel {
   }
   void drop_audio() {
     std::lock_guard lock(mu_);
+    consumed_locked(size_);
     head_ = size_ = 0;
   }
   bool pop_event(InEvent& e) {
@@ -192,12 +220,30 @@ class Channel {
   }
 
  private:
+  // Samples left the ring: forget the arrival times wholly behind them.
+  void consumed_locked(size_t samples) {
+    consumed_total_ += samples;
+    while (stamps_size_ > 0 && stamps_[stamps_head_].end <= consumed_total_) {
+      stamps_head_ = (stamps_head_ + 1) % stamps_.size();
+      --stamps_size_;
+    }
+  }
+
   const int rate_;
   int wake_fd_ = -1;
   std::atomic<bool> woken_{false};
   std::mutex mu_;
   std::vector<int16_t> ring_;
   size_t head_ = 0, size_ = 0;
+  // Arrival times of the queued audio: entry i covers samples up to `end` (counted in
+  // samples ever queued). Fixed size: no allocation per message.
+  struct Stamp {
+    uint64_t end = 0;
+    MonoTime at{};
+  };
+  std::array<Stamp, 64> stamps_{};
+  size_t stamps_head_ = 0, stamps_size_ = 0;
+  uint64_t queued_total_ = 0, consumed_total_ = 0;
   std::array<InEvent, kInEvents> events_{};
   size_t events_head_ = 0, events_count_ = 0;
   std::array<OutSlot, kOutSlots> out_{};
