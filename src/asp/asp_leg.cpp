@@ -89,7 +89,7 @@ void AspLeg::hangup(std::string_view reason) {
 
 bool AspLeg::push_out(OutKind kind, const AudioFrame* frame, bool interrupted, char digit) {
   const int64_t id = response_id_;
-  const bool ok = channel_->push_out([&](OutSlot& s) {
+  auto fill = [&](OutSlot& s) {
     s.kind = kind;
     s.interrupted = interrupted;
     s.digit = digit;
@@ -99,7 +99,15 @@ bool AspLeg::push_out(OutKind kind, const AudioFrame* frame, bool interrupted, c
       s.samples = static_cast<uint16_t>(std::min<int>(frame->samples, int(s.pcm.size())));
       std::copy_n(frame->pcm.data(), s.samples, s.pcm.data());
     }
-  });
+  };
+  bool ok = channel_->push_out(fill);
+  if (!ok && !closed_ && channel_->write_pending_for(MonoClock::now()) < kPeerStuckAfter &&
+      channel_->drop_oldest_out_audio()) {
+    // No write waits on the socket: our I/O thread is behind, the peer is not at fault. The
+    // oldest of our audio goes instead of the session.
+    metrics_.out_drops.inc();
+    ok = channel_->push_out(fill);
+  }
   if (!ok && !closed_) {
     // Every slot is waiting for the socket: the peer has stopped reading what we send.
     metrics_.not_reading.inc();

@@ -182,6 +182,35 @@ class Channel {
     ++out_count_;
     return true;
   }
+  // Every slot is taken while the I/O thread is behind (no write of its waits on the
+  // socket): the oldest audio slot goes, so the message being pushed finds room. False when
+  // no slot holds audio.
+  bool drop_oldest_out_audio() {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < out_count_; ++i) {
+      if (out_[(out_head_ + i) % out_.size()].kind != OutKind::kAudio) continue;
+      for (size_t j = i; j + 1 < out_count_; ++j) {  // rare: only when the thread is behind
+        out_[(out_head_ + j) % out_.size()] = out_[(out_head_ + j + 1) % out_.size()];
+      }
+      --out_count_;
+      return true;
+    }
+    return false;
+  }
+  // How long the I/O thread's current write has waited for the socket; zero when none
+  // waits. Full slots with a write waiting long: the peer stopped reading. Full slots with
+  // none: our I/O thread is behind (a busy box, many sessions), not the peer.
+  MonoClock::duration write_pending_for(MonoTime now) const {
+    const int64_t since = write_since_.load(std::memory_order_acquire);
+    return since == 0 ? MonoClock::duration::zero() : now - MonoTime(MonoClock::duration(since));
+  }
+  // ---- I/O thread: a write to the socket starts / completes ----
+  void write_started(MonoTime at) {
+    write_since_.store(std::max<int64_t>(1, at.time_since_epoch().count()),
+                       std::memory_order_release);
+  }
+  void write_done() { write_since_.store(0, std::memory_order_release); }
+
   // Our side ends: stats and reason for the last message; the I/O thread closes after it.
   void set_local_end(std::string reason, std::string detail, const SessionStats& stats,
                      bool abort) {
@@ -232,6 +261,7 @@ class Channel {
   const int rate_;
   int wake_fd_ = -1;
   std::atomic<bool> woken_{false};
+  std::atomic<int64_t> write_since_{0};  // MonoTime ticks of the pending write; 0: none
   std::mutex mu_;
   std::vector<int16_t> ring_;
   size_t head_ = 0, size_ = 0;

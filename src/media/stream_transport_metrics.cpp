@@ -56,6 +56,10 @@ StreamTransportMetrics::StreamTransportMetrics(MetricsRegistry& r, const StreamT
                               help(n,
                                    " inbound frames dropped from a standing backlog (the queue "
                                    "did not empty for 200 ms: after a stall)."))),
+      out_drops(r.counter(name(n, "_out_drops_total"),
+                          help(n,
+                               " outbound frames dropped because the I/O thread that writes "
+                               "them fell behind (not the peer)."))),
       phase_moves(r.counter(name(n, "_phase_moves_total"),
                             help(n,
                                  " legs moved within the 20 ms period to read the peer's "
