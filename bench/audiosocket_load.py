@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""Concurrent sessions per transport, in ONE run: at each count N, N SIP/RTP calls and N
-AudioSocket sessions (each on a fresh atende, one after the other), every one of them on the
-same listening flow (bench_common.LISTEN_FLOW: a menu with spoken choices, WebRTC VAD and
-end of turn on every frame), and atende's CPU per session for each transport, their ratio
-AudioSocket / SIP, its send pacing on each leg, and the time each leg kind takes from a
-frame received to the frame handed to the flow (atende_media_frame_to_flow_seconds{leg}).
+"""Concurrent sessions per transport, in ONE run: at each count N, N SIP/RTP calls, N
+AudioSocket sessions and N ASP sessions (each on a fresh atende, one after the other), every
+one of them on the same listening flow (bench_common.LISTEN_FLOW: a menu with spoken
+choices, WebRTC VAD and end of turn on every frame; --flow bench_listen_long: the same menu
+with a prompt longer than the run, so that ASP, which sends audio only while it responds,
+sends all the time as the others do), and atende's CPU per session for each transport, their
+ratio to SIP, its send pacing on each leg, and the time each leg kind takes from a frame
+received to the frame handed to the flow (atende_media_frame_to_flow_seconds{leg}).
 
 Transports (--transports, in this order per N):
   sip          bench/loadgen_echo: raw SIP UAC (INVITE/ACK/BYE), one RTP stream per call,
@@ -12,17 +14,21 @@ Transports (--transports, in this order per N):
   audiosocket  bench/loadgen_audiosocket: TCP connections behaving as Asterisk's
                AudioSocket() (UUID, a 320-byte slin frame every 20 ms, 0x00 at the end)
                to an atende listener `--audiosocket-listen HOST:PORT=FLOW`
-Both generators are one epoll thread in C++ sending from absolute CLOCK_MONOTONIC deadlines,
+  asp          bench/loadgen_asp: WebSockets to atende's /asp?to=FLOW behaving as a media
+               server (session.start, a 320-byte binary frame every 20 ms, session.end at the
+               end); atende's audio comes only while it responds, and is timed within responses
+The generators are one epoll thread in C++ sending from absolute CLOCK_MONOTONIC deadlines,
 reading with kernel receive timestamps. Both send quiet noise (about -65 dBFS): the VAD
 works on real samples, no turn starts, no recognition runs.
 
-Adding a transport (e.g. ASP when its leg is merged) is one more entry in TRANSPORTS: a
-function (binary, build, n, args, workdir) -> the common result dict (see run_sip), i.e. a
-generator for it and the server flag that makes a listener of that kind run the flow.
+Adding a transport is one more entry in TRANSPORTS: a function (binary, build, n, args,
+workdir) -> the common result dict (see run_sip), i.e. a generator for it and the server
+flag that makes a listener of that kind run the flow. The stream generators share their
+engine (bench/loadgen_stream.h).
 
 Usage: bench/audiosocket_load.py [--build-dir DIR] [--sessions 250,500,1000,1500]
                                  [--seconds 10] [--warmup 3] [--flow bench_listen]
-                                 [--transports sip,audiosocket] [--keep-going]
+                                 [--transports sip,audiosocket,asp] [--keep-going]
                                  [--results-dir DIR] [--name audiosocket_load]
 Results: bench/results/audiosocket_load.{json,md}. Every process is bounded by a timeout.
 """
@@ -183,10 +189,40 @@ def run_audiosocket(binary, build, n, args, workdir, flows):
         server.stop(timeout=30)
 
 
-# One entry per transport: ASP goes here when its leg is merged (a generator speaking ASP and
-# the listener flag that runs args.flow on it; the rest of the script is transport-blind).
-TRANSPORTS = {"sip": run_sip, "audiosocket": run_audiosocket}
-LEG_LABEL = {"sip": "rtp", "audiosocket": "audiosocket"}
+def run_asp(binary, build, n, args, workdir, flows):
+    workdir.mkdir(parents=True, exist_ok=True)
+    cfg = workdir / "asp.yaml"  # /asp without a token (loopback), room for N sessions
+    cfg.write_text(f"asp_require_token: false\nasp_max_sessions: {n + 100}\n")
+    server = start_server(binary, n, workdir, flows, ["--config", str(cfg)])
+    perf = maybe_perf(args, server, n, args.setup_rate, workdir, "asp")
+    try:
+        r = run_json([str(build / "bench" / "loadgen_asp"), "--target",
+                      f"127.0.0.1:{server.http_port}", "--to", args.flow,
+                      "--sessions", str(n), "--seconds", str(args.seconds), "--warmup",
+                      str(args.warmup), "--setup-rate", str(args.setup_rate), "--server-pid",
+                      str(server.pid()), "--payload", "quiet"],
+                     args.seconds + args.warmup + 60 + n / 50)
+        out = common(r, n, leg_latency(server, "asp"))
+        out.update({"loss_pct": None,  # TCP: nothing is lost; starvation shows as frames/s
+                    "frames_per_s_per_session": r.get("frames_per_s_per_session"),
+                    "min_frames_per_s_session": r.get("min_frames_per_s_session"),
+                    "cut": r.get("cut", 0) + r.get("failed", 0),
+                    "rss_kb_per_session": r.get("rss_kb_per_session"),
+                    "server_cpu_us_per_frame": r.get("server_cpu_us_per_frame"),
+                    "generator": "loadgen_asp", "raw": r})
+        if r["established"] < n or r.get("cut"):
+            out["server_log_tail"] = server.log_tail(20)
+        return out
+    finally:
+        if perf:
+            perf.join(timeout=400)
+        server.stop(timeout=30)
+
+
+# One entry per transport (a generator for it and the listener that runs args.flow on it;
+# the rest of the script is transport-blind).
+TRANSPORTS = {"sip": run_sip, "audiosocket": run_audiosocket, "asp": run_asp}
+LEG_LABEL = {"sip": "rtp", "audiosocket": "audiosocket", "asp": "asp"}
 
 
 def misses(r, n):
@@ -262,20 +298,23 @@ def markdown(results):
     lines += ["",
               "CPU = atende's utime+stime (all threads, /proc/PID/stat) over the generator's "
               "steady window; 100 % = one core. CPU % per 100 sessions = that / sessions up x "
-              "100; the ratio divides the AudioSocket figure by the SIP one at the same N. CPU "
+              "100; a ratio divides a transport's figure by the SIP one at the same N. CPU "
               "us/frame = CPU / (frames to atende + frames from it). jitter = atende's send "
               "pacing: for SIP |gap between consecutive RTP packets of a call - 20 ms x "
-              "sequence step|; for AudioSocket |gap between consecutive frames of a session - "
-              "20 ms| (no sequence numbers: a skipped frame counts 20 ms), both from kernel "
+              "sequence step|; for AudioSocket and ASP |gap between consecutive frames of a session - "
+              "20 ms| (no sequence numbers: a skipped frame counts 20 ms; ASP: within a "
+              "response, as atende sends nothing between responses), all from kernel "
               "receive timestamps at the generator. frames/s/session: what atende sent per "
               "session per second of the window (50 expected). cut: SIP calls that failed or "
-              "AudioSocket sessions atende closed before the generator's hang-up. frame->flow = "
+              "AudioSocket/ASP sessions atende closed before the generator's hang-up. frame->flow = "
               "atende_media_frame_to_flow_seconds{leg} over the whole run: from when a frame's "
               "data reached the host (kernel receive timestamp; TCP: the newest segment of the "
               "read that brought it) to the frame handed to the flow; for RTP that is the "
               "socket wait until the leg's tick + the jitter buffer (60 ms target) + decode; for "
               "AudioSocket the socket wait until the leg's tick + its inbound queue (no jitter "
-              "buffer: TCP delivers in order). p50/p99 interpolated in the buckets as "
+              "buffer: TCP delivers in order); for ASP from the I/O thread's read of the "
+              "WebSocket message (no kernel timestamp) + the leg's queue and 60 ms prebuffer. "
+              "p50/p99 interpolated in the buckets as "
               "Prometheus' histogram_quantile does (bounds 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, "
               "25, 30, 40, 50, 60, 70, 80, 100 ms...). tick late = "
               "atende_media_tick_lateness_seconds p99 over the run: how late atende's media "
@@ -319,7 +358,7 @@ def main():
                "loadavg_start": round(load[0], 2),
                "loadavg_start_all": " / ".join(f"{x:.2f}" for x in load),
                "generator_sched": " ".join(GENERATOR_PREFIX) or "normal",
-               "flow_yaml": bc.LISTEN_FLOW if args.flow == bc.LISTEN_FLOW_NAME else
+               "flow_yaml": bc.FLOWS.get(args.flow) or
                (bc.SOURCE_DIR / "flows" / f"{args.flow}.yaml").read_text(),
                "steps": [], "summary": {}}
     stopped = set()

@@ -104,7 +104,23 @@ steps:
   bye:
     type: hangup
 """
-FLOWS = {LISTEN_FLOW_NAME: LISTEN_FLOW, TURNS_FLOW_NAME: TURNS_FLOW}
+# The listening menu with a prompt longer than a load run (about 50 s of speech): every
+# transport sends audio for the whole run. ASP sends audio only while atende responds (no
+# frames between responses), so a short prompt would leave nothing to time or count on it.
+LISTEN_LONG_FLOW_NAME = "bench_listen_long"
+LISTEN_LONG_FLOW = LISTEN_FLOW.replace("name: bench_listen", "name: bench_listen_long").replace(
+    'prompt: "Say sales or support."',
+    'prompt: "' + " ".join(
+        ["Thank you for calling. Your call matters to us and will be answered in turn.",
+         "Our offices are open from eight in the morning until six in the evening,",
+         "Monday to Friday, and on Saturday mornings until noon.",
+         "For questions about an order you have placed, have its number ready.",
+         "For questions about an invoice, have your customer number ready.",
+         "Our website answers many common questions at any hour of the day.",
+         "Please listen carefully, as our options have changed recently."] * 2) +
+    ' Say sales or support."')
+FLOWS = {LISTEN_FLOW_NAME: LISTEN_FLOW, TURNS_FLOW_NAME: TURNS_FLOW,
+         LISTEN_LONG_FLOW_NAME: LISTEN_LONG_FLOW}
 
 
 def write_flows_dir(path):

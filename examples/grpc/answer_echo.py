@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Answer and echo: take the next call parked for a controller (a dial plan entry with
-`flow: controller`) and send the caller's own voice back, frame by frame, until someone
-hangs up.
+"""Answer and echo: take the next call ringing for a controller (a dial plan entry with
+`flow: controller`), let it ring a moment, answer it, and send the caller's own voice back,
+frame by frame, until someone hangs up. With --reject STATUS the call is refused instead
+(486 busy, 603 decline ...): the caller gets that SIP status.
 
   python3 examples/grpc/answer_echo.py --target 127.0.0.1:50051 --token $ATENDE_TOKEN
 """
 import queue
+import threading
 
 import grpc
 
@@ -16,6 +18,10 @@ def main():
     p = common_args(__doc__)
     p.add_argument("--call-id", default="", help="take this call (default: the next parked)")
     p.add_argument("--wait", type=int, default=60, help="seconds to wait for a call")
+    p.add_argument("--ring-seconds", type=float, default=1.0,
+                   help="how long the caller hears ringing before we answer")
+    p.add_argument("--reject", type=int, default=0,
+                   help="refuse the call with this SIP status instead of answering it")
     args = p.parse_args()
     pb, pb_grpc = load_stubs(args.proto)
     stub = pb_grpc.AtendeStub(grpc.insecure_channel(args.target))
@@ -40,7 +46,16 @@ def main():
                     pass
             elif kind == "event":
                 say(f"event {msg.event.type} {msg.event.reason or msg.event.digit}".rstrip())
-                if msg.event.type == "hangup":
+                if msg.event.type == "ringing":
+                    # The caller hears ringing (SIP 180) until we decide.
+                    if args.reject:
+                        outbox.put(pb.ClientMsg(reject=pb.Reject(status=args.reject)))
+                    else:
+                        answer = pb.ClientMsg(answer=pb.Answer())
+                        timer = threading.Timer(args.ring_seconds, outbox.put, (answer,))
+                        timer.daemon = True
+                        timer.start()
+                elif msg.event.type == "hangup":
                     break
     except grpc.RpcError as e:
         say(f"stream ended: {e.code().name}: {e.details()}")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Play a prompt and collect a digit: take the next parked call, say "Please press a
-digit", wait for one key (RFC 4733 or SIP INFO on the caller's side; a "dtmf" event here),
+"""Play a prompt and collect a digit: take the next call ringing for a controller, answer
+it, say "Please press a digit", wait for one key (RFC 4733 or SIP INFO on the caller's side; a "dtmf" event here),
 say which it was, and hang up.
 
   python3 examples/grpc/prompt_and_digit.py --target 127.0.0.1:50051 --token $ATENDE_TOKEN
@@ -39,7 +39,9 @@ def main():
                 say(f"attached call={msg.attached.call_id}")
             elif kind == "event":
                 ev = msg.event
-                if ev.type == "answered" and state == "waiting":
+                if ev.type == "ringing":
+                    outbox.put(pb.ClientMsg(answer=pb.Answer()))  # pick up at once
+                elif ev.type == "answered" and state == "waiting":
                     state = "prompting"
                     outbox.put(pb.ClientMsg(say=pb.Say(text="Please press a digit.")))
                     timer = threading.Timer(args.digit_timeout, give_up)

@@ -261,7 +261,8 @@ int Server::run() {
   // ASP over WebSocket (docs/asp.md): sessions on /asp, and "ws://" targets dialled.
   asp::AspFront asp_front({.client_rate = cfg.asp_rate,
                            .silence_threshold_ms = cfg.asp_silence_threshold_ms,
-                           .client_token = cfg.asp_client_token},
+                           .client_token = cfg.asp_client_token,
+                           .max_sessions = static_cast<size_t>(cfg.asp_max_sessions)},
                           media, calls, registry);
   asp::AspRoutingDialer dialer(transports, asp_front);
   calls.set_dialer(&dialer);
@@ -282,7 +283,8 @@ int Server::run() {
   if (!cfg.grpc_listen.host.empty()) {
     grpc_front = std::make_unique<control::GrpcFront>(
         control::GrpcFrontOptions{.listen = cfg.grpc_listen,
-                                  .park_timeout = std::chrono::seconds(cfg.grpc_park_seconds)},
+                                  .park_timeout = std::chrono::seconds(cfg.grpc_park_seconds),
+                                  .ring_timeout = std::chrono::seconds(cfg.grpc_ring_seconds)},
         calls, api::ApiAuth::from_config(cfg), registry);
   }
 #else

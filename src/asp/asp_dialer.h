@@ -35,6 +35,11 @@ class AspRoutingDialer final : public sessions::Dialer {
       inner_.transfer(leg_id, to);
     }
   }
+  // Only SIP holds a leg ringing (ASP sessions arrive answered).
+  void answer_held(const std::string& leg_id) override { inner_.answer_held(leg_id); }
+  void reject_held(const std::string& leg_id, int status, const std::string& reason) override {
+    inner_.reject_held(leg_id, status, reason);
+  }
   std::string leg_kind(const std::string& to) const override {
     return is_asp_target(to) ? "asp" : inner_.leg_kind(to);
   }

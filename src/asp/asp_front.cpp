@@ -328,7 +328,7 @@ class AspFront::Conn : public std::enable_shared_from_this<AspFront::Conn> {
     for (size_t i = 0; i < count; ++i) {  // little-endian on the wire, whatever the host
       samples_[i] = static_cast<int16_t>(uint16_t(p[2 * i]) | uint16_t(p[2 * i + 1]) << 8);
     }
-    if (const size_t dropped = channel_->push_audio(samples_.data(), count)) {
+    if (const size_t dropped = channel_->push_audio(samples_.data(), count, now)) {
       front_.metrics_.catch_up_drops.inc(dropped);
     }
   }
@@ -675,9 +675,11 @@ class AspFront::Conn : public std::enable_shared_from_this<AspFront::Conn> {
 
   void write(bool text) {
     writing_ = true;
+    if (channel_) channel_->write_started(Clock::now());
     ws_.text(text);
     auto done = [self = shared_from_this()](beast::error_code ec, size_t n) {
       self->writing_ = false;
+      if (self->channel_) self->channel_->write_done();
       if (ec) return;  // the read side reports the end
       self->front_.metrics_.frames_out.inc();
       self->front_.metrics_.bytes_out.inc(n);

@@ -89,7 +89,7 @@ void AspLeg::hangup(std::string_view reason) {
 
 bool AspLeg::push_out(OutKind kind, const AudioFrame* frame, bool interrupted, char digit) {
   const int64_t id = response_id_;
-  const bool ok = channel_->push_out([&](OutSlot& s) {
+  auto fill = [&](OutSlot& s) {
     s.kind = kind;
     s.interrupted = interrupted;
     s.digit = digit;
@@ -99,7 +99,15 @@ bool AspLeg::push_out(OutKind kind, const AudioFrame* frame, bool interrupted, c
       s.samples = static_cast<uint16_t>(std::min<int>(frame->samples, int(s.pcm.size())));
       std::copy_n(frame->pcm.data(), s.samples, s.pcm.data());
     }
-  });
+  };
+  bool ok = channel_->push_out(fill);
+  if (!ok && !closed_ && channel_->write_pending_for(MonoClock::now()) < kPeerStuckAfter &&
+      channel_->drop_oldest_out_audio()) {
+    // No write waits on the socket: our I/O thread is behind, the peer is not at fault. The
+    // oldest of our audio goes instead of the session.
+    metrics_.out_drops.inc();
+    ok = channel_->push_out(fill);
+  }
   if (!ok && !closed_) {
     // Every slot is waiting for the socket: the peer has stopped reading what we send.
     metrics_.not_reading.inc();
@@ -167,8 +175,9 @@ void AspLeg::tick(MonoTime now) {
   heard_.sample_rate = rate;
   heard_.samples = static_cast<int>(want);
   bool got = false;
+  MonoTime received{};  // when the frame's last sample came off the WebSocket
   if (!prebuffering_ || channel_->queued() >= want * kPrebufferFrames) {
-    got = channel_->pop_audio(heard_.pcm.data(), want);
+    got = channel_->pop_audio(heard_.pcm.data(), want, &received);
     prebuffering_ = !got;
   }
   if (got) {
@@ -177,7 +186,18 @@ void AspLeg::tick(MonoTime now) {
     std::fill_n(heard_.pcm.data(), want, int16_t{0});
     metrics_.underruns.inc();
   }
-  if (listener_) listener_->on_frame(heard_, now);
+  if (role_ == Role::kServer && !prebuffering_) {
+    if (const size_t excess = backlog_trim_.on_tick(channel_->queued() / want)) {
+      metrics_.backlog_drops.inc(channel_->drop_oldest(excess * want) / want);
+    }
+  }
+  if (listener_) {
+    if (got && received != MonoTime{}) {
+      metrics_.frame_to_flow.observe(
+          std::chrono::duration<double>(MonoClock::now() - received).count());
+    }
+    listener_->on_frame(heard_, now);
+  }
   if (closed_) return;
 
   const bool had_audio = playout_.next(speak_);

@@ -20,6 +20,7 @@
 #include "asp/channel.h"
 #include "audio/vad_energy.h"
 #include "core/leg.h"
+#include "media/backlog_trim.h"
 #include "media/media_worker.h"
 #include "media/playout.h"
 
@@ -99,7 +100,14 @@ class AspLeg final : public Leg,
   // Audio crosses two threads and a socket: after running dry, wait for kPrebufferFrames
   // before taking again, so arrival jitter does not cut the audio into pieces.
   static constexpr size_t kPrebufferFrames = 3;
+  // Our outbound slots are full and a write has waited this long on the socket: the peer
+  // has stopped reading (less, or none waiting: our I/O thread is behind; see push_out).
+  static constexpr MonoClock::duration kPeerStuckAfter = std::chrono::seconds(2);
   bool prebuffering_ = true;
+  // Server role: the caller's audio comes in real time, so a queue that stays above the
+  // prebuffer is a stall's leftover, dropped (media/backlog_trim.h). Not in the client role:
+  // an agent may stream its response faster than real time.
+  media::BacklogTrim backlog_trim_{kPrebufferFrames};
 
   int64_t audio_in_frames_ = 0, audio_out_frames_ = 0;
   int64_t responses_ = 0, barge_ins_ = 0, audio_ends_ = 0;

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "asp/message.h"
+#include "core/clock.h"
 
 namespace atende::asp {
 
@@ -71,14 +73,16 @@ class Channel {
   int wake_fd() const { return wake_fd_; }
 
   // ---- I/O thread -> worker ----
-  // Appends samples; when the ring is full the oldest are dropped (the worker stalled:
-  // the caller must not be heard late). Returns how many were dropped.
-  size_t push_audio(const int16_t* pcm, size_t n) {
+  // Appends samples that arrived `at`; when the ring is full the oldest are dropped (the
+  // worker stalled: the caller must not be heard late). Returns how many were dropped.
+  size_t push_audio(const int16_t* pcm, size_t n, MonoTime at = MonoClock::now()) {
     std::lock_guard lock(mu_);
     size_t dropped = 0;
     if (n > ring_.size()) {
       dropped += n - ring_.size();
       pcm += n - ring_.size();
+      consumed_locked(n - ring_.size());
+      queued_total_ += n - ring_.size();
       n = ring_.size();
     }
     if (size_ + n > ring_.size()) {
@@ -86,6 +90,7 @@ class Channel {
       head_ = (head_ + over) % ring_.size();
       size_ -= over;
       dropped += over;
+      consumed_locked(over);
     }
     size_t tail = (head_ + size_) % ring_.size();
     for (size_t i = 0; i < n; ++i) {
@@ -93,6 +98,15 @@ class Channel {
       if (++tail == ring_.size()) tail = 0;
     }
     size_ += n;
+    queued_total_ += n;
+    // This message's arrival covers the samples up to queued_total_ (the newest entry grows
+    // when the table is full: those samples get a later time, never an earlier one).
+    if (stamps_size_ == stamps_.size()) {
+      stamps_[(stamps_head_ + stamps_size_ - 1) % stamps_.size()] = {queued_total_, at};
+    } else {
+      stamps_[(stamps_head_ + stamps_size_) % stamps_.size()] = {queued_total_, at};
+      ++stamps_size_;
+    }
     return dropped;
   }
   // False when the event ring is full (the peer floods control messages).
@@ -113,15 +127,28 @@ class Channel {
 
   // ---- worker ----
   // Takes exactly n samples into out; false (nothing taken) when fewer are queued.
-  bool pop_audio(int16_t* out, size_t n) {
+  // `received`: when the last of them arrived (atende_media_frame_to_flow_seconds).
+  bool pop_audio(int16_t* out, size_t n, MonoTime* received = nullptr) {
     std::lock_guard lock(mu_);
-    if (size_ < n) return false;
+    if (size_ < n || n == 0) return false;
     for (size_t i = 0; i < n; ++i) {
       out[i] = ring_[head_];
       if (++head_ == ring_.size()) head_ = 0;
     }
     size_ -= n;
+    consumed_locked(n - 1);  // the entry covering the last sample is now the first
+    if (received) *received = stamps_size_ > 0 ? stamps_[stamps_head_].at : MonoTime{};
+    consumed_locked(1);
     return true;
+  }
+  // Drops the oldest `n` samples (a standing backlog, media/backlog_trim.h); how many went.
+  size_t drop_oldest(size_t n) {
+    std::lock_guard lock(mu_);
+    n = std::min(n, size_);
+    head_ = (head_ + n) % ring_.size();
+    size_ -= n;
+    consumed_locked(n);
+    return n;
   }
   size_t queued() {
     std::lock_guard lock(mu_);
@@ -129,6 +156,7 @@ class Channel {
   }
   void drop_audio() {
     std::lock_guard lock(mu_);
+    consumed_locked(size_);
     head_ = size_ = 0;
   }
   bool pop_event(InEvent& e) {
@@ -154,6 +182,35 @@ class Channel {
     ++out_count_;
     return true;
   }
+  // Every slot is taken while the I/O thread is behind (no write of its waits on the
+  // socket): the oldest audio slot goes, so the message being pushed finds room. False when
+  // no slot holds audio.
+  bool drop_oldest_out_audio() {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < out_count_; ++i) {
+      if (out_[(out_head_ + i) % out_.size()].kind != OutKind::kAudio) continue;
+      for (size_t j = i; j + 1 < out_count_; ++j) {  // rare: only when the thread is behind
+        out_[(out_head_ + j) % out_.size()] = out_[(out_head_ + j + 1) % out_.size()];
+      }
+      --out_count_;
+      return true;
+    }
+    return false;
+  }
+  // How long the I/O thread's current write has waited for the socket; zero when none
+  // waits. Full slots with a write waiting long: the peer stopped reading. Full slots with
+  // none: our I/O thread is behind (a busy box, many sessions), not the peer.
+  MonoClock::duration write_pending_for(MonoTime now) const {
+    const int64_t since = write_since_.load(std::memory_order_acquire);
+    return since == 0 ? MonoClock::duration::zero() : now - MonoTime(MonoClock::duration(since));
+  }
+  // ---- I/O thread: a write to the socket starts / completes ----
+  void write_started(MonoTime at) {
+    write_since_.store(std::max<int64_t>(1, at.time_since_epoch().count()),
+                       std::memory_order_release);
+  }
+  void write_done() { write_since_.store(0, std::memory_order_release); }
+
   // Our side ends: stats and reason for the last message; the I/O thread closes after it.
   void set_local_end(std::string reason, std::string detail, const SessionStats& stats,
                      bool abort) {
@@ -192,12 +249,31 @@ class Channel {
   }
 
  private:
+  // Samples left the ring: forget the arrival times wholly behind them.
+  void consumed_locked(size_t samples) {
+    consumed_total_ += samples;
+    while (stamps_size_ > 0 && stamps_[stamps_head_].end <= consumed_total_) {
+      stamps_head_ = (stamps_head_ + 1) % stamps_.size();
+      --stamps_size_;
+    }
+  }
+
   const int rate_;
   int wake_fd_ = -1;
   std::atomic<bool> woken_{false};
+  std::atomic<int64_t> write_since_{0};  // MonoTime ticks of the pending write; 0: none
   std::mutex mu_;
   std::vector<int16_t> ring_;
   size_t head_ = 0, size_ = 0;
+  // Arrival times of the queued audio: entry i covers samples up to `end` (counted in
+  // samples ever queued). Fixed size: no allocation per message.
+  struct Stamp {
+    uint64_t end = 0;
+    MonoTime at{};
+  };
+  std::array<Stamp, 64> stamps_{};
+  size_t stamps_head_ = 0, stamps_size_ = 0;
+  uint64_t queued_total_ = 0, consumed_total_ = 0;
   std::array<InEvent, kInEvents> events_{};
   size_t events_head_ = 0, events_count_ = 0;
   std::array<OutSlot, kOutSlots> out_{};

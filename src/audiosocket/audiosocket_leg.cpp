@@ -13,19 +13,22 @@ namespace atende::audiosocket {
 namespace {
 
 // When what `msg` read reached the host, on the monotonic clock: its kernel receive timestamp
-// (wall clock, mapped through the offset between the clocks now), else now.
-MonoTime received_at(msghdr& msg) {
+// (wall clock, mapped through the offset between the clocks now), else now. `age_ns`: how
+// long it waited to be read, -1 without a usable timestamp.
+MonoTime received_at(msghdr& msg, int64_t& age_ns) {
+  age_ns = -1;
   const MonoTime mono_now = MonoClock::now();
   for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
     if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS) continue;
     timespec stamp, real_now;
     std::memcpy(&stamp, CMSG_DATA(cm), sizeof stamp);
     clock_gettime(CLOCK_REALTIME, &real_now);
-    const int64_t age_ns = (int64_t(real_now.tv_sec) - stamp.tv_sec) * 1'000'000'000 +
-                           (real_now.tv_nsec - stamp.tv_nsec);
-    if (age_ns >= 0 && age_ns < 1'000'000'000) {
+    const int64_t age = (int64_t(real_now.tv_sec) - stamp.tv_sec) * 1'000'000'000 +
+                        (real_now.tv_nsec - stamp.tv_nsec);
+    if (age >= 0 && age < 1'000'000'000) {
+      age_ns = age;
       return mono_now -
-             std::chrono::duration_cast<MonoClock::duration>(std::chrono::nanoseconds(age_ns));
+             std::chrono::duration_cast<MonoClock::duration>(std::chrono::nanoseconds(age));
     }
   }
   return mono_now;
@@ -141,7 +144,13 @@ void AudioSocketLeg::read_socket(MonoTime now) {
     msg.msg_control = control.data();
     msg.msg_controllen = control.size();
     const ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
-    if (n > 0) read_at_ = received_at(msg);
+    int64_t age_ns = -1;
+    if (n > 0) read_at_ = received_at(msg, age_ns);
+    // The peer's audio tells its phase (a read is the peer's newest frame, or several after a
+    // stall: a wait of a period or more, which ReadPhase ignores).
+    if (age_ns >= 0) {
+      if (int ms = read_phase_.on_read(age_ns)) tick_earlier_ms_ = ms;
+    }
     if (n == 0) {
       eof_ = true;
     } else if (n < 0) {
@@ -262,6 +271,7 @@ void AudioSocketLeg::queue_in(std::span<const int16_t> pcm) {
       consumed_in(frame);
       metrics_.catch_up_drops.inc();
     }
+    backlog_trim_.reset();
     if (in_size_ + pcm.size() > in_ring_.size()) return;  // a frame larger than the ring
   }
   size_t tail = (in_head_ + in_size_) % in_ring_.size();
@@ -283,6 +293,16 @@ void AudioSocketLeg::queue_in(std::span<const int16_t> pcm) {
   }
 }
 
+void AudioSocketLeg::drop_oldest_in(size_t frames) {
+  const size_t frame = static_cast<size_t>(samples_per_frame(leg_rate_));
+  for (; frames > 0 && in_size_ >= frame; --frames) {
+    in_head_ = (in_head_ + frame) % in_ring_.size();
+    in_size_ -= frame;
+    consumed_in(frame);
+    metrics_.backlog_drops.inc();
+  }
+}
+
 void AudioSocketLeg::consumed_in(size_t samples) {
   in_consumed_ += samples;
   while (stamps_size_ > 0 && in_stamps_[stamps_head_].end <= in_consumed_) {
@@ -297,6 +317,9 @@ void AudioSocketLeg::tick(MonoTime now) {
   if (closed_) return;
   read_socket(now);
   if (closed_) return;
+  if (tick_earlier_ms_ > 0 && worker().tick_earlier(this, std::exchange(tick_earlier_ms_, 0))) {
+    metrics_.phase_moves.inc();
+  }
 
   // What the peer said in this slot; silence when its audio has not come (yet).
   const size_t want = static_cast<size_t>(samples_per_frame(leg_rate_));
@@ -316,6 +339,7 @@ void AudioSocketLeg::tick(MonoTime now) {
     std::fill_n(heard_.pcm.data(), want, int16_t{0});
     metrics_.underruns.inc();
   }
+  if (const size_t excess = backlog_trim_.on_tick(in_size_ / want)) drop_oldest_in(excess);
   if (listener_) {
     if (received != MonoTime{}) {
       metrics_.frame_to_flow.observe(

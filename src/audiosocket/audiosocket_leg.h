@@ -17,8 +17,10 @@
 #include "audiosocket/audiosocket_metrics.h"
 #include "audiosocket/frame.h"
 #include "core/leg.h"
+#include "media/backlog_trim.h"
 #include "media/media_worker.h"
 #include "media/playout.h"
+#include "media/read_phase.h"
 
 namespace atende::audiosocket {
 
@@ -94,6 +96,8 @@ class AudioSocketLeg final : public Leg,
   void on_message(const Frame& f, MonoTime now);
   void on_audio(int rate, std::span<const uint8_t> payload);
   void queue_in(std::span<const int16_t> pcm);
+  // Drops the oldest `frames` whole frames of the inbound ring (a standing backlog).
+  void drop_oldest_in(size_t frames);
   // Samples left the ring (played or dropped): forget the receive times wholly behind them.
   void consumed_in(size_t samples);
   bool queue_out(uint8_t type, std::span<const uint8_t> payload);
@@ -122,6 +126,11 @@ class AudioSocketLeg final : public Leg,
   // When the bytes now being parsed reached the host: the kernel's receive timestamp of the
   // read (TCP: its newest segment), else the read's own time; on the real monotonic clock.
   MonoTime read_at_{};
+  // Reads at the peer's phase (media/read_phase.h), as RTP legs do: the kernel timestamps say
+  // how long each read's newest audio waited for our tick.
+  media::ReadPhase read_phase_;
+  int tick_earlier_ms_ = 0;
+  media::BacklogTrim backlog_trim_;  // drops a standing backlog after a stall
   // Receive times of the queued audio: entry i covers ring samples up to `end` (counted in
   // samples ever queued), so the frame handed to the listener finds when its last sample
   // came (atende_media_frame_to_flow_seconds). Fixed size: no allocation per frame.

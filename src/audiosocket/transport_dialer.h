@@ -55,6 +55,11 @@ class TransportDialer final : public sessions::Dialer {
       sip_.transfer(leg_id, to);
     }
   }
+  // Only SIP holds a leg ringing (an AudioSocket connection arrives answered).
+  void answer_held(const std::string& leg_id) override { sip_.answer_held(leg_id); }
+  void reject_held(const std::string& leg_id, int status, const std::string& reason) override {
+    sip_.reject_held(leg_id, status, reason);
+  }
   std::string leg_kind(const std::string& to) const override {
     return audiosocket_route(to, "").empty() ? sip_.leg_kind(to) : "audiosocket";
   }

@@ -77,6 +77,14 @@ class ControllerChannel {
   // The leg's rate once it is answered (0 before): any thread.
   void set_sample_rate(int rate) { sample_rate_.store(rate); }
   int sample_rate() const { return sample_rate_.load(); }
+  // An inbound call held ringing until the controller answers or refuses it (the hub marks
+  // it; its driver, which runs from the answer on, clears it). Any thread.
+  void set_ringing(bool ringing) {
+    ringing_.store(ringing);
+    if (ringing) was_held_.store(true);
+  }
+  bool ringing() const { return ringing_.load(); }
+  bool was_held() const { return was_held_.load(); }
 
   // ---- the stream's side (gRPC threads) ----
   // One stream at a time: false when another holds the call or it has ended.
@@ -110,6 +118,8 @@ class ControllerChannel {
  private:
   const CallFacts facts_;
   std::atomic<int> sample_rate_{0};
+  std::atomic<bool> ringing_{false};
+  std::atomic<bool> was_held_{false};
   ChannelMetrics metrics_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

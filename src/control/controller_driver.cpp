@@ -113,7 +113,11 @@ void ControllerDriver::start(MonoTime now) {
   started_ = now;
   const auto& call = host_.call();
   const auto& info = host_.leg().info();
-  const bool placed_by_dial = deps_.hub && deps_.hub->find(call.id) != nullptr;
+  // A channel exists already for a call placed with Dial, and for one held ringing until
+  // its controller answered it (ControllerHub::ringing).
+  const auto known = deps_.hub ? deps_.hub->find(call.id) : nullptr;
+  const bool answered_by_controller = known && known->was_held();
+  const bool placed_by_dial = known && !answered_by_controller;
   channel_ = deps_.hub ? deps_.hub->open({.call_id = call.id,
                                           .from = info.from,
                                           .to = info.to,
@@ -124,10 +128,12 @@ void ControllerDriver::start(MonoTime now) {
     return;
   }
   channel_->set_sample_rate(host_.leg().sample_rate());
+  channel_->set_ringing(false);
   channel_->push_event({.type = "answered", .sample_rate = host_.leg().sample_rate()});
-  host_.record_event("controller",
-                     placed_by_dial ? "waiting for its controller" : "parked for a controller");
-  if (!placed_by_dial) deps_.hub->park(channel_);
+  host_.record_event("controller", answered_by_controller ? "answered by its controller"
+                                   : placed_by_dial       ? "waiting for its controller"
+                                                          : "parked for a controller");
+  if (!known) deps_.hub->park(channel_);
 }
 
 void ControllerDriver::hang_up(const std::string& reason) {
@@ -164,6 +170,10 @@ void ControllerDriver::on_frame(const AudioFrame& heard, MonoTime now) {
     if (mode_ == Mode::kControl) return hang_up("controller_gone");
   } else if (!attached && !channel_->ever_attached() && now - started_ > deps_.park_timeout) {
     return hang_up("no_controller");
+  } else if (!attached && channel_->ever_attached() && mode_ == Mode::kControl) {
+    // It answered the call and went before our first tick saw it attached.
+    host_.record_event("controller", "detached: " + channel_->detach_reason());
+    return hang_up("controller_gone");
   }
 
   run_commands(now);

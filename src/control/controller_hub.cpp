@@ -38,6 +38,14 @@ void ControllerHub::park(std::shared_ptr<ControllerChannel> channel) {
   cv_.notify_one();
 }
 
+void ControllerHub::ringing(const sessions::HeldCall& call) {
+  auto channel =
+      open({.call_id = call.call_id, .from = call.from, .to = call.to, .direction = "inbound"});
+  channel->set_ringing(true);
+  channel->push_event({.type = "ringing"});
+  park(std::move(channel));
+}
+
 std::shared_ptr<ControllerChannel> ControllerHub::take_parked(
     std::chrono::steady_clock::time_point deadline, const std::function<bool()>& cancelled) {
   std::unique_lock lock(mu_);
@@ -85,6 +93,7 @@ void ControllerHub::on_session_event(const sessions::SessionEvent& ev) {
     if (data.is_object() && data.contains("end_reason") && data["end_reason"].is_string()) {
       reason = data["end_reason"].get<std::string>();
     }
+    channel->set_ringing(false);
     channel->end(reason);
     remove(ev.call_id);
   }

@@ -35,6 +35,9 @@ class ControllerHub {
   std::shared_ptr<ControllerChannel> find(const std::string& call_id) const;
   // An inbound call waits for the next Attach without a call id.
   void park(std::shared_ptr<ControllerChannel> channel);
+  // An inbound call held ringing (SessionManager::set_inbound_hold): its channel, marked
+  // ringing with a "ringing" event waiting, parked for the next controller. Any thread.
+  void ringing(const sessions::HeldCall& call);
   // Waits until `deadline` (or stop(), or `cancelled()` turning true; checked every 200 ms)
   // for a parked call and hands it over attached; nullptr when none came.
   std::shared_ptr<ControllerChannel> take_parked(std::chrono::steady_clock::time_point deadline,

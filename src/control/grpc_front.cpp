@@ -54,6 +54,9 @@ GrpcFront::GrpcFront(GrpcFrontOptions options, sessions::SessionManager& calls, 
                        },
                    .park_timeout = park});
   });
+  // Inbound calls to `controller` ring until a controller answers or refuses them.
+  calls_.set_inbound_hold("controller", options_.ring_timeout,
+                          [hub = hub_](const sessions::HeldCall& call) { hub->ringing(call); });
   calls_.set_progress_observer([hub = hub_](const std::string& leg_id, int status) {
     if (status >= 200) return;
     sessions::SessionEvent ev;

@@ -23,6 +23,8 @@ class GrpcService;
 struct GrpcFrontOptions {
   HostPort listen;
   std::chrono::milliseconds park_timeout{15000};  // an inbound call waits this for a controller
+  // An inbound call rings (held unanswered) at most this long for a controller's Answer.
+  std::chrono::milliseconds ring_timeout{30000};
 };
 
 class GrpcFront {

@@ -108,6 +108,12 @@ Status GrpcService::Hangup(grpc::ServerContext* ctx, const atende::v1::CallRef* 
                            atende::v1::Ack*) {
   if (Status refusal; !authenticate(ctx, &refusal)) return refusal;
   if (bad_id(req->call_id())) return {StatusCode::INVALID_ARGUMENT, "call_id is required"};
+  // A controlled call still ringing is refused (603) rather than hung up.
+  if (auto ch = hub_.find(req->call_id()); ch && ch->ringing()) {
+    if (control_.reject(req->call_id(), kDefaultRejectStatus, "controller_hangup")) {
+      return Status::OK;
+    }
+  }
   auto r = control_.hangup(req->call_id());
   return r ? Status::OK : to_status(r.error());
 }
@@ -177,8 +183,25 @@ void GrpcService::on_client_message(const atende::v1::ClientMsg& msg, Controller
       return;
     }
     case atende::v1::ClientMsg::kAnswer:
-      cmd.kind = K::kAnswer;
+      if (ch.ringing()) {
+        // Held ringing (docs/grpc.md "Answer"): answered now; the driver starts with the
+        // answer and says "answered".
+        if (auto r = control_.answer(ch.facts().call_id); !r) {
+          return add_error(ch, "answer: " + r.error().message);
+        }
+        return;
+      }
+      cmd.kind = K::kAnswer;  // answered already: the driver repeats "answered"
       break;
+    case atende::v1::ClientMsg::kReject: {
+      const int status = msg.reject().status() == 0 ? kDefaultRejectStatus : msg.reject().status();
+      if (!ch.ringing())
+        return add_error(ch, "reject: the call is not ringing (HangupCall ends it)");
+      if (auto r = control_.reject(ch.facts().call_id, status, "controller_rejected"); !r) {
+        return add_error(ch, "reject: " + r.error().message);
+      }
+      return;
+    }
     case atende::v1::ClientMsg::kPlay:
       cmd.kind = K::kPlay;
       cmd.clip = pcm_to_clip(msg.play().pcm(), msg.play().sample_rate(), &why);
@@ -215,6 +238,13 @@ void GrpcService::on_client_message(const atende::v1::ClientMsg& msg, Controller
       break;
     }
     case atende::v1::ClientMsg::kHangup:
+      if (ch.ringing()) {
+        if (auto r = control_.reject(ch.facts().call_id, kDefaultRejectStatus, "controller_hangup");
+            !r) {
+          return add_error(ch, "hangup: " + r.error().message);
+        }
+        return;
+      }
       cmd.kind = K::kHangup;
       break;
     case atende::v1::ClientMsg::kFlush:
@@ -273,6 +303,8 @@ Status GrpcService::Call(
     const std::string why =
         ctx->IsCancelled() ? "the stream was cancelled or broke" : "the controller closed it";
     channel->detach(why);
+    // A call still ringing has nobody to answer it now: refused at once, not left to ring out.
+    if (channel->ringing()) control_.reject(channel->facts().call_id, 480, "controller_gone");
     channel->wake();
     {
       std::lock_guard lock(mu);
@@ -313,7 +345,10 @@ Status GrpcService::Call(
       break;
     }
   }
-  if (write_failed) channel->detach("writing to the stream failed");
+  if (write_failed) {
+    channel->detach("writing to the stream failed");
+    if (channel->ringing()) control_.reject(channel->facts().call_id, 480, "controller_gone");
+  }
   {
     // The client normally closes its side on the hang-up event; one that does not is cut.
     std::unique_lock lock(mu);

@@ -24,6 +24,8 @@ class GrpcService final : public atende::v1::Atende::Service {
   // After the call ended (or the stream broke), how long the client may take to close its
   // side before the stream is cancelled from ours.
   static constexpr int kCloseGraceMs = 2000;
+  // Reject{} without a status, HangupCall while ringing: 603 Decline.
+  static constexpr int kDefaultRejectStatus = 603;
 
   GrpcService(sessions::CallControl& control, ControllerHub& hub, const api::ApiAuth& auth)
       : control_(control), hub_(hub), guard_(auth) {}

@@ -152,6 +152,8 @@ bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const
       cfg.grpc_listen = v == "off" ? HostPort{"", 0} : parse_host_port(ctx, v);
     else if (key == "grpc_park_seconds")
       cfg.grpc_park_seconds = parse_int(ctx, v, 1, 3600);
+    else if (key == "grpc_ring_seconds")
+      cfg.grpc_ring_seconds = parse_int(ctx, v, 1, 300);
     else if (key == "rtp_ports")
       parse_port_range(ctx, v, cfg);
     else if (key == "data_dir")
@@ -212,6 +214,8 @@ bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const
       cfg.asp_require_token = parse_bool(ctx, v);
     else if (key == "asp_client_token")
       cfg.asp_client_token = v;
+    else if (key == "asp_max_sessions")
+      cfg.asp_max_sessions = parse_int(ctx, v, 1, 20000);
     else if (key == "asp_rate")
       cfg.asp_rate = parse_int(ctx, v, 8000, 16000);
     else if (key == "asp_silence_threshold_ms")

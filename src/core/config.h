@@ -76,6 +76,9 @@ struct Config {
   // The gRPC control service (docs/grpc.md); empty host: off (the default).
   HostPort grpc_listen{"", 0};
   int grpc_park_seconds = 15;  // an inbound call waits this long for a controller
+  // An inbound call to `flow: controller` rings (180) at most this long for a controller to
+  // Answer or Reject it; then 480.
+  int grpc_ring_seconds = 30;
   int rtp_port_min = 20000;
   int rtp_port_max = 29999;
   std::string data_dir = "./data";
@@ -146,6 +149,7 @@ struct Config {
   bool asp_require_token = true;
   std::string asp_client_token;
   int asp_rate = 8000;
+  int asp_max_sessions = 512;  // ASP WebSockets open at once, both roles
   int asp_silence_threshold_ms = 500;
 };
 

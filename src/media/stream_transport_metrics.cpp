@@ -51,6 +51,18 @@ StreamTransportMetrics::StreamTransportMetrics(MetricsRegistry& r, const StreamT
       catch_up_drops(r.counter(name(n, "_catch_up_drops_total"),
                                help(n,
                                     " inbound audio dropped because it waited too long for "
-                                    "the leg's tick (a worker stall)."))) {}
+                                    "the leg's tick (a worker stall)."))),
+      backlog_drops(r.counter(name(n, "_backlog_drops_total"),
+                              help(n,
+                                   " inbound frames dropped from a standing backlog (the queue "
+                                   "did not empty for 200 ms: after a stall)."))),
+      out_drops(r.counter(name(n, "_out_drops_total"),
+                          help(n,
+                               " outbound frames dropped because the I/O thread that writes "
+                               "them fell behind (not the peer)."))),
+      phase_moves(r.counter(name(n, "_phase_moves_total"),
+                            help(n,
+                                 " legs moved within the 20 ms period to read the peer's "
+                                 "audio soon after it arrives."))) {}
 
 }  // namespace atende::media

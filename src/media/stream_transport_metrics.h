@@ -30,6 +30,12 @@ struct StreamTransportMetrics {
   Counter& underruns;        // <prefix>_underruns_total: a tick with no audio
   Counter& catch_up_drops;   // <prefix>_catch_up_drops_total: inbound audio dropped because
                              // it waited too long for the leg's tick (our stall)
+  Counter& backlog_drops;    // <prefix>_backlog_drops_total: inbound frames dropped from a
+                             // standing backlog (media/backlog_trim.h)
+  Counter& out_drops;        // <prefix>_out_drops_total: our outbound audio dropped because
+                             // our own I/O thread fell behind (ASP), not the peer
+  Counter& phase_moves;      // <prefix>_phase_moves_total: legs moved to read soon after the
+                             // peer's audio arrives (media/read_phase.h)
 };
 
 }  // namespace atende::media

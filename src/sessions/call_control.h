@@ -47,6 +47,14 @@ class ControlResult {
 
 struct Done {};  // the success value of methods that return nothing
 
+// An inbound call held ringing for a driver to decide (CallControl::answer / reject;
+// SessionManager::set_inbound_hold).
+struct HeldCall {
+  std::string call_id;
+  std::string from;
+  std::string to;
+};
+
 // Place a call: dial `to` and run `flow` (or the agent `persona`) on it once answered.
 struct OriginateRequest {
   std::string to;    // a number ("+5511999990000", "2302") or a sip: URI
@@ -98,6 +106,17 @@ class CallControl {
   // Connect two answered calls: each hears the other; their flows or agents leave. `other_id`
   // joins `call_id`'s session; when either side hangs up, the other is hung up.
   virtual ControlResult<Done> bridge(const std::string& call_id, const std::string& other_id) = 0;
+
+  // An inbound call held ringing for its driver to decide (docs/grpc.md "Answer"): answer
+  // it, or refuse it with a final status (400..699; SIP's, e.g. 486 busy, 603 decline) and
+  // `reason` as its end_reason. kConflict when it is not ringing any more.
+  virtual ControlResult<Done> answer(const std::string& call_id) {
+    return ControlError{ControlErrc::kConflict, "the call is not ringing"};
+  }
+  virtual ControlResult<Done> reject(const std::string& call_id, int status,
+                                     const std::string& reason) {
+    return ControlError{ControlErrc::kConflict, "the call is not ringing"};
+  }
 
   using Subscription = uint64_t;
   virtual Subscription subscribe(std::function<void(const SessionEvent&)> fn) = 0;

@@ -32,6 +32,11 @@ class Dialer {
   // Any thread: blind transfer of an answered leg (REFER); the result comes back through
   // SessionManager::leg_transfer_progress.
   virtual void transfer(const std::string& leg_id, const std::string& to) = 0;
+  // Any thread: an inbound leg held ringing (Admission::hold) is answered now, or refused
+  // with the final `status` (SIP-style, 400..699) and its end recorded with `reason`.
+  // Transports that never hold a leg ignore both.
+  virtual void answer_held(const std::string& leg_id) {}
+  virtual void reject_held(const std::string& leg_id, int status, const std::string& reason) {}
   // The kind of leg dialling `to` makes, for its record ("sip", "audiosocket").
   virtual std::string leg_kind(const std::string& to) const { return "sip"; }
 };

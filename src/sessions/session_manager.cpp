@@ -89,6 +89,9 @@ Admission SessionManager::admit(const InboundRequest& r) const {
   } else {
     a.ok = true;
     if (auto spec = flows_.find(a.flow)) a.rtp_timeout = spec->rtp_timeout;
+    if (auto hold = holds_.find(a.flow); hold != holds_.end() && r.can_hold) {
+      a.hold = hold->second.timeout;
+    }
   }
   return a;
 }
@@ -127,12 +130,54 @@ void SessionManager::open_inbound(const InboundRequest& r, const Admission& a, E
   {
     std::lock_guard lock(mu_);
     sessions_.emplace(r.call_id, session);
-    legs_.emplace(r.call_id, LegEntry{.session = session, .inbound = true});
+    legs_.emplace(r.call_id,
+                  LegEntry{.session = session, .inbound = true, .held = a.hold.count() > 0});
     ++live_legs_;
   }
   metrics_.active_calls.inc();
   emit("call.started", r.call_id,
        {{"direction", "inbound"}, {"from", r.from}, {"to", r.to}, {"flow", a.flow}});
+  if (a.hold.count() > 0) {
+    if (auto hold = holds_.find(a.flow); hold != holds_.end() && hold->second.on_held) {
+      hold->second.on_held({.call_id = r.call_id, .from = r.from, .to = r.to});
+    }
+  }
+}
+
+bool SessionManager::take_held(const std::string& call_id, ControlError* error) {
+  std::lock_guard lock(mu_);
+  auto it = legs_.find(call_id);
+  if (it == legs_.end()) {
+    *error = {ControlErrc::kNotFound, "no such call"};
+    return false;
+  }
+  if (it->second.ended || !it->second.held) {
+    *error = {ControlErrc::kConflict,
+              it->second.ended ? "the call has ended" : "the call is not ringing"};
+    return false;
+  }
+  it->second.held = false;  // one decision per call
+  return true;
+}
+
+ControlResult<Done> SessionManager::answer(const std::string& call_id) {
+  ControlError error;
+  if (!take_held(call_id, &error)) return error;
+  store_.add_event(call_id, wall_now(), "answer", "by its controller");
+  if (dialer_) dialer_->answer_held(call_id);
+  return Done{};
+}
+
+ControlResult<Done> SessionManager::reject(const std::string& call_id, int status,
+                                           const std::string& reason) {
+  if (status < 400 || status > 699) {
+    return ControlError{ControlErrc::kInvalid, "a final status is 400..699"};
+  }
+  ControlError error;
+  if (!take_held(call_id, &error)) return error;
+  store_.add_event(call_id, wall_now(), "reject", std::to_string(status) + " " + reason);
+  if (dialer_) dialer_->reject_held(call_id, status, reason);
+  return Done{};
 }
 
 std::shared_ptr<Session> SessionManager::session_of_leg(const std::string& leg_id) const {

@@ -46,6 +46,8 @@ struct InboundRequest {
   // a listener's default flow): the dial plan is not asked.
   std::string flow{};
   std::map<std::string, std::string> variables{};  // for the flow's templates / the persona
+  // The front-end can hold the leg unanswered (SIP: ringing) until answer()/reject().
+  bool can_hold = false;
 };
 
 // What the dial plan and limits say about an inbound leg.
@@ -57,6 +59,9 @@ struct Admission {
   std::string phrase;
   // The flow's own RTP inactivity timeout (FlowSpec::rtp_timeout); -1: the server's.
   Millis rtp_timeout{-1};
+  // > 0: hold the leg ringing until CallControl::answer / reject, at most this long (then
+  // the front-end refuses it: SIP 480). Only for a request that can_hold.
+  Millis hold{0};
 };
 
 class SessionManager final : public CallControl, public SessionServices {
@@ -78,6 +83,13 @@ class SessionManager final : public CallControl, public SessionServices {
   using DriverFactory = std::function<std::unique_ptr<flow::Flow>(flow::FlowHost&)>;
   void set_driver(const std::string& name, DriverFactory factory) {
     drivers_[name] = std::move(factory);
+  }
+  // Inbound calls whose flow is `name` are held ringing (front-ends that can) for at most
+  // `hold`, and `on_held` is told of each (on the front-end's thread: queue and return) so
+  // their driver can answer or refuse them. Before calls start.
+  void set_inbound_hold(const std::string& name, Millis hold,
+                        std::function<void(const HeldCall&)> on_held) {
+    holds_[name] = {hold, std::move(on_held)};
   }
   // Told of every 18x a dialled leg gets (the gRPC controller's "ringing"). Before calls.
   void set_progress_observer(std::function<void(const std::string& leg_id, int status)> fn) {
@@ -117,6 +129,9 @@ class SessionManager final : public CallControl, public SessionServices {
   ControlResult<Done> hangup(const std::string& call_id) override;
   ControlResult<Done> transfer(const std::string& call_id, const std::string& to) override;
   ControlResult<Done> bridge(const std::string& call_id, const std::string& other_id) override;
+  ControlResult<Done> answer(const std::string& call_id) override;
+  ControlResult<Done> reject(const std::string& call_id, int status,
+                             const std::string& reason) override;
   Subscription subscribe(std::function<void(const SessionEvent&)> fn) override;
   void unsubscribe(Subscription id) override;
 
@@ -139,6 +154,7 @@ class SessionManager final : public CallControl, public SessionServices {
     bool inbound = false;
     bool answered = false;
     bool ended = false;
+    bool held = false;  // inbound, ringing until answer() / reject()
     std::string reason{};
     std::string local_reason{};  // note_end_reason(): replaces "local_bye"
     int sip_status = 0;
@@ -163,6 +179,13 @@ class SessionManager final : public CallControl, public SessionServices {
   agent::AgentRuntime* agents_ = nullptr;
   Dialer* dialer_ = nullptr;
   std::map<std::string, DriverFactory> drivers_;  // set before calls; read-only after
+  struct Hold {
+    Millis timeout{0};
+    std::function<void(const HeldCall&)> on_held;
+  };
+  std::map<std::string, Hold> holds_;  // by flow name; set before calls; read-only after
+  // The held leg `call_id`, still ringing: false (and `error`) otherwise.
+  bool take_held(const std::string& call_id, ControlError* error);
   std::function<void(const std::string&, int)> progress_observer_;
   std::atomic<bool> draining_{false};
 

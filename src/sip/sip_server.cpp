@@ -71,6 +71,8 @@ class Dialog final : public HandleOwner {
   bool bye_sent = false;
   bool cancelled = false;      // outbound: we sent CANCEL
   bool delayed_offer = false;  // inbound INVITE without SDP: the answer comes in the ACK
+  bool held = false;           // inbound: ringing until answer_held() / reject_held()
+  int reject_status = 0;       // inbound: the final status we refused a held call with
   std::string contact;         // our Contact for this dialog; empty: sofia's
   int final_status = 0;        // outbound: the final response to our INVITE
   int auth_attempts = 0;       // outbound: challenges answered
@@ -298,6 +300,14 @@ struct SipServer::Impl {
   void terminated(Dialog* d, nua_handle_t* nh);
   void send_bye(const std::string& call_id, const char* reason);
   void answer(Dialog& d);
+  // A held inbound call (InviteReply::hold_ms): the final `status` instead of an answer.
+  void reject_held(Dialog& d, int status, const std::string& reason);
+  Dialog* held_dialog(const std::string& call_id) {
+    auto it = dialogs.find(call_id);
+    if (it == dialogs.end()) return nullptr;
+    Dialog& d = *it->second;
+    return d.held && d.nh && !d.sent_200 && !d.bye_sent ? &d : nullptr;
+  }
   // UAC
   void place(OutboundInvite call);
   void invite_response(Dialog& d, int status, char const* phrase, sip_t const* sip);
@@ -326,6 +336,8 @@ struct SipServer::Impl {
     auto* d = static_cast<Dialog*>(owner);
     if (d->outbound)
       d->server->ring_timeout(*d);
+    else if (d->held)
+      d->server->reject_held(*d, 480, "ring_timeout");
     else
       d->server->answer(*d);
   }
@@ -638,11 +650,14 @@ void SipServer::Impl::incoming_invite(nua_handle_t* nh, sip_t const* sip) {
   d->answer_sdp = std::move(reply.sdp);
   d->delayed_offer = info.sdp.empty();
   d->contact = contact_for(info.transport);
-  if (reply.ring_ms > 0) {
+  if (reply.ring_ms > 0 || reply.hold_ms > 0) {
+    // Held: someone else (a controller) decides; the timer is the longest the caller rings.
+    d->held = reply.hold_ms > 0;
     nua_respond(nh, SIP_180_RINGING,
                 TAG_IF(!d->contact.empty(), SIPTAG_CONTACT_STR(d->contact.c_str())), TAG_END());
     d->ring_timer = su_timer_create(su_root_task(root), 0);
-    su_timer_set_interval(d->ring_timer, &Impl::on_ring_timer, d.get(), reply.ring_ms);
+    su_timer_set_interval(d->ring_timer, &Impl::on_ring_timer, d.get(),
+                          d->held ? reply.hold_ms : reply.ring_ms);
     return;
   }
   answer(*d);
@@ -680,6 +695,20 @@ void SipServer::Impl::answer(Dialog& d) {
   events.on_answered(d.call_id);
 }
 
+void SipServer::Impl::reject_held(Dialog& d, int status, const std::string& reason) {
+  if (d.ring_timer) {
+    su_timer_destroy(d.ring_timer);
+    d.ring_timer = nullptr;
+  }
+  if (!d.nh || d.sent_200 || d.bye_sent) return;
+  d.bye_sent = true;  // nothing else may answer it now
+  d.held = false;
+  d.end_reason = reason;
+  d.reject_status = status;
+  const std::string warning = warning_for(reason);
+  nua_respond(d.nh, status, static_phrase(status), SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
+}
+
 void SipServer::Impl::reinvite(Dialog* d, sip_t const* sip) {
   std::string sdp = body_of(sip);
   InviteReply reply = events.on_reinvite(d->call_id, sdp);
@@ -715,7 +744,7 @@ void SipServer::Impl::terminated(Dialog* d, nua_handle_t* nh) {
     else
       reason = d->answered ? "terminated" : "no_ack";
   }
-  const int status = d->outbound && !d->answered ? d->final_status : 0;
+  const int status = d->outbound && !d->answered ? d->final_status : d->reject_status;
   std::string call_id = d->call_id;
   if (d->ring_timer) {
     su_timer_destroy(d->ring_timer);
@@ -1190,6 +1219,22 @@ void SipServer::hangup(const std::string& call_id) {
 void SipServer::hangup(const std::string& call_id, std::string reason) {
   post([impl = impl_.get(), call_id, reason = std::move(reason)] {
     impl->send_bye(call_id, reason.c_str());
+  });
+}
+
+void SipServer::answer_held(const std::string& call_id) {
+  post([impl = impl_.get(), call_id] {
+    if (Dialog* d = impl->held_dialog(call_id)) {
+      d->held = false;
+      impl->answer(*d);
+    }
+  });
+}
+
+void SipServer::reject_held(const std::string& call_id, int status, std::string reason) {
+  if (status < 400 || status > 699) status = 603;
+  post([impl = impl_.get(), call_id, status, reason = std::move(reason)] {
+    if (Dialog* d = impl->held_dialog(call_id)) impl->reject_held(*d, status, reason);
   });
 }
 

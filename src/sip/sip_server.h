@@ -36,11 +36,14 @@ struct InviteInfo {
 // With ring_ms > 0 (new INVITEs only) we send 180 Ringing first and the 200 that much later;
 // a CANCEL in between ends the call with 487. When the INVITE had no SDP, `sdp` is our
 // offer and the answer comes in the ACK (SipEvents::on_ack_answer).
+// With hold_ms > 0 (new INVITEs only) we send 180 Ringing and wait for answer_held() or
+// reject_held() at most that long; then 480, the dialog's end reason "ring_timeout".
 struct InviteReply {
   int status = 200;
   std::string phrase = "OK";
   std::string sdp;
   int ring_ms = 0;
+  int hold_ms = 0;
   int retry_after = 0;  // rejections: seconds for a Retry-After header (0: none)
   static InviteReply reject(int status, std::string phrase, int retry_after = 0) {
     InviteReply r{status, std::move(phrase), {}};
@@ -161,6 +164,12 @@ class SipServer {
   void hangup(const std::string& call_id);
   // The same, recording `reason` ("rtp_timeout", ...) as the dialog's end reason.
   void hangup(const std::string& call_id, std::string reason);
+  // Thread-safe: a call held ringing (InviteReply::hold_ms) is answered now (200 with the
+  // SDP on_invite gave). No-op when it is not held any more (ended, answered).
+  void answer_held(const std::string& call_id);
+  // Thread-safe: a call held ringing gets the final `status` (400..699) instead, its end
+  // recorded with `reason`. No-op when it is not held any more.
+  void reject_held(const std::string& call_id, int status, std::string reason);
   // Thread-safe: place a call. Its progress and end come as SipEvents with its call_id.
   void invite(OutboundInvite call);
   // Thread-safe: blind transfer of an answered call to `target_uri` (REFER).

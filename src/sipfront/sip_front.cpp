@@ -195,8 +195,12 @@ std::shared_ptr<media::RtpLeg> SipFront::make_leg(SipLeg& s, const sip::Negotiat
 // ---- inbound ------------------------------------------------------------------------------
 
 sip::InviteReply SipFront::on_invite(const std::string& call_id, const sip::InviteInfo& info) {
-  const sessions::InboundRequest request{call_id, "sip", info.from_uri, info.to_uri,
-                                         info.request_user};
+  const sessions::InboundRequest request{.call_id = call_id,
+                                         .kind = "sip",
+                                         .from = info.from_uri,
+                                         .to = info.to_uri,
+                                         .user = info.request_user,
+                                         .can_hold = true};
   const sessions::Admission admission = sessions_.admit(request);
   spdlog::debug("call={} event=invite from={} to={} flow={}", call_id, info.from_uri, info.to_uri,
                 admission.flow);
@@ -271,6 +275,8 @@ sip::InviteReply SipFront::on_invite(const std::string& call_id, const sip::Invi
   sessions_.open_inbound(request, admission, s->leg ? &s->leg->executor() : nullptr);
   sip::InviteReply reply{200, "OK", std::move(body)};
   reply.ring_ms = options_.ring_ms;
+  // A driver decides when (and whether) this call is answered: 180 until it does.
+  if (admission.hold.count() > 0) reply.hold_ms = static_cast<int>(admission.hold.count());
   return reply;
 }
 
@@ -502,6 +508,14 @@ void SipFront::on_outbound_answered(const std::string& call_id, std::string_view
 
 void SipFront::hang_up(const std::string& leg_id) {
   if (sip_) sip_->hangup(leg_id);
+}
+
+void SipFront::answer_held(const std::string& leg_id) {
+  if (sip_) sip_->answer_held(leg_id);
+}
+
+void SipFront::reject_held(const std::string& leg_id, int status, const std::string& reason) {
+  if (sip_) sip_->reject_held(leg_id, status, reason);
 }
 
 void SipFront::transfer(const std::string& leg_id, const std::string& to) {

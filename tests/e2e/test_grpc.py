@@ -11,13 +11,17 @@ import time
 
 import pytest
 
-from harness import audio, http_api
+from harness import audio, build_info, http_api
 from harness.baresip import Baresip
 from harness.config import write_config
 from harness.ports import free_port
 from harness.sipp import Sipp, SippUas, dtmf_actions, run_sipp
 
-pytestmark = pytest.mark.atende_only
+pytestmark = [
+    pytest.mark.atende_only,
+    pytest.mark.skipif(not build_info.grpc_built(),
+                       reason="atende was built without gRPC (ATENDE_GRPC=OFF)"),
+]
 
 TOKEN = "grpc-test-token-0123456789"
 SOURCE = pathlib.Path(os.environ.get("ATENDE_SOURCE_DIR") or
@@ -28,12 +32,12 @@ EXTENSION = "7000"  # the dial plan parks calls to it for a controller
 PHRASE = "the quick brown fox jumps over the lazy dog"
 
 
-def start_server(server_factory, workdir, park_seconds=15, **extra):
+def start_server(server_factory, workdir, park_seconds=15, ring_seconds=30, **extra):
     cfg = write_config(workdir, api_tokens=[{"name": "ctl", "token": TOKEN,
                                              "allow": ["sip:*"], "rate_per_minute": 600,
                                              "burst": 100}],
                        dialplan=[{"match": EXTENSION, "flow": "controller"}],
-                       grpc_park_seconds=park_seconds, **extra)
+                       grpc_park_seconds=park_seconds, grpc_ring_seconds=ring_seconds, **extra)
     port = free_port()
     srv = server_factory(extra_args=["--config", str(cfg), "--grpc-listen", f"127.0.0.1:{port}"])
     srv.grpc_target = f"127.0.0.1:{port}"
@@ -170,10 +174,12 @@ def test_controller_killed_mid_call_ends_only_its_call(server_factory, workdir):
                    timeout_s=45, tag="doomed").start()
     try:
         doomed_id = doomed.call_id()
+        doomed.wait_line("event answered")  # mid-call: it rang, and the example answered it
         survivor = Example("answer_echo.py", srv, workdir)
         caller2 = Sipp("uac_call", srv.sip_target, workdir, service=EXTENSION, duration_ms=8000,
                        timeout_s=45, tag="survivor").start()
         survivor_id = survivor.call_id()
+        survivor.wait_line("event answered")
         doomed.proc.send_signal(signal.SIGKILL)  # no goodbye: the TCP connection just dies
         doomed.proc.wait(10)
         rec = http_api.wait_call_ended(srv.http_base, doomed_id, 20)
@@ -194,16 +200,149 @@ def test_controller_killed_mid_call_ends_only_its_call(server_factory, workdir):
     assert http_api.metric_value(metrics, "atende_grpc_frames_dropped_total") is not None
 
 
-def test_a_call_no_controller_takes_ends_as_no_controller(server_factory, workdir):
-    srv = start_server(server_factory, workdir, park_seconds=2)
-    caller = Sipp("uac_call", srv.sip_target, workdir, service=EXTENSION, duration_ms=20000,
-                  timeout_s=30).start()
+def test_a_call_no_controller_takes_rings_out_with_480(server_factory, workdir):
+    """No controller attaches at all: the caller hears ringing (180) until grpc_ring_seconds,
+    then gets 480; the record says ring_timeout, and nothing is left parked."""
+    srv = start_server(server_factory, workdir, ring_seconds=2)
+    caller = Sipp("uac_ring_refused", srv.sip_target, workdir, service=EXTENSION,
+                  timeout_s=30, substitutions={"STATUS": 480}).start()
+    result = caller.wait()
+    assert result.successful == 1, result.explain()
+    calls = http_api.wait_calls(srv.http_base, lambda c: len(c) == 1 and c[0]["ended_at"],
+                                timeout=20)
+    assert calls[0]["end_reason"] == "ring_timeout", calls[0]
+    assert calls[0]["answered_at"] is None and calls[0]["sip_status"] == 480, calls[0]
+    metrics = http_api.get_text(f"{srv.http_base}/metrics")
+    assert http_api.metric_value(metrics, "atende_grpc_parked_calls") == 0, metrics
+
+
+class RingingController:
+    """A controller (this test's own, on the example's stubs) that takes the next ringing
+    call and records every message; the test decides when it answers or refuses."""
+
+    def __init__(self, srv):
+        import queue
+        import threading
+        sys.path.insert(0, str(EXAMPLES))
+        from atende_grpc import load_stubs, metadata
+        import grpc
+        self.pb, pb_grpc = load_stubs()
+        self.stub = pb_grpc.AtendeStub(grpc.insecure_channel(srv.grpc_target))
+        self.outbox = queue.Queue()
+        self.outbox.put(self.pb.ClientMsg(attach=self.pb.Attach(wait_seconds=30)))
+        self.events, self.call_id = [], None
+        self.ringing = threading.Event()
+        self.stream = self.stub.Call(iter(self.outbox.get, None), metadata=metadata(TOKEN),
+                                     timeout=60)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        try:
+            for msg in self.stream:
+                kind = msg.WhichOneof("msg")
+                if kind == "attached":
+                    self.call_id = msg.attached.call_id
+                elif kind == "event":
+                    self.events.append((msg.event.type, msg.event.reason))
+                    if msg.event.type == "ringing":
+                        self.ringing.set()
+                    elif msg.event.type == "hangup":
+                        break
+        finally:
+            self.outbox.put(None)
+
+    def send(self, **msg):
+        self.outbox.put(self.pb.ClientMsg(**msg))
+
+    def finish(self, timeout=30):
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), self.events
+        return [e[0] for e in self.events]
+
+
+def wait_live_call(srv, timeout=20):
+    """The one live call as /api/live shows it (its state says ringing or answered)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        live = http_api.get_json(f"{srv.http_base}/api/live")
+        if live:
+            return live[0]
+        time.sleep(0.1)
+    raise AssertionError("no live call")
+
+
+def test_a_call_rings_until_the_controller_answers(server_factory, workdir):
+    """The caller hears 180 and no answer while the controller holds it; Answer brings the
+    200 (SIPp requires the 180 before it), the `answered` event, and the call goes on until
+    the caller's BYE."""
+    srv = start_server(server_factory, workdir)
+    ctl = RingingController(srv)
+    caller = Sipp("uac_ring_answer", srv.sip_target, workdir, service=EXTENSION,
+                  duration_ms=2000, timeout_s=45).start()
     try:
-        calls = http_api.wait_calls(srv.http_base, lambda c: len(c) == 1 and c[0]["ended_at"],
-                                    timeout=20)
+        assert ctl.ringing.wait(30), ctl.events
+        # Held: the session rings, nothing is answered, however long we look.
+        live = wait_live_call(srv)
+        assert live["state"] == "ringing", live
+        assert "SIP/2.0 200" not in caller.msg_file.read_text(errors="replace")
+        ctl.send(answer=ctl.pb.Answer())
+        result = caller.wait()
     finally:
         caller.stop()
-    assert calls[0]["end_reason"] == "no_controller", calls[0]
+    assert result.successful == 1, result.explain()
+    types = ctl.finish()
+    assert types.index("ringing") < types.index("answered") < types.index("hangup"), types
+    rec = http_api.wait_call_ended(srv.http_base, ctl.call_id, 20)
+    assert rec["answered_at"] and rec["end_reason"] == "remote_bye", rec
+    details = [e.get("detail", "") for e in rec["events"] if e["kind"] == "controller"]
+    assert "answered by its controller" in details, rec
+
+
+@pytest.mark.parametrize("how,status,reason", [
+    ("reject", 486, "controller_rejected"),
+    ("hangup", 603, "controller_hangup"),
+])
+def test_a_ringing_call_refused_gets_the_chosen_status(server_factory, workdir, how, status,
+                                                        reason):
+    """Reject{status} (or HangupCall while it rings: 603) refuses the call with that SIP
+    final status; the controller's stream ends with the hang-up, the record keeps both."""
+    srv = start_server(server_factory, workdir)
+    ctl = RingingController(srv)
+    caller = Sipp("uac_ring_refused", srv.sip_target, workdir, service=EXTENSION,
+                  timeout_s=45, substitutions={"STATUS": status}).start()
+    try:
+        assert ctl.ringing.wait(30), ctl.events
+        if how == "reject":
+            ctl.send(reject=ctl.pb.Reject(status=status))
+        else:
+            ctl.send(hangup=ctl.pb.HangupCall())
+        result = caller.wait()
+    finally:
+        caller.stop()
+    assert result.successful == 1, result.explain()
+    assert ctl.finish()[-1] == "hangup" and ctl.events[-1][1] == reason, ctl.events
+    rec = http_api.wait_call_ended(srv.http_base, ctl.call_id, 20)
+    assert rec["end_reason"] == reason and rec["sip_status"] == status, rec
+    assert rec["answered_at"] is None, rec
+
+
+def test_a_controller_that_never_answers_rings_out(server_factory, workdir):
+    """A controller takes the ringing call but neither answers nor refuses it: after
+    grpc_ring_seconds the caller gets 480, and the controller's stream ends with it."""
+    srv = start_server(server_factory, workdir, ring_seconds=3)
+    ctl = RingingController(srv)
+    caller = Sipp("uac_ring_refused", srv.sip_target, workdir, service=EXTENSION,
+                  timeout_s=45, substitutions={"STATUS": 480}).start()
+    try:
+        assert ctl.ringing.wait(30), ctl.events
+        result = caller.wait()
+    finally:
+        caller.stop()
+    assert result.successful == 1, result.explain()
+    assert ctl.finish()[-1] == "hangup" and ctl.events[-1][1] == "ring_timeout", ctl.events
+    rec = http_api.wait_call_ended(srv.http_base, ctl.call_id, 20)
+    assert rec["end_reason"] == "ring_timeout" and rec["sip_status"] == 480, rec
 
 
 def test_start_flow_watches_it_and_gets_the_call_back(server_factory, workdir):
@@ -232,7 +371,9 @@ def test_start_flow_watches_it_and_gets_the_call_back(server_factory, workdir):
                 continue
             ev = msg.event
             events.append((ev.type, ev.text, ev.reason, dict(ev.data)))
-            if ev.type == "answered" and not back:
+            if ev.type == "ringing":
+                outbox.put(pb.ClientMsg(answer=pb.Answer()))
+            elif ev.type == "answered" and not back:
                 outbox.put(pb.ClientMsg(start_flow=pb.StartFlow(flow="time")))
             elif ev.type == "flow_ended":
                 back = True
@@ -276,6 +417,8 @@ def test_a_watcher_that_vanishes_leaves_the_flow_running(server_factory, workdir
     for msg in stream:
         if msg.WhichOneof("msg") == "attached":
             call_id = msg.attached.call_id
+        elif msg.WhichOneof("msg") == "event" and msg.event.type == "ringing":
+            outbox.put(pb.ClientMsg(answer=pb.Answer()))
         elif msg.WhichOneof("msg") == "event" and msg.event.type == "answered":
             outbox.put(pb.ClientMsg(start_flow=pb.StartFlow(flow="echo")))
         elif msg.WhichOneof("msg") == "event" and msg.event.type == "flow_started":
@@ -325,7 +468,9 @@ def test_start_agent_streams_its_transcript(server_factory, workdir):
                     continue
                 ev = msg.event
                 events.append((ev.type, ev.text, ev.reason, dict(ev.data)))
-                if ev.type == "answered":
+                if ev.type == "ringing":
+                    outbox.put(pb.ClientMsg(answer=pb.Answer()))
+                elif ev.type == "answered":
                     outbox.put(pb.ClientMsg(start_agent=pb.StartAgent(persona="sales")))
                 elif ev.type == "flow_ended":
                     outbox.put(pb.ClientMsg(hangup=pb.HangupCall()))

@@ -103,5 +103,40 @@ TEST(AspChannel, WakeIsCoalesced) {
   ASSERT_EQ(::read(ch.wake_fd(), &n, sizeof n), static_cast<ssize_t>(sizeof n));
 }
 
+TEST(AspChannel, FullOutSlotsMakeRoomByDroppingTheOldestAudio) {
+  Channel ch(8000);
+  ASSERT_TRUE(ch.push_out([](OutSlot& s) { s.kind = OutKind::kResponseStart; }));
+  for (size_t i = 1; i < Channel::kOutSlots; ++i) {
+    ASSERT_TRUE(ch.push_out([i](OutSlot& s) {
+      s.kind = OutKind::kAudio;
+      s.samples = static_cast<uint16_t>(i);
+    }));
+  }
+  EXPECT_FALSE(ch.push_out([](OutSlot& s) { s.kind = OutKind::kResponseEnd; }));
+  // The I/O thread is behind: the oldest audio (not the response.start before it) goes.
+  ASSERT_TRUE(ch.drop_oldest_out_audio());
+  ASSERT_TRUE(ch.push_out([](OutSlot& s) { s.kind = OutKind::kResponseEnd; }));
+  OutSlot slot;
+  ASSERT_TRUE(ch.pop_out(slot));
+  EXPECT_EQ(slot.kind, OutKind::kResponseStart);
+  ASSERT_TRUE(ch.pop_out(slot));
+  EXPECT_EQ(slot.samples, 2);  // audio 1 was dropped
+  size_t left = 0;
+  while (ch.pop_out(slot)) ++left;
+  EXPECT_EQ(slot.kind, OutKind::kResponseEnd);  // order kept, the newest last
+  EXPECT_EQ(left, Channel::kOutSlots - 2);
+  EXPECT_FALSE(ch.drop_oldest_out_audio());  // nothing queued
+}
+
+TEST(AspChannel, AWriteWaitingOnTheSocketIsTimed) {
+  Channel ch(8000);
+  const MonoTime t0 = MonoClock::now();
+  EXPECT_EQ(ch.write_pending_for(t0), MonoClock::duration::zero());  // none waits
+  ch.write_started(t0);
+  EXPECT_EQ(ch.write_pending_for(t0 + std::chrono::seconds(3)), std::chrono::seconds(3));
+  ch.write_done();
+  EXPECT_EQ(ch.write_pending_for(t0 + std::chrono::seconds(3)), MonoClock::duration::zero());
+}
+
 }  // namespace
 }  // namespace atende::asp

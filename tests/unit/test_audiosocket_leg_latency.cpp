@@ -120,5 +120,26 @@ TEST_F(AudioSocketLatency, FramesQueuedBehindOthersKeepTheirOwnReceiveTime) {
   EXPECT_EQ(timed(), 5u);
 }
 
+TEST_F(AudioSocketLatency, ABacklogLeftByAStallIsDroppedSoLatencyRecovers) {
+  // A stall: eleven frames came while the leg did not tick; from then on the peer sends one
+  // per tick, so without a trim ten frames would wait in front of every new one forever.
+  send_audio(11);
+  for (int i = 0; i < media::BacklogTrim::kWindowTicks; ++i) {
+    tick();
+    send_audio(1);
+  }
+  const uint64_t dropped = metrics_.backlog_drops.value();
+  EXPECT_EQ(dropped, 11 - 1 - media::BacklogTrim::kKeepFrames);
+  // Back to real time: each frame is handed the tick after it came, and nothing more drops.
+  const int before = listener_.frames;
+  for (int i = 0; i < 3 * media::BacklogTrim::kWindowTicks; ++i) {
+    tick();
+    send_audio(1);
+  }
+  EXPECT_EQ(metrics_.backlog_drops.value(), dropped);
+  EXPECT_EQ(listener_.frames - before, 3 * media::BacklogTrim::kWindowTicks);
+  EXPECT_EQ(metrics_.underruns.value(), 0u);
+}
+
 }  // namespace
 }  // namespace atende::audiosocket

@@ -24,6 +24,7 @@ TEST(ConfigGrpc, OffByDefault) {
   Config cfg;
   EXPECT_TRUE(cfg.grpc_listen.host.empty());
   EXPECT_EQ(cfg.grpc_park_seconds, 15);
+  EXPECT_EQ(cfg.grpc_ring_seconds, 30);
 }
 
 TEST(ConfigGrpc, ListenAndParkTime) {
@@ -31,6 +32,8 @@ TEST(ConfigGrpc, ListenAndParkTime) {
   EXPECT_EQ(cfg.grpc_listen.host, "127.0.0.1");
   EXPECT_EQ(cfg.grpc_listen.port, 50051);
   EXPECT_EQ(cfg.grpc_park_seconds, 5);
+  EXPECT_EQ(load("grpc_ring_seconds: 4\n").grpc_ring_seconds, 4);
+  EXPECT_THROW(load("grpc_ring_seconds: 0\n"), ConfigError);
   EXPECT_TRUE(load("grpc_listen: off\n").grpc_listen.host.empty());
 }
 

@@ -43,6 +43,32 @@ TEST(ControllerHub, CallsThatEndWhileParkedAreForgotten) {
   EXPECT_EQ(hub.take_parked(soon(), nullptr), live);
 }
 
+TEST(ControllerHub, ARingingCallIsParkedWithItsRingingEvent) {
+  Gauge parked;
+  ControllerHub hub({.parked = &parked});
+  hub.ringing({.call_id = "r", .from = "sip:alice@x", .to = "sip:7000@y"});
+  EXPECT_EQ(parked.value(), 1);
+  auto taken = hub.take_parked(soon(), nullptr);
+  ASSERT_NE(taken, nullptr);
+  EXPECT_TRUE(taken->ringing() && taken->was_held());
+  EXPECT_EQ(taken->facts().direction, "inbound");
+  EXPECT_EQ(taken->sample_rate(), 0);  // not answered: no rate yet
+  bool closed = false;
+  Outgoing first = taken->next_out(std::chrono::milliseconds(0), &closed);
+  EXPECT_EQ(first.kind, Outgoing::Kind::kEvent);
+  EXPECT_EQ(first.event.type, "ringing");
+  // Refused (or rung out): the session layer's call.ended ends it, ringing no more.
+  sessions::SessionEvent ended;
+  ended.type = "call.ended";
+  ended.call_id = "r";
+  ended.json = R"({"end_reason":"controller_rejected"})";
+  hub.on_session_event(ended);
+  EXPECT_FALSE(taken->ringing());
+  Outgoing last = taken->next_out(std::chrono::milliseconds(0), &closed);
+  EXPECT_EQ(last.event.type, "hangup");
+  EXPECT_EQ(last.event.reason, "controller_rejected");
+}
+
 TEST(ControllerHub, EndedCallsEndTheirStreamAndStopEndsAll) {
   ControllerHub hub({});
   auto a = hub.open({.call_id = "a"});
