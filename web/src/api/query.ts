@@ -2,7 +2,8 @@ import type { HistoryQuery } from "./types";
 
 /** The query string of GET /api/calls for these filters: empty values are left out. */
 export function historyQueryString(q: HistoryQuery): string {
-  const params = new URLSearchParams();
+  // encodeURIComponent, not URLSearchParams: a space must go as %20 (servers differ on "+").
+  const params: string[] = [];
   const entries: [keyof HistoryQuery, string | number | undefined][] = [
     ["limit", q.limit],
     ["before", q.before],
@@ -14,10 +15,9 @@ export function historyQueryString(q: HistoryQuery): string {
     ["number", q.number?.replace(/[^0-9+]/g, "")],
   ];
   for (const [key, value] of entries) {
-    if (value !== undefined && value !== "") params.set(key, String(value));
+    if (value !== undefined && value !== "") params.push(`${key}=${encodeURIComponent(String(value))}`);
   }
-  const text = params.toString();
-  return text ? `?${text}` : "";
+  return params.length ? `?${params.join("&")}` : "";
 }
 
 /** A <input type="datetime-local"> value (local time) as ISO-8601 UTC, or undefined if empty. */
