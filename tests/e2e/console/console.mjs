@@ -150,7 +150,7 @@ const steps = {
     await go(page, "/start");
     await page.getByLabel("Number or URI").fill(opts.to);
     await page.getByLabel("flow", { exact: true }).check();
-    await page.getByLabel("Flow", { exact: true }).fill(opts.flow);
+    await page.locator('input[name="script"]').fill(opts.flow);
     await page.getByLabel("Customer name").fill("Ana Souza");
     await shot(page, "start-call-filled");
     await page.getByRole("button", { name: "Call", exact: true }).click();
