@@ -12,8 +12,6 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     sourcemap: false,
-    // The AudioWorklet module stays a file of its own (a data: URL would need a laxer CSP).
-    assetsInlineLimit: (file) => (file.endsWith(".js") ? false : undefined),
   },
   server: {
     proxy: {

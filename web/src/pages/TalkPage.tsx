@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { AspSession, type TalkState, type TranscriptLine } from "../talk/aspSession";
 import { RATE } from "../talk/pcm";
 import { PcmPlayer } from "../talk/player";
-import workletUrl from "../talk/capture-worklet.js?url";
+import workletSource from "../talk/capture-worklet.js?raw";
 import { useApi } from "../hooks/apiContext";
 import { useScriptNames } from "../hooks/useScriptNames";
 import { Link } from "../router";
@@ -57,7 +57,18 @@ export function TalkPage() {
       return;
     }
     const ctx = new AudioContext({ sampleRate: RATE });
-    await ctx.audioWorklet.addModule(workletUrl);
+    try {
+      // From a Blob of the bundled source: no second file to fetch, serve or cache.
+      const url = URL.createObjectURL(new Blob([workletSource], { type: "text/javascript" }));
+      await ctx.audioWorklet.addModule(url);
+      URL.revokeObjectURL(url);
+    } catch (e) {
+      stream.getTracks().forEach((t) => t.stop());
+      ctx.close().catch(() => undefined);
+      setState("ended");
+      setDetail(`cannot start audio capture: ${(e as Error).message}`);
+      return;
+    }
     const player = new PcmPlayer(ctx);
     const session = new AspSession(savedToken() ?? "", to.trim(), {
       onState: (s, d) => {
