@@ -16,6 +16,7 @@ import pathlib
 import shutil
 import socket
 import subprocess
+import urllib.error
 import urllib.request
 import warnings
 
@@ -70,6 +71,19 @@ def api_get(srv, path):
                                  headers={"Authorization": f"Bearer {TOKEN}"})
     with urllib.request.urlopen(req, timeout=5) as r:
         return json.loads(r.read())
+
+
+def events_stream_served(srv):
+    """True when atende has GET /api/events (the live page then follows it, not polling)."""
+    req = urllib.request.Request(srv.http_base + "/api/events",
+                                 headers={"Authorization": f"Bearer {TOKEN}"})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status == 200
+    except urllib.error.HTTPError as e:
+        if e.code in (404, 405):
+            return False
+        raise
 
 
 def dist_if_not_served(srv):
@@ -173,6 +187,9 @@ def test_live_call_then_its_transcript_and_latency(server_factory, workdir, tmp_
         assert phone.dial(f"sip:sales@{srv.sip_target}") is not None, phone.log()
         live = watcher.result()
         call_id = live["id"]
+        # Pushed over GET /api/events where the server has it; else polled (the page says so).
+        want = "live" if events_stream_served(srv) else "polling"
+        assert live["mode"] == want, live
         # The persona ends the call itself (end_call) once it has answered.
         record = wait_for(lambda: api_get(srv, f"/api/calls/{call_id}"),
                           lambda c: c["ended_at"] and len(c["turns"]) >= 2, 60)
