@@ -2,6 +2,9 @@ import { useState, type FormEvent } from "react";
 import { localInputToIso } from "../api/query";
 import type { HistoryQuery } from "../api/types";
 
+// Suggestions only: the field takes any end reason the server records.
+const OUTCOMES = ["remote_bye", "local_bye", "busy", "no_answer", "cancelled", "unreachable", "hangup", "local_hangup", "disconnected", "rtp_timeout", "server_restart"];
+
 export type Filters = Omit<HistoryQuery, "limit" | "before">;
 
 /** The search form of the history page: time range, flow, outcome, direction, number. */
@@ -46,7 +49,7 @@ export function HistoryFilters({ onApply }: { onApply: (f: Filters) => void }) {
           size={12}
         />
         <datalist id="outcomes">
-          {["caller hangup", "local_bye", "remote_bye", "busy", "no_answer", "unreachable", "hangup"].map((o) => (
+          {OUTCOMES.map((o) => (
             <option key={o} value={o} />
           ))}
         </datalist>
