@@ -86,6 +86,11 @@ def events_stream_served(srv):
         raise
 
 
+def history_filters_served(srv):
+    """True when GET /api/calls filters (an older atende ignores the parameters)."""
+    return api_get(srv, "/api/calls?flow=no-such-flow") == []
+
+
 def dist_if_not_served(srv):
     """None when atende serves the console itself; else web/dist, which the driver then
     answers from the browser's request routing on atende's origin (same origin either way)."""
@@ -159,8 +164,13 @@ def test_wrong_token_is_refused_and_pages_render(server_factory, workdir, tmp_pa
     srv = server_factory(extra_args=["--config", str(write_config(workdir))])
     result = run_step(srv, tmp_path, "login_refused")
     assert "refused" in result["text"], result
-    result = run_step(srv, tmp_path, "pages")
+    proc = subprocess.run(["node", str(DRIVER), json.dumps(options(srv, tmp_path, "pages"))],
+                          capture_output=True, text=True, timeout=STEP_TIMEOUT_S)
+    result = finish("pages", proc.returncode, proc.stdout, proc.stderr)
     assert result["to"] == "/start", result
+    validated = [line["text"] for line in parse(proc.stdout) if line.get("event") == "validated"]
+    if validated:  # the server lists flows: the shipped flow it showed is valid
+        assert validated[0].startswith("Valid:"), validated
 
 
 @pytest.fixture
@@ -196,7 +206,8 @@ def test_live_call_then_its_transcript_and_latency(server_factory, workdir, tmp_
     finally:
         phone.stop()
     assert record["flow"] == "sales", record
-    result = run_step(srv, tmp_path, "call_page", callId=call_id, expectTexts=[SAID, ANSWER])
+    result = run_step(srv, tmp_path, "call_page", callId=call_id, expectTexts=[SAID, ANSWER],
+                      flow="sales", checkFilters=history_filters_served(srv))
     assert result["labels"] == ["end of speech", "transcript", "first token", "first audio",
                                 "first RTP"], result
     assert all(v.endswith("ms") for v in result["values"]), result

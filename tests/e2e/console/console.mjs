@@ -103,6 +103,11 @@ const steps = {
         if (await first.count()) {
           await first.click();
           await page.locator(".script-viewer textarea").waitFor();
+          // Validate the shown flow as it is (nothing is saved): valid, or the server's errors.
+          await page.getByRole("button", { name: "Validate" }).click();
+          const verdict = page.locator(".script-viewer .notice").first();
+          await verdict.waitFor();
+          say({ event: "validated", text: await verdict.textContent() });
         }
       }
       if (to === "/audit") await page.locator("table.audit").waitFor();
@@ -138,7 +143,18 @@ const steps = {
     const values = await wf.locator(".wf-value").allTextContents();
     await shot(page, "call");
     await go(page, "/history");
-    await page.locator(`table.history tr[data-call-id="${opts.callId}"]`).waitFor({ timeout: TIMEOUT });
+    const row = page.locator(`table.history tr[data-call-id="${opts.callId}"]`);
+    await row.waitFor({ timeout: TIMEOUT });
+    if (opts.checkFilters) {
+      // The server filters: a flow no call ran finds nothing, the call's own flow finds it.
+      await page.locator('input[name="flow"]').fill("no-such-flow");
+      await page.getByRole("button", { name: "Search" }).click();
+      await page.getByText("No calls match.").waitFor({ timeout: TIMEOUT });
+      await page.locator('input[name="flow"]').fill(opts.flow);
+      await page.getByRole("button", { name: "Search" }).click();
+      await row.waitFor({ timeout: TIMEOUT });
+      say({ event: "filtered" });
+    }
     await shot(page, "history");
     say({ ok: "call_page", labels, values });
   },

@@ -52,7 +52,8 @@ function LiveRow({ call, now }: { call: LiveCall; now: number }) {
       <td>
         <span className={`state state-${call.state}`}>{call.state}</span>
       </td>
-      <td className="duration">{formatDuration(now - Date.parse(call.started_at))}</td>
+      {/* The page's clock ticks once a second and may lag a call that just arrived: never negative. */}
+      <td className="duration">{formatDuration(Math.max(0, now - Date.parse(call.started_at)))}</td>
       <td>
         <CallActions callId={call.id} />
       </td>
