@@ -27,10 +27,28 @@ ARGS ?=
 # and line, and the builds link in far less time (CI has 40 minutes for three builds).
 DEBUG_INFO ?= -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 
-.PHONY: all deps configure run test test-release test-asan fuzz fuzz-smoke fuzz-long fuzz-minimize bench format clean
+.PHONY: all deps configure run test test-release test-asan fuzz fuzz-smoke fuzz-long fuzz-minimize bench format clean web web-test
 
-all: $(BUILD)/build.ninja-or-make
+all: $(BUILD)/build.ninja-or-make web
 	cmake --build $(BUILD) -j$(JOBS)
+
+# The web console (web/, docs/console.md): npm ci when node_modules is missing or older than
+# package-lock.json, then a Vite build into web/dist, which atende serves. Make rebuilds it
+# only when a source file changed.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+
+web: web/dist/index.html
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
+# The console's component tests (Vitest, jsdom).
+web-test: web/node_modules/.package-lock.json
+	cd web && npx vitest run
 
 $(BUILD)/build.ninja-or-make:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(DEBUG_INFO)
@@ -42,7 +60,7 @@ deps:
 run: deps all
 	./$(BUILD)/atende serve $(ARGS)
 
-test: deps test-release test-asan fuzz-smoke
+test: deps web-test test-release test-asan fuzz-smoke
 	@echo "[$$(date +%T)] make test: release, ASan/UBSan and fuzz smoke all passed"
 
 test-release: all
@@ -85,4 +103,4 @@ format:
 	find src tests fuzz bench tools -name '*.cpp' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) web/dist
