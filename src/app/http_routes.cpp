@@ -3,6 +3,7 @@
 #include "api/api_routes.h"
 #include "api/control_routes.h"
 #include "api/openapi.h"
+#include "api/recording_routes.h"
 #include "app/control_api.h"
 
 namespace atende::app {
@@ -19,6 +20,7 @@ void install_http_routes(api::HttpServer& http, HttpRoutesContext ctx) {
     audiosocket::install_audiosocket_routes(http, std::move(ctx.audiosocket));
   }
   asp::install_asp_routes(http, ctx.asp);  // always: the route table the document lists
+  api::install_recording_routes(http, {.store = ctx.store, .dir = ctx.recordings_dir});
 }
 
 }  // namespace atende::app

@@ -24,7 +24,8 @@ struct HttpRoutesContext {
   std::function<std::vector<sipfront::TrunkStatus>()> trunks;
   api::ApiAuth auth;
   audiosocket::AudioSocketRoutesContext audiosocket;
-  asp::AspRoutesContext asp;  // GET /asp (the WebSocket upgrade)
+  asp::AspRoutesContext asp;   // GET /asp (the WebSocket upgrade)
+  std::string recordings_dir;  // GET /api/calls/{id}/recording
 };
 
 void install_http_routes(api::HttpServer& http, HttpRoutesContext ctx);

@@ -19,6 +19,7 @@
 #include "audiosocket/audiosocket_front.h"
 #include "audiosocket/transport_dialer.h"
 #include "core/config_env.h"
+#include "recording/recorder.h"
 #ifdef ATENDE_GRPC
 #include "control/grpc_front.h"
 #endif
@@ -215,9 +216,27 @@ int Server::run() {
   spdlog::info("personas: {} loaded from {}", personas.personas().size(), personas_dir.string());
 
   sessions::DialPlan dial_plan(cfg.dialplan, cfg.trunks);
+  // Call recording (docs/recording.md): its writer thread, what a crash left unfinished
+  // repaired, and the retention sweep; flows and personas choose what they record.
+  recording::Recorder recorder(
+      {.dir = (std::filesystem::path(cfg.data_dir) / "recordings").string(),
+       .stereo = cfg.recording.stereo,
+       .retention_days = cfg.recording.retention_days},
+      &registry,
+      [&store](const recording::FinishedRecording& r) {
+        store.set_recording(
+            r.call_id, {.path = r.path, .bytes = static_cast<int64_t>(r.bytes), .format = "wav"},
+            r.started);
+      },
+      [&store](recording::WallTime before) {
+        store.recordings_deleted(before, std::chrono::system_clock::now());
+      });
+  recorder.start();
+
   sessions::SessionManager calls({.max_calls = cfg.max_calls}, store, flows, phrases,
                                  recognizer.get(), metrics, dial_plan);
   calls.set_agents(&personas, &agents);
+  calls.set_recording(cfg.recording, &recorder);
   const std::string media_address = choose_media_address(cfg);
   sipfront::SipFront front(
       {.media_address = media_address,
@@ -304,7 +323,8 @@ int Server::run() {
                              *resolved = name;
                              return true;
                            }},
-       .asp = {.front = &asp_front, .auth = &asp_auth, .require_token = cfg.asp_require_token}});
+       .asp = {.front = &asp_front, .auth = &asp_auth, .require_token = cfg.asp_require_token},
+       .recordings_dir = recorder.options().dir});
   asp_front.start();
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
@@ -347,6 +367,7 @@ int Server::run() {
   front.end_all("shutdown");
   calls.end_all("shutdown");
   media.stop();
+  recorder.stop();  // every recording in progress finished (the legs tick no more)
   calls.unsubscribe(webhook_subscription);
   webhooks.stop();  // what is queued gets a few seconds, never more
   http.stop();

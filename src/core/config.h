@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/config_access.h"
+#include "core/config_recording.h"
 #include "core/config_webhooks.h"
 #include "core/log.h"
 
@@ -143,6 +144,9 @@ struct Config {
   std::string asp_client_token;
   int asp_rate = 8000;
   int asp_silence_threshold_ms = 500;
+  // Call recording (docs/recording.md): what flows and personas record unless they say,
+  // WAV channels, and how long recordings are kept. Off by default.
+  RecordingConfig recording;
 };
 
 // A bad key or value: what() names the key and the problem. main() exits 2 with it.

@@ -88,6 +88,19 @@ CREATE TABLE store_heartbeat (
 );
 CREATE INDEX calls_open ON calls(started_at) WHERE ended_at IS NULL;
 )sql"},
+    // 5 -> 6: call recordings (docs/recording.md): the WAV of a call's first leg, its path
+    // under <data dir>/recordings, and when the retention sweep deleted it (NULL: kept).
+    {"recordings: a call's audio recording", R"sql(
+CREATE TABLE recordings (
+  call_id    TEXT PRIMARY KEY,
+  path       TEXT NOT NULL,
+  bytes      INTEGER NOT NULL,
+  format     TEXT NOT NULL DEFAULT 'wav',
+  started_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+CREATE INDEX recordings_kept ON recordings(started_at) WHERE deleted_at IS NULL;
+)sql"},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

@@ -8,7 +8,7 @@
 
 namespace atende::store {
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 // One step of the schema: migrations()[i] brings version i to i + 1.
 struct Migration {
