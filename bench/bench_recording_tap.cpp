@@ -3,8 +3,8 @@
 // tick already does with a frame: copy one AudioFrame (the playout's next()). The writer's
 // side (draining the ring) runs in the same loop, as it would on its own thread, so the
 // ring never fills; BM_TapFull measures the drop path (ring full: count and return).
-//   ./bench_recording_tap --benchmark_out=../bench/results/recording_tap.json \
-//     --benchmark_out_format=json
+//   ./bench_recording_tap --benchmark_out=../bench/results/recording_tap.json
+//     --benchmark_out_format=json   (one line)
 #include <benchmark/benchmark.h>
 
 #include <chrono>
