@@ -24,8 +24,8 @@ TEST(FlowRecording, SwitchesParsed) {
 }
 
 TEST(FlowRecording, BadShapesAreLoadErrors) {
-  for (const char* bad : {"recording: true\n", "recording: {audio: maybe}\n",
-                          "recording: {sound: true}\n"}) {
+  for (const char* bad :
+       {"recording: true\n", "recording: {audio: maybe}\n", "recording: {sound: true}\n"}) {
     auto r = load_flow_text(kFlow + bad, "rec.yaml");
     EXPECT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.error_text().find("recording"), std::string::npos) << r.error_text();
