@@ -255,6 +255,7 @@ void AgentLoop::pump(MonoTime now) {
           if (head.round > 0 && head.round == tool_rounds_ && !round_first_part_) {
             round_first_part_ = played_.parts();
           }
+          host_.note_transcript(Speaker::kAgent, head.text);
           played_.queued(head.text, samples);
           head.queued_any = true;
         } else {
@@ -297,6 +298,7 @@ void AgentLoop::pump(MonoTime now) {
     if (p.round > 0 && p.round == tool_rounds_ && p.answer && !round_first_part_) {
       round_first_part_ = played_.parts();
     }
+    host_.note_transcript(Speaker::kAgent, p.text);
     played_.queued(std::move(p.text), samples);
     if (p.answer && turn_open_ && turn_.first_play_ms < 0) turn_.first_play_ms = offset_ms(now);
     if (state_ != State::kEnding && !ear_.playing()) ear_.playback_started(now);
@@ -381,6 +383,7 @@ void AgentLoop::on_recognized(speech::Recognition r) {
   if (r.rejected || r.text.empty()) return fail_turn("stt: nothing recognised", now);
   turn_.user_text = r.text;
   host_.record_event("user", r.text);
+  host_.note_transcript(Speaker::kCaller, r.text);
   conversation_.add(llm::Message::user(std::move(r.text)));
   ask_llm(now);
 }

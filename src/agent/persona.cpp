@@ -111,7 +111,7 @@ static Persona parse_persona_checked(const std::string& yaml_text) {
                         "tts",           "http_tools",
                         "human",         "transfer",
                         "no_human",      "human_ring_seconds",
-                        "variables"});
+                        "variables",     "recording"});
   Persona p;
   if (!root["name"]) fail("name", "missing");
   p.name = text(root["name"], "name", 64);
@@ -188,6 +188,15 @@ static Persona parse_persona_checked(const std::string& yaml_text) {
         fail("variables", "'" + name + "' must be lower-case letters, digits or '_'");
       }
       p.variables[name] = kv.second.IsNull() ? "" : text(kv.second, "variables", 1000);
+    }
+  }
+  if (auto r = root["recording"]) {
+    try {
+      p.recording = parse_recording_switches(r);
+    } catch (const std::invalid_argument& e) {
+      std::string why = e.what();
+      if (why.rfind("recording: ", 0) == 0) why.erase(0, 11);
+      fail("recording", why);
     }
   }
   if (root["no_human"]) s.no_human_text = text(root["no_human"], "no_human", 500);

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "agent/agent_loop.h"
+#include "core/config_recording.h"
 
 namespace atende::agent {
 
@@ -59,6 +60,8 @@ struct Persona {
   // Placeholders the prompt and greeting may use ("{customer_name}"), with their values when
   // the call does not give one (POST /api/calls "variables", /api/start_call).
   std::map<std::string, std::string> variables;
+  // `recording: {audio, transcript}` (docs/recording.md); unset: the server's `recording:`.
+  RecordingSwitches recording;
 };
 
 // Parses one persona document. Throws std::invalid_argument("key: problem").

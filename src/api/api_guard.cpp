@@ -50,6 +50,12 @@ bool ApiGuard::needs_token(const HttpRequest& r) const {
   // The document says how to authenticate, so it stays open.
   if (r.path == "/api/openapi.json") return false;
   if (auth_.read_requires_token()) return true;
+  // A recording is personal data: with tokens configured it needs one even where reads are
+  // opened (api_read_requires_token: false).
+  if (!auth_.tokens().empty() && r.path.size() > 10 &&
+      r.path.compare(r.path.size() - 10, 10, "/recording") == 0) {
+    return true;
+  }
   return r.path == "/api/audit" || r.path.rfind("/api/audit/", 0) == 0;
 }
 
@@ -72,8 +78,33 @@ void ApiGuard::audit(const HttpRequest& r, const std::string& token_name, int st
                  .detail = printable(detail, kMaxAuditDetail)});
 }
 
+bool ApiGuard::checks_own_token(std::string_view path) { return path == "/asp"; }
+
+HttpResponse ApiGuard::watch_own_check(HttpRequest& request, const Next& next) {
+  const std::string source = printable(request.remote_address, 64);
+  int retry_after = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!failed_auth_.available(source, options_.now(), retry_after)) {
+      spdlog::warn(
+          "api: {} {} from {}: 429 (refused: too many failed authentications from this "
+          "address)",
+          printable(request.method, kMaxAuditMethod), printable(request.path, kMaxAuditPath),
+          source);
+      return refuse(429, "too many failed authentication attempts", retry_after);
+    }
+  }
+  HttpResponse response = next(request);
+  if (response.status == 401) {
+    std::lock_guard lock(mutex_);
+    failed_auth_.take(source, options_.now(), retry_after);
+  }
+  return response;
+}
+
 HttpResponse ApiGuard::handle(HttpRequest& request, const Next& next) {
   request.principal.clear();  // only this guard may set it
+  if (checks_own_token(request.path)) return watch_own_check(request, next);
   if (!needs_token(request)) return next(request);
 
   const std::string source = printable(request.remote_address, 64);

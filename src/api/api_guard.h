@@ -47,6 +47,8 @@ class ApiGuard {
 
  private:
   bool needs_token(const HttpRequest& request) const;
+  static bool checks_own_token(std::string_view path);
+  HttpResponse watch_own_check(HttpRequest& request, const Next& next);
   HttpResponse refuse(int status, std::string_view message, int retry_after = 0);
   void audit(const HttpRequest& request, const std::string& token_name, int status,
              std::string detail);

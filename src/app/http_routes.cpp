@@ -5,6 +5,7 @@
 #include "api/openapi.h"
 #include "api/static_files.h"
 #include "app/catalog_routes.h"
+#include "api/recording_routes.h"
 #include "app/control_api.h"
 
 namespace atende::app {
@@ -54,6 +55,7 @@ void install_http_routes(api::HttpServer& http, HttpRoutesContext ctx) {
     auto files = std::make_shared<api::StaticFiles>(ctx.web_root);
     http.fallback([files](const api::HttpRequest& r) { return files->serve(r); });
   }
+  api::install_recording_routes(http, {.store = ctx.store, .dir = ctx.recordings_dir});
 }
 
 }  // namespace atende::app

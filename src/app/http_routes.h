@@ -30,9 +30,9 @@ struct HttpRoutesContext {
   // GET /api/events (Server-Sent Events); null: the route answers 503.
   api::SseHub* events = nullptr;
   std::function<std::string()> events_snapshot;  // a new client's first event (hub thread)
-  Catalog* catalog = nullptr;
-  std::string web_root;  // the console's files (api::find_web_root); empty: no console  // GET
-                         // /api/flows, /api/personas, POST /api/reload; null: 503
+  Catalog* catalog = nullptr;  // GET /api/flows, /api/personas, POST /api/reload; null: 503
+  std::string web_root;        // the console's files (api::find_web_root); empty: no console
+  std::string recordings_dir;  // GET /api/calls/{id}/recording
 };
 
 void install_http_routes(api::HttpServer& http, HttpRoutesContext ctx);

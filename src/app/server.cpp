@@ -22,6 +22,7 @@
 #include "audiosocket/audiosocket_front.h"
 #include "audiosocket/transport_dialer.h"
 #include "core/config_env.h"
+#include "recording/recorder.h"
 #ifdef ATENDE_GRPC
 #include "control/grpc_front.h"
 #endif
@@ -223,9 +224,27 @@ int Server::run() {
   spdlog::info("personas: {} loaded from {}", personas.personas().size(), personas_dir.string());
 
   sessions::DialPlan dial_plan(cfg.dialplan, cfg.trunks);
+  // Call recording (docs/recording.md): its writer thread, what a crash left unfinished
+  // repaired, and the retention sweep; flows and personas choose what they record.
+  recording::Recorder recorder(
+      {.dir = (std::filesystem::path(cfg.data_dir) / "recordings").string(),
+       .stereo = cfg.recording.stereo,
+       .retention_days = cfg.recording.retention_days},
+      &registry,
+      [&store](const recording::FinishedRecording& r) {
+        store.set_recording(
+            r.call_id, {.path = r.path, .bytes = static_cast<int64_t>(r.bytes), .format = "wav"},
+            r.started);
+      },
+      [&store](recording::WallTime before) {
+        store.recordings_deleted(before, std::chrono::system_clock::now());
+      });
+  recorder.start();
+
   sessions::SessionManager calls({.max_calls = cfg.max_calls}, store, flows, phrases,
                                  recognizer.get(), metrics, dial_plan);
   calls.set_agents(&personas, &agents);
+  calls.set_recording(cfg.recording, &recorder);
   const std::string media_address = choose_media_address(cfg);
   sipfront::SipFront front(
       {.media_address = media_address,
@@ -336,7 +355,8 @@ int Server::run() {
        .events = &events_hub,
        .events_snapshot = [&event_feed] { return event_feed.snapshot(); },
        .catalog = &catalog,
-       .web_root = web_root.string()});
+       .web_root = web_root.string(),
+       .recordings_dir = recorder.options().dir});
   asp_front.start();
   http.start(cfg.http_listen.host, static_cast<uint16_t>(cfg.http_listen.port));
   sip.start();
@@ -382,6 +402,7 @@ int Server::run() {
   front.end_all("shutdown");
   calls.end_all("shutdown");
   media.stop();
+  recorder.stop();  // every recording in progress finished (the legs tick no more)
   calls.unsubscribe(webhook_subscription);
   webhooks.stop();  // what is queued gets a few seconds, never more
   http.stop();

@@ -10,6 +10,7 @@
 #include <boost/beast/websocket.hpp>
 #include <random>
 
+#include "asp/asp_credentials.h"
 #include "core/call_id.h"
 
 namespace atende::asp {
@@ -151,13 +152,16 @@ class AspFront::Conn : public std::enable_shared_from_this<AspFront::Conn> {
   }
 
   // ---- server role ----
-  void accept(http::request<http::empty_body> req, std::string user) {
+  // `subprotocol`: the client offered "atende-asp" (a browser): the reply must name it.
+  void accept(http::request<http::empty_body> req, std::string user, bool subprotocol) {
     user_ = std::move(user);
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(
         websocket::stream_base::timeout{std::chrono::seconds(5), std::chrono::seconds(20), true});
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& r) { r.set(http::field::server, "atende"); }));
+    ws_.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& r) {
+      r.set(http::field::server, "atende");
+      if (subprotocol) r.set(http::field::sec_websocket_protocol, std::string(kSubprotocol));
+    }));
     ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return;  // the handshake failed: nothing was a session yet
       self->send_text(capabilities_json());
@@ -432,11 +436,13 @@ class AspFront::Conn : public std::enable_shared_from_this<AspFront::Conn> {
     audio.frame_ms = 20;  // what we send; we take any whole samples
     channel_ = std::make_shared<Channel>(audio.sample_rate);
     LegInfo info{id, "asp", LegDirection::kInbound, request.from, request.to};
-    auto leg = front_.make_leg(info, Role::kServer, channel_, nullptr);
+    const bool transcripts =
+        std::find(m.features.begin(), m.features.end(), kFeatureTranscripts) != m.features.end();
+    auto leg = front_.make_leg(info, Role::kServer, channel_, nullptr, transcripts);
     watch_channel();
     state_ = State::kActive;
     front_.metrics_.accepted.inc();
-    send_text(session_started_json(id, audio, m.silence_threshold_ms));
+    send_text(session_started_json(id, audio, m.silence_threshold_ms, transcripts));
     spdlog::info("call={} event=asp_session_started from={} rate={} flow={}", id, remote_,
                  audio.sample_rate, admission.flow);
     sessions.open_inbound(request, admission, &leg->executor());
@@ -501,6 +507,8 @@ class AspFront::Conn : public std::enable_shared_from_this<AspFront::Conn> {
         e.kind = InKind::kDtmf;
         e.digit = m.digit;
         break;
+      case Type::kTranscript:
+        return;  // an agent's transcripts: we never ask for them, and they change nothing
       case Type::kSessionEnded:
         channel_->set_ended("hangup");
         state_ = State::kEnding;
@@ -668,6 +676,8 @@ class AspFront::Conn : public std::enable_shared_from_this<AspFront::Conn> {
         return barge_in_json();
       case OutKind::kDtmf:
         return dtmf_json(s.digit);
+      case OutKind::kTranscript:
+        return transcript_json(s.digit == 'c' ? "caller" : "agent", slot_text_view(s));
       default:
         return "{}";
     }
@@ -826,7 +836,8 @@ void AspFront::accept(const api::HttpRequest& request, int fd) {
     user = it->second;
   }
   const std::string remote = request.remote_address;
-  net::post(impl_->ioc, [this, req = std::move(req), user, remote, fd]() mutable {
+  const bool subprotocol = parse_subprotocols(request.header("Sec-WebSocket-Protocol")).asp;
+  net::post(impl_->ioc, [this, req = std::move(req), user, remote, fd, subprotocol]() mutable {
     tcp::socket socket(impl_->ioc);
     beast::error_code ec;
     sockaddr_storage ss{};
@@ -850,7 +861,7 @@ void AspFront::accept(const api::HttpRequest& request, int fd) {
     socket.non_blocking(true, ec);
     auto conn = std::make_shared<Conn>(*this, std::move(socket), Role::kServer);
     conn->set_remote(remote);
-    conn->accept(std::move(req), std::move(user));
+    conn->accept(std::move(req), std::move(user), subprotocol);
   });
 }
 
@@ -870,13 +881,16 @@ bool AspFront::owns(const std::string& leg_id) const {
 }
 
 std::shared_ptr<AspLeg> AspFront::make_leg(const LegInfo& info, Role role,
-                                           std::shared_ptr<Channel> channel, Executor* near) {
+                                           std::shared_ptr<Channel> channel, Executor* near,
+                                           bool transcripts) {
   media::MediaWorker& worker = media_.worker_for(near);
-  auto leg = std::make_shared<AspLeg>(
-      worker, std::move(channel),
-      AspLegParams{
-          .info = info, .role = role, .silence_threshold_ms = options_.silence_threshold_ms},
-      metrics_);
+  auto leg =
+      std::make_shared<AspLeg>(worker, std::move(channel),
+                               AspLegParams{.info = info,
+                                            .role = role,
+                                            .silence_threshold_ms = options_.silence_threshold_ms,
+                                            .transcripts = transcripts},
+                               metrics_);
   const std::string id = info.id;
   leg->on_end([this, id, role](std::string_view reason, bool local) {
     std::shared_ptr<AspLeg> keep;  // dropped outside the lock

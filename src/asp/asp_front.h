@@ -66,7 +66,7 @@ class AspFront final : public sessions::Dialer {
  private:
   friend class Conn;
   std::shared_ptr<AspLeg> make_leg(const LegInfo& info, Role role, std::shared_ptr<Channel> channel,
-                                   Executor* near);
+                                   Executor* near, bool transcripts = false);
   // Server role: whether the id is taken, and take it (false when in use).
   bool claim(const std::string& id);
   void release(const std::string& id);

@@ -14,6 +14,7 @@ AspLeg::AspLeg(media::MediaWorker& worker, std::shared_ptr<Channel> channel, Asp
       channel_(std::move(channel)),
       metrics_(metrics),
       role_(p.role),
+      transcripts_(p.transcripts && p.role == Role::kServer),
       vad_(audio::EnergyVadOptions{.sample_rate = channel_->rate()}),
       silence_threshold_ms_(std::max(p.silence_threshold_ms, 20)),
       playout_(channel_->rate()),
@@ -201,6 +202,7 @@ void AspLeg::tick(MonoTime now) {
   if (closed_) return;
 
   const bool had_audio = playout_.next(speak_);
+  if (media_tap_) media_tap_->on_media(heard_, had_audio ? &speak_ : nullptr);
   if (role_ == Role::kServer) {
     // Our response: framed by response.start / response.end, nothing between responses.
     if (had_audio) {
@@ -279,6 +281,22 @@ void AspLeg::play_frame(const AudioFrame& frame) {
 void AspLeg::flush() {
   playout_.clear();
   if (role_ == Role::kServer) end_response(true);
+}
+
+void AspLeg::note_transcript(Speaker who, std::string_view text) {
+  if (!transcripts_ || closed_ || text.empty()) return;
+  const bool ok = channel_->push_out([&](OutSlot& s) {
+    s.kind = OutKind::kTranscript;
+    s.digit = who == Speaker::kCaller ? 'c' : 'a';
+    set_slot_text(s, text);
+  });
+  if (ok) {
+    channel_->wake();
+  } else if (!closed_) {
+    metrics_.not_reading.inc();  // as push_out(): every slot waits for the socket
+    end_local("peer_not_reading", "", /*abort=*/true);
+    close("peer_not_reading");
+  }
 }
 
 void AspLeg::send_dtmf(char digit) {

@@ -32,6 +32,7 @@ struct AspLegParams {
   LegInfo info;
   Role role = Role::kServer;
   int silence_threshold_ms = 500;  // client role: audio.end after this much silence
+  bool transcripts = false;        // server role: the peer asked for feature "transcripts"
 };
 
 class AspLeg final : public Leg,
@@ -60,6 +61,10 @@ class AspLeg final : public Leg,
   bool playing() const override { return !playout_.empty(); }
   void send_dtmf(char digit) override;
   void hangup(std::string_view reason) override;
+  void set_media_tap(MediaTap* tap) override { media_tap_ = tap; }
+  // Feature "transcripts": the line goes out as a transcript message, in order with the
+  // audio around it.
+  void note_transcript(Speaker who, std::string_view text) override;
 
   // Tickable
   void tick(MonoTime now) override;
@@ -81,8 +86,10 @@ class AspLeg final : public Leg,
   std::atomic<media::MediaWorker*> worker_;
   std::shared_ptr<Channel> channel_;
   LegListener* listener_ = nullptr;
+  MediaTap* media_tap_ = nullptr;  // call recording: hears every tick both ways
   AspMetrics& metrics_;
   const Role role_;
+  const bool transcripts_;
   bool started_ = false;
   bool closed_ = false;
   MonoTime started_at_{};

@@ -1,6 +1,8 @@
-// GET /asp as a WebSocket upgrade (docs/asp.md "Connecting"): the Bearer token check (unless
-// asp_require_token is off), then the socket goes to the ASP front-end. A plain GET /asp
-// (no upgrade) gets 426.
+// GET /asp as a WebSocket upgrade (docs/asp.md "Connecting"): the token check (unless
+// asp_require_token is off; the token in the Authorization header, or a browser's in the
+// subprotocol list, asp/asp_credentials.h), then the socket goes to the ASP front-end. A
+// plain GET /asp (no upgrade) gets 426. Refusals (401) count against the address's
+// failed-authentication budget: the API guard (api/api_guard.h) watches /asp's replies.
 #pragma once
 #include "api/api_auth.h"
 #include "api/http_server.h"

@@ -11,8 +11,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "asp/message.h"
@@ -43,6 +45,8 @@ enum class OutKind : uint8_t {
   kBargeIn,        // client role
   kDtmf,           // both
   kEnd,            // our side ends: session.ended (server) / session.end (client); `reason`
+  kTranscript,     // server role, feature "transcripts": `digit` 'c' caller / 'a' agent; the
+                   // text's bytes in `pcm` (set_slot_text)
 };
 
 struct OutSlot {
@@ -53,6 +57,18 @@ struct OutSlot {
   uint16_t samples = 0;
   std::array<int16_t, 320> pcm{};  // 20 ms at 16 kHz
 };
+
+// A transcript's text rides in the slot's audio storage (640 bytes), so a slot stays one
+// fixed size and nothing is allocated on the worker. Cut on a UTF-8 boundary.
+inline void set_slot_text(OutSlot& slot, std::string_view text) {
+  text = utf8_prefix(text, sizeof(slot.pcm));
+  std::memcpy(slot.pcm.data(), text.data(), text.size());
+  slot.samples = static_cast<uint16_t>(text.size());  // bytes, for a transcript
+}
+inline std::string_view slot_text_view(const OutSlot& slot) {
+  return {reinterpret_cast<const char*>(slot.pcm.data()),
+          std::min<size_t>(slot.samples, sizeof(slot.pcm))};
+}
 
 class Channel {
  public:

@@ -119,6 +119,7 @@ constexpr TypeName kTypes[] = {
     {"session.end", Type::kSessionEnd},
     {"session.ended", Type::kSessionEnded},
     {"error", Type::kError},
+    {"transcript", Type::kTranscript},
 };
 
 json audio_json(const AudioFormat& a) {
@@ -329,6 +330,22 @@ ParseResult parse_message(std::string_view text, Message& out) {
     case Type::kError:
       if (!f.string("code", out.code, true) || !f.string("message", out.text)) return r;
       break;
+    case Type::kTranscript: {
+      if (!f.string("role", out.role, true) || !f.boolean("final", out.final)) return r;
+      if (out.role != "caller" && out.role != "agent") {
+        return {Error::kInvalidMessage, "'role' must be \"caller\" or \"agent\""};
+      }
+      // The one string allowed past kMaxStringBytes: a prompt is often longer.
+      const auto it = j.find("text");
+      if (it == j.end() || !it->is_string()) {
+        return {Error::kInvalidMessage, "'text' is required and must be a string"};
+      }
+      if (it->get_ref<const std::string&>().size() > kMaxTranscriptBytes) {
+        return {Error::kInvalidMessage, "'text' is too long"};
+      }
+      out.text = it->get<std::string>();
+      break;
+    }
     case Type::kAudioEnd:
     case Type::kBargeIn:
       break;
@@ -342,7 +359,7 @@ std::string capabilities_json() {
        {"version", kVersion},
        {"supported_sample_rates", {8000, 16000}},
        {"supported_encodings", {"pcm_s16le"}},
-       {"features", {"barge_in", "streaming_tts", "dtmf"}},
+       {"features", {"barge_in", "streaming_tts", "dtmf", kFeatureTranscripts}},
        {"limits", {{"max_text_bytes", kMaxTextBytes}, {"max_binary_bytes", kMaxBinaryBytes}}}});
 }
 
@@ -361,7 +378,9 @@ std::string session_start_json(const std::string& session_id, const AudioFormat&
 }
 
 std::string session_started_json(const std::string& session_id, const AudioFormat& audio,
-                                 int silence_threshold_ms) {
+                                 int silence_threshold_ms, bool transcripts) {
+  json features = {"barge_in", "streaming_tts", "dtmf"};
+  if (transcripts) features.push_back(kFeatureTranscripts);
   return dump({{"type", "session.started"},
                {"session_id", session_id},
                {"status", "accepted"},
@@ -369,7 +388,22 @@ std::string session_started_json(const std::string& session_id, const AudioForma
                {"negotiated",
                 {{"audio", audio_json(audio)},
                  {"vad", {{"silence_threshold_ms", silence_threshold_ms}}},
-                 {"features", {"barge_in", "streaming_tts", "dtmf"}}}}});
+                 {"features", std::move(features)}}}});
+}
+
+std::string_view utf8_prefix(std::string_view text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t n = max;
+  // Back off continuation bytes (10xxxxxx) so the cut falls before a lead byte.
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return text.substr(0, n);
+}
+
+std::string transcript_json(std::string_view role, std::string_view text, bool final) {
+  return dump({{"type", "transcript"},
+               {"role", std::string(role)},
+               {"text", std::string(utf8_prefix(text, kMaxTranscriptBytes))},
+               {"final", final}});
 }
 
 std::string response_start_json(int64_t id) {

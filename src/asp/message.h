@@ -13,10 +13,12 @@ namespace atende::asp {
 
 inline constexpr int kVersionMajor = 1;
 inline constexpr const char* kVersion = "1.0.0";
-inline constexpr size_t kMaxTextBytes = 4096;    // a control message
-inline constexpr size_t kMaxBinaryBytes = 6400;  // an audio message: 200 ms at 16 kHz
-inline constexpr size_t kMaxStringBytes = 256;   // any string field
-inline constexpr size_t kMaxListItems = 16;      // any array field
+inline constexpr size_t kMaxTextBytes = 4096;       // a control message
+inline constexpr size_t kMaxBinaryBytes = 6400;     // an audio message: 200 ms at 16 kHz
+inline constexpr size_t kMaxStringBytes = 256;      // any string field
+inline constexpr size_t kMaxListItems = 16;         // any array field
+inline constexpr size_t kMaxTranscriptBytes = 640;  // a transcript's text (the one longer string)
+inline constexpr const char* kFeatureTranscripts = "transcripts";
 
 enum class Type {
   kCapabilities,    // protocol.capabilities (server -> client, first)
@@ -30,6 +32,7 @@ enum class Type {
   kSessionEnd,      // session.end (client -> server)
   kSessionEnded,    // session.ended (server -> client)
   kError,           // error (both)
+  kTranscript,      // transcript (server -> client, feature "transcripts")
 };
 const char* type_name(Type t);
 
@@ -77,7 +80,9 @@ struct Message {
   // session.end / session.ended / error
   std::string reason;
   std::string code;
-  std::string text;  // error.message
+  std::string text;   // error.message; transcript.text
+  std::string role;   // transcript: "caller" | "agent"
+  bool final = true;  // transcript
 };
 
 struct ParseResult {
@@ -110,8 +115,14 @@ std::string capabilities_json();
 std::string session_start_json(const std::string& session_id, const AudioFormat& audio,
                                int silence_threshold_ms, const std::string& from,
                                const std::string& to);
+// `transcripts`: the client asked for the feature and gets it.
 std::string session_started_json(const std::string& session_id, const AudioFormat& audio,
-                                 int silence_threshold_ms);
+                                 int silence_threshold_ms, bool transcripts = false);
+// One line of the conversation (feature "transcripts"); `text` cut to kMaxTranscriptBytes
+// on a UTF-8 boundary.
+std::string transcript_json(std::string_view role, std::string_view text, bool final = true);
+// The longest prefix of `text` of at most `max` bytes that does not split a UTF-8 sequence.
+std::string_view utf8_prefix(std::string_view text, size_t max);
 std::string response_start_json(int64_t id);
 std::string response_end_json(int64_t id, bool interrupted);
 std::string audio_end_json();

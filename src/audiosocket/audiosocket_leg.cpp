@@ -353,6 +353,7 @@ void AudioSocketLeg::tick(MonoTime now) {
   // steady stream.
   const bool had_audio = playout_.next(speak_);
   if (!had_audio) std::fill_n(speak_.pcm.data(), speak_.samples, int16_t{0});
+  if (media_tap_) media_tap_->on_media(heard_, had_audio ? &speak_ : nullptr);
   write_audio(speak_);
   if (closed_) return;
   if (had_audio && playout_.empty() && listener_) listener_->on_playout_idle(now);

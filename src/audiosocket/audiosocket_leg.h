@@ -68,6 +68,7 @@ class AudioSocketLeg final : public Leg,
   bool playing() const override { return !playout_.empty(); }
   void send_dtmf(char digit) override;
   void hangup(std::string_view reason) override;
+  void set_media_tap(MediaTap* tap) override { media_tap_ = tap; }
 
   // Worker thread: the far end is gone or misbehaved. Sends 0xff first when `error` is set.
   void close(std::string_view reason, const ErrorCode* error = nullptr);
@@ -109,6 +110,7 @@ class AudioSocketLeg final : public Leg,
 
   std::atomic<media::MediaWorker*> worker_;
   LegListener* listener_ = nullptr;
+  MediaTap* media_tap_ = nullptr;  // call recording: hears every tick both ways
   AudioSocketMetrics& metrics_;
   int fd_;
   bool started_ = false;

@@ -111,7 +111,7 @@ void load_config_file(const std::string& path, Config& cfg) {
 
 bool is_config_section(const std::string& key) {
   return key == "trunks" || key == "dialplan" || key == "webhooks" || key == "access" ||
-         key == "audiosocket_listen" || key == "api_tokens";
+         key == "audiosocket_listen" || key == "api_tokens" || key == "recording";
 }
 
 bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const std::string& key,
@@ -140,6 +140,10 @@ bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const
     }
     if (key == "api_tokens") {
       parse_api_tokens(list_ctx, node, cfg);
+      return true;
+    }
+    if (key == "recording") {
+      cfg.recording = parse_recording_config(ctx, node);
       return true;
     }
     if (!node.IsScalar()) throw ConfigError(ctx + ": expected a single value");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/config_access.h"
+#include "core/config_recording.h"
 #include "core/config_webhooks.h"
 #include "core/log.h"
 
@@ -151,6 +152,9 @@ struct Config {
   int asp_rate = 8000;
   int asp_max_sessions = 512;  // ASP WebSockets open at once, both roles
   int asp_silence_threshold_ms = 500;
+  // Call recording (docs/recording.md): what flows and personas record unless they say,
+  // WAV channels, and how long recordings are kept. Off by default.
+  RecordingConfig recording;
 };
 
 // A bad key or value: what() names the key and the problem. main() exits 2 with it.

@@ -11,6 +11,7 @@
 #include "core/clip.h"
 #include "core/clock.h"
 #include "core/timer_queue.h"
+#include "core/media_tap.h"
 
 namespace atende {
 
@@ -39,6 +40,10 @@ struct LegInfo {
   std::string from;  // e.g. "sip:alice@10.0.0.1"
   std::string to;    // e.g. "sip:ivr@127.0.0.1"
 };
+
+// Who said a line of the conversation (Leg::note_transcript, flow::FlowHost).
+enum class Speaker { kCaller, kAgent };
+inline const char* to_string(Speaker s) { return s == Speaker::kCaller ? "caller" : "agent"; }
 
 // What a leg tells whoever drives it (a flow or the agent). Called on the media thread.
 class LegListener {
@@ -79,6 +84,13 @@ class Leg {
   virtual void send_dtmf(char digit) = 0;
   // End the call from our side (BYE for SIP). on_hangup() is not called for it.
   virtual void hangup(std::string_view reason) = 0;
+  // A line of the conversation as it happens: what the recogniser took from the caller,
+  // what the flow or agent starts to say. A leg whose far end takes text (ASP's
+  // "transcripts" feature) passes it on; others ignore it.
+  virtual void note_transcript(Speaker who, std::string_view text) {}
+  // Call recording: `tap` hears every tick's audio both ways from now on (nullptr: none).
+  // Legs that cannot be recorded ignore it.
+  virtual void set_media_tap(MediaTap* tap) {}
 };
 
 }  // namespace atende

@@ -64,6 +64,11 @@ class FlowHost {
   // Call record: an event line ("menu", "choice 3") and the digits the caller pressed.
   virtual void record_event(std::string_view kind, std::string_view detail) = 0;
   virtual void record_digits(std::string_view digits) = 0;
+  // A line of the conversation as it happens (Speaker::kCaller: what the recogniser took;
+  // kAgent: what the flow or agent starts to say). The session passes it to the leg (a
+  // client that asked for transcripts) and to the record when the flow keeps transcripts.
+  // Default: dropped.
+  virtual void note_transcript(Speaker who, std::string_view text) {}
   // Wall-clock time for steps that speak it (say_time); a virtual so tests can fix it.
   virtual std::chrono::system_clock::time_point wall_now() const {
     return std::chrono::system_clock::now();

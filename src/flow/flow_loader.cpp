@@ -218,9 +218,9 @@ class Parser {
   std::vector<LoadError> errors_;
 };
 
-constexpr std::string_view kTopKeys[] = {"name",       "aliases", "voice",
-                                         "start",      "steps",   "max_duration",
-                                         "on_timeout", "inputs",  "rtp_timeout"};
+constexpr std::string_view kTopKeys[] = {"name",        "aliases",      "voice",      "start",
+                                         "steps",       "max_duration", "on_timeout", "inputs",
+                                         "rtp_timeout", "recording"};
 constexpr std::string_view kVoiceKeys[] = {"name", "rate"};
 
 std::span<const std::string_view> keys_for(StepType type) {
@@ -331,6 +331,12 @@ class FlowBuilder {
         }
       } else if (e.key == "inputs") {
         inputs(e);
+      } else if (e.key == "recording") {
+        try {
+          flow_.recording = parse_recording_switches(e.value);
+        } catch (const std::invalid_argument& ex) {
+          p_.error(e.value.Mark(), ex.what());
+        }
       }
     }
     if (!steps) {

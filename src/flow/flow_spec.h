@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/config_recording.h"
 #include "flow/flow_table.h"
 #include "speech/synthesizer.h"
 
@@ -172,6 +173,8 @@ struct FlowSpec {
   // No RTP (or, on hold, RTCP) from the caller this long ends the call (end_reason
   // "rtp_timeout", docs/media.md). -1: the server's rtp_timeout_seconds; 0: never.
   Millis rtp_timeout{-1};
+  // `recording: {audio, transcript}` (docs/recording.md); unset: the server's `recording:`.
+  RecordingSwitches recording;
 
   // Every fixed phrase this flow can say, to pre-synthesise at load.
   std::vector<std::string> fixed_texts() const;

@@ -61,6 +61,7 @@ void PromptPlayer::pump() {
     }
     speech::Phrase phrase{texts_[next_].text, voice_, host_.leg().sample_rate()};
     if (ClipPtr clip = host_.phrases().cached(phrase)) {
+      host_.note_transcript(Speaker::kAgent, texts_[next_].text);
       host_.leg().play(std::move(clip));
       clips_queued_ = true;
       ++next_;
@@ -90,6 +91,7 @@ void PromptPlayer::on_fetched(uint64_t generation, ClipPtr clip) {
   if (generation != generation_ || !fetching_) return;
   fetching_ = false;
   if (clip) {
+    host_.note_transcript(Speaker::kAgent, texts_[next_].text);
     host_.leg().play(std::move(clip));
     clips_queued_ = true;
   } else {

@@ -44,6 +44,7 @@ void ScriptedFlow::menu_heard(const speech::Recognition& r, MonoTime now) {
     host_.record_event("stt_error", r.error);
   } else {
     host_.record_event("heard", r.text.empty() ? "(nothing)" : r.text);
+    if (!r.text.empty()) host_.note_transcript(Speaker::kCaller, r.text);
   }
   MenuSpeechDecision d = decide_menu_speech(s, r);
   if (d.kind == MenuSpeechDecision::Kind::kChoice ||

@@ -203,6 +203,8 @@ void ScriptedFlow::answer(const speech::Recognition& r, MonoTime now) {
     host_.record_event("heard", r.text.empty()     ? "(nothing)"
                                 : s.expect.empty() ? r.text
                                                    : "***");  // an identity check
+    // An identity check's answer is a secret: it is neither recorded nor passed on.
+    if (!r.text.empty() && s.expect.empty()) host_.note_transcript(Speaker::kCaller, r.text);
   }
   const std::string& said = !r.matched.empty() ? r.matched : r.text;
   if (!r.ok || r.rejected || said.empty()) {

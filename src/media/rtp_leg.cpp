@@ -422,6 +422,7 @@ void RtpLeg::tick(MonoTime now) {
   AudioFrame& speak = x.speak;
   bool had_audio = playout_.next(speak);  // sets rate and length, whether or not it had audio
   if (!had_audio) std::fill_n(speak.pcm.data(), speak.samples, int16_t{0});
+  if (media_tap_) media_tap_->on_media(heard, had_audio ? &speak : nullptr);
 
   if (send_enabled_ && remote_.port() != 0) {
     rtp::DtmfPacket dp;

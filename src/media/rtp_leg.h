@@ -92,6 +92,7 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   bool playing() const override { return !playout_.empty(); }
   void send_dtmf(char digit) override;
   void hangup(std::string_view reason) override;
+  void set_media_tap(MediaTap* tap) override { media_tap_ = tap; }
 
   // Tickable
   void tick(MonoTime now) override;
@@ -130,6 +131,7 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   // thousand calls every leg is out of the cache at its tick, so fewer lines, fewer misses.
   std::atomic<MediaWorker*> worker_;  // changes only in move_to(), on the worker itself
   LegListener* listener_ = nullptr;
+  MediaTap* media_tap_ = nullptr;  // call recording: hears every tick both ways
   bool started_ = false;
   bool closed_ = false;
   bool send_enabled_;

@@ -37,6 +37,14 @@ void LegHost::record_digits(std::string_view digits) {
   services_.store().set_digits(info_.id, std::string(digits));
 }
 
+void LegHost::note_transcript(Speaker who, std::string_view text) {
+  leg_.note_transcript(who, text);
+  if (session_.keeps_transcript()) {
+    services_.store().add_event(info_.id, std::chrono::system_clock::now(), "transcript",
+                                std::string(to_string(who)) + ": " + std::string(text));
+  }
+}
+
 void LegHost::dial(flow::DialRequest request, std::function<void(const flow::DialResult&)> done) {
   // Through post(): the answer must not reach a flow that is gone by then.
   session_.dial(info_.id, std::move(request),

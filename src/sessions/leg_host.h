@@ -23,6 +23,7 @@ class LegHost final : public flow::FlowHost {
   void post(std::function<void()> fn) override;
   void record_event(std::string_view kind, std::string_view detail) override;
   void record_digits(std::string_view digits) override;
+  void note_transcript(Speaker who, std::string_view text) override;
 
   void dial(flow::DialRequest request, std::function<void(const flow::DialResult&)> done) override;
   bool run_flow_on(const std::string& leg_id, const std::string& flow,

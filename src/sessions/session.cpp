@@ -38,6 +38,7 @@ Session::Session(SessionServices& services, std::string id, std::string flow,
 }
 
 Session::~Session() {
+  if (recording_ && !slots_.empty()) stop_recording(*slots_.front());
   // Flows first: they hold references to their hosts.
   bridge_.reset();
   parked_driver_.reset();
@@ -171,6 +172,7 @@ void Session::leg_up(std::shared_ptr<Leg> leg) {
     s->early.reset();
   }
   set_state(*s, "answered");
+  if (s == slots_.front().get()) start_recording(*s);  // from the first tick
   s->leg->start();
   if (s == slots_.front().get()) {
     services_.emit("call.answered", id_, {{"flow", flow_}, {"leg", s->info.id}});
@@ -189,6 +191,7 @@ void Session::leg_ended(const std::string& leg_id, const std::string& reason, in
   if (!s || s->state == "ended") return;
   const bool primary_leg = s == slots_.front().get();
   set_state(*s, "ended");
+  if (primary_leg) stop_recording(*s);
   if (primary_leg && parked_driver_) {
     // The caller hung up while bridged: its flow, parked to take the caller back, hears of
     // it like any hang-up (its outcome is recorded) and ends as the slot's flow does.
@@ -227,6 +230,21 @@ void Session::leg_ended(const std::string& leg_id, const std::string& reason, in
     }
   }
   maybe_finish();
+}
+
+void Session::start_recording(Slot& slot) {
+  recording_policy_ = services_.recording_policy(flow_);
+  recording::Recorder* recorder = services_.recorder();
+  if (!recording_policy_.audio || !recorder || recording_) return;
+  recording_ = recorder->begin(slot.info.id, slot.leg->sample_rate(), summary_.started_at);
+  if (recording_) slot.leg->set_media_tap(recording_.get());
+}
+
+void Session::stop_recording(Slot& slot) {
+  if (!recording_) return;
+  if (slot.leg) slot.leg->set_media_tap(nullptr);
+  recording_->end();  // the writer finishes the file; the record learns of it then
+  recording_.reset();
 }
 
 void Session::maybe_finish() {
@@ -353,6 +371,7 @@ std::shared_ptr<Leg> Session::give_up_leg(const std::string& leg_id) {
   std::shared_ptr<Leg> leg = s->leg;
   leg->set_listener(nullptr);
   const bool primary = s == slots_.front().get();
+  if (primary) stop_recording(*s);  // its recording ends where this session's part does
   std::erase_if(slots_, [s](const auto& p) { return p.get() == s; });
   {
     std::lock_guard lock(summary_mu_);

@@ -19,6 +19,7 @@
 
 #include "core/leg.h"
 #include "flow/flow_host.h"
+#include "recording/recorder.h"
 #include "sessions/bridge.h"
 #include "sessions/call_control.h"
 #include "sessions/session_services.h"
@@ -87,6 +88,8 @@ class Session : public std::enable_shared_from_this<Session> {
     return it == clips_.end() ? nullptr : it->second;
   }
   Executor* executor() const { return executor_.load(); }
+  // The flow keeps the conversation's lines in the record (recording.transcript). Its thread.
+  bool keeps_transcript() const { return recording_policy_.transcript; }
   // Any thread, once: the executor of the first leg with media, which every later leg
   // shares. From then on run() posts there.
   void bind_executor(Executor* e) { executor_.store(e); }
@@ -113,6 +116,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void bridge_ended(int side, std::string_view reason);
   void maybe_finish();
   void set_state(Slot& slot, std::string state);
+  // Call recording of the first leg (docs/recording.md): on when it is answered, off when
+  // it ends or leaves the session.
+  void start_recording(Slot& slot);
+  void stop_recording(Slot& slot);
 
   SessionServices& services_;
   const std::string id_;
@@ -131,6 +138,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<std::unique_ptr<LegHost>> retired_hosts_;
   bool finished_ = false;
   std::map<std::string, ClipPtr> clips_;  // keep_clip(); the executor only
+  RecordingPolicy recording_policy_;
+  std::shared_ptr<recording::CallRecording> recording_;  // the first leg's tap, while on
 
   mutable std::mutex summary_mu_;  // guards the copy summary() reads
   SessionSummary summary_;

@@ -550,6 +550,14 @@ void SessionManager::refer_leg(const std::string& leg_id, const std::string& to)
   if (dialer_) dialer_->transfer(leg_id, to);
 }
 
+RecordingPolicy SessionManager::recording_policy(const std::string& flow) {
+  if (const agent::Persona* p = personas_ && agents_ ? personas_->resolve(flow) : nullptr) {
+    return resolve_recording(recording_config_, p->recording);
+  }
+  if (auto spec = flows_.find(flow)) return resolve_recording(recording_config_, spec->recording);
+  return resolve_recording(recording_config_, {});  // an external driver: the server's
+}
+
 void SessionManager::session_finished(Session& session) {
   nlohmann::json data = {{"flow", session.flow_name()}};
   {

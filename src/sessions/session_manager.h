@@ -77,6 +77,12 @@ class SessionManager final : public CallControl, public SessionServices {
     agents_ = runtime;
   }
   void set_dialer(Dialer* dialer) { dialer_ = dialer; }
+  // Call recording (docs/recording.md): the server's defaults, and the writer (nullptr:
+  // audio is never recorded). Before calls start.
+  void set_recording(RecordingConfig config, recording::Recorder* recorder) {
+    recording_config_ = config;
+    recorder_ = recorder;
+  }
   // What drives calls whose flow is `name` when no flow or persona has that name: an
   // external driver (the gRPC controller, docs/grpc.md) that is a flow::Flow to sessions.
   // Before calls start.
@@ -147,6 +153,8 @@ class SessionManager final : public CallControl, public SessionServices {
   void emit(const std::string& type, const std::string& call_id,
             const nlohmann::json& data) override;
   void session_finished(Session& session) override;
+  RecordingPolicy recording_policy(const std::string& flow) override;
+  recording::Recorder* recorder() override { return recorder_; }
 
  private:
   struct LegEntry {
@@ -178,6 +186,8 @@ class SessionManager final : public CallControl, public SessionServices {
   const agent::PersonaLibrary* personas_ = nullptr;
   agent::AgentRuntime* agents_ = nullptr;
   Dialer* dialer_ = nullptr;
+  RecordingConfig recording_config_;
+  recording::Recorder* recorder_ = nullptr;
   std::map<std::string, DriverFactory> drivers_;  // set before calls; read-only after
   struct Hold {
     Millis timeout{0};

@@ -7,12 +7,16 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
+#include "core/config_recording.h"
 #include "core/leg.h"
 #include "flow/flow_host.h"
 #include "sessions/call_control.h"
 
 namespace atende::store {
 class CallStore;
+}
+namespace atende::recording {
+class Recorder;
 }
 
 namespace atende::sessions {
@@ -38,6 +42,10 @@ class SessionServices {
                     const nlohmann::json& data) = 0;
   // Every leg has ended: the session leaves the live registry.
   virtual void session_finished(Session& session) = 0;
+  // What a call driven by `flow` (a flow or persona name) records (docs/recording.md), and
+  // the writer of audio recordings (nullptr: none). Defaults: nothing is recorded.
+  virtual RecordingPolicy recording_policy(const std::string& flow) { return {}; }
+  virtual recording::Recorder* recorder() { return nullptr; }
 };
 
 }  // namespace atende::sessions

@@ -90,6 +90,14 @@ nlohmann::json to_json(const CallRecord& c, bool with_events) {
     auto legs = nlohmann::json::array();
     for (const auto& l : c.legs) legs.push_back(to_json(l, true));
     j["legs"] = std::move(legs);
+    // docs/console-contract "Recording": where to fetch it, or null.
+    if (c.recording) {
+      j["recording"] = {{"url", "/api/calls/" + c.id + "/recording"},
+                        {"bytes", c.recording->bytes},
+                        {"format", c.recording->format}};
+    } else {
+      j["recording"] = nullptr;
+    }
   }
   return j;
 }

@@ -39,6 +39,13 @@ struct CallTurn {
   std::optional<int64_t> first_play_ms{};
 };
 
+// A call's audio recording (docs/recording.md), while it is kept.
+struct RecordingInfo {
+  std::string path;  // relative to <data dir>/recordings, e.g. "2026/12/05/<id>.wav"
+  int64_t bytes = 0;
+  std::string format = "wav";
+};
+
 struct CallRecord {
   std::string id;
   std::string direction;  // "inbound" / "outbound"
@@ -52,10 +59,11 @@ struct CallRecord {
   std::optional<std::string> end_reason;
   std::optional<int> sip_status;
   std::string digits;
-  std::string session_id;         // the session's first leg's id (itself for that leg)
-  std::vector<CallEvent> events;  // filled by get_call() only
-  std::vector<CallTurn> turns;    // filled by get_call() only (agent calls)
-  std::vector<CallRecord> legs;   // get_call() only: the session's other legs, with events
+  std::string session_id;                  // the session's first leg's id (itself for that leg)
+  std::vector<CallEvent> events;           // filled by get_call() only
+  std::vector<CallTurn> turns;             // filled by get_call() only (agent calls)
+  std::vector<CallRecord> legs;            // get_call() only: the session's other legs, with events
+  std::optional<RecordingInfo> recording;  // get_call() only; none, or deleted by retention
 };
 
 int64_t to_unix_ms(WallTime t);

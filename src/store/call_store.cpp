@@ -67,8 +67,15 @@ struct CallStore::Writer {
         heartbeat(db,
                   "INSERT INTO store_heartbeat(id, pid, started_at, last_seen) VALUES (1,?,?,?)"
                   " ON CONFLICT(id) DO UPDATE SET pid = excluded.pid,"
-                  " started_at = excluded.started_at, last_seen = excluded.last_seen") {}
-  Statement insert_call, rejected, answered, ended, event, digits, turn, audit, heartbeat;
+                  " started_at = excluded.started_at, last_seen = excluded.last_seen"),
+        recording(db,
+                  "INSERT OR REPLACE INTO recordings(call_id, path, bytes, format, started_at,"
+                  " deleted_at) VALUES (?,?,?,?,?,NULL)"),
+        recordings_deleted(db,
+                           "UPDATE recordings SET deleted_at = ? WHERE started_at < ?"
+                           " AND deleted_at IS NULL") {}
+  Statement insert_call, rejected, answered, ended, event, digits, turn, audit, heartbeat,
+      recording, recordings_deleted;
 };
 
 CallStore::CallStore(CallStoreOptions options) : options_(std::move(options)) {
@@ -366,6 +373,15 @@ bool CallStore::audit(AuditEntry entry) {
   return enqueue(OpAudit{std::move(entry)}, Lane::kShared);
 }
 
+bool CallStore::set_recording(std::string call_id, RecordingInfo recording, WallTime started) {
+  return enqueue(OpRecording{std::move(call_id), std::move(recording), to_unix_ms(started)},
+                 Lane::kCall);
+}
+
+bool CallStore::recordings_deleted(WallTime before, WallTime at) {
+  return enqueue(OpRecordingsDeleted{to_unix_ms(before), to_unix_ms(at)}, Lane::kShared);
+}
+
 // The columns a call's first row starts with (1-8), the same for a call and a refused one.
 static Statement& bind_call_start(Statement& st, const CallStart& c) {
   return st.bind(1, c.id)
@@ -432,6 +448,15 @@ void CallStore::apply(Writer& w, Op& op) {
         .bind(6, int64_t{e.status})
         .bind(7, e.detail)
         .run();
+  } else if (auto* rec = std::get_if<OpRecording>(&op)) {
+    w.recording.bind(1, rec->call_id)
+        .bind(2, rec->recording.path)
+        .bind(3, rec->recording.bytes)
+        .bind(4, rec->recording.format)
+        .bind(5, rec->started_ms)
+        .run();
+  } else if (auto* del = std::get_if<OpRecordingsDeleted>(&op)) {
+    w.recordings_deleted.bind(1, del->at_ms).bind(2, del->before_ms).run();
   }
 }
 
@@ -725,6 +750,21 @@ CallPage CallStore::list_calls(CallQuery q) {
   return page;
 }
 
+std::optional<RecordingInfo> CallStore::read_recording(const std::string& call_id) {
+  Statement s(read_db_->handle(),
+              "SELECT path, bytes, format FROM recordings WHERE call_id = ?"
+              " AND deleted_at IS NULL");
+  s.bind(1, call_id);
+  if (!s.step()) return std::nullopt;
+  return RecordingInfo{s.column_text(0), s.column_int(1), s.column_text(2)};
+}
+
+std::optional<RecordingInfo> CallStore::get_recording(const std::string& call_id) {
+  std::lock_guard lock(read_mutex_);
+  if (!read_db_) throw StoreError("call store is closed");
+  return read_recording(call_id);
+}
+
 void CallStore::read_details(CallRecord& c) {
   Statement e(read_db_->handle(),
               "SELECT id, at, kind, detail FROM call_events WHERE call_id = ?"
@@ -771,6 +811,7 @@ std::optional<CallRecord> CallStore::get_call(const std::string& id) {
     }
     if (call) {
       read_details(*call);
+      call->recording = read_recording(call->id);
       // The other legs of its session (the gate's call to the resident, a transfer).
       if (!call->session_id.empty()) {
         // "session_id != ''" lets SQLite use the partial index calls_session: with only a

@@ -131,6 +131,10 @@ class CallStore {
   bool add_turn(std::string call_id, CallTurn turn);
   // A row of the API audit log (entry.id is ignored).
   bool audit(AuditEntry entry);
+  // A call's recording is on disk (docs/recording.md); a second one replaces the first.
+  bool set_recording(std::string call_id, RecordingInfo recording, WallTime started);
+  // The retention sweep deleted the recordings of calls started before `before`.
+  bool recordings_deleted(WallTime before, WallTime at);
 
   // Blocks until every write queued before this call is committed (or failed and counted).
   void flush();
@@ -144,6 +148,8 @@ class CallStore {
   // A filtered page (store/call_query.h); limit clamped to [0, 10000], offset to >= 0.
   CallPage list_calls(CallQuery query);
   std::optional<CallRecord> get_call(const std::string& id);
+  // The call's recording while it is kept (not deleted by retention).
+  std::optional<RecordingInfo> get_recording(const std::string& call_id);
   // The audit log, newest first. limit is clamped to [0, 10000], offset to >= 0.
   std::vector<AuditEntry> list_audit(int limit, int offset);
 
@@ -185,8 +191,17 @@ class CallStore {
   struct OpAudit {
     AuditEntry entry;
   };
-  using Op =
-      std::variant<OpStart, OpRejected, OpAnswered, OpEnded, OpEvent, OpDigits, OpTurn, OpAudit>;
+  struct OpRecording {
+    std::string call_id;
+    RecordingInfo recording;
+    int64_t started_ms;
+  };
+  struct OpRecordingsDeleted {
+    int64_t before_ms;
+    int64_t at_ms;
+  };
+  using Op = std::variant<OpStart, OpRejected, OpAnswered, OpEnded, OpEvent, OpDigits, OpTurn,
+                          OpAudit, OpRecording, OpRecordingsDeleted>;
   // How a write is let in. kOpen: call_started (admitted before). kCall: any other write
   // that names a call (its reserve if it is open, else the shared space). kShared: audit
   // rows (shared space). kRefused: call_rejected (only while the store keeps up).
@@ -212,6 +227,7 @@ class CallStore {
   std::chrono::milliseconds oldest_wait(Steady::time_point now) const;  // mutex_ held
   void release(std::vector<Pending>& batch);  // the writer, after a commit
   void read_details(CallRecord& call);        // events and turns; read connection, lock held
+  std::optional<RecordingInfo> read_recording(const std::string& call_id);  // lock held
   void count_drop(uint64_t n);
   void writer_loop();
   bool commit(std::optional<Writer>& w, std::vector<Pending>& batch, uint64_t& failed);

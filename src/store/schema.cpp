@@ -99,6 +99,19 @@ CREATE INDEX calls_direction ON calls(direction, started_at);
 CREATE INDEX calls_from_number ON calls(substr(from_uri, instr(from_uri, ':') + 1), started_at);
 CREATE INDEX calls_to_number ON calls(substr(to_uri, instr(to_uri, ':') + 1), started_at);
 )sql"},
+    // 6 -> 7: call recordings (docs/recording.md): the WAV of a call's first leg, its path
+    // under <data dir>/recordings, and when the retention sweep deleted it (NULL: kept).
+    {"recordings: a call's audio recording", R"sql(
+CREATE TABLE recordings (
+  call_id    TEXT PRIMARY KEY,
+  path       TEXT NOT NULL,
+  bytes      INTEGER NOT NULL,
+  format     TEXT NOT NULL DEFAULT 'wav',
+  started_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+CREATE INDEX recordings_kept ON recordings(started_at) WHERE deleted_at IS NULL;
+)sql"},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

@@ -8,7 +8,7 @@
 
 namespace atende::store {
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 // One step of the schema: migrations()[i] brings version i to i + 1.
 struct Migration {

@@ -43,6 +43,12 @@ TEST_F(AgentTest, GreetsThenAnswersWhatTheCallerSaid) {
   EXPECT_EQ(reqs[0]["json"]["tools"].size(), 3u);
   EXPECT_EQ(agent->state(), AgentLoop::State::kListening);
   EXPECT_TRUE(up());
+  // The conversation's lines as they happened (ASP transcripts, recording.transcript).
+  using Line = std::pair<Speaker, std::string>;
+  EXPECT_EQ(host.transcript, (std::vector<Line>{{Speaker::kAgent, "Hello."},
+                                                {Speaker::kCaller, "a table for two please"},
+                                                {Speaker::kAgent, "Sure."},
+                                                {Speaker::kAgent, "A table for two is booked."}}));
 }
 
 TEST_F(AgentTest, ProviderErrorPlaysTheFallbackAndRecordsIt) {

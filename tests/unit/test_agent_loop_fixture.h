@@ -77,6 +77,10 @@ class Host : public flow::FlowHost {
     events.emplace_back(std::string(kind), std::string(detail));
   }
   void record_digits(std::string_view) override {}
+  void note_transcript(Speaker who, std::string_view text) override {
+    transcript.emplace_back(who, std::string(text));
+  }
+  std::vector<std::pair<Speaker, std::string>> transcript;
   size_t run_posted() {
     std::deque<std::function<void()>> work;
     {

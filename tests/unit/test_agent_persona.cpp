@@ -105,3 +105,18 @@ TEST(Persona, ProvidersMerge) {
 
 }  // namespace
 }  // namespace atende::agent
+
+namespace atende::agent {
+namespace {
+
+TEST(Persona, RecordingSwitches) {
+  Persona p = parse_persona(kMinimal + "recording: {audio: false, transcript: true}\n");
+  EXPECT_EQ(p.recording.audio, std::optional<bool>(false));
+  EXPECT_EQ(p.recording.transcript, std::optional<bool>(true));
+  EXPECT_FALSE(parse_persona(kMinimal).recording.audio.has_value());
+  EXPECT_NE(error_of(kMinimal + "recording: {video: true}\n").find("recording"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal + "recording: yes\n").find("recording"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace atende::agent

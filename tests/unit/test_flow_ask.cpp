@@ -3,6 +3,8 @@
 // recogniser standing in for pocketsphinx.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "flow/scripted_flow.h"
 #include "test_flow_fakes.h"
 #include "test_flow_speech.h"
@@ -97,6 +99,16 @@ TEST(FlowAsk, GateConversationOffline) {
   ASSERT_GE(h.host.stt.requests.size(), 1u);
   EXPECT_EQ(h.host.stt.requests[0].expected.size(), 5u);
   EXPECT_GT(h.host.stt.requests[0].pcm->size(), 4000u);
+  // The conversation's lines (ASP transcripts, recording.transcript): the prompts as they
+  // start, what the recogniser took, in order.
+  using Line = std::pair<Speaker, std::string>;
+  const auto& t = h.host.transcript;
+  ASSERT_GE(t.size(), 4u);
+  EXPECT_EQ(t[0], (Line{Speaker::kAgent, "Hello, this is the gate. Please say your name."}));
+  const auto at = [&](const Line& l) { return std::find(t.begin(), t.end(), l) - t.begin(); };
+  EXPECT_LT(at({Speaker::kCaller, "anna lee"}), at({Speaker::kCaller, "twelve oh four"}));
+  EXPECT_LT(at({Speaker::kCaller, "twelve oh four"}), long(t.size()));
+  EXPECT_LT(at({Speaker::kCaller, "yes"}), long(t.size()));
 }
 
 TEST(FlowAsk, GateResidentNotThereIsAskedAgain) {

@@ -165,6 +165,10 @@ class FakeHost : public FlowHost {
   void record_digits(std::string_view d) override {
     if (digits.empty() || digits.back() != d) digits.emplace_back(d);
   }
+  void note_transcript(Speaker who, std::string_view text) override {
+    transcript.emplace_back(who, std::string(text));
+  }
+  std::vector<std::pair<Speaker, std::string>> transcript;
   std::chrono::system_clock::time_point wall_now() const override { return wall; }
 
   // ---- more legs: every request is recorded; the test decides how each ends, by

@@ -158,7 +158,9 @@ TEST_F(MigrationsTest, MigrateDatabaseAppliesPendingAndIsIdempotent) {
   }
   auto first = migrate_database(db_path);
   EXPECT_EQ(first.current, 2);
-  EXPECT_EQ(first.pending, (std::vector<int>{3, 4, 5, 6}));
+  std::vector<int> pending;  // every version after 2, however many there are
+  for (int v = 3; v <= kSchemaVersion; ++v) pending.push_back(v);
+  EXPECT_EQ(first.pending, pending);
   auto again = migrate_database(db_path);
   EXPECT_EQ(again.current, kSchemaVersion);
   EXPECT_TRUE(again.pending.empty());

@@ -33,9 +33,21 @@ class HandshakeRefused(Exception):
         self.body = body
 
 
+def browser_subprotocols(token):
+    """What a browser offers (docs/asp.md "Connecting"): new WebSocket(url, these)."""
+    b64 = base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+    return ["atende-asp", "bearer." + b64]
+
+
 class AspClient:
-    def __init__(self, host, port, *, token=None, to=None, path="/asp", rcvbuf=None):
+    def __init__(self, host, port, *, token=None, to=None, path="/asp", rcvbuf=None,
+                 subprotocols=None):
+        """subprotocols: a list for Sec-WebSocket-Protocol, as a browser sends it
+        (browser_subprotocols(token) gives the docs/asp.md pair); the chosen one, from the
+        server's reply, lands in self.subprotocol."""
         self.host, self.port, self.token = host, port, token
+        self.subprotocols = subprotocols
+        self.subprotocol = None
         self.path = path + (f"?to={to}" if to else "")
         self.rcvbuf = rcvbuf
         self.sock = None
@@ -65,6 +77,8 @@ class AspClient:
                  "Sec-WebSocket-Version: 13"]
         if self.token:
             lines.append(f"Authorization: Bearer {self.token}")
+        if self.subprotocols is not None:
+            lines.append("Sec-WebSocket-Protocol: " + ", ".join(self.subprotocols))
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         head = b""
         while b"\r\n\r\n" not in head:
@@ -80,6 +94,14 @@ class AspClient:
             raise HandshakeRefused(status, header + rest)
         accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
         assert accept.encode() in header, "bad Sec-WebSocket-Accept"
+        for line in header.split(b"\r\n")[1:]:
+            name, _, value = line.decode(errors="replace").partition(":")
+            if name.strip().lower() == "sec-websocket-protocol":
+                self.subprotocol = value.strip()
+        if self.subprotocols and self.subprotocol not in self.subprotocols:
+            # RFC 6455 4.1: a client that offered subprotocols fails on any other answer.
+            self.sock.close()
+            raise HandshakeRefused(101, b"server chose subprotocol %r" % self.subprotocol)
         self._buf = bytearray(rest)
         self.sock.settimeout(None)
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
@@ -258,6 +280,21 @@ class AspClient:
             time.sleep(0.02)
         found = self.find(type_)
         return found[count - 1] if len(found) >= count else None
+
+    def transcripts(self, role=None):
+        """The transcript messages (feature "transcripts"), optionally of one role."""
+        return [m for m in self.find("transcript") if role is None or m.get("role") == role]
+
+    def wait_transcript(self, role, predicate=lambda text: True, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for m in self.transcripts(role):
+                if predicate(m.get("text", "")):
+                    return m
+            if self.closed.is_set():
+                break
+            time.sleep(0.05)
+        return None
 
     def audio_seconds(self):
         with self._lock:
