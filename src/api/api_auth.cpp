@@ -22,12 +22,6 @@ std::array<unsigned char, 32> sha256(std::string_view data) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 ApiAuth ApiAuth::from_config(const Config& cfg) {
@@ -81,12 +75,12 @@ const ApiAuth::Token* ApiAuth::find_name(std::string_view name) const {
 
 const ApiAuth::Token* ApiAuth::authenticate(const std::string* authorization) const {
   if (!authorization) return nullptr;
-  const std::string_view value = trim(*authorization);
+  const std::string_view value = trim_blanks(*authorization);
   const size_t space = value.find_first_of(" \t");
   if (space == std::string_view::npos || !ascii_iequals(value.substr(0, space), "bearer")) {
     return nullptr;
   }
-  const std::string_view secret = trim(value.substr(space + 1));
+  const std::string_view secret = trim_blanks(value.substr(space + 1));
   if (secret.empty()) return nullptr;
   return find_secret(secret);
 }

@@ -1,5 +1,7 @@
 #include "asp/asp_credentials.h"
 
+#include "core/ascii.h"
+
 namespace atende::asp {
 
 namespace {
@@ -14,22 +16,6 @@ int base64url_value(char c) {
   if (c == '-') return 62;
   if (c == '_') return 63;
   return -1;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals_prefix(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -65,11 +51,11 @@ OfferedSubprotocols parse_subprotocols(const std::string* header) {
   }
   while (!rest.empty()) {
     const size_t comma = rest.find(',');
-    const std::string_view item = trim(rest.substr(0, comma));
+    const std::string_view item = trim_blanks(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     if (item == kSubprotocol) {
       o.asp = true;
-    } else if (iequals_prefix(item, "bearer.")) {
+    } else if (ascii_istarts_with(item, "bearer.")) {
       const std::string_view b64 = item.substr(7);
       std::string token;
       if (o.bearer || b64.empty() || b64.size() > kMaxTokenText || !decode_base64url(b64, token)) {

@@ -2,22 +2,14 @@
 
 #include <algorithm>
 
+#include "core/ascii.h"
+
 namespace atende::flow {
 namespace {
 
 bool allowed(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
          c == '*' || c == '#' || c == '.' || c == '_' || c == '-';
-}
-
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -33,14 +25,14 @@ std::string caller_user(std::string_view uri) {
   }
   std::string_view user;
   bool tel = false;
-  if (starts_with_nocase(uri, "sip:") || starts_with_nocase(uri, "sips:")) {
+  if (ascii_istarts_with(uri, "sip:") || ascii_istarts_with(uri, "sips:")) {
     uri.remove_prefix(uri.find(':') + 1);
     size_t at = uri.find('@');
     if (at == std::string_view::npos) return "";
     user = uri.substr(0, at);
     user = user.substr(0, user.find(':'));  // "user:password@host"
     user = user.substr(0, user.find(';'));  // user parameters
-  } else if (starts_with_nocase(uri, "tel:")) {
+  } else if (ascii_istarts_with(uri, "tel:")) {
     tel = true;
     user = uri.substr(4);
     user = user.substr(0, user.find(';'));
