@@ -303,12 +303,13 @@ void RealtimeEngine::interrupt(MonoTime now) {
       const double fraction = total > 0 ? double(popped - item->start) / total : 1.0;
       // The transcript of this item, if it came, is at the end of agent_text: keep its heard
       // part only.
-      if (item_text_in_turn_ && turn_.agent_text.ends_with(item_text_)) {
-        turn_.agent_text.resize(turn_.agent_text.size() - item_text_.size());
-      } else if (!turn_.agent_text.empty()) {
-        turn_.agent_text += ' ';
+      auto& said = turn_.agent_text;
+      if (item_text_in_turn_ && said.ends_with(item_text_)) {
+        said.resize(said.size() - item_text_.size());
       }
-      turn_.agent_text += heard_part(item_text_, fraction);
+      while (!said.empty() && said.back() == ' ') said.pop_back();
+      const std::string heard = heard_part(item_text_, fraction);
+      if (!heard.empty()) said += (said.empty() ? "" : " ") + heard;
     }
   }
   host_.record_event("barge_in", std::to_string(played_ms) + " ms heard");

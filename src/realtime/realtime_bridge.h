@@ -19,8 +19,8 @@ namespace atende::realtime {
 struct Command {
   enum class Kind { kCommit, kCancel, kTruncate, kToolOutput, kRespond };
   Kind kind = Kind::kCommit;
-  std::string id;      // kTruncate: item id; kToolOutput: call id
-  std::string output;  // kToolOutput; kRespond: instructions for that response
+  std::string id{};      // kTruncate: item id; kToolOutput: call id
+  std::string output{};  // kToolOutput; kRespond: instructions for that response
   int audio_end_ms = 0;
 };
 

@@ -82,7 +82,7 @@ TEST(RealtimeEvents, ClientEvents) {
   // Long buffers are encoded in chunks: no padding in the middle.
   std::vector<int16_t> many(1000, 7);
   const auto text = json::parse(input_audio_append(many))["audio"].get<std::string>();
-  EXPECT_EQ(text.find('='), std::string::npos);
+  EXPECT_GE(text.find('='), text.size() - 2);  // padding at the very end only
   ASSERT_TRUE(base64_decode(text, bytes));
   EXPECT_EQ(bytes.size(), 2000u);
 
@@ -162,7 +162,7 @@ TEST(RealtimeEvents, RefusesMalformedServerEvents) {
   EXPECT_FALSE(parse_server_event(R"({"type":"response.output_audio.delta","delta":"AQD"})", &why));
   EXPECT_EQ(why, "delta: bad base64");
   EXPECT_FALSE(
-      parse_server_event(R"({"type":"response.output_audio.delta","delta":"AQA="})", &why));
+      parse_server_event(R"({"type":"response.output_audio.delta","delta":"AQ=="})", &why));
   EXPECT_EQ(why, "delta: odd number of bytes");
   EXPECT_FALSE(parse_server_event(R"({"type":"response.output_audio.delta"})", &why));
   EXPECT_FALSE(parse_server_event(R"({"type":"response.done","response":"x"})", &why));
