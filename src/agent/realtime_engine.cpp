@@ -237,20 +237,25 @@ void RealtimeEngine::on_function_call(const realtime::ServerEvent& e, MonoTime n
   if (!engines_.tools) return output_now(error_json("tools are not available"));
   ++tools_pending_;
   // The result comes back on the HTTP thread: hop to the media thread, unless we are gone.
-  engines_.tools->run(*tool, call, [gate = gate_, id = e.call_id](llm::ToolResult r) {
-    std::lock_guard lock(gate->mu);
-    if (!gate->host) return;
-    gate->host->post([gate, id, content = std::move(r.content)] {
-      if (gate->engine) gate->engine->on_tool_result(id, content);
-    });
-  });
+  engines_.tools->run(*tool, call,
+                      [gate = gate_, id = e.call_id, round = tool_round_](llm::ToolResult r) {
+                        std::lock_guard lock(gate->mu);
+                        if (!gate->host) return;
+                        gate->host->post([gate, id, round, content = std::move(r.content)] {
+                          if (gate->engine) gate->engine->on_tool_result(round, id, content);
+                        });
+                      });
 }
 
-void RealtimeEngine::on_tool_result(const std::string& call_id, const std::string& output) {
+void RealtimeEngine::on_tool_result(uint64_t round, const std::string& call_id,
+                                    const std::string& output) {
   if (ended_) return;
-  --tools_pending_;
   host_.record_event("tool_result", output.substr(0, 500));
+  // Every call gets its output, so the model's history stays whole; but the answer to a
+  // round the caller interrupted is not asked for: their new turn has its own.
   command({Command::Kind::kToolOutput, call_id, output});
+  if (round != tool_round_) return;
+  --tools_pending_;
   outputs_waiting_ = true;
   if (tools_pending_ == 0 && !response_running_) {
     outputs_waiting_ = false;
@@ -315,6 +320,9 @@ void RealtimeEngine::interrupt(MonoTime now) {
   host_.record_event("barge_in", std::to_string(played_ms) + " ms heard");
   items_.clear();
   response_running_ = false;
+  ++tool_round_;  // results still out answer their calls but ask for no response
+  tools_pending_ = 0;
+  outputs_waiting_ = false;
   was_playing_ = false;
   barge_.playback_stopped();
   if (turn_open_) {

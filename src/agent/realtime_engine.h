@@ -13,6 +13,7 @@
 // the same llm::HttpToolRunner as AgentLoop; the result goes back as function_call_output
 // and a new response. Each caller turn is one AgentTurn, as AgentLoop records them.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -50,7 +51,7 @@ class RealtimeEngine final : public flow::Flow {
   void drain_events(MonoTime now);
   void on_event(realtime::EngineEvent& e, MonoTime now);
   void on_function_call(const realtime::ServerEvent& e, MonoTime now);
-  void on_tool_result(const std::string& call_id, const std::string& output);
+  void on_tool_result(uint64_t round, const std::string& call_id, const std::string& output);
   void play_answer(MonoTime now);
   bool answering() const;
   void interrupt(MonoTime now);
@@ -84,7 +85,8 @@ class RealtimeEngine final : public flow::Flow {
   std::string cancelled_response_;  // barged in: its late events are ignored
   bool call_in_response_ = false;   // the running response called a tool
   bool answer_done_ = false;        // this turn's answer is complete (played out: finish)
-  int tools_pending_ = 0;           // HTTP tools still running
+  int tools_pending_ = 0;           // HTTP tools of this round still running
+  uint64_t tool_round_ = 0;         // bumped by a barge-in: older results ask for nothing
   bool outputs_waiting_ = false;    // tool outputs sent, the follow-up response not asked
   struct AudioItem {
     std::string item_id;

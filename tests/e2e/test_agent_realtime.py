@@ -147,7 +147,7 @@ def test_realtime_conversation_with_tool_call_and_barge_in(server_factory, workd
 
     # What the caller's recording shows of that answer agrees with audio_end_ms.
     samples, rate = audio.read_wav(phone.received_wav())
-    segs = audio.speech_segments(samples, rate, SPEECH_RMS, merge_gap_s=0.3)
+    segs = audio.speech_segments(samples, rate, SPEECH_RMS)
     longest = max(segs, key=lambda s: s[1] - s[0])
     assert abs((longest[1] - longest[0]) - heard_ms / 1000.0) < 1.0, (segs, heard_ms)
 
