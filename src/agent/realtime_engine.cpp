@@ -5,8 +5,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-#include "audio/vad_webrtc.h"
-
 namespace atende::agent {
 
 using realtime::Command;
@@ -26,12 +24,6 @@ std::string error_json(std::string_view message) {
 }
 constexpr const char* kOk = R"({"ok":true})";
 constexpr size_t kMaxAudioItems = 16;
-
-std::unique_ptr<audio::Vad> default_vad(int rate) {
-  audio::WebRtcVadOptions o;
-  o.sample_rate = rate == 16000 ? 16000 : 8000;
-  return std::make_unique<audio::WebRtcVad>(o);
-}
 
 // The first `fraction` of `text`, cut back to a word boundary: what the caller heard of a
 // transcript whose audio was cut (an estimate: speech is not spoken at an even rate).
@@ -53,18 +45,17 @@ RealtimeEngine::RealtimeEngine(flow::FlowHost& host, AgentSettings settings, boo
       server_vad_(server_vad),
       engines_(std::move(engines)),
       gate_(std::make_shared<Gate>()),
-      vad_(server_vad ? nullptr
-                      : (engines_.make_vad ? engines_.make_vad(leg_.sample_rate())
-                                           : default_vad(leg_.sample_rate()))),
-      turns_([&] {
-        turn::TurnConfig t = settings_.turn;
-        t.sample_rate = leg_.sample_rate();
-        return t;
-      }()),
-      barge_(settings_.barge_in),
       out_frame_(AudioFrame::silence(leg_.sample_rate())) {
   gate_->engine = this;
   gate_->host = &host_;
+  if (!server_vad_) {
+    turn::EndpointerConfig c{.turn = settings_.turn, .barge_in = settings_.barge_in};
+    c.turn.sample_rate = leg_.sample_rate();
+    const int rate = leg_.sample_rate();
+    ear_ = std::make_unique<turn::Endpointer>(
+        c, engines_.make_vad ? engines_.make_vad(rate) : turn::make_default_vad(rate),
+        leg_.executor().timers(), static_cast<turn::EndpointerEvents&>(*this));
+  }
 }
 
 RealtimeEngine::~RealtimeEngine() {
@@ -105,18 +96,19 @@ void RealtimeEngine::on_frame(const AudioFrame& heard, MonoTime now) {
   if (auto why = bridge_->ended()) return end_call("realtime: " + *why);
   drain_events(now);
   if (ended_) return;
-  if (!server_vad_) {
-    const audio::VadDecision vad = vad_->process(heard);
-    if (barge_.playing() && barge_.on_frame(vad, now) == turn::BargeInAction::kInterrupt) {
-      interrupt(now);
-    }
-    const turn::TurnEvent ev = turns_.on_frame(heard, vad, now);
-    if (ev.kind == turn::TurnEventKind::kEndOfTurn && !answering()) {
-      open_turn(ev.speech_end);
-      command({Command::Kind::kCommit});
-    }
-  }
+  if (ear_) ear_->on_frame(heard, now);  // may end a turn or barge in (below)
+  if (ended_) return;
   play_answer(now);
+}
+
+void RealtimeEngine::on_end_of_turn(const turn::TurnEvent& ev, MonoTime) {
+  if (ended_ || answering()) return;
+  open_turn(ev.speech_end);
+  command({Command::Kind::kCommit});
+}
+
+void RealtimeEngine::on_barge_in(MonoTime now) {
+  if (!ended_) interrupt(now);
 }
 
 void RealtimeEngine::drain_events(MonoTime now) {
@@ -271,13 +263,13 @@ void RealtimeEngine::play_answer(MonoTime now) {
     if (turn_open_ && turn_.first_play_ms < 0) turn_.first_play_ms = offset_ms(now);
     if (!was_playing_) {
       was_playing_ = true;
-      barge_.playback_started(now);
+      if (ear_) ear_->playback_started(now);
     }
     return;
   }
   if (was_playing_ && bridge_->answer_queued() == 0) {
     was_playing_ = false;
-    barge_.playback_stopped();
+    if (ear_) ear_->playback_stopped();
   }
   if (turn_open_ && answer_done_ && !answering()) {
     finish_turn();
@@ -324,7 +316,7 @@ void RealtimeEngine::interrupt(MonoTime now) {
   tools_pending_ = 0;
   outputs_waiting_ = false;
   was_playing_ = false;
-  barge_.playback_stopped();
+  if (ear_) ear_->playback_stopped();
   if (turn_open_) {
     turn_.interrupted = true;
     finish_turn();

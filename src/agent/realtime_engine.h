@@ -7,7 +7,7 @@
 // Turns: with the server's VAD (`realtime.vad: server`) the server decides when the caller
 // is done and answers; with ours (`vad: local`) our TurnDetector ends the turn and the engine
 // commits the input buffer and asks for a response. Barge-in: the server's speech_started
-// (server VAD) or our BargeInPolicy (local VAD) while an answer plays flushes the leg, sends
+// (server VAD) or our turn::Endpointer (local VAD) while an answer plays flushes the leg, sends
 // response.cancel (if the response is still running) and conversation.item.truncate at the
 // audio actually handed to the leg. Tools: the persona's built-ins and HTTP tools, through
 // the same llm::HttpToolRunner as AgentLoop; the result goes back as function_call_output
@@ -21,6 +21,7 @@
 
 #include "agent/agent_loop.h"
 #include "realtime/realtime_bridge.h"
+#include "turn/endpointer.h"
 
 namespace atende::agent {
 
@@ -32,7 +33,7 @@ struct RealtimeEngines {
   std::function<void(const AgentTurn&)> on_turn;
 };
 
-class RealtimeEngine final : public flow::Flow {
+class RealtimeEngine final : public flow::Flow, private turn::EndpointerEvents {
  public:
   RealtimeEngine(flow::FlowHost& host, AgentSettings settings, bool server_vad,
                  RealtimeEngines engines);
@@ -48,6 +49,10 @@ class RealtimeEngine final : public flow::Flow {
   struct Gate;  // lets tool results find the engine, or learn it is gone
 
  private:
+  // turn::EndpointerEvents (local VAD only).
+  void on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) override;
+  void on_barge_in(MonoTime now) override;
+
   void drain_events(MonoTime now);
   void on_event(realtime::EngineEvent& e, MonoTime now);
   void on_function_call(const realtime::ServerEvent& e, MonoTime now);
@@ -68,9 +73,7 @@ class RealtimeEngine final : public flow::Flow {
   RealtimeEngines engines_;
   std::shared_ptr<Gate> gate_;
   std::shared_ptr<realtime::Bridge> bridge_;
-  std::unique_ptr<audio::Vad> vad_;
-  turn::TurnDetector turns_;
-  turn::BargeInPolicy barge_;
+  std::unique_ptr<turn::Endpointer> ear_;  // local VAD; null with the server's
   AudioFrame out_frame_;
 
   MonoTime started_{};

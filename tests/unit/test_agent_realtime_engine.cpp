@@ -58,6 +58,7 @@ struct RealtimeEngineTest : ::testing::Test {
     for (int i = 0; i < n; ++i) {
       now += Millis(20);
       engine->on_frame(f, now);
+      leg.executor().timers()->run_due(now);  // as the media worker does after the ticks
     }
   }
   void event(EventType type, std::string response_id = "", std::string text = "",
