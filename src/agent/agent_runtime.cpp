@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
+#include "agent/persona_tools.h"
+#include "agent/realtime_engine.h"
 #include "speech/http_stt.h"
 
 namespace atende::agent {
@@ -59,11 +63,51 @@ AgentRuntime::AgentRuntime(AgentProviders server, MetricsRegistry* metrics)
 AgentRuntime::~AgentRuntime() {
   engines_.clear();
   retired_.clear();
+  realtime_io_.reset();
+}
+
+bool AgentRuntime::build_realtime(const Persona& persona, Engines& e, std::string& why_not) {
+  const auto& r = persona.realtime;
+  std::string missing;
+  const auto url = expand_env(
+      r.url, [](const char* n) { return std::getenv(n); }, &missing);
+  if (!url) {
+    why_not = "realtime.url: " + missing + " is not set";
+    return false;
+  }
+  auto o = std::make_unique<realtime::SessionOptions>();
+  if (auto bad = realtime::parse_endpoint(*url, o->endpoint); !bad.empty()) {
+    why_not = "realtime.url: " + bad;
+    return false;
+  }
+  if (const char* key = std::getenv(r.api_key_env.c_str())) o->api_key = key;
+  const auto& s = persona.settings;
+  auto& c = o->config;
+  c.model = r.model;
+  c.instructions = s.system_prompt;
+  c.voice = r.voice;
+  c.max_output_tokens = s.max_tokens;
+  c.tools = s.tools;
+  for (const auto& t : s.http_tools) c.tools.push_back(t.spec);
+  c.server_vad = r.server_vad;
+  c.silence_ms = r.silence_ms;
+  c.transcription_model = r.transcription_model;
+  c.language = s.language.substr(0, 2);
+  {
+    std::lock_guard lock(mutex_);  // a reload (HTTP thread) and SIGHUP may both build
+    if (!realtime_io_) realtime_io_ = std::make_unique<realtime::RealtimeIo>();
+  }
+  e.realtime = std::move(o);
+  return true;
 }
 
 AgentRuntime::Engines AgentRuntime::build(const Persona& persona, std::string& why_not) {
   Engines e;
   e.providers = server_.merged(persona.providers);
+  if (persona.realtime.enabled) {
+    build_realtime(persona, e, why_not);
+    return e;
+  }
   const auto& p = e.providers;
   if (p.llm_base_url.empty()) {
     why_not = "no llm_base_url";
@@ -134,15 +178,34 @@ std::vector<std::string> AgentRuntime::prepare(const PersonaLibrary& personas) {
 std::unique_ptr<flow::Flow> AgentRuntime::create(const Persona& persona, flow::FlowHost& host,
                                                  std::function<void(const AgentTurn&)> on_turn) {
   AgentEngines engines;
+  std::optional<realtime::SessionOptions> realtime_options;
   {
     std::lock_guard lock(mutex_);
     auto it = engines_.find(persona.name);
     if (it == engines_.end()) return nullptr;
     Engines& e = it->second;
+    if (e.realtime) realtime_options = *e.realtime;
     engines.chat = e.chat.get();
     engines.stt = e.stt.get();
     engines.tts = e.tts.get();
     engines.stream_tts = e.http_tts.get();  // the answer's sentences stream; phrases are cached
+  }
+  if (realtime_options) {
+    RealtimeEngines r;
+    realtime::SessionOptions options = std::move(*realtime_options);
+    options.config.instructions = persona.settings.system_prompt;  // with the call's variables
+    r.open = [io = realtime_io_.get(), options = std::move(options)](int rate) {
+      auto bridge = std::make_shared<realtime::Bridge>(rate);
+      io->open(options, bridge);
+      return bridge;
+    };
+    r.tools = tools_.get();
+    r.on_turn = [metrics = metrics_.get(), sink = std::move(on_turn)](const AgentTurn& t) {
+      if (metrics) metrics->observe(t);
+      if (sink) sink(t);
+    };
+    return std::make_unique<RealtimeEngine>(host, persona.settings, persona.realtime.server_vad,
+                                            std::move(r));
   }
   engines.tools = tools_.get();
   engines.on_turn = [metrics = metrics_.get(), sink = std::move(on_turn)](const AgentTurn& t) {

@@ -18,6 +18,7 @@
 #include "agent/persona.h"
 #include "core/metrics.h"
 #include "net/http_client.h"
+#include "realtime/realtime_client.h"
 #include "speech/http_tts.h"
 #include "speech/phrase_cache.h"
 
@@ -65,16 +66,20 @@ class AgentRuntime {
     std::unique_ptr<speech::Recognizer> stt;
     std::shared_ptr<speech::HttpTts> http_tts;
     std::unique_ptr<speech::PhraseCache> tts;  // null: espeak through the host
+    // engine: realtime: the session every call of this persona opens (null: pipeline).
+    std::unique_ptr<realtime::SessionOptions> realtime;
   };
+  bool build_realtime(const Persona& persona, Engines& e, std::string& why_not);
   Engines build(const Persona& persona, std::string& why_not);
 
   AgentProviders server_;
   std::unique_ptr<TurnMetrics> metrics_;
   std::shared_ptr<net::HttpClient> http_;
-  std::unique_ptr<llm::HttpToolRunner> tools_;  // the personas' HTTP tools
-  std::mutex mutex_;                            // guards engines_ and retired_
-  std::map<std::string, Engines> engines_;      // by persona name
-  std::vector<Engines> retired_;                // replaced by a reload; see prepare()
+  std::unique_ptr<llm::HttpToolRunner> tools_;         // the personas' HTTP tools
+  std::mutex mutex_;                                   // guards engines_ and retired_
+  std::map<std::string, Engines> engines_;             // by persona name
+  std::vector<Engines> retired_;                       // replaced by a reload; see prepare()
+  std::unique_ptr<realtime::RealtimeIo> realtime_io_;  // made for the first realtime persona
 };
 
 }  // namespace atende::agent

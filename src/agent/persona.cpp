@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "agent/persona_realtime.h"
 #include "agent/persona_tools.h"
 
 namespace atende::agent {
@@ -111,7 +112,8 @@ static Persona parse_persona_checked(const std::string& yaml_text) {
                         "tts",           "http_tools",
                         "human",         "transfer",
                         "no_human",      "human_ring_seconds",
-                        "variables",     "recording"});
+                        "variables",     "recording",
+                        "engine",        "realtime"});
   Persona p;
   if (!root["name"]) fail("name", "missing");
   p.name = text(root["name"], "name", 64);
@@ -233,6 +235,7 @@ static Persona parse_persona_checked(const std::string& yaml_text) {
     if (s.max_turns < 1 || s.max_turns > 1000) fail("max_turns", "must be within 1..1000");
   }
   p.providers = providers_from(root);
+  p.realtime = parse_realtime_persona(root);
   return p;
 }
 

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "agent/agent_loop.h"
+#include "agent/persona_realtime.h"
 #include "core/config_recording.h"
 
 namespace atende::agent {
@@ -57,6 +58,7 @@ struct Persona {
   // HTTP tools left out because an environment variable they need is not set ("name: why").
   std::vector<std::string> disabled_tools;
   AgentProviders providers;
+  RealtimePersona realtime;  // engine: realtime (agent/persona_realtime.h)
   // Placeholders the prompt and greeting may use ("{customer_name}"), with their values when
   // the call does not give one (POST /api/calls "variables", /api/start_call).
   std::map<std::string, std::string> variables;

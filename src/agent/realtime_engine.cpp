@@ -1,0 +1,365 @@
+#include "agent/realtime_engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+namespace atende::agent {
+
+using realtime::Command;
+using realtime::EventType;
+
+struct RealtimeEngine::Gate {
+  std::mutex mu;
+  RealtimeEngine* engine = nullptr;  // null once the engine is gone
+  flow::FlowHost* host = nullptr;
+};
+
+namespace {
+
+std::string error_json(std::string_view message) {
+  return nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
+}
+constexpr const char* kOk = R"({"ok":true})";
+constexpr size_t kMaxAudioItems = 16;
+
+// The first `fraction` of `text`, cut back to a word boundary: what the caller heard of a
+// transcript whose audio was cut (an estimate: speech is not spoken at an even rate).
+std::string heard_part(const std::string& text, double fraction) {
+  if (fraction >= 1.0) return text;
+  if (fraction <= 0.0) return {};
+  size_t cut = static_cast<size_t>(double(text.size()) * fraction);
+  while (cut > 0 && text[cut] != ' ') --cut;
+  return text.substr(0, cut);
+}
+
+}  // namespace
+
+RealtimeEngine::RealtimeEngine(flow::FlowHost& host, AgentSettings settings, bool server_vad,
+                               RealtimeEngines engines)
+    : host_(host),
+      leg_(host.leg()),
+      settings_(std::move(settings)),
+      server_vad_(server_vad),
+      engines_(std::move(engines)),
+      gate_(std::make_shared<Gate>()),
+      out_frame_(AudioFrame::silence(leg_.sample_rate())) {
+  gate_->engine = this;
+  gate_->host = &host_;
+  if (!server_vad_) {
+    turn::EndpointerConfig c{.turn = settings_.turn, .barge_in = settings_.barge_in};
+    c.turn.sample_rate = leg_.sample_rate();
+    const int rate = leg_.sample_rate();
+    ear_ = std::make_unique<turn::Endpointer>(
+        c, engines_.make_vad ? engines_.make_vad(rate) : turn::make_default_vad(rate),
+        leg_.executor().timers(), static_cast<turn::EndpointerEvents&>(*this));
+  }
+}
+
+RealtimeEngine::~RealtimeEngine() {
+  {
+    std::lock_guard lock(gate_->mu);
+    gate_->engine = nullptr;
+    gate_->host = nullptr;
+  }
+  if (bridge_) bridge_->close();
+}
+
+double RealtimeEngine::offset_ms(MonoTime t) const {
+  return std::chrono::duration<double, std::milli>(t - started_).count();
+}
+
+void RealtimeEngine::start(MonoTime now) {
+  started_ = now;
+  host_.record_event("agent", settings_.name + " (realtime)");
+  if (engines_.open) bridge_ = engines_.open(leg_.sample_rate());
+  if (!bridge_) return end_call("realtime: not configured");
+  if (!settings_.greeting.empty()) {
+    // Turn 0: the model says the greeting, in its own voice, as its first response.
+    turn_ = AgentTurn{};
+    turn_open_ = true;
+    command({Command::Kind::kRespond, "",
+             "Greet the caller with exactly these words and nothing else: " + settings_.greeting});
+  }
+}
+
+void RealtimeEngine::command(Command c) {
+  if (!bridge_->push_command(std::move(c))) end_call("realtime: the session is stuck");
+}
+
+void RealtimeEngine::on_frame(const AudioFrame& heard, MonoTime now) {
+  if (ended_ || !bridge_) return;
+  if (now - started_ >= settings_.session_timeout) return end_call("session timeout");
+  bridge_->push_caller(heard.pcm.data(), size_t(heard.samples));
+  if (auto why = bridge_->ended()) return end_call("realtime: " + *why);
+  drain_events(now);
+  if (ended_) return;
+  if (ear_) ear_->on_frame(heard, now);  // may end a turn or barge in (below)
+  if (ended_) return;
+  play_answer(now);
+}
+
+void RealtimeEngine::on_end_of_turn(const turn::TurnEvent& ev, MonoTime) {
+  if (ended_ || answering()) return;
+  open_turn(ev.speech_end);
+  command({Command::Kind::kCommit});
+}
+
+void RealtimeEngine::on_barge_in(MonoTime now) {
+  if (!ended_) interrupt(now);
+}
+
+void RealtimeEngine::drain_events(MonoTime now) {
+  realtime::EngineEvent e;
+  while (!ended_ && bridge_->pop_event(e)) on_event(e, now);
+}
+
+bool RealtimeEngine::answering() const {
+  return response_running_ || tools_pending_ > 0 || outputs_waiting_ || was_playing_;
+}
+
+void RealtimeEngine::on_event(realtime::EngineEvent& ev, MonoTime now) {
+  const auto& e = ev.event;
+  const bool stale = !cancelled_response_.empty() && e.response_id == cancelled_response_;
+  if (ev.audio_start) {
+    if (stale) return;
+    if (items_.size() == kMaxAudioItems) items_.erase(items_.begin());
+    items_.push_back({e.item_id, ev.ring_pos});
+    if (item_text_in_turn_) {  // a second audio item in one response: its own transcript
+      item_text_.clear();
+      item_text_in_turn_ = false;
+    }
+    if (turn_open_) {
+      if (turn_.first_token_ms < 0) turn_.first_token_ms = offset_ms(now);
+      if (turn_.first_audio_ms < 0) turn_.first_audio_ms = offset_ms(now);
+    }
+    return;
+  }
+  switch (e.type) {
+    case EventType::kSpeechStarted:
+      if (answering()) interrupt(now);
+      break;
+    case EventType::kSpeechStopped:
+      if (server_vad_) open_turn(now);
+      break;
+    case EventType::kInputTranscript:
+      host_.record_event("user", e.text);
+      if (turn_open_ && turn_.index > 0 && turn_.user_text.empty()) {
+        turn_.user_text = e.text;
+        turn_.stt_final_ms = offset_ms(now);
+      }
+      break;
+    case EventType::kResponseCreated:
+      response_id_ = e.response_id;
+      response_running_ = true;
+      call_in_response_ = false;
+      item_text_.clear();
+      item_text_in_turn_ = false;
+      break;
+    case EventType::kTranscriptDelta:
+      // Kept so that a barge-in before .done still knows what was being said.
+      if (!stale && item_text_.size() + e.text.size() <= realtime::kMaxTextBytes) {
+        item_text_ += e.text;
+      }
+      break;
+    case EventType::kTranscriptDone:
+      if (stale) break;
+      item_text_ = e.text;
+      if (turn_open_) {
+        if (!turn_.agent_text.empty()) turn_.agent_text += ' ';
+        turn_.agent_text += e.text;
+        item_text_in_turn_ = true;
+      }
+      break;
+    case EventType::kFunctionCall:
+      if (!stale) on_function_call(e, now);
+      break;
+    case EventType::kResponseDone:
+      if (e.response_id != response_id_ && !response_id_.empty()) break;  // an old one
+      response_running_ = false;
+      if (e.status == "failed" && turn_open_ && turn_.error.empty()) {
+        turn_.error = "llm: realtime response failed";
+      }
+      if (e.status != "cancelled" && !call_in_response_) answer_done_ = true;
+      if (outputs_waiting_ && tools_pending_ == 0) {
+        outputs_waiting_ = false;
+        command({Command::Kind::kRespond});
+      }
+      break;
+    case EventType::kError:
+      // Often benign (a cancel that raced the response's end); recorded, the call goes on.
+      host_.record_event("realtime_error", (e.code.empty() ? "" : e.code + ": ") + e.text);
+      spdlog::info("call={} realtime error {}: {}", host_.call().id, e.code, e.text);
+      break;
+    default:
+      break;
+  }
+}
+
+void RealtimeEngine::on_function_call(const realtime::ServerEvent& e, MonoTime now) {
+  call_in_response_ = true;
+  if (turn_open_ && turn_.first_token_ms < 0) turn_.first_token_ms = offset_ms(now);
+  host_.record_event("tool", e.name + " " + e.text.substr(0, 500));
+  const llm::ToolCall call{e.call_id, e.name, e.text};
+  auto output_now = [&](std::string output) {
+    command({Command::Kind::kToolOutput, e.call_id, std::move(output)});
+    outputs_waiting_ = true;
+  };
+  if (e.name == llm::kEndCall) {
+    hangup_when_played_ = true;  // after the goodbye the model says next
+    return output_now(kOk);
+  }
+  if (e.name == llm::kSendDtmf) {
+    if (auto digits = llm::dtmf_digits(call)) {
+      for (char d : *digits) leg_.send_dtmf(d);
+      return output_now(kOk);
+    }
+    return output_now(error_json("digits must be 1 to 32 of 0-9 * # A-D"));
+  }
+  if (e.name == llm::kTransferToHuman) {
+    return output_now(error_json("transfer is not available in this version"));
+  }
+  const llm::HttpTool* tool = nullptr;
+  for (const auto& t : settings_.http_tools) {
+    if (t.spec.name == e.name) tool = &t;
+  }
+  if (!tool) return output_now(error_json("no such tool: " + e.name.substr(0, 64)));
+  if (!engines_.tools) return output_now(error_json("tools are not available"));
+  ++tools_pending_;
+  // The result comes back on the HTTP thread: hop to the media thread, unless we are gone.
+  engines_.tools->run(*tool, call,
+                      [gate = gate_, id = e.call_id, round = tool_round_](llm::ToolResult r) {
+                        std::lock_guard lock(gate->mu);
+                        if (!gate->host) return;
+                        gate->host->post([gate, id, round, content = std::move(r.content)] {
+                          if (gate->engine) gate->engine->on_tool_result(round, id, content);
+                        });
+                      });
+}
+
+void RealtimeEngine::on_tool_result(uint64_t round, const std::string& call_id,
+                                    const std::string& output) {
+  if (ended_) return;
+  host_.record_event("tool_result", output.substr(0, 500));
+  // Every call gets its output, so the model's history stays whole; but the answer to a
+  // round the caller interrupted is not asked for: their new turn has its own.
+  command({Command::Kind::kToolOutput, call_id, output});
+  if (round != tool_round_) return;
+  --tools_pending_;
+  outputs_waiting_ = true;
+  if (tools_pending_ == 0 && !response_running_) {
+    outputs_waiting_ = false;
+    command({Command::Kind::kRespond});
+  }
+}
+
+void RealtimeEngine::play_answer(MonoTime now) {
+  const size_t n = static_cast<size_t>(samples_per_frame(leg_.sample_rate()));
+  if (bridge_->pop_answer(out_frame_.pcm.data(), n)) {
+    out_frame_.samples = static_cast<int>(n);
+    leg_.play_frame(out_frame_);
+    if (turn_open_ && turn_.first_play_ms < 0) turn_.first_play_ms = offset_ms(now);
+    if (!was_playing_) {
+      was_playing_ = true;
+      if (ear_) ear_->playback_started(now);
+    }
+    return;
+  }
+  if (was_playing_ && bridge_->answer_queued() == 0) {
+    was_playing_ = false;
+    if (ear_) ear_->playback_stopped();
+  }
+  if (turn_open_ && answer_done_ && !answering()) {
+    finish_turn();
+    if (hangup_when_played_) end_call("end_call");
+  }
+}
+
+void RealtimeEngine::interrupt(MonoTime now) {
+  leg_.flush();
+  // Where the caller stopped hearing us: samples handed to the leg for the current item.
+  const uint64_t popped = bridge_->answer_popped();
+  const uint64_t pushed = bridge_->answer_pushed();
+  bridge_->drop_answer(response_id_);
+  const AudioItem* item = nullptr;
+  for (const auto& it : items_) {
+    if (it.start <= popped) item = &it;
+  }
+  if (response_running_) {
+    command({Command::Kind::kCancel});
+    cancelled_response_ = response_id_;
+  }
+  int played_ms = 0;
+  if (item) {
+    played_ms = static_cast<int>((popped - item->start) * 1000 / uint64_t(leg_.sample_rate()));
+    command({Command::Kind::kTruncate, item->item_id, "", played_ms});
+    if (turn_open_) {
+      const double total = double(pushed - item->start);
+      const double fraction = total > 0 ? double(popped - item->start) / total : 1.0;
+      // The transcript of this item, if it came, is at the end of agent_text: keep its heard
+      // part only.
+      auto& said = turn_.agent_text;
+      if (item_text_in_turn_ && said.ends_with(item_text_)) {
+        said.resize(said.size() - item_text_.size());
+      }
+      while (!said.empty() && said.back() == ' ') said.pop_back();
+      const std::string heard = heard_part(item_text_, fraction);
+      if (!heard.empty()) said += (said.empty() ? "" : " ") + heard;
+    }
+  }
+  host_.record_event("barge_in", std::to_string(played_ms) + " ms heard");
+  items_.clear();
+  response_running_ = false;
+  ++tool_round_;  // results still out answer their calls but ask for no response
+  tools_pending_ = 0;
+  outputs_waiting_ = false;
+  was_playing_ = false;
+  if (ear_) ear_->playback_stopped();
+  if (turn_open_) {
+    turn_.interrupted = true;
+    finish_turn();
+  }
+  (void)now;
+}
+
+void RealtimeEngine::open_turn(MonoTime speech_end) {
+  finish_turn();
+  turn_ = AgentTurn{};
+  turn_.index = ++turn_count_;
+  turn_.speech_end_ms = offset_ms(speech_end);
+  turn_open_ = true;
+  answer_done_ = false;
+}
+
+void RealtimeEngine::finish_turn() {
+  if (!turn_open_) return;
+  turn_open_ = false;
+  answer_done_ = false;
+  if (!turn_.agent_text.empty()) host_.record_event("agent_said", turn_.agent_text.substr(0, 500));
+  if (engines_.on_turn) engines_.on_turn(turn_);
+  if (turn_count_ >= settings_.max_turns && !hangup_when_played_) {
+    hangup_when_played_ = true;  // the next answer is the last
+  }
+}
+
+void RealtimeEngine::on_dtmf(char digit, MonoTime) { host_.record_digits(std::string(1, digit)); }
+
+void RealtimeEngine::end_call(std::string why) {
+  if (ended_) return;
+  ended_ = true;
+  finish_turn();
+  host_.record_event("hangup", why);
+  if (bridge_) bridge_->close();
+  leg_.hangup(why);
+}
+
+void RealtimeEngine::on_hangup(std::string_view) {
+  if (ended_) return;
+  ended_ = true;
+  finish_turn();
+  if (bridge_) bridge_->close();
+}
+
+}  // namespace atende::agent

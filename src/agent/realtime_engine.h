@@ -1,0 +1,107 @@
+// The OpenAI Realtime engine (docs/realtime.md): a persona's conversation spoken by one
+// speech-to-speech model over a WebSocket, instead of STT -> LLM -> TTS. It is a flow::Flow
+// on the leg's media thread like AgentLoop; the socket, the JSON and the 24 kHz resampling
+// live on the Realtime I/O thread (realtime/realtime_client.h), reached through a Bridge of
+// fixed rings: on_frame copies the caller's frame in and one answer frame out, nothing more.
+//
+// Turns: with the server's VAD (`realtime.vad: server`) the server decides when the caller
+// is done and answers; with ours (`vad: local`) our TurnDetector ends the turn and the engine
+// commits the input buffer and asks for a response. Barge-in: the server's speech_started
+// (server VAD) or our turn::Endpointer (local VAD) while an answer plays flushes the leg, sends
+// response.cancel (if the response is still running) and conversation.item.truncate at the
+// audio actually handed to the leg. Tools: the persona's built-ins and HTTP tools, through
+// the same llm::HttpToolRunner as AgentLoop; the result goes back as function_call_output
+// and a new response. Each caller turn is one AgentTurn, as AgentLoop records them.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/agent_loop.h"
+#include "realtime/realtime_bridge.h"
+#include "turn/endpointer.h"
+
+namespace atende::agent {
+
+struct RealtimeEngines {
+  // Opens a Realtime session for a leg at `rate`; the engine owns the returned bridge.
+  std::function<std::shared_ptr<realtime::Bridge>(int rate)> open;
+  llm::HttpToolRunner* tools = nullptr;  // runs http_tools; nullptr: they answer an error
+  std::function<std::unique_ptr<audio::Vad>(int sample_rate)> make_vad;  // local VAD
+  std::function<void(const AgentTurn&)> on_turn;
+};
+
+class RealtimeEngine final : public flow::Flow, private turn::EndpointerEvents {
+ public:
+  RealtimeEngine(flow::FlowHost& host, AgentSettings settings, bool server_vad,
+                 RealtimeEngines engines);
+  ~RealtimeEngine() override;
+  RealtimeEngine(const RealtimeEngine&) = delete;
+  RealtimeEngine& operator=(const RealtimeEngine&) = delete;
+
+  void start(MonoTime now) override;
+  void on_frame(const AudioFrame& heard, MonoTime now) override;
+  void on_dtmf(char digit, MonoTime now) override;
+  void on_hangup(std::string_view reason) override;
+
+  struct Gate;  // lets tool results find the engine, or learn it is gone
+
+ private:
+  // turn::EndpointerEvents (local VAD only).
+  void on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) override;
+  void on_barge_in(MonoTime now) override;
+
+  void drain_events(MonoTime now);
+  void on_event(realtime::EngineEvent& e, MonoTime now);
+  void on_function_call(const realtime::ServerEvent& e, MonoTime now);
+  void on_tool_result(uint64_t round, const std::string& call_id, const std::string& output);
+  void play_answer(MonoTime now);
+  bool answering() const;
+  void interrupt(MonoTime now);
+  void open_turn(MonoTime speech_end);
+  void finish_turn();
+  void command(realtime::Command c);
+  void end_call(std::string why);
+  double offset_ms(MonoTime t) const;
+
+  flow::FlowHost& host_;
+  Leg& leg_;
+  AgentSettings settings_;
+  const bool server_vad_;
+  RealtimeEngines engines_;
+  std::shared_ptr<Gate> gate_;
+  std::shared_ptr<realtime::Bridge> bridge_;
+  std::unique_ptr<turn::Endpointer> ear_;  // local VAD; null with the server's
+  AudioFrame out_frame_;
+
+  MonoTime started_{};
+  bool ended_ = false;
+  bool hangup_when_played_ = false;
+  int turn_count_ = 0;
+
+  // The response in progress (empty: none) and the assistant audio items it queued: where
+  // each starts in the answer ring, so the heard part of the current one is known.
+  std::string response_id_;
+  bool response_running_ = false;
+  std::string cancelled_response_;  // barged in: its late events are ignored
+  bool call_in_response_ = false;   // the running response called a tool
+  bool answer_done_ = false;        // this turn's answer is complete (played out: finish)
+  int tools_pending_ = 0;           // HTTP tools of this round still running
+  uint64_t tool_round_ = 0;         // bumped by a barge-in: older results ask for nothing
+  bool outputs_waiting_ = false;    // tool outputs sent, the follow-up response not asked
+  struct AudioItem {
+    std::string item_id;
+    uint64_t start = 0;
+  };
+  std::vector<AudioItem> items_;
+  bool was_playing_ = false;
+
+  AgentTurn turn_;
+  bool turn_open_ = false;
+  std::string item_text_;           // transcript of the current audio item (for the heard part)
+  bool item_text_in_turn_ = false;  // item_text_ is complete and already in turn_.agent_text
+};
+
+}  // namespace atende::agent

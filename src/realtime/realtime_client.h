@@ -1,0 +1,51 @@
+// The WebSocket side of OpenAI Realtime sessions (docs/realtime.md): one I/O thread
+// (Boost.Beast, as the ASP front uses) runs every session of the process. A session sends
+// session.update, then every 20 ms moves the caller's audio from its Bridge to the server
+// (resampled to 24 kHz, input_audio_buffer.append) with the engine's commands, and turns the
+// server's events into the Bridge's events and answer audio (resampled to the leg's rate).
+// Nothing here knows about legs, flows or personas.
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "realtime/realtime_bridge.h"
+#include "realtime/realtime_events.h"
+
+namespace atende::realtime {
+
+// "ws://HOST:PORT/PATH?QUERY": numeric host or localhost (no blocking DNS on the I/O
+// thread). wss:// is refused in this version (put a TLS proxy in front).
+struct Endpoint {
+  std::string host;
+  int port = 0;
+  std::string target;  // path and query
+};
+// Empty string when `url` is usable, else what is wrong with it.
+std::string parse_endpoint(std::string_view url, Endpoint& out);
+
+struct SessionOptions {
+  Endpoint endpoint;
+  std::string api_key;  // "Authorization: Bearer"; empty: none sent
+  SessionConfig config;
+};
+
+class RealtimeIo {
+ public:
+  RealtimeIo();
+  ~RealtimeIo();  // closes every session and joins the thread
+  RealtimeIo(const RealtimeIo&) = delete;
+  RealtimeIo& operator=(const RealtimeIo&) = delete;
+
+  // Opens a session for a leg at `bridge->rate()`. It runs until bridge->close() or the
+  // server ends it (then bridge->ended() says why). Any thread.
+  void open(SessionOptions options, std::shared_ptr<Bridge> bridge);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace atende::realtime

@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+"""A fake OpenAI Realtime server for atende's tests (Python 3 standard library only).
+
+Written from the public Realtime API event reference (GA event names): one WebSocket per
+session at GET /v1/realtime (RFC 6455, text frames of JSON events).
+
+  client -> server, acted on: session.update, input_audio_buffer.append (base64 pcm16 24 kHz),
+    input_audio_buffer.commit, response.create, response.cancel, conversation.item.truncate,
+    conversation.item.create (function_call_output)
+  server -> client: session.created, session.updated, input_audio_buffer.speech_started /
+    speech_stopped / committed (server VAD: energy of the caller's audio, the session's
+    silence_duration_ms), conversation.item.created, conversation.item.input_audio_transcription
+    .completed, response.created, response.output_item.added, response.output_audio.delta,
+    response.output_audio_transcript.delta / .done, response.output_audio.done,
+    response.function_call_arguments.done, response.done, conversation.item.truncated, error
+
+Responses are scripted, in order (POST /control/script, or --script FILE):
+  {"responses": [{"say": "text", "seconds": 2.0} | {"tool_call": {"name": ..., "arguments": {...}}}],
+   "transcripts": ["what the caller said in turn 1", ...]}
+Every response (asked by response.create or by the server VAD) takes the next entry. Audio
+is a tone whose length is `seconds`, streamed in 100 ms deltas at real-time pace (so a
+barge-in finds the response still running), with the transcript's words spread over it.
+Whatever the client sent is logged (audio appends summarised): GET /control/received.
+
+Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line.
+"""
+import argparse
+import base64
+import hashlib
+import json
+import math
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+RATE = 24000
+CHUNK_S = 0.1
+MAX_MESSAGE = 4 * 1024 * 1024
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+class State:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.responses = []
+        self.transcripts = []
+        self.received = []
+
+    def add_script(self, s):
+        with self.lock:
+            self.responses += s.get("responses", [])
+            self.transcripts += s.get("transcripts", [])
+
+    def log(self, event):
+        with self.lock:
+            self.received.append(event)
+
+
+STATE = State()
+
+
+class Socket:
+    """The server side of one RFC 6455 connection: unmasked frames out, masked frames in."""
+
+    def __init__(self, rfile, wfile):
+        self.rfile, self.wfile = rfile, wfile
+        self.wlock = threading.Lock()
+
+    def recv(self):
+        """The next text message, or None when the peer closed."""
+        message = b""
+        while True:
+            head = self.rfile.read(2)
+            if len(head) < 2:
+                return None
+            fin, opcode = head[0] & 0x80, head[0] & 0x0F
+            masked, n = head[1] & 0x80, head[1] & 0x7F
+            if n == 126:
+                n = struct.unpack("!H", self.rfile.read(2))[0]
+            elif n == 127:
+                n = struct.unpack("!Q", self.rfile.read(8))[0]
+            if not masked or len(message) + n > MAX_MESSAGE:
+                return None  # RFC 6455: client frames must be masked
+            mask = self.rfile.read(4)
+            data = bytearray(self.rfile.read(n))
+            for i in range(len(data)):
+                data[i] ^= mask[i % 4]
+            if opcode == 0x8:
+                self.send_frame(0x8, bytes(data[:2]))
+                return None
+            if opcode == 0x9:
+                self.send_frame(0xA, bytes(data))
+                continue
+            if opcode == 0xA:
+                continue
+            message += bytes(data)
+            if fin:
+                return message.decode("utf-8")
+
+    def send_frame(self, opcode, payload):
+        head = bytes([0x80 | opcode])
+        n = len(payload)
+        if n < 126:
+            head += bytes([n])
+        elif n < 65536:
+            head += bytes([126]) + struct.pack("!H", n)
+        else:
+            head += bytes([127]) + struct.pack("!Q", n)
+        with self.wlock:
+            try:
+                self.wfile.write(head + payload)
+                self.wfile.flush()
+            except OSError:
+                pass
+
+    def send(self, event):
+        self.send_frame(0x1, json.dumps(event).encode())
+
+
+def tone(seconds):
+    n = int(seconds * RATE)
+    # A warbling tone: loud enough to hear, clearly not silence.
+    return b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * (300 + 50 * math.sin(i / 2400.0)) * i / RATE)))
+                    for i in range(n))
+
+
+class Session:
+    def __init__(self, ws):
+        self.ws = ws
+        self.ids = 0
+        self.config = {}
+        self.lock = threading.Lock()
+        self.active = None          # the running response: {"id", "cancel": Event}
+        self.speaking = False
+        self.voiced = 0
+        self.quiet = 0
+        self.audio_ms = 0
+
+    def next_id(self, prefix):
+        self.ids += 1
+        return f"{prefix}_{self.ids:04d}"
+
+    def turn_detection(self):
+        return ((self.config.get("audio") or {}).get("input") or {}).get("turn_detection")
+
+    # ---- client events ----
+    def run(self):
+        self.ws.send({"type": "session.created", "event_id": self.next_id("event"),
+                      "session": {"id": "sess_fake", "type": "realtime"}})
+        while True:
+            text = self.ws.recv()
+            if text is None:
+                break
+            try:
+                ev = json.loads(text)
+                kind = ev["type"]
+            except (ValueError, KeyError, TypeError):
+                self.error("invalid_request_error", "invalid_json", "not a JSON event")
+                continue
+            if kind == "input_audio_buffer.append":
+                pcm = base64.b64decode(ev.get("audio", ""))
+                STATE.log({"type": kind, "bytes": len(pcm)})
+                self.on_audio(pcm)
+                continue
+            STATE.log(ev)
+            handler = getattr(self, "on_" + kind.replace(".", "_"), None)
+            if handler is None:
+                self.error("invalid_request_error", "unknown_event", f"unknown event {kind}")
+            else:
+                handler(ev)
+        with self.lock:
+            if self.active:
+                self.active["cancel"].set()
+
+    def error(self, type_, code, message):
+        self.ws.send({"type": "error", "event_id": self.next_id("event"),
+                      "error": {"type": type_, "code": code, "message": message}})
+
+    def on_session_update(self, ev):
+        self.config.update(ev.get("session", {}))
+        self.ws.send({"type": "session.updated", "event_id": self.next_id("event"),
+                      "session": self.config})
+
+    def on_input_audio_buffer_commit(self, ev):
+        item = self.next_id("item")
+        self.ws.send({"type": "input_audio_buffer.committed", "item_id": item})
+        self.user_item(item)
+
+    def on_response_create(self, ev):
+        self.start_response()
+
+    def on_response_cancel(self, ev):
+        with self.lock:
+            active = self.active
+        if not active:
+            self.error("invalid_request_error", "response_cancel_not_active",
+                       "Cancellation failed: no active response found")
+            return
+        active["cancel"].set()
+
+    def on_conversation_item_truncate(self, ev):
+        self.ws.send({"type": "conversation.item.truncated", "item_id": ev.get("item_id"),
+                      "content_index": ev.get("content_index", 0),
+                      "audio_end_ms": ev.get("audio_end_ms", 0)})
+
+    def on_conversation_item_create(self, ev):
+        item = dict(ev.get("item", {}))
+        item.setdefault("id", self.next_id("item"))
+        self.ws.send({"type": "conversation.item.created", "item": item})
+
+    # ---- server VAD ----
+    def on_audio(self, pcm):
+        td = self.turn_detection()
+        if not td or td.get("type") != "server_vad":
+            return
+        silence_ms = td.get("silence_duration_ms", 500)
+        frame = RATE // 50 * 2  # 20 ms of bytes
+        for off in range(0, len(pcm) - frame + 1, frame):
+            samples = struct.unpack(f"<{frame // 2}h", pcm[off:off + frame])
+            rms = math.sqrt(sum(s * s for s in samples) / len(samples))
+            self.audio_ms += 20
+            if rms > 400:
+                self.voiced += 1
+                self.quiet = 0
+            else:
+                self.quiet += 1
+                self.voiced = 0
+            if not self.speaking and self.voiced >= 3:
+                self.speaking = True
+                self.item = self.next_id("item")
+                self.ws.send({"type": "input_audio_buffer.speech_started",
+                              "audio_start_ms": self.audio_ms - 60, "item_id": self.item})
+                with self.lock:
+                    active = self.active
+                if active and td.get("interrupt_response", True):
+                    active["cancel"].set()
+            elif self.speaking and self.quiet * 20 >= silence_ms:
+                self.speaking = False
+                self.ws.send({"type": "input_audio_buffer.speech_stopped",
+                              "audio_end_ms": self.audio_ms - silence_ms, "item_id": self.item})
+                self.ws.send({"type": "input_audio_buffer.committed", "item_id": self.item})
+                self.user_item(self.item)
+                if td.get("create_response", True):
+                    self.start_response()
+
+    def user_item(self, item):
+        self.ws.send({"type": "conversation.item.created",
+                      "item": {"id": item, "type": "message", "role": "user",
+                               "content": [{"type": "input_audio", "transcript": None}]}})
+        with STATE.lock:
+            said = STATE.transcripts.pop(0) if STATE.transcripts else ""
+        if said:
+            self.ws.send({"type": "conversation.item.input_audio_transcription.completed",
+                          "item_id": item, "content_index": 0, "transcript": said})
+
+    # ---- responses ----
+    def start_response(self):
+        with self.lock:
+            if self.active:
+                self.error("invalid_request_error", "conversation_already_has_active_response",
+                           "Conversation already has an active response")
+                return
+            with STATE.lock:
+                script = STATE.responses.pop(0) if STATE.responses else {"say": "Okay.",
+                                                                          "seconds": 1.0}
+            self.active = {"id": self.next_id("resp"), "cancel": threading.Event()}
+            active = self.active
+        threading.Thread(target=self.respond, args=(active, script), daemon=True).start()
+
+    def respond(self, active, script):
+        rid = active["id"]
+        self.ws.send({"type": "response.created",
+                      "response": {"id": rid, "object": "realtime.response", "status": "in_progress",
+                                   "output": []}})
+        status = "completed"
+        if "tool_call" in script:
+            call = script["tool_call"]
+            item = self.next_id("item")
+            call_id = call.get("call_id", self.next_id("call"))
+            self.ws.send({"type": "response.output_item.added", "response_id": rid,
+                          "output_index": 0,
+                          "item": {"id": item, "type": "function_call", "call_id": call_id,
+                                   "name": call["name"], "arguments": ""}})
+            self.ws.send({"type": "response.function_call_arguments.done", "response_id": rid,
+                          "item_id": item, "output_index": 0, "call_id": call_id,
+                          "name": call["name"], "arguments": json.dumps(call["arguments"])})
+        else:
+            item = self.next_id("item")
+            text = script.get("say", "")
+            words = text.split()
+            pcm = tone(float(script.get("seconds", 1.0)))
+            self.ws.send({"type": "response.output_item.added", "response_id": rid,
+                          "output_index": 0,
+                          "item": {"id": item, "type": "message", "role": "assistant",
+                                   "content": []}})
+            step = int(CHUNK_S * RATE) * 2
+            chunks = max(1, (len(pcm) + step - 1) // step)
+            sent_words = 0
+            start = time.monotonic()
+            for i in range(chunks):
+                if active["cancel"].is_set():
+                    status = "cancelled"
+                    break
+                self.ws.send({"type": "response.output_audio.delta", "response_id": rid,
+                              "item_id": item, "output_index": 0, "content_index": 0,
+                              "delta": base64.b64encode(pcm[i * step:(i + 1) * step]).decode()})
+                upto = len(words) * (i + 1) // chunks
+                if upto > sent_words:
+                    self.ws.send({"type": "response.output_audio_transcript.delta",
+                                  "response_id": rid, "item_id": item, "output_index": 0,
+                                  "content_index": 0,
+                                  "delta": (" " if sent_words else "") +
+                                           " ".join(words[sent_words:upto])})
+                    sent_words = upto
+                # Real-time pace after a 300 ms head start.
+                wait = start + (i + 1) * CHUNK_S - 0.3 - time.monotonic()
+                if wait > 0:
+                    active["cancel"].wait(wait)
+            if status == "completed":
+                self.ws.send({"type": "response.output_audio.done", "response_id": rid,
+                              "item_id": item, "output_index": 0, "content_index": 0})
+                self.ws.send({"type": "response.output_audio_transcript.done", "response_id": rid,
+                              "item_id": item, "output_index": 0, "content_index": 0,
+                              "transcript": text})
+        with self.lock:
+            self.active = None
+        self.ws.send({"type": "response.done",
+                      "response": {"id": rid, "object": "realtime.response", "status": status}})
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, code, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/control/received":
+            with STATE.lock:
+                return self.reply(200, list(STATE.received))
+        if self.path.startswith("/v1/realtime"):
+            key = self.headers.get("Sec-WebSocket-Key")
+            if self.headers.get("Upgrade", "").lower() != "websocket" or not key:
+                return self.reply(426, {"error": "upgrade required"})
+            STATE.log({"type": "_connect", "path": self.path,
+                       "authorization": self.headers.get("Authorization", "")})
+            accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
+            self.send_response(101)
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", accept)
+            self.end_headers()
+            self.wfile.flush()
+            Session(Socket(self.rfile, self.wfile)).run()
+            self.close_connection = True
+            return
+        self.reply(404, {"error": "not found"})
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(min(n, 1 << 20))
+        if self.path == "/control/script":
+            STATE.add_script(json.loads(body))
+            return self.reply(200, {"ok": True})
+        self.reply(404, {"error": "not found"})
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--script")
+    ap.add_argument("--exit-on-stdin-eof", action="store_true")
+    args = ap.parse_args()
+    if args.script:
+        with open(args.script) as f:
+            STATE.add_script(json.load(f))
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    print(f"PORT {server.server_address[1]}", flush=True)
+    if args.exit_on_stdin_eof:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        sys.stdin.read()
+        server.shutdown()
+    else:
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+// The Realtime engine on a fake leg, with the test playing the Realtime I/O thread: it
+// pushes server events and answer audio into the Bridge and reads the engine's commands.
+// No socket, no threads, no clock: every frame is one on_frame call.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "agent/realtime_engine.h"
+#include "test_flow_fakes.h"
+
+namespace atende::agent {
+namespace {
+
+using flow::testing::FakeHost;
+using flow::testing::FakeLeg;
+using flow::testing::FakePhrases;
+using realtime::Command;
+using realtime::EventType;
+
+// Loud frames are speech (local VAD tests decide what the caller says, not a model).
+class LevelVad : public audio::Vad {
+ public:
+  int sample_rate() const override { return 8000; }
+  void reset() override {}
+
+ protected:
+  Verdict detect(std::span<const int16_t>, double level_dbfs) override {
+    return {level_dbfs > -40, level_dbfs > -40 ? 1.0f : 0.0f};
+  }
+};
+
+AudioFrame tone_frame() {
+  AudioFrame f = AudioFrame::silence();
+  for (int i = 0; i < f.samples; ++i)
+    f.pcm[i] = int16_t(8000 * std::sin(2 * M_PI * 200 * i / 8000.0));
+  return f;
+}
+
+struct RealtimeEngineTest : ::testing::Test {
+  FakeLeg leg;
+  FakePhrases phrases;
+  FakeHost host{leg, phrases};
+  std::shared_ptr<realtime::Bridge> bridge;
+  std::vector<AgentTurn> turns;
+  MonoTime now{};
+  std::unique_ptr<RealtimeEngine> engine;
+
+  void start(bool server_vad, AgentSettings s = {}) {
+    s.name = "rt";
+    RealtimeEngines e;
+    e.open = [this](int rate) { return bridge = std::make_shared<realtime::Bridge>(rate); };
+    e.on_turn = [this](const AgentTurn& t) { turns.push_back(t); };
+    e.make_vad = [](int) { return std::make_unique<LevelVad>(); };
+    engine = std::make_unique<RealtimeEngine>(host, s, server_vad, std::move(e));
+    engine->start(now);
+  }
+  void frames(int n, const AudioFrame& f = AudioFrame::silence()) {
+    for (int i = 0; i < n; ++i) {
+      now += Millis(20);
+      engine->on_frame(f, now);
+      leg.executor().timers()->run_due(now);  // as the media worker does after the ticks
+    }
+  }
+  void event(EventType type, std::string response_id = "", std::string text = "",
+             std::string status = "") {
+    realtime::EngineEvent e;
+    e.event.type = type;
+    e.event.response_id = std::move(response_id);
+    e.event.text = std::move(text);
+    e.event.status = std::move(status);
+    ASSERT_TRUE(bridge->push_event(std::move(e)));
+  }
+  // `seconds` of answer audio (8 kHz) for item `item` of `response`.
+  void audio(const std::string& response, const std::string& item, double seconds) {
+    realtime::EngineEvent e;
+    e.audio_start = true;
+    e.ring_pos = bridge->answer_pushed();
+    e.event.item_id = item;
+    e.event.response_id = response;
+    ASSERT_TRUE(bridge->push_event(std::move(e)));
+    std::vector<int16_t> pcm(size_t(seconds * 8000), 1000);
+    bridge->push_answer(response, pcm.data(), pcm.size());
+  }
+  std::vector<Command> commands() {
+    std::vector<Command> out;
+    Command c;
+    while (bridge->pop_command(c)) out.push_back(c);
+    return out;
+  }
+};
+
+TEST_F(RealtimeEngineTest, GreetsThenRecordsAServerVadTurn) {
+  AgentSettings s;
+  s.greeting = "Hello there";
+  start(true, s);
+  auto cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kRespond);
+  EXPECT_NE(cmds[0].output.find("Hello there"), std::string::npos);
+
+  event(EventType::kResponseCreated, "r0");
+  audio("r0", "i0", 0.5);
+  event(EventType::kTranscriptDone, "r0", "Hello there");
+  event(EventType::kResponseDone, "r0", "", "completed");
+  frames(30);  // 0.5 s plays, then the turn is over
+  EXPECT_EQ(leg.frames_played, 25);
+  ASSERT_EQ(turns.size(), 1u);
+  EXPECT_EQ(turns[0].index, 0);
+  EXPECT_EQ(turns[0].agent_text, "Hello there");
+
+  event(EventType::kSpeechStarted);
+  event(EventType::kSpeechStopped);
+  event(EventType::kInputTranscript, "", "book a table");
+  event(EventType::kResponseCreated, "r1");
+  audio("r1", "i1", 0.2);
+  event(EventType::kTranscriptDone, "r1", "Sure.");
+  event(EventType::kResponseDone, "r1", "", "completed");
+  frames(20);
+  ASSERT_EQ(turns.size(), 2u);
+  const auto& t = turns[1];
+  EXPECT_EQ(t.user_text, "book a table");
+  EXPECT_EQ(t.agent_text, "Sure.");
+  EXPECT_FALSE(t.interrupted);
+  EXPECT_GE(t.speech_end_ms, 0);
+  EXPECT_GE(t.first_play_ms, t.first_audio_ms);
+  EXPECT_TRUE(commands().empty());  // the server answered by itself
+}
+
+TEST_F(RealtimeEngineTest, BargeInCancelsAndTruncatesAtThePlayedAudio) {
+  start(true);
+  event(EventType::kSpeechStopped);
+  event(EventType::kResponseCreated, "r1");
+  audio("r1", "item_7", 4.0);
+  event(EventType::kTranscriptDelta, "r1", "one two three four five six seven eight");
+  frames(50);  // 1 s of the answer handed to the leg
+  event(EventType::kSpeechStarted);
+  frames(1);
+  EXPECT_EQ(leg.flushes, 1);
+  auto cmds = commands();
+  ASSERT_EQ(cmds.size(), 2u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kCancel);
+  EXPECT_EQ(cmds[1].kind, Command::Kind::kTruncate);
+  EXPECT_EQ(cmds[1].id, "item_7");
+  EXPECT_EQ(cmds[1].audio_end_ms, 1000);
+  EXPECT_EQ(bridge->answer_queued(), 0u);
+  // Late audio of the cancelled response is dropped.
+  EXPECT_FALSE(bridge->push_answer("r1", std::vector<int16_t>(160).data(), 160));
+  ASSERT_EQ(turns.size(), 1u);
+  EXPECT_TRUE(turns[0].interrupted);
+  EXPECT_EQ(turns[0].agent_text, "one two");  // a quarter of the words, cut at a word
+}
+
+TEST_F(RealtimeEngineTest, LocalVadCommitsAtTheEndOfTurn) {
+  start(false);
+  frames(40, tone_frame());  // 0.8 s of speech
+  EXPECT_TRUE(commands().empty());
+  frames(100);  // silence: our turn detector ends the turn
+  auto cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kCommit);
+}
+
+TEST_F(RealtimeEngineTest, ToolCallsAnswerAndAskForTheNextResponse) {
+  AgentSettings s;
+  s.tools.push_back(llm::send_dtmf_tool());
+  start(true, s);
+  event(EventType::kSpeechStopped);
+  event(EventType::kResponseCreated, "r1");
+  realtime::EngineEvent call;
+  call.event.type = EventType::kFunctionCall;
+  call.event.response_id = "r1";
+  call.event.call_id = "call_1";
+  call.event.name = "send_dtmf";
+  call.event.text = R"({"digits":"12"})";
+  ASSERT_TRUE(bridge->push_event(std::move(call)));
+  frames(1);
+  auto cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kToolOutput);
+  EXPECT_EQ(cmds[0].id, "call_1");
+  EXPECT_EQ(cmds[0].output, R"({"ok":true})");
+  // The follow-up response is asked for once the calling response is over.
+  event(EventType::kResponseDone, "r1", "", "completed");
+  frames(1);
+  cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kRespond);
+  EXPECT_TRUE(turns.empty());  // the turn goes on with the next response
+
+  // An unknown tool is answered with an error, not ignored.
+  realtime::EngineEvent bad;
+  bad.event.type = EventType::kFunctionCall;
+  bad.event.call_id = "call_2";
+  bad.event.name = "launch_rockets";
+  ASSERT_TRUE(bridge->push_event(std::move(bad)));
+  frames(1);
+  cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_NE(cmds[0].output.find("no such tool"), std::string::npos);
+}
+
+TEST_F(RealtimeEngineTest, TheSessionEndingEndsTheCall) {
+  start(true);
+  bridge->set_ended("closed by the server");
+  frames(1);
+  ASSERT_EQ(leg.hangups.size(), 1u);
+  EXPECT_EQ(leg.hangups[0], "realtime: closed by the server");
+  EXPECT_TRUE(bridge->closed());
+}
+
+TEST_F(RealtimeEngineTest, NotConfiguredHangsUp) {
+  RealtimeEngines e;
+  e.open = [](int) { return std::shared_ptr<realtime::Bridge>(); };
+  RealtimeEngine engine(host, AgentSettings{}, true, std::move(e));
+  engine.start(now);
+  ASSERT_EQ(leg.hangups.size(), 1u);
+}
+
+}  // namespace
+}  // namespace atende::agent
