@@ -191,7 +191,11 @@ TEST_F(HttpApiTest, RejectsMalformedQueries) {
     EXPECT_EQ(r.status, 400) << target;
     EXPECT_TRUE(nlohmann::json::parse(r.body).contains("error")) << target;
   }
-  EXPECT_EQ(get(port(), "/api/calls?limit=1000&unknown=1").status, 200);
+  // An unknown parameter is refused, naming it (docs/api.md): a misspelt filter must not
+  // silently list every call.
+  const Reply unknown = get(port(), "/api/calls?limit=1000&unknown=1");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(unknown.body.find("unknown"), std::string::npos) << unknown.body;
   EXPECT_EQ(get(port(), "/api/calls?limit=%31").status, 200);  // "%31" is "1"
 }
 
