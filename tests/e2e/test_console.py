@@ -18,7 +18,6 @@ import socket
 import subprocess
 import urllib.error
 import urllib.request
-import warnings
 
 import pytest
 
@@ -86,23 +85,17 @@ def events_stream_served(srv):
         raise
 
 
-def history_filters_served(srv):
-    """True when GET /api/calls filters (an older atende ignores the parameters)."""
-    return api_get(srv, "/api/calls?flow=no-such-flow") == []
-
-
 def dist_if_not_served(srv):
-    """None when atende serves the console itself; else web/dist, which the driver then
-    answers from the browser's request routing on atende's origin (same origin either way)."""
+    """None when atende serves the console itself (it must: the driver can still answer
+    web/dist from the browser's request routing, for a server without web_root)."""
     try:
         with urllib.request.urlopen(srv.http_base + "/", timeout=5) as r:
             if b'id="root"' in r.read():
                 return None
     except OSError:
         pass
-    warnings.warn("this atende does not serve the console at / yet (static files, console "
-                  "contract): the browser gets web/dist through request routing instead")
-    return str(DIST)
+    pytest.fail("atende does not serve the console at / (web_root, docs/console.md): "
+                f"is {DIST} built (make web)?")
 
 
 def options(srv, tmp_path, step, **extra):
@@ -197,8 +190,10 @@ def test_live_call_then_its_transcript_and_latency(server_factory, workdir, tmp_
         assert phone.dial(f"sip:sales@{srv.sip_target}") is not None, phone.log()
         live = watcher.result()
         call_id = live["id"]
-        # Pushed over GET /api/events where the server has it; else polled (the page says so).
-        want = "live" if events_stream_served(srv) else "polling"
+        # Pushed over GET /api/events (the page falls back to polling only on a server
+        # without it, and says so).
+        assert events_stream_served(srv), "GET /api/events is missing"
+        want = "live"
         assert live["mode"] == want, live
         # The persona ends the call itself (end_call) once it has answered.
         record = wait_for(lambda: api_get(srv, f"/api/calls/{call_id}"),
@@ -207,7 +202,7 @@ def test_live_call_then_its_transcript_and_latency(server_factory, workdir, tmp_
         phone.stop()
     assert record["flow"] == "sales", record
     result = run_step(srv, tmp_path, "call_page", callId=call_id, expectTexts=[SAID, ANSWER],
-                      flow="sales", checkFilters=history_filters_served(srv))
+                      flow="sales", checkFilters=True)
     assert result["labels"] == ["end of speech", "transcript", "first token", "first audio",
                                 "first RTP"], result
     assert all(v.endswith("ms") for v in result["values"]), result
@@ -240,12 +235,8 @@ def asp_takes_token_as_subprotocol(srv):
 
 def test_talk_in_the_browser(server_factory, workdir, tmp_path):
     srv = server_factory(extra_args=["--config", str(write_config(workdir))])
-    if dist_if_not_served(srv) is not None:
-        pytest.skip("this atende does not serve the console yet (console contract, static "
-                    "files): the talk page's WebSocket cannot go through the test's routing")
-    if not asp_takes_token_as_subprotocol(srv):
-        pytest.skip("this atende's /asp does not take the token as a WebSocket subprotocol "
-                    "yet (console contract, talk-rec): the talk page cannot connect")
+    assert dist_if_not_served(srv) is None
+    assert asp_takes_token_as_subprotocol(srv), "/asp refused the token as a subprotocol"
     # Chromium loops the file: the menu's prompt, then the caller's choice, again and again.
     mic = audio.make_speech_wav("echo test", workdir / "talk.wav", rate=16000,
                                 pad_before_s=7, pad_after_s=4)
