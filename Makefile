@@ -18,16 +18,18 @@ FUZZ_TARGETS ?=
 FUZZ_TARGET_NAMES := $(basename $(notdir $(wildcard fuzz/fuzz_*.cpp)))
 # Tests at once: the end-to-end ones mostly wait on real-time calls, so more than the cores.
 TEST_JOBS ?= 4
-# The end-to-end files run once in `make test`, against the ASan/UBSan build (test-asan):
-# running them against the release build too would not fit CI's 40 minutes. To run them
-# against the release build as well: make test-release RELEASE_TESTS= (or ctest in build/).
+# `make test` runs every test once, unit and end-to-end, against the ASan/UBSan build
+# (test-asan); the release build is built (server, tools, benchmarks: what `make run` and
+# bench/ use) but not its copy of the tests: both would not fit CI's 40 minutes. To run the
+# release build's unit tests: make test-release; with its end-to-end files too:
+# make test-release RELEASE_TESTS=
 RELEASE_TESTS ?= -E '^e2e\.'
 ARGS ?=
 # Line tables and function names only (-g1): backtraces, perf and sanitizer reports keep file
 # and line, and the builds link in far less time (CI has 40 minutes for three builds).
 DEBUG_INFO ?= -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 
-.PHONY: all deps configure run test test-release test-asan fuzz fuzz-smoke fuzz-long fuzz-minimize bench format clean web web-test
+.PHONY: all deps configure run test release-build test-release test-asan fuzz fuzz-smoke fuzz-long fuzz-minimize bench format clean web web-test
 
 all: $(BUILD)/build.ninja-or-make web
 	cmake --build $(BUILD) -j$(JOBS)
@@ -60,10 +62,18 @@ deps:
 run: deps all
 	./$(BUILD)/atende serve $(ARGS)
 
-test: deps web-test test-release test-asan fuzz-smoke
-	@echo "[$$(date +%T)] make test: release, ASan/UBSan and fuzz smoke all passed"
+test: deps web-test release-build test-asan fuzz-smoke
+	@echo "[$$(date +%T)] make test: release build, ASan/UBSan tests and fuzz smoke all passed"
 
-test-release: all
+# The release build without its unit tests (ATENDE_TESTS=OFF; test-release turns them on).
+release-build: $(BUILD)/build.ninja-or-make web
+	@echo "[$$(date +%T)] release-build: building $(BUILD) (its tests run in $(ASAN_BUILD))"
+	cmake -S . -B $(BUILD) -DATENDE_TESTS=OFF
+	cmake --build $(BUILD) -j$(JOBS)
+
+test-release: $(BUILD)/build.ninja-or-make web
+	cmake -S . -B $(BUILD) -DATENDE_TESTS=ON
+	cmake --build $(BUILD) -j$(JOBS)
 	@echo "[$$(date +%T)] test-release: running the unit tests of $(BUILD)"
 	cd $(BUILD) && ctest --output-on-failure -j$(TEST_JOBS) $(RELEASE_TESTS)
 
