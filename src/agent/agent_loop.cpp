@@ -77,6 +77,15 @@ std::function<void(Arg)> AgentLoop::back_on_media(Fn fn) {
 void AgentLoop::new_answer() {
   token_.cancel();
   token_ = AnswerToken(host_);
+  // A speculation is work of the answer: a new answer makes it waste.
+  if (spec_.active) report_speculation(false);
+  spec_ = Speculation{};
+}
+
+void AgentLoop::report_speculation(bool used) {
+  if (!engines_.on_speculation) return;
+  engines_.on_speculation(SpeculationReport{
+      .used = used, .recognition = true, .chat = spec_.asked, .speech = spec_.speech_requests});
 }
 
 MonoTime AgentLoop::clock_now() const {
@@ -122,6 +131,7 @@ void AgentLoop::speak(std::string text, MonoTime now, bool answer, bool embedded
     on_clip(slot, std::move(clip));
     return;
   }
+  if (spec_.active) ++spec_.speech_requests;
   tts.fetch(phrase, back_on_media<ClipPtr>([slot](AgentLoop* self, ClipPtr clip) {
               self->on_clip(slot, std::move(clip));
             }));
@@ -161,6 +171,7 @@ void AgentLoop::start_streams() {
     }
     if (running >= kMaxStreams) break;
     ++running;
+    if (spec_.active) ++spec_.speech_requests;
     const size_t slot = pending_base_ + i;
     auto audio =
         back_on_media<std::vector<int16_t>>([slot](AgentLoop* self, std::vector<int16_t> pcm) {
@@ -198,6 +209,7 @@ void AgentLoop::on_stream_done(size_t slot, speech::TtsResult result) {
 // Every frame: hands buffered audio of the streamed sentence at the head to the leg, and
 // falls back when it leaves the caller in silence too long (the provider stalled).
 void AgentLoop::watch_stream(MonoTime now) {
+  if (spec_.active) return;  // held, not stalled: nothing plays before the turn ends
   if (pending_.empty() || !pending_.front().stream) {
     starved_since_.reset();
     return;
@@ -244,6 +256,7 @@ void AgentLoop::on_clip(size_t slot, ClipPtr clip) {
 // Plays the ready sentences at the head of the queue, in order; of a streamed sentence,
 // what has arrived (StreamedSentence decides when the next piece goes).
 void AgentLoop::pump(MonoTime now) {
+  if (spec_.active) return;  // a speculative answer waits for the end of the turn
   while (!pending_.empty()) {
     Pending& head = pending_.front();
     if (head.stream) {
@@ -361,7 +374,12 @@ void AgentLoop::end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
   tool_results_.clear();
   round_first_part_.reset();
   state_ = State::kRecognizing;
+  if (spec_.active) return adopt_speculation(now);
   new_answer();
+  recognize_utterance();
+}
+
+void AgentLoop::recognize_utterance() {
   auto audio = ear_.utterance();
   speech::RecognitionRequest req;
   req.pcm = std::make_shared<const std::vector<int16_t>>(audio.begin(), audio.end());
@@ -376,21 +394,96 @@ void AgentLoop::end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
 }
 
 void AgentLoop::on_recognized(speech::Recognition r) {
+  if (spec_.active && state_ == State::kListening) return on_speculative_transcript(std::move(r));
   if (state_ != State::kRecognizing) return;
   const MonoTime now = clock_now();
   turn_.stt_final_ms = offset_ms(now);
-  if (!r.ok) return fail_turn("stt: " + r.error, now);
-  if (r.rejected || r.text.empty()) return fail_turn("stt: nothing recognised", now);
+  if (accept_transcript(r, now)) ask_llm(now);
+}
+
+bool AgentLoop::accept_transcript(speech::Recognition& r, MonoTime now) {
+  if (!r.ok) {
+    fail_turn("stt: " + r.error, now);
+    return false;
+  }
+  if (r.rejected || r.text.empty()) {
+    fail_turn("stt: nothing recognised", now);
+    return false;
+  }
   turn_.user_text = r.text;
   host_.record_event("user", r.text);
   host_.note_transcript(Speaker::kCaller, r.text);
   conversation_.add(llm::Message::user(std::move(r.text)));
-  ask_llm(now);
+  return true;
 }
 
-void AgentLoop::ask_llm(MonoTime now) {
+// The caller paused: maybe the end of the turn. Start the answer; play nothing yet.
+void AgentLoop::on_short_pause(MonoTime speech_end, MonoTime now) {
+  if (!settings_.speculative || state_ != State::kListening || spec_.active || !engines_.chat ||
+      turn_count_ >= settings_.max_turns) {
+    return;
+  }
+  new_answer();  // nothing of an older answer may mix in
+  drop_pending();
+  tool_rounds_ = 0;
+  tools_pending_ = 0;
+  tool_results_.clear();
+  round_first_part_.reset();
+  spec_.active = true;
+  spec_.started = now;
+  recognize_utterance();
+}
+
+// The caller went on: the speculation was for a turn that did not end there.
+void AgentLoop::on_speech_resumed(MonoTime now) {
+  if (!spec_.active) return;
+  if (chat_call_) chat_call_->cancel();  // closes the request: the provider stops too
+  chat_call_.reset();
+  chat_done_ = true;
+  drop_pending();
+  splitter_.reset();
+  new_answer();  // reports it wasted
+}
+
+void AgentLoop::on_speculative_transcript(speech::Recognition r) {
+  const MonoTime now = clock_now();
+  spec_.heard_at = now;
+  const std::string text = r.ok && !r.rejected ? r.text : std::string();
+  spec_.heard = std::move(r);
+  if (!text.empty()) ask_llm(now, &text);
+  // Last: the words may end the turn now (on the worker's next timer run, never inside
+  // this call), which adopts what was just started.
+  ear_.on_partial_text(text, now);
+}
+
+// The turn ended where the speculation started: its work becomes the answer.
+void AgentLoop::adopt_speculation(MonoTime now) {
+  report_speculation(true);
+  Speculation s = std::move(spec_);
+  spec_ = Speculation{};
+  if (!s.heard) return;  // still recognising: on_recognized takes it as the turn's
+  turn_.stt_final_ms = offset_ms(s.heard_at);
+  if (!accept_transcript(*s.heard, now)) return;
+  if (!s.asked) return ask_llm(now);
+  state_ = State::kThinking;
+  chat_sent_ = s.asked_at;
+  if (s.first_token_at) {
+    turn_.first_token_ms = offset_ms(*s.first_token_at);
+    const bool have_audio = std::any_of(pending_.begin(), pending_.end(), [](const Pending& p) {
+      return (p.ready && p.clip) || (p.stream && p.stream->buffered() > 0);
+    });
+    if (have_audio) turn_.first_audio_ms = offset_ms(now);
+  }
+  if (!pending_.empty()) state_ = State::kSpeaking;
+  for (auto& call : s.tools) on_tool(std::move(call));
+  if (s.done) on_chat_done(std::move(*s.done));
+  pump(now);  // what arrived while held (clips, stream audio, a failed stream) goes now
+}
+
+void AgentLoop::ask_llm(MonoTime now, const std::string* speculative_user) {
   llm::ChatRequest req;
   req.messages = conversation_.messages();
+  if (speculative_user) req.messages.push_back(llm::Message::user(*speculative_user));
   req.tools = settings_.tools;
   for (const auto& t : settings_.http_tools) req.tools.push_back(t.spec);
   req.temperature = settings_.temperature;
@@ -400,8 +493,13 @@ void AgentLoop::ask_llm(MonoTime now) {
   splitter_.reset();
   chat_done_ = false;
   chat_got_token_ = false;
-  state_ = State::kThinking;
-  chat_sent_ = now;
+  if (speculative_user) {
+    spec_.asked = true;
+    spec_.asked_at = now;
+  } else {
+    state_ = State::kThinking;
+    chat_sent_ = now;
+  }
   llm::ChatHandlers h;
   auto text = back_on_media<std::string>(
       [](AgentLoop* self, std::string d) { self->on_delta(std::move(d)); });
@@ -418,15 +516,24 @@ void AgentLoop::ask_llm(MonoTime now) {
 void AgentLoop::on_delta(std::string delta) {
   if (chat_done_) return;
   const MonoTime now = clock_now();
-  if (turn_.first_token_ms < 0) turn_.first_token_ms = offset_ms(now);
+  if (spec_.active) {
+    if (!spec_.first_token_at) spec_.first_token_at = now;
+  } else if (turn_.first_token_ms < 0) {
+    turn_.first_token_ms = offset_ms(now);
+  }
   chat_got_token_ = true;
   answer_ += delta;
   splitter_.push(delta, [&](std::string s) { speak_answer(std::move(s), now); });
-  if (!pending_.empty() || leg_.playing()) state_ = State::kSpeaking;
+  if (!spec_.active && (!pending_.empty() || leg_.playing())) state_ = State::kSpeaking;
 }
 
 void AgentLoop::on_tool(llm::ToolCall call) {
   if (chat_done_) return;
+  if (spec_.active) {  // acts on the call: only once the turn is confirmed
+    if (!spec_.first_token_at) spec_.first_token_at = clock_now();
+    spec_.tools.push_back(std::move(call));
+    return;
+  }
   const MonoTime now = clock_now();
   if (turn_.first_token_ms < 0) turn_.first_token_ms = offset_ms(now);
   chat_got_token_ = true;
@@ -456,6 +563,10 @@ void AgentLoop::on_tool(llm::ToolCall call) {
 
 void AgentLoop::on_chat_done(llm::ChatResult result) {
   if (chat_done_) return;
+  if (spec_.active) {
+    spec_.done = std::move(result);
+    return;
+  }
   const MonoTime now = clock_now();
   chat_done_ = true;
   chat_call_.reset();

@@ -41,6 +41,7 @@
 #include "agent/agent_turn.h"
 #include "agent/answer_token.h"
 #include "agent/barge_in_heard.h"
+#include "agent/speculation.h"
 #include "agent/streamed_sentence.h"
 #include "audio/vad.h"
 #include "flow/flow_host.h"
@@ -89,6 +90,9 @@ struct AgentSettings {
 
   turn::TurnConfig turn;  // sample_rate is set from the leg
   turn::BargeInConfig barge_in;
+  // Start the answer at a short pause, before the turn is known to be over
+  // (agent/speculation.h). Off: recognition starts at the end of the turn.
+  bool speculative = true;
 };
 
 // What the agent needs besides the host. Pointers, not owned; they outlive the loop.
@@ -104,6 +108,8 @@ struct AgentEngines {
   std::function<std::unique_ptr<audio::Vad>(int sample_rate)> make_vad;
   // Every finished turn (also interrupted and failed ones), on the media thread.
   std::function<void(const AgentTurn&)> on_turn;
+  // Every speculative answer, used or wasted, on the media thread.
+  std::function<void(const SpeculationReport&)> on_speculation;
   // The media clock for work that comes back from other threads; empty: MonoClock::now.
   std::function<MonoTime()> clock;
 };
@@ -145,9 +151,20 @@ class AgentLoop final : public flow::Flow, private turn::EndpointerEvents {
   // turn::EndpointerEvents.
   void on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) override;
   void on_barge_in(MonoTime now) override;
+  void on_short_pause(MonoTime speech_end, MonoTime now) override;
+  void on_speech_resumed(MonoTime now) override;
   void end_of_turn(const turn::TurnEvent& ev, MonoTime now);
+  // Sends the utterance so far to the recogniser; the result comes to on_recognized.
+  void recognize_utterance();
   void on_recognized(speech::Recognition r);
-  void ask_llm(MonoTime now);
+  // The turn's transcript: recorded and put in the history. False: the turn failed.
+  bool accept_transcript(speech::Recognition& r, MonoTime now);
+  // Speculation (agent/speculation.h).
+  void on_speculative_transcript(speech::Recognition r);
+  void adopt_speculation(MonoTime now);
+  void report_speculation(bool used);
+  // `speculative_user`: the caller's words not yet in the history (a speculation's).
+  void ask_llm(MonoTime now, const std::string* speculative_user = nullptr);
   void on_delta(std::string delta);
   void on_tool(llm::ToolCall call);
   void on_chat_done(llm::ChatResult result);
@@ -218,6 +235,7 @@ class AgentLoop final : public flow::Flow, private turn::EndpointerEvents {
   std::optional<size_t> round_first_part_;
   AgentTurn turn_;  // the turn in progress
   bool turn_open_ = false;
+  Speculation spec_;  // the answer started at a short pause, not yet the turn's
 
   // transfer_to_human in progress: the human's leg once it answered, and whether the
   // hand-off phrase has been heard (both are needed to hand over).

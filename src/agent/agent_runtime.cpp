@@ -30,7 +30,26 @@ TurnMetrics::TurnMetrics(MetricsRegistry& r)
                            default_seconds_buckets())),
       stt_errors(r.counter("atende_turn_errors_total", kTurnErrorsHelp, {{"stage", "stt"}})),
       llm_errors(r.counter("atende_turn_errors_total", kTurnErrorsHelp, {{"stage", "llm"}})),
-      tts_errors(r.counter("atende_turn_errors_total", kTurnErrorsHelp, {{"stage", "tts"}})) {}
+      tts_errors(r.counter("atende_turn_errors_total", kTurnErrorsHelp, {{"stage", "tts"}})) {
+  const char* kinds[] = {"stt", "llm", "tts"};
+  const char* outcomes[] = {"used", "wasted"};
+  for (int k = 0; k < 3; ++k) {
+    for (int o = 0; o < 2; ++o) {
+      speculative[k][o] = &r.counter(
+          "atende_speculative_requests_total",
+          "Requests sent for an answer started at a short pause, by kind and outcome "
+          "(wasted: the caller went on and the request was cancelled or its result dropped)",
+          {{"kind", kinds[k]}, {"outcome", outcomes[o]}});
+    }
+  }
+}
+
+void TurnMetrics::observe(const SpeculationReport& report) {
+  const int o = report.used ? 0 : 1;
+  if (report.recognition) speculative[0][o]->inc();
+  if (report.chat) speculative[1][o]->inc();
+  if (report.speech > 0) speculative[2][o]->inc(report.speech);
+}
 
 void TurnMetrics::observe(const AgentTurn& t) {
   // The agent loop prefixes a failed turn's error with the stage ("llm: timeout").
@@ -212,6 +231,11 @@ std::unique_ptr<flow::Flow> AgentRuntime::create(const Persona& persona, flow::F
     if (metrics) metrics->observe(t);
     if (sink) sink(t);
   };
+  if (metrics_) {
+    engines.on_speculation = [metrics = metrics_.get()](const SpeculationReport& r) {
+      metrics->observe(r);
+    };
+  }
   return std::make_unique<AgentLoop>(host, persona.settings, std::move(engines));
 }
 

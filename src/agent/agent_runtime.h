@@ -38,6 +38,11 @@ struct TurnMetrics {
   Counter& stt_errors;
   Counter& llm_errors;
   Counter& tts_errors;
+  // atende_speculative_requests_total{kind,outcome}: requests a speculative answer sent
+  // (agent/speculation.h), kind stt/llm/tts, outcome used (the turn ended there) or wasted
+  // (the caller went on: the request was cancelled or its result dropped).
+  void observe(const SpeculationReport& report);
+  Counter* speculative[3][2];  // [stt, llm, tts][used, wasted]
 };
 
 class AgentRuntime {

@@ -11,6 +11,7 @@
 
 #include "agent/persona_realtime.h"
 #include "agent/persona_tools.h"
+#include "agent/persona_turn.h"
 
 namespace atende::agent {
 namespace {
@@ -113,7 +114,8 @@ static Persona parse_persona_checked(const std::string& yaml_text) {
                         "human",         "transfer",
                         "no_human",      "human_ring_seconds",
                         "variables",     "recording",
-                        "engine",        "realtime"});
+                        "engine",        "realtime",
+                        "turn"});
   Persona p;
   if (!root["name"]) fail("name", "missing");
   p.name = text(root["name"], "name", 64);
@@ -236,6 +238,7 @@ static Persona parse_persona_checked(const std::string& yaml_text) {
   }
   p.providers = providers_from(root);
   p.realtime = parse_realtime_persona(root);
+  parse_turn_settings(root, s);
   return p;
 }
 

@@ -50,6 +50,9 @@ void Endpointer::on_frame(const AudioFrame& frame, MonoTime now) {
   }
   if (was_pausing && turns_.speaking() && !turns_.pausing() && pause_reported_) {
     pause_reported_ = false;
+    // Words heard in the pause ("Yes." -> a short wait) no longer describe where the
+    // utterance ends: back to the default wait until new words come.
+    turns_.set_partial_text("");
     events_.on_speech_resumed(now);
   }
   rearm();

@@ -4,8 +4,9 @@
 //
 //   speech_started  the caller started a turn (debounced: TurnDetector's rules)
 //   short_pause     `short_pause` (200 ms) of silence inside a turn: it may be ending. Once
-//                   per pause; `speech_resumed` follows if the caller goes on. A place to
-//                   start work speculatively (issue 13 item 2), never a decision.
+//                   per pause; `speech_resumed` follows if the caller goes on (and the wait
+//                   words set in the pause is forgotten). The agent starts its answer here
+//                   speculatively (agent/speculation.h); never a decision by itself.
 //   end_of_turn     the silence reached the turn's wait, or the turn its longest
 //   barge_in        while playback is on, the caller interrupted it (BargeInPolicy)
 //

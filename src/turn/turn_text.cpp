@@ -54,6 +54,17 @@ bool trails_off(std::string_view text) {
   return text.ends_with("\xE2\x80\xA6");  // U+2026 HORIZONTAL ELLIPSIS
 }
 
+// A recogniser that punctuates ("What time do you open?", "Book it for Friday.") closes a
+// sentence it heard as finished. "..." is trailing off, not an end (trails_off() says so).
+bool ends_sentence(std::string_view text) {
+  while (!text.empty() && (std::isspace(static_cast<unsigned char>(text.back())) ||
+                           text.back() == '"' || text.back() == '\'' || text.back() == ')')) {
+    text.remove_suffix(1);
+  }
+  if (text.empty() || text.ends_with("...")) return false;
+  return text.back() == '?' || text.back() == '!' || text.back() == '.';
+}
+
 }  // namespace
 
 std::vector<std::string> split_words(std::string_view text) {
@@ -116,6 +127,8 @@ TurnEnding classify_ending(std::string_view text) {
     return TurnEnding::kComplete;
   }
   if (contains(kUnfinishedLast, words.back())) return TurnEnding::kUnfinished;
+  // Last: a full stop after "for" is the recogniser's guess, the word is the caller's.
+  if (ends_sentence(text)) return TurnEnding::kComplete;
   return TurnEnding::kNeutral;
 }
 

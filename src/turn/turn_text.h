@@ -15,7 +15,8 @@ namespace atende::turn {
 enum class TurnEnding {
   kNeutral,     // nothing to go on: the default wait
   kUnfinished,  // ends in a conjunction, preposition, article or filler, or "...", ",": wait longer
-  kComplete,    // a whole short answer (yes/no, sim/não, ok, a digit string): wait less
+  kComplete,    // a whole short answer (yes/no, sim/não, ok, a digit string) or a sentence the
+                // recogniser closed with "?", "!" or "." (not after "for", "and"): wait less
 };
 
 TurnEnding classify_ending(std::string_view text);

@@ -18,6 +18,7 @@ import argparse
 import functools
 import json
 import math
+import select
 import socket
 import struct
 import sys
@@ -177,6 +178,26 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send_json(status, body)
 
+    def client_gone(self):
+        """True when the client closed its end (a cancelled request): EOF is readable."""
+        try:
+            r, _, _ = select.select([self.connection], [], [], 0)
+            return bool(r) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def pause(self, seconds):
+        """Sleeps like time.sleep, but notices a client that hangs up meanwhile (raises
+        ConnectionResetError, which do_POST logs as `aborted`)."""
+        end = time.monotonic() + seconds
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            if self.client_gone():
+                raise ConnectionResetError("client closed the connection")
+            time.sleep(min(left, 0.005))
+
     def start_chunked(self, content_type):
         self.send_response(200)
         self.send_header("Content-Type", content_type)
@@ -257,7 +278,10 @@ class Handler(BaseHTTPRequestHandler):
             STATE.log(entry)
             self.send_json(400, {"error": {"message": f"bad request: {e}"}})
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client hung up (cancellation, timeout): expected in tests
+            # The client hung up (cancellation, timeout): expected in tests, which read it
+            # from the request log.
+            with STATE.lock:
+                entry["aborted"] = True
 
     # ---- /v1/chat/completions ---------------------------------------------------------
     def chat(self, req):
@@ -266,7 +290,7 @@ class Handler(BaseHTTPRequestHandler):
             last_user = next((m.get("content") for m in reversed(req.get("messages", []))
                               if m.get("role") == "user"), "")
             answer = {"content": f"You said: {last_user}."}
-        time.sleep(float(answer.get("delay_headers_ms", 0)) / 1000.0)
+        self.pause(float(answer.get("delay_headers_ms", 0)) / 1000.0)
         if "status" in answer and int(answer["status"]) != 200:
             self.send_error_answer(answer)
             return
@@ -284,7 +308,7 @@ class Handler(BaseHTTPRequestHandler):
             self.end_chunked()
             return
         events = self.chat_events(req, answer)
-        time.sleep(float(answer.get("delay_first_ms", 0)) / 1000.0)
+        self.pause(float(answer.get("delay_first_ms", 0)) / 1000.0)
         delay = float(answer.get("delay_ms", 0)) / 1000.0
         for i, ev in enumerate(events):
             if "stall_after" in answer and i == int(answer["stall_after"]):
@@ -300,7 +324,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.end_chunked()
                 return
             if i and delay:
-                time.sleep(delay)
+                self.pause(delay)
             if ev == "[DONE]":
                 self.write_chunk(b"data: [DONE]\n\n", split)
             else:
@@ -419,7 +443,7 @@ class Handler(BaseHTTPRequestHandler):
         if "file" not in fields or not isinstance(fields["file"], dict):
             self.send_json(400, {"error": {"message": "file is required"}})
             return
-        time.sleep(float(answer.get("delay_ms", 0)) / 1000.0)
+        self.pause(float(answer.get("delay_ms", 0)) / 1000.0)
         if "status" in answer and int(answer["status"]) != 200:
             self.send_error_answer(answer)
             return

@@ -270,7 +270,7 @@ TEST_F(AgentStreamTest, AStallMidStreamFallsBackWithTheEmbeddedVoice) {
                   {"chunk_bytes", 4800},
                   {"stall_after_bytes", 9600},  // 200 ms of audio, then nothing
                   {"stall_ms", 8000}}}}});
-  stt.texts = {"go on"};
+  stt.texts = {"go ahead"};  // not "go on": a trailing "on" waits 1.2 s (turn_text.h)
   start(no_greeting());
   say();
   ASSERT_TRUE(wait_for([&] { return !leg.clips.empty(); }));
@@ -287,7 +287,7 @@ TEST_F(AgentStreamTest, AStallMidStreamFallsBackWithTheEmbeddedVoice) {
 TEST_F(AgentStreamTest, AFailedStreamWithNoAudioFallsBack) {
   fake.script({{"chat", {{{"content", "This one fails."}}}},
                {"speech", {{{"input_contains", "fails"}, {"status", 500}}}}});
-  stt.texts = {"go on"};
+  stt.texts = {"go ahead"};  // not "go on": a trailing "on" waits 1.2 s (turn_text.h)
   start(no_greeting());
   say();
   ASSERT_TRUE(wait_for([&] { return !leg.clips.empty(); }));

@@ -123,6 +123,18 @@ TEST(Endpointer, WordsThatCompleteTheTurnEndItSooner) {
   EXPECT_EQ(ear.log.events, (Events{"started@100", "pause@500", "end@660"}));
 }
 
+TEST(Endpointer, WordsHeardInAPauseAreForgottenWhenTheCallerGoesOn) {
+  Ear ear;
+  ear.speak(400);
+  ear.quiet(220);                           // pause@600
+  ear.ep.on_partial_text("Yes.", ear.now);  // would end the turn at 400 + 350
+  ear.speak(400);                           // "yes, and one more thing": resumed
+  ear.quiet(1000);
+  // The second stretch ends at 1020: the default 600 ms again, not the 350 of "Yes.".
+  EXPECT_EQ(ear.log.events,
+            (Events{"started@100", "pause@600", "resumed@640", "pause@1220", "end@1620"}));
+}
+
 TEST(Endpointer, AWaitSetPerUtteranceMovesTheTimer) {
   Ear ear;
   ear.speak(300);

@@ -45,6 +45,17 @@ TEST(ClassifyEnding, CompleteShortAnswersWaitLess) {
   }
 }
 
+TEST(ClassifyEnding, ASentenceTheRecogniserClosedIsComplete) {
+  for (const char* text : {"What time do you open?", "I'd like to book a table for four people.",
+                           "That's great!", "Quero marcar para sexta.", "\"Is it open?\" "}) {
+    EXPECT_EQ(classify_ending(text), TurnEnding::kComplete) << text;
+  }
+  // The words win over the full stop: a cut-off sentence is not closed by punctuation.
+  for (const char* text : {"I'd like to book a table for.", "I need help with my.", "e aí..."}) {
+    EXPECT_EQ(classify_ending(text), TurnEnding::kUnfinished) << text;
+  }
+}
+
 TEST(ClassifyEnding, EverythingElseIsNeutral) {
   for (const char* text :
        {"", "   ", "I would like a table for two people", "my apartment number is 302 please come",
