@@ -41,6 +41,8 @@ void parse_turn_settings(const YAML::Node& root, AgentSettings& settings) {
       settings.turn.end_silence = millis(kv.second, key, 100, 5000);
     } else if (key == "end_silence_complete_ms") {
       settings.turn.end_silence_complete = millis(kv.second, key, 100, 5000);
+    } else if (key == "end_silence_number_ms") {
+      settings.turn.end_silence_number = millis(kv.second, key, 100, 5000);
     } else if (key == "end_silence_unfinished_ms") {
       settings.turn.end_silence_unfinished = millis(kv.second, key, 100, 10000);
     } else {

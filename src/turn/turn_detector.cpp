@@ -18,9 +18,10 @@ TurnDetector::TurnDetector(TurnConfig config) : config_(config), wait_(config.en
   if (config_.sample_rate < 8000 || config_.sample_rate > 48000) {
     throw std::invalid_argument("TurnDetector: sample rate must be 8000..48000");
   }
-  for (Millis d : {config_.min_speech, config_.min_voiced, config_.start_gap, config_.end_silence,
-                   config_.end_silence_unfinished, config_.end_silence_complete, config_.pre_roll,
-                   config_.post_roll, config_.max_utterance}) {
+  for (Millis d :
+       {config_.min_speech, config_.min_voiced, config_.start_gap, config_.end_silence,
+        config_.end_silence_unfinished, config_.end_silence_complete, config_.end_silence_number,
+        config_.pre_roll, config_.post_roll, config_.max_utterance}) {
     if (d.count() < 0) throw std::invalid_argument("TurnDetector: negative duration");
   }
   const size_t pre = samples_for(config_.pre_roll, config_.sample_rate);
@@ -49,6 +50,8 @@ Millis TurnDetector::wait_for(TurnEnding ending) const {
   switch (ending) {
     case TurnEnding::kUnfinished:
       return config_.end_silence_unfinished;
+    case TurnEnding::kNumber:
+      return config_.end_silence_number;
     case TurnEnding::kComplete:
       return config_.end_silence_complete;
     case TurnEnding::kNeutral:

@@ -8,8 +8,10 @@
 //                   turn. The event carries the onset time (the first speech frame).
 //   turn ends       after a silence of `end_silence` (600 ms), or `end_silence_unfinished`
 //                   (1.2 s) when the words so far trail off ("I'd like to book a table
-//                   for..."), or `end_silence_complete` (350 ms) after a whole short answer
-//                   ("yes", "não", "4 5 6"): set_partial_text() picks which. An utterance
+//                   for..."), `end_silence_complete` (200 ms) after a whole short answer or
+//                   a closed sentence ("yes", "não", "What time do you open?"), or
+//                   `end_silence_number` (500 ms) after a digit string ("4 5 6", read in
+//                   groups): set_partial_text() picks which. An utterance
 //                   that reaches `max_utterance` ends the turn at once.
 //
 // The end of a turn is a matter of time, not of frames: on_frame() never ends a turn on
@@ -55,7 +57,10 @@ struct TurnConfig {
   // End of turn: silence after the last speech frame.
   Millis end_silence{600};
   Millis end_silence_unfinished{1200};
-  Millis end_silence_complete{350};
+  // 200 ms: as soon as the short pause says the caller stopped (turn::Endpointer), so a
+  // closed question is answered within ~300 ms of its last word (issue 13's target).
+  Millis end_silence_complete{200};
+  Millis end_silence_number{500};
   // Audio kept before the first speech frame, and after the last one in utterance().
   Millis pre_roll{200};
   Millis post_roll{200};

@@ -117,7 +117,7 @@ TurnEnding classify_ending(std::string_view text) {
   if (words.empty()) return TurnEnding::kNeutral;
   if (is_digit_string(words)) {
     // A number is complete unless it ends on "e" ("cento e ...").
-    return words.back() == "e" ? TurnEnding::kUnfinished : TurnEnding::kComplete;
+    return words.back() == "e" ? TurnEnding::kUnfinished : TurnEnding::kNumber;
   }
   // Before the unfinished check: "no" is a whole answer in English and "in the" in
   // Portuguese; alone, it is the answer.

@@ -15,8 +15,10 @@ namespace atende::turn {
 enum class TurnEnding {
   kNeutral,     // nothing to go on: the default wait
   kUnfinished,  // ends in a conjunction, preposition, article or filler, or "...", ",": wait longer
-  kComplete,    // a whole short answer (yes/no, sim/não, ok, a digit string) or a sentence the
-                // recogniser closed with "?", "!" or "." (not after "for", "and"): wait less
+  kComplete,    // a whole short answer (yes/no, sim/não, ok) or a sentence the recogniser
+                // closed with "?", "!" or "." (not after "for", "and"): wait less
+  kNumber,      // a digit string ("4 5 6", "cento e um"): whole, but numbers are read in
+                // groups with pauses between them: a wait between the two
 };
 
 TurnEnding classify_ending(std::string_view text);

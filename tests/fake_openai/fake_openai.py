@@ -44,16 +44,18 @@ class State:
                 self.queues[kind].extend(items)
 
     def next(self, kind, text=None):
-        """The next scripted answer of `kind`. Answers with "input_contains" (speech) or
-        "tool" (tools) are taken only by a request they match; the others by any."""
-        key = {"speech": "input_contains", "tools": "tool"}.get(kind)
+        """The next scripted answer of `kind`. Answers with "input_contains" (speech),
+        "user_contains" (chat: the last user message) or "tool" (tools) are taken only by a
+        request they match; the others by any."""
+        key = {"speech": "input_contains", "chat": "user_contains", "tools": "tool"}.get(kind)
         with self.lock:
             q = self.queues[kind]
             for i, answer in enumerate(q):
                 want = answer.get(key) if key else None
                 if want is None or (text is not None and
-                                    (want in text if kind == "speech" else want == text)):
-                    return q.pop(i)
+                                    (want == text if kind == "tools" else want in text)):
+                    # "keep": the answer serves every such request (benchmarks, many calls).
+                    return answer if answer.get("keep") else q.pop(i)
             return None
 
     def log(self, entry):
@@ -112,6 +114,30 @@ def parse_multipart(body, content_type):
         else:
             fields[name] = content.decode("utf-8", "replace")
     return fields
+
+
+def wav_seconds(data):
+    """Duration of a PCM16 WAV upload (0 if it is not one)."""
+    if not isinstance(data, (bytes, bytearray)) or len(data) < 44 or data[:4] != b"RIFF":
+        return 0.0
+    channels, rate = struct.unpack_from("<HI", data, 22)
+    pos = 12
+    while pos + 8 <= len(data):  # find the data chunk: encoders may add others first
+        cid, size = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        if cid == b"data":
+            size = min(size, len(data) - pos - 8)
+            return size / float(2 * max(1, channels) * max(1, rate))
+        pos += 8 + size + (size & 1)
+    return 0.0
+
+
+def text_by_seconds(table, seconds):
+    """The text of the first [max_seconds, text] row the audio fits in: a recogniser that
+    heard more of the sentence says more (speculative end-of-turn tests)."""
+    for row in table:
+        if seconds <= float(row[0]):
+            return str(row[1])
+    return str(table[-1][1]) if table else ""
 
 
 def _tone(n, rate, freq, amplitude):
@@ -285,10 +311,10 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- /v1/chat/completions ---------------------------------------------------------
     def chat(self, req):
-        answer = STATE.next("chat")
+        last_user = next((m.get("content") for m in reversed(req.get("messages", []))
+                          if m.get("role") == "user"), "") or ""
+        answer = STATE.next("chat", str(last_user))
         if answer is None:
-            last_user = next((m.get("content") for m in reversed(req.get("messages", []))
-                              if m.get("role") == "user"), "")
             answer = {"content": f"You said: {last_user}."}
         self.pause(float(answer.get("delay_headers_ms", 0)) / 1000.0)
         if "status" in answer and int(answer["status"]) != 200:
@@ -451,6 +477,8 @@ class Handler(BaseHTTPRequestHandler):
             self.stall(answer)
             return
         text = answer.get("text", "")
+        if "by_seconds" in answer:
+            text = text_by_seconds(answer["by_seconds"], wav_seconds(fields["file"].get("data")))
         if fields.get("response_format") == "text":
             data = text.encode()
             self.send_response(200)

@@ -178,9 +178,9 @@ TEST(TurnDetector, CompleteShortAnswerEndsSooner) {
   const auto a = first(with_text, TurnEventKind::kEndOfTurn);
   const auto b = first(without, TurnEventKind::kEndOfTurn);
   ASSERT_TRUE(a && b);
-  EXPECT_EQ(a->event.silence_wait, Millis{350});
-  EXPECT_EQ(a->frame, frame_of(a->event.speech_end) + 18);  // 350 ms: 17.5 frames, next tick
-  EXPECT_EQ(b->frame, a->frame + 12);  // 600 ms instead of 360: 240 ms sooner with the hint
+  EXPECT_EQ(a->event.silence_wait, Millis{200});
+  EXPECT_EQ(a->frame, frame_of(a->event.speech_end) + 10);  // 200 ms: 10 frames
+  EXPECT_EQ(b->frame, a->frame + 20);  // 600 ms instead of 200: 400 ms sooner with the hint
 }
 
 // A late hint still shortens: the silence already waited counts.

@@ -39,9 +39,13 @@ TEST(ClassifyEnding, UnfinishedPhrasesWaitLonger) {
 
 TEST(ClassifyEnding, CompleteShortAnswersWaitLess) {
   for (const char* text :
-       {"yes", "No.", "yeah", "okay", "sim", "Não", "não.", "claro", "4 5 6", "one two three",
-        "1234", "cento e um", "thank you", "that's it", "isso"}) {
+       {"yes", "No.", "yeah", "okay", "sim", "Não", "não.", "claro", "thank you", "that's it",
+        "isso"}) {
     EXPECT_EQ(classify_ending(text), TurnEnding::kComplete) << text;
+  }
+  // Numbers are whole too, but read in groups: their own wait.
+  for (const char* text : {"4 5 6", "one two three", "1234", "cento e um"}) {
+    EXPECT_EQ(classify_ending(text), TurnEnding::kNumber) << text;
   }
 }
 
