@@ -34,6 +34,9 @@ class State:
         self.lock = threading.Lock()
         self.queues = {"chat": [], "speech": [], "transcriptions": [], "tools": []}
         self.requests = []
+        # A deterministic provider: the same request gets the same answer (see answer_for).
+        self.memo = {}
+        self.last_upload = None  # (pcm bytes, answer) of the latest transcription
 
     def add_script(self, script):
         with self.lock:
@@ -67,6 +70,43 @@ class State:
             for q in self.queues.values():
                 q.clear()
             self.requests.clear()
+            self.memo.clear()
+            self.last_upload = None
+
+    def answer_for(self, kind, key, text=None):
+        """next(), but a request identical to an earlier one (same chat messages, same
+        speech input) gets that earlier answer again instead of the next scripted one: an
+        agent that starts its answer speculatively at a pause sends the same request again
+        when the caller goes on and ends the same way. An error answer is not repeated (the
+        same request after an error is a retry, which scripts answer in turn)."""
+        with self.lock:
+            if key in self.memo:
+                return self.memo[key]
+        answer = self.next(kind, text)
+        if answer is not None and not is_failure(answer):
+            with self.lock:
+                self.memo[key] = answer
+        return answer
+
+    def transcription_for(self, pcm):
+        """next("transcriptions"), but audio that continues the previous upload (the same
+        utterance heard again after more of it arrived: the caller went on after a pause)
+        gets the previous answer: the script has one answer per utterance."""
+        with self.lock:
+            last = self.last_upload
+        if last is not None and last[0] and len(pcm) >= len(last[0]) and pcm.startswith(last[0]):
+            answer = last[1]
+        else:
+            answer = self.next("transcriptions") or {}
+        with self.lock:
+            self.last_upload = (pcm, answer)
+        return answer
+
+
+def is_failure(answer):
+    return (int(answer.get("status", 200)) != 200 or answer.get("stall") or
+            any(k in answer for k in ("stall_after", "close_after", "error_after",
+                                       "stall_after_bytes")))
 
 
 STATE = State()
@@ -114,6 +154,21 @@ def parse_multipart(body, content_type):
         else:
             fields[name] = content.decode("utf-8", "replace")
     return fields
+
+
+def wav_pcm(data):
+    """The sample bytes of a WAV upload (its data chunk), or the whole upload if not a WAV."""
+    if not isinstance(data, (bytes, bytearray)):
+        return b""
+    if len(data) < 12 or data[:4] != b"RIFF":
+        return bytes(data)
+    pos = 12
+    while pos + 8 <= len(data):
+        cid, size = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        if cid == b"data":
+            return bytes(data[pos + 8:pos + 8 + size])
+        pos += 8 + size + (size & 1)
+    return b""
 
 
 def wav_seconds(data):
@@ -313,7 +368,8 @@ class Handler(BaseHTTPRequestHandler):
     def chat(self, req):
         last_user = next((m.get("content") for m in reversed(req.get("messages", []))
                           if m.get("role") == "user"), "") or ""
-        answer = STATE.next("chat", str(last_user))
+        key = "chat:" + json.dumps([req.get("messages"), req.get("tools")], sort_keys=True)
+        answer = STATE.answer_for("chat", key, str(last_user))
         if answer is None:
             answer = {"content": f"You said: {last_user}."}
         self.pause(float(answer.get("delay_headers_ms", 0)) / 1000.0)
@@ -415,7 +471,7 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(req.get("input"), str) or not req["input"]:
             self.send_json(400, {"error": {"message": "input is required"}})
             return
-        answer = STATE.next("speech", req["input"]) or {}
+        answer = STATE.answer_for("speech", "speech:" + req["input"], req["input"]) or {}
         time.sleep(float(answer.get("delay_headers_ms", 0)) / 1000.0)
         if "status" in answer and int(answer["status"]) != 200:
             self.send_error_answer(answer)
@@ -465,10 +521,10 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- /v1/audio/transcriptions -----------------------------------------------------
     def transcription(self, fields):
-        answer = STATE.next("transcriptions") or {}
         if "file" not in fields or not isinstance(fields["file"], dict):
             self.send_json(400, {"error": {"message": "file is required"}})
             return
+        answer = STATE.transcription_for(wav_pcm(fields["file"].get("data")))
         self.pause(float(answer.get("delay_ms", 0)) / 1000.0)
         if "status" in answer and int(answer["status"]) != 200:
             self.send_error_answer(answer)
