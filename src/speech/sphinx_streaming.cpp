@@ -17,6 +17,11 @@ namespace {
 constexpr int kModelRate = 16000;
 constexpr auto kStep = std::chrono::milliseconds(20);
 constexpr size_t kGrammarsCached = 16;
+// A partial is decoded after every this much new audio, while the utterance is shorter
+// than kMaxPartialSeconds (each pass decodes the utterance so far: the cost grows with
+// its square, bounded here).
+constexpr int kPartialEveryMs = 250;
+constexpr double kMaxPartialSeconds = 8;
 }  // namespace
 
 // The partial decoder: one pocketsphinx instance, its grammar searches (LRU).
@@ -40,6 +45,9 @@ struct SphinxStreaming::Active {
   bool has_decoder = false;
   std::unique_ptr<audio::Resampler> up;  // to 16 kHz, when the stream's rate differs
   std::vector<int16_t> in, model;        // per-step buffers
+  std::vector<int16_t> heard;            // the utterance so far at 16 kHz, noise floor added
+  size_t decoded = 0;                    // heard.size() at the last partial pass
+  std::string search;                    // the grammar's search name on the decoder
   uint32_t noise = 12345;                // the noise floor's LCG state
   std::string last;
 };
@@ -149,10 +157,11 @@ void SphinxStreaming::run() {
           } else {
             ok = false;
           }
-          if (ok && ps_set_search(decoder_->ps, name.c_str()) == 0 &&
-              ps_start_utt(decoder_->ps) >= 0) {
+          if (ok) {
             decoder_->busy = true;
             a->has_decoder = true;
+            a->search = name;
+            a->heard.reserve(static_cast<size_t>(kMaxPartialSeconds * kModelRate));
           }
         }
       }
@@ -179,6 +188,9 @@ void SphinxStreaming::step(Active& a) {
     a.utterance.insert(a.utterance.end(), a.in.begin(), a.in.begin() + keep);
     if (a.has_decoder) feed(a, {a.in.data(), n});
   }
+  if (a.has_decoder && a.heard.size() - a.decoded >= kModelRate / 1000 * kPartialEveryMs) {
+    decode_partial(a);
+  }
   if (core.finish_requested() && core.queued() == 0) finish(a);
 }
 
@@ -197,15 +209,27 @@ void SphinxStreaming::feed(Active& a, std::span<const int16_t> pcm) {
     const auto r = a.up->process(pcm, a.model);
     pcm = {a.model.data(), r.written};
   }
-  if (pcm.empty()) return;
-  if (ps_process_raw(decoder_->ps, pcm.data(), pcm.size(), FALSE, FALSE) < 0) {
+  const size_t room = a.heard.capacity() - a.heard.size();
+  a.heard.insert(a.heard.end(), pcm.begin(), pcm.begin() + std::min(room, pcm.size()));
+}
+
+void SphinxStreaming::decode_partial(Active& a) {
+  // The whole utterance so far, as one batch (full_utt: cepstral means from all of it, as
+  // the final's decode has): live normalisation was measured to give no hypothesis at all
+  // for the first utterances after start-up.
+  a.decoded = a.heard.size();
+  ps_decoder_t* ps = decoder_->ps;
+  if (ps_set_search(ps, a.search.c_str()) != 0 || ps_start_utt(ps) < 0) return release_decoder(a);
+  const int rc = ps_process_raw(ps, a.heard.data(), a.heard.size(), FALSE, TRUE);
+  ps_end_utt(ps);
+  if (rc < 0) {
     spdlog::warn("sphinx: partial decoding failed; no more partials for tag={}",
                  a.core->request().tag);
-    release_decoder(a);
-    return;
+    return release_decoder(a);
   }
+  if (a.heard.size() == a.heard.capacity()) release_decoder(a);  // long enough: final only
   int32 score = 0;
-  const char* hyp = ps_get_hyp(decoder_->ps, &score);
+  const char* hyp = ps_get_hyp(ps, &score);
   if (!hyp || !*hyp || a.last == hyp) return;
   a.last = hyp;
   {
@@ -232,7 +256,6 @@ void SphinxStreaming::finish(Active& a) {
 
 void SphinxStreaming::release_decoder(Active& a) {
   if (!a.has_decoder) return;
-  ps_end_utt(decoder_->ps);
   decoder_->busy = false;
   a.has_decoder = false;
 }

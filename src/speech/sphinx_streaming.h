@@ -2,12 +2,15 @@
 // partial hypotheses while the caller speaks, the same final as the one-shot engine.
 //
 //  - Partials: one extra decoder (-compallsen off: partials need no phone loop) on its own
-//    thread, fed each stream's audio as it arrives (upsampled to 16 kHz, the same noise
-//    floor), in the stream's grammar, with ps_process_raw(full_utt = FALSE) every 20 ms and
-//    ps_get_hyp after it; a changed hypothesis is a partial. Live cepstral normalisation
-//    makes the first words of a partial less reliable than the final: partials are hints.
+//    thread. Each stream's audio is collected as it arrives (upsampled to 16 kHz, the same
+//    noise floor), and after every 250 ms of new audio the utterance so far is decoded in
+//    the stream's grammar (ps_process_raw with full_utt, then ps_get_hyp); a changed
+//    hypothesis is a partial. Whole passes rather than pocketsphinx's live mode: with live
+//    cepstral normalisation the first utterances after start-up gave no hypothesis at all
+//    (measured). A pass costs ~1.3 % of its audio's duration (docs/stt.md "Cost"), so a
+//    3 s turn costs ~0.1 s of CPU in partials; turns over 8 s get no more partials.
 //    The decoder serves one stream at a time; streams that start while it is busy get no
-//    partials (their final is unchanged).
+//    partials (their final is unchanged). Partials are hints: the final decides.
 //  - Final: at finish() the whole utterance goes to the wrapped SphinxRecognizer (its
 //    queue and workers, its rejection checks): exactly what the one-shot engine answers.
 //
@@ -51,6 +54,7 @@ class SphinxStreaming : public StreamingRecognizer {
   void run();
   void step(Active& a);
   void feed(Active& a, std::span<const int16_t> pcm);
+  void decode_partial(Active& a);
   void finish(Active& a);
   void release_decoder(Active& a);
 

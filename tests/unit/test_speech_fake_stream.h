@@ -76,8 +76,7 @@ class FakeStreamStt {
     }
     std::promise<net::HttpResult> p;
     auto f = p.get_future();
-    http_.request(std::move(req), nullptr,
-                  [&p](net::HttpResult r) { p.set_value(std::move(r)); });
+    http_.request(std::move(req), nullptr, [&p](net::HttpResult r) { p.set_value(std::move(r)); });
     auto r = f.get();
     if (!r.ok()) throw std::runtime_error("fake_stream_stt control failed: " + r.describe());
     return r.body;

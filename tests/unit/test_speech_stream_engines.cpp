@@ -93,8 +93,7 @@ TEST_F(StreamEngines, OpenAiPartialsWhileSpeakingThenTheFinal) {
                     {"partial_every_ms", 200}}}}});
   auto engine = openai();
   Collector c;
-  auto s = engine->start({.sample_rate = 8000, .expected = {"a table"}, .tag = "t1"},
-                         c.handlers());
+  auto s = engine->start({.sample_rate = 8000, .expected = {"a table"}, .tag = "t1"}, c.handlers());
   speak(*s, 8000, 800);
   // Partials come while the utterance is still open (no finish yet).
   for (int i = 0; i < 500 && c.partial_count() < 3; ++i)
@@ -193,8 +192,8 @@ TEST_F(StreamEngines, NobodyListeningIsAnError) {
 }
 
 TEST_F(StreamEngines, DeepgramInterimResultsThenTheFinalAfterCloseStream) {
-  fake().script({{"streams",
-                  {{{"partials", {"book", "book a"}}, {"final", "book a table for four"}}}}});
+  fake().script(
+      {{"streams", {{{"partials", {"book", "book a"}}, {"final", "book a table for four"}}}}});
   auto engine = listen({{"model", "nova-2-phonecall"}});
   Collector c;
   auto s = engine->start({.sample_rate = 8000}, c.handlers());

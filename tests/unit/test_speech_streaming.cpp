@@ -50,10 +50,11 @@ TEST(StreamCore, IgnoresAudioAfterFinish) {
 TEST(StreamCore, FinalRunsOnceAndEndsPartials) {
   int finals = 0, partials = 0;
   StreamHandlers h{.on_partial = [&](std::string_view) { ++partials; },
-                   .on_final = [&](Recognition r) {
-                     ++finals;
-                     EXPECT_EQ(r.engine, "test");
-                   }};
+                   .on_final =
+                       [&](Recognition r) {
+                         ++finals;
+                         EXPECT_EQ(r.engine, "test");
+                       }};
   StreamCore core({}, std::move(h), 8);
   core.partial("hello");
   Recognition r;
