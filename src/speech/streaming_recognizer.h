@@ -51,19 +51,19 @@ namespace atende::speech {
 
 // What a stream listens for: RecognitionRequest without the audio.
 struct StreamRequest {
-  int sample_rate = 8000;             // of the pushed PCM16 mono (8000..48000)
-  std::vector<std::string> expected;  // grammar engines: the phrases; others: a hint
+  int sample_rate = 8000;               // of the pushed PCM16 mono (8000..48000)
+  std::vector<std::string> expected{};  // grammar engines: the phrases; others: a hint
   std::string language = "en";
-  std::string tag;  // for logs (the call id)
-  Carriers carriers;
+  std::string tag{};  // for logs (the call id)
+  Carriers carriers{};
 };
 
 struct StreamHandlers {
   // The whole hypothesis so far (not a delta). Engine thread. May be null.
-  std::function<void(std::string_view text)> on_partial;
+  std::function<void(std::string_view text)> on_partial{};
   // Exactly once. Recognition::cancelled says it ended by cancel(). Engine thread. A
   // stream may be destroyed from inside its own on_final.
-  std::function<void(Recognition result)> on_final;
+  std::function<void(Recognition result)> on_final{};
 };
 
 class RecognitionStream {
