@@ -65,16 +65,10 @@ class OpenAiSttProtocol : public WsStreamProtocol {
         }
         if (text_.size() + ev->text.size() > wire::kMaxTranscriptBytes) return o;
         text_ += ev->text;
-        o.kind = Outcome::Kind::kPartial;
-        o.partial = text_;
-        return o;
+        return partial(text_);
       case Kind::kCompleted:
         // Before our commit (a server with its own turn detection): a partial at most.
-        if (!finish_sent) {
-          o.kind = Outcome::Kind::kPartial;
-          o.partial = ev->text;
-          return o;
-        }
+        if (!finish_sent) return partial(ev->text);
         if (!committed_item_.empty() && ev->item_id != committed_item_) return o;
         o.kind = Outcome::Kind::kFinal;
         o.final.ok = true;
@@ -101,12 +95,24 @@ class OpenAiSttProtocol : public WsStreamProtocol {
   }
 
  private:
+  // A partial only when the hypothesis changed: a server repeating itself (empty deltas)
+  // must not flood the owner's thread.
+  Outcome partial(const std::string& text) {
+    Outcome o;
+    if (text == last_partial_) return o;
+    last_partial_ = text;
+    o.kind = Outcome::Kind::kPartial;
+    o.partial = text;
+    return o;
+  }
+
   wire::OpenAiSttSession session_;
   audio::Resampler up_;
   std::vector<int16_t> out_;
   std::string committed_item_;
   std::string delta_item_;
   std::string text_;
+  std::string last_partial_;
   int bad_events_ = 0;
 };
 

@@ -21,7 +21,8 @@ Each connection takes the next scripted stream (POST /control/script, or --scrip
                 "hang": false, "garbage": ["not json", "{\"type\": 5}"]}]}
 `partials` are whole hypotheses, one per `partial_every_ms` of audio received (OpenAI gets
 them as deltas: each must extend the previous); `error` replaces the final; `hang` never
-answers the end of the utterance; `garbage` is sent first, as text messages.
+answers the end of the utterance; `garbage` is sent first, as text messages; `oversize: N`
+sends one text message of about N bytes first.
 
 GET /control/received: one record per connection: path, authorization, the events the
 client sent (audio summarised as bytes), audio_ms, and `end`: how the client ended it
@@ -138,6 +139,8 @@ class Stream:
         self.sent = 0  # partials sent
         for g in self.script.get("garbage", []):
             ws.send(g)
+        if self.script.get("oversize"):
+            ws.send('{"type": "Results", "pad": "' + "x" * int(self.script["oversize"]) + '"}')
 
     def audio_ms(self):
         return self.audio // self.bytes_per_ms

@@ -249,6 +249,18 @@ TEST_F(StreamEngines, DeepgramServerErrorEndsTheStream) {
   EXPECT_NE(r.error.find("INVALID_AUDIO"), std::string::npos) << r.error;
 }
 
+TEST_F(StreamEngines, AnOversizedMessageEndsTheStream) {
+  fake().script({{"streams", {{{"oversize", 300000}, {"final", "never read"}}}}});
+  auto engine = listen();
+  Collector c;
+  auto s = engine->start({.sample_rate = 8000}, c.handlers());
+  speak(*s, 8000, 200);
+  s->finish();
+  const Recognition r = c.wait();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("event too large"), std::string::npos) << r.error;
+}
+
 TEST_F(StreamEngines, OneShotAdapterServesTheRecognizerInterface) {
   fake().script({{"streams", {{{"final", "support please"}}}}});
   StreamingAsOneShot stt(openai());
