@@ -1,19 +1,8 @@
-// Base64 (RFC 4648, standard alphabet, padded) for the Realtime API's audio payloads.
+// Base64 for the Realtime API's audio payloads: the shared codec of net/base64.h.
 #pragma once
-#include <cstdint>
-#include <span>
-#include <string>
-#include <string_view>
-#include <vector>
+#include "net/base64.h"
 
 namespace atende::realtime {
-
-// Appends the encoding of `bytes` to `out`.
-void base64_append(std::span<const uint8_t> bytes, std::string& out);
-
-// Decodes `text` into `out` (replacing it). False for a character outside the alphabet, a
-// length that is not a multiple of 4 or misplaced padding: untrusted input is refused, not
-// guessed at.
-bool base64_decode(std::string_view text, std::vector<uint8_t>& out);
-
+using net::base64_append;
+using net::base64_decode;
 }  // namespace atende::realtime

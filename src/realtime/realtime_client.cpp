@@ -4,52 +4,17 @@
 
 #include <array>
 #include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
-#include <charconv>
-#include <deque>
 #include <optional>
 
 #include "audio/resampler.h"
+#include "net/ws_connection.h"
 
 namespace atende::realtime {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-using tcp = net::ip::tcp;
+namespace asio = boost::asio;
 
 std::string parse_endpoint(std::string_view url, Endpoint& out) {
-  if (url.size() > 1024) return "longer than 1024 bytes";
-  if (url.starts_with("wss://")) return "wss:// is not supported in this version: use ws://";
-  if (!url.starts_with("ws://")) return "not a ws:// URL";
-  url.remove_prefix(5);
-  const size_t slash = url.find('/');
-  std::string_view hostport = url.substr(0, slash);
-  out.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
-  const size_t colon = hostport.rfind(':');
-  if (colon == std::string_view::npos) return "no port";
-  std::string host(hostport.substr(0, colon));
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host == "localhost") host = "127.0.0.1";
-  beast::error_code ec;
-  net::ip::make_address(host, ec);
-  if (ec) return "the host must be a numeric address or localhost";
-  const auto port_text = hostport.substr(colon + 1);
-  int port = 0;
-  auto [p, e] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (e != std::errc{} || p != port_text.data() + port_text.size() || port < 1 || port > 65535) {
-    return "bad port";
-  }
-  for (char c : out.target) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return "control character in the path";
-  }
-  out.host = host;
-  out.port = port;
-  return {};
+  return net::parse_ws_url(url, out);
 }
 
 namespace {
@@ -61,10 +26,10 @@ constexpr size_t kResampleChunk = 4800;  // 200 ms at 24 kHz per resampler call
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(net::io_context& ioc, SessionOptions options, std::shared_ptr<Bridge> bridge)
-      : options_(std::move(options)),
+  Session(asio::io_context& ioc, SessionOptions options, std::shared_ptr<Bridge> bridge)
+      : ioc_(ioc),
+        options_(std::move(options)),
         bridge_(std::move(bridge)),
-        ws_(ioc),
         tick_(ioc),
         up_(bridge_->rate(), kRealtimeRate),
         down_(kRealtimeRate, bridge_->rate()),
@@ -73,57 +38,27 @@ class Session : public std::enable_shared_from_this<Session> {
         answer_(down_.max_output(kResampleChunk)) {}
 
   void start() {
-    const auto& ep = options_.endpoint;
-    tcp::endpoint to(net::ip::make_address(ep.host), static_cast<uint16_t>(ep.port));
-    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
-    beast::get_lowest_layer(ws_).async_connect(
-        to, [self = shared_from_this()](beast::error_code ec) {
-          if (ec) return self->end("cannot connect: " + ec.message());
-          self->handshake();
-        });
+    net::WsOptions o;
+    o.url = options_.endpoint;
+    o.max_message_bytes = kMaxEventBytes;
+    o.max_queued_writes = kMaxQueuedWrites;
+    if (!options_.api_key.empty())
+      o.headers.emplace_back("Authorization", "Bearer " + options_.api_key);
+    net::WsHandlers h;
+    h.on_open = [self = shared_from_this()] {
+      self->open_ = true;
+      self->send(session_update(self->options_.config));
+    };
+    h.on_text = [self = shared_from_this()](std::string_view text) { self->on_text(text); };
+    h.on_end = [self = shared_from_this()](const std::string& why, bool by_us) {
+      self->ended(why, by_us);
+    };
+    ws_ = net::WsConnection::create(ioc_, std::move(o), std::move(h));
+    ws_->start();
     schedule_tick();
   }
 
  private:
-  void handshake() {
-    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
-    beast::get_lowest_layer(ws_).expires_never();
-    ws_.set_option(
-        websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(30), true});
-    ws_.read_message_max(kMaxEventBytes);
-    const std::string key = options_.api_key;
-    ws_.set_option(websocket::stream_base::decorator([key](websocket::request_type& r) {
-      r.set(http::field::user_agent, "atende");
-      if (!key.empty()) r.set(http::field::authorization, "Bearer " + key);
-    }));
-    const auto& ep = options_.endpoint;
-    const std::string host = ep.host + ":" + std::to_string(ep.port);
-    ws_.async_handshake(host, ep.target, [self = shared_from_this()](beast::error_code ec) {
-      if (ec) return self->end("handshake: " + ec.message());
-      self->open_ = true;
-      self->send(session_update(self->options_.config));
-      self->read();
-    });
-  }
-
-  void read() {
-    ws_.async_read(rbuf_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) {
-        if (ec == websocket::error::closed) return self->end("closed by the server");
-        if (ec == websocket::error::message_too_big) return self->end("event too large");
-        return self->end("read: " + ec.message());
-      }
-      if (!self->ws_.got_text()) {
-        self->rbuf_.consume(self->rbuf_.size());
-        return self->end("binary message from the server");
-      }
-      const auto data = self->rbuf_.cdata();
-      self->on_text({static_cast<const char*>(data.data()), data.size()});
-      self->rbuf_.consume(self->rbuf_.size());
-      if (!self->ended_) self->read();
-    });
-  }
-
   void on_text(std::string_view text) {
     std::string why;
     auto ev = parse_server_event(text, &why);
@@ -164,7 +99,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void schedule_tick() {
     tick_.expires_after(kTick);
-    tick_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    tick_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || self->ended_) return;
       self->on_tick();
       if (!self->ended_) self->schedule_tick();
@@ -212,48 +147,31 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void send(std::string text) {
-    if (ended_) return;
-    if (writes_.size() >= kMaxQueuedWrites) return end("the server stopped reading");
-    writes_.push_back(std::move(text));
-    if (writes_.size() == 1) write_next();
-  }
-
-  void write_next() {
-    ws_.text(true);
-    ws_.async_write(net::buffer(writes_.front()),
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      if (ec) return self->end("write: " + ec.message());
-                      self->writes_.pop_front();
-                      if (!self->writes_.empty() && !self->ended_) self->write_next();
-                    });
-  }
+  void send(std::string text) { ws_->send_text(std::move(text)); }
 
   void end(std::string why, bool by_us = false) {
-    if (ended_) return;
-    ended_ = true;
-    if (!by_us) spdlog::info("realtime: session ended: {}", why);
-    bridge_->set_ended(std::move(why));
-    tick_.cancel();
-    if (open_) {
-      open_ = false;
-      ws_.async_close(websocket::close_code::normal,
-                      [self = shared_from_this()](beast::error_code) {
-                        beast::error_code ignored;
-                        beast::get_lowest_layer(self->ws_).socket().close(ignored);
-                      });
+    if (by_us) {
+      ws_->close(std::move(why));
     } else {
-      beast::error_code ignored;
-      beast::get_lowest_layer(ws_).socket().close(ignored);
+      ws_->fail(std::move(why));
     }
   }
 
+  // The connection's end, whoever caused it.
+  void ended(const std::string& why, bool by_us) {
+    if (ended_) return;
+    ended_ = true;
+    open_ = false;
+    if (!by_us) spdlog::info("realtime: session ended: {}", why);
+    bridge_->set_ended(why);
+    tick_.cancel();
+  }
+
+  asio::io_context& ioc_;
   SessionOptions options_;
   std::shared_ptr<Bridge> bridge_;
-  websocket::stream<beast::tcp_stream> ws_;
-  net::steady_timer tick_;
-  beast::flat_buffer rbuf_;
-  std::deque<std::string> writes_;
+  std::shared_ptr<net::WsConnection> ws_;
+  asio::steady_timer tick_;
   bool open_ = false;
   bool ended_ = false;
   int bad_events_ = 0;
@@ -269,13 +187,13 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 struct RealtimeIo::Impl {
-  net::io_context ioc{1};
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  asio::io_context ioc{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
 };
 
 RealtimeIo::RealtimeIo() : impl_(std::make_unique<Impl>()) {
-  impl_->work.emplace(net::make_work_guard(impl_->ioc));
+  impl_->work.emplace(asio::make_work_guard(impl_->ioc));
   impl_->thread = std::thread([this] {
     for (;;) {
       try {
@@ -295,13 +213,14 @@ RealtimeIo::~RealtimeIo() {
 }
 
 void RealtimeIo::open(SessionOptions options, std::shared_ptr<Bridge> bridge) {
-  net::post(impl_->ioc, [this, options = std::move(options), bridge = std::move(bridge)]() mutable {
-    try {
-      std::make_shared<Session>(impl_->ioc, std::move(options), bridge)->start();
-    } catch (const std::exception& e) {
-      bridge->set_ended(std::string("cannot start: ") + e.what());
-    }
-  });
+  asio::post(impl_->ioc,
+             [this, options = std::move(options), bridge = std::move(bridge)]() mutable {
+               try {
+                 std::make_shared<Session>(impl_->ioc, std::move(options), bridge)->start();
+               } catch (const std::exception& e) {
+                 bridge->set_ended(std::string("cannot start: ") + e.what());
+               }
+             });
 }
 
 }  // namespace atende::realtime

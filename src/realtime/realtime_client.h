@@ -10,18 +10,15 @@
 #include <string_view>
 #include <thread>
 
+#include "net/ws_connection.h"
 #include "realtime/realtime_bridge.h"
 #include "realtime/realtime_events.h"
 
 namespace atende::realtime {
 
-// "ws://HOST:PORT/PATH?QUERY": numeric host or localhost (no blocking DNS on the I/O
-// thread). wss:// is refused in this version (put a TLS proxy in front).
-struct Endpoint {
-  std::string host;
-  int port = 0;
-  std::string target;  // path and query
-};
+// "ws://HOST:PORT/PATH?QUERY": net/ws_connection.h's URL (numeric host or localhost, no
+// wss:// in this version).
+using Endpoint = net::WsUrl;
 // Empty string when `url` is usable, else what is wrong with it.
 std::string parse_endpoint(std::string_view url, Endpoint& out);
 

@@ -1,6 +1,7 @@
 // Speech to text as the agent sees it. Engines register by name (baresip style) and the
-// flow's config picks one: "sphinx" (embedded pocketsphinx, grammar mode) or "http"
-// (OpenAI-compatible /v1/audio/transcriptions).
+// flow's config picks one: "sphinx" (embedded pocketsphinx, grammar mode), "http"
+// (OpenAI-compatible /v1/audio/transcriptions), or a streaming engine used one-shot
+// ("openai_realtime_stt", "ws_stream": streaming_recognizer.h).
 //
 // recognize() never blocks: the work runs on the engine's own bounded worker (a decoder
 // thread, or the HTTP client's thread) and `done` runs there, exactly once. The agent
@@ -56,6 +57,7 @@ struct Recognition {
   double audio_seconds = 0;
   double processing_seconds = 0;  // from recognize() to done, queueing included
   std::string engine;             // "sphinx", "http"
+  bool cancelled = false;         // a stream ended by cancel() (streaming_recognizer.h)
 };
 
 using RecognitionCallback = std::function<void(Recognition)>;
@@ -77,6 +79,10 @@ using RecognizerFactory = std::function<std::unique_ptr<Recognizer>(const Recogn
 // Defined by the engines (sphinx_recognizer.cpp, http_stt.cpp).
 std::unique_ptr<Recognizer> make_sphinx_recognizer(const RecognizerParams& params);
 std::unique_ptr<Recognizer> make_http_recognizer(const RecognizerParams& params);
+// The streaming WebSocket engines behind this one-shot interface (streaming_recognizer.h,
+// StreamingAsOneShot): no partials, the audio is sent when the turn has ended.
+std::unique_ptr<Recognizer> make_openai_realtime_stt_oneshot(const RecognizerParams& params);
+std::unique_ptr<Recognizer> make_ws_stream_oneshot(const RecognizerParams& params);
 
 class RecognizerRegistry {
  public:
@@ -84,6 +90,8 @@ class RecognizerRegistry {
     RecognizerRegistry r;
     r.add("sphinx", &make_sphinx_recognizer);
     r.add("http", &make_http_recognizer);
+    r.add("openai_realtime_stt", &make_openai_realtime_stt_oneshot);
+    r.add("ws_stream", &make_ws_stream_oneshot);
     return r;
   }
   void add(const std::string& name, RecognizerFactory factory) {

@@ -1,8 +1,8 @@
-#include "realtime/base64.h"
+#include "net/base64.h"
 
 #include <array>
 
-namespace atende::realtime {
+namespace atende::net {
 
 namespace {
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -65,4 +65,4 @@ bool base64_decode(std::string_view text, std::vector<uint8_t>& out) {
   return true;
 }
 
-}  // namespace atende::realtime
+}  // namespace atende::net
