@@ -1,0 +1,117 @@
+"""Speculative end of turn over SIP (issue 13 item 2), from the caller's side: baresip calls
+an agent persona whose providers are tests/fake_openai, with a microphone of espeak-ng
+speech.
+
+1. "I'd like to book a table for ... four people", with a 0.7 s pause in the middle: the
+   agent starts an answer in the pause (the recogniser, asked about the audio so far, says
+   "I'd like to book a table for"; the LLM is slow to answer that), the caller goes on, and
+   that request is cancelled: the fake sees its client hang up. The caller gets one answer,
+   to the whole sentence.
+2. "What time do you open": the recogniser closes it as a question; the answer started at
+   the short pause is the one played (one transcription for the utterance, a used
+   speculation in /metrics) and nothing is wasted.
+
+No timed assertion: the bench (bench/voice_to_voice.py) measures how much sooner.
+"""
+import pytest
+
+from harness import audio, http_api
+from harness.baresip import Baresip
+from harness.fake_openai import FakeOpenAi
+from test_agent_barge_in import Timeline, heard_and_sent, describe, turn, wait_call
+
+pytestmark = pytest.mark.atende_only
+
+GREETING = "Hello, how can I help?"
+HALF, REST = "I'd like to book a table for", "four people"
+HALF_HEARD = "I'd like to book a table for"
+WHOLE_HEARD = "I'd like to book a table for four people."
+PAUSE_S = 0.7
+BOOKED = "A table for four, booked."
+NEVER = "This answer must never be heard."
+QUESTION, QUESTION_HEARD = "What time do you open", "What time do you open?"
+HOURS = "We open at nine."
+REACTION_S = 1.5  # placement slack only
+SETUP_S = 1.5
+
+
+@pytest.fixture
+def fake():
+    f = FakeOpenAi()
+    yield f
+    f.stop()
+
+
+def speculative_counts(metrics):
+    out = {}
+    for line in metrics.splitlines():
+        if line.startswith("atende_speculative_requests_total{"):
+            labels = dict(kv.split("=", 1) for kv in line.split("{", 1)[1].split("}", 1)[0]
+                          .split(","))
+            key = labels["kind"].strip('"') + "_" + labels["outcome"].strip('"')
+            out[key] = int(float(line.rsplit(" ", 1)[1]))
+    return out
+
+
+def test_a_paused_sentence_gets_one_answer_and_a_closed_question_is_answered_from_the_pause(
+        server_factory, workdir, fake, audiotool):
+    mic = Timeline(workdir, audiotool)
+    first_part = audio.make_speech_wav(HALF, workdir / "half.wav")
+    half_s = audio.wav_seconds(first_part)
+    fake.script({
+        # Up to the pause the upload holds 0.2 s of pre-roll, the first half and < 0.5 s of
+        # the pause; the whole sentence is longer than that.
+        "transcriptions": [{"by_seconds": [[0.2 + half_s + 0.5, HALF_HEARD],
+                                           [999, WHOLE_HEARD]]},
+                           {"text": QUESTION_HEARD}],
+        "chat": [{"user_contains": "four people", "content": BOOKED},
+                 {"user_contains": "table for", "content": NEVER, "delay_first_ms": 5000},
+                 {"user_contains": "open", "content": HOURS}]})
+    personas = workdir / "personas"
+    personas.mkdir()
+    (personas / "shop.yaml").write_text(
+        "name: shop\nlanguage: en\nvoice: en-us\n"
+        f"greeting: \"{GREETING}\"\n"
+        "system_prompt: You take bookings for a small restaurant. Short spoken sentences.\n"
+        "no_input_seconds: 60\nmax_turns: 10\n")
+    cfg = workdir / "agent.yaml"
+    cfg.write_text(f"personas_dir: {personas}\nllm_base_url: {fake.base}\nllm_model: m\n"
+                   f"stt_engine: http\nstt_base_url: {fake.base}\n")
+    srv = server_factory(extra_args=["--config", str(cfg)])
+
+    ask_at = SETUP_S + mic.server_says(GREETING)
+    half_end = mic.say(ask_at, HALF)
+    sentence_end = mic.say(half_end + PAUSE_S, REST)
+    question_at = sentence_end + REACTION_S + mic.server_says(BOOKED) + 1.0
+    end_at = mic.say(question_at, QUESTION) + REACTION_S + mic.server_says(HOURS)
+    phone = Baresip(workdir, mic.write(end_at + 20), max_seconds=90).start()
+    try:
+        assert phone.dial(f"sip:shop@{srv.sip_target}") is not None, phone.log()
+        call = wait_call(srv, lambda c: turn(c, 2) is not None, timeout=end_at + 25)
+        metrics = http_api.get_text(srv.http_base + "/metrics")
+        phone.hangup()
+    finally:
+        phone.stop()
+
+    first, second = turn(call, 1), turn(call, 2)
+    assert first and second, call
+    # One answer to the whole sentence; the half never became a turn.
+    assert first["user_text"] == WHOLE_HEARD and first["agent_text"] == BOOKED, call["turns"]
+    assert second["user_text"] == QUESTION_HEARD and second["agent_text"] == HOURS, call["turns"]
+    assert not first["error"] and not second["error"], call["turns"]
+    assert turn(call, 3) is None, call["turns"]
+    # The request made in the pause was cancelled: the fake saw its client hang up before
+    # it answered.
+    chats = fake.chats()
+    halves = [c for c in chats if c["json"]["messages"][-1]["content"] == HALF_HEARD]
+    assert halves and all(c.get("aborted") for c in halves), chats
+    # The question: recognised once (at the pause) and that answer played.
+    questions = [r for r in fake.requests() if r["path"].endswith("/audio/transcriptions")]
+    counts = speculative_counts(metrics)
+    assert counts.get("llm_wasted", 0) >= 1 and counts.get("llm_used", 0) >= 2, counts
+    assert counts.get("stt_used", 0) >= 2, counts
+    # The caller heard the greeting, one answer, then the other: never the cancelled one.
+    heard_segs, _ = heard_and_sent(phone)
+    assert len(heard_segs) == 3, describe(heard_segs)
+    print(f"heard {describe(heard_segs)}; speculative {counts}; "
+          f"{len(questions)} transcriptions, {len(chats)} completions")
