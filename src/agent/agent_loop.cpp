@@ -80,6 +80,7 @@ void AgentLoop::new_answer() {
   // A speculation is work of the answer: a new answer makes it waste.
   if (spec_.active) report_speculation(false);
   spec_ = Speculation{};
+  overlap_pending_ = false;  // its result was bound to the old token
 }
 
 void AgentLoop::report_speculation(bool used) {
@@ -380,17 +381,41 @@ void AgentLoop::end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
 }
 
 void AgentLoop::recognize_utterance() {
+  speech::Recognizer& stt = engines_.stt ? *engines_.stt : host_.recognizer();
+  stt.recognize(utterance_request(),
+                back_on_media<speech::Recognition>([](AgentLoop* self, speech::Recognition r) {
+                  self->on_recognized(std::move(r));
+                }));
+}
+
+// The caller talks over the answer: what they say decides whether it stops.
+void AgentLoop::on_words_wanted(MonoTime now) {
+  if (!settings_.barge_in_words || overlap_pending_ || state_ == State::kEnding ||
+      state_ == State::kEnded) {
+    return;
+  }
+  overlap_pending_ = true;
+  speech::Recognizer& stt = engines_.stt ? *engines_.stt : host_.recognizer();
+  stt.recognize(utterance_request(),
+                back_on_media<speech::Recognition>([](AgentLoop* self, speech::Recognition r) {
+                  self->on_overlap_words(std::move(r));
+                }));
+}
+
+void AgentLoop::on_overlap_words(speech::Recognition r) {
+  overlap_pending_ = false;
+  if (!r.ok || r.rejected || r.text.empty()) return;  // no news: the length rule stays
+  ear_.on_partial_text(r.text, clock_now());          // may barge in (on_barge_in) at once
+}
+
+speech::RecognitionRequest AgentLoop::utterance_request() const {
   auto audio = ear_.utterance();
   speech::RecognitionRequest req;
   req.pcm = std::make_shared<const std::vector<int16_t>>(audio.begin(), audio.end());
   req.sample_rate = leg_.sample_rate();
   req.language = settings_.language;
   req.tag = host_.call().id;
-  speech::Recognizer& stt = engines_.stt ? *engines_.stt : host_.recognizer();
-  stt.recognize(std::move(req),
-                back_on_media<speech::Recognition>([](AgentLoop* self, speech::Recognition r) {
-                  self->on_recognized(std::move(r));
-                }));
+  return req;
 }
 
 void AgentLoop::on_recognized(speech::Recognition r) {

@@ -93,6 +93,11 @@ struct AgentSettings {
   // Start the answer at a short pause, before the turn is known to be over
   // (agent/speculation.h). Off: recognition starts at the end of the turn.
   bool speculative = true;
+  // Barge-in by words: caller speech over an answer is recognised (at the barge-in
+  // policy's min_speech, then every 400 ms of it) and its words decide: backchannels
+  // ("okay", "uh-huh") never interrupt however long, other words ("wait", "stop") at once.
+  // Off: only the length rule (interrupt_without_text).
+  bool barge_in_words = true;
 };
 
 // What the agent needs besides the host. Pointers, not owned; they outlive the loop.
@@ -153,9 +158,12 @@ class AgentLoop final : public flow::Flow, private turn::EndpointerEvents {
   void on_barge_in(MonoTime now) override;
   void on_short_pause(MonoTime speech_end, MonoTime now) override;
   void on_speech_resumed(MonoTime now) override;
+  void on_words_wanted(MonoTime now) override;
+  void on_overlap_words(speech::Recognition r);
   void end_of_turn(const turn::TurnEvent& ev, MonoTime now);
   // Sends the utterance so far to the recogniser; the result comes to on_recognized.
   void recognize_utterance();
+  speech::RecognitionRequest utterance_request() const;
   void on_recognized(speech::Recognition r);
   // The turn's transcript: recorded and put in the history. False: the turn failed.
   bool accept_transcript(speech::Recognition& r, MonoTime now);
@@ -235,7 +243,8 @@ class AgentLoop final : public flow::Flow, private turn::EndpointerEvents {
   std::optional<size_t> round_first_part_;
   AgentTurn turn_;  // the turn in progress
   bool turn_open_ = false;
-  Speculation spec_;  // the answer started at a short pause, not yet the turn's
+  Speculation spec_;              // the answer started at a short pause, not yet the turn's
+  bool overlap_pending_ = false;  // words of speech over the answer are being recognised
 
   // transfer_to_human in progress: the human's leg once it answered, and whether the
   // hand-off phrase has been heard (both are needed to hand over).

@@ -37,6 +37,12 @@ void parse_turn_settings(const YAML::Node& root, AgentSettings& settings) {
       } catch (const YAML::Exception&) {
         fail(key, "must be true or false");
       }
+    } else if (key == "barge_in_words") {
+      try {
+        settings.barge_in_words = kv.second.as<bool>();
+      } catch (const YAML::Exception&) {
+        fail(key, "must be true or false");
+      }
     } else if (key == "end_silence_ms") {
       settings.turn.end_silence = millis(kv.second, key, 100, 5000);
     } else if (key == "end_silence_complete_ms") {
@@ -47,8 +53,8 @@ void parse_turn_settings(const YAML::Node& root, AgentSettings& settings) {
       settings.turn.end_silence_unfinished = millis(kv.second, key, 100, 10000);
     } else {
       fail(key,
-           "unknown key (speculative, end_silence_ms, end_silence_complete_ms, "
-           "end_silence_unfinished_ms)");
+           "unknown key (speculative, barge_in_words, end_silence_ms, "
+           "end_silence_complete_ms, end_silence_number_ms, end_silence_unfinished_ms)");
     }
   }
 }

@@ -2,7 +2,8 @@
 //
 //   turn:
 //     speculative: true             # start the answer at a 200 ms pause (agent/speculation.h)
-//     end_silence_ms: 600           # silence that ends a turn with nothing to go on
+//     barge_in_words: true          # words over an answer decide barge-in ("ok" never, "stop" at
+//     once) end_silence_ms: 600           # silence that ends a turn with nothing to go on
 //     end_silence_complete_ms: 200  # ... after a closed sentence or a short answer
 //     end_silence_number_ms: 500    # ... after a digit string (read in groups)
 //     end_silence_unfinished_ms: 1200  # ... after "and", "for", "um", "..."

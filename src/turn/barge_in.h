@@ -73,6 +73,9 @@ class BargeInPolicy {
 
   // The verdict on the latest stretch (current or just ended).
   BargeInVerdict last_verdict() const { return verdict_; }
+  // A stretch of caller speech is going on over the playback: its speech so far.
+  bool in_stretch() const { return playing_ && in_segment_; }
+  Millis stretch_speech() const { return speech_ms_; }
   // Stretches let through during this policy's life: too short or not voiced (noise), and
   // voices that did not interrupt (backchannel words, or short with no words).
   uint64_t ignored_noise() const { return ignored_noise_; }

@@ -38,7 +38,15 @@ void Endpointer::on_frame(const AudioFrame& frame, MonoTime now) {
   if (barge_.playing() && barge_.on_frame(d, now) == BargeInAction::kInterrupt) {
     barged_ = true;
     events_.on_barge_in(now);
+  } else if (barge_.in_stretch()) {
+    if (!in_stretch_) next_words_at_ = config_.barge_in.min_speech;  // a new stretch
+    in_stretch_ = true;
+    if (barge_.stretch_speech() >= next_words_at_) {
+      next_words_at_ = barge_.stretch_speech() + config_.words_recheck;
+      events_.on_words_wanted(now);
+    }
   }
+  if (!barge_.in_stretch()) in_stretch_ = false;
   const bool was_pausing = turns_.pausing();
   const TurnEvent ev = turns_.on_frame(frame, d, now);
   if (ev.kind == TurnEventKind::kSpeechStarted) {

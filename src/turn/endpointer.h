@@ -44,6 +44,7 @@ struct EndpointerConfig {
   TurnConfig turn;  // turn.sample_rate: the leg's
   BargeInConfig barge_in;
   Millis short_pause{200};
+  Millis words_recheck{400};
 };
 
 // What the owner hears. Only on_end_of_turn is required.
@@ -54,6 +55,11 @@ class EndpointerEvents {
   virtual void on_speech_resumed(MonoTime now) {}
   virtual void on_end_of_turn(const TurnEvent& ev, MonoTime now) = 0;
   virtual void on_barge_in(MonoTime now) {}
+  // The caller has been talking over our playback for `min_speech` (and every
+  // `words_recheck` of speech after that) without interrupting yet: what they say decides
+  // (backchannel words never interrupt, others at once). The owner may recognise
+  // utterance() and give the words to on_partial_text().
+  virtual void on_words_wanted(MonoTime now) {}
 
  protected:
   ~EndpointerEvents() = default;
@@ -116,6 +122,8 @@ class Endpointer {
   TimerQueue* timers_;
   Timer end_timer_;
   Timer pause_timer_;
+  bool in_stretch_ = false;      // caller speech over our playback, as of the last frame
+  Millis next_words_at_{0};      // its speech at the next words_wanted
   bool barged_ = false;          // the current utterance interrupted the playback
   bool pause_reported_ = false;  // short_pause said for the current silence
   uint64_t ignored_over_playback_ = 0;

@@ -49,12 +49,24 @@ class ScriptedStt : public speech::Recognizer {
     r.ok = !fail;
     r.error = fail ? "boom" : "";
     r.engine = "scripted";
-    if (!texts.empty()) {
+    // The same utterance heard again with more of it (a speculative or barge-in request,
+    // then the final one) says the same: one scripted text per utterance.
+    const bool same = repeat_same_utterance && req.pcm && !last_pcm.empty() &&
+                      req.pcm->size() >= last_pcm.size() &&
+                      std::equal(last_pcm.begin(), last_pcm.end(), req.pcm->begin());
+    if (same) {
+      r.text = last_text;
+    } else if (!texts.empty()) {
       r.text = texts.front();
       texts.erase(texts.begin());
     }
+    if (req.pcm) last_pcm = *req.pcm;
+    last_text = r.text;
     done(std::move(r));
   }
+  std::vector<int16_t> last_pcm;
+  std::string last_text;
+  bool repeat_same_utterance = true;  // false: every request takes the next text
   bool uses_grammar() const override { return false; }
   std::vector<std::string> texts;
   int requests = 0;

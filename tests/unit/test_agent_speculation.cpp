@@ -64,6 +64,7 @@ TEST_F(SpeculationTest, CallerWhoGoesOnCancelsTheSpeculativeRequest) {
                 {{{"content", "This answer is never heard."}, {"delay_first_ms", 10000}},
                  {{"content", "Booked for four."}}}}});
   stt.texts = {"I'd like to book a table for", "I'd like to book a table for four people."};
+  stt.repeat_same_utterance = false;  // more of the sentence, more words
   start_speculating(settings());
   play_out();
   ticks(30, tone_frame());
@@ -99,6 +100,7 @@ TEST_F(SpeculationTest, ToolCallsWaitForTheTurnToBeConfirmed) {
                   {"delay_ms", 50}},
                  {{"content", "Of course, go on."}}}}});
   stt.texts = {"that is all", "that is all, no wait, one more thing"};
+  stt.repeat_same_utterance = false;
   start_speculating(settings());
   play_out();
   ticks(30, tone_frame());
