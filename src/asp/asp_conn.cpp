@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 #include "asp/asp_credentials.h"
 #include "core/call_id.h"
@@ -52,8 +54,7 @@ AspFront::Conn::Conn(AspFront& front, IoThread& thread, Socket socket, Role role
       start_timer_(ws_.get_executor()) {
   ws_.read_message_max(std::max(kMaxTextBytes, kMaxBinaryBytes));
   ws_.auto_fragment(false);
-  binary_.reserve(sizeof(OutSlot::pcm));
-  thread_.connections().fetch_add(1, std::memory_order_relaxed);
+  binary_.reserve(sizeof(OutSlot::pcm));  // counted on thread_ by IoThreads::pick()
   {
     std::lock_guard lock(front_.mu_);
     ++front_.open_;
@@ -242,9 +243,14 @@ void AspFront::Conn::on_binary(std::string_view bytes) {
     front_.metrics_.too_fast.inc();
     return fail(Error::kTooFast, "audio faster than real time");
   }
-  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  for (size_t i = 0; i < count; ++i) {  // little-endian on the wire, whatever the host
-    samples_[i] = static_cast<int16_t>(uint16_t(p[2 * i]) | uint16_t(p[2 * i + 1]) << 8);
+  // Little-endian on the wire, whatever the host.
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(samples_.data(), bytes.data(), count * 2);
+  } else {
+    const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+    for (size_t i = 0; i < count; ++i) {
+      samples_[i] = static_cast<int16_t>(uint16_t(p[2 * i]) | uint16_t(p[2 * i + 1]) << 8);
+    }
   }
   if (const size_t dropped = channel_->push_audio(samples_.data(), count, now)) {
     front_.metrics_.catch_up_drops.inc(dropped);

@@ -2,6 +2,9 @@
 // wake's worth of them gathered into one socket write.
 #include <spdlog/spdlog.h>
 
+#include <bit>
+#include <cstring>
+
 #include "asp/asp_conn.h"
 
 namespace atende::asp {
@@ -44,9 +47,13 @@ bool AspFront::Conn::write_next() {
     if (channel_->pop_out(slot)) {
       if (slot.kind == OutKind::kAudio) {
         binary_.resize(size_t(slot.samples) * 2);
-        for (size_t i = 0; i < slot.samples; ++i) {
-          binary_[2 * i] = static_cast<uint8_t>(uint16_t(slot.pcm[i]) & 0xff);
-          binary_[2 * i + 1] = static_cast<uint8_t>(uint16_t(slot.pcm[i]) >> 8);
+        if constexpr (std::endian::native == std::endian::little) {  // as on the wire
+          std::memcpy(binary_.data(), slot.pcm.data(), binary_.size());
+        } else {
+          for (size_t i = 0; i < slot.samples; ++i) {
+            binary_[2 * i] = static_cast<uint8_t>(uint16_t(slot.pcm[i]) & 0xff);
+            binary_[2 * i + 1] = static_cast<uint8_t>(uint16_t(slot.pcm[i]) >> 8);
+          }
         }
         write(false);
         return true;

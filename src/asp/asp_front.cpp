@@ -87,30 +87,32 @@ void AspFront::accept(const api::HttpRequest& request, int fd) {
   const std::string remote = request.remote_address;
   const bool subprotocol = parse_subprotocols(request.header("Sec-WebSocket-Protocol")).asp;
   IoThread& thread = io_->pick();
-  net::post(thread.context(), [this, &thread, req = std::move(req), user, remote, fd,
-                               subprotocol]() mutable {
-    tcp::socket socket(thread.context());
-    beast::error_code ec;
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-    socket.assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
-    if (ec) {
-      ::close(fd);
-      return;
-    }
-    {
-      std::lock_guard lock(mu_);
-      if (open_ >= options_.max_sessions) {
-        metrics_.refused.inc();
-        return;  // the socket closes as it leaves scope
-      }
-    }
-    socket.non_blocking(true, ec);
-    auto conn = std::make_shared<Conn>(*this, thread, std::move(socket), Role::kServer);
-    conn->set_remote(remote);
-    conn->accept(std::move(req), std::move(user), subprotocol);
-  });
+  net::post(thread.context(),
+            [this, &thread, req = std::move(req), user, remote, fd, subprotocol]() mutable {
+              tcp::socket socket(thread.context());
+              beast::error_code ec;
+              sockaddr_storage ss{};
+              socklen_t len = sizeof ss;
+              ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+              socket.assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+              if (ec) {
+                thread.connections().fetch_sub(1, std::memory_order_relaxed);
+                ::close(fd);
+                return;
+              }
+              {
+                std::lock_guard lock(mu_);
+                if (open_ >= options_.max_sessions) {
+                  thread.connections().fetch_sub(1, std::memory_order_relaxed);
+                  metrics_.refused.inc();
+                  return;  // the socket closes as it leaves scope
+                }
+              }
+              socket.non_blocking(true, ec);
+              auto conn = std::make_shared<Conn>(*this, thread, std::move(socket), Role::kServer);
+              conn->set_remote(remote);
+              conn->accept(std::move(req), std::move(user), subprotocol);
+            });
 }
 
 bool AspFront::claim(const std::string& id) {
@@ -203,9 +205,9 @@ void AspFront::dial(sessions::DialOrder order) {
   }
   sessions_.store().add_event(id, std::chrono::system_clock::now(), "dial", order.to);
   IoThread& thread = io_->pick();
-  net::post(thread.context(), [this, &thread, order = std::move(order), t = std::move(t)]() mutable {
-    auto conn =
-        std::make_shared<Conn>(*this, thread, tcp::socket(thread.context()), Role::kClient);
+  net::post(thread.context(), [this, &thread, order = std::move(order),
+                               t = std::move(t)]() mutable {
+    auto conn = std::make_shared<Conn>(*this, thread, tcp::socket(thread.context()), Role::kClient);
     {
       std::lock_guard lock(mu_);
       dialling_[order.leg_id] = {conn, &thread};

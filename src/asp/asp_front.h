@@ -88,7 +88,7 @@ class AspFront final : public sessions::Dialer {
     IoThread* thread = nullptr;  // where it runs
   };
   std::unordered_map<std::string, Dialling> dialling_;  // client role, before the answer
-  size_t open_ = 0;                                                // WebSockets open
+  size_t open_ = 0;                                     // WebSockets open
 };
 
 }  // namespace atende::asp

@@ -13,7 +13,7 @@ namespace net = boost::asio;
 int io_threads_for(int configured) {
   if (configured > 0) return configured;
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  return std::clamp(cores / 2, 1, 4);
+  return std::clamp(cores, 1, 4);
 }
 
 IoThread::IoThread(int index) : index_(index) { batch_.reserve(1024); }
@@ -85,6 +85,9 @@ IoThread& IoThreads::pick() {
       best = t.get();
     }
   }
+  // Counted now, not when the connection is made on its thread: a burst of accepts must not
+  // all see the same counts. The connection gives it back (AspFront::Conn::~Conn).
+  best->connections().fetch_add(1, std::memory_order_relaxed);
   return *best;
 }
 

@@ -3,8 +3,7 @@
 // (wake_queue.h). New connections go to the thread with the fewest, so a thread's sessions
 // never need a lock against another thread.
 //
-// One thread carried 1,000 sessions' WebSocket traffic (100,000 messages a second both ways)
-// only just, on a busy box; `asp_io_threads` sets how many (docs/asp.md).
+// `asp_io_threads` sets how many (docs/asp.md).
 #pragma once
 // clang-format off
 #include <utility>  // first: Boost 1.74's asio/awaitable.hpp uses std::exchange unincluded
@@ -22,8 +21,10 @@
 
 namespace atende::asp {
 
-// `asp_io_threads`: as configured, or for 0 half the cores (at least 1, at most 4): the
-// media workers take one per core and a thread carries many hundred sessions.
+// `asp_io_threads`: as configured, or for 0 one per core, at most 4. At 1,000 sessions one
+// I/O thread did three times the work of a media worker (perf in
+// bench/results/transport_load_asp_run4_perf_asp_1000.txt): on a shared box it must be
+// able to use every core, as the workers do.
 int io_threads_for(int configured);
 
 class IoThread {
@@ -66,7 +67,8 @@ class IoThreads {
 
   void start();
   void stop();
-  // The thread for a new connection: the one with the fewest.
+  // The thread for a new connection: the one with the fewest, counted from now on (whoever
+  // does not make the connection after all gives it back: connections().fetch_sub).
   IoThread& pick();
   size_t size() const { return threads_.size(); }
   IoThread& at(size_t i) { return *threads_[i]; }
