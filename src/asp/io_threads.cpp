@@ -1,10 +1,12 @@
 #include "asp/io_threads.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <string>
 
 namespace atende::asp {
 
@@ -25,6 +27,9 @@ void IoThread::start() {
   if (ec) spdlog::error("asp: I/O thread {}: cannot watch its wake fd: {}", index_, ec.message());
   wait_wakes();
   thread_ = std::thread([this] {
+    // Named as the media workers are ("media0"): perf and top tell the threads apart.
+    const std::string name = "asp-io" + std::to_string(index_);
+    ::pthread_setname_np(::pthread_self(), name.c_str());
     for (;;) {
       try {
         ioc_.run();

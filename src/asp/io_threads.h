@@ -21,10 +21,9 @@
 
 namespace atende::asp {
 
-// `asp_io_threads`: as configured, or for 0 one per core, at most 4. At 1,000 sessions one
-// I/O thread did three times the work of a media worker (perf in
-// bench/results/transport_load_asp_run4_perf_asp_1000.txt): on a shared box it must be
-// able to use every core, as the workers do.
+// `asp_io_threads`: as configured, or for 0 one per core, at most 4. At 1,000 sessions the
+// WebSocket work is twice a media worker's, and one thread ran a frame behind
+// (bench/results/transport_load_asp_io_threads.md): it must be able to use every core.
 int io_threads_for(int configured);
 
 class IoThread {
