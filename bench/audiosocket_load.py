@@ -192,7 +192,8 @@ def run_audiosocket(binary, build, n, args, workdir, flows):
 def run_asp(binary, build, n, args, workdir, flows):
     workdir.mkdir(parents=True, exist_ok=True)
     cfg = workdir / "asp.yaml"  # /asp without a token (loopback), room for N sessions
-    cfg.write_text(f"asp_require_token: false\nasp_max_sessions: {n + 100}\n")
+    cfg.write_text(f"asp_require_token: false\nasp_max_sessions: {n + 100}\n"
+                   + (f"asp_io_threads: {args.asp_io_threads}\n" if args.asp_io_threads else ""))
     server = start_server(binary, n, workdir, flows, ["--config", str(cfg)])
     perf = maybe_perf(args, server, n, args.setup_rate, workdir, "asp")
     try:
@@ -264,7 +265,8 @@ def markdown(results):
              f"at start {results['loadavg_start']} (1/5/15 min: {results['loadavg_start_all']}); "
              f"{results['seconds']:g} s steady window after {results['warmup']:g} s warm-up per "
              f"run; transports {', '.join(tr)}, each N on a fresh atende, one after the other "
-             f"(generators' scheduling: {results['generator_sched']}).", "",
+             f"(generators' scheduling: {results['generator_sched']}); ASP I/O threads: "
+             f"{results.get('asp_io_threads') or 'the default'}.", "",
              "| transport | " + " | ".join(c[1] for c in COLS) + " | verdict |",
              "|---" * (len(COLS) + 2) + "|"]
     for step in results["steps"]:
@@ -338,6 +340,8 @@ def main():
     ap.add_argument("--keep-going", action="store_true",
                     help="run every N even after a transport missed")
     ap.add_argument("--name", default="audiosocket_load")
+    ap.add_argument("--asp-io-threads", type=int, default=0,
+                    help="asp_io_threads for the ASP runs (0: atende's default)")
     ap.add_argument("--perf-at", type=int,
                     help="after the ramp, one more run per transport at this N under perf "
                          "record (not in the table: perf costs CPU); reports go to "
@@ -358,6 +362,7 @@ def main():
                "loadavg_start": round(load[0], 2),
                "loadavg_start_all": " / ".join(f"{x:.2f}" for x in load),
                "generator_sched": " ".join(GENERATOR_PREFIX) or "normal",
+               "asp_io_threads": args.asp_io_threads,
                "flow_yaml": bc.FLOWS.get(args.flow) or
                (bc.SOURCE_DIR / "flows" / f"{args.flow}.yaml").read_text(),
                "steps": [], "summary": {}}

@@ -281,7 +281,8 @@ int Server::run() {
   asp::AspFront asp_front({.client_rate = cfg.asp_rate,
                            .silence_threshold_ms = cfg.asp_silence_threshold_ms,
                            .client_token = cfg.asp_client_token,
-                           .max_sessions = static_cast<size_t>(cfg.asp_max_sessions)},
+                           .max_sessions = static_cast<size_t>(cfg.asp_max_sessions),
+                           .io_threads = asp::io_threads_for(cfg.asp_io_threads)},
                           media, calls, registry);
   asp::AspRoutingDialer dialer(transports, asp_front);
   calls.set_dialer(&dialer);

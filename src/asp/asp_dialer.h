@@ -37,6 +37,7 @@ class AspRoutingDialer final : public sessions::Dialer {
   }
   // Only SIP holds a leg ringing (ASP sessions arrive answered).
   void answer_held(const std::string& leg_id) override { inner_.answer_held(leg_id); }
+  bool progress_held(const std::string& leg_id) override { return inner_.progress_held(leg_id); }
   void reject_held(const std::string& leg_id, int status, const std::string& reason) override {
     inner_.reject_held(leg_id, status, reason);
   }

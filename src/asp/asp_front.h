@@ -6,8 +6,9 @@
 // Client role: a Dialer for "ws://HOST:PORT/PATH" targets: we are the media server, the
 // dialled leg is bridged to a caller by the flow (`type: asp`, or dial + bridge).
 //
-// All WebSocket I/O (Boost.Beast) runs on this front's own thread; legs on media workers
-// exchange fixed-size slots with it through a Channel (asp/channel.h).
+// All WebSocket I/O (Boost.Beast) runs on this front's own I/O threads (io_threads.h), each
+// connection on one of them; legs on media workers exchange fixed-size slots with it through
+// a Channel (asp/channel.h).
 #pragma once
 #include <atomic>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "api/http_types.h"
 #include "asp/asp_leg.h"
 #include "asp/asp_metrics.h"
+#include "asp/io_threads.h"
 #include "media/media_engine.h"
 #include "sessions/dialer.h"
 #include "sessions/session_manager.h"
@@ -32,6 +34,7 @@ struct AspOptions {
   int start_timeout_ms = 5000;     // server role: session.start must come within this
   std::string client_token;        // client role: "Authorization: Bearer" for remote agents
   size_t max_sessions = 512;       // open WebSockets, both roles
+  int io_threads = 1;              // WebSocket I/O threads (asp_io_threads)
 };
 
 // "ws://HOST:PORT[/PATH]" (or wss://, refused by check()): a target our client role dials.
@@ -60,8 +63,7 @@ class AspFront final : public sessions::Dialer {
   void transfer(const std::string& leg_id, const std::string& to) override;
   std::string leg_kind(const std::string&) const override { return "asp"; }
 
-  struct Impl;  // the I/O thread's state (asp_front.cpp)
-  class Conn;   // one WebSocket
+  class Conn;  // one WebSocket (asp_conn.h)
 
  private:
   friend class Conn;
@@ -75,14 +77,18 @@ class AspFront final : public sessions::Dialer {
   media::MediaEngine& media_;
   sessions::SessionManager& sessions_;
   AspMetrics metrics_;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<IoThreads> io_;
   std::atomic<bool> stopping_{false};
 
   mutable std::mutex mu_;
   std::unordered_set<std::string> ids_;                            // live session ids
   std::unordered_map<std::string, std::shared_ptr<AspLeg>> legs_;  // by call id
-  std::unordered_map<std::string, std::weak_ptr<Conn>> dialling_;  // client, before answer
-  size_t open_ = 0;                                                // WebSockets open
+  struct Dialling {
+    std::weak_ptr<Conn> conn;
+    IoThread* thread = nullptr;  // where it runs
+  };
+  std::unordered_map<std::string, Dialling> dialling_;  // client role, before the answer
+  size_t open_ = 0;                                     // WebSockets open
 };
 
 }  // namespace atende::asp

@@ -170,6 +170,13 @@ void AspLeg::tick(MonoTime now) {
     return;
   }
 
+  // The peer sends in real time: tick soon after its audio arrives, not up to 20 ms later
+  // (read_phase.h). Waits are measured to this tick's slot, so our own lateness is no phase.
+  if (const MonoTime at = channel_->take_new_arrival(); at != MonoTime{}) {
+    read_phase_.on_read(std::chrono::duration_cast<std::chrono::nanoseconds>(now - at).count());
+  }
+  read_phase_.apply(worker(), this, metrics_.phase_moves);
+
   // What the peer said in this slot; silence when its audio has not come (yet).
   const int rate = channel_->rate();
   const size_t want = static_cast<size_t>(samples_per_frame(rate));

@@ -23,6 +23,7 @@
 #include "media/backlog_trim.h"
 #include "media/media_worker.h"
 #include "media/playout.h"
+#include "media/read_phase.h"
 
 namespace atende::asp {
 
@@ -115,6 +116,9 @@ class AspLeg final : public Leg,
   // prebuffer is a stall's leftover, dropped (media/backlog_trim.h). Not in the client role:
   // an agent may stream its response faster than real time.
   media::BacklogTrim backlog_trim_{kPrebufferFrames};
+  // Ticks at the peer's phase, as RTP and AudioSocket legs do: the I/O thread's read time of
+  // each audio message against our tick says how long it waited.
+  media::PhaseFollower read_phase_;
 
   int64_t audio_in_frames_ = 0, audio_out_frames_ = 0;
   int64_t responses_ = 0, barge_ins_ = 0, audio_ends_ = 0;

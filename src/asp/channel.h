@@ -2,22 +2,22 @@
 // hand each other. Everything is fixed-size and allocated once when the session starts:
 // inbound audio is a 1 s ring of samples, inbound events and outbound messages are rings of
 // slots. One mutex, held only to copy in or out; the worker never waits on the network.
-// The worker wakes the I/O thread through an eventfd, once per batch.
+// The worker lists the session on its I/O thread's WakeQueue, once per batch.
 #pragma once
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "asp/message.h"
+#include "asp/wake_queue.h"
 #include "core/clock.h"
 
 namespace atende::asp {
@@ -76,17 +76,16 @@ class Channel {
   static constexpr size_t kInEvents = 32;
   static constexpr int kInRingMs = 1000;
 
-  explicit Channel(int rate) : rate_(rate), ring_(static_cast<size_t>(rate) * kInRingMs / 1000) {
-    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  }
-  ~Channel() {
-    if (wake_fd_ >= 0) ::close(wake_fd_);
-  }
+  explicit Channel(int rate) : rate_(rate), ring_(static_cast<size_t>(rate) * kInRingMs / 1000) {}
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
   int rate() const { return rate_; }
-  int wake_fd() const { return wake_fd_; }
+  // I/O thread, before the leg exists: wake() lists `who` (the connection) on `queue`.
+  void attach(std::shared_ptr<WakeQueue> queue, std::weak_ptr<Wakeable> who) {
+    wake_queue_ = std::move(queue);
+    wake_who_ = std::move(who);
+  }
 
   // ---- I/O thread -> worker ----
   // Appends samples that arrived `at`; when the ring is full the oldest are dropped (the
@@ -115,6 +114,7 @@ class Channel {
     }
     size_ += n;
     queued_total_ += n;
+    new_arrival_ = at;
     // This message's arrival covers the samples up to queued_total_ (the newest entry grows
     // when the table is full: those samples get a later time, never an earlier one).
     if (stamps_size_ == stamps_.size()) {
@@ -156,6 +156,12 @@ class Channel {
     if (received) *received = stamps_size_ > 0 ? stamps_[stamps_head_].at : MonoTime{};
     consumed_locked(1);
     return true;
+  }
+  // When the newest audio message came, if one came since the last call; else MonoTime{}.
+  // Its wait for the worker's tick is the peer's phase (media/read_phase.h).
+  MonoTime take_new_arrival() {
+    std::lock_guard lock(mu_);
+    return std::exchange(new_arrival_, MonoTime{});
   }
   // Drops the oldest `n` samples (a standing backlog, media/backlog_trim.h); how many went.
   size_t drop_oldest(size_t n) {
@@ -237,10 +243,10 @@ class Channel {
     stats_ = stats;
     abort_ = abort;
   }
+  // The I/O thread should look at this session: listed once until it clears the flag.
   void wake() {
     if (woken_.exchange(true, std::memory_order_acq_rel)) return;
-    const uint64_t one = 1;
-    [[maybe_unused]] auto r = ::write(wake_fd_, &one, sizeof one);
+    if (wake_queue_) wake_queue_->push(wake_who_);
   }
 
   // ---- I/O thread ----
@@ -275,7 +281,8 @@ class Channel {
   }
 
   const int rate_;
-  int wake_fd_ = -1;
+  std::shared_ptr<WakeQueue> wake_queue_;  // set before the leg exists, then read-only
+  std::weak_ptr<Wakeable> wake_who_;
   std::atomic<bool> woken_{false};
   std::atomic<int64_t> write_since_{0};  // MonoTime ticks of the pending write; 0: none
   std::mutex mu_;
@@ -290,6 +297,7 @@ class Channel {
   std::array<Stamp, 64> stamps_{};
   size_t stamps_head_ = 0, stamps_size_ = 0;
   uint64_t queued_total_ = 0, consumed_total_ = 0;
+  MonoTime new_arrival_{};  // the newest push_audio's time, until the worker takes it
   std::array<InEvent, kInEvents> events_{};
   size_t events_head_ = 0, events_count_ = 0;
   std::array<OutSlot, kOutSlots> out_{};

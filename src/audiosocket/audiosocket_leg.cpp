@@ -149,7 +149,7 @@ void AudioSocketLeg::read_socket(MonoTime now) {
     // The peer's audio tells its phase (a read is the peer's newest frame, or several after a
     // stall: a wait of a period or more, which ReadPhase ignores).
     if (age_ns >= 0) {
-      if (int ms = read_phase_.on_read(age_ns)) tick_earlier_ms_ = ms;
+      read_phase_.on_read(age_ns);
     }
     if (n == 0) {
       eof_ = true;
@@ -317,9 +317,7 @@ void AudioSocketLeg::tick(MonoTime now) {
   if (closed_) return;
   read_socket(now);
   if (closed_) return;
-  if (tick_earlier_ms_ > 0 && worker().tick_earlier(this, std::exchange(tick_earlier_ms_, 0))) {
-    metrics_.phase_moves.inc();
-  }
+  read_phase_.apply(worker(), this, metrics_.phase_moves);
 
   // What the peer said in this slot; silence when its audio has not come (yet).
   const size_t want = static_cast<size_t>(samples_per_frame(leg_rate_));

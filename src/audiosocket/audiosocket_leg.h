@@ -130,8 +130,7 @@ class AudioSocketLeg final : public Leg,
   MonoTime read_at_{};
   // Reads at the peer's phase (media/read_phase.h), as RTP legs do: the kernel timestamps say
   // how long each read's newest audio waited for our tick.
-  media::ReadPhase read_phase_;
-  int tick_earlier_ms_ = 0;
+  media::PhaseFollower read_phase_;
   media::BacklogTrim backlog_trim_;  // drops a standing backlog after a stall
   // Receive times of the queued audio: entry i covers ring samples up to `end` (counted in
   // samples ever queued), so the frame handed to the listener finds when its last sample

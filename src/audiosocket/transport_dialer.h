@@ -57,6 +57,7 @@ class TransportDialer final : public sessions::Dialer {
   }
   // Only SIP holds a leg ringing (an AudioSocket connection arrives answered).
   void answer_held(const std::string& leg_id) override { sip_.answer_held(leg_id); }
+  bool progress_held(const std::string& leg_id) override { return sip_.progress_held(leg_id); }
   void reject_held(const std::string& leg_id, int status, const std::string& reason) override {
     sip_.reject_held(leg_id, status, reason);
   }

@@ -85,6 +85,10 @@ class ControllerChannel {
   }
   bool ringing() const { return ringing_.load(); }
   bool was_held() const { return was_held_.load(); }
+  // The controller asked for early media while it rang (Progress): the driver starts before
+  // the answer and says "early_media"; "answered" comes with the answer.
+  void set_early_media(bool early) { early_media_.store(early); }
+  bool early_media() const { return early_media_.load(); }
 
   // ---- the stream's side (gRPC threads) ----
   // One stream at a time: false when another holds the call or it has ended.
@@ -120,6 +124,7 @@ class ControllerChannel {
   std::atomic<int> sample_rate_{0};
   std::atomic<bool> ringing_{false};
   std::atomic<bool> was_held_{false};
+  std::atomic<bool> early_media_{false};
   ChannelMetrics metrics_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -128,6 +128,12 @@ void ControllerDriver::start(MonoTime now) {
     return;
   }
   channel_->set_sample_rate(host_.leg().sample_rate());
+  if (known && known->early_media() && known->ringing()) {
+    // Early media (Progress): still ringing; Answer says "answered" (grpc_service.cpp).
+    channel_->push_event({.type = "early_media", .sample_rate = host_.leg().sample_rate()});
+    host_.record_event("controller", "early media for its controller");
+    return;
+  }
   channel_->set_ringing(false);
   channel_->push_event({.type = "answered", .sample_rate = host_.leg().sample_rate()});
   host_.record_event("controller", answered_by_controller ? "answered by its controller"

@@ -189,6 +189,11 @@ void GrpcService::on_client_message(const atende::v1::ClientMsg& msg, Controller
         if (auto r = control_.answer(ch.facts().call_id); !r) {
           return add_error(ch, "answer: " + r.error().message);
         }
+        if (ch.early_media()) {
+          // Its driver runs since the 183 and does not start again: say it here.
+          ch.set_ringing(false);
+          ch.push_event({.type = "answered", .sample_rate = ch.sample_rate()});
+        }
         return;
       }
       cmd.kind = K::kAnswer;  // answered already: the driver repeats "answered"
@@ -202,6 +207,14 @@ void GrpcService::on_client_message(const atende::v1::ClientMsg& msg, Controller
       }
       return;
     }
+    case atende::v1::ClientMsg::kProgress:
+      if (!ch.ringing()) return add_error(ch, "progress: the call is not ringing");
+      ch.set_early_media(true);  // before the driver can start on the session's thread
+      if (auto r = control_.progress(ch.facts().call_id); !r) {
+        ch.set_early_media(false);
+        return add_error(ch, "progress: " + r.error().message);
+      }
+      return;
     case atende::v1::ClientMsg::kPlay:
       cmd.kind = K::kPlay;
       cmd.clip = pcm_to_clip(msg.play().pcm(), msg.play().sample_rate(), &why);

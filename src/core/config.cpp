@@ -224,6 +224,8 @@ bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const
       cfg.asp_rate = parse_int(ctx, v, 8000, 16000);
     else if (key == "asp_silence_threshold_ms")
       cfg.asp_silence_threshold_ms = parse_int(ctx, v, 100, 10000);
+    else if (key == "asp_io_threads")
+      cfg.asp_io_threads = parse_int(ctx, v, 0, 64);
     else if (key == "api_read_requires_token")
       cfg.api_read_requires_token = parse_bool(ctx, v);
     else if (key == "srtp")

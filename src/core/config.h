@@ -152,6 +152,7 @@ struct Config {
   int asp_rate = 8000;
   int asp_max_sessions = 512;  // ASP WebSockets open at once, both roles
   int asp_silence_threshold_ms = 500;
+  int asp_io_threads = 0;  // WebSocket I/O threads; 0: one per core, at most 4
   // Call recording (docs/recording.md): what flows and personas record unless they say,
   // WAV channels, and how long recordings are kept. Off by default.
   RecordingConfig recording;

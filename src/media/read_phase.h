@@ -20,12 +20,13 @@
 // that doubles each further futile move (up to kMaxRestWindows). Only a useful move resets
 // that: a window that merely looks aligned (the worker ran late slots back to back) does not.
 //
-// Example (RtpLeg): per packet read, `if (int ms = phase.on_read(wait_ns)) shift = ms;`,
-// then after the read `worker.tick_earlier(this, shift)`.
+// Legs use it through PhaseFollower (below): per packet or message read,
+// `phase.on_read(wait_ns)`; once per tick, after the reads, `phase.apply(worker, this, moves)`.
 #pragma once
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 namespace atende::media {
 
@@ -80,6 +81,26 @@ class ReadPhase {
   int futile_ = 0;           // moves in a row that shortened nothing
   int rest_windows_ = 0;     // windows left before moving again
   int skip_ = 0;             // packets still to ignore after a move
+};
+
+// A leg's side of ReadPhase, the same for every transport (RTP, AudioSocket, ASP): the waits
+// of what it reads go in; once per tick, after its reads, a move that is due is made on the
+// leg's worker and counted (atende_media_phase_moves_total, <transport>_phase_moves_total).
+class PhaseFollower {
+ public:
+  void on_read(int64_t wait_ns) {
+    if (int ms = phase_.on_read(wait_ns)) earlier_ms_ = ms;
+  }
+  // Worker thread, from `leg`'s own tick (MediaWorker::tick_earlier's rule). `Worker` is a
+  // MediaWorker (a template so this header stays free of the worker's).
+  template <typename Worker, typename Leg, typename Counter>
+  void apply(Worker& worker, Leg* leg, Counter& moves) {
+    if (earlier_ms_ > 0 && worker.tick_earlier(leg, std::exchange(earlier_ms_, 0))) moves.inc();
+  }
+
+ private:
+  ReadPhase phase_;
+  int earlier_ms_ = 0;  // set by a window that calls for a move, taken by apply()
 };
 
 }  // namespace atende::media

@@ -249,7 +249,7 @@ void RtpLeg::drain_rtp(MonoTime now) {
     // leg's phase (each move is one early packet for the caller).
     if (on_rtp({x.rx_bufs[i].data(), length}, arrival, received) && age_ns >= 0) {
       metrics_.rtp_read_wait_seconds.observe(double(age_ns) * 1e-9);
-      if (int ms = read_phase_.on_read(age_ns)) tick_earlier_ms_ = ms;
+      read_phase_.on_read(age_ns);
     }
     return waited;
   };
@@ -367,11 +367,8 @@ void RtpLeg::tick(MonoTime now) {
   __builtin_prefetch(encoder_.get());
   drain_rtp(now);
   if (closed_) return;
-  if (tick_earlier_ms_ > 0) {  // read the next packets soon after they arrive (read_phase.h)
-    if (worker().tick_earlier(this, std::exchange(tick_earlier_ms_, 0))) {
-      metrics_.media_phase_moves.inc();
-    }
-  }
+  // Read the next packets soon after they arrive (read_phase.h).
+  read_phase_.apply(worker(), this, metrics_.media_phase_moves);
   if (++ticks_ % 25 == 0) {  // RTCP comes every ~5 s: look every 500 ms
     drain_rtcp();
     if (watchdog_.expired(now)) {

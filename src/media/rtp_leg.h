@@ -153,8 +153,7 @@ class RtpLeg final : public Leg, public Tickable, public std::enable_shared_from
   MonoTime next_rtcp_{};
   uint64_t ticks_ = 0;
   int64_t last_read_real_ns_ = 0;  // CLOCK_REALTIME of the previous RTP read (drain_rtp)
-  ReadPhase read_phase_;
-  int tick_earlier_ms_ = 0;  // set by drain_rtp when the reads should come earlier
+  PhaseFollower read_phase_;  // drain_rtp's reads say when the caller sends
 
   boost::asio::ip::udp::endpoint remote_;  // where we send RTP (source_.peer())
   boost::asio::ip::udp::endpoint rx_from_;

@@ -117,6 +117,11 @@ class CallControl {
                                      const std::string& reason) {
     return ControlError{ControlErrc::kConflict, "the call is not ringing"};
   }
+  // The held call gets early media (SIP: 183 with SDP): its driver starts now, on a leg whose
+  // audio the caller hears while it still rings; answer() or reject() still decide the call.
+  virtual ControlResult<Done> progress(const std::string& call_id) {
+    return ControlError{ControlErrc::kConflict, "the call is not ringing"};
+  }
 
   using Subscription = uint64_t;
   virtual Subscription subscribe(std::function<void(const SessionEvent&)> fn) = 0;

@@ -37,6 +37,10 @@ class Dialer {
   // Transports that never hold a leg ignore both.
   virtual void answer_held(const std::string& leg_id) {}
   virtual void reject_held(const std::string& leg_id, int status, const std::string& reason) {}
+  // Any thread: early media for a held inbound leg (SIP: 183 with our SDP); the front-end
+  // then hands the leg to SessionManager::leg_early_inbound. False when it cannot (no
+  // media yet: a delayed offer; a transport without ringing).
+  virtual bool progress_held(const std::string& leg_id) { return false; }
   // The kind of leg dialling `to` makes, for its record ("sip", "audiosocket").
   virtual std::string leg_kind(const std::string& to) const { return "sip"; }
 };

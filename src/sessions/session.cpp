@@ -166,6 +166,14 @@ void Session::leg_up(std::shared_ptr<Leg> leg) {
     return;
   }
   if (!executor_.load()) executor_.store(&leg->executor());
+  if (s->early_inbound && s->leg == leg) {
+    // The answer after early media: the leg runs and its flow drives it already.
+    s->early_inbound = false;
+    set_state(*s, "answered");
+    start_recording(*s);
+    services_.emit("call.answered", id_, {{"flow", flow_}, {"leg", s->info.id}});
+    return;
+  }
   s->leg = std::move(leg);
   if (s->early) {
     s->leg->set_listener(nullptr);  // answered: early media is over, the leg is parked
@@ -184,6 +192,19 @@ void Session::leg_up(std::shared_ptr<Leg> leg) {
     s->on_dial = nullptr;
     done(flow::DialResult{.outcome = "answered", .leg_id = s->info.id});
   }
+}
+
+void Session::leg_early_inbound(std::shared_ptr<Leg> leg) {
+  Slot* s = find(leg->info().id);
+  if (!s || s->state == "ended" || s->leg || s != slots_.front().get()) {
+    leg->hangup("session: leg no longer wanted");
+    return;
+  }
+  if (!executor_.load()) executor_.store(&leg->executor());
+  s->leg = std::move(leg);
+  s->early_inbound = true;  // the slot still says "ringing": the call is not answered
+  s->leg->start();
+  if (!start_flow(*s, flow_, variables_)) s->leg->hangup("no flow");
 }
 
 void Session::leg_ended(const std::string& leg_id, const std::string& reason, int sip_status) {

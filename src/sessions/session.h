@@ -52,6 +52,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // A dialled leg has early media (183 with SDP): its media exists before the answer. The
   // dialler hears it when its dial asked for early media; leg_up() follows on the answer.
   void leg_early(std::shared_ptr<Leg> leg);
+  // Our first leg (inbound, still ringing) has early media: its media and driver start now;
+  // leg_up() follows on the answer and only marks it answered.
+  void leg_early_inbound(std::shared_ptr<Leg> leg);
   // The leg ended, for whatever reason (far end, our side, failed dial). Idempotent.
   void leg_ended(const std::string& leg_id, const std::string& reason, int sip_status);
   void transfer_progress(const std::string& leg_id, int status);
@@ -107,6 +110,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::function<void(int)> on_transfer;
     std::string dialler;                 // the leg whose flow dialled this one
     bool early_media = false;            // the dialler hears this leg before it answers
+    bool early_inbound = false;          // inbound, ringing, its flow already runs (183)
     std::unique_ptr<LegListener> early;  // forwards early media to the dialler
   };
   Slot* find(const std::string& leg_id);

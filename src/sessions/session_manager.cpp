@@ -180,6 +180,30 @@ ControlResult<Done> SessionManager::reject(const std::string& call_id, int statu
   return Done{};
 }
 
+ControlResult<Done> SessionManager::progress(const std::string& call_id) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = legs_.find(call_id);
+    if (it == legs_.end()) return ControlError{ControlErrc::kNotFound, "no such call"};
+    if (it->second.ended || !it->second.held) {
+      return ControlError{ControlErrc::kConflict,
+                          it->second.ended ? "the call has ended" : "the call is not ringing"};
+    }
+    if (it->second.early) {
+      return ControlError{ControlErrc::kConflict, "early media has started already"};
+    }
+    it->second.early = true;
+  }
+  if (!dialer_ || !dialer_->progress_held(call_id)) {
+    std::lock_guard lock(mu_);
+    if (auto it = legs_.find(call_id); it != legs_.end()) it->second.early = false;
+    return ControlError{ControlErrc::kConflict,
+                        "no early media for this call (its INVITE had no SDP to answer)"};
+  }
+  store_.add_event(call_id, wall_now(), "early_media", "183 by its controller");
+  return Done{};
+}
+
 std::shared_ptr<Session> SessionManager::session_of_leg(const std::string& leg_id) const {
   std::lock_guard lock(mu_);
   auto it = legs_.find(leg_id);
@@ -228,6 +252,13 @@ void SessionManager::leg_early(std::shared_ptr<Leg> leg) {
   // A call the API placed has no executor before this: its media's is the session's now.
   if (!session->executor()) session->bind_executor(&leg->executor());
   leg->executor().post([session, leg] { session->leg_early(leg); });
+}
+
+void SessionManager::leg_early_inbound(std::shared_ptr<Leg> leg) {
+  auto session = session_of_leg(leg->info().id);
+  if (!session) return;
+  session->bind_executor(&leg->executor());
+  leg->executor().post([session, leg] { session->leg_early_inbound(leg); });
 }
 
 void SessionManager::leg_ended(const std::string& leg_id, std::string_view transport_reason,

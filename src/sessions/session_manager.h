@@ -125,6 +125,9 @@ class SessionManager final : public CallControl, public SessionServices {
   void leg_progress(const std::string& leg_id, int status);
   // Outbound: the far end sent early media (183 with SDP); `leg` is its media, not started.
   void leg_early(std::shared_ptr<Leg> leg);
+  // Inbound, held: we sent early media (progress()); `leg` is its media, not started. The
+  // session starts it and its driver; leg_answered() follows on the answer.
+  void leg_early_inbound(std::shared_ptr<Leg> leg);
   // The leg is gone (either side, or a dial that failed). Idempotent.
   void leg_ended(const std::string& leg_id, std::string_view reason, int sip_status);
   void leg_transfer_progress(const std::string& leg_id, int status);
@@ -138,6 +141,7 @@ class SessionManager final : public CallControl, public SessionServices {
   ControlResult<Done> answer(const std::string& call_id) override;
   ControlResult<Done> reject(const std::string& call_id, int status,
                              const std::string& reason) override;
+  ControlResult<Done> progress(const std::string& call_id) override;
   Subscription subscribe(std::function<void(const SessionEvent&)> fn) override;
   void unsubscribe(Subscription id) override;
 
@@ -162,7 +166,8 @@ class SessionManager final : public CallControl, public SessionServices {
     bool inbound = false;
     bool answered = false;
     bool ended = false;
-    bool held = false;  // inbound, ringing until answer() / reject()
+    bool held = false;   // inbound, ringing until answer() / reject()
+    bool early = false;  // inbound, held: progress() started its early media
     std::string reason{};
     std::string local_reason{};  // note_end_reason(): replaces "local_bye"
     int sip_status = 0;

@@ -1231,6 +1231,17 @@ void SipServer::answer_held(const std::string& call_id) {
   });
 }
 
+void SipServer::progress_held(const std::string& call_id) {
+  post([impl = impl_.get(), call_id] {
+    Dialog* d = impl->held_dialog(call_id);
+    if (!d || d->answer_sdp.empty() || d->delayed_offer) return;
+    // Unreliable 183 (no 100rel): the same answer goes again in the 200.
+    nua_respond(d->nh, SIP_183_SESSION_PROGRESS, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                TAG_IF(!d->contact.empty(), SIPTAG_CONTACT_STR(d->contact.c_str())),
+                SIPTAG_PAYLOAD_STR(d->answer_sdp.c_str()), TAG_END());
+  });
+}
+
 void SipServer::reject_held(const std::string& call_id, int status, std::string reason) {
   if (status < 400 || status > 699) status = 603;
   post([impl = impl_.get(), call_id, status, reason = std::move(reason)] {

@@ -167,6 +167,9 @@ class SipServer {
   // Thread-safe: a call held ringing (InviteReply::hold_ms) is answered now (200 with the
   // SDP on_invite gave). No-op when it is not held any more (ended, answered).
   void answer_held(const std::string& call_id);
+  // Thread-safe: a call held ringing gets "183 Session Progress" with the SDP on_invite gave
+  // (early media); it stays held. No-op when it is not held any more or had no offer.
+  void progress_held(const std::string& call_id);
   // Thread-safe: a call held ringing gets the final `status` (400..699) instead, its end
   // recorded with `reason`. No-op when it is not held any more.
   void reject_held(const std::string& call_id, int status, std::string reason);

@@ -514,6 +514,15 @@ void SipFront::answer_held(const std::string& leg_id) {
   if (sip_) sip_->answer_held(leg_id);
 }
 
+bool SipFront::progress_held(const std::string& leg_id) {
+  auto s = find(leg_id);
+  // A delayed offer has no media before the ACK (our offer would need PRACK in a 183).
+  if (!sip_ || !s || !s->leg) return false;
+  sip_->progress_held(leg_id);
+  sessions_.leg_early_inbound(s->leg);
+  return true;
+}
+
 void SipFront::reject_held(const std::string& leg_id, int status, const std::string& reason) {
   if (sip_) sip_->reject_held(leg_id, status, reason);
 }

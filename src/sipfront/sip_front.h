@@ -84,6 +84,7 @@ class SipFront final : public sip::SipEvents, public sessions::Dialer {
   void hang_up(const std::string& leg_id) override;
   void transfer(const std::string& leg_id, const std::string& to) override;
   void answer_held(const std::string& leg_id) override;
+  bool progress_held(const std::string& leg_id) override;
   void reject_held(const std::string& leg_id, int status, const std::string& reason) override;
 
  private:

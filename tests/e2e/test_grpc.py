@@ -299,6 +299,72 @@ def test_a_call_rings_until_the_controller_answers(server_factory, workdir):
     assert "answered by its controller" in details, rec
 
 
+def tone_pcm(hz=600, seconds=1.5, rate=8000):
+    """A sine at `hz`, s16le mono: what the controller plays as early media."""
+    import math
+    import struct
+    n = int(seconds * rate)
+    return b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * hz * i / rate)))
+                    for i in range(n))
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_progress_gives_a_ringing_call_early_media(server_factory, workdir):
+    """Progress{} on a call that rings: the caller gets 183 with SDP (SIPp requires it after
+    the 180 and before the 200), the controller hears `early_media`, and what it plays
+    reaches the caller's RTP address while nothing is answered; Answer then brings the 200
+    and `answered`, and the record keeps the early media and the answer."""
+    import socket
+    srv = start_server(server_factory, workdir)
+    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rtp.bind(("127.0.0.1", 0))
+    rtp.settimeout(0.2)
+    ctl = RingingController(srv)
+    caller = Sipp("uac_ring_early", srv.sip_target, workdir, service=EXTENSION,
+                  duration_ms=1000, timeout_s=45,
+                  substitutions={"RTP_PORT": rtp.getsockname()[1]}).start()
+    try:
+        assert ctl.ringing.wait(30), ctl.events
+        ctl.send(progress=ctl.pb.Progress())
+        wait_for(lambda: "early_media" in [e[0] for e in ctl.events], 20, "early_media")
+        ctl.send(play=ctl.pb.Play(pcm=tone_pcm(), sample_rate=8000))
+        # The tone reaches the caller (PCMU other than silence) while the call rings.
+        toned = 0
+        deadline = time.monotonic() + 20
+        while toned < 25 and time.monotonic() < deadline:
+            try:
+                packet = rtp.recv(2048)
+            except socket.timeout:
+                continue
+            if len(packet) > 12 and any(b not in (0xFF, 0x7F) for b in packet[12:]):
+                toned += 1
+        assert toned >= 25, f"only {toned} packets of the tone before the answer"
+        # Not answered (the scenario itself requires the 183 before any 200).
+        assert "SIP/2.0 200" not in caller.msg_file.read_text(errors="replace")
+        assert wait_live_call(srv)["state"] == "ringing"
+        ctl.send(answer=ctl.pb.Answer())
+        result = caller.wait()
+    finally:
+        caller.stop()
+        rtp.close()
+    assert result.successful == 1, result.explain()
+    types = ctl.finish()
+    assert (types.index("ringing") < types.index("early_media") < types.index("answered")
+            < types.index("hangup")), types
+    rec = http_api.wait_call_ended(srv.http_base, ctl.call_id, 20)
+    assert rec["answered_at"] and rec["end_reason"] == "remote_bye", rec
+    kinds = [e["kind"] for e in rec["events"]]
+    assert "early_media" in kinds and kinds.index("early_media") < kinds.index("answered"), kinds
+
+
 @pytest.mark.parametrize("how,status,reason", [
     ("reject", 486, "controller_rejected"),
     ("hangup", 603, "controller_hangup"),

@@ -92,15 +92,34 @@ TEST(AspChannel, EndsAndLocalEnd) {
 }
 
 TEST(AspChannel, WakeIsCoalesced) {
-  Channel ch(8000);
-  ch.wake();
-  ch.wake();
+  struct Conn : Wakeable {
+    void on_wake() override {}
+  };
+  auto queue = std::make_shared<WakeQueue>();
+  auto a = std::make_shared<Conn>();
+  auto b = std::make_shared<Conn>();
+  Channel ch_a(8000), ch_b(8000);
+  ch_a.attach(queue, a);
+  ch_b.attach(queue, b);
+  ch_a.wake();
+  ch_a.wake();
+  ch_b.wake();
   uint64_t n = 0;
-  ASSERT_EQ(::read(ch.wake_fd(), &n, sizeof n), static_cast<ssize_t>(sizeof n));
-  EXPECT_EQ(n, 1u);  // one write for both
-  ch.clear_woken();
-  ch.wake();
-  ASSERT_EQ(::read(ch.wake_fd(), &n, sizeof n), static_cast<ssize_t>(sizeof n));
+  ASSERT_EQ(::read(queue->fd(), &n, sizeof n), static_cast<ssize_t>(sizeof n));
+  EXPECT_EQ(n, 1u);  // one eventfd write for the whole batch
+  std::vector<std::weak_ptr<Wakeable>> listed;
+  queue->take(listed);
+  ASSERT_EQ(listed.size(), 2u);  // each session once, in order
+  EXPECT_EQ(listed[0].lock(), a);
+  EXPECT_EQ(listed[1].lock(), b);
+  ch_a.wake();  // still flagged: not listed again until the I/O thread clears it
+  queue->take(listed);
+  EXPECT_TRUE(listed.empty());
+  ch_a.clear_woken();
+  ch_a.wake();
+  ASSERT_EQ(::read(queue->fd(), &n, sizeof n), static_cast<ssize_t>(sizeof n));
+  queue->take(listed);
+  EXPECT_EQ(listed.size(), 1u);
 }
 
 TEST(AspChannel, FullOutSlotsMakeRoomByDroppingTheOldestAudio) {
