@@ -70,8 +70,13 @@ def make_wavs(tmp):
     b = audio.make_speech_wav(PAUSED_B, tmp / "b.wav")
     sa, rate = audio.read_wav(a)
     sb, _ = audio.read_wav(b)
+    # espeak-ng pads each phrase with silence: cut it, so the pause is PAUSE_S of silence
+    # between the last loud frame of one half and the first of the other.
+    a_end = int(audio.speech_segments(sa, rate, 300.0)[-1][1] * rate)
+    b_start = int(audio.speech_segments(sb, rate, 300.0)[0][0] * rate)
+    sa, sb = list(sa[:a_end]), list(sb[b_start:])
     paused = tmp / "paused.wav"
-    audio.write_wav(paused, list(sa) + [0] * int(PAUSE_S * rate) + list(sb), rate)
+    audio.write_wav(paused, sa + [0] * int(PAUSE_S * rate) + sb + [0] * int(0.3 * rate), rate)
     return {"closed": closed, "paused": paused}, len(sa) / rate
 
 
@@ -191,7 +196,8 @@ def markdown(res):
     by = {(r["set"], r["profile"], r["calls"], r["speculative"]): r for r in res["steps"]}
     for (s, p, c, mode), r in sorted(by.items()):
         off = by.get((s, p, c, "off"))
-        if mode == "on" and off and off["caller_response_ms"]["p50"]:
+        if (mode == "on" and off and off["caller_response_ms"]["p50"] and
+                r["caller_response_ms"]["p50"] is not None):
             ratio = r["caller_response_ms"]["p50"] / off["caller_response_ms"]["p50"]
             lines.append(f"- {s}, {p}, {c} calls: {r['caller_response_ms']['p50']} / "
                          f"{off['caller_response_ms']['p50']} ms = **{ratio:.2f}**")
@@ -233,8 +239,12 @@ def main():
         for kind, profile, n in plan:
             for mode in ("off", "on"):
                 print(f"{kind} {profile} {n} calls speculative={mode}", file=sys.stderr)
-                steps.append(run_step(build, tmp, n, args.turns, kind, profile, mode,
-                                      wavs[kind], first_part_s))
+                try:
+                    steps.append(run_step(build, tmp, n, args.turns, kind, profile, mode,
+                                          wavs[kind], first_part_s))
+                except Exception as e:  # noqa: BLE001 - a failed step is reported, not fatal
+                    print(f"step failed: {e}", file=sys.stderr)
+                    continue
                 print(json.dumps({k: steps[-1][k] for k in
                                   ("caller_response_ms", "cut_in_pct", "turns_answered")}),
                       file=sys.stderr)

@@ -148,6 +148,18 @@ AgentRuntime::Engines AgentRuntime::build(const Persona& persona, std::string& w
       e.stt =
           std::make_unique<speech::HttpRecognizer>(speech::http_stt_options_from(params), http_);
     }
+  } else if (stt_engine == "openai_realtime_stt" || stt_engine == "ws_stream") {
+    // Streaming engines (docs/stt.md), used here through the one-shot adapter: the
+    // utterance is streamed when the turn (or the speculative pause) asks for it.
+    // stt_base_url is the WebSocket URL.
+    if (p.stt_base_url.empty()) {
+      why_not = why_not.empty() ? "no stt_base_url" : why_not + ", no stt_base_url";
+    } else {
+      speech::RecognizerParams params{{"url", p.stt_base_url}};
+      if (!p.stt_model.empty()) params["model"] = p.stt_model;
+      if (!p.llm_api_key_env.empty()) params["api_key_env"] = p.llm_api_key_env;
+      e.stt = speech::RecognizerRegistry::with_builtins().create(stt_engine, params);
+    }
   } else {
     // Grammar engine: without expected phrases it understands nothing, so every turn
     // falls back. Offered for completeness; free speech needs "http".

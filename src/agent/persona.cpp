@@ -53,8 +53,10 @@ AgentProviders providers_from(const YAML::Node& root) {
     if (!stt.IsMap()) fail("stt", "must be a map");
     check_keys(stt, "stt.", {"engine", "base_url", "model"});
     if (stt["engine"]) p.stt_engine = text(stt["engine"], "stt.engine", 50);
-    if (!p.stt_engine.empty() && p.stt_engine != "http" && p.stt_engine != "sphinx") {
-      fail("stt.engine", "'" + p.stt_engine + "' is not http or sphinx");
+    if (!p.stt_engine.empty() && p.stt_engine != "http" && p.stt_engine != "sphinx" &&
+        p.stt_engine != "openai_realtime_stt" && p.stt_engine != "ws_stream") {
+      fail("stt.engine",
+           "'" + p.stt_engine + "' is not http, sphinx, openai_realtime_stt or ws_stream");
     }
     if (stt["base_url"]) p.stt_base_url = text(stt["base_url"], "stt.base_url", 500);
     if (stt["model"]) p.stt_model = text(stt["model"], "stt.model", 200);

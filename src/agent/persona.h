@@ -38,7 +38,9 @@ struct AgentProviders {
   std::string llm_base_url{};
   std::string llm_model{};
   std::string llm_api_key_env{};
-  std::string stt_engine{};  // "http" (free speech) or "sphinx"
+  // "http" (free speech), "sphinx", or a streaming engine "openai_realtime_stt" /
+  // "ws_stream" (stt_base_url is then its ws:// URL)
+  std::string stt_engine{};
   std::string stt_base_url{};
   std::string stt_model{};
   std::string tts_engine{};  // "espeak" (embedded, the default) or "http"

@@ -264,8 +264,10 @@ void validate_config(const Config& cfg) {
   }
   if (cfg.drain_seconds < 0 || cfg.drain_seconds > 3600)
     throw ConfigError("drain_seconds: must be 0..3600");
-  if (!cfg.stt_engine.empty() && cfg.stt_engine != "http" && cfg.stt_engine != "sphinx") {
-    throw ConfigError("stt_engine: '" + cfg.stt_engine + "' must be http or sphinx");
+  if (!cfg.stt_engine.empty() && cfg.stt_engine != "http" && cfg.stt_engine != "sphinx" &&
+      cfg.stt_engine != "openai_realtime_stt" && cfg.stt_engine != "ws_stream") {
+    throw ConfigError("stt_engine: '" + cfg.stt_engine +
+                      "' must be http, sphinx, openai_realtime_stt or ws_stream");
   }
   if (!cfg.tts_engine.empty() && cfg.tts_engine != "espeak" && cfg.tts_engine != "http") {
     throw ConfigError("tts_engine: '" + cfg.tts_engine + "' must be espeak or http");

@@ -10,9 +10,17 @@ speech.
 2. "What time do you open": the recogniser closes it as a question; the answer started at
    the short pause is the one played (one transcription for the utterance, a used
    speculation in /metrics) and nothing is wasted.
+3. The same question heard through a streaming recogniser (OpenAI realtime transcription
+   over WebSocket, tests/fake_openai/fake_stream_stt.py) named in the persona.
 
 No timed assertion: the bench (bench/voice_to_voice.py) measures how much sooner.
 """
+import json
+import pathlib
+import subprocess
+import sys
+import urllib.request
+
 import pytest
 
 from harness import audio, http_api
@@ -115,3 +123,70 @@ def test_a_paused_sentence_gets_one_answer_and_a_closed_question_is_answered_fro
     assert len(heard_segs) == 3, describe(heard_segs)
     print(f"heard {describe(heard_segs)}; speculative {counts}; "
           f"{len(questions)} transcriptions, {len(chats)} completions")
+
+
+class FakeStreamStt:
+    """tests/fake_openai/fake_stream_stt.py as a process (OpenAI realtime transcription)."""
+
+    def __init__(self):
+        script = pathlib.Path(__file__).resolve().parents[1] / "fake_openai" / "fake_stream_stt.py"
+        self.proc = subprocess.Popen([sys.executable, str(script), "--port", "0",
+                                      "--exit-on-stdin-eof"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert line.startswith("PORT "), line
+        self.port = int(line.split()[1])
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def script(self, s):
+        req = urllib.request.Request(self.base + "/control/script", data=json.dumps(s).encode(),
+                                     headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=5).read()
+
+    def received(self):
+        return json.loads(urllib.request.urlopen(self.base + "/control/received", timeout=5).read())
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def test_a_persona_hears_through_openai_realtime_transcription(server_factory, workdir, fake,
+                                                              audiotool):
+    stt = FakeStreamStt()
+    try:
+        # Every connection (the pause's, the end's) hears the same question.
+        stt.script({"streams": [{"partials": ["what time", "what time do you"],
+                                 "final": QUESTION_HEARD}] * 6})
+        fake.script({"chat": [{"user_contains": "open", "content": HOURS}]})
+        personas = workdir / "personas"
+        personas.mkdir()
+        (personas / "shop.yaml").write_text(
+            "name: shop\nlanguage: en\nvoice: en-us\n"
+            f"greeting: \"{GREETING}\"\n"
+            "system_prompt: You answer questions about a shop.\n"
+            "no_input_seconds: 60\n"
+            "stt:\n  engine: openai_realtime_stt\n"
+            f"  base_url: \"ws://127.0.0.1:{stt.port}/v1/realtime?intent=transcription\"\n")
+        cfg = workdir / "agent.yaml"
+        cfg.write_text(f"personas_dir: {personas}\nllm_base_url: {fake.base}\nllm_model: m\n")
+        srv = server_factory(extra_args=["--config", str(cfg)])
+        mic = Timeline(workdir, audiotool)
+        ask_at = SETUP_S + mic.server_says(GREETING)
+        end_at = mic.say(ask_at, QUESTION) + REACTION_S + mic.server_says(HOURS)
+        phone = Baresip(workdir, mic.write(end_at + 20), max_seconds=60).start()
+        try:
+            assert phone.dial(f"sip:shop@{srv.sip_target}") is not None, phone.log()
+            call = wait_call(srv, lambda c: turn(c, 1) is not None, timeout=end_at + 25)
+            phone.hangup()
+        finally:
+            phone.stop()
+        first = turn(call, 1)
+        assert first and first["user_text"] == QUESTION_HEARD, call
+        assert first["agent_text"] == HOURS and not first["error"], first
+        sessions = stt.received()
+        assert sessions and all(s["path"].startswith("/v1/realtime") for s in sessions), sessions
+        assert any(s.get("audio_ms", 0) > 500 for s in sessions), sessions
+    finally:
+        stt.stop()

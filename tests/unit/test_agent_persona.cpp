@@ -70,7 +70,7 @@ TEST(Persona, ErrorsNameTheKey) {
   EXPECT_NE(error_of(kMinimal + "tools: [fly]\n").find("unknown tool 'fly'"), std::string::npos);
   EXPECT_EQ(error_of(kMinimal + "llm: {modle: x}\n"), "llm.modle: unknown key");
   EXPECT_EQ(error_of(kMinimal + "stt: {engine: vosk}\n"),
-            "stt.engine: 'vosk' is not http or sphinx");
+            "stt.engine: 'vosk' is not http, sphinx, openai_realtime_stt or ws_stream");
   EXPECT_NE(error_of("name: Bad Name\nsystem_prompt: x\n").find("name:"), std::string::npos);
   EXPECT_NE(error_of("name: [unclosed\n").find("yaml:"), std::string::npos);
   EXPECT_EQ(error_of("- a list\n"), "persona: must be a YAML map");
