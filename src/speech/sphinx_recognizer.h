@@ -31,6 +31,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -101,6 +102,10 @@ class SphinxRecognizer : public Recognizer {
   };
   void worker(Decoder* decoder);
   Recognition decode(Decoder& d, const RecognitionRequest& request);
+  bool select_grammar(Decoder& d, const Grammar& grammar, std::string& name);
+  // The best path score of the turn through every answer but phrase `winner`'s, or none.
+  std::optional<int64_t> runner_up_score(Decoder& d, const RecognitionRequest& request, int winner,
+                                         const std::vector<int16_t>& pcm);
 
   SphinxOptions options_;
   std::shared_ptr<const PronouncingDictionary> dictionary_;
