@@ -50,9 +50,25 @@ constexpr const char* kTuningVoices = "en-us:165,en:140,en-us:130,en-us:200,en+f
 constexpr const char* kHeldOutVoices =
     "en-gb-scotland:160,en+f2:150,en-us+m3:175,en-029:155,en-gb-x-rp+f4:170,en-us-nyc+m5:140";
 
-// main's settings before this work: no answer margin, answer gap 35.
-const speech::RecognizerParams kBaseline{{"reject_answer_margin", "0"},
-                                         {"reject_answer_gap", "35"}};
+// main's settings before this work (6766c98): pocketsphinx's default beams, no answer
+// margin, the old rejection thresholds, and the carriers without the words added since.
+const speech::RecognizerParams kBaseline{{"beam", "1e-48"},
+                                         {"wbeam", "7e-29"},
+                                         {"reject_answer_margin", "0"},
+                                         {"reject_answer_gap", "35"},
+                                         {"reject_phone_loop_gap", "55"},
+                                         {"reject_max_gap_seconds", "0.3"},
+                                         {"reject_min_coverage", "0.5"}};
+constexpr const char* kAddedCarriers[] = {"a", "an", "the", "it's"};
+
+speech::Carriers main_carriers(speech::Carriers c) {
+  for (auto* side : {&c.before, &c.after})
+    std::erase_if(*side, [](const std::string& w) {
+      return std::find(std::begin(kAddedCarriers), std::end(kAddedCarriers), w) !=
+             std::end(kAddedCarriers);
+    });
+  return c;
+}
 
 std::string trim(std::string s) {
   size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t\r");
@@ -234,6 +250,7 @@ int main(int argc, char** argv) {
         req.expected = s.phrases;
         req.answer_of = s.answer_of;
         req.carriers = carriers_of(s.kind);
+        if (k == 0) req.carriers = main_carriers(std::move(req.carriers));
         req.language = "en-us";
         req.tag = c.text;
         auto promise = std::make_shared<std::promise<speech::Recognition>>();

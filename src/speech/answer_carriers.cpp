@@ -9,14 +9,27 @@ constexpr const char* kHesitations[] = {"uh", "um"};
 // Each list is short on purpose: every carrier is one more path the decoder can take, so
 // a carrier that sounds like an answer ("see" next to "c") would cost right answers. The
 // lists were checked with tools/sttcheck (docs/stt.md "Carrier phrases").
-constexpr const char* kChoiceBefore[] = {
-    "i need",         "i need a", "i want",   "i'd like",          "i would like",     "it's a",
-    "i'm here for a", "i have a", "it's for", "i need to talk to", "i want to talk to"};
+// "a", "an", "the": an option is a noun, and people say it with its article ("a visit",
+// "the operator please"); without them "a visit" came back as "delivery".
+constexpr const char* kChoiceBefore[] = {"i need",
+                                         "i need a",
+                                         "i want",
+                                         "i'd like",
+                                         "i would like",
+                                         "it's a",
+                                         "i'm here for a",
+                                         "i have a",
+                                         "it's for",
+                                         "i need to talk to",
+                                         "i want to talk to",
+                                         "a",
+                                         "an",
+                                         "the"};
 constexpr const char* kChoiceAfter[] = {"please", "thanks", "thank you"};
 
-constexpr const char* kNameBefore[] = {"i'm here to see", "i am here to see", "here to see",
-                                       "i'm visiting",    "i am visiting",    "i want to see",
-                                       "i'd like to see", "i'm looking for",  "to see"};
+constexpr const char* kNameBefore[] = {
+    "i'm here to see", "i am here to see", "here to see",     "i'm visiting", "i am visiting",
+    "i want to see",   "i'd like to see",  "i'm looking for", "to see",       "it's"};
 constexpr const char* kNameAfter[] = {"please", "thanks", "thank you"};
 
 constexpr const char* kNumberBefore[] = {

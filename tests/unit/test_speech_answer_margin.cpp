@@ -48,10 +48,14 @@ TEST(AnswerMargin, CloseCallsAreRejected) {
   v = judge_margin(-1000, -1200, 50, 3);
   EXPECT_DOUBLE_EQ(v.margin, 4);
   EXPECT_FALSE(v.reject);
-  // Off, no runner-up, or no answer frames: never a close call.
+  // Off, or no answer frames: no verdict.
   EXPECT_FALSE(judge_margin(-1000, -1001, 50, 0).reject);
-  EXPECT_FALSE(judge_margin(-1000, std::nullopt, 50, 3).reject);
   EXPECT_FALSE(judge_margin(-1000, -1001, 0, 3).reject);
+  // Other answers exist but none has a complete path: unsure (measured: mostly unrelated
+  // speech such as "hello").
+  v = judge_margin(-1000, std::nullopt, 50, 3);
+  EXPECT_TRUE(v.reject);
+  EXPECT_NE(v.reason.find("unsure"), std::string::npos);
   // A runner-up that scores better than the winner (a partial path) is a close call too.
   EXPECT_TRUE(judge_margin(-1000, -900, 50, 3).reject);
 }
