@@ -136,6 +136,11 @@ bool load_cases(const std::string& path, std::vector<Step>& steps, std::vector<C
   return true;
 }
 
+const std::string& first_phrase_of(const Step& s, int answer) {
+  const auto it = std::find(s.answer_of.begin(), s.answer_of.end(), answer);
+  return s.phrases[static_cast<size_t>(it - s.answer_of.begin())];
+}
+
 speech::Carriers carriers_of(const std::string& kind) {
   using K = speech::AnswerKind;
   if (kind == "name") return speech::default_carriers(K::kName, "en-us");
@@ -147,8 +152,11 @@ speech::Carriers carriers_of(const std::string& kind) {
 
 struct Tally {
   int right = 0, wrong = 0, lost = 0, in_grammar = 0, false_accepts = 0, unrelated = 0;
+  double audio_seconds = 0, processing_seconds = 0;  // totals only
   json to_json() const {
-    return {{"right", right},
+    return {{"audio_seconds", audio_seconds},
+            {"processing_seconds", processing_seconds},
+            {"right", right},
             {"wrong", wrong},
             {"lost", lost},
             {"in_grammar", in_grammar},
@@ -160,6 +168,14 @@ struct Tally {
 std::string pct(int n, int d) {
   char b[32];
   std::snprintf(b, sizeof b, "%d/%d (%.1f %%)", n, d, d ? 100.0 * n / d : 0.0);
+  return b;
+}
+
+// Decode time per second of audio (requests go one at a time per setting, so there is no
+// queueing; both settings decode at once on a shared machine: compare them, not runs).
+std::string fixed(double processing, double audio) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", audio > 0 ? processing / audio : 0.0);
   return b;
 }
 
@@ -258,6 +274,10 @@ int main(int argc, char** argv) {
         configs[k].stt->recognize(
             std::move(req), [promise](speech::Recognition r) { promise->set_value(std::move(r)); });
       }
+      // One utterance at a time (both settings side by side): processing time is then the
+      // decode itself, not a queue.
+      for (size_t j = pending.size() - configs.size(); j < pending.size(); ++j)
+        pending[j].result.wait();
     }
   }
 
@@ -273,6 +293,8 @@ int main(int argc, char** argv) {
     const bool accepted = r.ok && !r.rejected && r.matched_index >= 0;
     const int got = accepted ? s.answer_of[static_cast<size_t>(r.matched_index)] : -1;
     std::string verdict;
+    totals[p.config].audio_seconds += r.audio_seconds;
+    totals[p.config].processing_seconds += r.processing_seconds;
     for (Tally* t : {&totals[p.config], &by_step[p.config][s.name],
                      &by_voice[p.config][voices[p.voice_index].name]}) {
       if (c.answer < 0) {
@@ -295,7 +317,7 @@ int main(int argc, char** argv) {
              {"said", c.text},
              {"voice",
               voices[p.voice_index].name + ":" + std::to_string(voices[p.voice_index].rate_wpm)},
-             {"wanted", c.answer < 0 ? "-" : s.phrases[0]}};
+             {"wanted", c.answer < 0 ? "-" : first_phrase_of(s, c.answer)}};
     row[p.config == 0 ? "baseline" : "new"] = {
         {"heard", r.text}, {"matched", r.matched}, {"verdict", verdict}};
   }
@@ -323,12 +345,14 @@ int main(int argc, char** argv) {
      << "`. Every phrase spoken by every voice at 8 kHz through G.711 u-law. "
      << "*right*: the answer wanted; *wrong*: another answer; *lost*: rejected or nothing "
      << "(the flow asks again); *false accepts*: unrelated speech taken as an answer.\n\n"
-     << "| settings | right | wrong | lost | false accepts |\n|---|---|---|---|---|\n";
+     << "| settings | right | wrong | lost | false accepts | decode s / audio s |\n"
+     << "|---|---|---|---|---|---|\n";
   for (size_t k = 0; k < configs.size(); ++k) {
     const Tally& t = totals[k];
     md << "| " << configs[k].label << " | " << pct(t.right, t.in_grammar) << " | "
        << pct(t.wrong, t.in_grammar) << " | " << pct(t.lost, t.in_grammar) << " | "
-       << pct(t.false_accepts, t.unrelated) << " |\n";
+       << pct(t.false_accepts, t.unrelated) << " | " << fixed(t.processing_seconds, t.audio_seconds)
+       << " |\n";
     json cj = {{"label", configs[k].label}, {"total", t.to_json()}};
     for (const auto& [step, st] : by_step[k]) cj["by_step"][step] = st.to_json();
     for (const auto& [voice, vt] : by_voice[k]) cj["by_voice"][voice] = vt.to_json();
