@@ -59,7 +59,7 @@ const speech::RecognizerParams kBaseline{{"beam", "1e-48"},
                                          {"reject_phone_loop_gap", "55"},
                                          {"reject_max_gap_seconds", "0.3"},
                                          {"reject_min_coverage", "0.5"}};
-constexpr const char* kAddedCarriers[] = {"a", "an", "the", "it's"};
+constexpr const char* kAddedCarriers[] = {"it's"};
 
 speech::Carriers main_carriers(speech::Carriers c) {
   for (auto* side : {&c.before, &c.after})

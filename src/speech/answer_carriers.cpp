@@ -9,22 +9,12 @@ constexpr const char* kHesitations[] = {"uh", "um"};
 // Each list is short on purpose: every carrier is one more path the decoder can take, so
 // a carrier that sounds like an answer ("see" next to "c") would cost right answers. The
 // lists were checked with tools/sttcheck (docs/stt.md "Carrier phrases").
-// "a", "an", "the": an option is a noun, and people say it with its article ("a visit",
-// "the operator please"); without them "a visit" came back as "delivery".
-constexpr const char* kChoiceBefore[] = {"i need",
-                                         "i need a",
-                                         "i want",
-                                         "i'd like",
-                                         "i would like",
-                                         "it's a",
-                                         "i'm here for a",
-                                         "i have a",
-                                         "it's for",
-                                         "i need to talk to",
-                                         "i want to talk to",
-                                         "a",
-                                         "an",
-                                         "the"};
+// No articles ("a visit", "the operator"): one short syllable before a short option word
+// explains too much, like "uh": through an ASP bridge "sales" came back as "a help" with
+// "a", as "the one" with "the" (tests/e2e/test_asp_bridge.py).
+constexpr const char* kChoiceBefore[] = {
+    "i need",         "i need a", "i want",   "i'd like",          "i would like",     "it's a",
+    "i'm here for a", "i have a", "it's for", "i need to talk to", "i want to talk to"};
 constexpr const char* kChoiceAfter[] = {"please", "thanks", "thank you"};
 
 constexpr const char* kNameBefore[] = {
