@@ -17,6 +17,8 @@ constexpr const char* kChoiceBefore[] = {
     "i'm here for a", "i have a", "it's for", "i need to talk to", "i want to talk to"};
 constexpr const char* kChoiceAfter[] = {"please", "thanks", "thank you"};
 
+// "it's": without it "it's Robert Wilson" was heard right and then rejected for the
+// unexplained pause before the name (tools/sttcheck, every tuning voice).
 constexpr const char* kNameBefore[] = {
     "i'm here to see", "i am here to see", "here to see",     "i'm visiting", "i am visiting",
     "i want to see",   "i'd like to see",  "i'm looking for", "to see",       "it's"};
