@@ -8,6 +8,7 @@
 //
 // CASES.txt, one directive per line ('#' starts a comment):
 //   grammar: John Smith | Mary Jones | Mary | Jones      the expected phrases
+//   grammar: sales | support/help                          '/': phrases of one answer
 //   say: John Smith => John Smith                          utterance => wanted phrase
 //   say: what is the weather like today => -               '-': should be rejected
 //   carriers: name                 the words a flow step of that kind allows around the
@@ -104,13 +105,22 @@ int main(int argc, char** argv) {
   speech::SphinxRecognizer stt(speech::sphinx_options_from(params));
   speech::EspeakSynthesizer tts;
   std::vector<std::string> grammar;
+  std::vector<int> answer_of;
   speech::Carriers carriers;
   Totals t;
   std::string line;
   while (std::getline(in, line)) {
     line = trim(line.substr(0, line.find('#')));
     if (line.rfind("grammar:", 0) == 0) {
-      grammar = split(line.substr(8), '|');
+      // `support/help`: two phrases of one answer (RecognitionRequest::answer_of).
+      grammar.clear();
+      answer_of.clear();
+      const auto answers = split(line.substr(8), '|');
+      for (size_t a = 0; a < answers.size(); ++a)
+        for (const auto& phrase : split(answers[a], '/')) {
+          grammar.push_back(phrase);
+          answer_of.push_back(static_cast<int>(a));
+        }
       carriers = {};
       continue;
     }
@@ -146,6 +156,7 @@ int main(int argc, char** argv) {
       req.pcm = pcm;
       req.expected = grammar;
       req.carriers = carriers;
+      req.answer_of = answer_of;
       req.language = "en-us";
       req.tag = "sttcheck";
       stt.recognize(std::move(req),
@@ -161,8 +172,17 @@ int main(int argc, char** argv) {
         verdict = accepted ? "FALSE-ACCEPT" : "ok-rejected";
       } else {
         ++t.in_grammar;
+        // Right: the phrase it read stands for the same answer as a wanted phrase.
+        auto answer_of_phrase = [&](const std::string& p) {
+          auto it = std::find(grammar.begin(), grammar.end(), p);
+          if (it == grammar.end()) return -1;
+          size_t i = static_cast<size_t>(it - grammar.begin());
+          return answer_of.empty() ? static_cast<int>(i) : answer_of[i];
+        };
+        const int got = r.matched_index >= 0 ? answer_of_phrase(r.matched) : -2;
         bool right = r.ok && !r.rejected &&
-                     std::find(wanted.begin(), wanted.end(), r.matched) != wanted.end();
+                     std::any_of(wanted.begin(), wanted.end(),
+                                 [&](const std::string& w) { return answer_of_phrase(w) == got; });
         if (right) {
           ++t.right;
           verdict = "ok";

@@ -101,6 +101,9 @@ class ScriptedFlow : public Flow {
   void accept_answer(const std::string& value, MonoTime now);
   void store(const std::string& slot, std::string value);
   std::vector<std::string> expected_phrases() const;
+  // Which answer each expected phrase stands for (RecognitionRequest::answer_of): a menu's
+  // digit, a choice's value, yes or no; empty where identical text is the only sameness.
+  std::vector<int> expected_answers() const;
   // The words this step lets a caller say around the answer (speech/answer_carriers.h).
   speech::Carriers answer_carriers() const;
   // route / lookup / record: steps that act and move on at once.

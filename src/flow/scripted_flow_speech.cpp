@@ -131,6 +131,21 @@ std::vector<std::string> ScriptedFlow::expected_phrases() const {
   return out;  // digits without a table: free speech
 }
 
+std::vector<int> ScriptedFlow::expected_answers() const {
+  const StepSpec& s = step();
+  std::vector<int> out;
+  if (s.type == StepType::kMenu) {
+    for (const SpokenChoice& c : s.spoken) out.push_back(c.digit);
+  } else if (s.type == StepType::kConfirm) {
+    out.insert(out.end(), std::size(kYes), 1);
+    out.insert(out.end(), std::size(kNo), 0);
+  } else if (s.match == MatchKind::kChoices) {
+    for (size_t v = 0; v < s.values.size(); ++v)
+      out.insert(out.end(), s.values[v].words.size(), static_cast<int>(v));
+  }
+  return out;  // must line up with expected_phrases()
+}
+
 speech::Carriers ScriptedFlow::answer_carriers() const {
   const StepSpec& s = step();
   const std::string& language = spec_->voice.name;
@@ -158,6 +173,7 @@ void ScriptedFlow::send_turn(MonoTime now) {
   req.sample_rate = listener_->sample_rate();
   req.expected = expected_phrases();
   if (!req.expected.empty()) req.carriers = answer_carriers();
+  req.answer_of = expected_answers();
   req.language = spec_->voice.name;
   req.tag = host_.call().id;
   listener_->reset();

@@ -9,14 +9,19 @@ constexpr const char* kHesitations[] = {"uh", "um"};
 // Each list is short on purpose: every carrier is one more path the decoder can take, so
 // a carrier that sounds like an answer ("see" next to "c") would cost right answers. The
 // lists were checked with tools/sttcheck (docs/stt.md "Carrier phrases").
+// No articles ("a visit", "the operator"): one short syllable before a short option word
+// explains too much, like "uh": through an ASP bridge "sales" came back as "a help" with
+// "a", as "the one" with "the" (tests/e2e/test_asp_bridge.py).
 constexpr const char* kChoiceBefore[] = {
     "i need",         "i need a", "i want",   "i'd like",          "i would like",     "it's a",
     "i'm here for a", "i have a", "it's for", "i need to talk to", "i want to talk to"};
 constexpr const char* kChoiceAfter[] = {"please", "thanks", "thank you"};
 
-constexpr const char* kNameBefore[] = {"i'm here to see", "i am here to see", "here to see",
-                                       "i'm visiting",    "i am visiting",    "i want to see",
-                                       "i'd like to see", "i'm looking for",  "to see"};
+// "it's": without it "it's Robert Wilson" was heard right and then rejected for the
+// unexplained pause before the name (tools/sttcheck, every tuning voice).
+constexpr const char* kNameBefore[] = {
+    "i'm here to see", "i am here to see", "here to see",     "i'm visiting", "i am visiting",
+    "i want to see",   "i'd like to see",  "i'm looking for", "to see",       "it's"};
 constexpr const char* kNameAfter[] = {"please", "thanks", "thank you"};
 
 constexpr const char* kNumberBefore[] = {

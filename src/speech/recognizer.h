@@ -42,6 +42,10 @@ struct RecognitionRequest {
   std::string language = "en";  // BCP 47-ish: "en", "en-us", "pt-br"
   std::string tag;              // for logs (the call id)
   Carriers carriers;            // words allowed around an expected phrase
+  // Which answer each expected phrase stands for (same size as `expected`), so that two
+  // phrases of one answer ("service", "repair") never count as a close call between
+  // answers (speech/answer_margin.h). Empty: identical phrases are one answer.
+  std::vector<int> answer_of;
 };
 
 struct Recognition {

@@ -9,6 +9,7 @@
 #include <list>
 
 #include "audio/resampler.h"
+#include "speech/answer_margin.h"
 #include "speech/extra_words.h"
 
 namespace atende::speech {
@@ -75,9 +76,11 @@ SphinxRecognizer::SphinxRecognizer(SphinxOptions options) : options_(std::move(o
   const char* yes_if_loop = phone_loop ? "yes" : "no";
   for (int i = 0; i < options_.workers; ++i) {
     auto d = std::make_unique<Decoder>();
-    d->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", options_.model_dir.c_str(), "-dict",
-                            options_.dictionary.c_str(), "-logfn", "/dev/null", "-compallsen",
-                            yes_if_loop, "-allphone_ci", yes_if_loop, nullptr);
+    d->config =
+        cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", options_.model_dir.c_str(), "-dict",
+                    options_.dictionary.c_str(), "-logfn", "/dev/null", "-compallsen", yes_if_loop,
+                    "-allphone_ci", yes_if_loop, "-beam", options_.beam.c_str(), "-pbeam",
+                    options_.beam.c_str(), "-wbeam", options_.wbeam.c_str(), nullptr);
     if (!d->config) throw std::runtime_error("sphinx: bad model paths " + options_.model_dir);
     d->ps = ps_init(d->config);
     if (!d->ps) throw std::runtime_error("sphinx: cannot load model " + options_.model_dir);
@@ -218,6 +221,42 @@ Pass run_search(ps_decoder_t* ps, const char* search, const std::vector<int16_t>
 
 }  // namespace
 
+// Makes `grammar` a search of the decoder (compiled once, kept in an LRU) and names it.
+bool SphinxRecognizer::select_grammar(Decoder& d, const Grammar& grammar, std::string& name) {
+  name = "g" + std::to_string(std::hash<std::string>{}(grammar.key));
+  auto it = std::find(d.grammar_lru.begin(), d.grammar_lru.end(), name);
+  if (it != d.grammar_lru.end()) {
+    d.grammar_lru.splice(d.grammar_lru.begin(), d.grammar_lru, it);
+    return true;
+  }
+  if (ps_set_jsgf_string(d.ps, name.c_str(), grammar.jsgf.c_str()) != 0) return false;
+  d.grammar_lru.push_front(name);
+  if (d.grammar_lru.size() > options_.grammars_per_decoder) {
+    ps_unset_search(d.ps, d.grammar_lru.back().c_str());
+    d.grammar_lru.pop_back();
+  }
+  return true;
+}
+
+std::optional<int64_t> SphinxRecognizer::runner_up_score(Decoder& d, const RecognitionRequest& req,
+                                                         int winner,
+                                                         const std::vector<int16_t>& pcm) {
+  const auto others = competing_phrases(req.expected, req.answer_of, static_cast<size_t>(winner));
+  if (others.empty()) return std::nullopt;
+  std::vector<std::string> phrases;
+  phrases.reserve(others.size());
+  for (size_t i : others) phrases.push_back(req.expected[i]);
+  auto grammar = grammar_for(phrases, req.carriers);
+  std::string name;
+  if (grammar->empty() || !select_grammar(d, *grammar, name)) return std::nullopt;
+  Pass p = run_search(d.ps, name.c_str(), pcm);
+  // No path through the other answers reached the grammar's end. With pocketsphinx's
+  // default beams that happened for 91 of 504 tuning turns (hence the wider beams,
+  // SphinxOptions::beam); with them, for a few, mostly unrelated speech (judge_margin).
+  if (!p.ok || p.hyp.empty()) return std::nullopt;
+  return p.score;
+}
+
 Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) {
   Recognition r;
   if (!req.pcm || req.sample_rate < 8000 || req.sample_rate > 48000) {
@@ -257,20 +296,9 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
       r.error = "sphinx: none of the expected phrases can be pronounced (not in the dictionary)";
       return r;
     }
-    search_name = "g" + std::to_string(std::hash<std::string>{}(grammar->key));
-    auto it = std::find(d.grammar_lru.begin(), d.grammar_lru.end(), search_name);
-    if (it != d.grammar_lru.end()) {
-      d.grammar_lru.splice(d.grammar_lru.begin(), d.grammar_lru, it);
-    } else {
-      if (ps_set_jsgf_string(d.ps, search_name.c_str(), grammar->jsgf.c_str()) != 0) {
-        r.error = "sphinx: the grammar did not compile";
-        return r;
-      }
-      d.grammar_lru.push_front(search_name);
-      if (d.grammar_lru.size() > options_.grammars_per_decoder) {
-        ps_unset_search(d.ps, d.grammar_lru.back().c_str());
-        d.grammar_lru.pop_back();
-      }
+    if (!select_grammar(d, *grammar, search_name)) {
+      r.error = "sphinx: the grammar did not compile";
+      return r;
     }
     search = search_name.c_str();
   }
@@ -295,6 +323,7 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
   if (grammar && !r.rejected) {
     const RejectionVerdict v = judge_segments(main.segments, options_.rejection);
     r.confidence = static_cast<float>(std::min(1.0, v.coverage));
+    why = fmt::format("silence {:.2f} s, coverage {:.2f}", v.max_gap_seconds, v.coverage);
     if (v.reject) {
       r.rejected = true;
       why = v.reason;
@@ -308,7 +337,8 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
       spdlog::warn("sphinx: the phone-loop pass failed; keeping the grammar's answer");
     } else {
       const RejectionVerdict v = judge_phone_loop(main.segments, loop.ascr, options_.rejection);
-      why = v.reason.empty() ? fmt::format("phone-loop gap {:.0f}", v.phone_loop_gap) : v.reason;
+      why += v.reason.empty() ? fmt::format(", phone-loop gap {:.0f}", v.phone_loop_gap)
+                              : ", " + v.reason;
       if (v.reject) r.rejected = true;
       if (!r.rejected && (reading.words_before || reading.words_after)) {
         // Carriers let the decoder explain other speech with words it knows, so a turn
@@ -323,6 +353,23 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
         if (a.reject || whole.reject) r.rejected = true;
       }
     }
+  }
+  if (grammar && !r.rejected && options_.rejection.enabled &&
+      options_.rejection.min_answer_margin > 0) {
+    // Last, because it costs a third search: only for turns every other check accepted,
+    // and only when another answer exists.
+    const bool others =
+        !competing_phrases(req.expected, req.answer_of, static_cast<size_t>(reading.phrase))
+             .empty();
+    const auto runner_up = others ? runner_up_score(d, req, reading.phrase, pcm) : std::nullopt;
+    const MarginVerdict m =
+        !others
+            ? MarginVerdict{}
+            : judge_margin(main.score, runner_up,
+                           answer_frames(main.segments, reading.words_before, reading.words_after),
+                           options_.rejection.min_answer_margin);
+    why += m.reject ? ", " + m.reason : fmt::format(", margin {:.1f}", m.margin);
+    if (m.reject) r.rejected = true;
   }
   if (r.rejected) {
     r.confidence = 0;
@@ -363,6 +410,14 @@ SphinxOptions sphinx_options_from(const RecognizerParams& params) {
       else if (key == "reject_answer_gap") {
         o.rejection.max_answer_gap = std::stod(value);
         if (!(o.rejection.max_answer_gap >= 0 && o.rejection.max_answer_gap <= 10000))
+          throw std::invalid_argument("");
+      } else if (key == "beam" || key == "wbeam") {
+        const double b = std::stod(value);  // a probability ratio: 1e-80
+        if (!(b > 0 && b < 1)) throw std::invalid_argument("");
+        (key == "beam" ? o.beam : o.wbeam) = value;
+      } else if (key == "reject_answer_margin") {
+        o.rejection.min_answer_margin = std::stod(value);
+        if (!(o.rejection.min_answer_margin >= 0 && o.rejection.min_answer_margin <= 10000))
           throw std::invalid_argument("");
       } else if (key == "reject_phone_loop_gap") {
         o.rejection.max_phone_loop_gap = std::stod(value);

@@ -22,8 +22,9 @@
 //
 // Config (engine "sphinx"): model_dir, dictionary, lm, free_speech ("off"|"lm"),
 // workers (1), max_queued (32), garbage ("on"|"off"), max_audio_seconds (30),
-// reject ("on"|"off"), reject_max_gap_seconds (0.3), reject_min_coverage (0.5),
-// reject_phone_loop_gap (55, 0 = off), noise_floor (100, 0 = off), extra_words
+// reject ("on"|"off"), reject_max_gap_seconds (0.5), reject_min_coverage (0.5),
+// reject_phone_loop_gap (55, 0 = off), reject_answer_gap (30), reject_answer_margin (6,
+// 0 = off), beam (1e-80), wbeam (1e-60), noise_floor (100, 0 = off), extra_words
 // ("on"|"off": Portuguese menu/digit words).
 #pragma once
 #include <condition_variable>
@@ -31,6 +32,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -59,11 +61,24 @@ struct SphinxOptions {
   // kept false accepts where they were while recognition went up (docs/stt.md).
   // The phone-loop gap (score units per word frame) was calibrated on the same synthetic
   // set: in-grammar answers scored up to 48, out-of-grammar speech mostly 60-350.
+  //
+  // Retuned with the answer margin (docs/stt.md "Answer margin"), on
+  // bench/grammar_cases/tuning.txt and the tuning voices of bench_speech_grammar_accuracy:
+  // the margin catches close calls between answers, a turn read through carriers must fit
+  // the phone loop a little closer (answer gap 35 -> 30), and a pause before the last word
+  // may be longer (0.3 -> 0.5 s) now that these judge the words. A lower phone-loop gap
+  // (30) would cut false accepts further but rejects a bare "sales" (gap 45).
   RejectionOptions rejection{.enabled = true,
-                             .max_gap_seconds = 0.3,
+                             .max_gap_seconds = 0.5,
                              .min_coverage = 0.5,
                              .max_phone_loop_gap = 55,
-                             .max_answer_gap = 35};
+                             .max_answer_gap = 30,
+                             .min_answer_margin = 6};
+  // Beams of the grammar search (pocketsphinx -beam/-pbeam and -wbeam; its defaults are
+  // 1e-48 and 7e-29). Wider, so that the runner-up search without the winner's answer
+  // (speech/answer_margin.h) still reaches the grammar's end; costs decode time.
+  std::string beam = "1e-80";
+  std::string wbeam = "1e-60";
   // Peak of a deterministic white noise added to the caller's audio (PCM16 units; 0: off).
   // Telephone silence is often digital zero (a G.711 pause decodes to 0), which the
   // acoustic model never saw in training: measured, the decoder then lost or misplaced
@@ -101,6 +116,10 @@ class SphinxRecognizer : public Recognizer {
   };
   void worker(Decoder* decoder);
   Recognition decode(Decoder& d, const RecognitionRequest& request);
+  bool select_grammar(Decoder& d, const Grammar& grammar, std::string& name);
+  // The best path score of the turn through every answer but phrase `winner`'s, or none.
+  std::optional<int64_t> runner_up_score(Decoder& d, const RecognitionRequest& request, int winner,
+                                         const std::vector<int16_t>& pcm);
 
   SphinxOptions options_;
   std::shared_ptr<const PronouncingDictionary> dictionary_;

@@ -48,6 +48,9 @@ struct RejectionOptions {
   // (judge_answer): carriers fit well and would hide an answer forced onto other speech.
   // 0: off.
   double max_answer_gap = 0;
+  // Reject when another answer explains the turn within this many score units per frame
+  // of the winner's answer (speech/answer_margin.h; costs a third search). 0: off.
+  double min_answer_margin = 0;
 };
 
 struct RejectionVerdict {

@@ -99,6 +99,23 @@ TEST(FlowAsk, GateConversationOffline) {
   ASSERT_GE(h.host.stt.requests.size(), 1u);
   EXPECT_EQ(h.host.stt.requests[0].expected.size(), 5u);
   EXPECT_GT(h.host.stt.requests[0].pcm->size(), 4000u);
+  // Which answer each phrase stands for goes with the phrases (the recogniser's answer
+  // margin never weighs "delivery" against "package"): nothing for names (identical text
+  // is the only sameness), the value for the intent's words.
+  EXPECT_TRUE(h.host.stt.requests[0].answer_of.empty());
+  const auto& requests = h.host.stt.requests;
+  const auto intent = std::find_if(requests.begin(), requests.end(), [](const auto& r) {
+    return std::find(r.expected.begin(), r.expected.end(), "delivery") != r.expected.end();
+  });
+  ASSERT_NE(intent, requests.end());
+  ASSERT_EQ(intent->answer_of.size(), intent->expected.size());
+  const auto answer = [&](const std::string& word) {
+    const auto at = std::find(intent->expected.begin(), intent->expected.end(), word);
+    return at == intent->expected.end() ? -1 : intent->answer_of[at - intent->expected.begin()];
+  };
+  EXPECT_EQ(answer("delivery"), answer("package"));
+  EXPECT_NE(answer("delivery"), answer("service"));
+  EXPECT_NE(answer("visit"), answer("service"));
   // The conversation's lines (ASP transcripts, recording.transcript): the prompts as they
   // start, what the recogniser took, in order.
   using Line = std::pair<Speaker, std::string>;

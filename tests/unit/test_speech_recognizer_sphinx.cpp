@@ -135,6 +135,11 @@ TEST(SphinxRecognizer, PhoneLoopRejectsWhatSegmentationLetThrough) {
   {
     SphinxOptions o;
     o.rejection.max_phone_loop_gap = 0;  // segmentation only
+    o.rejection.min_answer_margin = 0;
+    // With pocketsphinx's own beams, as this was measured (the wider default beams decode
+    // some of this speech differently).
+    o.beam = "1e-48";
+    o.wbeam = "7e-29";
     SphinxRecognizer without(o);
     for (const char* said : unrelated) {
       auto r = ask(without, said);
@@ -220,6 +225,14 @@ TEST(SphinxRecognizer, RegistryBuildsItByNameAndChecksParameters) {
   EXPECT_EQ(atende::speech::SphinxOptions{}.rejection.max_phone_loop_gap, 55);
   EXPECT_THROW(reg.create("sphinx", {{"reject_phone_loop_gap", "-1"}}), std::invalid_argument);
   EXPECT_THROW(reg.create("sphinx", {{"reject_phone_loop_gap", "lots"}}), std::invalid_argument);
+  EXPECT_EQ(atende::speech::SphinxOptions{}.rejection.min_answer_margin, 6);
+  EXPECT_EQ(atende::speech::sphinx_options_from({{"reject_answer_margin", "0"}})
+                .rejection.min_answer_margin,
+            0);
+  EXPECT_THROW(reg.create("sphinx", {{"reject_answer_margin", "-2"}}), std::invalid_argument);
+  EXPECT_EQ(atende::speech::sphinx_options_from({{"beam", "1e-48"}}).beam, "1e-48");
+  EXPECT_THROW(reg.create("sphinx", {{"beam", "2"}}), std::invalid_argument);
+  EXPECT_THROW(reg.create("sphinx", {{"wbeam", "wide"}}), std::invalid_argument);
   EXPECT_THROW(reg.create("sphinx", {{"model_dir", "/nonexistent"}}), std::runtime_error);
   auto stt = reg.create("sphinx", {{"workers", "1"}});
   EXPECT_TRUE(stt->uses_grammar());
