@@ -247,7 +247,8 @@ void SphinxStreaming::finish(Active& a) {
                        .expected = req.expected,
                        .language = req.language,
                        .tag = req.tag,
-                       .carriers = req.carriers};
+                       .carriers = req.carriers,
+                       .answer_of = req.answer_of};
   finals_->recognize(std::move(r), [core = a.core](Recognition result) {
     core->final(std::move(result), "sphinx");
   });

@@ -42,7 +42,8 @@ void StreamingAsOneShot::recognize(RecognitionRequest request, RecognitionCallba
                    .expected = std::move(request.expected),
                    .language = std::move(request.language),
                    .tag = std::move(request.tag),
-                   .carriers = std::move(request.carriers)};
+                   .carriers = std::move(request.carriers),
+                   .answer_of = std::move(request.answer_of)};
   auto stream = engine_->start(std::move(sr), std::move(handlers));
   if (request.pcm) stream->push(*request.pcm);
   stream->finish();

@@ -56,6 +56,7 @@ struct StreamRequest {
   std::string language = "en";
   std::string tag{};  // for logs (the call id)
   Carriers carriers{};
+  std::vector<int> answer_of{};  // as RecognitionRequest::answer_of
 };
 
 struct StreamHandlers {
