@@ -33,10 +33,8 @@ import json
 import os
 import pathlib
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 
 import bench_common as bc
 import agent_load as al

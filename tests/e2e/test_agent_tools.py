@@ -13,15 +13,13 @@ import datetime
 import json
 import os
 import pathlib
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
 from harness import audio, http_api
 from harness.baresip import Baresip
+from harness.fake_openai import FakeOpenAi
 
 pytestmark = pytest.mark.atende_only
 
@@ -29,30 +27,6 @@ SOURCE = pathlib.Path(os.environ.get("ATENDE_SOURCE_DIR",
                                      pathlib.Path(__file__).resolve().parents[2]))
 SPEAK_AT_S = 8.0    # the greeting is over by then
 SPEECH_RMS = 300.0  # int16 RMS; decoded G.711 silence is ~0-10
-
-
-class FakeOpenAi:
-    def __init__(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, str(SOURCE / "tests/fake_openai/fake_openai.py"), "--port", "0",
-             "--exit-on-stdin-eof"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        assert line.startswith("PORT "), line
-        self.base = f"http://127.0.0.1:{int(line.split()[1])}"
-
-    def script(self, s):
-        req = urllib.request.Request(self.base + "/control/script", data=json.dumps(s).encode(),
-                                     headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(req, timeout=5).read()
-
-    def requests(self, path_part=""):
-        log = json.loads(urllib.request.urlopen(self.base + "/control/requests", timeout=5).read())
-        return [r for r in log if path_part in r["path"]]
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 @pytest.fixture

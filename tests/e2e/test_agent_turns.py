@@ -15,17 +15,11 @@ speech.
 
 No timed assertion: the bench (bench/voice_to_voice.py) measures how much sooner.
 """
-import json
-import pathlib
-import subprocess
-import sys
-import urllib.request
-
 import pytest
 
 from harness import audio, http_api
 from harness.baresip import Baresip
-from harness.fake_openai import FakeOpenAi
+from harness.fake_openai import FakeOpenAi, FakeStreamStt
 from test_agent_barge_in import Timeline, heard_and_sent, describe, turn, wait_call
 
 pytestmark = pytest.mark.atende_only
@@ -123,33 +117,6 @@ def test_a_paused_sentence_gets_one_answer_and_a_closed_question_is_answered_fro
     assert len(heard_segs) == 3, describe(heard_segs)
     print(f"heard {describe(heard_segs)}; speculative {counts}; "
           f"{len(questions)} transcriptions, {len(chats)} completions")
-
-
-class FakeStreamStt:
-    """tests/fake_openai/fake_stream_stt.py as a process (OpenAI realtime transcription)."""
-
-    def __init__(self):
-        script = pathlib.Path(__file__).resolve().parents[1] / "fake_openai" / "fake_stream_stt.py"
-        self.proc = subprocess.Popen([sys.executable, str(script), "--port", "0",
-                                      "--exit-on-stdin-eof"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        assert line.startswith("PORT "), line
-        self.port = int(line.split()[1])
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def script(self, s):
-        req = urllib.request.Request(self.base + "/control/script", data=json.dumps(s).encode(),
-                                     headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(req, timeout=5).read()
-
-    def received(self):
-        return json.loads(urllib.request.urlopen(self.base + "/control/received", timeout=5).read())
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 def test_a_persona_hears_through_openai_realtime_transcription(server_factory, workdir, fake,
