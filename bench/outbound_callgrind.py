@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,10 +90,12 @@ def wait_idle(server, timeout=300):
 
 def run_mode(mode, args, binary, tmp, flows, config, kam, uas, out_dir):
     out_file = out_dir / f"callgrind_{args.label}_{mode}"
+    # RTP ports from the harness's own blocks, checked free: outbound_rate's fixed
+    # 10000-19999 collided with another session's bench ("cannot bind reserved RTP port").
     server = CallgrindServer("atende", binary, tmp / mode, max_calls=100000, out_file=out_file,
+                             rtp_ports=400,
                              extra_args=["--log-level", "warn", "--flows-dir", str(flows),
                                          "--config", str(config)])
-    server.rtp_range = orate.RTP_PORTS
     server.start(ready_timeout=120)
     try:
         time.sleep(2)
@@ -133,6 +136,8 @@ def run_mode(mode, args, binary, tmp, flows, config, kam, uas, out_dir):
                 "ir_per_call": round(net / max(1, ok)), "dump": str(path)}
     finally:
         server.stop(timeout=120)
+        # atende's warnings (a failed call says why there), kept next to the dumps.
+        shutil.copy(server.stderr_path, out_dir / f"callgrind_{args.label}_{mode}.stderr.log")
 
 
 def main():
