@@ -582,9 +582,10 @@ void CallStore::writer_loop() {
       if (queue_.empty() && stopping_) break;
       if (!queue_.empty() && options_.min_commit_interval.count() > 0) {
         // Group commit: until min_commit_interval after the last commit (at once if that
-        // was longer ago), unless closing or the batch is already big.
-        wake_writer_.wait_until(lock, last_commit + options_.min_commit_interval,
-                                [&] { return stopping_ || queue_.size() >= kGatherEnough; });
+        // was longer ago), unless closing, the batch is already big or a reader flushes.
+        wake_writer_.wait_until(lock, last_commit + options_.min_commit_interval, [&] {
+          return stopping_ || flushing_ > 0 || queue_.size() >= kGatherEnough;
+        });
       }
       batch.swap(queue_);  // both vectors keep their capacity: no steady-state allocation
       first_at = queue_first_at_;
@@ -644,7 +645,11 @@ void CallStore::writer_loop() {
 void CallStore::flush() {
   std::unique_lock lock(mutex_);
   const uint64_t target = enqueued_seq_;
+  if (done_seq_ >= target || closed_) return;
+  ++flushing_;
+  wake_writer_.notify_one();  // cut a group commit's gathering short
   written_.wait(lock, [&] { return done_seq_ >= target || closed_; });
+  --flushing_;
 }
 
 void CallStore::close() {

@@ -145,6 +145,7 @@ class CallStore {
   bool recordings_deleted(WallTime before, WallTime at);
 
   // Blocks until every write queued before this call is committed (or failed and counted).
+  // The writer does not gather a group commit while someone flushes: the wait is one commit.
   void flush();
   // Drains the queue, stops the writer and closes both connections. Idempotent. Writes
   // after close() are dropped and counted.
@@ -264,6 +265,7 @@ class CallStore {
   uint64_t enqueued_seq_ = 0;  // ops accepted so far
   uint64_t done_seq_ = 0;      // ops the writer has finished (committed or failed)
   bool stopping_ = false;
+  size_t flushing_ = 0;  // flush() callers waiting: the writer commits without gathering
   bool closed_ = false;
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> refused_{0};     // admit_new_call() said no

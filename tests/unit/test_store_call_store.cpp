@@ -66,6 +66,23 @@ TEST_F(CallStoreTest, GroupCommitGathersUntilCloseAndLosesNothing) {
   EXPECT_EQ(call->events.size(), 20u);
 }
 
+// flush() does not wait for a group commit's gathering: with an hour's interval it returns
+// after one commit (this test would hang otherwise), twice in a row.
+TEST_F(CallStoreTest, FlushCutsGroupCommitShort) {
+  CallStore store({.path = path_, .min_commit_interval = std::chrono::hours(1)});
+  ASSERT_TRUE(store.call_started(start("c1", 0)));
+  store.add_event("c1", t(100), "step", "a");
+  store.flush();
+  auto call = store.get_call("c1");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->events.size(), 1u);
+  store.add_event("c1", t(200), "step", "b");
+  store.flush();
+  call = store.get_call("c1");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->events.size(), 2u);
+}
+
 TEST_F(CallStoreTest, WritesFullCallLifecycleAndReadsItBack) {
   CallStore store({.path = path_});
   ASSERT_TRUE(store.call_started(start("c1", 0)));
