@@ -231,16 +231,22 @@ struct SipServer::Impl {
 
   void run(std::promise<void>& ready);
   void post(std::function<void()> fn) {
+    bool first = false;
     {
       std::lock_guard lock(queue_mu);
+      first = queue.empty();
       queue.push_back(std::move(fn));
     }
+    // Only the post that made the queue non-empty writes: until on_wake swaps the queue out
+    // (after draining the pipe) that byte is pending and the swap takes every later post too.
+    if (!first) return;
     char c = 1;
     [[maybe_unused]] auto n = ::write(wake_fds[1], &c, 1);  // pipe full: root wakes anyway
   }
   static int on_wake(Impl* self, su_wait_t*, Impl*) {
     char buf[256];
-    while (::read(self->wake_fds[0], buf, sizeof buf) > 0) {
+    // A short read emptied the pipe: no second read just to see EAGAIN.
+    while (::read(self->wake_fds[0], buf, sizeof buf) == static_cast<ssize_t>(sizeof buf)) {
     }
     std::deque<std::function<void()>> todo;
     {

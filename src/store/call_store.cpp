@@ -26,6 +26,9 @@ constexpr size_t kTailReserve = 8;
 // Tries of a batch the database refuses for now, on shutdown: then it is given up.
 constexpr auto kStopGiveUp = std::chrono::seconds(10);
 constexpr auto kReportEvery = std::chrono::seconds(10);
+// A group commit (min_commit_interval) does not wait for more once this many writes are
+// queued: the batch is big enough to amortise its transaction.
+constexpr size_t kGatherEnough = 512;
 
 const std::string* call_id_of(const auto& op) {
   if constexpr (requires { op.start; }) {
@@ -324,7 +327,9 @@ bool CallStore::enqueue(Op op, Lane lane) {
         queue_.push_back(Pending{std::move(op), call != nullptr});
         ++enqueued_seq_;
         if (depth_gauge_) depth_gauge_->inc();
-        wake_writer_.notify_one();
+        // The writer waits for the first write, or, gathering a group commit, for enough of
+        // them: other pushes would only wake it to sleep again.
+        if (queue_.size() == 1 || queue_.size() == kGatherEnough) wake_writer_.notify_one();
         return true;
       }
       if (lane == Lane::kRefused) {
@@ -575,6 +580,13 @@ void CallStore::writer_loop() {
       // kept even when no writes arrive.
       wake_writer_.wait_for(lock, wake_every, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty() && stopping_) break;
+      if (!queue_.empty() && options_.min_commit_interval.count() > 0) {
+        // Group commit: until min_commit_interval after the last commit (at once if that
+        // was longer ago), unless closing, the batch is already big or a reader flushes.
+        wake_writer_.wait_until(lock, last_commit + options_.min_commit_interval, [&] {
+          return stopping_ || flushing_ > 0 || queue_.size() >= kGatherEnough;
+        });
+      }
       batch.swap(queue_);  // both vectors keep their capacity: no steady-state allocation
       first_at = queue_first_at_;
       in_flight_ = batch.size();
@@ -633,7 +645,11 @@ void CallStore::writer_loop() {
 void CallStore::flush() {
   std::unique_lock lock(mutex_);
   const uint64_t target = enqueued_seq_;
+  if (done_seq_ >= target || closed_) return;
+  ++flushing_;
+  wake_writer_.notify_one();  // cut a group commit's gathering short
   written_.wait(lock, [&] { return done_seq_ >= target || closed_; });
+  --flushing_;
 }
 
 void CallStore::close() {

@@ -46,6 +46,43 @@ class CallStoreTest : public ::testing::Test {
   std::string path_;
 };
 
+// Group commit (min_commit_interval): a writer gathering a batch must not hold close() for
+// the interval, and what it gathered is committed, not lost. With an hour's interval this
+// test would hang (ctest's timeout) if close() waited for it.
+TEST_F(CallStoreTest, GroupCommitGathersUntilCloseAndLosesNothing) {
+  {
+    CallStore store({.path = path_, .min_commit_interval = std::chrono::hours(1)});
+    ASSERT_TRUE(store.call_started(start("c1", 0)));
+    store.call_answered("c1", t(100));
+    for (int i = 0; i < 20; ++i) store.add_event("c1", t(200 + i), "step", std::to_string(i));
+    store.call_ended("c1", t(900), "local_bye", std::nullopt);
+    store.close();
+  }
+  CallStore reopened({.path = path_});
+  auto call = reopened.get_call("c1");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->answered_at, t(100));
+  EXPECT_EQ(call->ended_at, t(900));
+  EXPECT_EQ(call->events.size(), 20u);
+}
+
+// flush() does not wait for a group commit's gathering: with an hour's interval it returns
+// after one commit (this test would hang otherwise), twice in a row.
+TEST_F(CallStoreTest, FlushCutsGroupCommitShort) {
+  CallStore store({.path = path_, .min_commit_interval = std::chrono::hours(1)});
+  ASSERT_TRUE(store.call_started(start("c1", 0)));
+  store.add_event("c1", t(100), "step", "a");
+  store.flush();
+  auto call = store.get_call("c1");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->events.size(), 1u);
+  store.add_event("c1", t(200), "step", "b");
+  store.flush();
+  call = store.get_call("c1");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->events.size(), 2u);
+}
+
 TEST_F(CallStoreTest, WritesFullCallLifecycleAndReadsItBack) {
   CallStore store({.path = path_});
   ASSERT_TRUE(store.call_started(start("c1", 0)));
