@@ -74,8 +74,8 @@ class State:
             self.last_upload = None
 
     def answer_for(self, kind, key, text=None):
-        """next(), but a request identical to an earlier one (same chat messages, same
-        speech input) gets that earlier answer again instead of the next scripted one: an
+        """next(), but a request identical to an earlier one (the same chat messages and
+        tools) gets that earlier answer again instead of the next scripted one: an
         agent that starts its answer speculatively at a pause sends the same request again
         when the caller goes on and ends the same way. An error answer is not repeated (the
         same request after an error is a retry, which scripts answer in turn)."""
@@ -471,7 +471,7 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(req.get("input"), str) or not req["input"]:
             self.send_json(400, {"error": {"message": "input is required"}})
             return
-        answer = STATE.answer_for("speech", "speech:" + req["input"], req["input"]) or {}
+        answer = STATE.next("speech", req["input"]) or {}
         time.sleep(float(answer.get("delay_headers_ms", 0)) / 1000.0)
         if "status" in answer and int(answer["status"]) != 200:
             self.send_error_answer(answer)
