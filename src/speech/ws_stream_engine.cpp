@@ -39,12 +39,20 @@ class Session : public std::enable_shared_from_this<Session> {
     o.max_message_bytes = wire::kMaxEventBytes;
     // ~2.5 s of 40 ms batches: more queued means the server stopped reading.
     o.max_queued_writes = 64;
+    // The connection's handlers hold the session weakly: the session owns the connection,
+    // and a strong reference back would be a cycle that outlives both (a stream's ring, its
+    // protocol and socket buffers, every utterance). The tick loop keeps the session alive
+    // until the connection has ended.
     net::WsHandlers h;
-    h.on_open = [self = shared_from_this()] { self->protocol_->on_open(*self->ws_); };
-    h.on_text = [self = shared_from_this()](std::string_view text) {
-      self->act(self->protocol_->on_text(text, self->finish_sent_));
+    h.on_open = [w = weak_from_this()] {
+      if (auto self = w.lock()) self->protocol_->on_open(*self->ws_);
     };
-    h.on_end = [self = shared_from_this()](const std::string& why, bool by_us) {
+    h.on_text = [w = weak_from_this()](std::string_view text) {
+      if (auto self = w.lock()) self->act(self->protocol_->on_text(text, self->finish_sent_));
+    };
+    h.on_end = [w = weak_from_this()](const std::string& why, bool by_us) {
+      auto self = w.lock();
+      if (!self) return;
       self->tick_.cancel();
       if (by_us || self->core_->ended()) return;
       auto o = self->protocol_->on_server_closed(why, self->finish_sent_);
