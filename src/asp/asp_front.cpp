@@ -51,8 +51,8 @@ void AspFront::stop() {
   }
   for (auto& leg : legs) leg->executor().post([leg] { leg->hangup("shutdown"); });
   for (auto& c : dialling) {
-    auto& [conn, thread] = c;
-    net::post(thread->context(), [conn] { conn->shutdown(); });
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+    net::post(c.second->context(), [conn = c.first] { conn->shutdown(); });
   }
   legs.clear();
   dialling.clear();
