@@ -60,13 +60,18 @@ class BenchKamailio(Kamailio):
     """The e2e proxy with more shared memory: the tests' 64 MB ran out of transactions at
     ~500 calls/s (tm keeps each finished transaction ~5 s: "out of mem", then 500s)."""
 
-    def __init__(self, *args, shm_mb=256, **kwargs):
+    def __init__(self, *args, shm_mb=256, children=2, maxbuffer=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.shm_mb = shm_mb
+        self.children = children
+        self.maxbuffer = maxbuffer
 
     def command(self):
         cmd = super().command()
         cmd[cmd.index("-m") + 1] = str(self.shm_mb)
+        cmd += ["-A", f"CHILDREN={int(self.children)}"]
+        if self.maxbuffer:
+            cmd += ["-A", f"MAXBUFFER={int(self.maxbuffer)}"]
         return cmd
 
 
@@ -493,7 +498,8 @@ def markdown(res):
              f"{m['when']}, {m['host']}, {m['cpus']} CPUs, kernel {m['kernel']}; load average "
              f"at start {res['loadavg_start']}; {res['seconds_per_step']:g} s per step, fresh "
              "atende per step, flow `quickbye` (answer, hang up at once) both ways; Kamailio "
-             f"(children=2, debug=1, -m {res['kamailio_shm_mb']} MB) and one SIPp UAS shared "
+             f"(children={res.get('kamailio_children', 2)}, maxbuffer "
+             f"{res.get('kamailio_maxbuffer') or 'default'}, debug=1, -m {res['kamailio_shm_mb']} MB) and one SIPp UAS shared "
              "by all steps. Load client: "
              f"Python http.client keep-alive, {res['threads']} threads.", "",
              f"Load client ceiling (unpaced GET /healthz, {c.get('threads')} threads): "
@@ -553,6 +559,12 @@ def main():
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--kamailio-shm-mb", type=int, default=256)
+    ap.add_argument("--kamailio-children", type=int, default=4,
+                    help="Kamailio's UDP worker processes (its receive queue overflowed at "
+                         "1000 calls/s with 2)")
+    ap.add_argument("--kamailio-maxbuffer", type=int, default=4 * 1024 * 1024,
+                    help="the UDP receive buffer Kamailio asks for, bytes (0: its default, "
+                         "256 KB; the kernel caps it at net.core.rmem_max)")
     ap.add_argument("--direct", action="store_true",
                     help="dial the UAS's sip: URI, no proxy (Kamailio idles); results "
                          "outbound_rate_direct.{json,md}")
@@ -572,6 +584,8 @@ def main():
     name = args.name or ("outbound_rate_direct" if args.direct else "outbound_rate")
     res = {"machine": bc.machine(), "seconds_per_step": args.seconds, "threads": args.threads,
            "kamailio_shm_mb": args.kamailio_shm_mb, "direct": args.direct,
+           "kamailio_children": args.kamailio_children,
+           "kamailio_maxbuffer": args.kamailio_maxbuffer,
            "loadavg_start": round(os.getloadavg()[0], 2), "steps": []}
     with tempfile.TemporaryDirectory() as tmpname:
         tmp = pathlib.Path(tmpname)
@@ -583,7 +597,8 @@ def main():
                       timeout_s=3600, trace_messages=False,
                       extra_args=["-max_socket", "1000"]).start()
         kam = BenchKamailio(tmp, downstream=("127.0.0.1", uas.port), tcp=False, debug=1,
-                            shm_mb=args.kamailio_shm_mb).start()
+                            shm_mb=args.kamailio_shm_mb, children=args.kamailio_children,
+                            maxbuffer=args.kamailio_maxbuffer).start()
         try:
             config = write_config(
                 tmp, api_tokens=[{"name": "bench", "token": TOKEN,
