@@ -97,14 +97,22 @@ class Sampler(threading.Thread):
         return out
 
 
+FAR_END = {
+    "own-clock": "bench/loadgen_timed_echo --own-clock 1 (sends each leg's newest packet back "
+                 "every 20 ms on its own clock, as a phone does)",
+    "echo": "bench/loadgen_timed_echo echoing each packet at once (locked to atende's clock: "
+            "the dialled legs chase their own phase, bench/README.md)"}
+
+
 class TimedReflector:
     """bench/loadgen_timed_echo on a free port: echoes the dialled legs' RTP and times it."""
 
-    def __init__(self, binary, workdir):
+    def __init__(self, binary, workdir, own_clock):
         self.port = free_udp_port()
         self.out = workdir / "reflector.bin"
         self.proc = subprocess.Popen([str(binary), "--port", str(self.port), "--out",
-                                      str(self.out)], stdout=subprocess.PIPE, text=True)
+                                      str(self.out), "--own-clock", "1" if own_clock else "0"],
+                                     stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("ready"):
             raise RuntimeError(f"loadgen_timed_echo did not start: {line!r}")
@@ -144,13 +152,13 @@ def uas_scenario_to(port, workdir):
     return path
 
 
-def run_step(mode, binary, loadgen, calls, seconds, warmup, workdir, flows):
+def run_step(mode, binary, loadgen, calls, seconds, warmup, workdir, flows, own_clock=True):
     """mode 'bridged': `calls` calls to `bridged` (2 legs each); 'echo': `calls` to `echo`."""
     workdir.mkdir(parents=True, exist_ok=True)
     uas = reflector = None
     legs = calls * (2 if mode == "bridged" else 1)
     if mode == "bridged":
-        reflector = TimedReflector(loadgen.parent / "loadgen_timed_echo", workdir)
+        reflector = TimedReflector(loadgen.parent / "loadgen_timed_echo", workdir, own_clock)
         uas = SippUas(uas_scenario_to(reflector.port, workdir), workdir / "sipp",
                       calls=1000000, timeout_s=600, trace_messages=False, tag="uas",
                       echo=False)
@@ -219,7 +227,8 @@ def markdown(results):
              f"{m['when']}, {m['host']}, {m['cpus']} CPUs, kernel {m['kernel']}, load average "
              f"before {results['loadavg_before']}; {results['seconds']:g} s steady window after "
              f"{results['warmup']:g} s warm-up, 50 packets/s per stream each way, generator "
-             f"bench/loadgen_echo (scheduling: {results['generator_sched']}).", "",
+             f"bench/loadgen_echo (scheduling: {results['generator_sched']}). The dialled "
+             f"legs' far end: {FAR_END[results.get('far_end', 'echo')]}.", "",
              "| " + " | ".join(c[1] for c in COLS) + " |", "|---" * len(COLS) + "|"]
     for step in results["steps"]:
         for mode in ("echo", "bridged"):
@@ -257,6 +266,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir")
     ap.add_argument("--calls", default="100,250,500", help="bridged calls per step")
+    ap.add_argument("--far-end", choices=["own-clock", "echo"], default="own-clock",
+                    help="the dialled legs' far end: sends the newest packet back every 20 ms "
+                         "on its own clock, as a phone does (default), or echoes each packet "
+                         "at once (locked to atende's clock: the dialled legs chase their own "
+                         "phase)")
+    ap.add_argument("--name", default="bridge_load", help="results file name")
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--warmup", type=float, default=5,
                     help="after set-up: the echo flow's spoken prompt is over by then")
@@ -268,6 +283,7 @@ def main():
     if not bc.atende_usable(atende):
         raise SystemExit(f"{atende} cannot `serve`")
     results = {"machine": bc.machine(), "seconds": args.seconds, "warmup": args.warmup,
+               "far_end": args.far_end,
                "loadavg_before": [round(x, 2) for x in os.getloadavg()],
                "generator_sched": " ".join(el.GENERATOR_PREFIX) or "normal", "steps": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -283,7 +299,8 @@ def main():
             print("echo", 2 * calls, {k: v for k, v in step["echo"].items()
                                       if k != "server_log_tail"}, flush=True)
             step["bridged"] = run_step("bridged", atende, loadgen, calls, args.seconds,
-                                       args.warmup, tmp / f"bridged_{calls}", flows)
+                                       args.warmup, tmp / f"bridged_{calls}", flows,
+                                       own_clock=args.far_end == "own-clock")
             print("bridged", calls, {k: v for k, v in step["bridged"].items()
                                      if k != "server_log_tail"}, flush=True)
             b = step["bridged"].get("cpu_us_per_atende_packet")
@@ -294,7 +311,7 @@ def main():
             results["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
             bc.write_results("bridge_load", results, markdown(results), quiet=True,
                              out=args.results_dir)
-    bc.write_results("bridge_load", results, markdown(results), out=args.results_dir)
+    bc.write_results(args.name, results, markdown(results), out=args.results_dir)
 
 
 if __name__ == "__main__":

@@ -10,20 +10,32 @@
 // running); on SIGINT/SIGTERM the samples are written to --out as pairs of little-endian
 // int64 (CLOCK_REALTIME ns, deviation ns), so the caller can keep only its steady window.
 //
+// An echo sends on our clock: each packet goes back the moment it arrives, so atende's
+// dialled leg, which follows its sender's phase (media/read_phase.h), chases its own
+// packets (it rests after futile moves, but still moves now and then, and each move is a
+// gap of a few ms in what it sends). A phone sends on its own clock. --own-clock does that:
+// per sender, the newest packet received is sent back every 20 ms from a schedule of its own
+// (started 10 ms after that sender's first packet, paced from CLOCK_MONOTONIC), so the far
+// end's phase is independent of atende's sends, as a phone's is.
+//
 // Usage: loadgen_timed_echo --port P [--host 127.0.0.1] --out FILE [--max-samples N]
+//                           [--own-clock 1]
 // Prints "ready HOST PORT" once bound, "echoed N samples M" at the end.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,7 +50,19 @@ constexpr int64_t kPtimeNs = 20'000'000;
 struct Sender {
   int64_t last_ns = -1;
   uint16_t last_seq = 0;
+  // --own-clock: the newest packet, where it came from, and when it is sent next.
+  sockaddr_in from{};
+  char packet[512];
+  size_t packet_len = 0;
+  bool fresh = false;  // received since the last send
+  int64_t next_send_ns = 0;
 };
+
+int64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 struct Sample {
   int64_t at_ns;
@@ -51,6 +75,7 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1", out;
   int port = 0;
   size_t max_samples = 4'000'000;  // 64 MB: 40 s of 100,000 packets/s
+  bool own_clock = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
     if (key == "--host") {
@@ -61,13 +86,17 @@ int main(int argc, char** argv) {
       out = value;
     } else if (key == "--max-samples") {
       max_samples = std::strtoull(value.c_str(), nullptr, 10);
+    } else if (key == "--own-clock") {
+      own_clock = value != "0";
     } else {
       port = 0;
       break;
     }
   }
   if (port <= 0 || port > 65535 || out.empty()) {
-    std::fprintf(stderr, "usage: %s --port P [--host IP] --out FILE [--max-samples N]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s --port P [--host IP] --out FILE [--max-samples N] [--own-clock 1]\n",
+                 argv[0]);
     return 2;
   }
   struct sigaction sa {};
@@ -92,6 +121,8 @@ int main(int argc, char** argv) {
   samples.reserve(max_samples);
   std::unordered_map<uint64_t, Sender> senders;  // grows once per new leg, not per packet
   senders.reserve(8192);
+  std::vector<Sender*> schedule;  // --own-clock: every sender, in arrival order
+  schedule.reserve(8192);
   std::printf("ready %s %d\n", host.c_str(), port);
   std::fflush(stdout);
 
@@ -99,6 +130,26 @@ int main(int argc, char** argv) {
   alignas(8) char buffer[2048];
   alignas(8) char control[256];
   while (!g_stop) {
+    if (own_clock) {
+      // Send what is due, then wait for a packet or the next send, whichever comes first.
+      const int64_t now = monotonic_ns();
+      int64_t next_due = now + 20'000'000;
+      for (Sender* s : schedule) {
+        if (s->next_send_ns <= now) {
+          if (s->fresh && sendto(fd, s->packet, s->packet_len, 0,
+                                 reinterpret_cast<sockaddr*>(&s->from), sizeof s->from) > 0) {
+            ++echoed;
+          }
+          s->fresh = false;
+          s->next_send_ns += 20'000'000;
+          if (s->next_send_ns <= now) s->next_send_ns = now + 20'000'000;  // fell behind
+        }
+        next_due = std::min(next_due, s->next_send_ns);
+      }
+      pollfd pfd{fd, POLLIN, 0};
+      const int64_t wait_ms = (next_due - monotonic_ns() + 999'999) / 1'000'000;
+      if (poll(&pfd, 1, int(std::max<int64_t>(0, wait_ms))) <= 0) continue;
+    }
     sockaddr_in from{};
     iovec iov{buffer, sizeof buffer};
     msghdr msg{};
@@ -108,10 +159,10 @@ int main(int argc, char** argv) {
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
-    const ssize_t len = recvmsg(fd, &msg, 0);
+    const ssize_t len = recvmsg(fd, &msg, own_clock ? MSG_DONTWAIT : 0);
     if (len < 0) continue;  // EINTR on stop
-    if (sendto(fd, buffer, static_cast<size_t>(len), 0, reinterpret_cast<sockaddr*>(&from),
-               msg.msg_namelen) == len) {
+    if (!own_clock && sendto(fd, buffer, static_cast<size_t>(len), 0,
+                             reinterpret_cast<sockaddr*>(&from), msg.msg_namelen) == len) {
       ++echoed;
     }
     if (len < 12 || (static_cast<uint8_t>(buffer[0]) >> 6) != 2) continue;  // not RTP
@@ -127,6 +178,16 @@ int main(int argc, char** argv) {
     const uint16_t seq = static_cast<uint16_t>((uint8_t(buffer[2]) << 8) | uint8_t(buffer[3]));
     const uint64_t key = (uint64_t(from.sin_addr.s_addr) << 16) | ntohs(from.sin_port);
     Sender& s = senders[key];
+    if (own_clock && size_t(len) <= sizeof s.packet) {
+      if (s.last_ns < 0 && s.next_send_ns == 0) {
+        s.next_send_ns = monotonic_ns() + 10'000'000;
+        schedule.push_back(&s);  // unordered_map keeps element addresses stable
+      }
+      s.from = from;
+      std::memcpy(s.packet, buffer, size_t(len));
+      s.packet_len = size_t(len);
+      s.fresh = true;
+    }
     const uint16_t step = static_cast<uint16_t>(seq - s.last_seq);
     // A first packet, a reordered one or a big gap (a new stream on a reused port): no sample.
     if (s.last_ns >= 0 && step > 0 && step < 50 && samples.size() < max_samples) {
