@@ -309,7 +309,7 @@ def main():
                 step["cpu_ratio"] = round(b / e, 2)
             results["steps"].append(step)
             results["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
-            bc.write_results("bridge_load", results, markdown(results), quiet=True,
+            bc.write_results(args.name, results, markdown(results), quiet=True,
                              out=args.results_dir)
     bc.write_results(args.name, results, markdown(results), out=args.results_dir)
 
