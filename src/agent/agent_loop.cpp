@@ -8,6 +8,7 @@
 
 #include "agent/agent_phrases.h"
 #include "audio/vad_webrtc.h"
+#include "turn/fuzzy.h"
 
 namespace atende::agent {
 
@@ -59,6 +60,17 @@ AgentLoop::AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines 
   settings_.wait_text = or_default(settings_.wait_text, AgentPhrase::kWait, lang);
   settings_.not_configured_text =
       or_default(settings_.not_configured_text, AgentPhrase::kNotConfigured, lang);
+  if (engines_.stream_stt) {
+    speech::StreamRequest req;
+    req.sample_rate = leg_.sample_rate();
+    req.language = settings_.language;
+    req.tag = host_.call().id;
+    words_ = std::make_unique<CallerWords>(
+        host_, *engines_.stream_stt, std::move(req),
+        CallerWords::Events{
+            .on_partial = [this](const std::string& text) { on_caller_partial(text); },
+            .on_final = [this](speech::Recognition r) { on_stream_final(std::move(r)); }});
+  }
 }
 
 AgentLoop::~AgentLoop() {
@@ -85,8 +97,10 @@ void AgentLoop::new_answer() {
 
 void AgentLoop::report_speculation(bool used) {
   if (!engines_.on_speculation) return;
-  engines_.on_speculation(SpeculationReport{
-      .used = used, .recognition = true, .chat = spec_.asked, .speech = spec_.speech_requests});
+  engines_.on_speculation(SpeculationReport{.used = used,
+                                            .recognition = spec_.recognition_sent,
+                                            .chat = spec_.asked,
+                                            .speech = spec_.speech_requests});
 }
 
 MonoTime AgentLoop::clock_now() const {
@@ -328,6 +342,13 @@ void AgentLoop::on_frame(const AudioFrame& heard, MonoTime now) {
   if (leg_.playing()) played_.advance(size_t(heard.samples));
   // Barge-in (on_barge_in) is decided in this frame; the end of turn on its timer.
   ear_.on_frame(heard, now);
+  if (words_) {
+    if (words_fresh_) {
+      words_fresh_ = false;  // this frame went in with the utterance so far
+    } else {
+      words_->push(heard.data());
+    }
+  }
   watch_stream(now);
   if (state_ == State::kThinking && !chat_got_token_ &&
       now - chat_sent_ >= settings_.first_token_timeout) {
@@ -353,8 +374,22 @@ void AgentLoop::on_barge_in(MonoTime now) {
   interrupt(now);
 }
 
+void AgentLoop::on_speech_started(const turn::TurnEvent& ev, MonoTime now) {
+  in_pause_ = false;
+  if (!words_ || state_ == State::kEnding || state_ == State::kEnded) return;
+  words_->open(ear_.utterance());
+  words_fresh_ = true;
+}
+
+void AgentLoop::on_turn_dropped(MonoTime now) {
+  in_pause_ = false;
+  if (words_) words_->cancel();
+}
+
 void AgentLoop::on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
+  in_pause_ = false;
   if (state_ == State::kListening) return end_of_turn(ev, now);
+  if (words_) words_->cancel();
   // Speech while we think or end the call: not a turn (over our answer the endpointer
   // already dropped what did not interrupt).
   spdlog::debug("call={} agent: utterance ignored while busy", host_.call().id);
@@ -375,9 +410,48 @@ void AgentLoop::end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
   tool_results_.clear();
   round_first_part_.reset();
   state_ = State::kRecognizing;
+  if (words_ && words_->finish()) {
+    // The transcript comes to on_stream_final; a speculation waits there to be judged.
+    awaiting_final_ = true;
+    return;
+  }
   if (spec_.active) return adopt_speculation(now);
   new_answer();
   recognize_utterance();
+}
+
+// A partial transcript of the caller's speech in progress.
+void AgentLoop::on_caller_partial(const std::string& text) {
+  const MonoTime now = clock_now();
+  ear_.on_partial_text(text, now);  // the wait follows the words; may barge in at once
+  if (!in_pause_ || !may_speculate()) return;
+  // In a pause, newer words than the speculation's: it answers the wrong question.
+  if (spec_.active && (spec_.recognition_sent || (spec_.heard && spec_.heard->text == text))) {
+    return;
+  }
+  if (spec_.active) drop_speculation();
+  speculate_on_words(text, now);
+}
+
+// The streamed utterance's final transcript: the turn's words.
+void AgentLoop::on_stream_final(speech::Recognition r) {
+  if (!awaiting_final_ || state_ != State::kRecognizing) return;
+  awaiting_final_ = false;
+  const MonoTime now = clock_now();
+  if (spec_.active) {
+    // A speculation answered these very words: adopt it. Other words: it is waste.
+    if (r.ok && !r.rejected && spec_.heard &&
+        turn::normalize_text(spec_.heard->text) == turn::normalize_text(r.text)) {
+      spec_.heard = std::move(r);
+      spec_.heard_at = now;
+      return adopt_speculation(now);
+    }
+    drop_speculation();
+  } else {
+    new_answer();
+  }
+  turn_.stt_final_ms = offset_ms(now);
+  if (accept_transcript(r, now)) ask_llm(now);
 }
 
 void AgentLoop::recognize_utterance() {
@@ -394,6 +468,8 @@ void AgentLoop::on_words_wanted(MonoTime now) {
       state_ == State::kEnded) {
     return;
   }
+  // Streamed partials already reach the endpointer as they form.
+  if (words_ && words_->listening() && !words_->failed() && !words_->partial().empty()) return;
   overlap_pending_ = true;
   speech::Recognizer& stt = engines_.stt ? *engines_.stt : host_.recognizer();
   stt.recognize(utterance_request(),
@@ -419,7 +495,10 @@ speech::RecognitionRequest AgentLoop::utterance_request() const {
 }
 
 void AgentLoop::on_recognized(speech::Recognition r) {
-  if (spec_.active && state_ == State::kListening) return on_speculative_transcript(std::move(r));
+  if (spec_.active && (state_ == State::kListening || awaiting_final_)) {
+    return on_speculative_transcript(std::move(r));
+  }
+  if (awaiting_final_) return;  // the stream's final is the turn's transcript
   if (state_ != State::kRecognizing) return;
   const MonoTime now = clock_now();
   turn_.stt_final_ms = offset_ms(now);
@@ -442,12 +521,26 @@ bool AgentLoop::accept_transcript(speech::Recognition& r, MonoTime now) {
   return true;
 }
 
+bool AgentLoop::may_speculate() const {
+  return settings_.speculative && state_ == State::kListening && engines_.chat &&
+         turn_count_ < settings_.max_turns;
+}
+
 // The caller paused: maybe the end of the turn. Start the answer; play nothing yet.
 void AgentLoop::on_short_pause(MonoTime speech_end, MonoTime now) {
-  if (!settings_.speculative || state_ != State::kListening || spec_.active || !engines_.chat ||
-      turn_count_ >= settings_.max_turns) {
-    return;
+  in_pause_ = true;
+  if (!may_speculate() || spec_.active) return;
+  if (words_ && words_->listening() && !words_->failed() && !words_->partial().empty()) {
+    return speculate_on_words(words_->partial(), now);  // no request: the words are here
   }
+  // No words streamed yet (no streaming engine, or one that transcribes only at the end):
+  // send the utterance so far.
+  begin_speculation(now);
+  spec_.recognition_sent = true;
+  recognize_utterance();
+}
+
+void AgentLoop::begin_speculation(MonoTime now) {
   new_answer();  // nothing of an older answer may mix in
   drop_pending();
   tool_rounds_ = 0;
@@ -456,18 +549,32 @@ void AgentLoop::on_short_pause(MonoTime speech_end, MonoTime now) {
   round_first_part_.reset();
   spec_.active = true;
   spec_.started = now;
-  recognize_utterance();
 }
 
-// The caller went on: the speculation was for a turn that did not end there.
-void AgentLoop::on_speech_resumed(MonoTime now) {
-  if (!spec_.active) return;
+void AgentLoop::speculate_on_words(const std::string& text, MonoTime now) {
+  begin_speculation(now);
+  speech::Recognition heard;
+  heard.ok = true;
+  heard.text = text;
+  spec_.heard = std::move(heard);
+  spec_.heard_at = now;
+  ask_llm(now, &text);
+}
+
+// The speculation's work is stopped and counted as waste.
+void AgentLoop::drop_speculation() {
   if (chat_call_) chat_call_->cancel();  // closes the request: the provider stops too
   chat_call_.reset();
   chat_done_ = true;
   drop_pending();
   splitter_.reset();
   new_answer();  // reports it wasted
+}
+
+// The caller went on: the speculation was for a turn that did not end there.
+void AgentLoop::on_speech_resumed(MonoTime now) {
+  in_pause_ = false;
+  if (spec_.active) drop_speculation();
 }
 
 void AgentLoop::on_speculative_transcript(speech::Recognition r) {
@@ -870,6 +977,8 @@ void AgentLoop::say_goodbye(std::string why, MonoTime now) {
   }
   played_.clear();
   ear_.playback_stopped();
+  if (words_) words_->cancel();
+  awaiting_final_ = false;
   state_ = State::kEnding;
   speak(settings_.goodbye_text, now, false);
 }
@@ -899,6 +1008,8 @@ void AgentLoop::on_hangup(std::string_view reason) {
   state_ = State::kEnded;
   cancel_work();
   drop_pending();
+  if (words_) words_->cancel();
+  awaiting_final_ = false;
 }
 
 }  // namespace atende::agent

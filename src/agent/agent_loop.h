@@ -41,6 +41,7 @@
 #include "agent/agent_turn.h"
 #include "agent/answer_token.h"
 #include "agent/barge_in_heard.h"
+#include "agent/caller_words.h"
 #include "agent/speculation.h"
 #include "agent/streamed_sentence.h"
 #include "audio/vad.h"
@@ -102,7 +103,11 @@ struct AgentSettings {
 
 // What the agent needs besides the host. Pointers, not owned; they outlive the loop.
 struct AgentEngines {
-  speech::Recognizer* stt = nullptr;    // nullptr: host.recognizer()
+  speech::Recognizer* stt = nullptr;  // nullptr: host.recognizer()
+  // The same engine's streaming side, when it has one (speech/streaming_recognizer.h): the
+  // caller's words arrive while they speak (agent/caller_words.h). `stt` stays the
+  // fallback (a stream that broke, an engine that sends no partials before the end).
+  speech::StreamingRecognizer* stream_stt = nullptr;
   llm::ChatClient* chat = nullptr;      // nullptr: not configured (say so, hang up)
   speech::PhraseSource* tts = nullptr;  // nullptr: host.phrases()
   // Streams the LLM's sentences (first audio = first chunk); fixed phrases still come from
@@ -154,6 +159,8 @@ class AgentLoop final : public flow::Flow, private turn::EndpointerEvents {
   void on_tool_result(size_t index, llm::ToolResult result);
   void add_tool_messages(const std::string& missing);
   // turn::EndpointerEvents.
+  void on_speech_started(const turn::TurnEvent& ev, MonoTime now) override;
+  void on_turn_dropped(MonoTime now) override;
   void on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) override;
   void on_barge_in(MonoTime now) override;
   void on_short_pause(MonoTime speech_end, MonoTime now) override;
@@ -167,7 +174,15 @@ class AgentLoop final : public flow::Flow, private turn::EndpointerEvents {
   void on_recognized(speech::Recognition r);
   // The turn's transcript: recorded and put in the history. False: the turn failed.
   bool accept_transcript(speech::Recognition& r, MonoTime now);
+  // The streaming recogniser's words (CallerWords): partials while the caller speaks, the
+  // final after the end of the turn.
+  void on_caller_partial(const std::string& text);
+  void on_stream_final(speech::Recognition r);
   // Speculation (agent/speculation.h).
+  bool may_speculate() const;
+  void begin_speculation(MonoTime now);
+  void speculate_on_words(const std::string& text, MonoTime now);
+  void drop_speculation();
   void on_speculative_transcript(speech::Recognition r);
   void adopt_speculation(MonoTime now);
   void report_speculation(bool used);
@@ -243,8 +258,12 @@ class AgentLoop final : public flow::Flow, private turn::EndpointerEvents {
   std::optional<size_t> round_first_part_;
   AgentTurn turn_;  // the turn in progress
   bool turn_open_ = false;
-  Speculation spec_;              // the answer started at a short pause, not yet the turn's
-  bool overlap_pending_ = false;  // words of speech over the answer are being recognised
+  Speculation spec_;                    // the answer started at a short pause, not yet the turn's
+  bool in_pause_ = false;               // short_pause said, the caller has not gone on (yet)
+  std::unique_ptr<CallerWords> words_;  // engines_.stream_stt's streams; null without one
+  bool words_fresh_ = false;            // opened in this frame with the utterance so far (no push)
+  bool awaiting_final_ = false;         // the turn ended; its transcript comes from words_
+  bool overlap_pending_ = false;        // words of speech over the answer are being recognised
 
   // transfer_to_human in progress: the human's leg once it answered, and whether the
   // hand-off phrase has been heard (both are needed to hand over).

@@ -7,6 +7,7 @@
 #include "agent/persona_tools.h"
 #include "agent/realtime_engine.h"
 #include "speech/http_stt.h"
+#include "speech/streaming_recognizer.h"
 
 namespace atende::agent {
 
@@ -149,9 +150,9 @@ AgentRuntime::Engines AgentRuntime::build(const Persona& persona, std::string& w
           std::make_unique<speech::HttpRecognizer>(speech::http_stt_options_from(params), http_);
     }
   } else if (stt_engine == "openai_realtime_stt" || stt_engine == "ws_stream") {
-    // Streaming engines (docs/stt.md), used here through the one-shot adapter: the
-    // utterance is streamed when the turn (or the speculative pause) asks for it.
-    // stt_base_url is the WebSocket URL.
+    // Streaming engines (docs/stt.md): one stream per utterance from its first frame, its
+    // partials feeding the end of turn and barge-in (agent/caller_words.h); the one-shot
+    // adapter is the fallback. stt_base_url is the WebSocket URL.
     if (p.stt_base_url.empty()) {
       why_not = why_not.empty() ? "no stt_base_url" : why_not + ", no stt_base_url";
     } else {
@@ -218,6 +219,10 @@ std::unique_ptr<flow::Flow> AgentRuntime::create(const Persona& persona, flow::F
     if (e.realtime) realtime_options = *e.realtime;
     engines.chat = e.chat.get();
     engines.stt = e.stt.get();
+    // A streaming engine's partials reach the endpointer while the caller speaks.
+    if (auto* streaming = dynamic_cast<speech::StreamingAsOneShot*>(e.stt.get())) {
+      engines.stream_stt = &streaming->engine();
+    }
     engines.tts = e.tts.get();
     engines.stream_tts = e.http_tts.get();  // the answer's sentences stream; phrases are cached
   }

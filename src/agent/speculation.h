@@ -28,6 +28,7 @@ namespace atende::agent {
 struct Speculation {
   bool active = false;  // work for the utterance in progress is running ahead of its end
   MonoTime started{};
+  bool recognition_sent = false;             // a one-shot request; false: from streamed partials
   std::optional<speech::Recognition> heard;  // the transcript, once back
   MonoTime heard_at{};
   bool asked = false;  // the chat completion was sent

@@ -101,6 +101,7 @@ void Endpointer::deliver_end(const TurnEvent& ev, MonoTime now) {
   pause_reported_ = false;
   if (barge_.playing() && !barged_) {
     ++ignored_over_playback_;  // a backchannel or echo over our playback: not an answer
+    events_.on_turn_dropped(now);
     return;
   }
   barged_ = false;

@@ -1,6 +1,6 @@
 // The ear of a call: one VAD, the end-of-turn detector and the barge-in policy on the
 // caller's frames, shared by flows (flow::Listener), the agent and the controller driver.
-// It turns frames into four events for its owner:
+// It turns frames into these events for its owner:
 //
 //   speech_started  the caller started a turn (debounced: TurnDetector's rules)
 //   short_pause     `short_pause` (200 ms) of silence inside a turn: it may be ending. Once
@@ -9,6 +9,7 @@
 //                   speculatively (agent/speculation.h); never a decision by itself.
 //   end_of_turn     the silence reached the turn's wait, or the turn its longest
 //   barge_in        while playback is on, the caller interrupted it (BargeInPolicy)
+//   turn_dropped    an utterance ended over playback without interrupting it: not a turn
 //
 // Time is kept by timers on the leg's worker (core/timer_queue.h), not by checks on each
 // frame: after every frame the end-of-turn and short-pause timers are re-armed for the
@@ -54,6 +55,9 @@ class EndpointerEvents {
   virtual void on_short_pause(MonoTime speech_end, MonoTime now) {}
   virtual void on_speech_resumed(MonoTime now) {}
   virtual void on_end_of_turn(const TurnEvent& ev, MonoTime now) = 0;
+  // An utterance ended over our playback without interrupting it (a backchannel, echo):
+  // not a turn. Work started for it (a streaming recognition) can stop.
+  virtual void on_turn_dropped(MonoTime now) {}
   virtual void on_barge_in(MonoTime now) {}
   // The caller has been talking over our playback for `min_speech` (and every
   // `words_recheck` of speech after that) without interrupting yet: what they say decides

@@ -12,6 +12,10 @@ speech.
    speculation in /metrics) and nothing is wasted.
 3. The same question heard through a streaming recogniser (OpenAI realtime transcription
    over WebSocket, tests/fake_openai/fake_stream_stt.py) named in the persona.
+4. A Deepgram-style streaming recogniser (`ws_stream`): one stream per utterance, whose
+   partials end the turn (a closed question: the short wait) and, over the long answer,
+   "stop, wait a moment" interrupts it at its first word; no recognition request is ever
+   sent besides the two streams.
 
 No timed assertion: the bench (bench/voice_to_voice.py) measures how much sooner.
 """
@@ -155,5 +159,69 @@ def test_a_persona_hears_through_openai_realtime_transcription(server_factory, w
         sessions = stt.received()
         assert sessions and all(s["path"].startswith("/v1/realtime") for s in sessions), sessions
         assert any(s.get("audio_ms", 0) > 500 for s in sessions), sessions
+    finally:
+        stt.stop()
+
+
+LONG_HOURS = ("We open at nine in the morning and close at six in the evening, from Monday "
+              "to Friday. On Saturdays we open at ten and close at two. On Sundays and on "
+              "public holidays we are closed all day, but our website takes orders at any "
+              "hour.")
+# Long enough for the barge-in policy's min_speech (300 ms of voice): its first word decides.
+STOP, STOP_HEARD, STOPPED = "Stop, wait a moment", "Stop, wait a moment.", "Okay."
+
+
+def test_streamed_partials_end_the_turn_and_stop_interrupts(server_factory, workdir, fake,
+                                                            audiotool):
+    stt = FakeStreamStt()
+    try:
+        stt.script({"streams": [
+            {"partials": ["what time", "what time do you open?"], "partial_every_ms": 300,
+             "final": QUESTION_HEARD},
+            {"partials": ["stop", "stop wait"], "partial_every_ms": 200,
+             "final": STOP_HEARD}]})
+        fake.script({"chat": [{"user_contains": "open", "content": LONG_HOURS},
+                              # keep: a speculation on a partial may have asked first
+                              {"user_contains": "top", "content": STOPPED, "keep": True}]})
+        personas = workdir / "personas"
+        personas.mkdir()
+        (personas / "shop.yaml").write_text(
+            "name: shop\nlanguage: en\nvoice: en-us\n"
+            f"greeting: \"{GREETING}\"\n"
+            "system_prompt: You answer questions about a shop.\n"
+            "no_input_seconds: 60\n"
+            "stt:\n  engine: ws_stream\n"
+            f"  base_url: \"ws://127.0.0.1:{stt.port}/v1/listen\"\n")
+        cfg = workdir / "agent.yaml"
+        cfg.write_text(f"personas_dir: {personas}\nllm_base_url: {fake.base}\nllm_model: m\n")
+        srv = server_factory(extra_args=["--config", str(cfg)])
+        mic = Timeline(workdir, audiotool)
+        ask_at = SETUP_S + mic.server_says(GREETING)
+        answer_at = mic.say(ask_at, QUESTION) + REACTION_S
+        stop_at = answer_at + 2.5  # well inside the ~12 s answer
+        end_at = mic.say(stop_at, STOP) + REACTION_S + mic.server_says(STOPPED)
+        phone = Baresip(workdir, mic.write(end_at + 20), max_seconds=60).start()
+        try:
+            assert phone.dial(f"sip:shop@{srv.sip_target}") is not None, phone.log()
+            call = wait_call(srv, lambda c: turn(c, 2) is not None, timeout=end_at + 25)
+            metrics = http_api.get_text(srv.http_base + "/metrics")
+            phone.hangup()
+        finally:
+            phone.stop()
+        first, second = turn(call, 1), turn(call, 2)
+        assert first and second, call
+        # The final transcripts are the turns' words; "stop" cut the long answer.
+        assert first["user_text"] == QUESTION_HEARD and first["interrupted"], first
+        assert first["agent_text"] and len(first["agent_text"]) < len(LONG_HOURS), first
+        assert second["user_text"] == STOP_HEARD and second["agent_text"] == STOPPED, second
+        # One stream per utterance, and nothing else: no one-shot recognition (a pause or
+        # the words over the answer would each have opened another connection).
+        sessions = stt.received()
+        assert len(sessions) == 2, sessions
+        assert all(s["path"].startswith("/v1/listen") for s in sessions), sessions
+        assert not [r for r in fake.requests() if r["path"].endswith("/audio/transcriptions")]
+        counts = speculative_counts(metrics)
+        assert counts.get("stt_used", 0) == 0 and counts.get("stt_wasted", 0) == 0, counts
+        print(f"speculative {counts}; streams {[s.get('audio_ms') for s in sessions]} ms")
     finally:
         stt.stop()
