@@ -59,6 +59,20 @@ def speculative_counts(metrics):
     return out
 
 
+def call_until_turn_2(srv, workdir, mic, end_at):
+    """baresip calls `shop` with the timeline `mic` until the second turn is stored; returns
+    the (stopped) phone, the call record and /metrics as of then."""
+    phone = Baresip(workdir, mic.write(end_at + 20), max_seconds=90).start()
+    try:
+        assert phone.dial(f"sip:shop@{srv.sip_target}") is not None, phone.log()
+        call = wait_call(srv, lambda c: turn(c, 2) is not None, timeout=end_at + 25)
+        metrics = http_api.get_text(srv.http_base + "/metrics")
+        phone.hangup()
+    finally:
+        phone.stop()
+    return phone, call, metrics
+
+
 def test_a_paused_sentence_gets_one_answer_and_a_closed_question_is_answered_from_the_pause(
         server_factory, workdir, fake, audiotool):
     mic = Timeline(workdir, audiotool)
@@ -90,14 +104,7 @@ def test_a_paused_sentence_gets_one_answer_and_a_closed_question_is_answered_fro
     sentence_end = mic.say(half_end + PAUSE_S, REST)
     question_at = sentence_end + REACTION_S + mic.server_says(BOOKED) + 1.0
     end_at = mic.say(question_at, QUESTION) + REACTION_S + mic.server_says(HOURS)
-    phone = Baresip(workdir, mic.write(end_at + 20), max_seconds=90).start()
-    try:
-        assert phone.dial(f"sip:shop@{srv.sip_target}") is not None, phone.log()
-        call = wait_call(srv, lambda c: turn(c, 2) is not None, timeout=end_at + 25)
-        metrics = http_api.get_text(srv.http_base + "/metrics")
-        phone.hangup()
-    finally:
-        phone.stop()
+    phone, call, metrics = call_until_turn_2(srv, workdir, mic, end_at)
 
     first, second = turn(call, 1), turn(call, 2)
     assert first and second, call
@@ -123,6 +130,21 @@ def test_a_paused_sentence_gets_one_answer_and_a_closed_question_is_answered_fro
           f"{len(questions)} transcriptions, {len(chats)} completions")
 
 
+def start_streaming_persona(server_factory, workdir, fake, engine, url):
+    """atende with the persona `shop` hearing through the streaming STT `engine` at `url`."""
+    personas = workdir / "personas"
+    personas.mkdir()
+    (personas / "shop.yaml").write_text(
+        "name: shop\nlanguage: en\nvoice: en-us\n"
+        f"greeting: \"{GREETING}\"\n"
+        "system_prompt: You answer questions about a shop.\n"
+        "no_input_seconds: 60\n"
+        f"stt:\n  engine: {engine}\n  base_url: \"{url}\"\n")
+    cfg = workdir / "agent.yaml"
+    cfg.write_text(f"personas_dir: {personas}\nllm_base_url: {fake.base}\nllm_model: m\n")
+    return server_factory(extra_args=["--config", str(cfg)])
+
+
 def test_a_persona_hears_through_openai_realtime_transcription(server_factory, workdir, fake,
                                                               audiotool):
     stt = FakeStreamStt()
@@ -131,18 +153,8 @@ def test_a_persona_hears_through_openai_realtime_transcription(server_factory, w
         stt.script({"streams": [{"partials": ["what time", "what time do you"],
                                  "final": QUESTION_HEARD}] * 6})
         fake.script({"chat": [{"user_contains": "open", "content": HOURS}]})
-        personas = workdir / "personas"
-        personas.mkdir()
-        (personas / "shop.yaml").write_text(
-            "name: shop\nlanguage: en\nvoice: en-us\n"
-            f"greeting: \"{GREETING}\"\n"
-            "system_prompt: You answer questions about a shop.\n"
-            "no_input_seconds: 60\n"
-            "stt:\n  engine: openai_realtime_stt\n"
-            f"  base_url: \"ws://127.0.0.1:{stt.port}/v1/realtime?intent=transcription\"\n")
-        cfg = workdir / "agent.yaml"
-        cfg.write_text(f"personas_dir: {personas}\nllm_base_url: {fake.base}\nllm_model: m\n")
-        srv = server_factory(extra_args=["--config", str(cfg)])
+        srv = start_streaming_persona(server_factory, workdir, fake, "openai_realtime_stt",
+                                      f"ws://127.0.0.1:{stt.port}/v1/realtime?intent=transcription")
         mic = Timeline(workdir, audiotool)
         ask_at = SETUP_S + mic.server_says(GREETING)
         end_at = mic.say(ask_at, QUESTION) + REACTION_S + mic.server_says(HOURS)
@@ -183,31 +195,14 @@ def test_streamed_partials_end_the_turn_and_stop_interrupts(server_factory, work
         fake.script({"chat": [{"user_contains": "open", "content": LONG_HOURS},
                               # keep: a speculation on a partial may have asked first
                               {"user_contains": "top", "content": STOPPED, "keep": True}]})
-        personas = workdir / "personas"
-        personas.mkdir()
-        (personas / "shop.yaml").write_text(
-            "name: shop\nlanguage: en\nvoice: en-us\n"
-            f"greeting: \"{GREETING}\"\n"
-            "system_prompt: You answer questions about a shop.\n"
-            "no_input_seconds: 60\n"
-            "stt:\n  engine: ws_stream\n"
-            f"  base_url: \"ws://127.0.0.1:{stt.port}/v1/listen\"\n")
-        cfg = workdir / "agent.yaml"
-        cfg.write_text(f"personas_dir: {personas}\nllm_base_url: {fake.base}\nllm_model: m\n")
-        srv = server_factory(extra_args=["--config", str(cfg)])
+        srv = start_streaming_persona(server_factory, workdir, fake, "ws_stream",
+                                      f"ws://127.0.0.1:{stt.port}/v1/listen")
         mic = Timeline(workdir, audiotool)
         ask_at = SETUP_S + mic.server_says(GREETING)
         answer_at = mic.say(ask_at, QUESTION) + REACTION_S
         stop_at = answer_at + 2.5  # well inside the ~12 s answer
         end_at = mic.say(stop_at, STOP) + REACTION_S + mic.server_says(STOPPED)
-        phone = Baresip(workdir, mic.write(end_at + 20), max_seconds=60).start()
-        try:
-            assert phone.dial(f"sip:shop@{srv.sip_target}") is not None, phone.log()
-            call = wait_call(srv, lambda c: turn(c, 2) is not None, timeout=end_at + 25)
-            metrics = http_api.get_text(srv.http_base + "/metrics")
-            phone.hangup()
-        finally:
-            phone.stop()
+        phone, call, metrics = call_until_turn_2(srv, workdir, mic, end_at)
         first, second = turn(call, 1), turn(call, 2)
         assert first and second, call
         # The final transcripts are the turns' words; "stop" cut the long answer.

@@ -23,15 +23,6 @@ struct BargeInWordsTest : AgentTest {
     ticks(10);
     ASSERT_TRUE(leg.playing());
   }
-  // Frames of caller speech until the answer is flushed (-1: it never was).
-  int frames_until_flushed(int frames) {
-    for (int i = 1; i <= frames; ++i) {
-      tick(tone_frame());
-      host.run_posted();
-      if (leg.flushes > 0) return i;
-    }
-    return -1;
-  }
 };
 
 TEST_F(BargeInWordsTest, ABackchannelStreamNeverInterrupts) {

@@ -90,36 +90,10 @@ const std::string kLongAnswer =
 
 struct CallerWordsTest : AgentTest {
   ScriptedStreams streams;
-  std::vector<SpeculationReport> reports;
 
-  void start_streaming(AgentSettings s = {}) {
-    if (s.name.empty()) s = settings();
-    AgentEngines e;
-    e.stt = &stt;
-    e.stream_stt = &streams;
-    e.chat = &chat;
-    e.make_vad = [](int) { return std::make_unique<LevelVad>(); };
-    e.on_turn = [this](const AgentTurn& t) { turns.push_back(t); };
-    e.on_speculation = [this](const SpeculationReport& r) { reports.push_back(r); };
-    e.clock = [this] { return now; };
-    agent = std::make_unique<AgentLoop>(host, std::move(s), std::move(e));
-    agent->start(now);
-  }
-  int frames_until_turn_ends(int limit = 200) {
-    for (int i = 1; i <= limit; ++i) {
-      tick();
-      host.run_posted();
-      if (agent->state() != AgentLoop::State::kListening) return i;
-    }
-    return -1;
-  }
-  int frames_until_flushed(int frames) {
-    for (int i = 1; i <= frames; ++i) {
-      tick(tone_frame());
-      host.run_posted();
-      if (leg.flushes > 0) return i;
-    }
-    return -1;
+  void start_streaming() {
+    stream_stt = &streams;
+    start(settings());
   }
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <functional>
@@ -168,9 +169,11 @@ struct AgentTest : ::testing::Test {
   MonoTime now{};
   std::vector<AgentTurn> turns;
   std::unique_ptr<AgentLoop> agent;
-  speech::StreamingTts* stream_tts = nullptr;  // set before start() to stream answers
-  speech::PhraseSource* tts = nullptr;         // set before start(): the persona's phrases
-  llm::HttpToolRunner* tool_runner = nullptr;  // set before start() to run HTTP tools
+  speech::StreamingTts* stream_tts = nullptr;         // set before start() to stream answers
+  speech::PhraseSource* tts = nullptr;                // set before start(): the persona's phrases
+  llm::HttpToolRunner* tool_runner = nullptr;         // set before start() to run HTTP tools
+  speech::StreamingRecognizer* stream_stt = nullptr;  // set before start(): words as spoken
+  std::vector<SpeculationReport> reports;             // every speculation, used or wasted
 
   AgentSettings settings() {
     AgentSettings s;
@@ -187,6 +190,8 @@ struct AgentTest : ::testing::Test {
     e.stream_tts = stream_tts;
     e.tts = tts;
     e.tools = tool_runner;
+    e.stream_stt = stream_stt;
+    e.on_speculation = [this](const SpeculationReport& r) { reports.push_back(r); };
     e.make_vad = [](int) { return std::make_unique<LevelVad>(); };
     e.on_turn = [this](const AgentTurn& t) { turns.push_back(t); };
     e.clock = [this] { return now; };
@@ -219,6 +224,28 @@ struct AgentTest : ::testing::Test {
   void play_out() {
     for (int i = 0; i < 5000 && leg.playing() && up(); ++i) tick();
     tick();
+  }
+  int used() const {
+    return int(std::count_if(reports.begin(), reports.end(), [](auto& r) { return r.used; }));
+  }
+  int wasted() const { return int(reports.size()) - used(); }
+  // Silent frames until the agent leaves kListening (the turn ended): how many it took.
+  int frames_until_turn_ends(int limit = 200) {
+    for (int i = 1; i <= limit; ++i) {
+      tick();
+      host.run_posted();
+      if (agent->state() != AgentLoop::State::kListening) return i;
+    }
+    return -1;
+  }
+  // Frames of caller speech until the answer is flushed (-1: it never was).
+  int frames_until_flushed(int frames) {
+    for (int i = 1; i <= frames; ++i) {
+      tick(tone_frame());
+      host.run_posted();
+      if (leg.flushes > 0) return i;
+    }
+    return -1;
   }
   // The caller says something (tone) and then is silent long enough to end the turn.
   void say(int ms = 600) {

@@ -6,39 +6,12 @@
 namespace atende::agent {
 namespace {
 
-struct SpeculationTest : AgentTest {
-  std::vector<SpeculationReport> reports;
-  int used() const {
-    return int(std::count_if(reports.begin(), reports.end(), [](auto& r) { return r.used; }));
-  }
-  int wasted() const { return int(reports.size()) - used(); }
-
-  void start_speculating(AgentSettings s) {
-    AgentEngines e;
-    e.stt = &stt;
-    e.chat = &chat;
-    e.make_vad = [](int) { return std::make_unique<LevelVad>(); };
-    e.on_turn = [this](const AgentTurn& t) { turns.push_back(t); };
-    e.on_speculation = [this](const SpeculationReport& r) { reports.push_back(r); };
-    e.clock = [this] { return now; };
-    agent = std::make_unique<AgentLoop>(host, std::move(s), std::move(e));
-    agent->start(now);
-  }
-  // Silent frames until the agent leaves kListening (the turn ended): how many it took.
-  int frames_until_turn_ends(int limit = 200) {
-    for (int i = 1; i <= limit; ++i) {
-      tick();
-      host.run_posted();
-      if (agent->state() != AgentLoop::State::kListening) return i;
-    }
-    return -1;
-  }
-};
+using SpeculationTest = AgentTest;
 
 TEST_F(SpeculationTest, AClosedQuestionEndsTheTurnSoonerAndTheAnswerIsAdopted) {
   fake.script({{"chat", {{{"content", "We open at nine."}}}}});
   stt.texts = {"What time do you open?"};
-  start_speculating(settings());
+  start(settings());
   play_out();
   ticks(30, tone_frame());
   const int frames = frames_until_turn_ends();
@@ -65,7 +38,7 @@ TEST_F(SpeculationTest, CallerWhoGoesOnCancelsTheSpeculativeRequest) {
                  {{"content", "Booked for four."}}}}});
   stt.texts = {"I'd like to book a table for", "I'd like to book a table for four people."};
   stt.repeat_same_utterance = false;  // more of the sentence, more words
-  start_speculating(settings());
+  start(settings());
   play_out();
   ticks(30, tone_frame());
   ticks(12);  // 240 ms: past the short pause; "for" asks for a longer wait
@@ -101,7 +74,7 @@ TEST_F(SpeculationTest, ToolCallsWaitForTheTurnToBeConfirmed) {
                  {{"content", "Of course, go on."}}}}});
   stt.texts = {"that is all", "that is all, no wait, one more thing"};
   stt.repeat_same_utterance = false;
-  start_speculating(settings());
+  start(settings());
   play_out();
   ticks(30, tone_frame());
   ticks(12);
@@ -121,7 +94,7 @@ TEST_F(SpeculationTest, OffRecognisesOnlyAtTheEndOfTheTurn) {
   stt.texts = {"What time do you open?"};
   AgentSettings s = settings();
   s.speculative = false;
-  start_speculating(s);
+  start(s);
   play_out();
   ticks(30, tone_frame());
   const int frames = frames_until_turn_ends();
