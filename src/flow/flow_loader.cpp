@@ -220,7 +220,7 @@ class Parser {
 
 constexpr std::string_view kTopKeys[] = {"name",        "aliases",      "voice",      "start",
                                          "steps",       "max_duration", "on_timeout", "inputs",
-                                         "rtp_timeout", "recording"};
+                                         "rtp_timeout", "recording",    "speculative"};
 constexpr std::string_view kVoiceKeys[] = {"name", "rate"};
 
 std::span<const std::string_view> keys_for(StepType type) {
@@ -331,6 +331,13 @@ class FlowBuilder {
         }
       } else if (e.key == "inputs") {
         inputs(e);
+      } else if (e.key == "speculative") {
+        if (auto v = p_.scalar(e, 8)) {
+          if (*v == "true" || *v == "false")
+            flow_.speculative = *v == "true";
+          else
+            p_.error(e, "expected true or false");
+        }
       } else if (e.key == "recording") {
         try {
           flow_.recording = parse_recording_switches(e.value);

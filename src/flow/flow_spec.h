@@ -175,6 +175,9 @@ struct FlowSpec {
   Millis rtp_timeout{-1};
   // `recording: {audio, transcript}` (docs/recording.md); unset: the server's `recording:`.
   RecordingSwitches recording;
+  // Spoken answers are recognised from the first 200 ms pause (scripted_flow_speculation.cpp);
+  // false: only at the end of the turn.
+  bool speculative = true;
 
   // Every fixed phrase this flow can say, to pre-synthesise at load.
   std::vector<std::string> fixed_texts() const;

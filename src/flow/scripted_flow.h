@@ -88,6 +88,16 @@ class ScriptedFlow : public Flow {
   // while the step still listens.
   void heard(Listener::Event e, MonoTime now);
   void send_turn(MonoTime now);
+  // The request for the utterance so far (send_turn's and a speculation's).
+  speech::RecognitionRequest turn_request() const;
+  // Speculative recognition (scripted_flow_speculation.cpp): at a short pause the utterance
+  // so far is recognised; a recognised answer shortens the wait, and the end of the turn
+  // takes that result (or waits for it) instead of starting over. The caller going on drops
+  // it.
+  void speculate(MonoTime now);
+  void forget_speculation();
+  void on_speculative_recognition(uint64_t id, speech::Recognition r);
+  bool adopt_speculation();  // from send_turn: true if the turn's answer is the speculation's
   void on_recognition(uint64_t generation, speech::Recognition r, MonoTime now);
   void answer(const speech::Recognition& r, MonoTime now);
   void ask_digit(char digit, MonoTime now);
@@ -150,6 +160,11 @@ class ScriptedFlow : public Flow {
   uint64_t heard_count_ = 0;            // barge-ins and turns acted on: listen_frame's checks wait
   uint64_t turn_generation_ = 0;        // bumped per step entry: stale results are dropped
   bool menu_pending_ = false;           // a spoken menu answer is with the recogniser
+  uint64_t spec_id_ = 0;                // the speculation in flight or done; 0: none
+  uint64_t spec_count_ = 0;
+  uint64_t spec_turn_ = 0;  // turn_generation_ it was made in
+  std::optional<speech::Recognition> spec_result_;
+  bool spec_adopted_ = false;  // the turn ended: its result is the answer
   MonoTime started_at_{};
   MonoTime last_now_{};  // the latest frame's time, for work posted from other threads
   bool timed_out_ = false;

@@ -70,6 +70,8 @@ void ScriptedFlow::play_prompt(std::string_view apology, MonoTime now) {
 
 void ScriptedFlow::heard(Listener::Event e, MonoTime now) {
   if (!started_ || ended_ || e == Listener::Event::kSpeechStarted) return;
+  if (e == Listener::Event::kShortPause) return speculate(now);
+  if (e == Listener::Event::kSpeechResumed) return forget_speculation();
   const StepSpec& s = step();
   if (s.type == StepType::kMenu && !s.spoken.empty()) {
     // Menus judge every turn by its words; a barge-in policy never runs there.
@@ -160,13 +162,7 @@ speech::Carriers ScriptedFlow::answer_carriers() const {
   return {};  // dates: their own phrases
 }
 
-void ScriptedFlow::send_turn(MonoTime now) {
-  (void)now;
-  // A menu keeps its phase (the prompt may still be playing): the answer decides.
-  if (step().type == StepType::kMenu)
-    menu_pending_ = true;
-  else
-    phase_ = Phase::kRecognising;
+speech::RecognitionRequest ScriptedFlow::turn_request() const {
   auto utterance = listener_->utterance();
   speech::RecognitionRequest req;
   req.pcm = std::make_shared<const std::vector<int16_t>>(utterance.begin(), utterance.end());
@@ -176,6 +172,18 @@ void ScriptedFlow::send_turn(MonoTime now) {
   req.answer_of = expected_answers();
   req.language = spec_->voice.name;
   req.tag = host_.call().id;
+  return req;
+}
+
+void ScriptedFlow::send_turn(MonoTime now) {
+  (void)now;
+  // A menu keeps its phase (the prompt may still be playing): the answer decides.
+  if (step().type == StepType::kMenu)
+    menu_pending_ = true;
+  else
+    phase_ = Phase::kRecognising;
+  if (adopt_speculation()) return listener_->reset();
+  speech::RecognitionRequest req = turn_request();
   listener_->reset();
   uint64_t generation = turn_generation_;
   std::weak_ptr<ScriptedFlow*> weak = self_;

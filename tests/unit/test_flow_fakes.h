@@ -143,9 +143,11 @@ class FakeRecognizer : public speech::Recognizer {
       script.pop_front();
     }
     r.rejected = r.text.empty();
+    if (match && !r.rejected) r.matched = r.text;  // a phrase of the grammar
     done(std::move(r));
   }
   bool uses_grammar() const override { return true; }
+  bool match = false;  // answers name the grammar phrase they matched, as sphinx does
   std::deque<std::string> script;
   std::vector<speech::RecognitionRequest> requests;
 };
