@@ -44,17 +44,6 @@ def fake():
     f.stop()
 
 
-def speculative_counts(metrics):
-    out = {}
-    for line in metrics.splitlines():
-        if line.startswith("atende_speculative_requests_total{"):
-            labels = dict(kv.split("=", 1) for kv in line.split("{", 1)[1].split("}", 1)[0]
-                          .split(","))
-            key = labels["kind"].strip('"') + "_" + labels["outcome"].strip('"')
-            out[key] = int(float(line.rsplit(" ", 1)[1]))
-    return out
-
-
 def test_a_paused_sentence_gets_one_answer_and_a_closed_question_is_answered_from_the_pause(
         server_factory, workdir, fake, audiotool):
     mic = Timeline(workdir, audiotool)
@@ -109,7 +98,7 @@ def test_a_paused_sentence_gets_one_answer_and_a_closed_question_is_answered_fro
     assert halves and all(c.get("aborted") for c in halves), chats
     # The question: recognised once (at the pause) and that answer played.
     questions = [r for r in fake.requests() if r["path"].endswith("/audio/transcriptions")]
-    counts = speculative_counts(metrics)
+    counts = http_api.speculative_counts(metrics)
     assert counts.get("llm_wasted", 0) >= 1 and counts.get("llm_used", 0) >= 2, counts
     assert counts.get("stt_used", 0) >= 2, counts
     # The caller heard the greeting, one answer, then the other: never the cancelled one.
