@@ -161,25 +161,23 @@ def run_sip(binary, build, n, args, workdir, flows):
         server.stop(timeout=30)
 
 
-def run_audiosocket(binary, build, n, args, workdir, flows):
-    port = free_port()
-    server = start_server(binary, n, workdir, flows,
-                          ["--audiosocket-listen", f"127.0.0.1:{port}={args.flow}"])
-    perf = maybe_perf(args, server, n, args.setup_rate, workdir, "audiosocket")
+def run_stream(build, server, perf, n, args, kind, target):
+    """loadgen_<kind> (`target`: its flags naming atende) against `server`: the fields every
+    transport reports (common) plus the stream transports' own. Stops perf and the server."""
     try:
-        r = run_json([str(build / "bench" / "loadgen_audiosocket"), "--target", f"127.0.0.1:{port}",
+        r = run_json([str(build / "bench" / f"loadgen_{kind}"), *target,
                       "--sessions", str(n), "--seconds", str(args.seconds), "--warmup",
                       str(args.warmup), "--setup-rate", str(args.setup_rate), "--server-pid",
                       str(server.pid()), "--payload", "quiet"],
                      args.seconds + args.warmup + 60 + n / 50)
-        out = common(r, n, leg_latency(server, "audiosocket"))
+        out = common(r, n, leg_latency(server, kind))
         out.update({"loss_pct": None,  # TCP: nothing is lost; starvation shows as frames/s
                     "frames_per_s_per_session": r.get("frames_per_s_per_session"),
                     "min_frames_per_s_session": r.get("min_frames_per_s_session"),
                     "cut": r.get("cut", 0) + r.get("failed", 0),
                     "rss_kb_per_session": r.get("rss_kb_per_session"),
                     "server_cpu_us_per_frame": r.get("server_cpu_us_per_frame"),
-                    "generator": "loadgen_audiosocket", "raw": r})
+                    "generator": f"loadgen_{kind}", "raw": r})
         if r["established"] < n or r.get("cut"):
             out["server_log_tail"] = server.log_tail(20)
         return out
@@ -187,6 +185,15 @@ def run_audiosocket(binary, build, n, args, workdir, flows):
         if perf:
             perf.join(timeout=400)
         server.stop(timeout=30)
+
+
+def run_audiosocket(binary, build, n, args, workdir, flows):
+    port = free_port()
+    server = start_server(binary, n, workdir, flows,
+                          ["--audiosocket-listen", f"127.0.0.1:{port}={args.flow}"])
+    perf = maybe_perf(args, server, n, args.setup_rate, workdir, "audiosocket")
+    return run_stream(build, server, perf, n, args, "audiosocket",
+                      ["--target", f"127.0.0.1:{port}"])
 
 
 def run_asp(binary, build, n, args, workdir, flows):
@@ -196,28 +203,8 @@ def run_asp(binary, build, n, args, workdir, flows):
                    + (f"asp_io_threads: {args.asp_io_threads}\n" if args.asp_io_threads else ""))
     server = start_server(binary, n, workdir, flows, ["--config", str(cfg)])
     perf = maybe_perf(args, server, n, args.setup_rate, workdir, "asp")
-    try:
-        r = run_json([str(build / "bench" / "loadgen_asp"), "--target",
-                      f"127.0.0.1:{server.http_port}", "--to", args.flow,
-                      "--sessions", str(n), "--seconds", str(args.seconds), "--warmup",
-                      str(args.warmup), "--setup-rate", str(args.setup_rate), "--server-pid",
-                      str(server.pid()), "--payload", "quiet"],
-                     args.seconds + args.warmup + 60 + n / 50)
-        out = common(r, n, leg_latency(server, "asp"))
-        out.update({"loss_pct": None,  # TCP: nothing is lost; starvation shows as frames/s
-                    "frames_per_s_per_session": r.get("frames_per_s_per_session"),
-                    "min_frames_per_s_session": r.get("min_frames_per_s_session"),
-                    "cut": r.get("cut", 0) + r.get("failed", 0),
-                    "rss_kb_per_session": r.get("rss_kb_per_session"),
-                    "server_cpu_us_per_frame": r.get("server_cpu_us_per_frame"),
-                    "generator": "loadgen_asp", "raw": r})
-        if r["established"] < n or r.get("cut"):
-            out["server_log_tail"] = server.log_tail(20)
-        return out
-    finally:
-        if perf:
-            perf.join(timeout=400)
-        server.stop(timeout=30)
+    return run_stream(build, server, perf, n, args, "asp",
+                      ["--target", f"127.0.0.1:{server.http_port}", "--to", args.flow])
 
 
 # One entry per transport (a generator for it and the listener that runs args.flow on it;

@@ -54,6 +54,7 @@
 #include <utility>
 #include <vector>
 
+#include "latency_histogram.h"
 #include "loadgen_sip.h"
 #include "loadgen_sip_calls.h"
 #include "rtp/srtp_session.h"
@@ -66,38 +67,6 @@ constexpr int kSlots = 20;  // 1 ms slots in a 20 ms period
 constexpr size_t kPayloadBytes = 160;
 constexpr size_t kRtpHeaderBytes = 12;
 constexpr size_t kMaxDatagram = 4096;  // anything longer is truncated and ignored
-
-// Microsecond histogram up to 100 ms, plus an exact maximum: percentiles without storing
-// samples, and no allocation once constructed.
-class Histogram {
- public:
-  void Add(int64_t ns) {
-    if (ns < 0) ns = -ns;
-    max_ns_ = std::max(max_ns_, ns);
-    size_t bin = static_cast<size_t>(ns / 1000);
-    ++bins_[std::min(bin, bins_.size() - 1)];
-    ++count_;
-  }
-  uint64_t count() const { return count_; }
-  double MaxMs() const { return static_cast<double>(max_ns_) / 1e6; }
-  // Upper edge of the bin holding the q-quantile, in ms (conservative by < 1 us).
-  double QuantileMs(double q) const {
-    if (count_ == 0) return 0.0;
-    uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
-    rank = std::max<uint64_t>(rank, 1);
-    uint64_t seen = 0;
-    for (size_t i = 0; i < bins_.size(); ++i) {
-      seen += bins_[i];
-      if (seen >= rank) return std::min(static_cast<double>(i + 1) / 1000.0, MaxMs());
-    }
-    return MaxMs();
-  }
-
- private:
-  std::vector<uint64_t> bins_ = std::vector<uint64_t>(100'001, 0);
-  uint64_t count_ = 0;
-  int64_t max_ns_ = 0;
-};
 
 struct Options {
   bool reflector = false;
@@ -559,14 +528,9 @@ void LoadGen::Report(double wall_s, double server_cpu_s, double self_cpu_s, doub
       static_cast<unsigned long long>(t_.bad_packets), static_cast<unsigned long long>(t_.seq_lost),
       static_cast<unsigned long long>(t_.seq_reordered),
       static_cast<unsigned long long>(t_.echo_matched));
-  std::printf(
-      ", \"gap_samples\": %llu, \"jitter_p50_ms\": %.3f, \"jitter_p99_ms\": %.3f"
-      ", \"jitter_max_ms\": %.3f",
-      static_cast<unsigned long long>(t_.gap_dev.count()), t_.gap_dev.QuantileMs(0.5),
-      t_.gap_dev.QuantileMs(0.99), t_.gap_dev.MaxMs());
-  std::printf(
-      ", \"send_late_p50_ms\": %.3f, \"send_late_p99_ms\": %.3f, \"send_late_max_ms\": %.3f",
-      t_.send_late.QuantileMs(0.5), t_.send_late.QuantileMs(0.99), t_.send_late.MaxMs());
+  std::printf(", \"gap_samples\": %llu", static_cast<unsigned long long>(t_.gap_dev.count()));
+  PrintQuantilesMs("jitter", t_.gap_dev);
+  PrintQuantilesMs("send_late", t_.send_late);
   std::printf(", \"loadgen_cpu_pct\": %.1f", 100.0 * self_cpu_s / wall_s);
   if (host_busy_pct >= 0) std::printf(", \"host_busy_pct\": %.1f", host_busy_pct);
   if (server_cpu_s >= 0) {

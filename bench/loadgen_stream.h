@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "latency_histogram.h"
 #include "loadgen_sip.h"
 
 namespace atende::bench {
@@ -38,34 +39,6 @@ constexpr int64_t kPtimeNs = 20'000'000;
 constexpr int kSlots = 20;
 constexpr size_t kMaxMessage = 8192;   // the largest message a protocol reads whole
 constexpr size_t kOutCapacity = 4096;  // our bytes waiting for atende to read (~12 frames)
-
-// Microsecond histogram up to 100 ms plus an exact maximum (as loadgen_echo's).
-class Histogram {
- public:
-  void Add(int64_t ns) {
-    if (ns < 0) ns = -ns;
-    max_ns_ = std::max(max_ns_, ns);
-    ++bins_[std::min(static_cast<size_t>(ns / 1000), bins_.size() - 1)];
-    ++count_;
-  }
-  uint64_t count() const { return count_; }
-  double MaxMs() const { return static_cast<double>(max_ns_) / 1e6; }
-  double QuantileMs(double q) const {
-    if (count_ == 0) return 0.0;
-    uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * count_)));
-    uint64_t seen = 0;
-    for (size_t i = 0; i < bins_.size(); ++i) {
-      seen += bins_[i];
-      if (seen >= rank) return std::min(static_cast<double>(i + 1) / 1000.0, MaxMs());
-    }
-    return MaxMs();
-  }
-
- private:
-  std::vector<uint64_t> bins_ = std::vector<uint64_t>(100'001, 0);
-  uint64_t count_ = 0;
-  int64_t max_ns_ = 0;
-};
 
 struct StreamOptions {
   std::string host = "127.0.0.1";
@@ -513,14 +486,9 @@ inline void StreamLoadGen::Report(double wall_s, double server_cpu_s, double sel
       static_cast<unsigned long long>(t_.send_dropped),
       static_cast<unsigned long long>(t_.bad_messages),
       static_cast<unsigned long long>(t_.no_timestamp));
-  std::printf(
-      ", \"gap_samples\": %llu, \"jitter_p50_ms\": %.3f, \"jitter_p99_ms\": %.3f"
-      ", \"jitter_max_ms\": %.3f",
-      static_cast<unsigned long long>(t_.gap_dev.count()), t_.gap_dev.QuantileMs(0.5),
-      t_.gap_dev.QuantileMs(0.99), t_.gap_dev.MaxMs());
-  std::printf(
-      ", \"send_late_p50_ms\": %.3f, \"send_late_p99_ms\": %.3f, \"send_late_max_ms\": %.3f",
-      t_.send_late.QuantileMs(0.5), t_.send_late.QuantileMs(0.99), t_.send_late.MaxMs());
+  std::printf(", \"gap_samples\": %llu", static_cast<unsigned long long>(t_.gap_dev.count()));
+  PrintQuantilesMs("jitter", t_.gap_dev);
+  PrintQuantilesMs("send_late", t_.send_late);
   std::printf(", \"loadgen_cpu_pct\": %.1f", 100.0 * self_cpu_s / wall_s);
   if (host_busy_pct >= 0) std::printf(", \"host_busy_pct\": %.1f", host_busy_pct);
   if (server_cpu_s >= 0) {

@@ -104,17 +104,6 @@ def write_config(workdir, fake):
     return cfg
 
 
-def speculative_counts(metrics):
-    out = {}
-    for line in metrics.splitlines():
-        if line.startswith("atende_speculative_requests_total{"):
-            labels = line.split("{", 1)[1].split("}", 1)[0]
-            kv = {k: v.strip('"') for k, v in (p.split("=", 1) for p in labels.split(","))}
-            key = kv["kind"] + "_" + kv["outcome"]
-            out[key] = int(float(line.rsplit(" ", 1)[1]))
-    return out
-
-
 def run_step(build, tmp, calls, turns, kind, profile, mode, wav, first_part_s):
     work = tmp / f"{kind}_{profile}_{mode}_{calls}"
     work.mkdir(parents=True, exist_ok=True)
@@ -159,7 +148,7 @@ def run_step(build, tmp, calls, turns, kind, profile, mode, wav, first_part_s):
             "eot_wait_ms": al.stats(eot),
             "cut_in_pct": round(100.0 * cut / answered, 1) if answered else None,
             "provider_sum_ms": sum(PROFILES[profile].values()),
-            "speculative_requests": speculative_counts(metrics),
+            "speculative_requests": http_api.speculative_counts(metrics),
             "server_cpu_s": gen.get("server_cpu_s"),
             "loadavg_1m": round(os.getloadavg()[0], 2)}
 

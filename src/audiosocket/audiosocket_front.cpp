@@ -437,14 +437,8 @@ std::shared_ptr<AudioSocketLeg> AudioSocketFront::make_leg(const LegInfo& info, 
         legs_.erase(it);
       }
     }
-    if (local) {
-      spdlog::info("call={} event=local_hangup reason={}", id, reason);
-      sessions_.store().add_event(id, std::chrono::system_clock::now(), "hangup",
-                                  std::string(reason));
-      sessions_.leg_ended(id, "local_hangup", 0);
-    } else {
-      sessions_.leg_ended(id, reason, 0);
-    }
+    if (local) sessions_.note_local_hangup(id, reason);
+    sessions_.leg_ended(id, local ? std::string_view("local_hangup") : reason, 0);
     // The leg may be running this very callback: let it return before it can be freed.
     if (keep) keep->executor().post([keep] {});
   });

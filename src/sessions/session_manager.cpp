@@ -291,6 +291,11 @@ void SessionManager::leg_ended(const std::string& leg_id, std::string_view trans
   });
 }
 
+void SessionManager::note_local_hangup(const std::string& leg_id, std::string_view reason) {
+  spdlog::info("call={} event=local_hangup reason={}", leg_id, reason);
+  store_.add_event(leg_id, wall_now(), "hangup", std::string(reason));
+}
+
 void SessionManager::note_end_reason(const std::string& leg_id, const std::string& reason) {
   std::lock_guard lock(mu_);
   auto it = legs_.find(leg_id);

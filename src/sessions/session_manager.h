@@ -130,6 +130,9 @@ class SessionManager final : public CallControl, public SessionServices {
   void leg_early_inbound(std::shared_ptr<Leg> leg);
   // The leg is gone (either side, or a dial that failed). Idempotent.
   void leg_ended(const std::string& leg_id, std::string_view reason, int sip_status);
+  // Our side is hanging the leg up (a flow or agent ended the call): logged, and recorded as
+  // the call's "hangup" event with `reason`. The front-end then ends the leg (leg_ended).
+  void note_local_hangup(const std::string& leg_id, std::string_view reason);
   void leg_transfer_progress(const std::string& leg_id, int status);
 
   // ---- CallControl ----

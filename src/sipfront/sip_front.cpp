@@ -170,9 +170,7 @@ std::shared_ptr<media::RtpLeg> SipFront::make_leg(SipLeg& s, const sip::Negotiat
   if (!leg) return nullptr;
   // Our hang-up (a flow ended the call): the session hears at once, SIP sends BYE/CANCEL.
   leg->on_local_hangup([this, id = s.id](std::string_view reason) {
-    spdlog::info("call={} event=local_hangup reason={}", id, reason);
-    sessions_.store().add_event(id, std::chrono::system_clock::now(), "hangup",
-                                std::string(reason));
+    sessions_.note_local_hangup(id, reason);
     if (sip_) sip_->hangup(id);
     sessions_.leg_ended(id, "local_bye", 0);
   });

@@ -95,12 +95,8 @@ class OpenAiSttProtocol : public WsStreamProtocol {
   }
 
  private:
-  // A partial only when the hypothesis changed: a server repeating itself (empty deltas)
-  // must not flood the owner's thread.
-  Outcome partial(const std::string& text) {
+  static Outcome partial(const std::string& text) {
     Outcome o;
-    if (text == last_partial_) return o;
-    last_partial_ = text;
     o.kind = Outcome::Kind::kPartial;
     o.partial = text;
     return o;
@@ -112,7 +108,6 @@ class OpenAiSttProtocol : public WsStreamProtocol {
   std::string committed_item_;
   std::string delta_item_;
   std::string text_;
-  std::string last_partial_;
   int bad_events_ = 0;
 };
 
@@ -122,20 +117,9 @@ OpenAiSttOptions openai_stt_options_from(const RecognizerParams& params) {
   RecognizerParams rest = params;
   OpenAiSttOptions o;
   o.ws = ws_stream_options_from(kEngine, rest, "OPENAI_API_KEY", "Bearer");
-  auto take = [&](const char* key) -> std::optional<std::string> {
-    auto it = rest.find(key);
-    if (it == rest.end()) return std::nullopt;
-    std::string v = it->second;
-    rest.erase(it);
-    return v;
-  };
-  auto word = [&](const char* key, const std::string& v) {
-    if (v.empty() || v.size() > 100 ||
-        v.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:") !=
-            std::string::npos) {
-      throw std::invalid_argument(std::string(kEngine) + ": bad value '" + v + "' for " + key);
-    }
-    return v;
+  auto take = [&](const char* key) { return take_param(rest, key); };
+  auto word = [](const char* key, const std::string& v) {
+    return word_param(kEngine, key, v, "-_.:");
   };
   if (auto v = take("model")) o.session.model = word("model", *v);
   if (auto v = take("language")) o.session.language = word("language", *v);

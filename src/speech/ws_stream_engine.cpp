@@ -120,7 +120,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void act(WsStreamProtocol::Outcome o) {
     using Kind = WsStreamProtocol::Outcome::Kind;
-    if (o.kind == Kind::kPartial) return core_->partial(o.partial);
+    if (o.kind == Kind::kPartial) {
+      if (o.partial == last_partial_) return;
+      last_partial_ = std::move(o.partial);
+      return core_->partial(last_partial_);
+    }
     if (o.kind != Kind::kFinal) return;
     o.final.audio_seconds = static_cast<double>(sent_) / core_->request().sample_rate;
     if (!o.final.ok && !o.final.error.starts_with(engine_)) {
@@ -143,6 +147,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const uint64_t max_samples_;
   bool finish_sent_ = false;
   std::chrono::steady_clock::time_point final_deadline_{};
+  std::string last_partial_;  // the last one passed on
 };
 
 }  // namespace
@@ -198,13 +203,7 @@ WsStreamOptions ws_stream_options_from(const char* engine, RecognizerParams& par
                                        const std::string& default_key_env,
                                        const std::string& auth_scheme) {
   WsStreamOptions o;
-  auto take = [&](const char* key) -> std::optional<std::string> {
-    auto it = params.find(key);
-    if (it == params.end()) return std::nullopt;
-    std::string v = it->second;
-    params.erase(it);
-    return v;
-  };
+  auto take = [&](const char* key) { return take_param(params, key); };
   const auto url = take("url");
   if (!url) throw std::invalid_argument(std::string(engine) + ": url is required (ws://...)");
   if (auto bad = net::parse_ws_url(*url, o.url); !bad.empty())
@@ -224,6 +223,27 @@ WsStreamOptions ws_stream_options_from(const char* engine, RecognizerParams& par
   if (auto v = take("max_audio_seconds"))
     o.max_audio_seconds = int_param(engine, "max_audio_seconds", *v, 1, 120);
   return o;
+}
+
+std::optional<std::string> take_param(RecognizerParams& params, const char* key) {
+  auto it = params.find(key);
+  if (it == params.end()) return std::nullopt;
+  std::string v = std::move(it->second);
+  params.erase(it);
+  return v;
+}
+
+std::string word_param(const char* engine, const char* key, const std::string& value,
+                       std::string_view punctuation) {
+  const bool ok =
+      !value.empty() && value.size() <= 100 && std::all_of(value.begin(), value.end(), [&](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               punctuation.find(c) != std::string_view::npos;
+      });
+  if (!ok) {
+    throw std::invalid_argument(std::string(engine) + ": bad value '" + value + "' for " + key);
+  }
+  return value;
 }
 
 int int_param(const char* engine, const std::string& key, const std::string& value, int lo,

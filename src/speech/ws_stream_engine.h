@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,8 +39,11 @@ class WsStreamProtocol {
  public:
   struct Outcome {
     enum class Kind { kNone, kPartial, kFinal } kind = Kind::kNone;
-    std::string partial;  // kPartial: the whole hypothesis so far
-    Recognition final;    // kFinal: ok with text, or !ok with error
+    // kPartial: the whole hypothesis so far. The session passes it on only when it changed:
+    // a server repeating itself (empty deltas, the same interim twice) must not flood the
+    // owner's thread.
+    std::string partial;
+    Recognition final;  // kFinal: ok with text, or !ok with error
   };
   virtual ~WsStreamProtocol() = default;
   // The request target (path and query) to dial, from the configured one.
@@ -90,6 +94,13 @@ WsStreamOptions ws_stream_options_from(const char* engine, RecognizerParams& par
                                        const std::string& default_key_env,
                                        const std::string& auth_scheme);
 
+// The value of `key`, erased from `params`; nullopt when absent.
+std::optional<std::string> take_param(RecognizerParams& params, const char* key);
+// `value` when it is 1 to 100 ASCII letters, digits and `punctuation` (values go into JSON or
+// a URL as they are); otherwise throws std::invalid_argument "<engine>: bad value '<value>'
+// for <key>".
+std::string word_param(const char* engine, const char* key, const std::string& value,
+                       std::string_view punctuation);
 // std::stoi/std::stod with the engine's error message; `lo`..`hi` inclusive.
 int int_param(const char* engine, const std::string& key, const std::string& value, int lo, int hi);
 // Throws std::invalid_argument "<engine>: unknown parameter '<key>'" for any key left.

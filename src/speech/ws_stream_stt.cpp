@@ -52,8 +52,6 @@ class DeepgramProtocol : public WsStreamProtocol {
         }
         std::string now = finals_;
         append(now, interim_);
-        if (now == last_partial_) return o;
-        last_partial_ = now;
         o.kind = Outcome::Kind::kPartial;
         o.partial = std::move(now);
         return o;
@@ -98,7 +96,6 @@ class DeepgramProtocol : public WsStreamProtocol {
   std::string bytes_;
   std::string finals_;
   std::string interim_;
-  std::string last_partial_;
   float confidence_ = 1;
   int bad_events_ = 0;
 };
@@ -119,21 +116,10 @@ WsStreamSttOptions ws_stream_stt_options_from(const RecognizerParams& params) {
   RecognizerParams rest = params;
   WsStreamSttOptions o;
   o.ws = ws_stream_options_from(kEngine, rest, "DEEPGRAM_API_KEY", "Token");
-  auto take = [&](const char* key) -> std::optional<std::string> {
-    auto it = rest.find(key);
-    if (it == rest.end()) return std::nullopt;
-    std::string v = it->second;
-    rest.erase(it);
-    return v;
-  };
+  auto take = [&](const char* key) { return take_param(rest, key); };
   // Values go into the URL's query as they are: only URL-safe words.
-  auto word = [&](const char* key, const std::string& v) {
-    if (v.empty() || v.size() > 100 ||
-        v.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-            std::string::npos) {
-      throw std::invalid_argument(std::string(kEngine) + ": bad value '" + v + "' for " + key);
-    }
-    return v;
+  auto word = [](const char* key, const std::string& v) {
+    return word_param(kEngine, key, v, "-_.");
   };
   if (auto v = take("protocol"); v && *v != "deepgram") {
     throw std::invalid_argument(std::string(kEngine) + ": protocol '" + *v +

@@ -48,17 +48,6 @@ def fake():
     f.stop()
 
 
-def speculative_counts(metrics):
-    out = {}
-    for line in metrics.splitlines():
-        if line.startswith("atende_speculative_requests_total{"):
-            labels = dict(kv.split("=", 1) for kv in line.split("{", 1)[1].split("}", 1)[0]
-                          .split(","))
-            key = labels["kind"].strip('"') + "_" + labels["outcome"].strip('"')
-            out[key] = int(float(line.rsplit(" ", 1)[1]))
-    return out
-
-
 def call_until_turn_2(srv, workdir, mic, end_at):
     """baresip calls `shop` with the timeline `mic` until the second turn is stored; returns
     the (stopped) phone, the call record and /metrics as of then."""
@@ -120,7 +109,7 @@ def test_a_paused_sentence_gets_one_answer_and_a_closed_question_is_answered_fro
     assert halves and all(c.get("aborted") for c in halves), chats
     # The question: recognised once (at the pause) and that answer played.
     questions = [r for r in fake.requests() if r["path"].endswith("/audio/transcriptions")]
-    counts = speculative_counts(metrics)
+    counts = http_api.speculative_counts(metrics)
     assert counts.get("llm_wasted", 0) >= 1 and counts.get("llm_used", 0) >= 2, counts
     assert counts.get("stt_used", 0) >= 2, counts
     # The caller heard the greeting, one answer, then the other: never the cancelled one.
@@ -215,7 +204,7 @@ def test_streamed_partials_end_the_turn_and_stop_interrupts(server_factory, work
         assert len(sessions) == 2, sessions
         assert all(s["path"].startswith("/v1/listen") for s in sessions), sessions
         assert not [r for r in fake.requests() if r["path"].endswith("/audio/transcriptions")]
-        counts = speculative_counts(metrics)
+        counts = http_api.speculative_counts(metrics)
         assert counts.get("stt_used", 0) == 0 and counts.get("stt_wasted", 0) == 0, counts
         print(f"speculative {counts}; streams {[s.get('audio_ms') for s in sessions]} ms")
     finally:

@@ -24,21 +24,17 @@ Whatever the client sent is logged (audio appends summarised): GET /control/rece
 
 Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line.
 """
-import argparse
 import base64
-import hashlib
 import json
 import math
 import struct
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import ws_server
 
 RATE = 24000
 CHUNK_S = 0.1
-MAX_MESSAGE = 4 * 1024 * 1024
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 class State:
@@ -59,64 +55,6 @@ class State:
 
 
 STATE = State()
-
-
-class Socket:
-    """The server side of one RFC 6455 connection: unmasked frames out, masked frames in."""
-
-    def __init__(self, rfile, wfile):
-        self.rfile, self.wfile = rfile, wfile
-        self.wlock = threading.Lock()
-
-    def recv(self):
-        """The next text message, or None when the peer closed."""
-        message = b""
-        while True:
-            head = self.rfile.read(2)
-            if len(head) < 2:
-                return None
-            fin, opcode = head[0] & 0x80, head[0] & 0x0F
-            masked, n = head[1] & 0x80, head[1] & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", self.rfile.read(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", self.rfile.read(8))[0]
-            if not masked or len(message) + n > MAX_MESSAGE:
-                return None  # RFC 6455: client frames must be masked
-            mask = self.rfile.read(4)
-            data = bytearray(self.rfile.read(n))
-            for i in range(len(data)):
-                data[i] ^= mask[i % 4]
-            if opcode == 0x8:
-                self.send_frame(0x8, bytes(data[:2]))
-                return None
-            if opcode == 0x9:
-                self.send_frame(0xA, bytes(data))
-                continue
-            if opcode == 0xA:
-                continue
-            message += bytes(data)
-            if fin:
-                return message.decode("utf-8")
-
-    def send_frame(self, opcode, payload):
-        head = bytes([0x80 | opcode])
-        n = len(payload)
-        if n < 126:
-            head += bytes([n])
-        elif n < 65536:
-            head += bytes([126]) + struct.pack("!H", n)
-        else:
-            head += bytes([127]) + struct.pack("!Q", n)
-        with self.wlock:
-            try:
-                self.wfile.write(head + payload)
-                self.wfile.flush()
-            except OSError:
-                pass
-
-    def send(self, event):
-        self.send_frame(0x1, json.dumps(event).encode())
 
 
 def tone(seconds):
@@ -150,7 +88,7 @@ class Session:
         self.ws.send({"type": "session.created", "event_id": self.next_id("event"),
                       "session": {"id": "sess_fake", "type": "realtime"}})
         while True:
-            text = self.ws.recv()
+            text = self.ws.recv_text()
             if text is None:
                 break
             try:
@@ -330,38 +268,17 @@ class Session:
                       "response": {"id": rid, "object": "realtime.response", "status": status}})
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def reply(self, code, obj):
-        body = json.dumps(obj).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
+class Handler(ws_server.Handler):
     def do_GET(self):
         if self.path == "/control/received":
             with STATE.lock:
                 return self.reply(200, list(STATE.received))
         if self.path.startswith("/v1/realtime"):
-            key = self.headers.get("Sec-WebSocket-Key")
-            if self.headers.get("Upgrade", "").lower() != "websocket" or not key:
+            if not self.wants_websocket():
                 return self.reply(426, {"error": "upgrade required"})
             STATE.log({"type": "_connect", "path": self.path,
                        "authorization": self.headers.get("Authorization", "")})
-            accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
-            self.send_response(101)
-            self.send_header("Upgrade", "websocket")
-            self.send_header("Connection", "Upgrade")
-            self.send_header("Sec-WebSocket-Accept", accept)
-            self.end_headers()
-            self.wfile.flush()
-            Session(Socket(self.rfile, self.wfile)).run()
+            Session(self.accept_websocket()).run()
             self.close_connection = True
             return
         self.reply(404, {"error": "not found"})
@@ -376,23 +293,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--script")
-    ap.add_argument("--exit-on-stdin-eof", action="store_true")
-    args = ap.parse_args()
-    if args.script:
-        with open(args.script) as f:
-            STATE.add_script(json.load(f))
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    print(f"PORT {server.server_address[1]}", flush=True)
-    if args.exit_on_stdin_eof:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        sys.stdin.read()
-        server.shutdown()
-    else:
-        server.serve_forever()
+    ws_server.serve(Handler, STATE.add_script)
 
 
 if __name__ == "__main__":

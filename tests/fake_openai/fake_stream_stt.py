@@ -30,19 +30,13 @@ client sent (audio summarised as bytes), audio_ms, and `end`: how the client end
 after the final). POST /control/reset forgets both.
 Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line.
 """
-import argparse
 import base64
-import hashlib
 import json
-import struct
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-MAX_MESSAGE = 4 * 1024 * 1024
+import ws_server
 
 
 class State:
@@ -55,75 +49,12 @@ class State:
         with self.lock:
             return self.streams.pop(0) if self.streams else {}
 
+    def add_script(self, script):
+        with self.lock:
+            self.streams += script.get("streams", [])
+
 
 STATE = State()
-
-
-class Socket:
-    """The server side of one RFC 6455 connection: unmasked frames out, masked frames in."""
-
-    def __init__(self, rfile, wfile):
-        self.rfile, self.wfile = rfile, wfile
-        self.wlock = threading.Lock()
-        self.closed = False
-
-    def recv(self):
-        """(opcode, bytes) of the next whole message: 1 text, 2 binary, 8 close; None at EOF."""
-        message, first = b"", None
-        while True:
-            head = self.rfile.read(2)
-            if len(head) < 2:
-                return None
-            fin, opcode = head[0] & 0x80, head[0] & 0x0F
-            masked, n = head[1] & 0x80, head[1] & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", self.rfile.read(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", self.rfile.read(8))[0]
-            if not masked or len(message) + n > MAX_MESSAGE:
-                return None  # RFC 6455: client frames must be masked
-            mask = self.rfile.read(4)
-            data = bytearray(self.rfile.read(n))
-            for i in range(len(data)):
-                data[i] ^= mask[i % 4]
-            if opcode == 0x8:
-                if not self.closed:
-                    self.send_frame(0x8, bytes(data[:2]))
-                return (8, bytes(data))
-            if opcode == 0x9:
-                self.send_frame(0xA, bytes(data))
-                continue
-            if opcode == 0xA:
-                continue
-            if opcode in (1, 2):
-                first = opcode
-            message += bytes(data)
-            if fin:
-                return (first or 1, message)
-
-    def send_frame(self, opcode, payload):
-        head = bytes([0x80 | opcode])
-        n = len(payload)
-        if n < 126:
-            head += bytes([n])
-        elif n < 65536:
-            head += bytes([126]) + struct.pack("!H", n)
-        else:
-            head += bytes([127]) + struct.pack("!Q", n)
-        with self.wlock:
-            try:
-                self.wfile.write(head + payload)
-                self.wfile.flush()
-            except OSError:
-                pass
-
-    def send(self, event):
-        self.send_frame(0x1, (event if isinstance(event, str) else json.dumps(event)).encode())
-
-    def close(self):
-        """Server-initiated close (1000)."""
-        self.closed = True
-        self.send_frame(0x8, struct.pack("!H", 1000))
 
 
 class Stream:
@@ -165,6 +96,19 @@ class Stream:
         return self.script.get("final", "")
 
 
+def next_message(ws, record):
+    """(opcode, data) of the client's next text or binary message; None once the client
+    ended the connection (recorded as its `end`, unless we ended it first)."""
+    msg = ws.recv()
+    if msg is None:
+        record["end"] = record.get("end") or "eof"
+        return None
+    if msg[0] == 8:
+        record["end"] = record.get("end") or "close_frame"
+        return None
+    return msg
+
+
 def run_openai(ws, record):
     s = Stream(ws, record, 48)  # 24 kHz pcm16
     ids = [0]
@@ -178,14 +122,10 @@ def run_openai(ws, record):
     ws.send({"type": "session.created", "event_id": next_id("event"),
              "session": {"id": "sess_fake", "type": "transcription"}})
     while True:
-        msg = ws.recv()
+        msg = next_message(ws, record)
         if msg is None:
-            record["end"] = record.get("end") or "eof"
             return
         opcode, data = msg
-        if opcode == 8:
-            record["end"] = record.get("end") or "close_frame"
-            return
         if opcode != 1:
             record["events"].append({"type": "_binary", "bytes": len(data)})
             ws.send({"type": "error", "error": {"type": "invalid_request_error",
@@ -255,14 +195,10 @@ def results(transcript, is_final, speech_final=False, from_finalize=False):
 def run_listen(ws, record, rate):
     s = Stream(ws, record, max(1, rate * 2 // 1000))
     while True:
-        msg = ws.recv()
+        msg = next_message(ws, record)
         if msg is None:
-            record["end"] = record.get("end") or "eof"
             return
         opcode, data = msg
-        if opcode == 8:
-            record["end"] = record.get("end") or "close_frame"
-            return
         if opcode == 2:
             record["events"].append({"type": "_audio", "bytes": len(data)})
             for p in s.add_audio(len(data)):
@@ -292,20 +228,7 @@ def run_listen(ws, record, rate):
                 ws.close()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def reply(self, code, obj):
-        body = json.dumps(obj).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
+class Handler(ws_server.Handler):
     def do_GET(self):
         if self.path == "/control/received":
             with STATE.lock:
@@ -313,8 +236,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if url.path not in ("/v1/realtime", "/v1/listen"):
             return self.reply(404, {"error": "not found"})
-        key = self.headers.get("Sec-WebSocket-Key")
-        if self.headers.get("Upgrade", "").lower() != "websocket" or not key:
+        if not self.wants_websocket():
             return self.reply(426, {"error": "upgrade required"})
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         if url.path == "/v1/listen" and query.get("encoding") != "linear16":
@@ -324,14 +246,7 @@ class Handler(BaseHTTPRequestHandler):
                   "events": [], "audio_ms": 0, "end": None}
         with STATE.lock:
             STATE.received.append(record)
-        accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
-        self.send_response(101)
-        self.send_header("Upgrade", "websocket")
-        self.send_header("Connection", "Upgrade")
-        self.send_header("Sec-WebSocket-Accept", accept)
-        self.end_headers()
-        self.wfile.flush()
-        ws = Socket(self.rfile, self.wfile)
+        ws = self.accept_websocket()
         try:
             if url.path == "/v1/listen":
                 run_listen(ws, record, int(query.get("sample_rate", "16000")))
@@ -345,8 +260,7 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(min(n, 1 << 20))
         if self.path == "/control/script":
-            with STATE.lock:
-                STATE.streams += json.loads(body).get("streams", [])
+            STATE.add_script(json.loads(body))
             return self.reply(200, {"ok": True})
         if self.path == "/control/reset":
             with STATE.lock:
@@ -356,23 +270,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--script")
-    ap.add_argument("--exit-on-stdin-eof", action="store_true")
-    args = ap.parse_args()
-    if args.script:
-        with open(args.script) as f:
-            STATE.streams += json.load(f).get("streams", [])
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    print(f"PORT {server.server_address[1]}", flush=True)
-    if args.exit_on_stdin_eof:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        sys.stdin.read()
-        server.shutdown()
-    else:
-        server.serve_forever()
+    ws_server.serve(Handler, STATE.add_script)
 
 
 if __name__ == "__main__":

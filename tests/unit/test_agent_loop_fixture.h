@@ -14,6 +14,7 @@
 #include "agent/agent_loop.h"
 #include "agent/agent_phrases.h"
 #include "test_flow_fakes.h"
+#include "test_level_vad.h"
 #include "test_llm_fake_openai.h"
 
 namespace atende::agent {
@@ -21,18 +22,9 @@ namespace {
 
 using flow::testing::FakeLeg;
 using flow::testing::FakePhrases;
-
 // Loud frames are speech: the tests decide what the caller says, not a model.
-class LevelVad : public audio::Vad {
- public:
-  int sample_rate() const override { return 8000; }
-  void reset() override {}
-
- protected:
-  Verdict detect(std::span<const int16_t>, double level_dbfs) override {
-    return {level_dbfs > -40, level_dbfs > -40 ? 1.0f : 0.0f};
-  }
-};
+using atende::testing::LevelVad;
+using atende::testing::tone_frame;
 
 // Every phrase is "cached": a tone clip 10 ms per character, ready at once.
 class InstantPhrases : public FakePhrases {
@@ -143,13 +135,6 @@ class Host : public flow::FlowHost {
   std::mutex mu_;
   std::deque<std::function<void()>> posted_;
 };
-
-AudioFrame tone_frame() {
-  AudioFrame f = AudioFrame::silence();
-  for (int i = 0; i < f.samples; ++i)
-    f.pcm[i] = int16_t(8000 * std::sin(2 * M_PI * 200 * i / 8000.0));
-  return f;
-}
 
 struct AgentTest : ::testing::Test {
   testing::FakeOpenAi fake;

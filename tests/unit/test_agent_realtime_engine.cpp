@@ -7,6 +7,7 @@
 
 #include "agent/realtime_engine.h"
 #include "test_flow_fakes.h"
+#include "test_level_vad.h"
 
 namespace atende::agent {
 namespace {
@@ -18,23 +19,8 @@ using realtime::Command;
 using realtime::EventType;
 
 // Loud frames are speech (local VAD tests decide what the caller says, not a model).
-class LevelVad : public audio::Vad {
- public:
-  int sample_rate() const override { return 8000; }
-  void reset() override {}
-
- protected:
-  Verdict detect(std::span<const int16_t>, double level_dbfs) override {
-    return {level_dbfs > -40, level_dbfs > -40 ? 1.0f : 0.0f};
-  }
-};
-
-AudioFrame tone_frame() {
-  AudioFrame f = AudioFrame::silence();
-  for (int i = 0; i < f.samples; ++i)
-    f.pcm[i] = int16_t(8000 * std::sin(2 * M_PI * 200 * i / 8000.0));
-  return f;
-}
+using atende::testing::LevelVad;
+using atende::testing::tone_frame;
 
 struct RealtimeEngineTest : ::testing::Test {
   FakeLeg leg;

@@ -2,40 +2,18 @@
 // key, the entry and the line.
 #include <gtest/gtest.h>
 #include <stdlib.h>
-
 #include <unistd.h>
 
 #include <fstream>
 
 #include "core/config.h"
+#include "test_core_config_file.h"
 
 namespace atende {
 namespace {
 
-std::string write(const std::string& text) {
-  static int n = 0;
-  // ctest runs each test as its own process, several at once: the pid keeps files apart.
-  std::string path = ::testing::TempDir() + "/access" + std::to_string(::getpid()) + "-" +
-                     std::to_string(n++) + ".yaml";
-  std::ofstream(path) << text;
-  return path;
-}
-
-Config load(const std::string& text) {
-  Config c;
-  load_config_file(write(text), c);
-  validate_config(c);
-  return c;
-}
-
-std::string error_of(const std::string& text) {
-  try {
-    load(text);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::config_error;
+using testing::load_config_text;
 
 TEST(ConfigAccess, DefaultsArePrivateRangesOnly) {
   Config c;
@@ -64,7 +42,7 @@ TEST(ConfigAccess, DocumentedExampleLoads) {
 
 TEST(ConfigAccess, FullSection) {
   setenv("BOB_PW", "b0b", 1);
-  const Config c = load(R"(
+  const Config c = load_config_text(R"(
 access:
   allow: [0.0.0.0/0, "::/0"]
   deny: [203.0.113.0/24]
@@ -120,7 +98,7 @@ access:
 }
 
 TEST(ConfigAccess, EmptyListsAreEmpty) {
-  const Config c = load("access:\n  allow: []\n  trusted:\n");
+  const Config c = load_config_text("access:\n  allow: []\n  trusted:\n");
   EXPECT_TRUE(c.access.allow.empty());
   EXPECT_TRUE(c.access.trusted.empty());
 }
@@ -162,13 +140,14 @@ TEST(ConfigAccess, ErrorsNameKeyAndLine) {
       {"access:\n  algorithms: []\n", "expected a list of MD5, SHA-256"},
   };
   for (const auto& c : cases) {
-    const std::string e = error_of(c.yaml);
+    const std::string e = config_error(c.yaml);
     EXPECT_NE(e.find(c.expect), std::string::npos) << c.yaml << "\n got: " << e;
   }
 }
 
 TEST(ConfigAccess, PasswordsNeverInErrors) {
-  const std::string e = error_of("access:\n  accounts: [{user: a, password: hunter2, extra: x}]\n");
+  const std::string e =
+      config_error("access:\n  accounts: [{user: a, password: hunter2, extra: x}]\n");
   EXPECT_FALSE(e.empty());
   EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
 }

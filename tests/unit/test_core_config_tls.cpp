@@ -1,40 +1,18 @@
 // The TLS and SRTP settings: defaults, the file keys, and the cross-checks (a key without a
 // certificate, an unknown policy, a TLS trunk without the TLS transport).
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <fstream>
 
 #include "core/config.h"
+#include "test_core_config_file.h"
 
 namespace atende {
 namespace {
 
-std::string write(const std::string& text) {
-  static int n = 0;
-  // ctest runs each test as its own process, several at once: the pid keeps files apart.
-  std::string path = ::testing::TempDir() + "/tls" + std::to_string(::getpid()) + "-" +
-                     std::to_string(n++) + ".yaml";
-  std::ofstream(path) << text;
-  return path;
-}
-
-Config load(const std::string& text) {
-  Config c;
-  load_config_file(write(text), c);
-  validate_config(c);
-  return c;
-}
-
-std::string error_of(const std::string& text) {
-  try {
-    load(text);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::config_error;
+using testing::load_config_text;
 
 TEST(ConfigTls, DefaultsAreOptionalPlainAndRequiredOverTls) {
   Config c;
@@ -46,7 +24,7 @@ TEST(ConfigTls, DefaultsAreOptionalPlainAndRequiredOverTls) {
 }
 
 TEST(ConfigTls, FileKeys) {
-  auto c = load(
+  auto c = load_config_text(
       "srtp: required\nsip_tls_certificate: /etc/a.crt\nsip_tls_key: /etc/a.key\n"
       "sip_tls_listen: 127.0.0.1:5071\nsip_tls_ca: /etc/ca.pem\nsip_tls_srtp: optional\n"
       "sip_tls_verify_server: false\n"
@@ -65,7 +43,7 @@ TEST(ConfigTls, FileKeys) {
 }
 
 TEST(ConfigTls, TrunkPortStaysWhenGiven) {
-  auto c = load(
+  auto c = load_config_text(
       "sip_tls_certificate: /a\nsip_tls_key: /b\n"
       "trunks:\n  - {name: t, host: h, port: 5071, transport: tls}\n");
   EXPECT_EQ(c.trunks[0].port, 5071);
@@ -73,24 +51,26 @@ TEST(ConfigTls, TrunkPortStaysWhenGiven) {
 }
 
 TEST(ConfigTls, MistakesNameTheSetting) {
-  EXPECT_NE(error_of("srtp: maybe\n").find("srtp: 'maybe' must be off, optional or required"),
+  EXPECT_NE(config_error("srtp: maybe\n").find("srtp: 'maybe' must be off, optional or required"),
             std::string::npos);
-  EXPECT_NE(error_of("sip_tls_srtp: yes\n").find("sip_tls_srtp"), std::string::npos);
-  EXPECT_NE(error_of("sip_tls_certificate: /a\n").find("sip_tls_key"), std::string::npos);
-  EXPECT_NE(error_of("sip_tls_key: /a\n").find("sip_tls_certificate"), std::string::npos);
-  EXPECT_NE(error_of("sip_tls_listen: 0.0.0.0:5061\n").find("sip_tls_listen"), std::string::npos);
-  EXPECT_NE(error_of("sip_tls_certificate: /a\nsip_tls_key: /b\nsip_listen: 0.0.0.0:5070\n"
-                     "sip_tls_listen: 0.0.0.0:5070\n")
+  EXPECT_NE(config_error("sip_tls_srtp: yes\n").find("sip_tls_srtp"), std::string::npos);
+  EXPECT_NE(config_error("sip_tls_certificate: /a\n").find("sip_tls_key"), std::string::npos);
+  EXPECT_NE(config_error("sip_tls_key: /a\n").find("sip_tls_certificate"), std::string::npos);
+  EXPECT_NE(config_error("sip_tls_listen: 0.0.0.0:5061\n").find("sip_tls_listen"),
+            std::string::npos);
+  EXPECT_NE(config_error("sip_tls_certificate: /a\nsip_tls_key: /b\nsip_listen: 0.0.0.0:5070\n"
+                         "sip_tls_listen: 0.0.0.0:5070\n")
                 .find("same port"),
             std::string::npos);
+  EXPECT_NE(config_error("trunks:\n  - {name: t, host: h, transport: tls}\n")
+                .find("'t' uses transport tls"),
+            std::string::npos);
   EXPECT_NE(
-      error_of("trunks:\n  - {name: t, host: h, transport: tls}\n").find("'t' uses transport tls"),
+      config_error("trunks:\n  - {name: t, host: h, transport: sctp}\n").find("udp, tcp or tls"),
       std::string::npos);
-  EXPECT_NE(error_of("trunks:\n  - {name: t, host: h, transport: sctp}\n").find("udp, tcp or tls"),
+  EXPECT_NE(config_error("trunks:\n  - {name: t, host: h, srtp: on}\n").find("srtp 'on'"),
             std::string::npos);
-  EXPECT_NE(error_of("trunks:\n  - {name: t, host: h, srtp: on}\n").find("srtp 'on'"),
-            std::string::npos);
-  EXPECT_NE(error_of("sip_tls_verify_server: sometimes\n").find("sip_tls_verify_server"),
+  EXPECT_NE(config_error("sip_tls_verify_server: sometimes\n").find("sip_tls_verify_server"),
             std::string::npos);
 }
 

@@ -2,35 +2,18 @@
 // errors that name the entry and the problem; ${ENV} passwords.
 #include <gtest/gtest.h>
 #include <stdlib.h>
-
 #include <unistd.h>
 
 #include <fstream>
 
 #include "core/config.h"
+#include "test_core_config_file.h"
 
 namespace atende {
 namespace {
 
-std::string write(const std::string& text) {
-  static int n = 0;
-  // ctest runs each test as its own process, several at once: the pid keeps files apart.
-  std::string path = ::testing::TempDir() + "/trunks" + std::to_string(::getpid()) + "-" +
-                     std::to_string(n++) + ".yaml";
-  std::ofstream(path) << text;
-  return path;
-}
-
-std::string error_of(const std::string& text) {
-  try {
-    Config c;
-    load_config_file(write(text), c);
-    validate_config(c);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::config_error;
+using testing::write_config_text;
 
 TEST(ConfigTrunks, DocumentedExampleLoads) {
   setenv("PBX_PASSWORD", "pbx-secret", 1);
@@ -51,24 +34,24 @@ TEST(ConfigTrunks, DocumentedExampleLoads) {
 }
 
 TEST(ConfigTrunks, BadEntriesNameTheProblem) {
-  EXPECT_NE(error_of("trunks: [{host: a}]").find("needs a name"), std::string::npos);
-  EXPECT_NE(error_of("trunks: [{name: a}]").find("needs a host"), std::string::npos);
-  EXPECT_NE(error_of("trunks: [{name: a, host: b, transport: sctp}]").find("udp, tcp or tls"),
+  EXPECT_NE(config_error("trunks: [{host: a}]").find("needs a name"), std::string::npos);
+  EXPECT_NE(config_error("trunks: [{name: a}]").find("needs a host"), std::string::npos);
+  EXPECT_NE(config_error("trunks: [{name: a, host: b, transport: sctp}]").find("udp, tcp or tls"),
             std::string::npos);
-  EXPECT_NE(error_of("trunks: [{name: a, host: b, register: true}]").find("needs a user"),
+  EXPECT_NE(config_error("trunks: [{name: a, host: b, register: true}]").find("needs a user"),
             std::string::npos);
-  EXPECT_NE(error_of("trunks: [{name: a, host: b, colour: red}]").find("colour"),
+  EXPECT_NE(config_error("trunks: [{name: a, host: b, colour: red}]").find("colour"),
             std::string::npos);
-  EXPECT_NE(error_of("trunks: [{name: a, host: b}, {name: a, host: c}]").find("twice"),
+  EXPECT_NE(config_error("trunks: [{name: a, host: b}, {name: a, host: c}]").find("twice"),
             std::string::npos);
-  EXPECT_NE(error_of("trunks: [{name: a, host: b, password: '${ATENDE_NOT_SET_123}'}]")
+  EXPECT_NE(config_error("trunks: [{name: a, host: b, password: '${ATENDE_NOT_SET_123}'}]")
                 .find("ATENDE_NOT_SET_123"),
             std::string::npos);
-  EXPECT_NE(error_of("dialplan: [{match: '1', flow: a, trunk: b}]").find("exactly one"),
+  EXPECT_NE(config_error("dialplan: [{match: '1', flow: a, trunk: b}]").find("exactly one"),
             std::string::npos);
-  EXPECT_NE(error_of("dialplan: [{match: '1', trunk: nope}]").find("nope"), std::string::npos);
-  EXPECT_NE(error_of("trunks: [{name: a, host: b, default: true}, {name: c, host: d, "
-                     "default: true}]")
+  EXPECT_NE(config_error("dialplan: [{match: '1', trunk: nope}]").find("nope"), std::string::npos);
+  EXPECT_NE(config_error("trunks: [{name: a, host: b, default: true}, {name: c, host: d, "
+                         "default: true}]")
                 .find("more than one"),
             std::string::npos);
 }
@@ -81,13 +64,13 @@ namespace {
 
 TEST(ConfigTrunks, RtpLatchPerTrunk) {
   Config c;
-  load_config_file(write("trunks: [{name: a, host: 192.0.2.1, rtp_latch: nat}, "
-                         "{name: b, host: 192.0.2.2}]\n"),
+  load_config_file(write_config_text("trunks: [{name: a, host: 192.0.2.1, rtp_latch: nat}, "
+                                     "{name: b, host: 192.0.2.2}]\n"),
                    c);
   ASSERT_EQ(c.trunks.size(), 2u);
   EXPECT_EQ(c.trunks[0].rtp_latch, "nat");
   EXPECT_EQ(c.trunks[1].rtp_latch, "");  // the server's
-  EXPECT_NE(error_of("trunks: [{name: a, host: h, rtp_latch: first}]").find("strict or nat"),
+  EXPECT_NE(config_error("trunks: [{name: a, host: h, rtp_latch: first}]").find("strict or nat"),
             std::string::npos);
 }
 

@@ -261,6 +261,29 @@ TEST_F(StreamEngines, AnOversizedMessageEndsTheStream) {
   EXPECT_NE(r.error.find("event too large"), std::string::npos) << r.error;
 }
 
+// The session passes a partial on only when the hypothesis changed, whatever the protocol:
+// OpenAI repeats itself with empty deltas, Deepgram with the same interim twice, and both
+// with a final that the last partial already said.
+TEST_F(StreamEngines, ARepeatedHypothesisIsPassedOnOnce) {
+  for (const bool deepgram : {false, true}) {
+    SCOPED_TRACE(deepgram ? "deepgram" : "openai");
+    fake().reset();
+    fake().script(
+        {{"streams",
+          {{{"partials", {"a table", "a table", "a table for"}}, {"final", "a table for"}}}}});
+    auto engine = deepgram ? listen() : openai();
+    Collector c;
+    auto s = engine->start({.sample_rate = 8000}, c.handlers());
+    speak(*s, 8000, 800);
+    s->finish();
+    const Recognition r = c.wait();  // after every message before it
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.text, "a table for");
+    std::lock_guard lock(c.mu);
+    EXPECT_EQ(c.partials, (std::vector<std::string>{"a table", "a table for"}));
+  }
+}
+
 TEST_F(StreamEngines, OneShotAdapterServesTheRecognizerInterface) {
   fake().script({{"streams", {{{"final", "support please"}}}}});
   StreamingAsOneShot stt(openai());

@@ -9,24 +9,15 @@
 #include "store/call_store.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
+#include "test_store_temp_dir.h"
 
 namespace atende::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-class AuditTest : public ::testing::Test {
+class AuditTest : public testing::StoreDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("atende-audit-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path() const { return (dir_ / "calls.db").string(); }
-
   static AuditEntry entry(int status, std::string detail) {
     return AuditEntry{.at = from_unix_ms(1'700'000'000'000 + status),
                       .token_name = "crm",
@@ -36,8 +27,6 @@ class AuditTest : public ::testing::Test {
                       .status = status,
                       .detail = std::move(detail)};
   }
-
-  fs::path dir_;
 };
 
 TEST_F(AuditTest, RowsRoundTripNewestFirstWithPaging) {

@@ -12,24 +12,15 @@
 #include "store/call_store.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
+#include "test_store_temp_dir.h"
 
 namespace atende::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-class CallQueryTest : public ::testing::Test {
+class CallQueryTest : public testing::StoreDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("atende-query-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = (dir_ / "calls.db").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   static WallTime t(int64_t s) { return from_unix_ms(1'700'000'000'000 + s * 1000); }
 
   // 40 calls, one a second (several share a second: ties are broken by rowid); flows
@@ -56,9 +47,6 @@ class CallQueryTest : public ::testing::Test {
     for (const auto& c : page.calls) out.push_back(c.id);
     return out;
   }
-
-  fs::path dir_;
-  std::string path_;
 };
 
 TEST_F(CallQueryTest, PagingByBeforeVisitsEveryCallOnceNewestFirst) {

@@ -12,6 +12,7 @@
 #include "store/print_calls.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
+#include "test_store_temp_dir.h"
 
 namespace atende::store {
 namespace {
@@ -19,18 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-class CallStoreTest : public ::testing::Test {
+class CallStoreTest : public testing::StoreDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("atende-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = (dir_ / "calls.db").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   static WallTime t(int64_t ms) { return from_unix_ms(1'700'000'000'000 + ms); }
   static CallStart start(std::string id, int64_t at_ms) {
     return CallStart{.id = std::move(id),
@@ -41,9 +32,6 @@ class CallStoreTest : public ::testing::Test {
                      .flow = "menu",
                      .at = t(at_ms)};
   }
-
-  fs::path dir_;
-  std::string path_;
 };
 
 // Group commit (min_commit_interval): a writer gathering a batch must not hold close() for

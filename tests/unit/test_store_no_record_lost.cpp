@@ -12,6 +12,7 @@
 #include "store/call_store.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
+#include "test_store_temp_dir.h"
 
 namespace atende::store {
 namespace {
@@ -19,18 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-class NoRecordLostTest : public ::testing::Test {
+class NoRecordLostTest : public testing::StoreDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("atende-norecord-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = (dir_ / "calls.db").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   static WallTime t(int64_t ms) { return from_unix_ms(1'700'000'000'000 + ms); }
   static CallStart start(std::string id, int64_t at_ms = 0, std::string session = {}) {
     return CallStart{.id = std::move(id),
@@ -56,9 +47,6 @@ class NoRecordLostTest : public ::testing::Test {
     Statement s(db.handle(), sql);
     return s.step() ? s.column_int(0) : -1;
   }
-
-  fs::path dir_;
-  std::string path_;
 };
 
 AuditEntry audit_row(std::string method, std::string path) {

@@ -7,24 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "store/call_store.h"
+#include "test_store_temp_dir.h"
 
 namespace atende::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct RecordingsTest : ::testing::Test {
-  void SetUp() override {
-    dir = fs::temp_directory_path() /
-          ("atende-recordings-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
-  std::string path() const { return (dir / "calls.db").string(); }
-  fs::path dir;
-};
+class RecordingsTest : public testing::StoreDirTest {};
 
 TEST_F(RecordingsTest, KeptUntilRetentionDeletesIt) {
   CallStore store({.path = path()});

@@ -8,24 +8,14 @@
 
 #include "store/call_store.h"
 #include "store/schema.h"
+#include "test_store_temp_dir.h"
 
 namespace atende::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TurnsTest : ::testing::Test {
-  void SetUp() override {
-    dir = fs::temp_directory_path() /
-          ("atende-turns-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
-  std::string path() const { return (dir / "calls.db").string(); }
-  fs::path dir;
-};
+class TurnsTest : public testing::StoreDirTest {};
 
 CallStart start(std::string id) {
   return {.id = std::move(id),

@@ -12,28 +12,14 @@
 #include <vector>
 
 #include "alloc_counter.h"
+#include "test_level_vad.h"
 #include "turn/endpointer.h"
 
 namespace atende::turn {
 namespace {
 
-class LevelVad : public audio::Vad {
- public:
-  int sample_rate() const override { return 8000; }
-  void reset() override {}
-
- protected:
-  Verdict detect(std::span<const int16_t>, double level_dbfs) override {
-    return {level_dbfs > -40, level_dbfs > -40 ? 1.0f : 0.0f};
-  }
-};
-
-AudioFrame tone() {
-  AudioFrame f = AudioFrame::silence();
-  for (int i = 0; i < f.samples; ++i)
-    f.pcm[size_t(i)] = int16_t(8000 * std::sin(2 * M_PI * 200 * i / 8000.0));
-  return f;
-}
+using atende::testing::LevelVad;
+using atende::testing::tone_frame;
 
 struct Log final : EndpointerEvents {
   std::vector<std::string> events;  // "name@ms"
@@ -76,7 +62,7 @@ struct Ear {
     timers.run_due(now);
   }
   void speak(int ms) {
-    for (int t = 0; t < ms; t += 20) frame(tone());
+    for (int t = 0; t < ms; t += 20) frame(tone_frame());
   }
   void quiet(int ms) {
     for (int t = 0; t < ms; t += 20) frame(AudioFrame::silence());
@@ -213,7 +199,7 @@ TEST(Endpointer, NoAllocationPerFrame) {
   Ear ear;
   ear.speak(100);  // first use of everything
   ear.quiet(800);
-  const AudioFrame loud = tone(), quiet = AudioFrame::silence();
+  const AudioFrame loud = tone_frame(), quiet = AudioFrame::silence();
   ear.log.record = false;
   ear.log.count = 0;
   alloc_counter::allocations = 0;

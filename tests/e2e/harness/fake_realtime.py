@@ -1,35 +1,12 @@
 """tests/fake_openai/fake_realtime.py (a fake OpenAI Realtime server) as a process for one
 test: started on a free port, scripted and asked what it received over HTTP, stopped."""
-import json
-import pathlib
-import subprocess
-import sys
-import urllib.request
-
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "fake_openai" / "fake_realtime.py"
+from .fake_openai import FAKES, FakeProcess
 
 
-class FakeRealtime:
+class FakeRealtime(FakeProcess):
     def __init__(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, str(SCRIPT), "--port", "0", "--exit-on-stdin-eof"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        assert line.startswith("PORT "), line
-        self.port = int(line.split()[1])
-        self.base = f"http://127.0.0.1:{self.port}"
+        super().__init__(FAKES / "fake_realtime.py")
         self.ws_url = f"ws://127.0.0.1:{self.port}/v1/realtime?model=gpt-realtime"
 
-    def script(self, s):
-        req = urllib.request.Request(self.base + "/control/script", data=json.dumps(s).encode(),
-                                     headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(req, timeout=5).read()
-
     def received(self, type_=None):
-        log = json.loads(urllib.request.urlopen(self.base + "/control/received", timeout=5).read())
-        return [e for e in log if type_ is None or e["type"] == type_]
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        return [e for e in self.get("/control/received") if type_ is None or e["type"] == type_]

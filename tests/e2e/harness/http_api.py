@@ -91,3 +91,16 @@ def metric_value(metrics_text, name):
             total += float(line.rsplit(" ", 1)[1])
             seen = True
     return total if seen else None
+
+
+def speculative_counts(metrics_text):
+    """{"<kind>_<outcome>": count} of atende_speculative_requests_total: the requests an
+    answer started at a short pause sent (kind stt/llm/tts), used or wasted ("llm_wasted").
+    Shared by tests/e2e/test_agent_turns.py and bench/voice_to_voice.py."""
+    out = {}
+    for line in metrics_text.splitlines():
+        if line.startswith("atende_speculative_requests_total{"):
+            labels = line.split("{", 1)[1].split("}", 1)[0]
+            kv = {k: v.strip('"') for k, v in (p.split("=", 1) for p in labels.split(","))}
+            out[kv["kind"] + "_" + kv["outcome"]] = int(float(line.rsplit(" ", 1)[1]))
+    return out
