@@ -100,6 +100,7 @@ bool AgentRuntime::build_realtime(const Persona& persona, Engines& e, std::strin
     return false;
   }
   if (const char* key = std::getenv(r.api_key_env.c_str())) o->api_key = key;
+  o->ca_file = r.ca_file;
   const auto& s = persona.settings;
   auto& c = o->config;
   c.model = r.model;
