@@ -10,7 +10,7 @@
 //     silence_ms: 500              # server VAD: silence that ends the caller's turn
 //     transcription_model: whisper-1   # caller transcripts for the record; "" for none
 //     api_key_env: OPENAI_API_KEY  # "Authorization: Bearer $OPENAI_API_KEY"
-//     ca_file: /etc/atende/ca.pem  # wss://: the CAs to trust instead of the system's
+//     ca_file: /etc/atende/ca.pem  # wss://: the CAs to trust instead of the system's (${VAR})
 #pragma once
 #include <yaml-cpp/yaml.h>
 
@@ -27,7 +27,8 @@ struct RealtimePersona {
   int silence_ms = 500;
   std::string transcription_model = "whisper-1";
   std::string api_key_env = "OPENAI_API_KEY";
-  std::string ca_file;  // empty: the system's CA store
+  std::string ca_file;  // as written (${VAR} expanded when the engines are built); empty: the
+                        // system's CA store
 };
 
 // From the persona's root map. Throws std::invalid_argument("realtime.key: problem").

@@ -297,8 +297,12 @@ void RealtimeEngine::on_handoff_clip(ClipPtr clip) {
   if (ended_ || !handoff_waiting_) return;  // talked over, or the transfer is over already
   if (!clip) return;                        // no voice: the ringing goes on in silence
   leg_.play(std::move(clip));
-  host_.record_event("agent_said", handoff_text_);
-  if (turn_open_) turn_.agent_text += (turn_.agent_text.empty() ? "" : " ") + handoff_text_;
+  // Part of the turn's answer (recorded with it), or on its own.
+  if (turn_open_) {
+    turn_.agent_text += (turn_.agent_text.empty() ? "" : " ") + handoff_text_;
+  } else {
+    host_.record_event("agent_said", handoff_text_);
+  }
 }
 
 // The hand-off has been heard once the response is over and nothing is left to play.

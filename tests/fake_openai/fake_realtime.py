@@ -22,7 +22,9 @@ is a tone whose length is `seconds`, streamed in 100 ms deltas at real-time pace
 barge-in finds the response still running), with the transcript's words spread over it.
 Whatever the client sent is logged (audio appends summarised): GET /control/received.
 
-Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line.
+Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line. With
+--tls-cert FILE --tls-key FILE it also listens with TLS (wss://, same endpoints) on a free
+port, printed next as `TLS_PORT <n>` (tls_listener.py); the control endpoints stay on PORT.
 """
 import argparse
 import base64
@@ -380,6 +382,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--script")
     ap.add_argument("--exit-on-stdin-eof", action="store_true")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
     if args.script:
         with open(args.script) as f:
@@ -387,6 +391,9 @@ def main():
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
+    if args.tls_cert:
+        from tls_listener import start_tls
+        start_tls(Handler, "127.0.0.1", args.tls_cert, args.tls_key)
     if args.exit_on_stdin_eof:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         sys.stdin.read()

@@ -28,7 +28,9 @@ GET /control/received: one record per connection: path, authorization, the event
 client sent (audio summarised as bytes), audio_ms, and `end`: how the client ended it
 ("close_frame": a WebSocket close, "eof": the TCP connection dropped, "server": we closed
 after the final). POST /control/reset forgets both.
-Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line.
+Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line. With
+--tls-cert FILE --tls-key FILE it also listens with TLS (wss://, same endpoints) on a free
+port, printed next as `TLS_PORT <n>` (tls_listener.py); the control endpoints stay on PORT.
 """
 import argparse
 import base64
@@ -360,6 +362,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--script")
     ap.add_argument("--exit-on-stdin-eof", action="store_true")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
     if args.script:
         with open(args.script) as f:
@@ -367,6 +371,9 @@ def main():
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
+    if args.tls_cert:
+        from tls_listener import start_tls
+        start_tls(Handler, "127.0.0.1", args.tls_cert, args.tls_key)
     if args.exit_on_stdin_eof:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         sys.stdin.read()

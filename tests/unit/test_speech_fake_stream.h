@@ -19,7 +19,8 @@ namespace atende::testing {
 
 class FakeStreamStt {
  public:
-  FakeStreamStt() {
+  // With `tls_cert` and `tls_key` (PEM files) it also serves wss:// on tls_port().
+  explicit FakeStreamStt(const std::string& tls_cert = "", const std::string& tls_key = "") {
     int out[2], in[2];
     if (pipe(out) != 0 || pipe(in) != 0) throw std::runtime_error("pipe");
     pid_ = fork();
@@ -31,8 +32,14 @@ class FakeStreamStt {
       close(out[0]);
       const std::string script =
           std::string(ATENDE_SOURCE_DIR) + "/tests/fake_openai/fake_stream_stt.py";
-      execl("/usr/bin/python3", "python3", script.c_str(), "--port", "0", "--exit-on-stdin-eof",
-            static_cast<char*>(nullptr));
+      if (tls_cert.empty()) {
+        execl("/usr/bin/python3", "python3", script.c_str(), "--port", "0", "--exit-on-stdin-eof",
+              static_cast<char*>(nullptr));
+      } else {
+        execl("/usr/bin/python3", "python3", script.c_str(), "--port", "0", "--exit-on-stdin-eof",
+              "--tls-cert", tls_cert.c_str(), "--tls-key", tls_key.c_str(),
+              static_cast<char*>(nullptr));
+      }
       _exit(127);
     }
     close(in[0]);
@@ -42,6 +49,10 @@ class FakeStreamStt {
     char line[64] = {};
     if (!f || !fgets(line, sizeof line, f) || std::sscanf(line, "PORT %d", &port_) != 1) {
       throw std::runtime_error("fake_stream_stt.py did not start");
+    }
+    if (!tls_cert.empty() &&
+        (!fgets(line, sizeof line, f) || std::sscanf(line, "TLS_PORT %d", &tls_port_) != 1)) {
+      throw std::runtime_error("fake_stream_stt.py did not start its TLS listener");
     }
     fclose(f);
   }
@@ -55,8 +66,13 @@ class FakeStreamStt {
   FakeStreamStt& operator=(const FakeStreamStt&) = delete;
 
   int port() const { return port_; }
+  int tls_port() const { return tls_port_; }
   std::string ws_url(const std::string& path) const {
     return "ws://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  // `host`: what the URL names (the listener is on 127.0.0.1): "localhost", "127.0.0.1".
+  std::string wss_url(const std::string& path, const std::string& host = "localhost") const {
+    return "wss://" + host + ":" + std::to_string(tls_port_) + path;
   }
 
   // {"streams": [...]}: each connection takes the next.
@@ -85,6 +101,7 @@ class FakeStreamStt {
   pid_t pid_ = -1;
   int stdin_ = -1;
   int port_ = 0;
+  int tls_port_ = 0;
   net::HttpClient http_;
 };
 
