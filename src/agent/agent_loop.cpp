@@ -570,8 +570,7 @@ void AgentLoop::on_tool(llm::ToolCall call) {
                                                 llm::string_argument(call, "reason", 200));
     state_ = State::kSpeaking;
     speak(settings_.handoff_text, now, true);
-    transfer_.start(
-        {settings_.human_to, settings_.transfer_mode, settings_.human_ring_timeout});
+    transfer_.start({settings_.human_to, settings_.transfer_mode, settings_.human_ring_timeout});
   } else if (call.name == llm::kSendDtmf) {
     if (auto digits = llm::dtmf_digits(call)) {
       for (char d : *digits) leg_.send_dtmf(d);

@@ -35,8 +35,7 @@ struct HumanTarget {
 
 class HumanTransfer {
  public:
-  HumanTransfer(flow::FlowHost& host, HumanTransferEvents& events)
-      : host_(host), events_(events) {}
+  HumanTransfer(flow::FlowHost& host, HumanTransferEvents& events) : host_(host), events_(events) {}
   HumanTransfer(const HumanTransfer&) = delete;
   HumanTransfer& operator=(const HumanTransfer&) = delete;
 

@@ -84,8 +84,7 @@ std::string parse_ws_url(std::string_view url, WsUrl& out) {
   int port = tls ? 443 : 80;
   if (!port_text.empty() || hostport.ends_with(':')) {
     auto [p, e] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (e != std::errc{} || p != port_text.data() + port_text.size() || port < 1 ||
-        port > 65535) {
+    if (e != std::errc{} || p != port_text.data() + port_text.size() || port < 1 || port > 65535) {
       return "bad port";
     }
   }
@@ -240,20 +239,18 @@ class BeastConnection final : public ConnectionBase {
       if (auto bad = expect_peer(ssl, options_.url.host); !bad.empty()) {
         return end("tls: " + bad, false);
       }
-      ws_.next_layer().async_handshake(asio::ssl::stream_base::client,
-                                       [self = self()](beast::error_code ec) {
-                                         if (self->ended_) return;
-                                         if (ec) {
-                                           return self->end(
-                                               describe_tls_failure(
-                                                   self->ws_.next_layer().native_handle(), ec),
-                                               false);
-                                         }
-                                         self->handshake();
-                                       });
+      ws_.next_layer().async_handshake(
+          asio::ssl::stream_base::client,
+          [self = self()](beast::error_code ec) { self->tls_handshaken(ec); });
     } else {
       handshake();
     }
+  }
+
+  void tls_handshaken(beast::error_code ec) {  // wss:// only
+    if (ended_) return;
+    if (ec) return end(describe_tls_failure(ws_.next_layer().native_handle(), ec), false);
+    handshake();
   }
 
   void handshake() {

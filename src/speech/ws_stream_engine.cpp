@@ -211,7 +211,8 @@ WsStreamOptions ws_stream_options_from(const char* engine, RecognizerParams& par
   if (auto bad = net::parse_ws_url(*url, o.url); !bad.empty())
     throw std::invalid_argument(std::string(engine) + ": url: " + bad);
   o.ca_file = take("ca_file").value_or("");
-  if (o.ca_file.size() > 4096) throw std::invalid_argument(std::string(engine) + ": ca_file too long");
+  if (o.ca_file.size() > 4096)
+    throw std::invalid_argument(std::string(engine) + ": ca_file too long");
   std::string key = take("api_key").value_or("");
   const std::string key_env = take("api_key_env").value_or(default_key_env);
   if (key.empty() && !key_env.empty()) {

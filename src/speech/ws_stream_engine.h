@@ -84,8 +84,8 @@ class WsStreamRecognizer : public StreamingRecognizer {
 };
 
 // Shared parameter parsing of the WebSocket engines: url (required, wss:// or ws://),
-// ca_file, api_key, api_key_env, connect_timeout_ms, final_timeout_ms, max_audio_seconds. The key is sent as
-// "Authorization: <auth_scheme> <key>". Consumed keys are erased from `params`. Throws
+// ca_file, api_key, api_key_env, connect_timeout_ms, final_timeout_ms, max_audio_seconds. The key
+// is sent as "Authorization: <auth_scheme> <key>". Consumed keys are erased from `params`. Throws
 // std::invalid_argument naming the bad key.
 WsStreamOptions ws_stream_options_from(const char* engine, RecognizerParams& params,
                                        const std::string& default_key_env,

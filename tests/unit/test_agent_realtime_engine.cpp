@@ -230,7 +230,7 @@ TEST_F(RealtimeEngineTest, TransferBridgesOnceThePersonAnsweredAndTheHandoffWasH
   frames(1);
   ASSERT_EQ(host.dials.size(), 1u);  // dialled while the hand-off plays
   EXPECT_EQ(host.dials[0].request.to, "9000");
-  EXPECT_EQ(phrases.fetches, 0);  // the model's words are the hand-off: none of ours
+  EXPECT_EQ(phrases.fetches, 0);    // the model's words are the hand-off: none of ours
   EXPECT_TRUE(commands().empty());  // the call's output waits for the outcome
   EXPECT_TRUE(host.has("transfer_to_human", "sales: asked for a person"));
 
@@ -241,7 +241,7 @@ TEST_F(RealtimeEngineTest, TransferBridgesOnceThePersonAnsweredAndTheHandoffWasH
   EXPECT_EQ(host.bridges[0].leg_id, "leg-2");
   EXPECT_FALSE(host.bridges[0].keep_flow);
   EXPECT_TRUE(host.has("transfer", "bridge leg-2"));
-  EXPECT_TRUE(bridge->closed());  // the Realtime session goes
+  EXPECT_TRUE(bridge->closed());     // the Realtime session goes
   EXPECT_TRUE(leg.hangups.empty());  // the caller stays, with the person
   EXPECT_TRUE(host.hung_up_legs.empty());
   ASSERT_EQ(turns.size(), 1u);
