@@ -233,7 +233,8 @@ class BeastConnection final : public ConnectionBase {
   void connected(beast::error_code ec) {
     if (ended_) return;
     if (ec) return end("cannot connect: " + ec.message(), false);
-    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ignored);
     if constexpr (kTls) {
       auto* ssl = ws_.next_layer().native_handle();
       if (auto bad = expect_peer(ssl, options_.url.host); !bad.empty()) {
