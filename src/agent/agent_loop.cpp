@@ -677,7 +677,7 @@ void AgentLoop::on_tool(llm::ToolCall call) {
                                                 llm::string_argument(call, "reason", 200));
     state_ = State::kSpeaking;
     speak(settings_.handoff_text, now, true);
-    start_transfer(now);
+    transfer_.start({settings_.human_to, settings_.transfer_mode, settings_.human_ring_timeout});
   } else if (call.name == llm::kSendDtmf) {
     if (auto digits = llm::dtmf_digits(call)) {
       for (char d : *digits) leg_.send_dtmf(d);
@@ -867,10 +867,7 @@ void AgentLoop::interrupt(MonoTime now) {
   played_.clear();
   state_ = State::kListening;
   listen_since_ = now;
-  if (transfer_ != Transfer::kNone && !handoff_heard_) {
-    handoff_heard_ = true;  // talked over: heard enough to know what comes
-    if (transfer_ == Transfer::kAnswered || transfer_ == Transfer::kReferring) hand_over();
-  }
+  transfer_.handoff_heard();  // talked over: heard enough to know what comes
 }
 
 void AgentLoop::maybe_finish(MonoTime now) {
@@ -880,61 +877,16 @@ void AgentLoop::maybe_finish(MonoTime now) {
 
 void AgentLoop::on_playout_idle(MonoTime now) { maybe_finish(now); }
 
-void AgentLoop::start_transfer(MonoTime now) {
-  if (transfer_ != Transfer::kNone) return;
-  if (settings_.human_to.empty()) return transfer_failed("no human configured");
-  handoff_heard_ = false;
-  if (settings_.transfer_mode == "refer") {
-    transfer_ = Transfer::kReferring;  // sent once the hand-off has been heard
-    return;
-  }
-  // Dial while the hand-off phrase plays: the person may answer by the time it ends.
-  transfer_ = Transfer::kDialling;
-  host_.dial({.to = settings_.human_to, .ring_timeout = settings_.human_ring_timeout},
-             [this](const flow::DialResult& r) { on_human_dialled(r); });
-}
+bool AgentLoop::agent_gone() const { return state_ == State::kEnded; }
 
-void AgentLoop::on_human_dialled(const flow::DialResult& r) {
-  if (transfer_ != Transfer::kDialling || state_ == State::kEnded) {
-    if (r.answered()) host_.hang_up_leg(r.leg_id);  // no longer wanted
-    return;
-  }
-  if (!r.answered()) return transfer_failed(r.outcome);
-  transfer_ = Transfer::kAnswered;
-  human_leg_ = r.leg_id;
-  if (handoff_heard_) hand_over();
-}
-
-void AgentLoop::hand_over() {
-  if (transfer_ == Transfer::kReferring) {
-    host_.record_event("transfer", "refer " + settings_.human_to);
-    host_.transfer(settings_.human_to, [this](int status) {
-      if (status >= 200 && status < 300) {
-        state_ = State::kEnded;  // the far end is someone else's now; the session hangs up
-        cancel_work();
-      } else {
-        transfer_failed("refer " + std::to_string(status));
-      }
-    });
-    return;
-  }
-  host_.record_event("transfer", "bridge " + human_leg_);
-  // From here the agent is gone: the session destroys it once the bridge stands.
+void AgentLoop::on_handed_over() {
+  // The session destroys the agent once the bridge stands (or hangs up after the REFER).
   state_ = State::kEnded;
   cancel_work();
   drop_pending();
-  transfer_ = Transfer::kNone;
-  if (!host_.bridge(human_leg_, false, nullptr)) {
-    state_ = State::kListening;
-    transfer_failed("bridge refused");
-  }
 }
 
-void AgentLoop::transfer_failed(const std::string& why) {
-  host_.record_event("transfer_failed", why);
-  if (transfer_ == Transfer::kAnswered && !human_leg_.empty()) host_.hang_up_leg(human_leg_);
-  transfer_ = Transfer::kNone;
-  human_leg_.clear();
+void AgentLoop::on_transfer_failed(const std::string& why) {
   if (state_ == State::kEnded) return;
   const MonoTime now = clock_now();
   state_ = State::kSpeaking;
@@ -958,10 +910,7 @@ void AgentLoop::finish_turn(MonoTime now) {
   }
   state_ = State::kListening;
   listen_since_ = now;
-  if (transfer_ != Transfer::kNone && !handoff_heard_) {
-    handoff_heard_ = true;  // the hand-off phrase was this turn's answer
-    if (transfer_ == Transfer::kAnswered || transfer_ == Transfer::kReferring) hand_over();
-  }
+  transfer_.handoff_heard();  // the hand-off phrase was this turn's answer
 }
 
 void AgentLoop::say_goodbye(std::string why, MonoTime now) {
@@ -997,8 +946,7 @@ void AgentLoop::on_dtmf(char digit, MonoTime now) {
 }
 
 void AgentLoop::on_hangup(std::string_view reason) {
-  if (transfer_ == Transfer::kAnswered && !human_leg_.empty()) host_.hang_up_leg(human_leg_);
-  transfer_ = Transfer::kNone;
+  transfer_.cancel();
   if (turn_open_) {
     turn_.error = turn_.error.empty() ? "caller hung up" : turn_.error;
     turn_.agent_text = played_.heard_text();

@@ -42,6 +42,7 @@
 #include "agent/answer_token.h"
 #include "agent/barge_in_heard.h"
 #include "agent/caller_words.h"
+#include "agent/human_transfer.h"
 #include "agent/speculation.h"
 #include "agent/streamed_sentence.h"
 #include "audio/vad.h"
@@ -124,7 +125,9 @@ struct AgentEngines {
   std::function<MonoTime()> clock;
 };
 
-class AgentLoop final : public flow::Flow, private turn::EndpointerEvents {
+class AgentLoop final : public flow::Flow,
+                        private turn::EndpointerEvents,
+                        private HumanTransferEvents {
  public:
   AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines engines);
   ~AgentLoop() override;
@@ -197,11 +200,10 @@ class AgentLoop final : public flow::Flow, private turn::EndpointerEvents {
   void interrupt(MonoTime now);
   void finish_turn(MonoTime now);
   void say_goodbye(std::string why, MonoTime now);
-  // transfer_to_human with a human configured (bridge or refer, AgentSettings::human_to).
-  void start_transfer(MonoTime now);
-  void on_human_dialled(const flow::DialResult& r);
-  void hand_over();  // the hand-off was heard: bridge or refer now
-  void transfer_failed(const std::string& why);
+  // transfer_to_human (agent/human_transfer.h): its outcomes.
+  bool agent_gone() const override;
+  void on_handed_over() override;
+  void on_transfer_failed(const std::string& why) override;
   void cancel_work();
   // In-flight work is ignored from now on: the answer's token is cancelled, a new one taken.
   void new_answer();
@@ -265,12 +267,7 @@ class AgentLoop final : public flow::Flow, private turn::EndpointerEvents {
   bool awaiting_final_ = false;         // the turn ended; its transcript comes from words_
   bool overlap_pending_ = false;        // words of speech over the answer are being recognised
 
-  // transfer_to_human in progress: the human's leg once it answered, and whether the
-  // hand-off phrase has been heard (both are needed to hand over).
-  enum class Transfer { kNone, kDialling, kAnswered, kReferring };
-  Transfer transfer_ = Transfer::kNone;
-  std::string human_leg_;
-  bool handoff_heard_ = false;
+  HumanTransfer transfer_{host_, *this};  // transfer_to_human
 };
 
 }  // namespace atende::agent

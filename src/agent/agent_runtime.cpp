@@ -101,6 +101,13 @@ bool AgentRuntime::build_realtime(const Persona& persona, Engines& e, std::strin
     return false;
   }
   if (const char* key = std::getenv(r.api_key_env.c_str())) o->api_key = key;
+  const auto ca_file = expand_env(
+      r.ca_file, [](const char* n) { return std::getenv(n); }, &missing);
+  if (!ca_file) {
+    why_not = "realtime.ca_file: " + missing + " is not set";
+    return false;
+  }
+  o->ca_file = *ca_file;
   const auto& s = persona.settings;
   auto& c = o->config;
   c.model = r.model;

@@ -39,7 +39,7 @@ struct AgentProviders {
   std::string llm_model{};
   std::string llm_api_key_env{};
   // "http" (free speech), "sphinx", or a streaming engine "openai_realtime_stt" /
-  // "ws_stream" (stt_base_url is then its ws:// URL)
+  // "ws_stream" (stt_base_url is then its wss:// or ws:// URL)
   std::string stt_engine{};
   std::string stt_base_url{};
   std::string stt_model{};

@@ -37,14 +37,14 @@ RealtimePersona parse_realtime_persona(const YAML::Node& root) {
   for (const auto& kv : m) {
     const auto key = kv.first.as<std::string>();
     if (key != "url" && key != "model" && key != "voice" && key != "vad" && key != "silence_ms" &&
-        key != "transcription_model" && key != "api_key_env") {
+        key != "transcription_model" && key != "api_key_env" && key != "ca_file") {
       fail("realtime." + key, "unknown key");
     }
   }
   if (!m["url"]) fail("realtime.url", "missing");
   r.url = text(m["url"], "realtime.url", 1000);
   if (!r.url.starts_with("ws://") && !r.url.starts_with("wss://") && !r.url.starts_with("${")) {
-    fail("realtime.url", "must be a ws:// URL");
+    fail("realtime.url", "must be a wss:// or ws:// URL");
   }
   if (m["model"]) r.model = text(m["model"], "realtime.model", 100);
   if (m["voice"]) r.voice = text(m["voice"], "realtime.voice", 64);
@@ -66,6 +66,7 @@ RealtimePersona parse_realtime_persona(const YAML::Node& root) {
     r.transcription_model = text(m["transcription_model"], "realtime.transcription_model", 100);
   }
   if (m["api_key_env"]) r.api_key_env = text(m["api_key_env"], "realtime.api_key_env", 100);
+  if (m["ca_file"]) r.ca_file = text(m["ca_file"], "realtime.ca_file", 1000);
   return r;
 }
 

@@ -4,6 +4,9 @@
 
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <utility>
+
+#include "agent/agent_phrases.h"
 
 namespace atende::agent {
 
@@ -99,6 +102,7 @@ void RealtimeEngine::on_frame(const AudioFrame& heard, MonoTime now) {
   if (ear_) ear_->on_frame(heard, now);  // may end a turn or barge in (below)
   if (ended_) return;
   play_answer(now);
+  if (!ended_) check_handoff();
 }
 
 void RealtimeEngine::on_end_of_turn(const turn::TurnEvent& ev, MonoTime) {
@@ -127,6 +131,7 @@ void RealtimeEngine::on_event(realtime::EngineEvent& ev, MonoTime now) {
     if (stale) return;
     if (items_.size() == kMaxAudioItems) items_.erase(items_.begin());
     items_.push_back({e.item_id, ev.ring_pos});
+    if (e.response_id == response_id_) response_spoke_ = true;
     if (item_text_in_turn_) {  // a second audio item in one response: its own transcript
       item_text_.clear();
       item_text_in_turn_ = false;
@@ -154,6 +159,7 @@ void RealtimeEngine::on_event(realtime::EngineEvent& ev, MonoTime now) {
     case EventType::kResponseCreated:
       response_id_ = e.response_id;
       response_running_ = true;
+      response_spoke_ = false;
       call_in_response_ = false;
       item_text_.clear();
       item_text_in_turn_ = false;
@@ -219,7 +225,8 @@ void RealtimeEngine::on_function_call(const realtime::ServerEvent& e, MonoTime n
     return output_now(error_json("digits must be 1 to 32 of 0-9 * # A-D"));
   }
   if (e.name == llm::kTransferToHuman) {
-    return output_now(error_json("transfer is not available in this version"));
+    if (transfer_.active()) return output_now(error_json("a transfer is already in progress"));
+    return start_transfer(e);
   }
   const llm::HttpTool* tool = nullptr;
   for (const auto& t : settings_.http_tools) {
@@ -251,6 +258,84 @@ void RealtimeEngine::on_tool_result(uint64_t round, const std::string& call_id,
   outputs_waiting_ = true;
   if (tools_pending_ == 0 && !response_running_) {
     outputs_waiting_ = false;
+    command({Command::Kind::kRespond});
+  }
+}
+
+void RealtimeEngine::start_transfer(const realtime::ServerEvent& e) {
+  const llm::ToolCall call{e.call_id, e.name, e.text};
+  host_.record_event("transfer_to_human", llm::string_argument(call, "department", 100) + ": " +
+                                              llm::string_argument(call, "reason", 200));
+  // No output yet: the model hears how it went (on_transfer_failed), or never again.
+  transfer_call_ = e.call_id;
+  transfer_.start({settings_.human_to, settings_.transfer_mode, settings_.human_ring_timeout});
+  if (!transfer_.active()) return;  // failed at once (no human): the model has its output
+  handoff_waiting_ = true;
+  if (!response_spoke_) say_handoff();  // the model said nothing: our hand-off is what is heard
+}
+
+void RealtimeEngine::say_handoff() {
+  handoff_text_ = settings_.handoff_text.empty()
+                      ? default_phrase(AgentPhrase::kHandoff, settings_.language)
+                      : settings_.handoff_text;
+  const speech::Phrase phrase{handoff_text_, settings_.voice, leg_.sample_rate()};
+  auto& tts = host_.phrases();
+  if (ClipPtr clip = tts.cached(phrase)) return on_handoff_clip(std::move(clip));
+  handoff_fetching_ = true;
+  // Synthesised on a speech worker: hop to the media thread, unless we are gone.
+  tts.fetch(phrase, [gate = gate_](ClipPtr clip) {
+    std::lock_guard lock(gate->mu);
+    if (!gate->host) return;
+    gate->host->post([gate, clip = std::move(clip)]() mutable {
+      if (gate->engine) gate->engine->on_handoff_clip(std::move(clip));
+    });
+  });
+}
+
+void RealtimeEngine::on_handoff_clip(ClipPtr clip) {
+  handoff_fetching_ = false;
+  if (ended_ || !handoff_waiting_) return;  // talked over, or the transfer is over already
+  if (!clip) return;                        // no voice: the ringing goes on in silence
+  leg_.play(std::move(clip));
+  // Part of the turn's answer (recorded with it), or on its own.
+  if (turn_open_) {
+    turn_.agent_text += (turn_.agent_text.empty() ? "" : " ") + handoff_text_;
+  } else {
+    host_.record_event("agent_said", handoff_text_);
+  }
+}
+
+// The hand-off has been heard once the response is over and nothing is left to play.
+void RealtimeEngine::check_handoff() {
+  if (!handoff_waiting_ || handoff_fetching_ || response_running_ || was_playing_ ||
+      leg_.playing() || bridge_->answer_queued() > 0) {
+    return;
+  }
+  handoff_waiting_ = false;
+  transfer_.handoff_heard();  // may hand over: on_handed_over()
+}
+
+void RealtimeEngine::on_handed_over() {
+  // The caller is the person's now: the session goes, the leg stays (bridged or referred).
+  handoff_waiting_ = false;
+  transfer_call_.clear();
+  ended_ = true;
+  finish_turn();
+  if (bridge_) bridge_->close();
+}
+
+void RealtimeEngine::on_transfer_failed(const std::string& why) {
+  handoff_waiting_ = false;
+  if (ended_ || transfer_call_.empty()) return;
+  const std::string output =
+      nlohmann::json{{"transferred", false}, {"error", "no one took the call (" + why + ")"}}.dump(
+          -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  command({Command::Kind::kToolOutput, std::exchange(transfer_call_, {}), output});
+  host_.record_event("tool_result", output);
+  // A new response so the model tells the caller; after the running one, if any.
+  if (response_running_) {
+    outputs_waiting_ = true;
+  } else {
     command({Command::Kind::kRespond});
   }
 }
@@ -310,6 +395,8 @@ void RealtimeEngine::interrupt(MonoTime now) {
     }
   }
   host_.record_event("barge_in", std::to_string(played_ms) + " ms heard");
+  const bool handoff_cut = handoff_waiting_;
+  handoff_waiting_ = false;
   items_.clear();
   response_running_ = false;
   ++tool_round_;  // results still out answer their calls but ask for no response
@@ -321,6 +408,7 @@ void RealtimeEngine::interrupt(MonoTime now) {
     turn_.interrupted = true;
     finish_turn();
   }
+  if (handoff_cut) transfer_.handoff_heard();  // talked over: heard enough to know what comes
   (void)now;
 }
 
@@ -349,6 +437,7 @@ void RealtimeEngine::on_dtmf(char digit, MonoTime) { host_.record_digits(std::st
 void RealtimeEngine::end_call(std::string why) {
   if (ended_) return;
   ended_ = true;
+  transfer_.cancel();
   finish_turn();
   host_.record_event("hangup", why);
   if (bridge_) bridge_->close();
@@ -358,6 +447,7 @@ void RealtimeEngine::end_call(std::string why) {
 void RealtimeEngine::on_hangup(std::string_view) {
   if (ended_) return;
   ended_ = true;
+  transfer_.cancel();
   finish_turn();
   if (bridge_) bridge_->close();
 }

@@ -12,6 +12,14 @@
 // audio actually handed to the leg. Tools: the persona's built-ins and HTTP tools, through
 // the same llm::HttpToolRunner as AgentLoop; the result goes back as function_call_output
 // and a new response. Each caller turn is one AgentTurn, as AgentLoop records them.
+//
+// transfer_to_human: as AgentLoop (agent/human_transfer.h). The hand-off is what the model
+// said in the response that called the tool, or, when it said nothing, the persona's
+// `handoff` text in the host's voice (FlowHost::phrases). The person is dialled meanwhile;
+// once they answered and the hand-off was heard, the caller is bridged to them (or REFERred)
+// and the Realtime session is closed. The call's function output waits for the outcome:
+// when nobody answers the model gets {"transferred": false, "error": ...} and a new
+// response, so it tells the caller, and the conversation goes on.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -20,6 +28,7 @@
 #include <vector>
 
 #include "agent/agent_loop.h"
+#include "agent/human_transfer.h"
 #include "realtime/realtime_bridge.h"
 #include "turn/endpointer.h"
 
@@ -33,7 +42,9 @@ struct RealtimeEngines {
   std::function<void(const AgentTurn&)> on_turn;
 };
 
-class RealtimeEngine final : public flow::Flow, private turn::EndpointerEvents {
+class RealtimeEngine final : public flow::Flow,
+                             private turn::EndpointerEvents,
+                             private HumanTransferEvents {
  public:
   RealtimeEngine(flow::FlowHost& host, AgentSettings settings, bool server_vad,
                  RealtimeEngines engines);
@@ -52,11 +63,19 @@ class RealtimeEngine final : public flow::Flow, private turn::EndpointerEvents {
   // turn::EndpointerEvents (local VAD only).
   void on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) override;
   void on_barge_in(MonoTime now) override;
+  // HumanTransferEvents.
+  bool agent_gone() const override { return ended_; }
+  void on_handed_over() override;
+  void on_transfer_failed(const std::string& why) override;
 
   void drain_events(MonoTime now);
   void on_event(realtime::EngineEvent& e, MonoTime now);
   void on_function_call(const realtime::ServerEvent& e, MonoTime now);
   void on_tool_result(uint64_t round, const std::string& call_id, const std::string& output);
+  void start_transfer(const realtime::ServerEvent& e);
+  void say_handoff();
+  void on_handoff_clip(ClipPtr clip);
+  void check_handoff();
   void play_answer(MonoTime now);
   bool answering() const;
   void interrupt(MonoTime now);
@@ -97,6 +116,15 @@ class RealtimeEngine final : public flow::Flow, private turn::EndpointerEvents {
   };
   std::vector<AudioItem> items_;
   bool was_playing_ = false;
+
+  // transfer_to_human: the call whose output waits for the outcome, and the hand-off the
+  // caller must hear first (the model's audio or our clip, still fetching or playing).
+  HumanTransfer transfer_{host_, *this};
+  std::string transfer_call_;
+  bool handoff_waiting_ = false;
+  bool handoff_fetching_ = false;
+  std::string handoff_text_;
+  bool response_spoke_ = false;  // the running response has audio
 
   AgentTurn turn_;
   bool turn_open_ = false;

@@ -1,11 +1,22 @@
 // A WebSocket client connection (Boost.Beast) for the cloud speech engines: OpenAI Realtime
-// sessions (realtime/), streaming recognisers (speech/). It dials, handshakes, reads every
-// message and writes through a bounded queue; the protocol above it only sees whole
-// messages and one end.
+// sessions (realtime/), streaming recognisers (speech/). It resolves, dials, handshakes (TLS
+// first for wss://), reads every message and writes through a bounded queue; the protocol
+// above it only sees whole messages and one end.
 //
 // Threads: everything runs on one io_context's thread (an IoThread): create(), start(),
-// send_*() and close() must be called there, and every handler runs there. The handlers
-// are dropped when the connection ends, so a handler may hold the connection's owner.
+// send_*() and close() must be called there, and every handler runs there. DNS names are
+// resolved off that thread (asio's resolver), so nothing blocks it.
+//
+// TLS (wss://): the server's certificate is verified against the system's CA store (or
+// WsOptions::ca_file), for the URL's host name (or address), with SNI set to the name.
+// There is no way to skip the check. A certificate that fails it ends the connection with
+// "tls: certificate rejected: <OpenSSL's reason>".
+//
+// Lifetime: the handlers are dropped as soon as the connection has ended (once none of them
+// is running), and when the io_context is destroyed with the connection still up, so a
+// handler may hold the connection's owner without making a cycle that outlives both.
+// Owners should still hold themselves weakly in the handlers (speech/ws_stream_engine.cpp):
+// then the owner's end, not the connection's, decides when it goes.
 //
 // Untrusted peer: a message over max_message_bytes, a binary message where none is
 // expected, or a peer that stops reading (the write queue is full) ends the connection
@@ -28,10 +39,12 @@ class io_context;
 
 namespace atende::net {
 
-// "ws://HOST:PORT/PATH?QUERY": numeric host or localhost (no blocking DNS on the I/O
-// thread). wss:// is refused in this version (put a TLS proxy in front).
+// "ws://HOST[:PORT]/PATH?QUERY" or "wss://HOST[:PORT]/PATH?QUERY" (TLS). HOST is a DNS
+// name, a numeric address ([...] for IPv6) or localhost (dialled at 127.0.0.1); the port
+// defaults to 80 (ws) or 443 (wss).
 struct WsUrl {
-  std::string host;
+  bool tls = false;
+  std::string host;  // as written (IPv6 without its brackets): SNI and the name checked
   int port = 0;
   std::string target;  // path and query
 };
@@ -43,7 +56,12 @@ struct WsOptions {
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. Authorization
   size_t max_message_bytes = 1 << 20;
   size_t max_queued_writes = 64;
-  std::chrono::milliseconds connect_timeout{10000};  // TCP connect and handshake
+  // Resolve, TCP connect, TLS and WebSocket handshakes, all within this.
+  std::chrono::milliseconds connect_timeout{10000};
+  // wss://: a PEM file of the CAs to trust instead of the system's store (a private CA, the
+  // tests' own). Empty: the system store (OpenSSL's default paths; SSL_CERT_FILE and
+  // SSL_CERT_DIR override them).
+  std::string ca_file;
 };
 
 struct WsHandlers {

@@ -44,14 +44,22 @@ class Session : public std::enable_shared_from_this<Session> {
     o.max_queued_writes = kMaxQueuedWrites;
     if (!options_.api_key.empty())
       o.headers.emplace_back("Authorization", "Bearer " + options_.api_key);
+    o.ca_file = options_.ca_file;
+    // The connection's handlers hold the session weakly: the session owns the connection,
+    // and a strong reference back would be a cycle. The tick loop keeps the session alive
+    // until the connection has ended (ended() stops it).
     net::WsHandlers h;
-    h.on_open = [self = shared_from_this()] {
-      self->open_ = true;
-      self->send(session_update(self->options_.config));
+    h.on_open = [w = weak_from_this()] {
+      if (auto self = w.lock()) {
+        self->open_ = true;
+        self->send(session_update(self->options_.config));
+      }
     };
-    h.on_text = [self = shared_from_this()](std::string_view text) { self->on_text(text); };
-    h.on_end = [self = shared_from_this()](const std::string& why, bool by_us) {
-      self->ended(why, by_us);
+    h.on_text = [w = weak_from_this()](std::string_view text) {
+      if (auto self = w.lock()) self->on_text(text);
+    };
+    h.on_end = [w = weak_from_this()](const std::string& why, bool by_us) {
+      if (auto self = w.lock()) self->ended(why, by_us);
     };
     ws_ = net::WsConnection::create(ioc_, std::move(o), std::move(h));
     ws_->start();

@@ -16,8 +16,7 @@
 
 namespace atende::realtime {
 
-// "ws://HOST:PORT/PATH?QUERY": net/ws_connection.h's URL (numeric host or localhost, no
-// wss:// in this version).
+// "wss://HOST[:PORT]/PATH?QUERY" or "ws://...": net/ws_connection.h's URL.
 using Endpoint = net::WsUrl;
 // Empty string when `url` is usable, else what is wrong with it.
 std::string parse_endpoint(std::string_view url, Endpoint& out);
@@ -25,6 +24,7 @@ std::string parse_endpoint(std::string_view url, Endpoint& out);
 struct SessionOptions {
   Endpoint endpoint;
   std::string api_key;  // "Authorization: Bearer"; empty: none sent
+  std::string ca_file;  // wss://: the CAs to trust (PEM); empty: the system's
   SessionConfig config;
 };
 

@@ -36,6 +36,7 @@ class Session : public std::enable_shared_from_this<Session> {
     o.url.target = protocol_->target(options_.url.target);
     o.headers = options_.headers;
     o.connect_timeout = options_.connect_timeout;
+    o.ca_file = options_.ca_file;
     o.max_message_bytes = wire::kMaxEventBytes;
     // ~2.5 s of 40 ms batches: more queued means the server stopped reading.
     o.max_queued_writes = 64;
@@ -205,9 +206,12 @@ WsStreamOptions ws_stream_options_from(const char* engine, RecognizerParams& par
   WsStreamOptions o;
   auto take = [&](const char* key) { return take_param(params, key); };
   const auto url = take("url");
-  if (!url) throw std::invalid_argument(std::string(engine) + ": url is required (ws://...)");
+  if (!url) throw std::invalid_argument(std::string(engine) + ": url is required (wss://...)");
   if (auto bad = net::parse_ws_url(*url, o.url); !bad.empty())
     throw std::invalid_argument(std::string(engine) + ": url: " + bad);
+  o.ca_file = take("ca_file").value_or("");
+  if (o.ca_file.size() > 4096)
+    throw std::invalid_argument(std::string(engine) + ": ca_file too long");
   std::string key = take("api_key").value_or("");
   const std::string key_env = take("api_key_env").value_or(default_key_env);
   if (key.empty() && !key_env.empty()) {

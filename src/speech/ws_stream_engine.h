@@ -25,8 +25,9 @@
 namespace atende::speech {
 
 struct WsStreamOptions {
-  net::WsUrl url;                                            // ws://host:port/path?query
+  net::WsUrl url;                                            // ws[s]://host[:port]/path?query
   std::vector<std::pair<std::string, std::string>> headers;  // Authorization
+  std::string ca_file;  // wss://: the CAs to trust (PEM); empty: the system's
   std::chrono::milliseconds connect_timeout{3000};
   // From finish() (once the last audio is sent) to the final: longer is an error.
   std::chrono::milliseconds final_timeout{5000};
@@ -86,9 +87,9 @@ class WsStreamRecognizer : public StreamingRecognizer {
   std::unique_ptr<net::IoThread> io_;
 };
 
-// Shared parameter parsing of the WebSocket engines: url (required, ws://), api_key,
-// api_key_env, connect_timeout_ms, final_timeout_ms, max_audio_seconds. The key is sent as
-// "Authorization: <auth_scheme> <key>". Consumed keys are erased from `params`. Throws
+// Shared parameter parsing of the WebSocket engines: url (required, wss:// or ws://),
+// ca_file, api_key, api_key_env, connect_timeout_ms, final_timeout_ms, max_audio_seconds. The key
+// is sent as "Authorization: <auth_scheme> <key>". Consumed keys are erased from `params`. Throws
 // std::invalid_argument naming the bad key.
 WsStreamOptions ws_stream_options_from(const char* engine, RecognizerParams& params,
                                        const std::string& default_key_env,

@@ -11,9 +11,9 @@
 //     after CloseStream) or the server closes the socket. cancel() closes the socket with a
 //     close frame and no CloseStream.
 //
-// Config: url (required, e.g. ws://127.0.0.1:8443/v1/listen), protocol ("deepgram"), model,
-// language, api_key, api_key_env ("DEEPGRAM_API_KEY"), connect_timeout_ms (3000),
-// final_timeout_ms (5000), max_audio_seconds (30).
+// Config: url (required, e.g. wss://api.deepgram.com/v1/listen), protocol ("deepgram"), model,
+// language, ca_file (wss://: the CAs to trust instead of the system's), api_key, api_key_env
+// ("DEEPGRAM_API_KEY"), connect_timeout_ms (3000), final_timeout_ms (5000), max_audio_seconds (30).
 #pragma once
 #include <memory>
 #include <string>

@@ -22,7 +22,9 @@ is a tone whose length is `seconds`, streamed in 100 ms deltas at real-time pace
 barge-in finds the response still running), with the transcript's words spread over it.
 Whatever the client sent is logged (audio appends summarised): GET /control/received.
 
-Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line.
+Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line. With
+--tls-cert FILE --tls-key FILE it also listens with TLS (wss://, same endpoints) on a free
+port, printed next as `TLS_PORT <n>` (tls_listener.py); the control endpoints stay on PORT.
 """
 import base64
 import json

@@ -28,7 +28,9 @@ GET /control/received: one record per connection: path, authorization, the event
 client sent (audio summarised as bytes), audio_ms, and `end`: how the client ended it
 ("close_frame": a WebSocket close, "eof": the TCP connection dropped, "server": we closed
 after the final). POST /control/reset forgets both.
-Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line.
+Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line. With
+--tls-cert FILE --tls-key FILE it also listens with TLS (wss://, same endpoints) on a free
+port, printed next as `TLS_PORT <n>` (tls_listener.py); the control endpoints stay on PORT.
 """
 import base64
 import json

@@ -132,12 +132,15 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def serve(handler, add_script):
-    """The fakes' main: parses --port, --script FILE (its JSON goes to add_script) and
-    --exit-on-stdin-eof, prints `PORT <n>` and serves until killed (or stdin closes)."""
+    """The fakes' main: parses --port, --script FILE (its JSON goes to add_script),
+    --exit-on-stdin-eof and --tls-cert/--tls-key, prints `PORT <n>` (then `TLS_PORT <n>` for
+    the TLS listener, tls_listener.py) and serves until killed (or stdin closes)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--script")
     ap.add_argument("--exit-on-stdin-eof", action="store_true")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
     if args.script:
         with open(args.script) as f:
@@ -145,6 +148,9 @@ def serve(handler, add_script):
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
+    if args.tls_cert:
+        from tls_listener import start_tls
+        start_tls(handler, "127.0.0.1", args.tls_cert, args.tls_key)
     if args.exit_on_stdin_eof:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         sys.stdin.read()

@@ -28,7 +28,8 @@ TEST(PersonaRealtime, ReadsEveryKey) {
   const auto p = parse(
       "engine: realtime\n"
       "realtime:\n"
-      "  url: \"ws://127.0.0.1:9000/v1/realtime?model=gpt-realtime\"\n"
+      "  url: \"wss://127.0.0.1:9000/v1/realtime?model=gpt-realtime\"\n"
+      "  ca_file: /etc/atende/ca.pem\n"
       "  model: gpt-realtime\n"
       "  voice: marin\n"
       "  vad: local\n"
@@ -37,7 +38,8 @@ TEST(PersonaRealtime, ReadsEveryKey) {
       "  api_key_env: MY_KEY\n");
   const auto& r = p.realtime;
   EXPECT_TRUE(r.enabled);
-  EXPECT_EQ(r.url, "ws://127.0.0.1:9000/v1/realtime?model=gpt-realtime");
+  EXPECT_EQ(r.url, "wss://127.0.0.1:9000/v1/realtime?model=gpt-realtime");
+  EXPECT_EQ(r.ca_file, "/etc/atende/ca.pem");
   EXPECT_EQ(r.model, "gpt-realtime");
   EXPECT_EQ(r.voice, "marin");
   EXPECT_FALSE(r.server_vad);
@@ -51,6 +53,7 @@ TEST(PersonaRealtime, ReadsEveryKey) {
   EXPECT_EQ(d.silence_ms, 500);
   EXPECT_EQ(d.transcription_model, "whisper-1");
   EXPECT_EQ(d.api_key_env, "OPENAI_API_KEY");
+  EXPECT_EQ(d.ca_file, "");
 }
 
 TEST(PersonaRealtime, RefusesBadValues) {
@@ -59,7 +62,7 @@ TEST(PersonaRealtime, RefusesBadValues) {
             "realtime: missing (engine: realtime needs realtime.url)");
   EXPECT_EQ(error_of("engine: realtime\nrealtime: {model: x}\n"), "realtime.url: missing");
   EXPECT_EQ(error_of("engine: realtime\nrealtime: {url: \"http://x\"}\n"),
-            "realtime.url: must be a ws:// URL");
+            "realtime.url: must be a wss:// or ws:// URL");
   EXPECT_EQ(error_of("engine: realtime\nrealtime: {url: \"ws://1.2.3.4:1/\", vad: both}\n"),
             "realtime.vad: must be server or local");
   EXPECT_EQ(error_of("engine: realtime\nrealtime: {url: \"ws://1.2.3.4:1/\", silence_ms: 5}\n"),

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "agent/agent_phrases.h"
 #include "agent/realtime_engine.h"
 #include "test_flow_fakes.h"
 #include "test_level_vad.h"
@@ -66,6 +67,16 @@ struct RealtimeEngineTest : ::testing::Test {
     ASSERT_TRUE(bridge->push_event(std::move(e)));
     std::vector<int16_t> pcm(size_t(seconds * 8000), 1000);
     bridge->push_answer(response, pcm.data(), pcm.size());
+  }
+  // The model calls transfer_to_human in response `response`.
+  void transfer_call(const std::string& response, const std::string& call_id) {
+    realtime::EngineEvent call;
+    call.event.type = EventType::kFunctionCall;
+    call.event.response_id = response;
+    call.event.call_id = call_id;
+    call.event.name = "transfer_to_human";
+    call.event.text = R"({"department":"sales","reason":"asked for a person"})";
+    ASSERT_TRUE(bridge->push_event(std::move(call)));
   }
   std::vector<Command> commands() {
     std::vector<Command> out;
@@ -183,6 +194,137 @@ TEST_F(RealtimeEngineTest, ToolCallsAnswerAndAskForTheNextResponse) {
   cmds = commands();
   ASSERT_EQ(cmds.size(), 1u);
   EXPECT_NE(cmds[0].output.find("no such tool"), std::string::npos);
+}
+
+// ---- transfer_to_human (agent/human_transfer.h) ----
+
+AgentSettings with_human(std::string to, std::string mode = "bridge") {
+  AgentSettings s;
+  s.tools.push_back(llm::transfer_to_human_tool());
+  s.human_to = std::move(to);
+  s.transfer_mode = std::move(mode);
+  return s;
+}
+
+TEST_F(RealtimeEngineTest, TransferBridgesOnceThePersonAnsweredAndTheHandoffWasHeard) {
+  start(true, with_human("9000"));
+  event(EventType::kSpeechStopped);
+  event(EventType::kResponseCreated, "r1");
+  audio("r1", "i1", 0.4);  // the model's own hand-off: "let me get you someone"
+  transfer_call("r1", "call_7");
+  event(EventType::kResponseDone, "r1", "", "completed");
+  frames(1);
+  ASSERT_EQ(host.dials.size(), 1u);  // dialled while the hand-off plays
+  EXPECT_EQ(host.dials[0].request.to, "9000");
+  EXPECT_EQ(phrases.fetches, 0);    // the model's words are the hand-off: none of ours
+  EXPECT_TRUE(commands().empty());  // the call's output waits for the outcome
+  EXPECT_TRUE(host.has("transfer_to_human", "sales: asked for a person"));
+
+  host.finish_dial("answered", 200, "leg-2");
+  EXPECT_TRUE(host.bridges.empty());  // the hand-off is still playing
+  frames(25);
+  ASSERT_EQ(host.bridges.size(), 1u);
+  EXPECT_EQ(host.bridges[0].leg_id, "leg-2");
+  EXPECT_FALSE(host.bridges[0].keep_flow);
+  EXPECT_TRUE(host.has("transfer", "bridge leg-2"));
+  EXPECT_TRUE(bridge->closed());     // the Realtime session goes
+  EXPECT_TRUE(leg.hangups.empty());  // the caller stays, with the person
+  EXPECT_TRUE(host.hung_up_legs.empty());
+  ASSERT_EQ(turns.size(), 1u);
+  frames(5);
+  EXPECT_TRUE(commands().empty());
+}
+
+TEST_F(RealtimeEngineTest, TransferNobodyAnswersTheModelIsToldAndTheCallGoesOn) {
+  start(true, with_human("9000"));
+  event(EventType::kSpeechStopped);
+  event(EventType::kResponseCreated, "r1");
+  transfer_call("r1", "call_7");  // no audio: the persona's hand-off is said for it
+  event(EventType::kResponseDone, "r1", "", "completed");
+  frames(1);
+  ASSERT_EQ(host.dials.size(), 1u);
+  ASSERT_EQ(phrases.fetches, 1);
+  phrases.complete_all();
+  host.run_posted();
+  ASSERT_EQ(leg.clips.size(), 1u);
+  EXPECT_EQ(leg.clips[0]->label, default_phrase(AgentPhrase::kHandoff, "en"));
+  EXPECT_TRUE(commands().empty());
+
+  host.finish_dial("busy", 486);
+  auto cmds = commands();
+  ASSERT_EQ(cmds.size(), 2u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kToolOutput);
+  EXPECT_EQ(cmds[0].id, "call_7");
+  EXPECT_NE(cmds[0].output.find(R"("transferred":false)"), std::string::npos) << cmds[0].output;
+  EXPECT_NE(cmds[0].output.find("busy"), std::string::npos) << cmds[0].output;
+  EXPECT_EQ(cmds[1].kind, Command::Kind::kRespond);  // so the model tells the caller
+  EXPECT_TRUE(host.has("transfer_failed", "busy"));
+  EXPECT_TRUE(host.bridges.empty());
+  EXPECT_FALSE(bridge->closed());
+  EXPECT_TRUE(leg.hangups.empty());
+
+  // The conversation goes on: the model's answer ends the turn.
+  event(EventType::kResponseCreated, "r2");
+  audio("r2", "i2", 0.2);
+  event(EventType::kTranscriptDone, "r2", "Nobody is free right now, can I help?");
+  event(EventType::kResponseDone, "r2", "", "completed");
+  while (leg.queued_samples > 0) leg.advance();  // our hand-off clip plays out
+  frames(20);
+  ASSERT_EQ(turns.size(), 1u);
+  EXPECT_NE(turns[0].agent_text.find("Nobody is free"), std::string::npos) << turns[0].agent_text;
+  EXPECT_TRUE(leg.hangups.empty());
+}
+
+TEST_F(RealtimeEngineTest, TransferByReferOnceTheHandoffWasHeard) {
+  start(true, with_human("sip:desk@pbx", "refer"));
+  event(EventType::kSpeechStopped);
+  event(EventType::kResponseCreated, "r1");
+  audio("r1", "i1", 0.2);
+  transfer_call("r1", "call_7");
+  event(EventType::kResponseDone, "r1", "", "completed");
+  frames(1);
+  EXPECT_TRUE(host.dials.empty());
+  EXPECT_TRUE(host.transfers.empty());  // not before the hand-off is heard
+  frames(15);
+  ASSERT_EQ(host.transfers.size(), 1u);
+  EXPECT_EQ(host.transfers[0].to, "sip:desk@pbx");
+  EXPECT_FALSE(bridge->closed());
+  host.finish_transfer(200);
+  EXPECT_TRUE(bridge->closed());
+  EXPECT_TRUE(leg.hangups.empty());  // the session hangs up a transferred leg
+}
+
+TEST_F(RealtimeEngineTest, TransferWithoutAHumanAnswersTheModelAtOnce) {
+  start(true, with_human(""));
+  event(EventType::kSpeechStopped);
+  event(EventType::kResponseCreated, "r1");
+  transfer_call("r1", "call_7");
+  frames(1);
+  auto cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kToolOutput);
+  EXPECT_NE(cmds[0].output.find("no human configured"), std::string::npos);
+  EXPECT_EQ(phrases.fetches, 0);  // no hand-off for a transfer that cannot happen
+  event(EventType::kResponseDone, "r1", "", "completed");
+  frames(1);
+  cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kRespond);
+}
+
+TEST_F(RealtimeEngineTest, TransferCallerHangsUpWhileRingingThePersonIsHungUp) {
+  start(true, with_human("9000"));
+  event(EventType::kSpeechStopped);
+  event(EventType::kResponseCreated, "r1");
+  audio("r1", "i1", 0.2);
+  transfer_call("r1", "call_7");
+  event(EventType::kResponseDone, "r1", "", "completed");
+  frames(15);
+  ASSERT_EQ(host.dials.size(), 1u);
+  engine->on_hangup("caller hung up");
+  host.finish_dial("answered", 200, "leg-2");
+  EXPECT_EQ(host.hung_up_legs, std::vector<std::string>{"leg-2"});
+  EXPECT_TRUE(host.bridges.empty());
 }
 
 TEST_F(RealtimeEngineTest, TheSessionEndingEndsTheCall) {

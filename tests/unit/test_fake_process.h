@@ -28,8 +28,12 @@ inline net::HttpResult fetch(net::HttpClient& http, net::HttpRequest req) {
 
 class FakeProcess {
  public:
-  // `script`: the fake's file name in tests/fake_openai/ ("fake_openai.py").
-  explicit FakeProcess(std::string script) : script_(std::move(script)) {
+  // `script`: the fake's file name in tests/fake_openai/ ("fake_openai.py"). With `tls_cert`
+  // and `tls_key` (PEM files) the WebSocket fakes also serve TLS on tls_port() (their
+  // second line, `TLS_PORT <n>`).
+  explicit FakeProcess(std::string script, const std::string& tls_cert = "",
+                       const std::string& tls_key = "")
+      : script_(std::move(script)) {
     int out[2], in[2];
     if (pipe(out) != 0 || pipe(in) != 0) throw std::runtime_error("pipe");
     pid_ = fork();
@@ -40,8 +44,14 @@ class FakeProcess {
       close(in[1]);
       close(out[0]);
       const std::string path = std::string(ATENDE_SOURCE_DIR) + "/tests/fake_openai/" + script_;
-      execl("/usr/bin/python3", "python3", path.c_str(), "--port", "0", "--exit-on-stdin-eof",
-            static_cast<char*>(nullptr));
+      if (tls_cert.empty()) {
+        execl("/usr/bin/python3", "python3", path.c_str(), "--port", "0", "--exit-on-stdin-eof",
+              static_cast<char*>(nullptr));
+      } else {
+        execl("/usr/bin/python3", "python3", path.c_str(), "--port", "0", "--exit-on-stdin-eof",
+              "--tls-cert", tls_cert.c_str(), "--tls-key", tls_key.c_str(),
+              static_cast<char*>(nullptr));
+      }
       _exit(127);
     }
     close(in[0]);
@@ -51,6 +61,10 @@ class FakeProcess {
     char line[64] = {};
     if (!f || !fgets(line, sizeof line, f) || std::sscanf(line, "PORT %d", &port_) != 1) {
       throw std::runtime_error(script_ + " did not start");
+    }
+    if (!tls_cert.empty() &&
+        (!fgets(line, sizeof line, f) || std::sscanf(line, "TLS_PORT %d", &tls_port_) != 1)) {
+      throw std::runtime_error(script_ + " did not start its TLS listener");
     }
     fclose(f);
   }
@@ -64,6 +78,7 @@ class FakeProcess {
   FakeProcess& operator=(const FakeProcess&) = delete;
 
   int port() const { return port_; }
+  int tls_port() const { return tls_port_; }
   // http://127.0.0.1:<port><path>
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
@@ -89,6 +104,7 @@ class FakeProcess {
   pid_t pid_ = -1;
   int stdin_ = -1;
   int port_ = 0;
+  int tls_port_ = 0;
   net::HttpClient http_;
 };
 

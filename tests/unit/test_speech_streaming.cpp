@@ -286,8 +286,14 @@ TEST(SttWire, RefusesHostileMessagesWithAReason) {
 
 TEST(SttParams, WsStreamNeedsAUrlAndKnowsOneProtocol) {
   EXPECT_THROW(ws_stream_stt_options_from({}), std::invalid_argument);
-  EXPECT_THROW(ws_stream_stt_options_from({{"url", "wss://api.deepgram.com/v1/listen"}}),
+  EXPECT_THROW(ws_stream_stt_options_from({{"url", "https://api.deepgram.com/v1/listen"}}),
                std::invalid_argument);
+  auto secure = ws_stream_stt_options_from(
+      {{"url", "wss://api.deepgram.com/v1/listen"}, {"ca_file", "/etc/ssl/private-ca.pem"}});
+  EXPECT_TRUE(secure.ws.url.tls);
+  EXPECT_EQ(secure.ws.url.host, "api.deepgram.com");
+  EXPECT_EQ(secure.ws.url.port, 443);
+  EXPECT_EQ(secure.ws.ca_file, "/etc/ssl/private-ca.pem");
   EXPECT_THROW(ws_stream_stt_options_from({{"url", "ws://127.0.0.1:1/"}, {"protocol", "x"}}),
                std::invalid_argument);
   EXPECT_THROW(ws_stream_stt_options_from({{"url", "ws://127.0.0.1:1/"}, {"colour", "red"}}),

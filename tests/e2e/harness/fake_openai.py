@@ -14,9 +14,9 @@ SCRIPT = FAKES / "fake_openai.py"
 class FakeProcess:
     """One fake server script: it prints `PORT <n>` first and exits on stdin EOF."""
 
-    def __init__(self, script):
+    def __init__(self, script, extra_args=()):
         self.proc = subprocess.Popen(
-            [sys.executable, str(script), "--port", "0", "--exit-on-stdin-eof"],
+            [sys.executable, str(script), "--port", "0", "--exit-on-stdin-eof", *extra_args],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         assert line.startswith("PORT "), line
