@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <list>
 
 #include "audio/resampler.h"
@@ -50,6 +51,7 @@ struct SphinxRecognizer::Engine {
   cmd_ln_t* config = nullptr;
   std::list<std::string> grammar_lru;  // search names, most recent first
   bool has_phone_loop = false;
+  std::vector<std::string> args;  // the decoder's arguments; `config` points into them
 
   ~Engine() {
     if (ps) ps_free(ps);
@@ -71,19 +73,28 @@ std::unique_ptr<SphinxRecognizer::Engine> SphinxRecognizer::make_engine(
   // (-compallsen), so that the grammar pass and the phone loop are normalised alike, and a
   // loop of context-independent phones (-allphone_ci: the triphone loop costs RTF ~2).
   const char* yes_if_loop = phone_loop ? "yes" : "no";
-  // 8 kHz straight into the 16 kHz model: an 8 kHz FFT and a filterbank that stops below
-  // the Nyquist frequency (the model's feat.params say 6800 Hz).
-  if (rate == 8000)
-    e->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", o.model_dir.c_str(), "-dict",
-                            o.dictionary.c_str(), "-logfn", "/dev/null", "-compallsen",
-                            yes_if_loop, "-allphone_ci", yes_if_loop, "-beam", o.beam.c_str(),
-                            "-pbeam", o.beam.c_str(), "-wbeam", o.wbeam.c_str(), "-samprate",
-                            "8000", "-nfft", "256", "-upperf", "3500", nullptr);
-  else
-    e->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", o.model_dir.c_str(), "-dict",
-                            o.dictionary.c_str(), "-logfn", "/dev/null", "-compallsen",
-                            yes_if_loop, "-allphone_ci", yes_if_loop, "-beam", o.beam.c_str(),
-                            "-pbeam", o.beam.c_str(), "-wbeam", o.wbeam.c_str(), nullptr);
+  e->args = {"-hmm",   o.model_dir,  "-dict",        o.dictionary, "-logfn",
+             "/dev/null", "-compallsen", yes_if_loop,  "-allphone_ci", yes_if_loop,
+             "-beam",  o.beam,       "-pbeam",       o.beam,       "-wbeam",
+             o.wbeam};
+  if (rate == 8000) {
+    // 8 kHz straight into the 16 kHz model: an 8 kHz FFT and the model's own feature
+    // parameters, but a filterbank that stops below the Nyquist frequency (feat.params
+    // says 6800 Hz). They are given here and feat.params is not read: pocketsphinx lets
+    // the model's file override what the caller set.
+    std::ifstream params(o.model_dir + "/feat.params");
+    std::string key, value;
+    while (params >> key >> value) {
+      if (key == "-upperf") value = "3500";
+      e->args.push_back(key);
+      e->args.push_back(value);
+    }
+    for (const char* a : {"-featparams", "/dev/null", "-samprate", "8000", "-nfft", "256"})
+      e->args.emplace_back(a);
+  }
+  std::vector<char*> argv;
+  for (std::string& a : e->args) argv.push_back(a.data());
+  e->config = cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(argv.size()), argv.data(), TRUE);
   if (!e->config) throw std::runtime_error("sphinx: bad model paths " + o.model_dir);
   e->ps = ps_init(e->config);
   if (!e->ps) throw std::runtime_error("sphinx: cannot load model " + o.model_dir);
