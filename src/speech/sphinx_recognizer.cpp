@@ -452,8 +452,10 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
     // A second decode of differently prepared audio: a close call both decodes name the
     // same answer is taken with the looser thresholds; with the veto, an accepted answer
     // the second decode reads as another is asked again.
-    const Measured other = measure(d, options_.second_front_end, req, *grammar, span, *agreed,
-                                   nullptr, false);
+    // The veto needs only the second decode's reading: its grammar search alone.
+    const RejectionOptions reading_only{.enabled = false};
+    const Measured other = measure(d, options_.second_front_end, req, *grammar, span,
+                                   verdict.accept ? reading_only : *agreed, nullptr, false);
     const bool same = other.ok && other.m.phrase >= 0 && answer(other.m.phrase) == answer(first.m.phrase);
     r.detail += "; second: " + (other.ok ? describe(other.m) : std::string("failed"));
     if (verdict.accept && other.ok && other.m.phrase >= 0 && !same) {
