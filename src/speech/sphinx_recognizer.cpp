@@ -534,10 +534,8 @@ SphinxOptions sphinx_options_from(const RecognizerParams& params) {
         if (value != "off" && value != "narrow_noise" && value != "wide_noise" && value != "8k")
           throw std::invalid_argument("");
         o.second_opinion = value != "off";
-        // "narrow_noise": the first decode's front end with another noise floor.
         o.second_front_end = {.rate = value == "8k" ? 8000 : 16000,
-                              .wide_noise = value == "wide_noise",
-                              .seed = value == "narrow_noise" ? 54321u : 12345u};
+                              .wide_noise = value == "wide_noise"};
       } else if (key == "noise_seed") {
         const unsigned long seed = std::stoul(value);
         if (seed > 0xffffffffUL) throw std::invalid_argument("");
@@ -566,6 +564,12 @@ SphinxOptions sphinx_options_from(const RecognizerParams& params) {
     }
   }
   o.agreed.enabled = o.rejection.enabled;
+  // The second decode's noise floor: the first's seed, or another one when the two front
+  // ends are otherwise the same (the same audio would decode the same way twice).
+  FrontEnd same = o.second_front_end;
+  same.seed = o.front_end.seed;
+  o.second_front_end.seed =
+      same == o.front_end ? (o.front_end.seed == 54321u ? 12345u : 54321u) : o.front_end.seed;
   return o;
 }
 
