@@ -110,6 +110,11 @@ TEST(TurnVerdict, SecondOpinionParameters) {
   EXPECT_EQ(o.agreed.max_phone_loop_gap, 70);
   EXPECT_TRUE(o.veto);
   EXPECT_FALSE(sphinx_options_from({{"second_opinion", "off"}}).second_opinion);
+  // The same front end twice would decode the same way: the second gets other noise.
+  EXPECT_NE(sphinx_options_from({{"second_opinion", "narrow_noise"}}).second_front_end.seed,
+            sphinx_options_from({}).front_end.seed);
+  EXPECT_EQ(sphinx_options_from({{"second_opinion", "wide_noise"}}).second_front_end.seed,
+            sphinx_options_from({}).front_end.seed);
   EXPECT_TRUE(sphinx_options_from({{"noise_band", "wide"}}).front_end.wide_noise);
   EXPECT_EQ(sphinx_options_from({{"decode_rate", "8000"}}).front_end.rate, 8000);
   EXPECT_TRUE(sphinx_options_from({{"reject", "log"}}).log_only);
