@@ -210,6 +210,31 @@ def main():
                     print(f"    with strict = current: agreed {agreed0}: {fmt(best0)}")
             else:
                 print(f"{primary} + {second} (veto {veto}): nothing within the limits")
+    # Exploratory: two second opinions, both must agree (not implemented in the recogniser).
+    seconds = [l for l in labels if l != primary]
+    for s1, s2 in itertools.combinations(seconds, 2):
+        def vote2(strict, agreed, s1=s1, s2=s2):
+            def decide(turn):
+                a, m = turn["by"][primary]
+                if a < 0:
+                    return -1
+                if judge(m, strict, competitors):
+                    return a
+                if not judge(m, agreed, competitors):
+                    return -1
+                for sl in (s1, s2):
+                    b, n = turn["by"][sl]
+                    if b != a or not judge(n, agreed, competitors):
+                        return -1
+                return a
+            return decide
+        best, agreed = None, None
+        for agreed_try in agreed_grid:
+            r = score(vote2(current, agreed_try))
+            if ok(r) and better(r, best):
+                best, agreed = r, agreed_try
+        if best:
+            print(f"{primary} + {s1} + {s2} (both agree), agreed {agreed}: {fmt(best)}")
     return 0
 
 
