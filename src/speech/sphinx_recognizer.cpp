@@ -293,7 +293,7 @@ std::optional<int64_t> SphinxRecognizer::runner_up_score(Engine& e, const Recogn
   Pass p = run_search(e.ps, name.c_str(), pcm);
   // No path through the other answers reached the grammar's end. With pocketsphinx's
   // default beams that happened for 91 of 504 tuning turns (hence the wider beams,
-  // SphinxOptions::beam); with them, for a few, mostly unrelated speech (judge_margin).
+  // SphinxOptions::beam); with them, for a few, mostly unrelated speech (answer_margin).
   if (!p.ok || p.hyp.empty()) return std::nullopt;
   return p.score;
 }
@@ -394,7 +394,7 @@ SphinxRecognizer::Measured SphinxRecognizer::measure(Decoder& d, const FrontEnd&
     // and only when another answer exists.
     const auto runner_up = runner_up_score(e, req, m.phrase, pcm);
     m.margin_measured = true;
-    if (runner_up) m.margin = static_cast<double>(main.score - *runner_up) / frames;
+    m.margin = answer_margin(main.score, runner_up, frames);
   }
   return out;
 }

@@ -29,7 +29,7 @@ struct TurnMeasures {
   // off, an earlier check already rejected, or the loop did not cover the answer).
   std::optional<double> phone_loop_gap;
   std::optional<double> answer_gap;
-  // Answer margin (judge_margin): measured only when another answer exists; unset value
+  // Answer margin (answer_margin.h): measured only when another answer exists; unset value
   // with margin_measured: the search without the winner found no complete path.
   bool competitors = false;
   bool margin_measured = false;
