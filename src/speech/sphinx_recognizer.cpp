@@ -84,7 +84,13 @@ std::unique_ptr<SphinxRecognizer::Engine> SphinxRecognizer::make_engine(
     // the model's file override what the caller set.
     std::ifstream params(o.model_dir + "/feat.params");
     std::string key, value;
+    auto known = [](const std::string& k) {  // feat.params may name training-only keys
+      for (const arg_t* a = ps_args(); a->name; ++a)
+        if (k == a->name) return true;
+      return false;
+    };
     while (params >> key >> value) {
+      if (!known(key)) continue;
       if (key == "-upperf") value = "3500";
       e->args.push_back(key);
       e->args.push_back(value);
