@@ -80,6 +80,9 @@ def main():
     ap.add_argument("--max-wrong", type=float, default=None)
     ap.add_argument("--max-false", type=float, default=None)
     ap.add_argument("--primary", default=None, help="label of the first decode (default: first)")
+    ap.add_argument("--check", nargs=4, metavar=("SECOND", "VETO", "STRICT", "AGREED"),
+                    help="only score this rule, e.g. wide on 0.5,0.3,45,25,8 0.5,0.3,55,30,0 "
+                         "(thresholds: gap, coverage, loop, answer gap, margin), per voice too")
     args = ap.parse_args()
     run = json.load(open(args.run))
     labels = [c["label"] for c in run["configs"]]
@@ -87,7 +90,7 @@ def main():
     turns = []
     for u in run["utterances"]:
         res = u["results"]
-        turns.append({"wanted": u["wanted_answer"],
+        turns.append({"wanted": u["wanted_answer"], "voice": u["voice"],
                       "by": {l: (res[l]["answer"], parse(res[l]["detail"])) for l in labels}})
     n_in = sum(t["wanted"] >= 0 for t in turns)
     n_out = len(turns) - n_in
@@ -160,6 +163,22 @@ def main():
                 return a
             return -1
         return decide
+
+    if args.check:
+        second, veto, strict, agreed = args.check
+        strict = tuple(float(x) for x in strict.split(","))
+        agreed = tuple(float(x) for x in agreed.split(","))
+        rule = vote(second, strict, agreed, veto == "on")
+        print(f"current, first decode alone: {fmt(base)}")
+        print(f"{primary} + {second} (veto {veto}), strict {strict}, agreed {agreed}: "
+              f"{fmt(score(rule))}")
+        all_turns = list(turns)
+        for voice in sorted({t["voice"] for t in all_turns}):
+            turns[:] = [t for t in all_turns if t["voice"] == voice]
+            print(f"  {voice} (right, wrong, false): current {score(single0(current))}, "
+                  f"rule {score(rule)}")
+        turns[:] = all_turns
+        return 0
 
     agreed_grid = list(itertools.product([0.5, 0.7, 1.0], [0.3, 0.4, 0.5], [55, 70, 90, 120],
                                          [30, 35, 45, 60], [0, 1, 2, 3, 4, 6]))
