@@ -16,7 +16,7 @@ and false accepts stay within the limits: by default no more than the current th
 give on the first decode alone (the same error budget, more right answers), or the
 fractions given. Never point it at the held-out run: that one is for checking the choice.
 
-  bench/grammar_tune.py bench/results/grammar_measures_tuning.json [--max-wrong 0.015]
+  bench/grammar_tune.py bench/results/grammar_measures_tuning_a.json [--max-wrong 0.015]
       [--max-false 0.05]
 """
 import argparse
