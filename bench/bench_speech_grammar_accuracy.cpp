@@ -146,7 +146,7 @@ speech::Carriers carriers_of(const std::string& kind) {
 
 struct Tally {
   int right = 0, wrong = 0, lost = 0, in_grammar = 0, false_accepts = 0, unrelated = 0;
-  int second_decodes = 0;  // turns the second opinion decoded again
+  int second_decodes = 0;                            // turns the second opinion decoded again
   double audio_seconds = 0, processing_seconds = 0;  // totals only
   json to_json() const {
     return {{"audio_seconds", audio_seconds},

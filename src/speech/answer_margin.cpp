@@ -1,6 +1,5 @@
 #include "speech/answer_margin.h"
 
-
 namespace atende::speech {
 
 int answer_id(const std::vector<std::string>& expected, const std::vector<int>& answer_of,

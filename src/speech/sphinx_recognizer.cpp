@@ -73,10 +73,9 @@ std::unique_ptr<SphinxRecognizer::Engine> SphinxRecognizer::make_engine(
   // (-compallsen), so that the grammar pass and the phone loop are normalised alike, and a
   // loop of context-independent phones (-allphone_ci: the triphone loop costs RTF ~2).
   const char* yes_if_loop = phone_loop ? "yes" : "no";
-  e->args = {"-hmm",   o.model_dir,  "-dict",        o.dictionary, "-logfn",
-             "/dev/null", "-compallsen", yes_if_loop,  "-allphone_ci", yes_if_loop,
-             "-beam",  o.beam,       "-pbeam",       o.beam,       "-wbeam",
-             o.wbeam};
+  e->args = {"-hmm",        o.model_dir, "-dict",        o.dictionary, "-logfn", "/dev/null",
+             "-compallsen", yes_if_loop, "-allphone_ci", yes_if_loop,  "-beam",  o.beam,
+             "-pbeam",      o.beam,      "-wbeam",       o.wbeam};
   if (rate == 8000) {
     // 8 kHz straight into the 16 kHz model: an 8 kHz FFT and the model's own feature
     // parameters, but a filterbank that stops below the Nyquist frequency (feat.params
@@ -100,7 +99,8 @@ std::unique_ptr<SphinxRecognizer::Engine> SphinxRecognizer::make_engine(
   }
   std::vector<char*> argv;
   for (std::string& a : e->args) argv.push_back(a.data());
-  e->config = cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(argv.size()), argv.data(), TRUE);
+  e->config =
+      cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(argv.size()), argv.data(), TRUE);
   if (!e->config) throw std::runtime_error("sphinx: bad model paths " + o.model_dir);
   e->ps = ps_init(e->config);
   if (!e->ps) throw std::runtime_error("sphinx: cannot load model " + o.model_dir);
@@ -131,10 +131,9 @@ SphinxRecognizer::SphinxRecognizer(SphinxOptions options) : options_(std::move(o
   }
   dictionary_ = std::make_shared<const PronouncingDictionary>(std::move(dictionary));
   const auto& r = options_.rejection;
-  const bool phone_loop =
-      options_.log_only ||
-      (r.enabled && r.max_phone_loop_gap > 0) ||
-      (options_.second_opinion && options_.agreed.enabled && options_.agreed.max_phone_loop_gap > 0);
+  const bool phone_loop = options_.log_only || (r.enabled && r.max_phone_loop_gap > 0) ||
+                          (options_.second_opinion && options_.agreed.enabled &&
+                           options_.agreed.max_phone_loop_gap > 0);
   const bool second = options_.second_opinion && !options_.log_only;
   const bool needs_narrow =
       options_.front_end.rate == 8000 || (second && options_.second_front_end.rate == 8000);
@@ -421,7 +420,8 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
       r.error = "sphinx: free speech needs expected phrases (or the http engine)";
       return r;
     }
-    Pass lm = run_search(d.wide->ps, kLmSearch, prepare(span, req.sample_rate, {}, options_.noise_floor));
+    Pass lm =
+        run_search(d.wide->ps, kLmSearch, prepare(span, req.sample_rate, {}, options_.noise_floor));
     if (!lm.ok) {
       r.error = "sphinx: decoding failed";
       return r;
@@ -462,7 +462,8 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
     const RejectionOptions reading_only{.enabled = false};
     const Measured other = measure(d, options_.second_front_end, req, *grammar, span,
                                    verdict.accept ? reading_only : *agreed, nullptr, false);
-    const bool same = other.ok && other.m.phrase >= 0 && answer(other.m.phrase) == answer(first.m.phrase);
+    const bool same =
+        other.ok && other.m.phrase >= 0 && answer(other.m.phrase) == answer(first.m.phrase);
     r.detail += "; second: " + (other.ok ? describe(other.m) : std::string("failed"));
     if (verdict.accept && other.ok && other.m.phrase >= 0 && !same) {
       verdict = {false, "the second opinion reads another answer"};

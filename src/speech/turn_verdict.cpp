@@ -20,19 +20,19 @@ TurnVerdict judge_turn(const TurnMeasures& m, const RejectionOptions& o) {
                              ? std::min(o.max_phone_loop_gap, o.max_answer_gap)
                              : o.max_phone_loop_gap;
     if (*m.phone_loop_gap > limit)
-      return {false, fmt::format("a phone loop scores {:.0f} per word frame better",
-                                 *m.phone_loop_gap)};
+      return {false,
+              fmt::format("a phone loop scores {:.0f} per word frame better", *m.phone_loop_gap)};
     // The answer gap needs the phone loop; a loop that did not cover the answer gives none.
     if (m.carriers && o.max_answer_gap > 0 && m.answer_gap && *m.answer_gap > o.max_answer_gap)
-      return {false,
-              fmt::format("a phone loop scores {:.0f} per frame better over the answer",
-                          *m.answer_gap)};
+      return {false, fmt::format("a phone loop scores {:.0f} per frame better over the answer",
+                                 *m.answer_gap)};
   }
   if (o.min_answer_margin > 0 && m.competitors) {
     if (!m.margin_measured) return {false, "margin not measured"};
     if (!m.margin) return {false, "no other answer has a complete path: unsure"};
     if (*m.margin < o.min_answer_margin)
-      return {false, fmt::format("another answer scores within {:.1f} per answer frame", *m.margin)};
+      return {false,
+              fmt::format("another answer scores within {:.1f} per answer frame", *m.margin)};
   }
   return {true, ""};
 }
@@ -44,7 +44,8 @@ std::string describe(const TurnMeasures& m) {
   if (m.carriers) s += ", carriers";
   if (m.phone_loop_gap) s += fmt::format(", loop {:.1f}", *m.phone_loop_gap);
   if (m.answer_gap) s += fmt::format(", answer {:.1f}", *m.answer_gap);
-  if (m.margin_measured) s += m.margin ? fmt::format(", margin {:.2f}", *m.margin) : ", margin none";
+  if (m.margin_measured)
+    s += m.margin ? fmt::format(", margin {:.2f}", *m.margin) : ", margin none";
   return s;
 }
 

@@ -242,8 +242,8 @@ TEST(SphinxRecognizer, LogModeMeasuresEveryCheckAndRejectsOnlyNoAnswer) {
   // `reject: log`: unrelated speech forced onto a phrase comes back matched, with every
   // measure and what the thresholds would have said (for calibrating on real calls).
   SphinxRecognizer stt(atende::speech::sphinx_options_from({{"reject", "log"}}));
-  auto r = recognize(stt, {say("what is the weather like today"), 8000, {"yes", "no"}, "en-us",
-                           "weather"});
+  auto r = recognize(
+      stt, {say("what is the weather like today"), 8000, {"yes", "no"}, "en-us", "weather"});
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_FALSE(r.rejected);
   EXPECT_GE(r.matched_index, 0);

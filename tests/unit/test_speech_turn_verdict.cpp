@@ -1,10 +1,9 @@
 // judge_turn: one turn's measures against a set of thresholds, in the recogniser's order;
 // and the engine parameters of the second opinion.
-#include "speech/turn_verdict.h"
-
 #include <gtest/gtest.h>
 
 #include "speech/sphinx_recognizer.h"
+#include "speech/turn_verdict.h"
 
 namespace {
 
@@ -34,9 +33,7 @@ TurnMeasures clear_answer() {
   return m;
 }
 
-TEST(TurnVerdict, AcceptsAClearAnswer) {
-  EXPECT_TRUE(judge_turn(clear_answer(), kOn).accept);
-}
+TEST(TurnVerdict, AcceptsAClearAnswer) { EXPECT_TRUE(judge_turn(clear_answer(), kOn).accept); }
 
 TEST(TurnVerdict, NoAnswerIsNeverAccepted) {
   TurnMeasures m = clear_answer();
