@@ -64,7 +64,7 @@ struct Recognition {
   // Engine-specific measures behind the verdict, for logs and benches (sphinx: every
   // check's measure, turn_verdict.h describe()); "" if the engine has none.
   std::string detail;
-  bool cancelled = false;         // a stream ended by cancel() (streaming_recognizer.h)
+  bool cancelled = false;  // a stream ended by cancel() (streaming_recognizer.h)
 };
 
 using RecognitionCallback = std::function<void(Recognition)>;
