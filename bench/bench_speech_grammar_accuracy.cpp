@@ -1,6 +1,7 @@
 // Grammar mode as a caller meets it: right answers, wrong answers and false accepts of the
 // embedded recogniser (SphinxRecognizer) on espeak-ng callers, with this build's settings
-// against main's before this work (the baseline), on the same audio in the same run.
+// against main's before the second opinion (the baseline, kBaseline), on the same audio in
+// the same run.
 //
 // Case file (bench/grammar_cases/*.txt, the syntax of tools/sttcheck): `grammar:` the
 // answers of one flow step (`|` between answers, `/` between phrases of one answer),
@@ -14,7 +15,12 @@
 // bench/grammar_cases/heldout.txt, neither of which was looked at while tuning.
 //
 // Usage: bench_speech_grammar_accuracy [--cases FILE] [--voices en-us:165,...] [--out DIR]
-//                                       [--name grammar_accuracy]
+//                                       [--name grammar_accuracy] [--config LABEL:k=v,k=v]...
+// Each --config is one recogniser (engine parameters as in the config file, e.g.
+// `wide:noise_band=wide,reject=log`); all decode the same audio side by side. Default:
+// main's settings before the second opinion (kBaseline) and this build's defaults.
+// `reject=log` keeps every check's measure in the JSON (Recognition::detail) and rejects
+// only turns with no answer: bench/grammar_tune.py picks thresholds from such a run.
 // Writes DIR/NAME.json and DIR/NAME.md (DIR defaults to bench/results of the source).
 #include <spdlog/spdlog.h>
 #include <sys/utsname.h>
@@ -50,25 +56,13 @@ constexpr const char* kTuningVoices = "en-us:165,en:140,en-us:130,en-us:200,en+f
 constexpr const char* kHeldOutVoices =
     "en-gb-scotland:160,en+f2:150,en-us+m3:175,en-029:155,en-gb-x-rp+f4:170,en-us-nyc+m5:140";
 
-// main's settings before this work (6766c98): pocketsphinx's default beams, no answer
-// margin, the old rejection thresholds, and the carriers without the words added since.
-const speech::RecognizerParams kBaseline{{"beam", "1e-48"},
-                                         {"wbeam", "7e-29"},
-                                         {"reject_answer_margin", "0"},
-                                         {"reject_answer_gap", "35"},
-                                         {"reject_phone_loop_gap", "55"},
-                                         {"reject_max_gap_seconds", "0.3"},
-                                         {"reject_min_coverage", "0.5"}};
-constexpr const char* kAddedCarriers[] = {"it's"};
-
-speech::Carriers main_carriers(speech::Carriers c) {
-  for (auto* side : {&c.before, &c.after})
-    std::erase_if(*side, [](const std::string& w) {
-      return std::find(std::begin(kAddedCarriers), std::end(kAddedCarriers), w) !=
-             std::end(kAddedCarriers);
-    });
-  return c;
-}
+// main's settings before the second opinion (d44f7cf): the defaults of that build, spelled
+// out so that the baseline stays put when the defaults move.
+constexpr const char* kBaseline =
+    "before:second_opinion=off,noise_band=narrow,decode_rate=16000,beam=1e-80,wbeam=1e-60,"
+    "reject_answer_margin=6,reject_answer_gap=30,reject_phone_loop_gap=55,"
+    "reject_max_gap_seconds=0.5,reject_min_coverage=0.5";
+constexpr const char* kThisBranch = "this branch:";
 
 std::string trim(std::string s) {
   size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t\r");
@@ -152,6 +146,7 @@ speech::Carriers carriers_of(const std::string& kind) {
 
 struct Tally {
   int right = 0, wrong = 0, lost = 0, in_grammar = 0, false_accepts = 0, unrelated = 0;
+  int second_decodes = 0;                            // turns the second opinion decoded again
   double audio_seconds = 0, processing_seconds = 0;  // totals only
   json to_json() const {
     return {{"audio_seconds", audio_seconds},
@@ -161,7 +156,8 @@ struct Tally {
             {"lost", lost},
             {"in_grammar", in_grammar},
             {"false_accepts", false_accepts},
-            {"unrelated", unrelated}};
+            {"unrelated", unrelated},
+            {"second_decodes", second_decodes}};
   }
 };
 
@@ -192,6 +188,7 @@ int main(int argc, char** argv) {
   std::string out_dir = std::string(ATENDE_SOURCE_DIR) + "/bench/results";
   std::string cases_path = std::string(ATENDE_SOURCE_DIR) + "/bench/grammar_cases/heldout.txt";
   std::string voices_arg = kHeldOutVoices, name = "grammar_accuracy";
+  std::vector<std::string> config_args;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--out" && i + 1 < argc)
@@ -204,10 +201,12 @@ int main(int argc, char** argv) {
       voices_arg = kTuningVoices;
     else if (a == "--name" && i + 1 < argc)
       name = argv[++i];
+    else if (a == "--config" && i + 1 < argc)
+      config_args.push_back(argv[++i]);
     else {
       std::fprintf(stderr,
                    "usage: %s [--cases FILE] [--voices LIST | --tuning-voices] [--out DIR] "
-                   "[--name NAME]\n",
+                   "[--name NAME] [--config LABEL:k=v,k=v]...\n",
                    argv[0]);
       return 2;
     }
@@ -228,18 +227,33 @@ int main(int argc, char** argv) {
   const std::string load_before = loadavg();
 
   // One decoder each, working side by side on the same audio.
-  speech::RecognizerParams big_queue{{"max_queued", "100000"}};
-  speech::RecognizerParams base_params = kBaseline;
-  base_params.insert(big_queue.begin(), big_queue.end());
+  if (config_args.empty()) config_args = {kBaseline, kThisBranch};
   struct Config {
     std::string label;
+    speech::RecognizerParams params;
     std::unique_ptr<speech::SphinxRecognizer> stt;
   };
   std::vector<Config> configs;
-  configs.push_back({"main (baseline)", std::make_unique<speech::SphinxRecognizer>(
-                                            speech::sphinx_options_from(base_params))});
-  configs.push_back({"this branch", std::make_unique<speech::SphinxRecognizer>(
-                                        speech::sphinx_options_from(big_queue))});
+  for (const std::string& arg : config_args) {
+    const auto colon = arg.find(':');
+    Config c{arg.substr(0, colon), {{"max_queued", "100000"}}, nullptr};
+    if (colon != std::string::npos)
+      for (const auto& kv : split(arg.substr(colon + 1), ',')) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos) {
+          std::fprintf(stderr, "--config %s: '%s' is not key=value\n", arg.c_str(), kv.c_str());
+          return 2;
+        }
+        c.params[trim(kv.substr(0, eq))] = trim(kv.substr(eq + 1));
+      }
+    try {
+      c.stt = std::make_unique<speech::SphinxRecognizer>(speech::sphinx_options_from(c.params));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "--config %s: %s\n", arg.c_str(), e.what());
+      return 2;
+    }
+    configs.push_back(std::move(c));
+  }
 
   speech::EspeakSynthesizer tts;
   struct Pending {
@@ -266,7 +280,6 @@ int main(int argc, char** argv) {
         req.expected = s.phrases;
         req.answer_of = s.answer_of;
         req.carriers = carriers_of(s.kind);
-        if (k == 0) req.carriers = main_carriers(std::move(req.carriers));
         req.language = "en-us";
         req.tag = c.text;
         auto promise = std::make_shared<std::promise<speech::Recognition>>();
@@ -297,6 +310,7 @@ int main(int argc, char** argv) {
     totals[p.config].processing_seconds += r.processing_seconds;
     for (Tally* t : {&totals[p.config], &by_step[p.config][s.name],
                      &by_voice[p.config][voices[p.voice_index].name]}) {
+      t->second_decodes += r.detail.find("; second:") != std::string::npos;
       if (c.answer < 0) {
         ++t->unrelated;
         t->false_accepts += accepted;
@@ -317,9 +331,15 @@ int main(int argc, char** argv) {
              {"said", c.text},
              {"voice",
               voices[p.voice_index].name + ":" + std::to_string(voices[p.voice_index].rate_wpm)},
-             {"wanted", c.answer < 0 ? "-" : first_phrase_of(s, c.answer)}};
-    row[p.config == 0 ? "baseline" : "new"] = {
-        {"heard", r.text}, {"matched", r.matched}, {"verdict", verdict}};
+             {"wanted", c.answer < 0 ? "-" : first_phrase_of(s, c.answer)},
+             {"wanted_answer", c.answer}};
+    row["results"][configs[p.config].label] = {{"heard", r.text},
+                                               {"answer", got},
+                                               {"matched", r.matched},
+                                               {"verdict", verdict},
+                                               {"detail", r.detail},
+                                               {"audio_seconds", r.audio_seconds},
+                                               {"processing_seconds", r.processing_seconds}};
   }
   for (auto& row : row_of) rows.push_back(std::move(row));
 
@@ -345,37 +365,48 @@ int main(int argc, char** argv) {
      << "`. Every phrase spoken by every voice at 8 kHz through G.711 u-law. "
      << "*right*: the answer wanted; *wrong*: another answer; *lost*: rejected or nothing "
      << "(the flow asks again); *false accepts*: unrelated speech taken as an answer.\n\n"
-     << "| settings | right | wrong | lost | false accepts | decode s / audio s |\n"
-     << "|---|---|---|---|---|---|\n";
+     << "| settings | right | wrong | lost | false accepts | decode s / audio s | decode ms / "
+        "utterance | decoded twice |\n"
+     << "|---|---|---|---|---|---|---|---|\n";
   for (size_t k = 0; k < configs.size(); ++k) {
     const Tally& t = totals[k];
+    const int turns = t.in_grammar + t.unrelated;
     md << "| " << configs[k].label << " | " << pct(t.right, t.in_grammar) << " | "
        << pct(t.wrong, t.in_grammar) << " | " << pct(t.lost, t.in_grammar) << " | "
        << pct(t.false_accepts, t.unrelated) << " | " << fixed(t.processing_seconds, t.audio_seconds)
-       << " |\n";
-    json cj = {{"label", configs[k].label}, {"total", t.to_json()}};
+       << " | " << fixed(1000 * t.processing_seconds, turns) << " | "
+       << pct(t.second_decodes, turns) << " |\n";
+    json cj = {{"label", configs[k].label}, {"params", configs[k].params}, {"total", t.to_json()}};
     for (const auto& [step, st] : by_step[k]) cj["by_step"][step] = st.to_json();
     for (const auto& [voice, vt] : by_voice[k]) cj["by_voice"][voice] = vt.to_json();
     result["configs"].push_back(std::move(cj));
   }
-  md << "\nBy step (baseline -> this branch; right, wrong, false accepts):\n\n"
-     << "| step | right | wrong | false accepts |\n|---|---|---|---|\n";
-  for (const auto& [step, t0] : by_step[0]) {
-    const Tally& t1 = by_step[1][step];
-    md << "| " << step << " | " << pct(t0.right, t0.in_grammar) << " -> "
-       << pct(t1.right, t1.in_grammar) << " | " << t0.wrong << " -> " << t1.wrong << " | "
-       << pct(t0.false_accepts, t0.unrelated) << " -> " << pct(t1.false_accepts, t1.unrelated)
-       << " |\n";
+  md << "\nSettings:\n\n";
+  for (const Config& c : configs) {
+    md << "- " << c.label << ":";
+    for (const auto& [k, v] : c.params)
+      if (k != "max_queued") md << " `" << k << "=" << v << "`";
+    md << (c.params.size() <= 1 ? " the defaults\n" : "\n");
   }
-  md << "\nBy voice (baseline -> this branch):\n\n"
-     << "| voice | right | wrong | false accepts |\n|---|---|---|---|\n";
-  for (const auto& [voice, t0] : by_voice[0]) {
-    const Tally& t1 = by_voice[1][voice];
-    md << "| " << voice << " | " << pct(t0.right, t0.in_grammar) << " -> "
-       << pct(t1.right, t1.in_grammar) << " | " << t0.wrong << " -> " << t1.wrong << " | "
-       << pct(t0.false_accepts, t0.unrelated) << " -> " << pct(t1.false_accepts, t1.unrelated)
-       << " |\n";
-  }
+  // Per step and per voice: right, wrong answers and false accepts of every setting.
+  auto breakdown = [&](const char* title, const std::vector<std::map<std::string, Tally>>& by) {
+    md << "\n" << title << " (right / wrong / false accepts):\n\n| |";
+    for (const Config& c : configs) md << " " << c.label << " |";
+    md << "\n|---|";
+    for (size_t k = 0; k < configs.size(); ++k) md << "---|";
+    md << "\n";
+    for (const auto& [key, unused] : by[0]) {
+      md << "| " << key << " |";
+      for (size_t k = 0; k < configs.size(); ++k) {
+        const Tally& t = by[k].at(key);
+        md << " " << pct(t.right, t.in_grammar) << " / " << t.wrong << " / "
+           << pct(t.false_accepts, t.unrelated) << " |";
+      }
+      md << "\n";
+    }
+  };
+  breakdown("By step", by_step);
+  breakdown("By voice", by_voice);
   md << "\nEvery utterance, with what each setting heard, is in " << name << ".json.\n";
   std::ofstream(out_dir + "/" + name + ".json") << result.dump(2) << "\n";
   std::ofstream(out_dir + "/" + name + ".md") << md.str();

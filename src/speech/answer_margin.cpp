@@ -1,7 +1,5 @@
 #include "speech/answer_margin.h"
 
-#include <cstdio>
-
 namespace atende::speech {
 
 int answer_id(const std::vector<std::string>& expected, const std::vector<int>& answer_of,
@@ -36,23 +34,10 @@ int answer_frames(const std::vector<SphinxSegment>& path, int words_before, int 
   return frames;
 }
 
-MarginVerdict judge_margin(int64_t best_score, std::optional<int64_t> runner_up_score,
-                           int answer_frames, double min_margin) {
-  MarginVerdict v;
-  if (min_margin <= 0 || answer_frames <= 0) return v;
-  if (!runner_up_score) {
-    v.reject = true;
-    v.reason = "no other answer has a complete path: unsure";
-    return v;
-  }
-  v.margin = static_cast<double>(best_score - *runner_up_score) / answer_frames;
-  if (v.margin < min_margin) {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "another answer scores within %.1f per answer frame", v.margin);
-    v.reject = true;
-    v.reason = buf;
-  }
-  return v;
+std::optional<double> answer_margin(int64_t best_score, std::optional<int64_t> runner_up_score,
+                                    int answer_frames) {
+  if (!runner_up_score || answer_frames <= 0) return std::nullopt;
+  return static_cast<double>(best_score - *runner_up_score) / answer_frames;
 }
 
 }  // namespace atende::speech

@@ -13,7 +13,7 @@
 // badly): a wrong match is worse than asking again, so it is rejected.
 //
 //   competitors = competing_phrases(expected, answer_of, winner)   // phrase indexes
-//   margin = judge_margin(best_score, runner_up_score, answer_frames, options)
+//   margin = answer_margin(best_score, runner_up_score, answer_frames)  // judge_turn judges it
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -38,18 +38,13 @@ std::vector<size_t> competing_phrases(const std::vector<std::string>& expected,
 // `words_after` (the carriers, Grammar::Reading); fillers between them are not counted.
 int answer_frames(const std::vector<SphinxSegment>& path, int words_before, int words_after);
 
-struct MarginVerdict {
-  bool reject = false;
-  double margin = 0;  // score per answer frame; 0 when there is no runner-up
-  std::string reason;
-};
-
-// Rejects when min_margin > 0 and (best - runner_up) / answer_frames < min_margin. A
-// runner-up search that found no complete path (std::nullopt) is rejected too: one would
-// expect it to mean "no other answer fits", but measured on the tuning set it was mostly
-// unrelated speech ("hello": 7 false accepts against 5 right answers). Call it only when
-// other answers exist (competing_phrases non-empty).
-MarginVerdict judge_margin(int64_t best_score, std::optional<int64_t> runner_up_score,
-                           int answer_frames, double min_margin);
+// (best - runner_up) / answer_frames: score per frame of the winner's answer by which it
+// beats the best other answer (negative: a partial path scored better). std::nullopt when
+// the runner-up search found no complete path: one would expect it to mean "no other
+// answer fits", but measured on the tuning set it was mostly unrelated speech ("hello": 7
+// false accepts against 5 right answers), so judge_turn (turn_verdict.h) takes it as
+// unsure. answer_frames must be > 0.
+std::optional<double> answer_margin(int64_t best_score, std::optional<int64_t> runner_up_score,
+                                    int answer_frames);
 
 }  // namespace atende::speech

@@ -61,7 +61,10 @@ struct Recognition {
   double audio_seconds = 0;
   double processing_seconds = 0;  // from recognize() to done, queueing included
   std::string engine;             // "sphinx", "http"
-  bool cancelled = false;         // a stream ended by cancel() (streaming_recognizer.h)
+  // Engine-specific measures behind the verdict, for logs and benches (sphinx: every
+  // check's measure, turn_verdict.h describe()); "" if the engine has none.
+  std::string detail;
+  bool cancelled = false;  // a stream ended by cancel() (streaming_recognizer.h)
 };
 
 using RecognitionCallback = std::function<void(Recognition)>;

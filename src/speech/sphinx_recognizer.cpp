@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <list>
 
 #include "audio/resampler.h"
@@ -32,8 +33,8 @@ void silence_sphinx_logging() {
 
 // Uniform white noise of peak `amplitude`, from a fixed-seed LCG (no shared RNG state:
 // decoders run on several threads).
-void add_noise_floor(std::vector<int16_t>& pcm, int amplitude) {
-  uint32_t x = 12345;
+void add_noise_floor(std::vector<int16_t>& pcm, int amplitude, uint32_t seed) {
+  uint32_t x = seed;
   const uint32_t span = 2 * static_cast<uint32_t>(amplitude) + 1;
   for (int16_t& s : pcm) {
     x = x * 1103515245u + 12345u;
@@ -44,18 +45,78 @@ void add_noise_floor(std::vector<int16_t>& pcm, int amplitude) {
 
 }  // namespace
 
-struct SphinxRecognizer::Decoder {
+// One pocketsphinx decoder with its searches: the grammars (LRU), the phone loop.
+struct SphinxRecognizer::Engine {
   ps_decoder_t* ps = nullptr;
   cmd_ln_t* config = nullptr;
   std::list<std::string> grammar_lru;  // search names, most recent first
-  bool has_lm = false;
   bool has_phone_loop = false;
+  std::vector<std::string> args;  // the decoder's arguments; `config` points into them
 
-  ~Decoder() {
+  ~Engine() {
     if (ps) ps_free(ps);
     if (config) cmd_ln_free_r(config);
   }
 };
+
+// A worker's decoders: one per decode rate its front ends use (16 kHz always).
+struct SphinxRecognizer::Decoder {
+  std::unique_ptr<Engine> wide;    // 16 kHz
+  std::unique_ptr<Engine> narrow;  // 8 kHz front end, if a front end asks for it
+  bool has_lm = false;
+};
+
+std::unique_ptr<SphinxRecognizer::Engine> SphinxRecognizer::make_engine(
+    const SphinxOptions& o, int rate, bool phone_loop, const std::vector<ExtraWord>& extra) {
+  auto e = std::make_unique<Engine>();
+  // The phone-loop check (sphinx_rejection.h) needs every senone scored in every frame
+  // (-compallsen), so that the grammar pass and the phone loop are normalised alike, and a
+  // loop of context-independent phones (-allphone_ci: the triphone loop costs RTF ~2).
+  const char* yes_if_loop = phone_loop ? "yes" : "no";
+  e->args = {"-hmm",        o.model_dir, "-dict",        o.dictionary, "-logfn", "/dev/null",
+             "-compallsen", yes_if_loop, "-allphone_ci", yes_if_loop,  "-beam",  o.beam,
+             "-pbeam",      o.beam,      "-wbeam",       o.wbeam};
+  if (rate == 8000) {
+    // 8 kHz straight into the 16 kHz model: an 8 kHz FFT and the model's own feature
+    // parameters, but a filterbank that stops below the Nyquist frequency (feat.params
+    // says 6800 Hz). They are given here and feat.params is not read: pocketsphinx lets
+    // the model's file override what the caller set.
+    std::ifstream params(o.model_dir + "/feat.params");
+    std::string key, value;
+    auto known = [](const std::string& k) {  // feat.params may name training-only keys
+      for (const arg_t* a = ps_args(); a->name; ++a)
+        if (k == a->name) return true;
+      return false;
+    };
+    while (params >> key >> value) {
+      if (!known(key)) continue;
+      if (key == "-upperf") value = "3500";
+      e->args.push_back(key);
+      e->args.push_back(value);
+    }
+    for (const char* a : {"-featparams", "/dev/null", "-samprate", "8000", "-nfft", "256"})
+      e->args.emplace_back(a);
+  }
+  std::vector<char*> argv;
+  for (std::string& a : e->args) argv.push_back(a.data());
+  e->config =
+      cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(argv.size()), argv.data(), TRUE);
+  if (!e->config) throw std::runtime_error("sphinx: bad model paths " + o.model_dir);
+  e->ps = ps_init(e->config);
+  if (!e->ps) throw std::runtime_error("sphinx: cannot load model " + o.model_dir);
+  for (const ExtraWord& w : extra) {
+    const std::string word(w.word), phones(w.phones);
+    if (ps_add_word(e->ps, word.c_str(), phones.c_str(), FALSE) < 0)
+      throw std::runtime_error("sphinx: cannot add the word " + word);
+  }
+  if (phone_loop) {
+    // No phone language model: every phone may follow every other.
+    if (ps_set_allphone(e->ps, kPhoneLoopSearch, nullptr) != 0)
+      throw std::runtime_error("sphinx: cannot set up the phone loop");
+    e->has_phone_loop = true;
+  }
+  return e;
+}
 
 SphinxRecognizer::SphinxRecognizer(SphinxOptions options) : options_(std::move(options)) {
   silence_sphinx_logging();
@@ -69,34 +130,19 @@ SphinxRecognizer::SphinxRecognizer(SphinxOptions options) : options_(std::move(o
     }
   }
   dictionary_ = std::make_shared<const PronouncingDictionary>(std::move(dictionary));
-  // The phone-loop check (sphinx_rejection.h) needs every senone scored in every frame
-  // (-compallsen), so that the grammar pass and the phone loop are normalised alike, and a
-  // loop of context-independent phones (-allphone_ci: the triphone loop costs RTF ~2).
-  const bool phone_loop = options_.rejection.enabled && options_.rejection.max_phone_loop_gap > 0;
-  const char* yes_if_loop = phone_loop ? "yes" : "no";
+  const auto& r = options_.rejection;
+  const bool phone_loop = options_.log_only || (r.enabled && r.max_phone_loop_gap > 0) ||
+                          (options_.second_opinion && options_.agreed.enabled &&
+                           options_.agreed.max_phone_loop_gap > 0);
+  const bool second = options_.second_opinion && !options_.log_only;
+  const bool needs_narrow =
+      options_.front_end.rate == 8000 || (second && options_.second_front_end.rate == 8000);
   for (int i = 0; i < options_.workers; ++i) {
     auto d = std::make_unique<Decoder>();
-    d->config =
-        cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", options_.model_dir.c_str(), "-dict",
-                    options_.dictionary.c_str(), "-logfn", "/dev/null", "-compallsen", yes_if_loop,
-                    "-allphone_ci", yes_if_loop, "-beam", options_.beam.c_str(), "-pbeam",
-                    options_.beam.c_str(), "-wbeam", options_.wbeam.c_str(), nullptr);
-    if (!d->config) throw std::runtime_error("sphinx: bad model paths " + options_.model_dir);
-    d->ps = ps_init(d->config);
-    if (!d->ps) throw std::runtime_error("sphinx: cannot load model " + options_.model_dir);
-    for (const ExtraWord& w : extra) {
-      const std::string word(w.word), phones(w.phones);
-      if (ps_add_word(d->ps, word.c_str(), phones.c_str(), FALSE) < 0)
-        throw std::runtime_error("sphinx: cannot add the word " + word);
-    }
-    if (phone_loop) {
-      // No phone language model: every phone may follow every other.
-      if (ps_set_allphone(d->ps, kPhoneLoopSearch, nullptr) != 0)
-        throw std::runtime_error("sphinx: cannot set up the phone loop");
-      d->has_phone_loop = true;
-    }
+    d->wide = make_engine(options_, kModelRate, phone_loop, extra);
+    if (needs_narrow) d->narrow = make_engine(options_, 8000, phone_loop, extra);
     if (options_.free_speech_lm) {
-      if (ps_set_lm_file(d->ps, kLmSearch, options_.lm.c_str()) != 0)
+      if (ps_set_lm_file(d->wide->ps, kLmSearch, options_.lm.c_str()) != 0)
         throw std::runtime_error("sphinx: cannot load language model " + options_.lm);
       d->has_lm = true;
     }
@@ -222,23 +268,23 @@ Pass run_search(ps_decoder_t* ps, const char* search, const std::vector<int16_t>
 }  // namespace
 
 // Makes `grammar` a search of the decoder (compiled once, kept in an LRU) and names it.
-bool SphinxRecognizer::select_grammar(Decoder& d, const Grammar& grammar, std::string& name) {
+bool SphinxRecognizer::select_grammar(Engine& e, const Grammar& grammar, std::string& name) {
   name = "g" + std::to_string(std::hash<std::string>{}(grammar.key));
-  auto it = std::find(d.grammar_lru.begin(), d.grammar_lru.end(), name);
-  if (it != d.grammar_lru.end()) {
-    d.grammar_lru.splice(d.grammar_lru.begin(), d.grammar_lru, it);
+  auto it = std::find(e.grammar_lru.begin(), e.grammar_lru.end(), name);
+  if (it != e.grammar_lru.end()) {
+    e.grammar_lru.splice(e.grammar_lru.begin(), e.grammar_lru, it);
     return true;
   }
-  if (ps_set_jsgf_string(d.ps, name.c_str(), grammar.jsgf.c_str()) != 0) return false;
-  d.grammar_lru.push_front(name);
-  if (d.grammar_lru.size() > options_.grammars_per_decoder) {
-    ps_unset_search(d.ps, d.grammar_lru.back().c_str());
-    d.grammar_lru.pop_back();
+  if (ps_set_jsgf_string(e.ps, name.c_str(), grammar.jsgf.c_str()) != 0) return false;
+  e.grammar_lru.push_front(name);
+  if (e.grammar_lru.size() > options_.grammars_per_decoder) {
+    ps_unset_search(e.ps, e.grammar_lru.back().c_str());
+    e.grammar_lru.pop_back();
   }
   return true;
 }
 
-std::optional<int64_t> SphinxRecognizer::runner_up_score(Decoder& d, const RecognitionRequest& req,
+std::optional<int64_t> SphinxRecognizer::runner_up_score(Engine& e, const RecognitionRequest& req,
                                                          int winner,
                                                          const std::vector<int16_t>& pcm) {
   const auto others = competing_phrases(req.expected, req.answer_of, static_cast<size_t>(winner));
@@ -248,13 +294,114 @@ std::optional<int64_t> SphinxRecognizer::runner_up_score(Decoder& d, const Recog
   for (size_t i : others) phrases.push_back(req.expected[i]);
   auto grammar = grammar_for(phrases, req.carriers);
   std::string name;
-  if (grammar->empty() || !select_grammar(d, *grammar, name)) return std::nullopt;
-  Pass p = run_search(d.ps, name.c_str(), pcm);
+  if (grammar->empty() || !select_grammar(e, *grammar, name)) return std::nullopt;
+  Pass p = run_search(e.ps, name.c_str(), pcm);
   // No path through the other answers reached the grammar's end. With pocketsphinx's
   // default beams that happened for 91 of 504 tuning turns (hence the wider beams,
-  // SphinxOptions::beam); with them, for a few, mostly unrelated speech (judge_margin).
+  // SphinxOptions::beam); with them, for a few, mostly unrelated speech (answer_margin).
   if (!p.ok || p.hyp.empty()) return std::nullopt;
   return p.score;
+}
+
+SphinxRecognizer::Engine& SphinxRecognizer::engine_for(Decoder& d, const FrontEnd& front_end) {
+  return front_end.rate == 8000 && d.narrow ? *d.narrow : *d.wide;
+}
+
+namespace {
+
+// The caller's audio as `front_end` hears it: the noise floor (SphinxOptions::noise_floor)
+// added before or after converting to the decode rate.
+std::vector<int16_t> prepare(std::span<const int16_t> in, int in_rate, const FrontEnd& front_end,
+                             int noise_floor) {
+  const int rate = front_end.rate == 8000 ? 8000 : kModelRate;
+  std::vector<int16_t> pcm(in.begin(), in.end());
+  // A fixed seed: the same audio always decodes the same way.
+  if (noise_floor > 0 && !front_end.wide_noise) add_noise_floor(pcm, noise_floor, front_end.seed);
+  if (in_rate != rate) pcm = audio::Resampler::convert(pcm, in_rate, rate);
+  if (noise_floor > 0 && front_end.wide_noise) add_noise_floor(pcm, noise_floor, front_end.seed);
+  return pcm;
+}
+
+// `o` with the checks after `stage` turned off (1: segmentation, 2: + phone loop, 3: all).
+RejectionOptions up_to(RejectionOptions o, int stage) {
+  if (stage < 3) o.min_answer_margin = 0;
+  if (stage < 2) o.max_phone_loop_gap = 0, o.max_answer_gap = 0;
+  return o;
+}
+
+}  // namespace
+
+struct SphinxRecognizer::Measured {
+  bool ok = false;
+  std::string hyp;
+  TurnMeasures m;
+};
+
+SphinxRecognizer::Measured SphinxRecognizer::measure(Decoder& d, const FrontEnd& front_end,
+                                                     const RecognitionRequest& req,
+                                                     const Grammar& grammar,
+                                                     std::span<const int16_t> audio,
+                                                     const RejectionOptions& limits,
+                                                     const RejectionOptions* also, bool all) {
+  Measured out;
+  Engine& e = engine_for(d, front_end);
+  std::string search;
+  if (!select_grammar(e, grammar, search)) return out;
+  const std::vector<int16_t> pcm = prepare(audio, req.sample_rate, front_end, options_.noise_floor);
+  Pass main = run_search(e.ps, search.c_str(), pcm);
+  if (!main.ok) return out;
+  out.ok = true;
+  out.hyp = main.hyp;
+  TurnMeasures& m = out.m;
+  const Grammar::Reading reading = grammar.read(main.hyp);
+  m.phrase = reading.phrase;
+  m.carriers = reading.words_before > 0 || reading.words_after > 0;
+  const RejectionVerdict seg = judge_segments(main.segments, RejectionOptions{.enabled = false});
+  m.has_words = std::any_of(main.segments.begin(), main.segments.end(),
+                            [](const SphinxSegment& s) { return !is_filler_word(s.word); });
+  m.max_gap_seconds = seg.max_gap_seconds;
+  m.coverage = seg.coverage;
+  // Both sets of thresholds reject what is measured so far: later checks cannot help.
+  auto hopeless = [&](int stage) {
+    if (all) return false;
+    if (judge_turn(m, up_to(limits, stage)).accept) return false;
+    return !also || !judge_turn(m, up_to(*also, stage)).accept;
+  };
+  auto wanted = [&](auto on) { return all || on(limits) || (also && on(*also)); };
+  if (m.phrase < 0 || hopeless(1)) return out;
+  if (e.has_phone_loop &&
+      wanted([](const RejectionOptions& o) { return o.enabled && o.max_phone_loop_gap > 0; })) {
+    // Same features, second search. With -compallsen for both, the turn costs RTF ~0.065
+    // instead of ~0.013 (docs/stt.md "Cost").
+    Pass loop = run_search(e.ps, kPhoneLoopSearch, pcm);
+    if (!loop.ok) {
+      spdlog::warn("sphinx: the phone-loop pass failed");
+      return out;
+    }
+    const RejectionOptions none{.enabled = false};
+    m.phone_loop_gap = judge_phone_loop(main.segments, loop.ascr, none).phone_loop_gap;
+    if (m.carriers) {
+      // Carriers let the decoder explain other speech with words it knows, so a turn read
+      // through them must fit better: the answer's own frames against the loop.
+      const RejectionVerdict a = judge_answer(main.segments, loop.segments, reading.words_before,
+                                              reading.words_after, none);
+      if (a.phone_loop_gap != 0) m.answer_gap = a.phone_loop_gap;
+    }
+    if (hopeless(2)) return out;
+  }
+  m.competitors =
+      !competing_phrases(req.expected, req.answer_of, static_cast<size_t>(m.phrase)).empty();
+  const int frames = answer_frames(main.segments, reading.words_before, reading.words_after);
+  if (frames <= 0) m.competitors = false;  // nothing to compare per frame
+  if (m.competitors &&
+      wanted([](const RejectionOptions& o) { return o.enabled && o.min_answer_margin > 0; })) {
+    // Last, because it costs a third search: only for turns every other check accepted,
+    // and only when another answer exists.
+    const auto runner_up = runner_up_score(e, req, m.phrase, pcm);
+    m.margin_measured = true;
+    m.margin = answer_margin(main.score, runner_up, frames);
+  }
+  return out;
 }
 
 Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) {
@@ -267,116 +414,77 @@ Recognition SphinxRecognizer::decode(Decoder& d, const RecognitionRequest& req) 
   const size_t max_in = static_cast<size_t>(options_.max_audio_seconds * req.sample_rate);
   std::span<const int16_t> span(in.data(), std::min(in.size(), max_in));
   r.audio_seconds = static_cast<double>(span.size()) / req.sample_rate;
-  std::vector<int16_t> pcm;
-  if (options_.noise_floor > 0) {
-    // A fixed seed: the same audio always decodes the same way.
-    std::vector<int16_t> noisy(span.begin(), span.end());
-    add_noise_floor(noisy, options_.noise_floor);
-    pcm = req.sample_rate == kModelRate
-              ? std::move(noisy)
-              : audio::Resampler::convert(noisy, req.sample_rate, kModelRate);
-  } else {
-    pcm = req.sample_rate == kModelRate
-              ? std::vector<int16_t>(span.begin(), span.end())
-              : audio::Resampler::convert(span, req.sample_rate, kModelRate);
-  }
 
-  std::shared_ptr<const Grammar> grammar;
-  const char* search = nullptr;
-  std::string search_name;
   if (req.expected.empty()) {
     if (!d.has_lm) {
       r.error = "sphinx: free speech needs expected phrases (or the http engine)";
       return r;
     }
-    search = kLmSearch;
-  } else {
-    grammar = grammar_for(req.expected, req.carriers);
-    if (grammar->empty()) {
-      r.error = "sphinx: none of the expected phrases can be pronounced (not in the dictionary)";
+    Pass lm =
+        run_search(d.wide->ps, kLmSearch, prepare(span, req.sample_rate, {}, options_.noise_floor));
+    if (!lm.ok) {
+      r.error = "sphinx: decoding failed";
       return r;
     }
-    if (!select_grammar(d, *grammar, search_name)) {
-      r.error = "sphinx: the grammar did not compile";
-      return r;
-    }
-    search = search_name.c_str();
+    r.ok = true;
+    r.text = lm.hyp;
+    r.confidence = 1;
+    r.rejected = r.text.empty();
+    return r;
   }
-
-  Pass main = run_search(d.ps, search, pcm);
-  if (!main.ok) {
+  auto grammar = grammar_for(req.expected, req.carriers);
+  if (grammar->empty()) {
+    r.error = "sphinx: none of the expected phrases can be pronounced (not in the dictionary)";
+    return r;
+  }
+  const RejectionOptions& strict = options_.rejection;
+  const bool second = options_.second_opinion && !options_.log_only;
+  const RejectionOptions* agreed = second ? &options_.agreed : nullptr;
+  const Measured first =
+      measure(d, options_.front_end, req, *grammar, span, strict, agreed, options_.log_only);
+  if (!first.ok) {
     r.error = "sphinx: decoding failed";
     return r;
   }
   r.ok = true;
-  r.text = main.hyp;
-  r.confidence = 1;
-  Grammar::Reading reading;
-  if (grammar) {
-    reading = grammar->read(main.hyp);
-    r.matched_index = reading.phrase;
-    if (r.matched_index >= 0) r.matched = req.expected[static_cast<size_t>(r.matched_index)];
-    if (r.matched_index < 0) r.rejected = true;
-  }
-  if (r.text.empty()) r.rejected = true;
-  std::string why;
-  if (grammar && !r.rejected) {
-    const RejectionVerdict v = judge_segments(main.segments, options_.rejection);
-    r.confidence = static_cast<float>(std::min(1.0, v.coverage));
-    why = fmt::format("silence {:.2f} s, coverage {:.2f}", v.max_gap_seconds, v.coverage);
-    if (v.reject) {
-      r.rejected = true;
-      why = v.reason;
+  r.text = first.hyp;
+  TurnVerdict verdict = judge_turn(first.m, strict);
+  r.detail = describe(first.m);
+  const auto answer = [&](int phrase) {
+    return answer_id(req.expected, req.answer_of, static_cast<size_t>(phrase));
+  };
+  if (second && first.m.phrase >= 0 &&
+      (verdict.accept ? options_.veto : judge_turn(first.m, *agreed).accept)) {
+    // A second decode of differently prepared audio: a close call both decodes name the
+    // same answer is taken with the looser thresholds; with the veto, an accepted answer
+    // the second decode reads as another is asked again.
+    // The veto needs only the second decode's reading: its grammar search alone.
+    const RejectionOptions reading_only{.enabled = false};
+    const Measured other = measure(d, options_.second_front_end, req, *grammar, span,
+                                   verdict.accept ? reading_only : *agreed, nullptr, false);
+    const bool same =
+        other.ok && other.m.phrase >= 0 && answer(other.m.phrase) == answer(first.m.phrase);
+    r.detail += "; second: " + (other.ok ? describe(other.m) : std::string("failed"));
+    if (verdict.accept && other.ok && other.m.phrase >= 0 && !same) {
+      verdict = {false, "the second opinion reads another answer"};
+    } else if (!verdict.accept && same && judge_turn(other.m, *agreed).accept) {
+      verdict = {true, ""};
+      r.detail += "; accepted: the second opinion agrees";
     }
   }
-  if (grammar && !r.rejected && d.has_phone_loop) {
-    // Same features, second search. With -compallsen for both, the turn costs RTF ~0.065
-    // instead of ~0.013 (docs/stt.md "Cost").
-    Pass loop = run_search(d.ps, kPhoneLoopSearch, pcm);
-    if (!loop.ok) {
-      spdlog::warn("sphinx: the phone-loop pass failed; keeping the grammar's answer");
-    } else {
-      const RejectionVerdict v = judge_phone_loop(main.segments, loop.ascr, options_.rejection);
-      why += v.reason.empty() ? fmt::format(", phone-loop gap {:.0f}", v.phone_loop_gap)
-                              : ", " + v.reason;
-      if (v.reject) r.rejected = true;
-      if (!r.rejected && (reading.words_before || reading.words_after)) {
-        // Carriers let the decoder explain other speech with words it knows, so a turn
-        // read through them must fit better: both gaps under the answer threshold.
-        RejectionOptions strict = options_.rejection;
-        strict.max_phone_loop_gap = strict.max_answer_gap;
-        const RejectionVerdict a = judge_answer(main.segments, loop.segments, reading.words_before,
-                                                reading.words_after, strict);
-        const RejectionVerdict whole = judge_phone_loop(main.segments, loop.ascr, strict);
-        why += a.reason.empty() ? fmt::format(", answer gap {:.0f}", a.phone_loop_gap)
-                                : ", " + a.reason;
-        if (a.reject || whole.reject) r.rejected = true;
-      }
-    }
+  if (options_.log_only) {
+    if (!verdict.accept) r.detail += "; would reject: " + verdict.reason;
+    verdict.accept = first.m.phrase >= 0;
   }
-  if (grammar && !r.rejected && options_.rejection.enabled &&
-      options_.rejection.min_answer_margin > 0) {
-    // Last, because it costs a third search: only for turns every other check accepted,
-    // and only when another answer exists.
-    const bool others =
-        !competing_phrases(req.expected, req.answer_of, static_cast<size_t>(reading.phrase))
-             .empty();
-    const auto runner_up = others ? runner_up_score(d, req, reading.phrase, pcm) : std::nullopt;
-    const MarginVerdict m =
-        !others
-            ? MarginVerdict{}
-            : judge_margin(main.score, runner_up,
-                           answer_frames(main.segments, reading.words_before, reading.words_after),
-                           options_.rejection.min_answer_margin);
-    why += m.reject ? ", " + m.reason : fmt::format(", margin {:.1f}", m.margin);
-    if (m.reject) r.rejected = true;
+  if (verdict.accept) {
+    r.matched_index = first.m.phrase;
+    r.matched = req.expected[static_cast<size_t>(first.m.phrase)];
+    r.confidence = static_cast<float>(std::min(1.0, first.m.coverage));
+  } else {
+    r.rejected = true;
+    if (!verdict.reason.empty()) r.detail += "; rejected: " + verdict.reason;
   }
-  if (r.rejected) {
-    r.confidence = 0;
-    r.matched.clear();
-    r.matched_index = -1;
-  }
-  spdlog::debug("sphinx: tag={} hyp='{}' rejected={} {}", req.tag, r.text, r.rejected, why);
+  spdlog::debug("sphinx: tag={} hyp='{}' rejected={} {}", req.tag, r.text, r.rejected, r.detail);
   return r;
 }
 
@@ -401,28 +509,50 @@ SphinxOptions sphinx_options_from(const RecognizerParams& params) {
         if (value != "on" && value != "off") throw std::invalid_argument("");
         o.garbage = value == "on";
       } else if (key == "reject") {
-        if (value != "on" && value != "off") throw std::invalid_argument("");
-        o.rejection.enabled = value == "on";
-      } else if (key == "reject_max_gap_seconds")
-        o.rejection.max_gap_seconds = std::stod(value);
-      else if (key == "reject_min_coverage")
-        o.rejection.min_coverage = std::stod(value);
-      else if (key == "reject_answer_gap") {
-        o.rejection.max_answer_gap = std::stod(value);
-        if (!(o.rejection.max_answer_gap >= 0 && o.rejection.max_answer_gap <= 10000))
-          throw std::invalid_argument("");
+        if (value != "on" && value != "off" && value != "log") throw std::invalid_argument("");
+        o.rejection.enabled = value != "off";
+        o.log_only = value == "log";
       } else if (key == "beam" || key == "wbeam") {
         const double b = std::stod(value);  // a probability ratio: 1e-80
         if (!(b > 0 && b < 1)) throw std::invalid_argument("");
         (key == "beam" ? o.beam : o.wbeam) = value;
-      } else if (key == "reject_answer_margin") {
-        o.rejection.min_answer_margin = std::stod(value);
-        if (!(o.rejection.min_answer_margin >= 0 && o.rejection.min_answer_margin <= 10000))
+      } else if (key.rfind("reject_", 0) == 0 || key.rfind("agree_", 0) == 0) {
+        const bool agree = key[0] == 'a';
+        RejectionOptions& r = agree ? o.agreed : o.rejection;
+        const std::string check = key.substr(agree ? 6 : 7);
+        const double v = std::stod(value);
+        if (check == "max_gap_seconds")
+          r.max_gap_seconds = v;
+        else if (check == "min_coverage")
+          r.min_coverage = v;
+        else if (check == "phone_loop_gap")
+          r.max_phone_loop_gap = v;
+        else if (check == "answer_gap")
+          r.max_answer_gap = v;
+        else if (check == "answer_margin")
+          r.min_answer_margin = v;
+        else
+          throw std::invalid_argument("sphinx: unknown parameter '" + key + "'");
+        if (!(v >= 0 && v <= 10000)) throw std::invalid_argument("");
+      } else if (key == "noise_band") {
+        if (value != "narrow" && value != "wide") throw std::invalid_argument("");
+        o.front_end.wide_noise = value == "wide";
+      } else if (key == "second_opinion") {
+        if (value != "off" && value != "narrow_noise" && value != "wide_noise" && value != "8k")
           throw std::invalid_argument("");
-      } else if (key == "reject_phone_loop_gap") {
-        o.rejection.max_phone_loop_gap = std::stod(value);
-        if (!(o.rejection.max_phone_loop_gap >= 0 && o.rejection.max_phone_loop_gap <= 10000))
-          throw std::invalid_argument("");
+        o.second_opinion = value != "off";
+        o.second_front_end = {.rate = value == "8k" ? 8000 : 16000,
+                              .wide_noise = value == "wide_noise"};
+      } else if (key == "noise_seed") {
+        const unsigned long seed = std::stoul(value);
+        if (seed > 0xffffffffUL) throw std::invalid_argument("");
+        o.front_end.seed = static_cast<uint32_t>(seed);
+      } else if (key == "decode_rate") {
+        if (value != "16000" && value != "8000") throw std::invalid_argument("");
+        o.front_end.rate = std::stoi(value);
+      } else if (key == "veto") {
+        if (value != "on" && value != "off") throw std::invalid_argument("");
+        o.veto = value == "on";
       } else if (key == "noise_floor") {
         o.noise_floor = std::stoi(value);
         if (o.noise_floor < 0 || o.noise_floor > 2000) throw std::invalid_argument("");
@@ -440,6 +570,13 @@ SphinxOptions sphinx_options_from(const RecognizerParams& params) {
       throw std::invalid_argument("sphinx: bad value '" + value + "' for " + key);
     }
   }
+  o.agreed.enabled = o.rejection.enabled;
+  // The second decode's noise floor: the first's seed, or another one when the two front
+  // ends are otherwise the same (the same audio would decode the same way twice).
+  FrontEnd same = o.second_front_end;
+  same.seed = o.front_end.seed;
+  o.second_front_end.seed =
+      same == o.front_end ? (o.front_end.seed == 54321u ? 12345u : 54321u) : o.front_end.seed;
   return o;
 }
 

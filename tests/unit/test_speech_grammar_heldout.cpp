@@ -127,7 +127,7 @@ TEST(GrammarHeldOutVoices, AnswersInsideCarrierPhrasesComeThrough) {
 
 TEST(GrammarHeldOutVoices, UnrelatedSpeechIsRejected) {
   // Several of these were taken as an answer by main's settings before the answer margin
-  // (bench/results/grammar_accuracy.json): "I'm here to see Emily White" as a resident,
+  // (bench/results/grammar_accuracy_previous.json): "I'm here to see Emily White" as a resident,
   // "hang on a second" and "I'm not sure" as yes or no, "what time is it" as an intent.
   const Said cases[] = {
       {&kVisiting, "I have a package for the building", "en-029", 155, nullptr},

@@ -237,3 +237,32 @@ TEST(SphinxRecognizer, RegistryBuildsItByNameAndChecksParameters) {
   auto stt = reg.create("sphinx", {{"workers", "1"}});
   EXPECT_TRUE(stt->uses_grammar());
 }
+
+TEST(SphinxRecognizer, LogModeMeasuresEveryCheckAndRejectsOnlyNoAnswer) {
+  // `reject: log`: unrelated speech forced onto a phrase comes back matched, with every
+  // measure and what the thresholds would have said (for calibrating on real calls).
+  SphinxRecognizer stt(atende::speech::sphinx_options_from({{"reject", "log"}}));
+  auto r = recognize(
+      stt, {say("what is the weather like today"), 8000, {"yes", "no"}, "en-us", "weather"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_FALSE(r.rejected);
+  EXPECT_GE(r.matched_index, 0);
+  EXPECT_NE(r.detail.find("coverage"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("loop"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("margin"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("would reject"), std::string::npos) << r.detail;
+}
+
+TEST(SphinxRecognizer, SecondOpinionAndTheEightKilohertzFrontEndKeepAClearAnswer) {
+  for (const char* second : {"wide_noise", "narrow_noise", "8k"}) {
+    SphinxRecognizer stt(atende::speech::sphinx_options_from({{"second_opinion", second}}));
+    auto r = recognize(stt, {say("support"), 8000, {"sales", "support", "operator"}, "en-us", ""});
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.matched, "support") << second << ": " << r.detail;
+  }
+  // The caller's 8 kHz straight into the model (no upsampling) decodes too (how well:
+  // docs/stt.md "Second opinion").
+  SphinxRecognizer narrow(atende::speech::sphinx_options_from({{"decode_rate", "8000"}}));
+  auto r = recognize(narrow, {say("yes"), 8000, {"yes", "no"}, "en-us", ""});
+  EXPECT_TRUE(r.ok) << r.error;
+}
