@@ -97,6 +97,15 @@ class Parser {
     return out;
   }
 
+  // true or false, else an error naming both.
+  std::optional<bool> boolean(const Entry& e) {
+    auto v = scalar(e, 8);
+    if (!v) return std::nullopt;
+    if (*v == "true" || *v == "false") return *v == "true";
+    error(e, "expected true or false");
+    return std::nullopt;
+  }
+
   std::optional<std::string> scalar(const Entry& e, size_t max_chars = Limits::kMaxTextChars) {
     if (!e.value.IsScalar()) {
       error(e, "expected a single value");
@@ -332,12 +341,7 @@ class FlowBuilder {
       } else if (e.key == "inputs") {
         inputs(e);
       } else if (e.key == "speculative") {
-        if (auto v = p_.scalar(e, 8)) {
-          if (*v == "true" || *v == "false")
-            flow_.speculative = *v == "true";
-          else
-            p_.error(e, "expected true or false");
-        }
+        if (auto v = p_.boolean(e)) flow_.speculative = *v;
       } else if (e.key == "recording") {
         try {
           flow_.recording = parse_recording_switches(e.value);
@@ -533,12 +537,7 @@ class FlowBuilder {
       } else if (e.key == "column") {
         column_entry = true;
       } else if (e.key == "fuzzy") {
-        if (auto v = p_.scalar(e, 8)) {
-          if (*v == "true" || *v == "false")
-            s.fuzzy = *v == "true";
-          else
-            p_.error(e, "expected true or false");
-        }
+        if (auto v = p_.boolean(e)) s.fuzzy = *v;
       } else if (e.key == "expect") {
         if (auto v = p_.text(e)) s.expect = *v;
       } else if (e.key == "value") {
@@ -568,12 +567,7 @@ class FlowBuilder {
       } else if (e.key == "tries") {
         if (auto v = p_.integer(e, 1, 5)) s.tries = *v;
       } else if (e.key == "early_media") {
-        if (auto v = p_.scalar(e, 8)) {
-          if (*v == "true" || *v == "false")
-            s.early_media = *v == "true";
-          else
-            p_.error(e, "expected true or false");
-        }
+        if (auto v = p_.boolean(e)) s.early_media = *v;
       } else if (e.key == "flow") {
         // Only a name here: the library knows whether such a flow exists at run time.
         if (auto v = p_.name(e)) s.child_flow = *v;
