@@ -65,19 +65,7 @@ deps:
 run: deps all
 	./$(BUILD)/atende serve $(ARGS)
 
-# The fuzz build runs in the background, at the lowest CPU priority, while the ASan tests run:
-# those mostly wait on real-time calls, so it takes only idle CPU, and CI saves most of the
-# fuzz build's minutes (its output goes to $(FUZZ_BUILD).log, shown if it fails).
-test: deps web-test release-build asan-build
-	@echo "[$$(date +%T)] make test: building $(FUZZ_BUILD) in the background (nice 19, log $(FUZZ_BUILD).log)"
-	@rm -f $(FUZZ_BUILD).rc; \
-	  ( nice -n 19 $(MAKE) --no-print-directory fuzz > $(FUZZ_BUILD).log 2>&1; echo $$? > $(FUZZ_BUILD).rc ) & \
-	  $(MAKE) --no-print-directory asan-run; tests=$$?; \
-	  echo "[$$(date +%T)] make test: waiting for the fuzz build"; wait; \
-	  if [ "$$(cat $(FUZZ_BUILD).rc 2>/dev/null)" != 0 ]; then \
-	    echo "the fuzz build failed:"; tail -60 $(FUZZ_BUILD).log; exit 1; fi; \
-	  exit $$tests
-	$(MAKE) --no-print-directory fuzz-smoke
+test: deps web-test release-build test-asan fuzz-smoke
 	@echo "[$$(date +%T)] make test: release build, ASan/UBSan tests and fuzz smoke all passed"
 
 # The release build without its unit tests (ATENDE_TESTS=OFF; test-release turns them on).
