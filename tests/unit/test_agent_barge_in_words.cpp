@@ -6,9 +6,14 @@
 namespace atende::agent {
 namespace {
 
+// About 3.3 s as the fake leg plays it (10 ms a character): it must outlast the caller's
+// 1.6 s over it and the end-of-turn wait after that, or the backchannel ends after the
+// answer and is a turn of its own.
 const std::string kLongAnswer =
     "Our menu today has many dishes. There is soup and there is fish and there is a very "
-    "long list of desserts that I will now read to you one by one, slowly and carefully.";
+    "long list of desserts that I will now read to you one by one, slowly and carefully, "
+    "starting with the chocolate cake, then the lemon tart, then the apple pie and the "
+    "rice pudding, and finally the ice cream in seven flavours.";
 
 struct BargeInWordsTest : AgentTest {
   // The caller asked; the long answer is playing.
@@ -32,6 +37,10 @@ TEST_F(BargeInWordsTest, ABackchannelStreamNeverInterrupts) {
   ticks(30);
   play_out();
   EXPECT_EQ(leg.flushes, 0);
+  ASSERT_TRUE(wait_for([&] {  // the completion's end may still be on its way
+    tick();
+    return turns.size() >= 2;
+  }));
   ASSERT_EQ(turns.size(), 2u);
   EXPECT_FALSE(turns[1].interrupted);
   EXPECT_EQ(turns[1].agent_text, kLongAnswer);
