@@ -23,9 +23,6 @@ std::string error_json(std::string_view message) {
                                                  nlohmann::json::error_handler_t::replace);
 }
 
-// Streamed sentences synthesised at once per call: the one playing and the next.
-constexpr size_t kMaxStreams = 2;
-
 std::unique_ptr<audio::Vad> default_vad(int rate) {
   audio::WebRtcVadOptions o;
   o.sample_rate = rate == 16000 ? 16000 : 8000;
@@ -49,7 +46,11 @@ AgentLoop::AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines 
           engines_.make_vad ? engines_.make_vad(leg_.sample_rate())
                             : default_vad(leg_.sample_rate()),
           leg_.executor().timers(), *this),
-      played_(leg_.sample_rate()),
+      voice_(host_,
+             AnswerVoiceSettings{.voice = settings_.voice,
+                                 .stall_timeout = settings_.tts_stall_timeout,
+                                 .clock = engines_.clock},
+             engines_.tts, engines_.stream_tts, *this),
       conversation_(llm::Message::system(settings_.system_prompt)) {
   auto& lang = settings_.language;
   settings_.fallback_text = or_default(settings_.fallback_text, AgentPhrase::kFallback, lang);
@@ -76,9 +77,6 @@ AgentLoop::AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines 
 AgentLoop::~AgentLoop() {
   token_.cancel();  // nothing in flight reaches this loop or its host any more
   if (chat_call_) chat_call_->cancel();
-  for (auto& p : pending_) {
-    if (p.tts) p.tts->cancel();
-  }
 }
 
 template <class Arg, class Fn>
@@ -92,15 +90,17 @@ void AgentLoop::new_answer() {
   // A speculation is work of the answer: a new answer makes it waste.
   if (spec_.active) report_speculation(false);
   spec_ = Speculation{};
+  voice_.hold(false);
   overlap_pending_ = false;  // its result was bound to the old token
 }
 
 void AgentLoop::report_speculation(bool used) {
   if (!engines_.on_speculation) return;
-  engines_.on_speculation(SpeculationReport{.used = used,
-                                            .recognition = spec_.recognition_sent,
-                                            .chat = spec_.asked,
-                                            .speech = spec_.speech_requests});
+  engines_.on_speculation(
+      SpeculationReport{.used = used,
+                        .recognition = spec_.recognition_sent,
+                        .chat = spec_.asked,
+                        .speech = voice_.requests() - spec_.voice_requests_before});
 }
 
 MonoTime AgentLoop::clock_now() const {
@@ -133,213 +133,48 @@ void AgentLoop::start(MonoTime now) {
 }
 
 void AgentLoop::speak(std::string text, MonoTime now, bool answer, bool embedded) {
-  if (text.empty()) return;
-  speech::PhraseSource& tts = engines_.tts && !embedded ? *engines_.tts : host_.phrases();
-  speech::Phrase phrase{text, settings_.voice, leg_.sample_rate()};
-  const size_t slot = pending_base_ + pending_.size();
-  Pending p;
-  p.text = std::move(text);
-  p.answer = answer;
-  p.round = tool_rounds_;
-  pending_.push_back(std::move(p));
-  if (ClipPtr clip = tts.cached(phrase)) {
-    on_clip(slot, std::move(clip));
-    return;
-  }
-  if (spec_.active) ++spec_.speech_requests;
-  tts.fetch(phrase, back_on_media<ClipPtr>([slot](AgentLoop* self, ClipPtr clip) {
-              self->on_clip(slot, std::move(clip));
-            }));
+  voice_.say(
+      Sentence{
+          .text = std::move(text), .answer = answer, .embedded = embedded, .round = tool_rounds_},
+      now);
 }
 
 void AgentLoop::speak_answer(std::string text, MonoTime now) {
-  if (text.empty()) return;
-  speech::PhraseSource& cache = engines_.tts ? *engines_.tts : host_.phrases();
-  if (!engines_.stream_tts || cache.cached({text, settings_.voice, leg_.sample_rate()})) {
-    speak(std::move(text), now, true);
-    return;
-  }
-  const int rate = leg_.sample_rate();
-  StreamedSentenceLimits limits;
-  limits.max_samples = size_t(rate) * 60;
-  limits.low_water_samples = size_t(rate) * 2 / 5;  // 400 ms
-  Pending p;
-  p.answer = true;
-  p.round = tool_rounds_;
-  p.stream = std::make_shared<StreamedSentence>(text, rate, limits);
-  p.text = std::move(text);
-  pending_.push_back(std::move(p));
-  start_streams();
+  voice_.say(
+      Sentence{.text = std::move(text), .answer = true, .stream = true, .round = tool_rounds_},
+      now);
 }
 
-// Starts the streams of the first sentences in speaking order, at most kMaxStreams at once:
-// enough to have the next sentence ready when one ends, without a burst of requests per
-// answer.
-void AgentLoop::start_streams() {
-  size_t running = 0;
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    Pending& p = pending_[i];
-    if (!p.stream || p.stream->finished()) continue;
-    if (p.tts) {
-      ++running;
-      continue;
-    }
-    if (running >= kMaxStreams) break;
-    ++running;
-    if (spec_.active) ++spec_.speech_requests;
-    const size_t slot = pending_base_ + i;
-    auto audio =
-        back_on_media<std::vector<int16_t>>([slot](AgentLoop* self, std::vector<int16_t> pcm) {
-          self->on_stream_audio(slot, std::move(pcm));
-        });
-    auto done = back_on_media<speech::TtsResult>(
-        [slot](AgentLoop* self, speech::TtsResult r) { self->on_stream_done(slot, std::move(r)); });
-    p.tts = engines_.stream_tts->speak(
-        {p.text, settings_.voice, leg_.sample_rate()},
-        [audio](std::span<const int16_t> pcm) {
-          audio(std::vector<int16_t>(pcm.begin(), pcm.end()));
-        },
-        [done](const speech::TtsResult& r) { done(r); });
-  }
+void AgentLoop::on_answer_audio(MonoTime now) {
+  if (turn_open_ && turn_.first_audio_ms < 0) turn_.first_audio_ms = offset_ms(now);
 }
 
-void AgentLoop::on_stream_audio(size_t slot, std::vector<int16_t> pcm) {
-  if (slot < pending_base_ || slot >= pending_base_ + pending_.size()) return;
-  Pending& p = pending_[slot - pending_base_];
-  if (!p.stream || pcm.empty()) return;
-  if (!p.stream->append(pcm) && p.tts) p.tts->cancel();  // over the bound: the rest is cut
-  if (turn_open_ && turn_.first_audio_ms < 0) turn_.first_audio_ms = offset_ms(clock_now());
-  if (slot == pending_base_) pump(clock_now());
+void AgentLoop::on_sentence_queued(const Sentence& s, bool first, size_t part, MonoTime now) {
+  if (first && s.answer && s.round > 0 && s.round == tool_rounds_ && !round_first_part_) {
+    round_first_part_ = part;
+  }
+  if (s.answer && turn_open_ && turn_.first_play_ms < 0) turn_.first_play_ms = offset_ms(now);
+  if (state_ != State::kEnding && !ear_.playing()) ear_.playback_started(now);
 }
 
-void AgentLoop::on_stream_done(size_t slot, speech::TtsResult result) {
-  if (slot < pending_base_ || slot >= pending_base_ + pending_.size()) return;
-  Pending& p = pending_[slot - pending_base_];
-  if (!p.stream) return;
-  p.stream->finish(result.ok ? "" : (result.error.empty() ? "failed" : result.error));
-  start_streams();
-  pump(clock_now());
+void AgentLoop::on_voice_error(const VoiceError& error, MonoTime now) {
+  const std::string what = "tts: " + error.message;
+  const bool silent = error.kind == VoiceError::Kind::kStalled ||
+                      (error.kind == VoiceError::Kind::kStreamFailed && !error.heard_any &&
+                       turn_open_ && turn_.first_play_ms < 0);
+  // The caller would be left in silence: the fallback, from the embedded voice.
+  if (silent) return fail_turn(what, now, /*embedded=*/true);
+  if (turn_open_ && turn_.error.empty()) turn_.error = what;
 }
 
-// Every frame: hands buffered audio of the streamed sentence at the head to the leg, and
-// falls back when it leaves the caller in silence too long (the provider stalled).
-void AgentLoop::watch_stream(MonoTime now) {
-  if (spec_.active) return;  // held, not stalled: nothing plays before the turn ends
-  if (pending_.empty() || !pending_.front().stream) {
-    starved_since_.reset();
-    return;
-  }
-  pump(now);
-  if (pending_.empty() || !pending_.front().stream) {
-    starved_since_.reset();
-    return;
-  }
-  const StreamedSentence& s = *pending_.front().stream;
-  if (leg_.playing() || s.buffered() > 0 || s.finished()) {
-    starved_since_.reset();
-    return;
-  }
-  if (!starved_since_) {
-    starved_since_ = now;
-  } else if (now - *starved_since_ >= settings_.tts_stall_timeout) {
-    fail_turn("tts: no audio for " + std::to_string(settings_.tts_stall_timeout.count()) +
-                  " ms (\"" + s.text().substr(0, 60) + "\")",
-              now, /*embedded=*/true);
-  }
-}
-
-void AgentLoop::drop_pending() {
-  for (auto& p : pending_) {
-    if (p.tts) p.tts->cancel();
-  }
-  pending_base_ += pending_.size();
-  pending_.clear();
-  starved_since_.reset();
-}
-
-void AgentLoop::on_clip(size_t slot, ClipPtr clip) {
-  if (slot < pending_base_ || slot >= pending_base_ + pending_.size()) return;
-  Pending& p = pending_[slot - pending_base_];
-  p.clip = std::move(clip);
-  p.ready = true;
-  if (p.answer && p.clip && turn_open_ && turn_.first_audio_ms < 0) {
-    turn_.first_audio_ms = offset_ms(clock_now());
-  }
-  pump(clock_now());
-}
-
-// Plays the ready sentences at the head of the queue, in order; of a streamed sentence,
-// what has arrived (StreamedSentence decides when the next piece goes).
-void AgentLoop::pump(MonoTime now) {
-  if (spec_.active) return;  // a speculative answer waits for the end of the turn
-  while (!pending_.empty()) {
-    Pending& head = pending_.front();
-    if (head.stream) {
-      const size_t on_leg = leg_.playing() ? played_.total_samples() - played_.played_samples() : 0;
-      if (ClipPtr piece = head.stream->take(on_leg)) {
-        const size_t samples = piece->pcm.size();
-        leg_.play(std::move(piece));
-        if (!head.queued_any) {
-          if (head.round > 0 && head.round == tool_rounds_ && !round_first_part_) {
-            round_first_part_ = played_.parts();
-          }
-          host_.note_transcript(Speaker::kAgent, head.text);
-          played_.queued(head.text, samples);
-          head.queued_any = true;
-        } else {
-          played_.extend(samples);
-        }
-        if (head.answer && turn_open_ && turn_.first_play_ms < 0) {
-          turn_.first_play_ms = offset_ms(now);
-        }
-        if (state_ != State::kEnding && !ear_.playing()) ear_.playback_started(now);
-      }
-      if (!head.stream->drained()) break;
-      Pending p = std::move(head);
-      pending_.pop_front();
-      ++pending_base_;
-      start_streams();
-      if (const std::string& error = p.stream->error(); !error.empty()) {
-        spdlog::warn("call={} agent: streamed speech of \"{}\": {}", host_.call().id, p.text,
-                     error);
-        if (!p.queued_any && turn_open_ && turn_.first_play_ms < 0) {
-          // Nothing of the answer was heard: say the fallback, not silence.
-          fail_turn("tts: " + error, now, /*embedded=*/true);
-          return;
-        }
-        if (turn_open_ && turn_.error.empty()) turn_.error = "tts: " + error;
-      }
-      continue;
-    }
-    if (!head.ready) break;
-    Pending p = std::move(head);
-    pending_.pop_front();
-    ++pending_base_;
-    if (!p.clip || p.clip->pcm.empty()) {
-      spdlog::warn("call={} agent: no audio for \"{}\"", host_.call().id, p.text);
-      if (turn_open_ && turn_.error.empty()) turn_.error = "tts: synthesis failed";
-      continue;
-    }
-    const size_t samples =
-        p.clip->pcm.size() * size_t(leg_.sample_rate()) / size_t(std::max(1, p.clip->sample_rate));
-    leg_.play(p.clip);
-    if (p.round > 0 && p.round == tool_rounds_ && p.answer && !round_first_part_) {
-      round_first_part_ = played_.parts();
-    }
-    host_.note_transcript(Speaker::kAgent, p.text);
-    played_.queued(std::move(p.text), samples);
-    if (p.answer && turn_open_ && turn_.first_play_ms < 0) turn_.first_play_ms = offset_ms(now);
-    if (state_ != State::kEnding && !ear_.playing()) ear_.playback_started(now);
-  }
-  maybe_finish(now);
-}
+void AgentLoop::on_voice_drained(MonoTime now) { maybe_finish(now); }
 
 void AgentLoop::on_frame(const AudioFrame& heard, MonoTime now) {
   if (state_ == State::kEnded) return;
   if (state_ != State::kEnding && now - started_ >= settings_.session_timeout) {
     say_goodbye("session timeout", now);
   }
-  if (leg_.playing()) played_.advance(size_t(heard.samples));
+  voice_.count_played(size_t(heard.samples));
   // Barge-in (on_barge_in) is decided in this frame; the end of turn on its timer.
   ear_.on_frame(heard, now);
   if (words_) {
@@ -349,7 +184,7 @@ void AgentLoop::on_frame(const AudioFrame& heard, MonoTime now) {
       words_->push(heard.data());
     }
   }
-  watch_stream(now);
+  voice_.tick(now);
   if (state_ == State::kThinking && !chat_got_token_ &&
       now - chat_sent_ >= settings_.first_token_timeout) {
     fail_turn("llm: no first token within " +
@@ -542,13 +377,15 @@ void AgentLoop::on_short_pause(MonoTime speech_end, MonoTime now) {
 
 void AgentLoop::begin_speculation(MonoTime now) {
   new_answer();  // nothing of an older answer may mix in
-  drop_pending();
+  voice_.drop();
+  voice_.hold(true);
   tool_rounds_ = 0;
   tools_pending_ = 0;
   tool_results_.clear();
   round_first_part_.reset();
   spec_.active = true;
   spec_.started = now;
+  spec_.voice_requests_before = voice_.requests();
 }
 
 void AgentLoop::speculate_on_words(const std::string& text, MonoTime now) {
@@ -566,7 +403,7 @@ void AgentLoop::drop_speculation() {
   if (chat_call_) chat_call_->cancel();  // closes the request: the provider stops too
   chat_call_.reset();
   chat_done_ = true;
-  drop_pending();
+  voice_.drop();
   splitter_.reset();
   new_answer();  // reports it wasted
 }
@@ -593,6 +430,7 @@ void AgentLoop::adopt_speculation(MonoTime now) {
   report_speculation(true);
   Speculation s = std::move(spec_);
   spec_ = Speculation{};
+  voice_.hold(false);    // what it holds goes once the transcript is accepted (pump below)
   if (!s.heard) return;  // still recognising: on_recognized takes it as the turn's
   turn_.stt_final_ms = offset_ms(s.heard_at);
   if (!accept_transcript(*s.heard, now)) return;
@@ -601,15 +439,12 @@ void AgentLoop::adopt_speculation(MonoTime now) {
   chat_sent_ = s.asked_at;
   if (s.first_token_at) {
     turn_.first_token_ms = offset_ms(*s.first_token_at);
-    const bool have_audio = std::any_of(pending_.begin(), pending_.end(), [](const Pending& p) {
-      return (p.ready && p.clip) || (p.stream && p.stream->buffered() > 0);
-    });
-    if (have_audio) turn_.first_audio_ms = offset_ms(now);
+    if (voice_.has_audio()) turn_.first_audio_ms = offset_ms(now);
   }
-  if (!pending_.empty()) state_ = State::kSpeaking;
+  if (!voice_.idle()) state_ = State::kSpeaking;
   for (auto& call : s.tools) on_tool(std::move(call));
   if (s.done) on_chat_done(std::move(*s.done));
-  pump(now);  // what arrived while held (clips, stream audio, a failed stream) goes now
+  voice_.pump(now);  // what arrived while held (clips, stream audio, a failed stream) goes now
 }
 
 void AgentLoop::ask_llm(MonoTime now, const std::string* speculative_user) {
@@ -656,7 +491,7 @@ void AgentLoop::on_delta(std::string delta) {
   chat_got_token_ = true;
   answer_ += delta;
   splitter_.push(delta, [&](std::string s) { speak_answer(std::move(s), now); });
-  if (!spec_.active && (!pending_.empty() || leg_.playing())) state_ = State::kSpeaking;
+  if (!spec_.active && (!voice_.idle() || leg_.playing())) state_ = State::kSpeaking;
 }
 
 void AgentLoop::on_tool(llm::ToolCall call) {
@@ -784,7 +619,7 @@ void AgentLoop::run_tools(MonoTime now) {
     return ask_llm(now);
   }
   // The caller should not wait in silence: unless the model already said something.
-  if (answer_.empty() && pending_.empty() && !leg_.playing()) speak(settings_.wait_text, now, true);
+  if (answer_.empty() && voice_.idle() && !leg_.playing()) speak(settings_.wait_text, now, true);
   state_ = State::kSpeaking;
 }
 
@@ -825,7 +660,7 @@ void AgentLoop::fail_turn(std::string error, MonoTime now, bool embedded) {
   chat_call_.reset();
   chat_done_ = true;
   new_answer();  // whatever is still in flight for this turn is ignored
-  drop_pending();
+  voice_.drop();
   tools_pending_ = 0;
   tool_results_.clear();
   splitter_.reset();
@@ -840,13 +675,14 @@ void AgentLoop::interrupt(MonoTime now) {
   if (chat_call_) chat_call_->cancel();
   chat_call_.reset();
   new_answer();
-  drop_pending();
+  voice_.drop();
   splitter_.reset();
-  std::string heard = played_.heard_text();
+  std::string heard = voice_.played().heard_text();
   // After a tool round the last assistant message is this round's answer only.
   const std::string heard_now =
-      tool_rounds_ == 0 ? heard
-                        : (round_first_part_ ? played_.heard_text_from(*round_first_part_) : "");
+      tool_rounds_ == 0
+          ? heard
+          : (round_first_part_ ? voice_.played().heard_text_from(*round_first_part_) : "");
   // Calls whose results are not in the history yet would make the next request fail.
   const bool results_due = tools_pending_ > 0 || (!chat_done_ && !tool_calls_.empty());
   if (!chat_done_) {
@@ -864,14 +700,14 @@ void AgentLoop::interrupt(MonoTime now) {
     if (engines_.on_turn) engines_.on_turn(turn_);
     turn_open_ = false;
   }
-  played_.clear();
+  voice_.played().clear();
   state_ = State::kListening;
   listen_since_ = now;
   transfer_.handoff_heard();  // talked over: heard enough to know what comes
 }
 
 void AgentLoop::maybe_finish(MonoTime now) {
-  if (!pending_.empty() || !chat_done_ || tools_pending_ > 0 || leg_.playing()) return;
+  if (!voice_.idle() || !chat_done_ || tools_pending_ > 0 || leg_.playing()) return;
   if (state_ == State::kSpeaking || state_ == State::kEnding) finish_turn(now);
 }
 
@@ -883,7 +719,7 @@ void AgentLoop::on_handed_over() {
   // The session destroys the agent once the bridge stands (or hangs up after the REFER).
   state_ = State::kEnded;
   cancel_work();
-  drop_pending();
+  voice_.drop();
 }
 
 void AgentLoop::on_transfer_failed(const std::string& why) {
@@ -896,12 +732,12 @@ void AgentLoop::on_transfer_failed(const std::string& why) {
 void AgentLoop::finish_turn(MonoTime now) {
   ear_.playback_stopped();
   if (turn_open_) {
-    turn_.agent_text = played_.full_text();
+    turn_.agent_text = voice_.played().full_text();
     host_.record_event("agent", turn_.agent_text);
     if (engines_.on_turn) engines_.on_turn(turn_);
     turn_open_ = false;
   }
-  played_.clear();
+  voice_.played().clear();
   if (state_ == State::kEnding || hangup_after_playout_) {
     state_ = State::kEnded;
     cancel_work();
@@ -917,14 +753,14 @@ void AgentLoop::say_goodbye(std::string why, MonoTime now) {
   host_.record_event("agent_end", why);
   cancel_work();
   if (leg_.playing()) leg_.flush();
-  drop_pending();
+  voice_.drop();
   if (turn_open_) {
     turn_.error = turn_.error.empty() ? why : turn_.error;
-    turn_.agent_text = played_.heard_text();
+    turn_.agent_text = voice_.played().heard_text();
     if (engines_.on_turn) engines_.on_turn(turn_);
     turn_open_ = false;
   }
-  played_.clear();
+  voice_.played().clear();
   ear_.playback_stopped();
   if (words_) words_->cancel();
   awaiting_final_ = false;
@@ -949,13 +785,13 @@ void AgentLoop::on_hangup(std::string_view reason) {
   transfer_.cancel();
   if (turn_open_) {
     turn_.error = turn_.error.empty() ? "caller hung up" : turn_.error;
-    turn_.agent_text = played_.heard_text();
+    turn_.agent_text = voice_.played().heard_text();
     if (engines_.on_turn) engines_.on_turn(turn_);
     turn_open_ = false;
   }
   state_ = State::kEnded;
   cancel_work();
-  drop_pending();
+  voice_.drop();
   if (words_) words_->cancel();
   awaiting_final_ = false;
 }

@@ -40,11 +40,11 @@
 
 #include "agent/agent_turn.h"
 #include "agent/answer_token.h"
+#include "agent/answer_voice.h"
 #include "agent/barge_in_heard.h"
 #include "agent/caller_words.h"
 #include "agent/human_transfer.h"
 #include "agent/speculation.h"
-#include "agent/streamed_sentence.h"
 #include "audio/vad.h"
 #include "flow/flow_host.h"
 #include "llm/chat_client.h"
@@ -127,6 +127,7 @@ struct AgentEngines {
 
 class AgentLoop final : public flow::Flow,
                         private turn::EndpointerEvents,
+                        private AnswerVoiceEvents,
                         private HumanTransferEvents {
  public:
   AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines engines);
@@ -148,15 +149,13 @@ class AgentLoop final : public flow::Flow,
  private:
   // `embedded`: from the host's phrases (espeak-ng) even if the persona has its own TTS.
   void speak(std::string text, MonoTime now, bool answer, bool embedded = false);
-  // An LLM sentence: streamed when there is a StreamingTts, else speak().
+  // An LLM sentence: streamed when there is a StreamingTts.
   void speak_answer(std::string text, MonoTime now);
-  void start_streams();
-  void on_stream_audio(size_t slot, std::vector<int16_t> pcm);
-  void on_stream_done(size_t slot, speech::TtsResult result);
-  void watch_stream(MonoTime now);
-  void drop_pending();
-  void pump(MonoTime now);
-  void on_clip(size_t slot, ClipPtr clip);
+  // AnswerVoiceEvents: the voice's progress, for the turn's timing and failures.
+  void on_answer_audio(MonoTime now) override;
+  void on_sentence_queued(const Sentence& s, bool first, size_t part, MonoTime now) override;
+  void on_voice_error(const VoiceError& error, MonoTime now) override;
+  void on_voice_drained(MonoTime now) override;
   const llm::HttpTool* http_tool(const std::string& name) const;
   void run_tools(MonoTime now);
   void on_tool_result(size_t index, llm::ToolResult result);
@@ -219,7 +218,7 @@ class AgentLoop final : public flow::Flow,
   AgentSettings settings_;
   AgentEngines engines_;
   turn::Endpointer ear_;
-  PlayedSpeech played_;
+  AnswerVoice voice_;  // synthesiser and playout of everything the agent says
   llm::Conversation conversation_;
   llm::SentenceSplitter splitter_;
 
@@ -231,29 +230,13 @@ class AgentLoop final : public flow::Flow,
   int turn_count_ = 0;
   bool hangup_after_playout_ = false;
 
-  // Sentences being synthesised or waiting their turn to play, in speaking order.
-  struct Pending {
-    std::string text;
-    ClipPtr clip;
-    bool ready = false;
-    bool answer = false;  // part of the LLM's answer (counts for the turn's timing)
-    int round = 0;        // tool round of the turn it belongs to
-    // Streamed sentences: audio arrives in pieces (stream), from this request (tts).
-    std::shared_ptr<StreamedSentence> stream;
-    speech::TtsStreamPtr tts;
-    bool queued_any = false;  // a piece went to the leg (and to played_)
-  };
-  std::deque<Pending> pending_;
-  size_t pending_base_ = 0;                // slot number of pending_.front()
-  std::optional<MonoTime> starved_since_;  // a streamed head sentence left the leg silent
-
   llm::ChatCallPtr chat_call_;
   bool chat_done_ = true;
   bool chat_got_token_ = false;  // of the completion in flight
   std::string answer_;           // text received this turn
   std::vector<llm::ToolCall> tool_calls_;
   // HTTP tools of this turn: results in call order (empty: still running), how many are
-  // still running, rounds done, and where this round's sentences start in played_.
+  // still running, rounds done, and where this round's sentences start in the voice's played().
   std::vector<std::optional<std::string>> tool_results_;
   int tools_pending_ = 0;
   int tool_rounds_ = 0;

@@ -36,7 +36,7 @@ struct Speculation {
   std::optional<MonoTime> first_token_at;
   std::vector<llm::ToolCall> tools;     // held until the turn is confirmed
   std::optional<llm::ChatResult> done;  // the completion's end, held likewise
-  int speech_requests = 0;              // synthesis requests started for its sentences
+  int voice_requests_before = 0;        // AnswerVoice::requests() when it began
 };
 
 // How one speculation ended, for /metrics: adopted as the answer (`used`) or dropped
