@@ -22,21 +22,38 @@ is a tone whose length is `seconds`, streamed in 100 ms deltas at real-time pace
 barge-in finds the response still running), with the transcript's words spread over it.
 Whatever the client sent is logged (audio appends summarised): GET /control/received.
 
+Provider timing, opt-in (the tests use neither; benchmarks, bench/voice_to_voice.py, do):
+  --profile instant|real   the first audio delta at once after response.created (instant,
+                           also the default) or 300 ms after it (real: a real model's first
+                           audio); --first-audio-ms N sets that wait exactly. A response's
+                           own `delay_first_ms` in the script overrides both.
+  --quiet-audio            audio appends are not logged (hours of calls would fill memory).
+
 Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line. With
 --tls-cert FILE --tls-key FILE it also listens with TLS (wss://, same endpoints) on a free
 port, printed next as `TLS_PORT <n>` (tls_listener.py); the control endpoints stay on PORT.
 """
 import base64
+import functools
 import json
 import math
 import struct
 import threading
 import time
+import warnings
 
 import ws_server
 
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        import audioop  # C speed for the server VAD's energy (gone in Python 3.13)
+    except ImportError:
+        audioop = None
+
 RATE = 24000
 CHUNK_S = 0.1
+PROFILES = {"instant": 0, "real": 300}  # ms from response.created to the first audio delta
 
 
 class State:
@@ -45,6 +62,8 @@ class State:
         self.responses = []
         self.transcripts = []
         self.received = []
+        self.first_audio_ms = 0  # --profile / --first-audio-ms
+        self.log_audio = True    # --quiet-audio: False
 
     def add_script(self, s):
         with self.lock:
@@ -59,6 +78,15 @@ class State:
 STATE = State()
 
 
+def rms(frame):
+    """Root mean square of pcm16 LE mono bytes."""
+    if audioop is not None:
+        return audioop.rms(frame, 2)
+    samples = struct.unpack(f"<{len(frame) // 2}h", frame)
+    return math.sqrt(sum(s * s for s in samples) / len(samples))
+
+
+@functools.lru_cache(maxsize=16)
 def tone(seconds):
     n = int(seconds * RATE)
     # A warbling tone: loud enough to hear, clearly not silence.
@@ -101,7 +129,8 @@ class Session:
                 continue
             if kind == "input_audio_buffer.append":
                 pcm = base64.b64decode(ev.get("audio", ""))
-                STATE.log({"type": kind, "bytes": len(pcm)})
+                if STATE.log_audio:
+                    STATE.log({"type": kind, "bytes": len(pcm)})
                 self.on_audio(pcm)
                 continue
             STATE.log(ev)
@@ -158,10 +187,8 @@ class Session:
         silence_ms = td.get("silence_duration_ms", 500)
         frame = RATE // 50 * 2  # 20 ms of bytes
         for off in range(0, len(pcm) - frame + 1, frame):
-            samples = struct.unpack(f"<{frame // 2}h", pcm[off:off + frame])
-            rms = math.sqrt(sum(s * s for s in samples) / len(samples))
             self.audio_ms += 20
-            if rms > 400:
+            if rms(pcm[off:off + frame]) > 400:
                 self.voiced += 1
                 self.quiet = 0
             else:
@@ -238,6 +265,11 @@ class Session:
             step = int(CHUNK_S * RATE) * 2
             chunks = max(1, (len(pcm) + step - 1) // step)
             sent_words = 0
+            # A real model's first audio comes a while after response.created.
+            delay_ms = float(script.get("delay_first_ms", STATE.first_audio_ms))
+            if delay_ms > 0 and active["cancel"].wait(delay_ms / 1000.0):
+                status = "cancelled"
+                chunks = 0
             start = time.monotonic()
             for i in range(chunks):
                 if active["cancel"].is_set():
@@ -294,8 +326,23 @@ class Handler(ws_server.Handler):
         self.reply(404, {"error": "not found"})
 
 
+def add_arguments(ap):
+    ap.add_argument("--profile", choices=sorted(PROFILES), default="instant",
+                    help="the first audio delta's delay after response.created")
+    ap.add_argument("--first-audio-ms", type=float,
+                    help="that delay in ms (overrides --profile)")
+    ap.add_argument("--quiet-audio", action="store_true",
+                    help="do not log audio appends in /control/received")
+
+
+def configure(args):
+    STATE.first_audio_ms = (args.first_audio_ms if args.first_audio_ms is not None
+                            else PROFILES[args.profile])
+    STATE.log_audio = not args.quiet_audio
+
+
 def main():
-    ws_server.serve(Handler, STATE.add_script)
+    ws_server.serve(Handler, STATE.add_script, add_arguments, configure)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,17 @@ GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_MESSAGE = 4 * 1024 * 1024  # a client's message larger than this drops the connection
 
 
+def unmask(payload, mask):
+    """RFC 6455 5.3: the payload XORed with the 4-byte mask, repeated. Done as one big-integer
+    XOR (C speed): a byte loop in Python costs a core at a benchmark's hundreds of calls."""
+    n = len(payload)
+    if n == 0:
+        return b""
+    key = (mask * (n // 4 + 1))[:n]
+    return (int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")).to_bytes(
+        n, "little")
+
+
 class Socket:
     """The server side of one RFC 6455 connection: unmasked frames out, masked frames in."""
 
@@ -46,9 +57,7 @@ class Socket:
             if not masked or len(message) + n > MAX_MESSAGE:
                 return None  # RFC 6455: client frames must be masked
             mask = self.rfile.read(4)
-            data = bytearray(self.rfile.read(n))
-            for i in range(len(data)):
-                data[i] ^= mask[i % 4]
+            data = unmask(self.rfile.read(n), mask)
             if opcode == 0x8:
                 if not self.closed:
                     self.send_frame(0x8, bytes(data[:2]))
@@ -101,6 +110,9 @@ class Handler(BaseHTTPRequestHandler):
     """HTTP/1.1, quiet, with JSON replies and the WebSocket upgrade."""
 
     protocol_version = "HTTP/1.1"
+    # Events are many small writes: without TCP_NODELAY each waits for the client's delayed
+    # ACK (~40 ms), which benchmarks (bench/voice_to_voice.py) would measure as latency.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -131,17 +143,22 @@ class Handler(BaseHTTPRequestHandler):
         return Socket(self.rfile, self.wfile)
 
 
-def serve(handler, add_script):
+def serve(handler, add_script, add_arguments=None, configure=None):
     """The fakes' main: parses --port, --script FILE (its JSON goes to add_script),
     --exit-on-stdin-eof and --tls-cert/--tls-key, prints `PORT <n>` (then `TLS_PORT <n>` for
-    the TLS listener, tls_listener.py) and serves until killed (or stdin closes)."""
+    the TLS listener, tls_listener.py) and serves until killed (or stdin closes). A fake's
+    own flags: add_arguments(parser) adds them, configure(args) reads them."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--script")
     ap.add_argument("--exit-on-stdin-eof", action="store_true")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    if add_arguments:
+        add_arguments(ap)
     args = ap.parse_args()
+    if configure:
+        configure(args)
     if args.script:
         with open(args.script) as f:
             add_script(json.load(f))
