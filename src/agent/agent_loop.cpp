@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <mutex>
-#include <nlohmann/json.hpp>
 
 #include "agent/agent_phrases.h"
 #include "audio/vad_webrtc.h"
@@ -16,11 +15,6 @@ namespace {
 
 std::string or_default(const std::string& text, AgentPhrase which, const std::string& lang) {
   return text.empty() ? default_phrase(which, lang) : text;
-}
-
-std::string error_json(std::string_view message) {
-  return nlohmann::json{{"error", message}}.dump(-1, ' ', false,
-                                                 nlohmann::json::error_handler_t::replace);
 }
 
 std::unique_ptr<audio::Vad> default_vad(int rate) {
@@ -51,7 +45,7 @@ AgentLoop::AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines 
                                  .stall_timeout = settings_.tts_stall_timeout,
                                  .clock = engines_.clock},
              engines_.tts, engines_.stream_tts, *this),
-      conversation_(llm::Message::system(settings_.system_prompt)) {
+      dialogue_(host_, settings_, engines_.chat, engines_.tools, engines_.clock, *this) {
   auto& lang = settings_.language;
   settings_.fallback_text = or_default(settings_.fallback_text, AgentPhrase::kFallback, lang);
   settings_.reprompt_text = or_default(settings_.reprompt_text, AgentPhrase::kReprompt, lang);
@@ -76,7 +70,6 @@ AgentLoop::AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines 
 
 AgentLoop::~AgentLoop() {
   token_.cancel();  // nothing in flight reaches this loop or its host any more
-  if (chat_call_) chat_call_->cancel();
 }
 
 template <class Arg, class Fn>
@@ -127,22 +120,17 @@ void AgentLoop::start(MonoTime now) {
   if (settings_.greeting.empty()) return;
   turn_ = AgentTurn{};
   turn_open_ = true;
-  conversation_.add(llm::Message::assistant(settings_.greeting));
+  dialogue_.conversation().add(llm::Message::assistant(settings_.greeting));
   state_ = State::kSpeaking;
   speak(settings_.greeting, now, true);
 }
 
 void AgentLoop::speak(std::string text, MonoTime now, bool answer, bool embedded) {
-  voice_.say(
-      Sentence{
-          .text = std::move(text), .answer = answer, .embedded = embedded, .round = tool_rounds_},
-      now);
-}
-
-void AgentLoop::speak_answer(std::string text, MonoTime now) {
-  voice_.say(
-      Sentence{.text = std::move(text), .answer = true, .stream = true, .round = tool_rounds_},
-      now);
+  voice_.say(Sentence{.text = std::move(text),
+                      .answer = answer,
+                      .embedded = embedded,
+                      .round = dialogue_.round()},
+             now);
 }
 
 void AgentLoop::on_answer_audio(MonoTime now) {
@@ -150,7 +138,7 @@ void AgentLoop::on_answer_audio(MonoTime now) {
 }
 
 void AgentLoop::on_sentence_queued(const Sentence& s, bool first, size_t part, MonoTime now) {
-  if (first && s.answer && s.round > 0 && s.round == tool_rounds_ && !round_first_part_) {
+  if (first && s.answer && s.round > 0 && s.round == dialogue_.round() && !round_first_part_) {
     round_first_part_ = part;
   }
   if (s.answer && turn_open_ && turn_.first_play_ms < 0) turn_.first_play_ms = offset_ms(now);
@@ -185,7 +173,7 @@ void AgentLoop::on_frame(const AudioFrame& heard, MonoTime now) {
     }
   }
   voice_.tick(now);
-  if (state_ == State::kThinking && !chat_got_token_ &&
+  if (state_ == State::kThinking && !dialogue_.got_output() &&
       now - chat_sent_ >= settings_.first_token_timeout) {
     fail_turn("llm: no first token within " +
                   std::to_string(settings_.first_token_timeout.count()) + " ms",
@@ -240,15 +228,23 @@ void AgentLoop::end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
   turn_.index = turn_count_;
   turn_.speech_end_ms = offset_ms(ev.speech_end);
   turn_open_ = true;
-  tool_rounds_ = 0;
-  tools_pending_ = 0;
-  tool_results_.clear();
+  dialogue_.new_turn();
   round_first_part_.reset();
   state_ = State::kRecognizing;
-  if (words_ && words_->finish()) {
-    // The transcript comes to on_stream_final; a speculation waits there to be judged.
-    awaiting_final_ = true;
-    return;
+  if (words_) {
+    const std::string last_words =
+        words_->listening() && !words_->failed() ? words_->partial() : std::string();
+    if (words_->finish()) {
+      // The transcript comes to on_stream_final; a speculation waits there to be judged.
+      awaiting_final_ = true;
+      // The provider still has to finalise (~150 ms for hosted ones): start the answer from
+      // the newest partial now. The final usually says the same words, and then the answer
+      // is already on its way; other words drop it (counted wasted) and ask again.
+      if (!spec_.active && !last_words.empty() && settings_.speculative && engines_.chat) {
+        speculate_on_words(last_words, now);
+      }
+      return;
+    }
   }
   if (spec_.active) return adopt_speculation(now);
   new_answer();
@@ -286,7 +282,7 @@ void AgentLoop::on_stream_final(speech::Recognition r) {
     new_answer();
   }
   turn_.stt_final_ms = offset_ms(now);
-  if (accept_transcript(r, now)) ask_llm(now);
+  if (accept_transcript(r, now)) dialogue_.ask(now);
 }
 
 void AgentLoop::recognize_utterance() {
@@ -337,7 +333,7 @@ void AgentLoop::on_recognized(speech::Recognition r) {
   if (state_ != State::kRecognizing) return;
   const MonoTime now = clock_now();
   turn_.stt_final_ms = offset_ms(now);
-  if (accept_transcript(r, now)) ask_llm(now);
+  if (accept_transcript(r, now)) dialogue_.ask(now);
 }
 
 bool AgentLoop::accept_transcript(speech::Recognition& r, MonoTime now) {
@@ -352,7 +348,7 @@ bool AgentLoop::accept_transcript(speech::Recognition& r, MonoTime now) {
   turn_.user_text = r.text;
   host_.record_event("user", r.text);
   host_.note_transcript(Speaker::kCaller, r.text);
-  conversation_.add(llm::Message::user(std::move(r.text)));
+  dialogue_.conversation().add(llm::Message::user(std::move(r.text)));
   return true;
 }
 
@@ -379,9 +375,8 @@ void AgentLoop::begin_speculation(MonoTime now) {
   new_answer();  // nothing of an older answer may mix in
   voice_.drop();
   voice_.hold(true);
-  tool_rounds_ = 0;
-  tools_pending_ = 0;
-  tool_results_.clear();
+  dialogue_.new_turn();
+  dialogue_.hold(true);
   round_first_part_.reset();
   spec_.active = true;
   spec_.started = now;
@@ -395,16 +390,13 @@ void AgentLoop::speculate_on_words(const std::string& text, MonoTime now) {
   heard.text = text;
   spec_.heard = std::move(heard);
   spec_.heard_at = now;
-  ask_llm(now, &text);
+  dialogue_.ask(now, &text);
 }
 
 // The speculation's work is stopped and counted as waste.
 void AgentLoop::drop_speculation() {
-  if (chat_call_) chat_call_->cancel();  // closes the request: the provider stops too
-  chat_call_.reset();
-  chat_done_ = true;
+  dialogue_.cancel();
   voice_.drop();
-  splitter_.reset();
   new_answer();  // reports it wasted
 }
 
@@ -419,7 +411,7 @@ void AgentLoop::on_speculative_transcript(speech::Recognition r) {
   spec_.heard_at = now;
   const std::string text = r.ok && !r.rejected ? r.text : std::string();
   spec_.heard = std::move(r);
-  if (!text.empty()) ask_llm(now, &text);
+  if (!text.empty()) dialogue_.ask(now, &text);
   // Last: the words may end the turn now (on the worker's next timer run, never inside
   // this call), which adopts what was just started.
   ear_.on_partial_text(text, now);
@@ -434,7 +426,7 @@ void AgentLoop::adopt_speculation(MonoTime now) {
   if (!s.heard) return;  // still recognising: on_recognized takes it as the turn's
   turn_.stt_final_ms = offset_ms(s.heard_at);
   if (!accept_transcript(*s.heard, now)) return;
-  if (!s.asked) return ask_llm(now);
+  if (!s.asked) return dialogue_.ask(now);
   state_ = State::kThinking;
   chat_sent_ = s.asked_at;
   if (s.first_token_at) {
@@ -442,68 +434,35 @@ void AgentLoop::adopt_speculation(MonoTime now) {
     if (voice_.has_audio()) turn_.first_audio_ms = offset_ms(now);
   }
   if (!voice_.idle()) state_ = State::kSpeaking;
-  for (auto& call : s.tools) on_tool(std::move(call));
-  if (s.done) on_chat_done(std::move(*s.done));
-  voice_.pump(now);  // what arrived while held (clips, stream audio, a failed stream) goes now
+  dialogue_.hold(false);  // the tool calls and the end it held are acted on now
+  voice_.pump(now);       // what arrived while held (clips, stream audio, a failed stream) goes now
 }
 
-void AgentLoop::ask_llm(MonoTime now, const std::string* speculative_user) {
-  llm::ChatRequest req;
-  req.messages = conversation_.messages();
-  if (speculative_user) req.messages.push_back(llm::Message::user(*speculative_user));
-  req.tools = settings_.tools;
-  for (const auto& t : settings_.http_tools) req.tools.push_back(t.spec);
-  req.temperature = settings_.temperature;
-  req.max_tokens = settings_.max_tokens;
-  answer_.clear();
-  tool_calls_.clear();
-  splitter_.reset();
-  chat_done_ = false;
-  chat_got_token_ = false;
-  if (speculative_user) {
+void AgentLoop::on_asked(bool speculative, MonoTime now) {
+  if (speculative) {
     spec_.asked = true;
     spec_.asked_at = now;
   } else {
     state_ = State::kThinking;
     chat_sent_ = now;
   }
-  llm::ChatHandlers h;
-  auto text = back_on_media<std::string>(
-      [](AgentLoop* self, std::string d) { self->on_delta(std::move(d)); });
-  h.on_text = [text](std::string_view d) { text(std::string(d)); };
-  auto tool = back_on_media<llm::ToolCall>(
-      [](AgentLoop* self, llm::ToolCall c) { self->on_tool(std::move(c)); });
-  h.on_tool_call = [tool](const llm::ToolCall& c) { tool(c); };
-  auto done = back_on_media<llm::ChatResult>(
-      [](AgentLoop* self, llm::ChatResult r) { self->on_chat_done(std::move(r)); });
-  h.on_done = [done](const llm::ChatResult& r) { done(r); };
-  chat_call_ = engines_.chat->complete(req, std::move(h));
 }
 
-void AgentLoop::on_delta(std::string delta) {
-  if (chat_done_) return;
-  const MonoTime now = clock_now();
+void AgentLoop::on_model_output(bool text, MonoTime now) {
   if (spec_.active) {
     if (!spec_.first_token_at) spec_.first_token_at = now;
-  } else if (turn_.first_token_ms < 0) {
-    turn_.first_token_ms = offset_ms(now);
-  }
-  chat_got_token_ = true;
-  answer_ += delta;
-  splitter_.push(delta, [&](std::string s) { speak_answer(std::move(s), now); });
-  if (!spec_.active && (!voice_.idle() || leg_.playing())) state_ = State::kSpeaking;
-}
-
-void AgentLoop::on_tool(llm::ToolCall call) {
-  if (chat_done_) return;
-  if (spec_.active) {  // acts on the call: only once the turn is confirmed
-    if (!spec_.first_token_at) spec_.first_token_at = clock_now();
-    spec_.tools.push_back(std::move(call));
     return;
   }
-  const MonoTime now = clock_now();
   if (turn_.first_token_ms < 0) turn_.first_token_ms = offset_ms(now);
-  chat_got_token_ = true;
+  if (text && (!voice_.idle() || leg_.playing())) state_ = State::kSpeaking;
+}
+
+void AgentLoop::on_sentence(std::string text, int round, MonoTime now) {
+  voice_.say(Sentence{.text = std::move(text), .answer = true, .stream = true, .round = round},
+             now);
+}
+
+void AgentLoop::on_builtin_tool(const llm::ToolCall& call, MonoTime now) {
   if (call.name == llm::kEndCall) {
     hangup_after_playout_ = true;
     host_.record_event("tool", "end_call " + llm::string_argument(call, "reason", 200));
@@ -520,61 +479,26 @@ void AgentLoop::on_tool(llm::ToolCall call) {
     } else {
       host_.record_event("tool", "send_dtmf refused: bad digits");
     }
-  } else if (http_tool(call.name)) {
-    host_.record_event("tool", call.name + " " + call.arguments.substr(0, 500));
-  } else {
-    host_.record_event("tool", "unsupported " + call.name);
   }
-  tool_calls_.push_back(std::move(call));
 }
 
-void AgentLoop::on_chat_done(llm::ChatResult result) {
-  if (chat_done_) return;
-  if (spec_.active) {
-    spec_.done = std::move(result);
-    return;
-  }
-  const MonoTime now = clock_now();
-  chat_done_ = true;
-  chat_call_.reset();
-  if (result.ok()) {
-    splitter_.flush([&](std::string s) { speak_answer(std::move(s), now); });
-  } else {
-    // The stream broke off: its unfinished sentence is a fragment ("We open every"), not
-    // said and not kept in the history; the fallback below follows the whole sentences.
-    const std::string_view tail = splitter_.pending();
-    if (answer_.ends_with(tail)) answer_.resize(answer_.size() - tail.size());
-    while (!answer_.empty() && answer_.back() == ' ') answer_.pop_back();
-    splitter_.reset();
-  }
-  const bool said_something = !answer_.empty() || !tool_calls_.empty();
-  if (!result.ok() && !said_something) {
-    return fail_turn(std::string("llm: ") + llm::to_string(result.error) +
-                         (result.message.empty() ? "" : " " + result.message),
-                     now);
-  }
-  if (result.ok() && !said_something) return fail_turn("llm: empty answer", now);
-  if (!result.ok()) turn_.error = std::string("llm: ") + llm::to_string(result.error);
-  conversation_.add(llm::Message::assistant(answer_, tool_calls_));
-  const bool wants_http = std::any_of(tool_calls_.begin(), tool_calls_.end(),
-                                      [&](const llm::ToolCall& c) { return http_tool(c.name); });
-  if (wants_http && !hangup_after_playout_ && result.ok()) {
-    if (tool_rounds_ < settings_.max_tool_rounds) return run_tools(now);
-    add_tool_messages(error_json("too many tool calls in one turn"));
-    if (answer_.empty())
-      return fail_turn("llm: more than " + std::to_string(settings_.max_tool_rounds) +
-                           " tool rounds in one turn",
-                       now);
-  } else {
-    // Every tool call needs its answer in the history or the next request is refused.
-    add_tool_messages(error_json(hangup_after_playout_ ? "not run: the call is ending"
-                                                       : "not run: the answer failed"));
-  }
+void AgentLoop::on_tools_running(bool said_any, MonoTime now) {
+  // The caller should not wait in silence: unless the model already said something.
+  if (!said_any && voice_.idle() && !leg_.playing()) speak(settings_.wait_text, now, true);
+  state_ = State::kSpeaking;
+}
+
+void AgentLoop::on_answer_failed(std::string error, MonoTime now) { fail_turn(error, now); }
+
+bool AgentLoop::call_ending() const { return hangup_after_playout_; }
+
+void AgentLoop::on_answer_end(const AnswerEnd& end, MonoTime now) {
+  if (!end.ok) turn_.error = end.error;
   if (hangup_after_playout_) {
-    if (answer_.empty()) speak(settings_.goodbye_text, now, true);
+    if (!end.said_any) speak(settings_.goodbye_text, now, true);
     state_ = State::kEnding;
   } else {
-    if (!result.ok()) {
+    if (!end.ok) {
       // Never leave the caller with an answer that stops mid-way (a stream that stalled
       // or broke after its first sentences): what was said, then the fallback.
       spdlog::warn("call={} agent={} turn {} answer broke off: {}", host_.call().id, settings_.name,
@@ -587,83 +511,13 @@ void AgentLoop::on_chat_done(llm::ChatResult result) {
   maybe_finish(now);
 }
 
-const llm::HttpTool* AgentLoop::http_tool(const std::string& name) const {
-  for (const auto& t : settings_.http_tools) {
-    if (t.spec.name == name) return &t;
-  }
-  return nullptr;
-}
-
-// The answer called HTTP tools: run them all at once; when every result is back they go
-// into the history and the model is asked again (on_tool_result).
-void AgentLoop::run_tools(MonoTime now) {
-  tool_results_.assign(tool_calls_.size(), std::nullopt);
-  tools_pending_ = 0;
-  for (size_t i = 0; i < tool_calls_.size(); ++i) {
-    const llm::ToolCall& c = tool_calls_[i];
-    const llm::HttpTool* tool = http_tool(c.name);
-    if (!tool) continue;  // built-ins were handled in on_tool: add_tool_messages answers them
-    if (!engines_.tools) {
-      tool_results_[i] = error_json("tool not available");
-      continue;
-    }
-    ++tools_pending_;
-    engines_.tools->run(*tool, c,
-                        back_on_media<llm::ToolResult>([i](AgentLoop* self, llm::ToolResult r) {
-                          self->on_tool_result(i, std::move(r));
-                        }));
-  }
-  if (tools_pending_ == 0) {
-    add_tool_messages(error_json("no result"));
-    ++tool_rounds_;
-    return ask_llm(now);
-  }
-  // The caller should not wait in silence: unless the model already said something.
-  if (answer_.empty() && voice_.idle() && !leg_.playing()) speak(settings_.wait_text, now, true);
-  state_ = State::kSpeaking;
-}
-
-void AgentLoop::on_tool_result(size_t index, llm::ToolResult result) {
-  if (index >= tool_results_.size() || tool_results_[index]) return;
-  const std::string& name = tool_calls_[index].name;
-  host_.record_event("tool_result",
-                     result.ok ? name + " ok" : name + " failed: " + result.content.substr(0, 300));
-  tool_results_[index] = std::move(result.content);
-  if (--tools_pending_ > 0) return;
-  add_tool_messages(error_json("no result"));
-  ++tool_rounds_;
-  ask_llm(clock_now());
-}
-
-// The tool messages answering the last assistant message's calls, in call order: an HTTP
-// tool's result (or `missing` if it has none), {"ok":true} for the others.
-void AgentLoop::add_tool_messages(const std::string& missing) {
-  for (size_t i = 0; i < tool_calls_.size(); ++i) {
-    const llm::ToolCall& c = tool_calls_[i];
-    std::string content;
-    if (i < tool_results_.size() && tool_results_[i]) {
-      content = *tool_results_[i];
-    } else {
-      content = http_tool(c.name) ? missing : R"({"ok":true})";
-    }
-    conversation_.add(llm::Message::tool(c.id, std::move(content)));
-  }
-  tool_results_.clear();
-  tools_pending_ = 0;
-}
-
 void AgentLoop::fail_turn(std::string error, MonoTime now, bool embedded) {
   spdlog::warn("call={} agent={} turn {} failed: {}", host_.call().id, settings_.name, turn_.index,
                error);
   host_.record_event("agent_error", error);
-  if (chat_call_) chat_call_->cancel();
-  chat_call_.reset();
-  chat_done_ = true;
+  dialogue_.cancel();
   new_answer();  // whatever is still in flight for this turn is ignored
   voice_.drop();
-  tools_pending_ = 0;
-  tool_results_.clear();
-  splitter_.reset();
   turn_.error = std::move(error);
   state_ = State::kSpeaking;
   speak(settings_.fallback_text, now, true, embedded);
@@ -672,26 +526,15 @@ void AgentLoop::fail_turn(std::string error, MonoTime now, bool embedded) {
 void AgentLoop::interrupt(MonoTime now) {
   leg_.flush();
   ear_.playback_stopped();
-  if (chat_call_) chat_call_->cancel();
-  chat_call_.reset();
-  new_answer();
-  voice_.drop();
-  splitter_.reset();
   std::string heard = voice_.played().heard_text();
   // After a tool round the last assistant message is this round's answer only.
   const std::string heard_now =
-      tool_rounds_ == 0
+      dialogue_.round() == 0
           ? heard
           : (round_first_part_ ? voice_.played().heard_text_from(*round_first_part_) : "");
-  // Calls whose results are not in the history yet would make the next request fail.
-  const bool results_due = tools_pending_ > 0 || (!chat_done_ && !tool_calls_.empty());
-  if (!chat_done_) {
-    // Still streaming: what was generated so far becomes the answer, then is cut.
-    conversation_.add(llm::Message::assistant(answer_, tool_calls_));
-    chat_done_ = true;
-  }
-  conversation_.truncate_last_assistant(heard_now);
-  if (results_due) add_tool_messages(error_json("cancelled: the caller interrupted"));
+  dialogue_.interrupt(heard_now);
+  new_answer();
+  voice_.drop();
   hangup_after_playout_ = false;  // the caller wants to talk after all
   host_.record_event("barge_in", heard);
   if (turn_open_) {
@@ -707,7 +550,7 @@ void AgentLoop::interrupt(MonoTime now) {
 }
 
 void AgentLoop::maybe_finish(MonoTime now) {
-  if (!voice_.idle() || !chat_done_ || tools_pending_ > 0 || leg_.playing()) return;
+  if (!voice_.idle() || dialogue_.busy() || leg_.playing()) return;
   if (state_ == State::kSpeaking || state_ == State::kEnding) finish_turn(now);
 }
 
@@ -769,10 +612,7 @@ void AgentLoop::say_goodbye(std::string why, MonoTime now) {
 }
 
 void AgentLoop::cancel_work() {
-  if (chat_call_) chat_call_->cancel();
-  chat_call_.reset();
-  chat_done_ = true;
-  tools_pending_ = 0;
+  dialogue_.cancel();
   new_answer();
 }
 

@@ -1,18 +1,23 @@
 // The agent loop: a voice conversation with an LLM on one leg. It is a flow::Flow, so the
 // call manager runs it like any scripted flow (it is the leg's listener).
 //
-// One turn:
-//   caller frame -> turn::Endpointer (VAD, end of turn on a worker timer) -> end of turn
-//   -> Recognizer (worker)
-//   -> text posted back -> Conversation.add(user) -> ChatClient::complete (HTTP thread)
-//   -> text deltas posted back -> SentenceSplitter -> each sentence -> StreamingTts::speak
-//   (chunks played as they arrive: agent/streamed_sentence.h) or PhraseSource::fetch
-//   -> clips played in order on the leg -> playout idle: the turn is over, listen again.
+// The agent is a chain of processors, each owning one stage, and this loop conducts them:
 //
-// HTTP tools (AgentSettings::http_tools): when the answer calls one, the loop POSTs the
-// arguments through the HttpToolRunner (says `wait_text` if the model said nothing first),
-// puts every result in the history as the tool message and asks the model again; that
-// second answer is spoken. At most `max_tool_rounds` such rounds per caller turn.
+//   caller frames -> turn::Endpointer  (VAD, end of turn, barge-in: turn/endpointer.h)
+//                 -> CallerWords or a Recognizer   (the caller's words: caller_words.h)
+//                 -> Dialogue     (history, LLM answer, sentence split, tools: dialogue.h)
+//                 -> AnswerVoice  (synthesis and playout to the leg: answer_voice.h)
+//
+// Each stage reports to the loop through its events interface; the loop owns what spans
+// them: the turn record (AgentTurn and its timing), the state (listening, thinking,
+// speaking, ending), speculation (agent/speculation.h: the Dialogue and the AnswerVoice
+// run held until the turn is confirmed), re-prompts, goodbyes and transfer_to_human. A new
+// engine is a change to one stage: a streaming TTS is AnswerVoice's, a tool kind Dialogue's.
+//
+// HTTP tools (AgentSettings::http_tools): when the answer calls one, the Dialogue POSTs the
+// arguments through the HttpToolRunner (the loop says `wait_text` if the model said nothing
+// first), puts every result in the history and asks the model again; that second answer is
+// spoken. At most `max_tool_rounds` such rounds per caller turn.
 //
 // Barge-in: while the answer plays the endpointer's barge-in policy judges the caller's
 // speech; on a barge-in the leg is flushed in that same frame, the chat and pending
@@ -26,10 +31,11 @@
 // silence for `tts_stall_timeout` (that fallback comes from the host's embedded voice).
 //
 // Threads: every method runs on the leg's media thread and never blocks. Work on other
-// threads (recognition, HTTP, synthesis) reports through FlowHost::post via the answer's
-// cancellation token (agent/answer_token.h): one token per answer, cancelled when the
-// answer is over for good (next turn, barge-in, failure, the call ending, destruction), so
-// stale results (from before a barge-in) and results for a destroyed agent are dropped.
+// threads (recognition, HTTP, synthesis) reports through FlowHost::post via a cancellation
+// token (agent/answer_token.h): the loop's for recognition, the Dialogue's and the
+// AnswerVoice's for their own work, each cancelled when the answer is over for good (next
+// turn, barge-in, failure, the call ending, destruction), so stale results (from before a
+// barge-in) and results for a destroyed agent are dropped.
 #pragma once
 #include <deque>
 #include <functional>
@@ -38,11 +44,13 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent_settings.h"
 #include "agent/agent_turn.h"
 #include "agent/answer_token.h"
 #include "agent/answer_voice.h"
 #include "agent/barge_in_heard.h"
 #include "agent/caller_words.h"
+#include "agent/dialogue.h"
 #include "agent/human_transfer.h"
 #include "agent/speculation.h"
 #include "audio/vad.h"
@@ -56,78 +64,10 @@
 
 namespace atende::agent {
 
-struct AgentSettings {
-  std::string name;             // persona name, for logs and the record
-  std::string language = "en";  // for the recogniser: "en", "pt-br"
-  speech::Voice voice;          // for TTS
-  std::string system_prompt;
-  std::string greeting;  // spoken first (and put in the history); "" for none
-  std::optional<double> temperature;
-  std::optional<int> max_tokens;
-  std::vector<llm::ToolSpec> tools;       // offered to the model (builtins by name)
-  std::vector<llm::HttpTool> http_tools;  // offered too; run by AgentEngines::tools
-
-  // Phrases the agent says on its own. Empty: the language's default (agent_phrases.h).
-  std::string fallback_text;        // the turn failed
-  std::string reprompt_text;        // no input
-  std::string goodbye_text;         // max turns / no input / session timeout
-  std::string handoff_text;         // transfer_to_human
-  std::string no_human_text;        // transfer_to_human: nobody answered
-  std::string wait_text;            // an HTTP tool runs and the model said nothing yet
-  std::string not_configured_text;  // no LLM configured
-
-  Millis first_token_timeout{2000};  // chat request sent -> first token, else fallback
-  Millis tts_stall_timeout{1500};    // a streamed sentence leaves the caller in silence
-  int max_tool_rounds = 3;           // HTTP tool rounds (and second answers) per turn
-  Millis no_input{8000};             // silence after our answer before a re-prompt
-  int max_no_input = 2;              // re-prompts before saying goodbye
-  int max_turns = 30;                // caller turns before saying goodbye
-  Millis session_timeout{600000};    // whole call
-  // transfer_to_human: where the person is (a number, extension or sip: URI; empty: the
-  // hand-off is only said and recorded), and how: "bridge" (dial, say the hand-off, connect
-  // and leave; nobody answers: say so and carry on) or "refer" (SIP REFER, blind).
-  std::string human_to;
-  std::string transfer_mode = "bridge";
-  Millis human_ring_timeout{20000};
-
-  turn::TurnConfig turn;  // sample_rate is set from the leg
-  turn::BargeInConfig barge_in;
-  // Start the answer at a short pause, before the turn is known to be over
-  // (agent/speculation.h). Off: recognition starts at the end of the turn.
-  bool speculative = true;
-  // Barge-in by words: caller speech over an answer is recognised (at the barge-in
-  // policy's min_speech, then every 400 ms of it) and its words decide: backchannels
-  // ("okay", "uh-huh") never interrupt however long, other words ("wait", "stop") at once.
-  // Off: only the length rule (interrupt_without_text).
-  bool barge_in_words = true;
-};
-
-// What the agent needs besides the host. Pointers, not owned; they outlive the loop.
-struct AgentEngines {
-  speech::Recognizer* stt = nullptr;  // nullptr: host.recognizer()
-  // The same engine's streaming side, when it has one (speech/streaming_recognizer.h): the
-  // caller's words arrive while they speak (agent/caller_words.h). `stt` stays the
-  // fallback (a stream that broke, an engine that sends no partials before the end).
-  speech::StreamingRecognizer* stream_stt = nullptr;
-  llm::ChatClient* chat = nullptr;      // nullptr: not configured (say so, hang up)
-  speech::PhraseSource* tts = nullptr;  // nullptr: host.phrases()
-  // Streams the LLM's sentences (first audio = first chunk); fixed phrases still come from
-  // `tts` (cached). nullptr: every sentence is a whole clip from `tts`.
-  speech::StreamingTts* stream_tts = nullptr;
-  llm::HttpToolRunner* tools = nullptr;  // runs http_tools; nullptr: they answer an error
-  // Makes the VAD for the leg's rate; empty: WebRtcVad.
-  std::function<std::unique_ptr<audio::Vad>(int sample_rate)> make_vad;
-  // Every finished turn (also interrupted and failed ones), on the media thread.
-  std::function<void(const AgentTurn&)> on_turn;
-  // Every speculative answer, used or wasted, on the media thread.
-  std::function<void(const SpeculationReport&)> on_speculation;
-  // The media clock for work that comes back from other threads; empty: MonoClock::now.
-  std::function<MonoTime()> clock;
-};
-
 class AgentLoop final : public flow::Flow,
                         private turn::EndpointerEvents,
                         private AnswerVoiceEvents,
+                        private DialogueEvents,
                         private HumanTransferEvents {
  public:
   AgentLoop(flow::FlowHost& host, AgentSettings settings, AgentEngines engines);
@@ -143,23 +83,17 @@ class AgentLoop final : public flow::Flow,
 
   enum class State { kListening, kRecognizing, kThinking, kSpeaking, kEnding, kEnded };
   State state() const { return state_; }
-  const llm::Conversation& conversation() const { return conversation_; }
+  const llm::Conversation& conversation() const { return dialogue_.conversation(); }
   int turns() const { return turn_count_; }
 
  private:
   // `embedded`: from the host's phrases (espeak-ng) even if the persona has its own TTS.
   void speak(std::string text, MonoTime now, bool answer, bool embedded = false);
-  // An LLM sentence: streamed when there is a StreamingTts.
-  void speak_answer(std::string text, MonoTime now);
   // AnswerVoiceEvents: the voice's progress, for the turn's timing and failures.
   void on_answer_audio(MonoTime now) override;
   void on_sentence_queued(const Sentence& s, bool first, size_t part, MonoTime now) override;
   void on_voice_error(const VoiceError& error, MonoTime now) override;
   void on_voice_drained(MonoTime now) override;
-  const llm::HttpTool* http_tool(const std::string& name) const;
-  void run_tools(MonoTime now);
-  void on_tool_result(size_t index, llm::ToolResult result);
-  void add_tool_messages(const std::string& missing);
   // turn::EndpointerEvents.
   void on_speech_started(const turn::TurnEvent& ev, MonoTime now) override;
   void on_turn_dropped(MonoTime now) override;
@@ -188,11 +122,15 @@ class AgentLoop final : public flow::Flow,
   void on_speculative_transcript(speech::Recognition r);
   void adopt_speculation(MonoTime now);
   void report_speculation(bool used);
-  // `speculative_user`: the caller's words not yet in the history (a speculation's).
-  void ask_llm(MonoTime now, const std::string* speculative_user = nullptr);
-  void on_delta(std::string delta);
-  void on_tool(llm::ToolCall call);
-  void on_chat_done(llm::ChatResult result);
+  // DialogueEvents: the answer's progress.
+  void on_asked(bool speculative, MonoTime now) override;
+  void on_model_output(bool text, MonoTime now) override;
+  void on_sentence(std::string text, int round, MonoTime now) override;
+  void on_builtin_tool(const llm::ToolCall& call, MonoTime now) override;
+  void on_tools_running(bool said_any, MonoTime now) override;
+  void on_answer_end(const AnswerEnd& end, MonoTime now) override;
+  void on_answer_failed(std::string error, MonoTime now) override;
+  bool call_ending() const override;
   void maybe_finish(MonoTime now);
   MonoTime clock_now() const;
   void fail_turn(std::string error, MonoTime now, bool embedded = false);
@@ -219,8 +157,7 @@ class AgentLoop final : public flow::Flow,
   AgentEngines engines_;
   turn::Endpointer ear_;
   AnswerVoice voice_;  // synthesiser and playout of everything the agent says
-  llm::Conversation conversation_;
-  llm::SentenceSplitter splitter_;
+  Dialogue dialogue_;  // the history, the LLM's answer and its tool rounds
 
   State state_ = State::kListening;
   MonoTime started_{};
@@ -230,16 +167,7 @@ class AgentLoop final : public flow::Flow,
   int turn_count_ = 0;
   bool hangup_after_playout_ = false;
 
-  llm::ChatCallPtr chat_call_;
-  bool chat_done_ = true;
-  bool chat_got_token_ = false;  // of the completion in flight
-  std::string answer_;           // text received this turn
-  std::vector<llm::ToolCall> tool_calls_;
-  // HTTP tools of this turn: results in call order (empty: still running), how many are
-  // still running, rounds done, and where this round's sentences start in the voice's played().
-  std::vector<std::optional<std::string>> tool_results_;
-  int tools_pending_ = 0;
-  int tool_rounds_ = 0;
+  // Where this round's sentences start in the voice's played() (after a tool round).
   std::optional<size_t> round_first_part_;
   AgentTurn turn_;  // the turn in progress
   bool turn_open_ = false;

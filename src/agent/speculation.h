@@ -12,9 +12,9 @@
 // ends the turn sooner, "I'd like a table for..." waits longer (turn/turn_text.h).
 //
 // What the LLM asks for that cannot be undone (tool calls: end the call, transfer, send
-// keys, HTTP tools) and its final result wait here until the turn is confirmed; its text is
-// split and synthesised at once (speech that is never played costs nothing but the
-// request).
+// keys, HTTP tools) and its final result wait in the held Dialogue until the turn is
+// confirmed; its text is split and synthesised at once by the held AnswerVoice (speech that
+// is never played costs nothing but the request).
 #pragma once
 #include <optional>
 #include <vector>
@@ -34,9 +34,7 @@ struct Speculation {
   bool asked = false;  // the chat completion was sent
   MonoTime asked_at{};
   std::optional<MonoTime> first_token_at;
-  std::vector<llm::ToolCall> tools;     // held until the turn is confirmed
-  std::optional<llm::ChatResult> done;  // the completion's end, held likewise
-  int voice_requests_before = 0;        // AnswerVoice::requests() when it began
+  int voice_requests_before = 0;  // AnswerVoice::requests() when it began
 };
 
 // How one speculation ended, for /metrics: adopted as the answer (`used`) or dropped

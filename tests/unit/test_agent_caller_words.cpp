@@ -115,9 +115,14 @@ TEST_F(CallerWordsTest, AClosedQuestionInThePartialsEndsTheTurnSoonerWithoutAReq
   EXPECT_EQ(streams.finished, 1);
   ASSERT_EQ(turns.size(), 2u);
   EXPECT_EQ(turns[1].user_text, "What time do you open?");  // the final, not the partial
+  // Asked on the newest partial at the end of the turn, while the final was on its way;
+  // the final said the same words, so that answer was the turn's.
   auto reqs = fake.requests();
   ASSERT_EQ(reqs.size(), 1u);
-  EXPECT_EQ(reqs[0]["json"]["messages"].back()["content"], "What time do you open?");
+  EXPECT_EQ(reqs[0]["json"]["messages"].back()["content"], "what time do you open?");
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(reports[0].used);
+  EXPECT_FALSE(reports[0].recognition);
 }
 
 TEST_F(CallerWordsTest, ASpeculationOnThePartialIsAdoptedWhenTheFinalSaysTheSame) {
