@@ -56,7 +56,6 @@ class CallerWords {
   bool failed() const { return failed_; }
   // The newest partial of the open utterance ("" before the first).
   const std::string& partial() const { return partial_; }
-  uint64_t streams() const { return serial_; }
 
  private:
   void on_partial(uint64_t serial, std::string text);
