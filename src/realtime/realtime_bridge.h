@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -84,11 +85,14 @@ class Bridge {
     events_.pop_front();
     return true;
   }
-  // False when the queue is full (the socket is stuck): the engine ends the call.
+  // False when the queue is full (the socket is stuck): the engine ends the call. The I/O
+  // thread is woken for it (a commit starts the model's answer: it should not wait for the
+  // next 20 ms tick).
   bool push_command(Command c) {
     std::lock_guard lock(mu_);
     if (commands_.size() >= kMaxCommands) return false;
     commands_.push_back(std::move(c));
+    if (wake_) wake_();
     return true;
   }
   // The engine is gone: the I/O thread closes the socket.
@@ -145,6 +149,12 @@ class Bridge {
     std::lock_guard lock(mu_);
     return closed_;
   }
+  // Called (under the bridge's mutex: it must only post, never block) when a command is
+  // queued; empty: nobody to wake. Set and cleared by the I/O side.
+  void set_wake(std::function<void()> wake) {
+    std::lock_guard lock(mu_);
+    wake_ = std::move(wake);
+  }
   void set_ended(std::string why) {
     std::lock_guard lock(mu_);
     if (!ended_) ended_ = std::move(why);
@@ -192,6 +202,7 @@ class Bridge {
   std::deque<Command> commands_;
   bool closed_ = false;
   std::optional<std::string> ended_;
+  std::function<void()> wake_;
 };
 
 }  // namespace atende::realtime

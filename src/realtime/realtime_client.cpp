@@ -24,10 +24,20 @@ constexpr size_t kMaxQueuedWrites = 64;  // ~1.3 s of appends: the server stoppe
 constexpr int kSendEveryMs = 40;         // caller audio batched per append
 constexpr size_t kResampleChunk = 4800;  // 200 ms at 24 kHz per resampler call
 
+// What a bridge's wake-up posts to: the I/O context while it lives. RealtimeIo's destructor
+// clears it first, so a media thread that queues a command late never posts to a context
+// being destroyed.
+struct IoHandle {
+  std::mutex mu;
+  asio::io_context* ioc = nullptr;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(asio::io_context& ioc, SessionOptions options, std::shared_ptr<Bridge> bridge)
+  Session(asio::io_context& ioc, std::shared_ptr<IoHandle> handle, SessionOptions options,
+          std::shared_ptr<Bridge> bridge)
       : ioc_(ioc),
+        handle_(std::move(handle)),
         options_(std::move(options)),
         bridge_(std::move(bridge)),
         tick_(ioc),
@@ -64,7 +74,19 @@ class Session : public std::enable_shared_from_this<Session> {
     ws_ = net::WsConnection::create(ioc_, std::move(o), std::move(h));
     ws_->start();
     schedule_tick();
+    // A command is sent at once, not at the next tick (~10 ms less per turn on average).
+    bridge_->set_wake([handle = std::weak_ptr<IoHandle>(handle_), w = weak_from_this()] {
+      auto h = handle.lock();
+      if (!h) return;
+      std::lock_guard lock(h->mu);
+      if (!h->ioc) return;
+      asio::post(*h->ioc, [w] {
+        if (auto self = w.lock(); self && !self->ended_) self->on_tick();
+      });
+    });
   }
+
+  ~Session() { bridge_->set_wake({}); }
 
  private:
   void on_text(std::string_view text) {
@@ -172,10 +194,12 @@ class Session : public std::enable_shared_from_this<Session> {
     open_ = false;
     if (!by_us) spdlog::info("realtime: session ended: {}", why);
     bridge_->set_ended(why);
+    bridge_->set_wake({});
     tick_.cancel();
   }
 
   asio::io_context& ioc_;
+  std::shared_ptr<IoHandle> handle_;
   SessionOptions options_;
   std::shared_ptr<Bridge> bridge_;
   std::shared_ptr<net::WsConnection> ws_;
@@ -196,11 +220,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct RealtimeIo::Impl {
   asio::io_context ioc{1};
+  std::shared_ptr<IoHandle> handle = std::make_shared<IoHandle>();
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
 };
 
 RealtimeIo::RealtimeIo() : impl_(std::make_unique<Impl>()) {
+  impl_->handle->ioc = &impl_->ioc;
   impl_->work.emplace(asio::make_work_guard(impl_->ioc));
   impl_->thread = std::thread([this] {
     for (;;) {
@@ -215,20 +241,24 @@ RealtimeIo::RealtimeIo() : impl_(std::make_unique<Impl>()) {
 }
 
 RealtimeIo::~RealtimeIo() {
+  {
+    std::lock_guard lock(impl_->handle->mu);
+    impl_->handle->ioc = nullptr;  // no more wake-ups posted from media threads
+  }
   impl_->work.reset();
   impl_->ioc.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
 void RealtimeIo::open(SessionOptions options, std::shared_ptr<Bridge> bridge) {
-  asio::post(impl_->ioc,
-             [this, options = std::move(options), bridge = std::move(bridge)]() mutable {
-               try {
-                 std::make_shared<Session>(impl_->ioc, std::move(options), bridge)->start();
-               } catch (const std::exception& e) {
-                 bridge->set_ended(std::string("cannot start: ") + e.what());
-               }
-             });
+  asio::post(
+      impl_->ioc, [this, options = std::move(options), bridge = std::move(bridge)]() mutable {
+        try {
+          std::make_shared<Session>(impl_->ioc, impl_->handle, std::move(options), bridge)->start();
+        } catch (const std::exception& e) {
+          bridge->set_ended(std::string("cannot start: ") + e.what());
+        }
+      });
 }
 
 }  // namespace atende::realtime
