@@ -74,6 +74,9 @@ class CoalescingStream {
   void use_tls(std::shared_ptr<boost::asio::ssl::context> context) {
     state_->context = std::move(context);
     state_->tls.emplace(state_->next.socket(), *state_->context);
+    // Asio asks OpenSSL to free its record buffers whenever they are empty, i.e. to allocate
+    // them again for every frame: keep them (about 34 KiB per connection).
+    SSL_clear_mode(state_->tls->native_handle(), SSL_MODE_RELEASE_BUFFERS);
   }
   Tls* tls() noexcept { return state_->tls ? &*state_->tls : nullptr; }
 

@@ -244,9 +244,7 @@ long mallocs_per_rounds(bool tls, int rounds) {
     });
   } else {
     plain_peer = std::thread([&] {
-      net::io_context pioc;
-      websocket::stream<tcp::socket> pws(pioc);
-      pws.next_layer() = acceptor.accept();
+      websocket::stream<tcp::socket> pws(acceptor.accept());
       pws.accept();
       peer_loop(pws);
     });
