@@ -148,19 +148,19 @@ void AspFront::Conn::tls_handshake(Clock::time_point deadline) {
     self->tls_handshaking_ = false;
     self->dial_failed("tls handshake with " + self->target_.name + ": timeout");
   });
-  tls.async_handshake(net::ssl::stream_base::client,
-                      [self = shared_from_this()](beast::error_code ec) {
-                        if (!self->tls_handshaking_) return;  // timed out or cancelled
-                        self->tls_handshaking_ = false;
-                        self->start_timer_.cancel();
-                        if (self->state_ == State::kDone) return;
-                        if (ec) {
-                          // The log names the target: "tls: certificate rejected: <why>".
-                          return self->dial_failed(::atende::net::describe_tls_failure(
-                              self->stream().tls()->native_handle(), ec));
-                        }
-                        self->ws_handshake();
-                      });
+  tls.async_handshake(
+      net::ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
+        if (!self->tls_handshaking_) return;  // timed out or cancelled
+        self->tls_handshaking_ = false;
+        self->start_timer_.cancel();
+        if (self->state_ == State::kDone) return;
+        if (ec) {
+          // The log names the target: "tls: certificate rejected: <why>".
+          return self->dial_failed(
+              ::atende::net::describe_tls_failure(self->stream().tls()->native_handle(), ec));
+        }
+        self->ws_handshake();
+      });
 }
 
 void AspFront::Conn::ws_handshake() {

@@ -13,8 +13,8 @@ struct Target {
   bool secure = false;
 };
 
-// "ws://HOST:PORT/PATH?QUERY" (or wss://, reported in `secure`, port 443 unless given); a numeric host or
-// "localhost" (no blocking DNS). False when it is not one.
+// "ws://HOST:PORT/PATH?QUERY" (or wss://, reported in `secure`, port 443 unless given); a numeric
+// host or "localhost" (no blocking DNS). False when it is not one.
 bool parse_target(std::string_view to, Target& t);
 
 // A random version 4 UUID, lower-case with dashes: the session_id of a session we start.
