@@ -3,10 +3,11 @@ calls atende, whose flow bridges it (`type: asp`) to an agent at wss://127.0.0.1
 TLS terminator (harness/tls_proxy.py, Python's ssl module) in front of atende's own plain
 /asp, where the echo flow answers. Certificates are made at test time with the openssl CLI.
 With the test CA as asp_client_ca_file the call bridges and a tone comes back through TLS
-both ways; a certificate that CA did not sign fails the leg with the reason in the log,
-while another call goes on."""
+both ways; a certificate that CA did not sign, or an agent that never answers the TLS
+handshake, fails the leg with the reason in the log, while another call goes on."""
 import pathlib
 import shutil
+import socket
 
 import pytest
 
@@ -23,8 +24,9 @@ pytestmark = pytest.mark.atende_only
 ECHO_FLOW = pathlib.Path(__file__).resolve().parents[2] / "flows" / "echo.yaml"
 
 
-def flows(workdir, agent_port):
-    """echo (what the agent side answers) and wss_agent, the caller's flow."""
+def flows(workdir, agent_port, silent_port):
+    """echo (what the agent side answers) and the callers' flows: wss_agent, and wss_silent
+    (an agent that takes the connection and never answers the TLS handshake)."""
     d = workdir / "flows"
     d.mkdir()
     shutil.copy(ECHO_FLOW, d / "echo.yaml")
@@ -43,12 +45,29 @@ steps:
   bye:
     type: hangup
 """)
+    (d / "wss_silent.yaml").write_text(f"""
+name: wss_silent
+start: talk
+steps:
+  talk:
+    type: asp
+    url: "wss://127.0.0.1:{silent_port}/asp?to=echo"
+    ring_timeout: 2s
+    on_failure: sorry
+  sorry:
+    type: say
+    text: "The assistant is not available."
+    next: bye
+  bye:
+    type: hangup
+""")
     return d
 
 
-def start(server_factory, workdir, proxy, ca):
+def start(server_factory, workdir, proxy, ca, silent_port=9):
     srv = start_asp_server(server_factory, workdir,
-                           extra_args=["--flows-dir", str(flows(workdir, proxy.port))],
+                           extra_args=["--flows-dir",
+                                       str(flows(workdir, proxy.port, silent_port))],
                            asp_client_token=TOKEN, asp_client_ca_file=str(ca))
     proxy.backend_port = srv.http_port
     return srv
@@ -91,11 +110,13 @@ def test_wss_agent_trusted_by_the_ca_file_bridges_audio_both_ways(server_factory
     proxy.close()
 
 
-def test_untrusted_certificate_fails_the_leg_and_not_the_other_calls(server_factory, workdir):
+def test_untrusted_or_silent_agent_fails_the_leg_and_not_the_other_calls(server_factory,
+                                                                         workdir):
     ca, _, _ = ca_signed(workdir / "tls")
     cert, key, _ = self_signed(workdir / "rogue")  # names 127.0.0.1, but not signed by ca
     proxy = TlsProxy(cert, key)
-    srv = start(server_factory, workdir, proxy, ca)
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel accepts; nobody speaks
+    srv = start(server_factory, workdir, proxy, ca, silent.getsockname()[1])
     other = AspClient("127.0.0.1", srv.http_port, token=TOKEN, to="echo").connect()
     try:
         assert other.wait_type("protocol.capabilities")
@@ -112,6 +133,15 @@ def test_untrusted_certificate_fails_the_leg_and_not_the_other_calls(server_fact
             assert c.wait_type("session.ended", 20), c.types()
         finally:
             c.close()
+        # A handshake that never completes ends with the dial's ring timeout (2 s).
+        c = AspClient("127.0.0.1", srv.http_port, token=TOKEN, to="wss_silent").connect()
+        try:
+            assert c.wait_type("protocol.capabilities")
+            c.start_session(rate=8000)
+            assert c.wait_type("session.started")
+            assert c.wait_type("session.ended", 20), c.types()
+        finally:
+            c.close()
         # The other call still echoes.
         other.play_silence(3.0)
         other.play_wav(make_tone_wav(workdir / "tone.wav", 1000, 1.5))
@@ -123,12 +153,15 @@ def test_untrusted_certificate_fails_the_leg_and_not_the_other_calls(server_fact
     assert has_tone(other.received_wav(workdir / "heard.wav"), 1000, min_seconds=0.8)
     assert proxy.handshakes_ok == 0 and proxy.handshakes_failed == 1
     out = outbound_asp(srv)
-    assert len(out) == 1, out
-    rec = ended_record(srv, out[0]["id"], 20)
-    assert rec["end_reason"] == "failed" and not rec["answered_at"], rec
+    assert len(out) == 2, out
+    for leg in out:
+        rec = ended_record(srv, leg["id"], 20)
+        assert rec["end_reason"] == "failed" and not rec["answered_at"], rec
+    assert "tls handshake with 127.0.0.1: timeout" in srv.stderr_text(), srv.log_tail()
     assert wait_until(lambda: "certificate rejected" in srv.stderr_text(), 5), srv.log_tail()
     line = next(l for l in srv.stderr_text().splitlines() if "certificate rejected" in l)
     assert "event=dial_failed" in line and "wss://127.0.0.1:" in line, line
     assert "self-signed" in line or "self signed" in line, line
     srv.assert_healthy()
     proxy.close()
+    silent.close()
