@@ -281,6 +281,7 @@ int Server::run() {
   asp::AspFront asp_front({.client_rate = cfg.asp_rate,
                            .silence_threshold_ms = cfg.asp_silence_threshold_ms,
                            .client_token = cfg.asp_client_token,
+                           .client_ca_file = cfg.asp_client_ca_file,
                            .max_sessions = static_cast<size_t>(cfg.asp_max_sessions),
                            .io_threads = asp::io_threads_for(cfg.asp_io_threads)},
                           media, calls, registry);

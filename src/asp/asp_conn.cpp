@@ -10,6 +10,7 @@
 
 #include "asp/asp_credentials.h"
 #include "core/call_id.h"
+#include "net/tls_client.h"
 
 namespace atende::asp {
 
@@ -108,42 +109,83 @@ void AspFront::Conn::accept(http::request<http::empty_body> req, std::string use
   });
 }
 
-void AspFront::Conn::dial(sessions::DialOrder order, Target target) {
+void AspFront::Conn::dial(sessions::DialOrder order, Target target,
+                          std::shared_ptr<net::ssl::context> tls, std::string tls_error) {
   order_ = std::move(order);
   target_ = std::move(target);
+  if (target_.secure && !tls) return dial_failed("tls: " + tls_error);
+  if (tls) stream().use_tls(std::move(tls));
   watch_writes();
   session_id_ = random_uuid();
   state_ = State::kConnecting;
+  // One budget for the TCP connect and the TLS handshake.
   const auto ring =
       std::min<std::chrono::milliseconds>(order_.ring_timeout, std::chrono::seconds(10));
+  const auto deadline = Clock::now() + ring;
   beast::get_lowest_layer(ws_).expires_after(ring);
   tcp::endpoint ep(net::ip::make_address(target_.host), static_cast<uint16_t>(target_.port));
-  beast::get_lowest_layer(ws_).async_connect(ep, [self = shared_from_this()](beast::error_code ec) {
-    if (ec) return self->dial_failed("cannot connect: " + ec.message());
-    self->tune();
-    beast::get_lowest_layer(self->ws_).expires_never();
-    self->ws_.set_option(
-        websocket::stream_base::timeout{std::chrono::seconds(5), std::chrono::seconds(20), true});
-    const std::string token = self->front_.options_.client_token;
-    self->ws_.set_option(websocket::stream_base::decorator([token](websocket::request_type& r) {
-      r.set(http::field::user_agent, "atende");
-      if (!token.empty()) r.set(http::field::authorization, "Bearer " + token);
-    }));
-    const std::string& h = self->target_.host;
-    const std::string host = (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" +
-                             std::to_string(self->target_.port);
-    self->ws_.async_handshake(host, self->target_.path, [self](beast::error_code e) {
-      if (e) return self->dial_failed("handshake: " + e.message());
-      self->state_ = State::kAwaitCapabilities;
-      self->start_timer_.expires_after(std::chrono::seconds(5));
-      self->start_timer_.async_wait([self](beast::error_code te) {
-        if (!te &&
-            (self->state_ == State::kAwaitCapabilities || self->state_ == State::kAwaitStarted)) {
-          self->dial_failed("no session.started in time");
-        }
+  beast::get_lowest_layer(ws_).async_connect(
+      ep, [self = shared_from_this(), deadline](beast::error_code ec) {
+        if (self->state_ == State::kDone) return;  // cancelled meanwhile
+        if (ec) return self->dial_failed("cannot connect: " + ec.message());
+        self->tune();
+        beast::get_lowest_layer(self->ws_).expires_never();
+        if (self->stream().tls()) return self->tls_handshake(deadline);
+        self->ws_handshake();
       });
-      self->read();
+}
+
+void AspFront::Conn::tls_handshake(Clock::time_point deadline) {
+  auto& tls = *stream().tls();
+  if (auto bad = ::atende::net::expect_peer(tls.native_handle(), target_.name); !bad.empty()) {
+    return dial_failed("tls: " + bad);
+  }
+  // The socket is the raw one under TLS (no tcp_stream timeout): our timer closes it.
+  tls_handshaking_ = true;
+  start_timer_.expires_at(deadline);
+  start_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
+    if (e || !self->tls_handshaking_) return;
+    self->tls_handshaking_ = false;
+    self->dial_failed("tls handshake with " + self->target_.name + ": timeout");
+  });
+  tls.async_handshake(
+      net::ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
+        if (!self->tls_handshaking_) return;  // timed out or cancelled
+        self->tls_handshaking_ = false;
+        self->start_timer_.cancel();
+        if (self->state_ == State::kDone) return;
+        if (ec) {
+          // The log names the target: "tls: certificate rejected: <why>".
+          return self->dial_failed(
+              ::atende::net::describe_tls_failure(self->stream().tls()->native_handle(), ec));
+        }
+        self->ws_handshake();
+      });
+}
+
+void AspFront::Conn::ws_handshake() {
+  ws_.set_option(
+      websocket::stream_base::timeout{std::chrono::seconds(5), std::chrono::seconds(20), true});
+  const std::string token = front_.options_.client_token;
+  ws_.set_option(websocket::stream_base::decorator([token](websocket::request_type& r) {
+    r.set(http::field::user_agent, "atende");
+    if (!token.empty()) r.set(http::field::authorization, "Bearer " + token);
+  }));
+  const std::string& h = target_.name;
+  const std::string host =
+      (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(target_.port);
+  ws_.async_handshake(host, target_.path, [self = shared_from_this()](beast::error_code e) {
+    if (self->state_ == State::kDone) return;
+    if (e) return self->dial_failed("handshake: " + e.message());
+    self->state_ = State::kAwaitCapabilities;
+    self->start_timer_.expires_after(std::chrono::seconds(5));
+    self->start_timer_.async_wait([self](beast::error_code te) {
+      if (!te &&
+          (self->state_ == State::kAwaitCapabilities || self->state_ == State::kAwaitStarted)) {
+        self->dial_failed("no session.started in time");
+      }
     });
+    self->read();
   });
 }
 

@@ -38,7 +38,10 @@ class AspFront::Conn : public Wakeable, public std::enable_shared_from_this<AspF
               bool subprotocol);
 
   // ---- client role ----
-  void dial(sessions::DialOrder order, Target target);
+  // `tls`: the context for a wss:// target (verification set up, net/tls_client.h); when
+  // null for one, the dial fails with `tls_error`.
+  void dial(sessions::DialOrder order, Target target,
+            std::shared_ptr<boost::asio::ssl::context> tls = nullptr, std::string tls_error = {});
   // Our side hangs up before the session is up (run on the I/O thread).
   void cancel();
   // The front stops: a session not yet up ends now (a live one is ended by its leg).
@@ -64,6 +67,9 @@ class AspFront::Conn : public Wakeable, public std::enable_shared_from_this<AspF
   // Socket writes start and end (the channel's view of a stuck peer; more to write).
   void watch_writes();
   void tune();
+  // Client role, after the TCP connect: TLS (wss://, within `deadline`), then the upgrade.
+  void tls_handshake(Clock::time_point deadline);
+  void ws_handshake();
   void read();
   void on_read(boost::beast::error_code ec, size_t n);
   void on_socket_end(const boost::beast::error_code& ec);
@@ -103,6 +109,7 @@ class AspFront::Conn : public Wakeable, public std::enable_shared_from_this<AspF
   std::shared_ptr<Channel> channel_;
   std::string session_id_, remote_, user_;
   bool claimed_ = false;
+  bool tls_handshaking_ = false;  // the deadline's timer cuts only the TLS handshake
   sessions::DialOrder order_;
   Target target_;
   // Writing: one message at a time (Beast's rule); a batch of them per socket write.

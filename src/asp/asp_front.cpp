@@ -7,6 +7,7 @@
 
 #include "asp/asp_conn.h"
 #include "asp/asp_credentials.h"
+#include "net/tls_client.h"
 
 namespace atende::asp {
 
@@ -36,7 +37,16 @@ AspFront::~AspFront() {
   io_.reset();
 }
 
-void AspFront::start() { io_->start(); }
+void AspFront::start() {
+  // The TLS context is cached by CA file (net/tls_client.h): loading the system's store takes
+  // milliseconds, spent here rather than on an I/O thread at the first wss:// dial. A CA
+  // file that cannot be read is said now; every wss:// dial then fails with the reason.
+  std::string error;
+  if (!::atende::net::client_tls_context(options_.client_ca_file, error)) {
+    spdlog::warn("asp: wss:// agents cannot be dialled: {}", error);
+  }
+  io_->start();
+}
 
 void AspFront::stop() {
   if (stopping_.exchange(true)) return;
@@ -175,17 +185,13 @@ sessions::ControlResult<sessions::Done> AspFront::check(const std::string& to,
         sessions::ControlErrc::kInvalid,
         "'" + to.substr(0, 80) + "' is not ws://HOST:PORT/PATH with a numeric address"};
   }
-  if (t.secure) {
-    return sessions::ControlError{sessions::ControlErrc::kInvalid,
-                                  "wss:// is not supported by this version: use ws://"};
-  }
   return sessions::Done{};
 }
 
 void AspFront::dial(sessions::DialOrder order) {
   const std::string id = order.leg_id;
   Target t;
-  if (stopping_ || !parse_target(order.to, t) || t.secure) {
+  if (stopping_ || !parse_target(order.to, t)) {
     sessions_.leg_ended(id, "failed", 0);
     return;
   }
@@ -207,7 +213,13 @@ void AspFront::dial(sessions::DialOrder order) {
       dialling_[order.leg_id] = {conn, &thread};
     }
     conn->set_remote(t.host + ":" + std::to_string(t.port));
-    conn->dial(std::move(order), std::move(t));
+    std::shared_ptr<net::ssl::context> tls;
+    std::string tls_error;
+    if (t.secure) {
+      // Cached since start(): no file is read here unless that failed.
+      tls = ::atende::net::client_tls_context(options_.client_ca_file, tls_error);
+    }
+    conn->dial(std::move(order), std::move(t), std::move(tls), std::move(tls_error));
   });
 }
 

@@ -3,8 +3,9 @@
 // Server role: a media server opens ws://HOST:PORT/asp on our HTTP listener (the HTTP
 // server hands the upgraded socket over); after session.start the session is a call (one
 // leg of kind "asp") that a flow or persona answers, recorded like a SIP call.
-// Client role: a Dialer for "ws://HOST:PORT/PATH" targets: we are the media server, the
-// dialled leg is bridged to a caller by the flow (`type: asp`, or dial + bridge).
+// Client role: a Dialer for "ws://HOST:PORT/PATH" (and "wss://", TLS verified against the
+// system's CAs or asp_client_ca_file) targets: we are the media server, the dialled leg is
+// bridged to a caller by the flow (`type: asp`, or dial + bridge).
 //
 // All WebSocket I/O (Boost.Beast) runs on this front's own I/O threads (io_threads.h), each
 // connection on one of them; legs on media workers exchange fixed-size slots with it through
@@ -33,11 +34,12 @@ struct AspOptions {
   int silence_threshold_ms = 500;  // client role: our VAD's end of speech
   int start_timeout_ms = 5000;     // server role: session.start must come within this
   std::string client_token;        // client role: "Authorization: Bearer" for remote agents
+  std::string client_ca_file;      // client role, wss://: the CAs to trust (PEM); empty: system's
   size_t max_sessions = 512;       // open WebSockets, both roles
   int io_threads = 1;              // WebSocket I/O threads (asp_io_threads)
 };
 
-// "ws://HOST:PORT[/PATH]" (or wss://, refused by check()): a target our client role dials.
+// "ws://HOST:PORT[/PATH]" or "wss://...": a target our client role dials.
 bool is_asp_target(std::string_view to);
 
 class AspFront final : public sessions::Dialer {
@@ -46,6 +48,7 @@ class AspFront final : public sessions::Dialer {
            MetricsRegistry& registry);
   ~AspFront() override;
 
+  // Also loads the CAs wss:// agents are checked against (once: not on an I/O thread).
   void start();
   // Ends every session (session.ended, close 1001) and stops the thread. Before media stops.
   void stop();

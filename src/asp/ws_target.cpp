@@ -47,6 +47,7 @@ bool parse_target(std::string_view to, Target& t) {
     t.port = port;
   }
   if (t.port <= 0 || t.port > 65535) return false;
+  t.name = t.host;
   if (t.host == "localhost") t.host = "127.0.0.1";
   boost::system::error_code ec;
   boost::asio::ip::make_address(t.host, ec);

@@ -218,6 +218,8 @@ bool apply_config_key(const std::string& ctx, const std::string& list_ctx, const
       cfg.asp_require_token = parse_bool(ctx, v);
     else if (key == "asp_client_token")
       cfg.asp_client_token = v;
+    else if (key == "asp_client_ca_file")
+      cfg.asp_client_ca_file = v;
     else if (key == "asp_max_sessions")
       cfg.asp_max_sessions = parse_int(ctx, v, 1, 20000);
     else if (key == "asp_rate")

@@ -145,10 +145,11 @@ struct Config {
   std::vector<AudioSocketListenConfig> audiosocket_listen{{{"127.0.0.1", 9092}, "", true}};
   int audiosocket_rate = 8000;
   // ASP over WebSocket (docs/asp.md): whether ws://.../asp needs an API token (Bearer), the
-  // token our client role sends to remote agents, the rate it asks for, and its VAD's end
-  // of speech.
+  // token our client role sends to remote agents, the CAs it trusts for wss:// agents, the
+  // rate it asks for, and its VAD's end of speech.
   bool asp_require_token = true;
   std::string asp_client_token;
+  std::string asp_client_ca_file;  // PEM; empty: the system's CA store
   int asp_rate = 8000;
   int asp_max_sessions = 512;  // ASP WebSockets open at once, both roles
   int asp_silence_threshold_ms = 500;
