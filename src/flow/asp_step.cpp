@@ -2,6 +2,7 @@
 
 #include <set>
 #include <string>
+#include <utility>
 
 namespace atende::flow {
 namespace {
@@ -45,7 +46,9 @@ void expand_asp_steps(YAML::Node& root) {
           s.Mark(), "step '" + name + "': type asp needs 'url' (ws://HOST:PORT/PATH)");
     }
     const std::string bridge = name + "-bridge";
-    if (steps[bridge]) {
+    // Looked up through a const node: the non-const operator[] adds the key to the map
+    // this loop walks, and the walk then skips a step.
+    if (std::as_const(steps)[bridge]) {
       throw YAML::ParserException(
           s.Mark(), "step '" + name + "': the name '" + bridge + "' is taken (type asp uses it)");
     }

@@ -57,5 +57,24 @@ TEST(FlowAspStep, BadStepsAreErrors) {
   EXPECT_FALSE(load_flow_text(taken, "a.yaml").errors.empty());
 }
 
+// The step after an asp step used to vanish: the check for a taken "-bridge" name looked it
+// up through the non-const operator[], which adds the key to the map being walked.
+TEST(FlowAspStep, TheStepsAroundItAllSurvive) {
+  const LoadResult r = load_flow_text(R"(
+name: q
+start: talk
+steps:
+  talk:
+    type: asp
+    url: "ws://127.0.0.1:9/asp?to=echo"
+    on_failure: bye
+  bye:
+    type: hangup
+)",
+                                      "q.yaml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  EXPECT_EQ(r.flow->steps[find_step(*r.flow, "talk")].on_failure, find_step(*r.flow, "bye"));
+}
+
 }  // namespace
 }  // namespace atende::flow
