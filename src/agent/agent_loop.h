@@ -37,7 +37,6 @@
 // turn, barge-in, failure, the call ending, destruction), so stale results (from before a
 // barge-in) and results for a destroyed agent are dropped.
 #pragma once
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -57,7 +56,6 @@
 #include "flow/flow_host.h"
 #include "llm/chat_client.h"
 #include "llm/conversation.h"
-#include "llm/sentence_splitter.h"
 #include "llm/tools.h"
 #include "speech/streaming_tts.h"
 #include "turn/endpointer.h"
