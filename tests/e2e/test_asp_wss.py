@@ -24,43 +24,37 @@ pytestmark = pytest.mark.atende_only
 ECHO_FLOW = pathlib.Path(__file__).resolve().parents[2] / "flows" / "echo.yaml"
 
 
+def asp_flow(name, url, extra=""):
+    """A flow that bridges the caller to the ASP agent at `url` (`type: asp`), and says so
+    and hangs up when it cannot."""
+    extra_line = f"\n    {extra}" if extra else ""
+    return f"""
+name: {name}
+start: talk
+steps:
+  talk:
+    type: asp
+    url: "{url}"{extra_line}
+    on_failure: sorry
+  sorry:
+    type: say
+    text: "The assistant is not available."
+    next: bye
+  bye:
+    type: hangup
+"""
+
+
 def flows(workdir, agent_port, silent_port):
     """echo (what the agent side answers) and the callers' flows: wss_agent, and wss_silent
     (an agent that takes the connection and never answers the TLS handshake)."""
     d = workdir / "flows"
     d.mkdir()
     shutil.copy(ECHO_FLOW, d / "echo.yaml")
-    (d / "wss_agent.yaml").write_text(f"""
-name: wss_agent
-start: talk
-steps:
-  talk:
-    type: asp
-    url: "wss://127.0.0.1:{agent_port}/asp?to=echo"
-    on_failure: sorry
-  sorry:
-    type: say
-    text: "The assistant is not available."
-    next: bye
-  bye:
-    type: hangup
-""")
-    (d / "wss_silent.yaml").write_text(f"""
-name: wss_silent
-start: talk
-steps:
-  talk:
-    type: asp
-    url: "wss://127.0.0.1:{silent_port}/asp?to=echo"
-    ring_timeout: 2s
-    on_failure: sorry
-  sorry:
-    type: say
-    text: "The assistant is not available."
-    next: bye
-  bye:
-    type: hangup
-""")
+    agent = f"wss://127.0.0.1:{agent_port}/asp?to=echo"
+    silent = f"wss://127.0.0.1:{silent_port}/asp?to=echo"
+    (d / "wss_agent.yaml").write_text(asp_flow("wss_agent", agent))
+    (d / "wss_silent.yaml").write_text(asp_flow("wss_silent", silent, "ring_timeout: 2s"))
     return d
 
 
