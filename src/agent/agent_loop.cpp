@@ -2,9 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <mutex>
-
 #include "agent/agent_phrases.h"
 #include "audio/vad_webrtc.h"
 #include "turn/fuzzy.h"

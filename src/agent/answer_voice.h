@@ -88,7 +88,6 @@ class AnswerVoice {
   void say(Sentence s, MonoTime now);
   // Held: synthesise, play nothing. Released, what is ready goes at the next pump().
   void hold(bool held) { held_ = held; }
-  bool held() const { return held_; }
   // Forgets every queued sentence and cancels its synthesis.
   void drop();
   // Every frame, first: the samples the leg sent (while it plays: what the caller heard).
