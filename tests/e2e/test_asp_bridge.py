@@ -9,7 +9,7 @@ import time
 import pytest
 
 from harness import audio, http_api
-from harness.asp_server import TOKEN, plain_metric, start_asp_server
+from harness.asp_server import TOKEN, asp_flow, plain_metric, start_asp_server
 from harness.audiosocket_server import ended_record, labelled_metric, wait_until
 from harness.baresip import Baresip
 
@@ -24,21 +24,8 @@ SALES = ("You chose sales. Our sales team is not available right now. Please cal
 def bridge_flow(flows_dir, agent_port):
     """The same bridge written twice: as dial + bridge, and as the `type: asp` shorthand."""
     flows_dir.mkdir(parents=True, exist_ok=True)
-    (flows_dir / "agent_short.yaml").write_text(f"""
-name: agent_short
-start: talk
-steps:
-  talk:
-    type: asp
-    url: "ws://127.0.0.1:{agent_port}/asp?to=ivr"
-    on_failure: sorry
-  sorry:
-    type: say
-    text: "The assistant is not available."
-    next: bye
-  bye:
-    type: hangup
-""")
+    (flows_dir / "agent_short.yaml").write_text(
+        asp_flow("agent_short", f"ws://127.0.0.1:{agent_port}/asp?to=ivr"))
     (flows_dir / "agent_bridge.yaml").write_text(f"""
 name: agent_bridge
 start: connect

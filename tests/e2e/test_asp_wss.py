@@ -13,7 +13,7 @@ import pytest
 
 from harness import http_api
 from harness.asp_client import AspClient
-from harness.asp_server import TOKEN, start_asp_server
+from harness.asp_server import TOKEN, asp_flow, start_asp_server
 from harness.audio import has_tone, make_tone_wav
 from harness.audiosocket_server import ended_record, wait_until
 from harness.tls import ca_signed, self_signed
@@ -22,27 +22,6 @@ from harness.tls_proxy import TlsProxy
 pytestmark = pytest.mark.atende_only
 
 ECHO_FLOW = pathlib.Path(__file__).resolve().parents[2] / "flows" / "echo.yaml"
-
-
-def asp_flow(name, url, extra=""):
-    """A flow that bridges the caller to the ASP agent at `url` (`type: asp`), and says so
-    and hangs up when it cannot."""
-    extra_line = f"\n    {extra}" if extra else ""
-    return f"""
-name: {name}
-start: talk
-steps:
-  talk:
-    type: asp
-    url: "{url}"{extra_line}
-    on_failure: sorry
-  sorry:
-    type: say
-    text: "The assistant is not available."
-    next: bye
-  bye:
-    type: hangup
-"""
 
 
 def flows(workdir, agent_port, silent_port):

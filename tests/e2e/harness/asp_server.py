@@ -12,6 +12,27 @@ def start_asp_server(server_factory, workdir, name="atende.yaml", extra_args=(),
     return server_factory(extra_args=["--config", str(cfg), *extra_args])
 
 
+def asp_flow(name, url, extra=""):
+    """A flow that bridges the caller to the ASP agent at `url` (`type: asp`), and says so
+    and hangs up when it cannot."""
+    extra_line = f"\n    {extra}" if extra else ""
+    return f"""
+name: {name}
+start: talk
+steps:
+  talk:
+    type: asp
+    url: "{url}"{extra_line}
+    on_failure: sorry
+  sorry:
+    type: say
+    text: "The assistant is not available."
+    next: bye
+  bye:
+    type: hangup
+"""
+
+
 def plain_metric(text, name):
     """The value of an unlabelled metric line `name VALUE`, or None."""
     for line in text.splitlines():
