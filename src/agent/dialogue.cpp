@@ -50,7 +50,11 @@ void Dialogue::new_turn() {
 
 void Dialogue::ask(MonoTime now, const std::string* speculative_user) {
   if (!chat_) return;
-  if (chat_call_) cancel();  // one completion at a time: a late delta of the old one never mixes in
+  if (chat_call_) {  // one completion at a time: a late delta of the old one never mixes in
+    const bool held = held_;
+    cancel();
+    held_ = held;  // a speculation that asks again stays held
+  }
   llm::ChatRequest req;
   req.messages = conversation_.messages();
   if (speculative_user) req.messages.push_back(llm::Message::user(*speculative_user));
