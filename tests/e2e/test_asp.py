@@ -165,9 +165,7 @@ def test_api_call_to_an_asp_agent_and_to_nobody(server_factory, workdir):
 def test_shutdown_ends_sessions_cleanly(server_factory, workdir):
     srv = start_asp_server(server_factory, workdir, drain_seconds=0)
     c = AspClient("127.0.0.1", srv.http_port, token=TOKEN, to="echo").connect()
-    c.wait_type("protocol.capabilities")
-    c.start_session()
-    assert c.wait_type("session.started")
+    c.open_session()
     c.play_silence(0.5)
     srv.stop()
     ended = c.wait_type("session.ended", 10)

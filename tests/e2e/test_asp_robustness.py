@@ -22,9 +22,7 @@ class Healthy:
 
     def __init__(self, srv, workdir):
         self.c = AspClient("127.0.0.1", srv.http_port, token=TOKEN, to="echo").connect()
-        self.c.wait_type("protocol.capabilities")
-        self.c.start_session()
-        assert self.c.wait_type("session.started")
+        self.c.open_session()
         self.tone = make_tone_wav(workdir / "healthy_tone.wav", 700, 1.0)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -53,9 +51,7 @@ class Healthy:
 
 def started(srv, to="echo", **kw):
     c = AspClient("127.0.0.1", srv.http_port, token=TOKEN, to=to, **kw).connect()
-    assert c.wait_type("protocol.capabilities")
-    c.start_session()
-    assert c.wait_type("session.started"), c.messages
+    c.open_session()
     return c
 
 

@@ -57,10 +57,7 @@ def test_wss_agent_trusted_by_the_ca_file_bridges_audio_both_ways(server_factory
     srv = start(server_factory, workdir, proxy, ca)
     c = AspClient("127.0.0.1", srv.http_port, token=TOKEN, to="wss_agent").connect()
     try:
-        assert c.wait_type("protocol.capabilities")
-        c.start_session(rate=8000)
-        started = c.wait_type("session.started")
-        assert started and started["status"] == "accepted", c.messages
+        c.open_session(rate=8000)
         # The echo's prompt plays meanwhile, from the agent through TLS to us.
         c.play_silence(4.5)
         c.play_wav(make_tone_wav(workdir / "tone.wav", 1000, 1.5))
@@ -92,15 +89,11 @@ def test_untrusted_or_silent_agent_fails_the_leg_and_not_the_other_calls(server_
     srv = start(server_factory, workdir, proxy, ca, silent.getsockname()[1])
     other = AspClient("127.0.0.1", srv.http_port, token=TOKEN, to="echo").connect()
     try:
-        assert other.wait_type("protocol.capabilities")
-        other.start_session(rate=8000)
-        assert other.wait_type("session.started")
+        other.open_session(rate=8000)
         other.play_silence(1.0)
         c = AspClient("127.0.0.1", srv.http_port, token=TOKEN, to="wss_agent").connect()
         try:
-            assert c.wait_type("protocol.capabilities")
-            c.start_session(rate=8000)
-            assert c.wait_type("session.started")
+            c.open_session(rate=8000)
             c.play_silence(1.0)
             # The dial failed: "not available", then the flow hangs up.
             assert c.wait_type("session.ended", 20), c.types()
@@ -109,9 +102,7 @@ def test_untrusted_or_silent_agent_fails_the_leg_and_not_the_other_calls(server_
         # A handshake that never completes ends with the dial's ring timeout (2 s).
         c = AspClient("127.0.0.1", srv.http_port, token=TOKEN, to="wss_silent").connect()
         try:
-            assert c.wait_type("protocol.capabilities")
-            c.start_session(rate=8000)
-            assert c.wait_type("session.started")
+            c.open_session(rate=8000)
             assert c.wait_type("session.ended", 20), c.types()
         finally:
             c.close()

@@ -3,8 +3,7 @@ WebSocket of its own (RFC 6455 over a plain socket: Python's standard library on
 tests do not trust atende's WebSocket code to check itself.
 
     c = AspClient("127.0.0.1", port, token=TOKEN, to="echo").connect()
-    caps = c.wait_type("protocol.capabilities")
-    c.start_session(rate=8000)
+    c.open_session(rate=8000)               # capabilities, session.start, session.started
     c.play_wav("hello.wav")                 # 20 ms binary frames in real time
     c.send_json({"type": "audio.end"})
     c.wait_type("response.end")
@@ -219,6 +218,15 @@ class AspClient:
         msg.update(extra)
         self.send_json(msg)
         return self
+
+    def open_session(self, **start):
+        """The opening every session makes: the server's capabilities, session.start (with
+        `start`, as start_session takes it), session.started accepted. Returns that message."""
+        assert self.wait_type("protocol.capabilities"), self.messages
+        self.start_session(**start)
+        started = self.wait_type("session.started")
+        assert started and started["status"] == "accepted", self.messages
+        return started
 
     def play_pcm(self, pcm, realtime=True, frame_ms=20):
         """pcm: bytes of 16-bit LE samples at self.rate; sent as 20 ms frames in real time."""
