@@ -76,6 +76,10 @@ std::unique_ptr<SphinxRecognizer::Engine> SphinxRecognizer::make_engine(
   e->args = {"-hmm",        o.model_dir, "-dict",        o.dictionary, "-logfn", "/dev/null",
              "-compallsen", yes_if_loop, "-allphone_ci", yes_if_loop,  "-beam",  o.beam,
              "-pbeam",      o.beam,      "-wbeam",       o.wbeam};
+  if (!o.warp.empty()) {
+    for (const char* a : {"-warp_type", "inverse_linear", "-warp_params"}) e->args.emplace_back(a);
+    e->args.push_back(o.warp);
+  }
   if (rate == 8000) {
     // 8 kHz straight into the 16 kHz model: an 8 kHz FFT and the model's own feature
     // parameters, but a filterbank that stops below the Nyquist frequency (feat.params
@@ -318,6 +322,13 @@ std::vector<int16_t> prepare(std::span<const int16_t> in, int in_rate, const Fro
   // A fixed seed: the same audio always decodes the same way.
   if (noise_floor > 0 && !front_end.wide_noise) add_noise_floor(pcm, noise_floor, front_end.seed);
   if (in_rate != rate) pcm = audio::Resampler::convert(pcm, in_rate, rate);
+  if (front_end.fold > 0 && in_rate * 2 <= rate) {
+    // (-1)^n shifts the spectrum by half the sample rate: f -> rate/2 - f.
+    for (size_t i = 0; i < pcm.size(); ++i) {
+      const double mirrored = (i & 1 ? -1.0 : 1.0) * pcm[i] * front_end.fold;
+      pcm[i] = static_cast<int16_t>(std::clamp(pcm[i] + mirrored, -32768.0, 32767.0));
+    }
+  }
   if (noise_floor > 0 && front_end.wide_noise) add_noise_floor(pcm, noise_floor, front_end.seed);
   return pcm;
 }
@@ -534,6 +545,13 @@ SphinxOptions sphinx_options_from(const RecognizerParams& params) {
         else
           throw std::invalid_argument("sphinx: unknown parameter '" + key + "'");
         if (!(v >= 0 && v <= 10000)) throw std::invalid_argument("");
+      } else if (key == "fold") {
+        o.front_end.fold = std::stod(value);
+        if (!(o.front_end.fold >= 0 && o.front_end.fold <= 1)) throw std::invalid_argument("");
+      } else if (key == "warp") {
+        const double w = std::stod(value);
+        if (!(w >= 0.7 && w <= 1.3)) throw std::invalid_argument("");
+        o.warp = value;
       } else if (key == "noise_band") {
         if (value != "narrow" && value != "wide") throw std::invalid_argument("");
         o.front_end.wide_noise = value == "wide";

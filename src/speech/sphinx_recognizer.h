@@ -28,7 +28,8 @@
 // ("on"|"off": Portuguese menu/digit words), noise_band ("narrow"|"wide"), noise_seed,
 // decode_rate (16000|8000), second_opinion ("off"|"narrow_noise"|"wide_noise"|"8k"), veto
 // ("on"|"off"), agree_* (the reject_* thresholds used when the second opinion names the same
-// answer).
+// answer), warp and fold (front-end experiments, off: docs/stt.md "Speaker and band
+// normalisation").
 #pragma once
 #include <condition_variable>
 #include <cstddef>
@@ -62,6 +63,10 @@ struct FrontEnd {
   int rate = 16000;
   bool wide_noise = false;
   uint32_t seed = 12345;
+  // Spectral folding (0: off): narrowband audio upsampled to 16 kHz has nothing above 4 kHz,
+  // where the 16 kHz model looks for fricatives (/s/, /f/); add the 0-4 kHz band mirrored
+  // into 4-8 kHz at this gain, the oldest artificial bandwidth extension.
+  double fold = 0;
   bool operator==(const FrontEnd&) const = default;
 };
 
@@ -100,6 +105,9 @@ struct SphinxOptions {
   // (speech/answer_margin.h) still reaches the grammar's end; costs decode time.
   std::string beam = "1e-80";
   std::string wbeam = "1e-60";
+  // Frequency warp of the front end's filterbank (pocketsphinx -warp_type inverse_linear,
+  // -warp_params): "" is none. An experiment in speaker normalisation (docs/stt.md).
+  std::string warp;
   // Peak of a deterministic white noise added to the caller's audio (PCM16 units; 0: off).
   // Telephone silence is often digital zero (a G.711 pause decodes to 0), which the
   // acoustic model never saw in training: measured, the decoder then lost or misplaced

@@ -233,6 +233,10 @@ TEST(SphinxRecognizer, RegistryBuildsItByNameAndChecksParameters) {
   EXPECT_EQ(atende::speech::sphinx_options_from({{"beam", "1e-48"}}).beam, "1e-48");
   EXPECT_THROW(reg.create("sphinx", {{"beam", "2"}}), std::invalid_argument);
   EXPECT_THROW(reg.create("sphinx", {{"wbeam", "wide"}}), std::invalid_argument);
+  EXPECT_EQ(atende::speech::sphinx_options_from({{"warp", "0.9"}}).warp, "0.9");
+  EXPECT_THROW(reg.create("sphinx", {{"warp", "2"}}), std::invalid_argument);
+  EXPECT_EQ(atende::speech::sphinx_options_from({{"fold", "0.5"}}).front_end.fold, 0.5);
+  EXPECT_THROW(reg.create("sphinx", {{"fold", "-1"}}), std::invalid_argument);
   EXPECT_THROW(reg.create("sphinx", {{"model_dir", "/nonexistent"}}), std::runtime_error);
   auto stt = reg.create("sphinx", {{"workers", "1"}});
   EXPECT_TRUE(stt->uses_grammar());
@@ -259,6 +263,13 @@ TEST(SphinxRecognizer, SecondOpinionAndTheEightKilohertzFrontEndKeepAClearAnswer
     auto r = recognize(stt, {say("support"), 8000, {"sales", "support", "operator"}, "en-us", ""});
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.matched, "support") << second << ": " << r.detail;
+  }
+  // The front-end experiments keep a clear answer too.
+  for (const auto& [key, value] : {std::pair{"warp", "0.9"}, std::pair{"fold", "1"}}) {
+    SphinxRecognizer stt(atende::speech::sphinx_options_from({{key, value}}));
+    auto r = recognize(stt, {say("support"), 8000, {"sales", "support", "operator"}, "en-us", ""});
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.matched, "support") << key << ": " << r.detail;
   }
   // The caller's 8 kHz straight into the model (no upsampling) decodes too (how well:
   // docs/stt.md "Second opinion").
