@@ -247,6 +247,11 @@ std::unique_ptr<flow::Flow> AgentRuntime::create(const Persona& persona, flow::F
       if (metrics) metrics->observe(t);
       if (sink) sink(t);
     };
+    if (metrics_) {
+      r.on_speculation = [metrics = metrics_.get()](const SpeculationReport& sr) {
+        metrics->observe(sr);
+      };
+    }
     return std::make_unique<RealtimeEngine>(host, persona.settings, persona.realtime.server_vad,
                                             std::move(r));
   }

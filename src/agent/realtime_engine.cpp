@@ -28,6 +28,11 @@ std::string error_json(std::string_view message) {
 constexpr const char* kOk = R"({"ok":true})";
 constexpr size_t kMaxAudioItems = 16;
 
+std::string joined(std::string a, const std::string& b) {
+  if (!a.empty() && !b.empty()) a += ' ';
+  return a + b;
+}
+
 // The first `fraction` of `text`, cut back to a word boundary: what the caller heard of a
 // transcript whose audio was cut (an estimate: speech is not spoken at an even rate).
 std::string heard_part(const std::string& text, double fraction) {
@@ -89,6 +94,7 @@ void RealtimeEngine::start(MonoTime now) {
 }
 
 void RealtimeEngine::command(Command c) {
+  if (c.kind == Command::Kind::kCommit || c.kind == Command::Kind::kRespond) ++awaited_;
   if (!bridge_->push_command(std::move(c))) end_call("realtime: the session is stuck");
 }
 
@@ -105,10 +111,105 @@ void RealtimeEngine::on_frame(const AudioFrame& heard, MonoTime now) {
   if (!ended_) check_handoff();
 }
 
-void RealtimeEngine::on_end_of_turn(const turn::TurnEvent& ev, MonoTime) {
-  if (ended_ || answering()) return;
+void RealtimeEngine::on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
+  if (ended_) return;
+  if (speculating_) return confirm_speculation(now);
+  if (answering()) return;
   open_turn(ev.speech_end);
+  if (cancel_pending_) {
+    commit_after_cancel_ = true;  // the API takes no response while one is still active
+    return;
+  }
   command({Command::Kind::kCommit});
+}
+
+void RealtimeEngine::on_short_pause(MonoTime speech_end, MonoTime) {
+  if (ended_ || !settings_.speculative || speculating_ || cancel_pending_ || awaited_ > 0 ||
+      answering() || transfer_.active() || handoff_waiting_) {
+    return;
+  }
+  open_turn(speech_end);
+  speculating_ = true;
+  command({Command::Kind::kCommit});
+}
+
+void RealtimeEngine::on_speech_resumed(MonoTime) {
+  if (speculating_) drop_speculation();
+}
+
+void RealtimeEngine::confirm_speculation(MonoTime now) {
+  speculating_ = false;
+  spec_items_.clear();
+  spec_response_.clear();
+  if (engines_.on_speculation) engines_.on_speculation({.used = true, .chat = true});
+  // The held tool calls run now, as if they had just come; their follow-up response is asked
+  // here when the calling response is over already.
+  for (const auto& call : std::exchange(held_calls_, {})) on_function_call(call, now);
+  if (outputs_waiting_ && tools_pending_ == 0 && !response_running_) {
+    outputs_waiting_ = false;
+    command({Command::Kind::kRespond});
+  }
+  // Its audio, held in the answer ring, plays from the next frame (play_answer).
+}
+
+void RealtimeEngine::drop_speculation() {
+  speculating_ = false;
+  held_calls_.clear();  // never run: the model's calls go with its response
+  if (engines_.on_speculation) engines_.on_speculation({.used = false, .chat = true});
+  if (turn_open_) {  // not a turn after all: its words carry over to the one that goes on
+    if (turn_.user_text.empty()) {
+      ++dropped_user_items_;
+    } else {
+      carried_user_text_ = joined(std::move(carried_user_text_), turn_.user_text);
+    }
+    turn_ = AgentTurn{};
+    turn_open_ = false;
+    answer_done_ = false;
+    --turn_count_;
+  }
+  items_.clear();
+  cancel_pending_ = true;
+  if (spec_response_.empty()) {  // not created yet: the next response.created names it
+    cancel_named_ = false;
+    command({Command::Kind::kCancel});
+    return;
+  }
+  cancel_named_ = true;
+  cancelled_response_ = std::exchange(spec_response_, {});
+  bridge_->drop_answer(cancelled_response_);
+  if (!response_running_) return end_cancel();  // over already: only its items to delete
+  response_running_ = false;
+  command({Command::Kind::kCancel});
+}
+
+// Events of a dropped speculative response: its output items are noted, to be deleted, and its
+// end lets the conversation go on. True when `ev` was one.
+bool RealtimeEngine::on_cancelled_event(const realtime::EngineEvent& ev) {
+  if (!cancel_pending_) return false;
+  const auto& e = ev.event;
+  if (!cancel_named_) {
+    // Nothing of it can come before its response.created.
+    if (ev.audio_start || e.type != EventType::kResponseCreated) return false;
+    // Nothing else was asked since the speculation (on_short_pause), so this is its response.
+    cancel_named_ = true;
+    cancelled_response_ = e.response_id;
+    bridge_->drop_answer(e.response_id);
+    return true;
+  }
+  if (e.response_id != cancelled_response_) return false;
+  if (!ev.audio_start && e.type == EventType::kOutputItem) {
+    if (!e.item_id.empty() && spec_items_.size() < kMaxAudioItems) spec_items_.push_back(e.item_id);
+  } else if (!ev.audio_start && e.type == EventType::kResponseDone) {
+    end_cancel();
+  }
+  return true;
+}
+
+void RealtimeEngine::end_cancel() {
+  cancel_pending_ = false;
+  bridge_->drop_answer(cancelled_response_);  // what came before the I/O thread knew
+  for (auto& id : std::exchange(spec_items_, {})) command({Command::Kind::kDeleteItem, id});
+  if (std::exchange(commit_after_cancel_, false)) command({Command::Kind::kCommit});
 }
 
 void RealtimeEngine::on_barge_in(MonoTime now) {
@@ -126,6 +227,8 @@ bool RealtimeEngine::answering() const {
 
 void RealtimeEngine::on_event(realtime::EngineEvent& ev, MonoTime now) {
   const auto& e = ev.event;
+  if (!ev.audio_start && e.type == EventType::kResponseCreated && awaited_ > 0) --awaited_;
+  if (on_cancelled_event(ev)) return;
   const bool stale = !cancelled_response_.empty() && e.response_id == cancelled_response_;
   if (ev.audio_start) {
     if (stale) return;
@@ -151,18 +254,28 @@ void RealtimeEngine::on_event(realtime::EngineEvent& ev, MonoTime now) {
       break;
     case EventType::kInputTranscript:
       host_.record_event("user", e.text);
-      if (turn_open_ && turn_.index > 0 && turn_.user_text.empty()) {
-        turn_.user_text = e.text;
+      if (dropped_user_items_ > 0) {  // the words before a pause the caller talked through
+        --dropped_user_items_;
+        carried_user_text_ = joined(std::move(carried_user_text_), e.text);
+      } else if (turn_open_ && turn_.index > 0 && turn_.user_text.empty()) {
+        turn_.user_text = joined(std::exchange(carried_user_text_, {}), e.text);
         turn_.stt_final_ms = offset_ms(now);
       }
       break;
     case EventType::kResponseCreated:
+      if (speculating_) spec_response_ = e.response_id;
       response_id_ = e.response_id;
       response_running_ = true;
       response_spoke_ = false;
       call_in_response_ = false;
       item_text_.clear();
       item_text_in_turn_ = false;
+      break;
+    case EventType::kOutputItem:
+      // What a speculative response adds to the conversation: deleted if it is dropped.
+      if (speculating_ && !e.item_id.empty() && spec_items_.size() < kMaxAudioItems) {
+        spec_items_.push_back(e.item_id);
+      }
       break;
     case EventType::kTranscriptDelta:
       // Kept so that a barge-in before .done still knows what was being said.
@@ -180,7 +293,13 @@ void RealtimeEngine::on_event(realtime::EngineEvent& ev, MonoTime now) {
       }
       break;
     case EventType::kFunctionCall:
-      if (!stale) on_function_call(e, now);
+      if (stale) break;
+      if (speculating_) {  // run once the turn is confirmed (it may be dropped)
+        call_in_response_ = true;
+        if (held_calls_.size() < kMaxAudioItems) held_calls_.push_back(e);
+        break;
+      }
+      on_function_call(e, now);
       break;
     case EventType::kResponseDone:
       if (e.response_id != response_id_ && !response_id_.empty()) break;  // an old one
@@ -341,6 +460,8 @@ void RealtimeEngine::on_transfer_failed(const std::string& why) {
 }
 
 void RealtimeEngine::play_answer(MonoTime now) {
+  // A speculative answer waits for the end of the turn; a dropped one is never heard.
+  if (speculating_ || cancel_pending_) return;
   const size_t n = static_cast<size_t>(samples_per_frame(leg_.sample_rate()));
   if (bridge_->pop_answer(out_frame_.pcm.data(), n)) {
     out_frame_.samples = static_cast<int>(n);

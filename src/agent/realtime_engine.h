@@ -6,7 +6,16 @@
 //
 // Turns: with the server's VAD (`realtime.vad: server`) the server decides when the caller
 // is done and answers; with ours (`vad: local`) our TurnDetector ends the turn and the engine
-// commits the input buffer and asks for a response. Barge-in: the server's speech_started
+// commits the input buffer and asks for a response.
+//
+// Speculation (local VAD, the persona's `turn.speculative`, on by default): the commit and
+// the response are asked at the endpointer's short pause (200 ms), and the answer's audio
+// waits in the answer ring until the end of the turn confirms it; its tool calls wait too.
+// If the caller goes on instead, the response is cancelled and its output items deleted
+// (conversation.item.delete); what they said before the pause stays in the conversation as
+// a user item of its own, and the rest follows as the next one, so the model hears the whole
+// sentence. Nothing new is asked until the cancelled response is over (the API refuses a
+// response while one is active). Barge-in: the server's speech_started
 // (server VAD) or our turn::Endpointer (local VAD) while an answer plays flushes the leg, sends
 // response.cancel (if the response is still running) and conversation.item.truncate at the
 // audio actually handed to the leg. Tools: the persona's built-ins and HTTP tools, through
@@ -29,6 +38,7 @@
 
 #include "agent/agent_loop.h"
 #include "agent/human_transfer.h"
+#include "agent/speculation.h"
 #include "realtime/realtime_bridge.h"
 #include "turn/endpointer.h"
 
@@ -40,6 +50,8 @@ struct RealtimeEngines {
   llm::HttpToolRunner* tools = nullptr;  // runs http_tools; nullptr: they answer an error
   std::function<std::unique_ptr<audio::Vad>(int sample_rate)> make_vad;  // local VAD
   std::function<void(const AgentTurn&)> on_turn;
+  // Every speculative response, used or wasted (kind llm), on the media thread.
+  std::function<void(const SpeculationReport&)> on_speculation;
 };
 
 class RealtimeEngine final : public flow::Flow,
@@ -62,6 +74,8 @@ class RealtimeEngine final : public flow::Flow,
  private:
   // turn::EndpointerEvents (local VAD only).
   void on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) override;
+  void on_short_pause(MonoTime speech_end, MonoTime now) override;
+  void on_speech_resumed(MonoTime now) override;
   void on_barge_in(MonoTime now) override;
   // HumanTransferEvents.
   bool agent_gone() const override { return ended_; }
@@ -80,6 +94,10 @@ class RealtimeEngine final : public flow::Flow,
   bool answering() const;
   void interrupt(MonoTime now);
   void open_turn(MonoTime speech_end);
+  void confirm_speculation(MonoTime now);
+  void drop_speculation();
+  void end_cancel();
+  bool on_cancelled_event(const realtime::EngineEvent& ev);
   void finish_turn();
   void command(realtime::Command c);
   void end_call(std::string why);
@@ -125,6 +143,21 @@ class RealtimeEngine final : public flow::Flow,
   bool handoff_fetching_ = false;
   std::string handoff_text_;
   bool response_spoke_ = false;  // the running response has audio
+
+  // The speculative response (see the top): asked, neither confirmed nor dropped yet.
+  bool speculating_ = false;
+  std::vector<realtime::ServerEvent> held_calls_;  // its tool calls, run once confirmed
+  std::vector<std::string> spec_items_;            // its output items (deleted if dropped)
+  std::string spec_response_;                      // its id, once response.created came
+  int awaited_ = 0;  // responses asked for (commit, respond) whose response.created is to come
+  // A dropped speculative response until its response.done: nothing plays, nothing is asked.
+  bool cancel_pending_ = false;
+  bool cancel_named_ = false;         // its response.created was seen (cancelled_response_)
+  bool commit_after_cancel_ = false;  // the turn ended meanwhile: commit once it is over
+  // The caller's words of dropped speculations: transcripts still to come for their user
+  // items, and what came, for the turn that carries on from them.
+  int dropped_user_items_ = 0;
+  std::string carried_user_text_;
 
   AgentTurn turn_;
   bool turn_open_ = false;

@@ -18,9 +18,9 @@ namespace atende::realtime {
 
 // A command from the engine, sent by the I/O thread in order.
 struct Command {
-  enum class Kind { kCommit, kCancel, kTruncate, kToolOutput, kRespond };
+  enum class Kind { kCommit, kCancel, kTruncate, kToolOutput, kRespond, kDeleteItem };
   Kind kind = Kind::kCommit;
-  std::string id{};      // kTruncate: item id; kToolOutput: call id
+  std::string id{};      // kTruncate, kDeleteItem: item id; kToolOutput: call id
   std::string output{};  // kToolOutput; kRespond: instructions for that response
   int audio_end_ms = 0;
 };

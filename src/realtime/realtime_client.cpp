@@ -173,6 +173,9 @@ class Session : public std::enable_shared_from_this<Session> {
         case Command::Kind::kToolOutput:
           send(function_call_output(c.id, c.output));
           break;
+        case Command::Kind::kDeleteItem:
+          send(item_delete(c.id));
+          break;
       }
     }
   }

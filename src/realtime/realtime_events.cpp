@@ -53,6 +53,7 @@ EventType type_of(std::string_view t) {
     return EventType::kInputTranscript;
   }
   if (t == "response.created") return EventType::kResponseCreated;
+  if (t == "response.output_item.added") return EventType::kOutputItem;
   if (t == "response.output_audio.delta" || t == "response.audio.delta") {
     return EventType::kAudioDelta;
   }
@@ -76,6 +77,10 @@ void fill(const json& j, ServerEvent& e) {
       break;
     case EventType::kResponseCreated:
       e.response_id = str(obj(j, "response"), "id", kMaxIdBytes);
+      break;
+    case EventType::kOutputItem:
+      e.response_id = str(j, "response_id", kMaxIdBytes);
+      e.item_id = str(obj(j, "item"), "id", kMaxIdBytes);
       break;
     case EventType::kAudioDelta: {
       e.response_id = str(j, "response_id", kMaxIdBytes);
@@ -194,6 +199,10 @@ std::string item_truncate(std::string_view item_id, int audio_end_ms) {
                {"item_id", item_id},
                {"content_index", 0},
                {"audio_end_ms", audio_end_ms < 0 ? 0 : audio_end_ms}});
+}
+
+std::string item_delete(std::string_view item_id) {
+  return dump({{"type", "conversation.item.delete"}, {"item_id", item_id}});
 }
 
 std::string function_call_output(std::string_view call_id, std::string_view output) {

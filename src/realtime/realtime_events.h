@@ -48,6 +48,9 @@ std::string response_cancel();
 // The assistant audio item was heard up to `audio_end_ms`: the server drops the rest (and its
 // transcript) from the conversation.
 std::string item_truncate(std::string_view item_id, int audio_end_ms);
+// Removes an item from the conversation: the output of a speculative response the caller
+// talked on through (agent/realtime_engine.h).
+std::string item_delete(std::string_view item_id);
 // The result of a function call, as a conversation item (then response_create()).
 std::string function_call_output(std::string_view call_id, std::string_view output);
 
@@ -60,6 +63,7 @@ enum class EventType {
   kSpeechStopped,    // input_audio_buffer.speech_stopped
   kInputTranscript,  // conversation.item.input_audio_transcription.completed: `text`
   kResponseCreated,  // response.created: `response_id`
+  kOutputItem,       // response.output_item.added: `response_id`, `item_id` (item.id)
   kAudioDelta,       // response.output_audio.delta: `pcm`, `item_id`
   kTranscriptDelta,  // response.output_audio_transcript.delta: `text`
   kTranscriptDone,   // response.output_audio_transcript.done: `text` (whole)

@@ -6,13 +6,14 @@ session at GET /v1/realtime (RFC 6455, text frames of JSON events).
 
   client -> server, acted on: session.update, input_audio_buffer.append (base64 pcm16 24 kHz),
     input_audio_buffer.commit, response.create, response.cancel, conversation.item.truncate,
-    conversation.item.create (function_call_output)
+    conversation.item.create (function_call_output), conversation.item.delete
   server -> client: session.created, session.updated, input_audio_buffer.speech_started /
     speech_stopped / committed (server VAD: energy of the caller's audio, the session's
     silence_duration_ms), conversation.item.created, conversation.item.input_audio_transcription
     .completed, response.created, response.output_item.added, response.output_audio.delta,
     response.output_audio_transcript.delta / .done, response.output_audio.done,
-    response.function_call_arguments.done, response.done, conversation.item.truncated, error
+    response.function_call_arguments.done, response.done, conversation.item.truncated,
+    conversation.item.deleted, error
 
 Responses are scripted, in order (POST /control/script, or --script FILE):
   {"responses": [{"say": "text", "seconds": 2.0} | {"tool_call": {"name": ..., "arguments": {...}}}],
@@ -173,6 +174,10 @@ class Session:
         self.ws.send({"type": "conversation.item.truncated", "item_id": ev.get("item_id"),
                       "content_index": ev.get("content_index", 0),
                       "audio_end_ms": ev.get("audio_end_ms", 0)})
+
+    def on_conversation_item_delete(self, ev):
+        self.ws.send({"type": "conversation.item.deleted", "event_id": self.next_id("event"),
+                      "item_id": ev.get("item_id")})
 
     def on_conversation_item_create(self, ev):
         item = dict(ev.get("item", {}))

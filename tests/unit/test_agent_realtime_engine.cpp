@@ -29,6 +29,7 @@ struct RealtimeEngineTest : ::testing::Test {
   FakeHost host{leg, phrases};
   std::shared_ptr<realtime::Bridge> bridge;
   std::vector<AgentTurn> turns;
+  std::vector<SpeculationReport> speculations;
   MonoTime now{};
   std::unique_ptr<RealtimeEngine> engine;
 
@@ -37,6 +38,7 @@ struct RealtimeEngineTest : ::testing::Test {
     RealtimeEngines e;
     e.open = [this](int rate) { return bridge = std::make_shared<realtime::Bridge>(rate); };
     e.on_turn = [this](const AgentTurn& t) { turns.push_back(t); };
+    e.on_speculation = [this](const SpeculationReport& r) { speculations.push_back(r); };
     e.make_vad = [](int) { return std::make_unique<LevelVad>(); };
     engine = std::make_unique<RealtimeEngine>(host, s, server_vad, std::move(e));
     engine->start(now);
@@ -59,6 +61,7 @@ struct RealtimeEngineTest : ::testing::Test {
   }
   // `seconds` of answer audio (8 kHz) for item `item` of `response`.
   void audio(const std::string& response, const std::string& item, double seconds) {
+    output_item(response, item);
     realtime::EngineEvent e;
     e.audio_start = true;
     e.ring_pos = bridge->answer_pushed();
@@ -67,6 +70,33 @@ struct RealtimeEngineTest : ::testing::Test {
     ASSERT_TRUE(bridge->push_event(std::move(e)));
     std::vector<int16_t> pcm(size_t(seconds * 8000), 1000);
     bridge->push_answer(response, pcm.data(), pcm.size());
+  }
+  // response.output_item.added
+  void output_item(const std::string& response, const std::string& item) {
+    realtime::EngineEvent e;
+    e.event.type = EventType::kOutputItem;
+    e.event.response_id = response;
+    e.event.item_id = item;
+    ASSERT_TRUE(bridge->push_event(std::move(e)));
+  }
+  // The model calls `name` in response `response` (output item `item`).
+  void function_call(const std::string& response, const std::string& item,
+                     const std::string& call_id, const std::string& name,
+                     const std::string& arguments) {
+    output_item(response, item);
+    realtime::EngineEvent call;
+    call.event.type = EventType::kFunctionCall;
+    call.event.response_id = response;
+    call.event.item_id = item;
+    call.event.call_id = call_id;
+    call.event.name = name;
+    call.event.text = arguments;
+    ASSERT_TRUE(bridge->push_event(std::move(call)));
+  }
+  // The caller speaks `speech_frames` of 20 ms, then is silent for `silence_frames`.
+  void caller(int speech_frames, int silence_frames) {
+    frames(speech_frames, tone_frame());
+    frames(silence_frames);
   }
   // The model calls transfer_to_human in response `response`.
   void transfer_call(const std::string& response, const std::string& call_id) {
@@ -148,13 +178,148 @@ TEST_F(RealtimeEngineTest, BargeInCancelsAndTruncatesAtThePlayedAudio) {
 }
 
 TEST_F(RealtimeEngineTest, LocalVadCommitsAtTheEndOfTurn) {
-  start(false);
+  AgentSettings s;
+  s.speculative = false;
+  start(false, s);
   frames(40, tone_frame());  // 0.8 s of speech
+  EXPECT_TRUE(commands().empty());
+  frames(12);  // past the short pause: without speculation, nothing yet
   EXPECT_TRUE(commands().empty());
   frames(100);  // silence: our turn detector ends the turn
   auto cmds = commands();
   ASSERT_EQ(cmds.size(), 1u);
   EXPECT_EQ(cmds[0].kind, Command::Kind::kCommit);
+  EXPECT_TRUE(speculations.empty());
+}
+
+// ---- speculation (local VAD): the response is asked at the short pause ----
+
+TEST_F(RealtimeEngineTest, SpeculationAsksAtTheShortPauseAndPlaysOnceTheTurnEnds) {
+  start(false);
+  caller(40, 12);  // 0.8 s of speech, 240 ms of silence: past the short pause
+  auto cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kCommit);
+  event(EventType::kInputTranscript, "", "what time do you open");
+  event(EventType::kResponseCreated, "r1");
+  audio("r1", "i1", 0.4);
+  event(EventType::kTranscriptDone, "r1", "At nine.");
+  event(EventType::kResponseDone, "r1", "", "completed");
+  frames(5);
+  EXPECT_EQ(leg.frames_played, 0);  // held: the caller may go on
+  frames(60);                       // the end of the turn confirms it
+  EXPECT_TRUE(commands().empty());  // no second commit
+  EXPECT_EQ(leg.frames_played, 20);
+  ASSERT_EQ(turns.size(), 1u);
+  EXPECT_EQ(turns[0].index, 1);
+  EXPECT_EQ(turns[0].user_text, "what time do you open");
+  EXPECT_EQ(turns[0].agent_text, "At nine.");
+  ASSERT_EQ(speculations.size(), 1u);
+  EXPECT_TRUE(speculations[0].used);
+  EXPECT_TRUE(speculations[0].chat);
+}
+
+TEST_F(RealtimeEngineTest, CallerGoesOnTheSpeculationIsCancelledAndItsOutputDeleted) {
+  start(false);
+  caller(40, 12);
+  ASSERT_EQ(commands().size(), 1u);  // the speculative commit
+  event(EventType::kInputTranscript, "", "book a table for");
+  event(EventType::kResponseCreated, "r1");
+  audio("r1", "i1", 1.0);
+  frames(1);
+  frames(20, tone_frame());  // "... four people"
+  auto cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kCancel);
+  EXPECT_EQ(bridge->answer_queued(), 0u);
+  EXPECT_FALSE(bridge->push_answer("r1", std::vector<int16_t>(160).data(), 160));
+  event(EventType::kResponseDone, "r1", "", "cancelled");
+  frames(1, tone_frame());
+  cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kDeleteItem);
+  EXPECT_EQ(cmds[0].id, "i1");
+  // The next short pause speculates again, and this time the turn ends there.
+  frames(12);
+  cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kCommit);
+  event(EventType::kInputTranscript, "", "four people");
+  event(EventType::kResponseCreated, "r2");
+  audio("r2", "i2", 0.2);
+  event(EventType::kTranscriptDone, "r2", "A table for four.");
+  event(EventType::kResponseDone, "r2", "", "completed");
+  frames(50);
+  EXPECT_EQ(leg.frames_played, 10);  // only the answer to the whole sentence was heard
+  ASSERT_EQ(turns.size(), 1u);
+  EXPECT_EQ(turns[0].index, 1);
+  EXPECT_EQ(turns[0].user_text, "book a table for four people");
+  EXPECT_EQ(turns[0].agent_text, "A table for four.");
+  ASSERT_EQ(speculations.size(), 2u);
+  EXPECT_FALSE(speculations[0].used);
+  EXPECT_TRUE(speculations[1].used);
+}
+
+TEST_F(RealtimeEngineTest, ATurnEndingWhileTheCancelRunsCommitsOnceTheResponseIsOver) {
+  start(false);
+  caller(40, 12);
+  ASSERT_EQ(commands().size(), 1u);
+  caller(5, 0);  // the caller goes on before the server created the response
+  auto cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kCancel);
+  frames(50);  // the turn ends; no new response while the cancelled one may be active
+  EXPECT_TRUE(commands().empty());
+  event(EventType::kResponseCreated, "r1");
+  audio("r1", "i1", 0.5);
+  event(EventType::kResponseDone, "r1", "", "cancelled");
+  frames(1);
+  cmds = commands();
+  ASSERT_EQ(cmds.size(), 2u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kDeleteItem);
+  EXPECT_EQ(cmds[0].id, "i1");
+  EXPECT_EQ(cmds[1].kind, Command::Kind::kCommit);
+  EXPECT_EQ(bridge->answer_queued(), 0u);
+  EXPECT_EQ(leg.frames_played, 0);
+}
+
+TEST_F(RealtimeEngineTest, ASpeculativeResponsesToolCallsWaitForTheEndOfTheTurn) {
+  AgentSettings s;
+  s.tools.push_back(llm::send_dtmf_tool());
+  start(false, s);
+  caller(40, 12);
+  ASSERT_EQ(commands().size(), 1u);
+  event(EventType::kResponseCreated, "r1");
+  function_call("r1", "fc1", "call_1", "send_dtmf", R"({"digits":"12"})");
+  event(EventType::kResponseDone, "r1", "", "completed");
+  frames(2);
+  EXPECT_TRUE(commands().empty());
+  EXPECT_EQ(leg.calls, 0);  // no key sent for a turn that may not be over
+  frames(30);               // the end of the turn
+  auto cmds = commands();
+  ASSERT_EQ(cmds.size(), 2u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kToolOutput);
+  EXPECT_EQ(cmds[0].id, "call_1");
+  EXPECT_EQ(cmds[1].kind, Command::Kind::kRespond);
+  EXPECT_EQ(leg.calls, 2);
+}
+
+TEST_F(RealtimeEngineTest, ADroppedSpeculationsToolCallsNeverRun) {
+  AgentSettings s;
+  s.tools.push_back(llm::send_dtmf_tool());
+  start(false, s);
+  caller(40, 12);
+  ASSERT_EQ(commands().size(), 1u);
+  event(EventType::kResponseCreated, "r1");
+  function_call("r1", "fc1", "call_1", "send_dtmf", R"({"digits":"12"})");
+  event(EventType::kResponseDone, "r1", "", "completed");
+  frames(2);
+  caller(5, 0);  // the caller goes on: the response is over, only its call item goes
+  auto cmds = commands();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].kind, Command::Kind::kDeleteItem);
+  EXPECT_EQ(cmds[0].id, "fc1");
+  EXPECT_EQ(leg.calls, 0);
 }
 
 TEST_F(RealtimeEngineTest, ToolCallsAnswerAndAskForTheNextResponse) {

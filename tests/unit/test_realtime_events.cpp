@@ -95,6 +95,8 @@ TEST(RealtimeEvents, ClientEvents) {
                   {"item_id", "item_1"},
                   {"content_index", 0},
                   {"audio_end_ms", 1234}}));
+  EXPECT_EQ(json::parse(item_delete("item_2")),
+            (json{{"type", "conversation.item.delete"}, {"item_id", "item_2"}}));
   const json o = json::parse(function_call_output("call_1", R"({"ok":true})"));
   EXPECT_EQ(o["type"], "conversation.item.create");
   EXPECT_EQ(o["item"], (json{{"type", "function_call_output"},
@@ -146,6 +148,15 @@ TEST(RealtimeEvents, ParsesTheServerEventsWeActOn) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->type, EventType::kTranscriptDelta);
   EXPECT_EQ(e->text, "Hel");
+
+  e = parse_server_event(
+      R"({"type":"response.output_item.added","response_id":"r1","output_index":0,
+          "item":{"id":"item_9","type":"message","role":"assistant","content":[]}})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->type, EventType::kOutputItem);
+  EXPECT_EQ(e->response_id, "r1");
+  EXPECT_EQ(e->item_id, "item_9");
+  EXPECT_FALSE(parse_server_event(R"({"type":"response.output_item.added","item":{"id":5}})"));
 
   e = parse_server_event(R"({"type":"rate_limits.updated","rate_limits":[]})");
   ASSERT_TRUE(e);
