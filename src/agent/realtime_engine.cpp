@@ -260,6 +260,9 @@ void RealtimeEngine::on_event(realtime::EngineEvent& ev, MonoTime now) {
       } else if (turn_open_ && turn_.index > 0 && turn_.user_text.empty()) {
         turn_.user_text = joined(std::exchange(carried_user_text_, {}), e.text);
         turn_.stt_final_ms = offset_ms(now);
+        // The speculative commit's words: a closed question ends the turn sooner, a
+        // trailing "and..." later (turn/turn_text.h), as the pipeline's partials do.
+        if (speculating_ && ear_) ear_->on_partial_text(turn_.user_text, now);
       }
       break;
     case EventType::kResponseCreated:

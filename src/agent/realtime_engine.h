@@ -15,12 +15,14 @@
 // (conversation.item.delete); what they said before the pause stays in the conversation as
 // a user item of its own, and the rest follows as the next one, so the model hears the whole
 // sentence. Nothing new is asked until the cancelled response is over (the API refuses a
-// response while one is active). Barge-in: the server's speech_started
-// (server VAD) or our turn::Endpointer (local VAD) while an answer plays flushes the leg, sends
-// response.cancel (if the response is still running) and conversation.item.truncate at the
-// audio actually handed to the leg. Tools: the persona's built-ins and HTTP tools, through
-// the same llm::HttpToolRunner as AgentLoop; the result goes back as function_call_output
-// and a new response. Each caller turn is one AgentTurn, as AgentLoop records them.
+// response while one is active). The speculative commit's transcript, when it comes before the
+// end of the turn, sets the endpointer's wait as the pipeline's words do: a closed question
+// ends the turn after 200 ms, a trailing "and..." waits longer. Barge-in: the server's
+// speech_started (server VAD) or our turn::Endpointer (local VAD) while an answer plays flushes the
+// leg, sends response.cancel (if the response is still running) and conversation.item.truncate at
+// the audio actually handed to the leg. Tools: the persona's built-ins and HTTP tools, through the
+// same llm::HttpToolRunner as AgentLoop; the result goes back as function_call_output and a new
+// response. Each caller turn is one AgentTurn, as AgentLoop records them.
 //
 // transfer_to_human: as AgentLoop (agent/human_transfer.h). The hand-off is what the model
 // said in the response that called the tool, or, when it said nothing, the persona's

@@ -219,6 +219,21 @@ TEST_F(RealtimeEngineTest, SpeculationAsksAtTheShortPauseAndPlaysOnceTheTurnEnds
   EXPECT_TRUE(speculations[0].chat);
 }
 
+TEST_F(RealtimeEngineTest, TheSpeculativeCommitsTranscriptSetsTheWait) {
+  start(false);
+  caller(40, 12);
+  ASSERT_EQ(commands().size(), 1u);
+  // A closed question: the turn ends 200 ms after the speech (already past), not at 600 ms.
+  event(EventType::kInputTranscript, "", "What time do you open?");
+  event(EventType::kResponseCreated, "r1");
+  audio("r1", "i1", 0.4);
+  event(EventType::kResponseDone, "r1", "", "completed");
+  frames(5);
+  EXPECT_GE(leg.frames_played, 3);
+  ASSERT_EQ(speculations.size(), 1u);
+  EXPECT_TRUE(speculations[0].used);
+}
+
 TEST_F(RealtimeEngineTest, CallerGoesOnTheSpeculationIsCancelledAndItsOutputDeleted) {
   start(false);
   caller(40, 12);
