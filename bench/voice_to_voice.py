@@ -30,9 +30,11 @@ Comparisons (--compare, default `speculative`: the plan above, unchanged):
                model is tests/fake_openai/fake_realtime.py (the Realtime event wire format:
                session.update, input_audio_buffer.append, response.* deltas...), with our
                VAD (`realtime.vad: local`: our endpointer ends the turn, we commit and ask
-               for a response) and with the server's (`vad: server`, silence_ms 500: the
-               fake's energy VAD answers by itself); the first audio delta comes at once
-               (instant) or 300 ms after response.created (real). Baseline in the same run:
+               for a response, speculatively at the short pause) and with the server's
+               (`vad: server`, silence_ms 500: the fake's energy VAD answers by itself); the
+               first audio delta comes at once (instant) or 300 ms after response.created
+               (real), the caller's transcript at once or 150 ms after the commit (real:
+               the pipeline's STT delay). Baseline in the same run:
                the pipeline persona (HTTP STT -> LLM -> TTS, speculative on, the default);
   stream       the closed set heard by the pipeline persona through a streaming recogniser
                (`stt.engine: ws_stream`, Deepgram-style partials over WebSocket from
@@ -76,6 +78,8 @@ PROFILES = {"instant": {"stt": 0, "llm": 0, "tts": 0},
 COMPLETE_WAIT_MS, DEFAULT_WAIT_MS = 200, 600  # turn::TurnConfig defaults
 PRE_ROLL_MS = 200  # turn::TurnConfig::pre_roll: a stream starts with it before the speech
 REALTIME_FIRST_AUDIO = {"instant": 0, "real": 300}  # fake_realtime.py --first-audio-ms
+# fake_realtime.py --transcript-ms: the input transcription as long as the pipeline's STT.
+REALTIME_TRANSCRIPT = {"instant": 0, "real": 150}
 STREAM_PARTIALS = ["what time", "what time do you", "what time do you open?"]
 REALTIME_SILENCE_MS = 500  # realtime.silence_ms (the persona default), server VAD
 
@@ -212,6 +216,7 @@ def run_step(build, tmp, calls, turns, kind, profile, mode, wav, first_part_s,
         if m["engine"] == "realtime":
             realtime = FakeProcess(FAKES / "fake_realtime.py",
                                    ["--first-audio-ms", str(REALTIME_FIRST_AUDIO[profile]),
+                                    "--transcript-ms", str(REALTIME_TRANSCRIPT[profile]),
                                     "--quiet-audio"])
             realtime.script(realtime_script(calls, turns))
         if m["stt"] == "ws_stream":
@@ -408,7 +413,8 @@ def main():
     ap.add_argument("--providers", default="instant,real",
                     help="comma list of provider delay profiles: instant (the fakes answer at "
                          "once), real (STT 150, first token 250, first TTS audio 150 ms; "
-                         "Realtime first audio 300 ms). Default instant,real")
+                         "Realtime first audio 300 ms, its transcript 150 ms). "
+                         "Default instant,real")
     ap.add_argument("--results-name",
                     help="results file name (default voice_to_voice with --compare "
                          "speculative, else voice_to_voice_realtime)")

@@ -28,6 +28,7 @@ Provider timing, opt-in (the tests use neither; benchmarks, bench/voice_to_voice
                            also the default) or 300 ms after it (real: a real model's first
                            audio); --first-audio-ms N sets that wait exactly. A response's
                            own `delay_first_ms` in the script overrides both.
+  --transcript-ms N        the caller's transcript N ms after the commit (default at once).
   --quiet-audio            audio appends are not logged (hours of calls would fill memory).
 
 Starts on --port (0: any free port) and prints `PORT <n>` as its first stdout line. With
@@ -64,6 +65,7 @@ class State:
         self.transcripts = []
         self.received = []
         self.first_audio_ms = 0  # --profile / --first-audio-ms
+        self.transcript_ms = 0   # --transcript-ms
         self.log_audio = True    # --quiet-audio: False
 
     def add_script(self, s):
@@ -224,8 +226,12 @@ class Session:
         with STATE.lock:
             said = STATE.transcripts.pop(0) if STATE.transcripts else ""
         if said:
-            self.ws.send({"type": "conversation.item.input_audio_transcription.completed",
-                          "item_id": item, "content_index": 0, "transcript": said})
+            event = {"type": "conversation.item.input_audio_transcription.completed",
+                     "item_id": item, "content_index": 0, "transcript": said}
+            if STATE.transcript_ms > 0:  # a real transcription model takes a while
+                threading.Timer(STATE.transcript_ms / 1000.0, self.ws.send, (event,)).start()
+            else:
+                self.ws.send(event)
 
     # ---- responses ----
     def start_response(self):
@@ -336,6 +342,8 @@ def add_arguments(ap):
                     help="the first audio delta's delay after response.created")
     ap.add_argument("--first-audio-ms", type=float,
                     help="that delay in ms (overrides --profile)")
+    ap.add_argument("--transcript-ms", type=float, default=0,
+                    help="the caller's transcript this long after the commit (default at once)")
     ap.add_argument("--quiet-audio", action="store_true",
                     help="do not log audio appends in /control/received")
 
@@ -343,6 +351,7 @@ def add_arguments(ap):
 def configure(args):
     STATE.first_audio_ms = (args.first_audio_ms if args.first_audio_ms is not None
                             else PROFILES[args.profile])
+    STATE.transcript_ms = args.transcript_ms
     STATE.log_audio = not args.quiet_audio
 
 
