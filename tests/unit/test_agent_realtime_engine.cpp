@@ -71,6 +71,14 @@ struct RealtimeEngineTest : ::testing::Test {
     std::vector<int16_t> pcm(size_t(seconds * 8000), 1000);
     bridge->push_answer(response, pcm.data(), pcm.size());
   }
+  // A whole response: created, `seconds` of audio for `item`, its transcript, done.
+  void respond(const std::string& response, const std::string& item, double seconds,
+               const std::string& text) {
+    event(EventType::kResponseCreated, response);
+    audio(response, item, seconds);
+    event(EventType::kTranscriptDone, response, text);
+    event(EventType::kResponseDone, response, "", "completed");
+  }
   // response.output_item.added
   void output_item(const std::string& response, const std::string& item) {
     realtime::EngineEvent e;
@@ -125,10 +133,7 @@ TEST_F(RealtimeEngineTest, GreetsThenRecordsAServerVadTurn) {
   EXPECT_EQ(cmds[0].kind, Command::Kind::kRespond);
   EXPECT_NE(cmds[0].output.find("Hello there"), std::string::npos);
 
-  event(EventType::kResponseCreated, "r0");
-  audio("r0", "i0", 0.5);
-  event(EventType::kTranscriptDone, "r0", "Hello there");
-  event(EventType::kResponseDone, "r0", "", "completed");
+  respond("r0", "i0", 0.5, "Hello there");
   frames(30);  // 0.5 s plays, then the turn is over
   EXPECT_EQ(leg.frames_played, 25);
   ASSERT_EQ(turns.size(), 1u);
@@ -138,10 +143,7 @@ TEST_F(RealtimeEngineTest, GreetsThenRecordsAServerVadTurn) {
   event(EventType::kSpeechStarted);
   event(EventType::kSpeechStopped);
   event(EventType::kInputTranscript, "", "book a table");
-  event(EventType::kResponseCreated, "r1");
-  audio("r1", "i1", 0.2);
-  event(EventType::kTranscriptDone, "r1", "Sure.");
-  event(EventType::kResponseDone, "r1", "", "completed");
+  respond("r1", "i1", 0.2, "Sure.");
   frames(20);
   ASSERT_EQ(turns.size(), 2u);
   const auto& t = turns[1];
@@ -201,10 +203,7 @@ TEST_F(RealtimeEngineTest, SpeculationAsksAtTheShortPauseAndPlaysOnceTheTurnEnds
   ASSERT_EQ(cmds.size(), 1u);
   EXPECT_EQ(cmds[0].kind, Command::Kind::kCommit);
   event(EventType::kInputTranscript, "", "what time do you open");
-  event(EventType::kResponseCreated, "r1");
-  audio("r1", "i1", 0.4);
-  event(EventType::kTranscriptDone, "r1", "At nine.");
-  event(EventType::kResponseDone, "r1", "", "completed");
+  respond("r1", "i1", 0.4, "At nine.");
   frames(5);
   EXPECT_EQ(leg.frames_played, 0);  // held: the caller may go on
   frames(60);                       // the end of the turn confirms it
@@ -260,10 +259,7 @@ TEST_F(RealtimeEngineTest, CallerGoesOnTheSpeculationIsCancelledAndItsOutputDele
   ASSERT_EQ(cmds.size(), 1u);
   EXPECT_EQ(cmds[0].kind, Command::Kind::kCommit);
   event(EventType::kInputTranscript, "", "four people");
-  event(EventType::kResponseCreated, "r2");
-  audio("r2", "i2", 0.2);
-  event(EventType::kTranscriptDone, "r2", "A table for four.");
-  event(EventType::kResponseDone, "r2", "", "completed");
+  respond("r2", "i2", 0.2, "A table for four.");
   frames(50);
   EXPECT_EQ(leg.frames_played, 10);  // only the answer to the whole sentence was heard
   ASSERT_EQ(turns.size(), 1u);
@@ -444,10 +440,7 @@ TEST_F(RealtimeEngineTest, TransferNobodyAnswersTheModelIsToldAndTheCallGoesOn) 
   EXPECT_TRUE(leg.hangups.empty());
 
   // The conversation goes on: the model's answer ends the turn.
-  event(EventType::kResponseCreated, "r2");
-  audio("r2", "i2", 0.2);
-  event(EventType::kTranscriptDone, "r2", "Nobody is free right now, can I help?");
-  event(EventType::kResponseDone, "r2", "", "completed");
+  respond("r2", "i2", 0.2, "Nobody is free right now, can I help?");
   while (leg.queued_samples > 0) leg.advance();  // our hand-off clip plays out
   frames(20);
   ASSERT_EQ(turns.size(), 1u);
