@@ -123,6 +123,13 @@ void RealtimeEngine::on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) {
   command({Command::Kind::kCommit});
 }
 
+void RealtimeEngine::on_speech_started(const turn::TurnEvent& ev, MonoTime now) {
+  if (ended_) return;
+  const auto since_start = std::chrono::duration_cast<Millis>(now - ev.speech_start);
+  const Millis keep = since_start + settings_.turn.pre_roll;
+  command({Command::Kind::kRestartInput, "", "", static_cast<int>(keep.count())});
+}
+
 void RealtimeEngine::on_short_pause(MonoTime speech_end, MonoTime) {
   if (ended_ || !settings_.speculative || speculating_ || cancel_pending_ || awaited_ > 0 ||
       answering() || transfer_.active() || handoff_waiting_) {

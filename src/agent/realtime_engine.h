@@ -6,7 +6,10 @@
 //
 // Turns: with the server's VAD (`realtime.vad: server`) the server decides when the caller
 // is done and answers; with ours (`vad: local`) our TurnDetector ends the turn and the engine
-// commits the input buffer and asks for a response.
+// commits the input buffer and asks for a response. When the caller starts speaking, the
+// server's input buffer is cleared and refilled with the utterance from its first frame
+// (and the endpointer's pre-roll): what came before (silence, the echo of our answer, a
+// backchannel that was no turn) is not sent as part of the caller's turn.
 //
 // Speculation (local VAD, the persona's `turn.speculative`, on by default): the commit and
 // the response are asked at the endpointer's short pause (200 ms), and the answer's audio
@@ -76,6 +79,7 @@ class RealtimeEngine final : public flow::Flow,
  private:
   // turn::EndpointerEvents (local VAD only).
   void on_end_of_turn(const turn::TurnEvent& ev, MonoTime now) override;
+  void on_speech_started(const turn::TurnEvent& ev, MonoTime now) override;
   void on_short_pause(MonoTime speech_end, MonoTime now) override;
   void on_speech_resumed(MonoTime now) override;
   void on_barge_in(MonoTime now) override;

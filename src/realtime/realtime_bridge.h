@@ -18,11 +18,21 @@ namespace atende::realtime {
 
 // A command from the engine, sent by the I/O thread in order.
 struct Command {
-  enum class Kind { kCommit, kCancel, kTruncate, kToolOutput, kRespond, kDeleteItem };
+  // kRestartInput: a caller utterance starts; the server's input buffer is cleared and
+  // refilled with the last `audio_end_ms` of the caller's audio (its start and pre-roll).
+  enum class Kind {
+    kCommit,
+    kCancel,
+    kTruncate,
+    kToolOutput,
+    kRespond,
+    kDeleteItem,
+    kRestartInput
+  };
   Kind kind = Kind::kCommit;
   std::string id{};      // kTruncate, kDeleteItem: item id; kToolOutput: call id
   std::string output{};  // kToolOutput; kRespond: instructions for that response
-  int audio_end_ms = 0;
+  int audio_end_ms = 0;  // kTruncate: heard up to; kRestartInput: audio to keep
 };
 
 // An event for the engine: a server event without its audio (audio is in the answer ring),

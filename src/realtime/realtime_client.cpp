@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio.hpp>
 #include <optional>
+#include <vector>
 
 #include "audio/resampler.h"
 #include "net/ws_connection.h"
@@ -20,9 +22,10 @@ std::string parse_endpoint(std::string_view url, Endpoint& out) {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(20);
-constexpr size_t kMaxQueuedWrites = 64;  // ~1.3 s of appends: the server stopped reading
-constexpr int kSendEveryMs = 40;         // caller audio batched per append
-constexpr size_t kResampleChunk = 4800;  // 200 ms at 24 kHz per resampler call
+constexpr size_t kMaxQueuedWrites = 64;             // ~1.3 s of appends: the server stopped reading
+constexpr int kSendEveryMs = 40;                    // caller audio batched per append
+constexpr size_t kResampleChunk = 4800;             // 200 ms at 24 kHz per resampler call
+constexpr size_t kSentHistory = kRealtimeRate * 2;  // the caller's last 2 s, as appended
 
 // What a bridge's wake-up posts to: the I/O context while it lives. RealtimeIo's destructor
 // clears it first, so a media thread that queues a command late never posts to a context
@@ -45,6 +48,7 @@ class Session : public std::enable_shared_from_this<Session> {
         down_(kRealtimeRate, bridge_->rate()),
         caller_(static_cast<size_t>(bridge_->rate()) * Bridge::kCallerRingMs / 1000),
         caller24_(up_.max_output(caller_.size())),
+        sent_(kSentHistory),
         answer_(down_.max_output(kResampleChunk)) {}
 
   void start() {
@@ -144,23 +148,32 @@ class Session : public std::enable_shared_from_this<Session> {
         bridge_->pop_caller(caller_.data() + caller_size_, caller_.size() - caller_size_);
     caller_size_ += n;
     if (caller_size_ * 1000 >= static_cast<size_t>(bridge_->rate()) * kSendEveryMs) {
-      const auto r = up_.process({caller_.data(), caller_size_}, caller24_);
-      if (r.written) send(input_audio_append({caller24_.data(), r.written}));
-      caller_size_ = 0;
+      append_caller(true);
     }
     Command c;
     while (bridge_->pop_command(c)) {
       switch (c.kind) {
         case Command::Kind::kCommit:
           // What the caller said until now is the turn: send it all first.
-          if (caller_size_) {
-            const auto r = up_.process({caller_.data(), caller_size_}, caller24_);
-            if (r.written) send(input_audio_append({caller24_.data(), r.written}));
-            caller_size_ = 0;
-          }
+          append_caller(true);
           send(input_audio_commit());
           send(response_create());
           break;
+        case Command::Kind::kRestartInput: {
+          // What came before this utterance (silence, our answer's echo, a backchannel
+          // that was no turn) is no part of it: the buffer starts again with its audio.
+          append_caller(false);
+          const size_t keep = std::min(
+              sent_size_, static_cast<size_t>(std::max(c.audio_end_ms, 0)) * kRealtimeRate / 1000);
+          send(input_audio_clear());
+          if (keep) {
+            std::vector<int16_t> tail(keep);
+            const size_t from = (sent_head_ + sent_size_ - keep) % sent_.size();
+            for (size_t i = 0; i < keep; ++i) tail[i] = sent_[(from + i) % sent_.size()];
+            send(input_audio_append(tail));
+          }
+          break;
+        }
         case Command::Kind::kCancel:
           send(response_cancel());
           break;
@@ -178,6 +191,24 @@ class Session : public std::enable_shared_from_this<Session> {
           break;
       }
     }
+  }
+
+  // The caller's queued audio, resampled to 24 kHz, into the history of what was appended,
+  // and sent as one append if `now` (else it waits for the next: kRestartInput resends it).
+  void append_caller(bool now) {
+    if (!caller_size_) return;
+    const auto r = up_.process({caller_.data(), caller_size_}, caller24_);
+    caller_size_ = 0;
+    if (!r.written) return;
+    for (size_t i = 0; i < r.written; ++i) {  // a ring: the oldest goes
+      sent_[(sent_head_ + sent_size_) % sent_.size()] = caller24_[i];
+      if (sent_size_ < sent_.size()) {
+        ++sent_size_;
+      } else {
+        sent_head_ = (sent_head_ + 1) % sent_.size();
+      }
+    }
+    if (now) send(input_audio_append({caller24_.data(), r.written}));
   }
 
   void send(std::string text) { ws_->send_text(std::move(text)); }
@@ -215,6 +246,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<int16_t> caller_;  // leg-rate samples waiting for the next append
   size_t caller_size_ = 0;
   std::vector<int16_t> caller24_;
+  std::vector<int16_t> sent_;  // ring: the caller's last kSentHistory samples at 24 kHz
+  size_t sent_head_ = 0, sent_size_ = 0;
   std::vector<int16_t> answer_;
   std::string audio_item_;
 };

@@ -188,6 +188,7 @@ std::string input_audio_append(std::span<const int16_t> pcm) {
 }
 
 std::string input_audio_commit() { return R"({"type":"input_audio_buffer.commit"})"; }
+std::string input_audio_clear() { return R"({"type":"input_audio_buffer.clear"})"; }
 std::string response_create(std::string_view instructions) {
   if (instructions.empty()) return R"({"type":"response.create"})";
   return dump({{"type", "response.create"}, {"response", {{"instructions", instructions}}}});

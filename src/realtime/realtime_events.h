@@ -42,6 +42,8 @@ std::string session_update(const SessionConfig& config);
 // `pcm` at 24 kHz.
 std::string input_audio_append(std::span<const int16_t> pcm);
 std::string input_audio_commit();
+// Empties the server's input buffer (what was appended since the last commit).
+std::string input_audio_clear();
 // `instructions`: for this response only (the greeting); empty: the session's.
 std::string response_create(std::string_view instructions = {});
 std::string response_cancel();

@@ -7,7 +7,8 @@ than the short pause, 200 ms, shorter than the end of a turn, 600 ms: with no wo
 the commit the wait cannot follow them, docs/realtime.md): at the pause atende commits what the caller said and asks for a response, holding its audio; the
 caller goes on, so atende cancels that response and deletes its output item; at the end of
 the sentence it asks again, and that answer, held until the turn was over, is the one the
-caller hears. The turn's record has the whole sentence.
+caller hears. The turn's record has the whole sentence. The utterance's start clears the
+server's input buffer (what came before is no part of the turn) once, not at its pause.
 
 No timed assertion: bench/voice_to_voice.py --compare realtime measures how much sooner.
 """
@@ -84,6 +85,10 @@ def test_our_vad_speculates_at_the_pause_and_the_caller_hears_one_answer(
     # The pause's response was cancelled and its output deleted; each half was committed.
     types = [e["type"] for e in rt.received() if e["type"] != "input_audio_buffer.append"]
     assert types.count("input_audio_buffer.commit") == 2, types
+    # The utterance's start restarted the server's input buffer (its pre-roll re-sent); its
+    # pause and the rest of it did not.
+    assert types.count("input_audio_buffer.clear") == 1, types
+    assert types.index("input_audio_buffer.clear") < types.index("input_audio_buffer.commit")
     assert types.count("response.cancel") == 1, types
     deletes = rt.received("conversation.item.delete")
     assert len(deletes) == 1 and deletes[0]["item_id"], types

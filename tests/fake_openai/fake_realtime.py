@@ -6,14 +6,15 @@ session at GET /v1/realtime (RFC 6455, text frames of JSON events).
 
   client -> server, acted on: session.update, input_audio_buffer.append (base64 pcm16 24 kHz),
     input_audio_buffer.commit, response.create, response.cancel, conversation.item.truncate,
-    conversation.item.create (function_call_output), conversation.item.delete
+    conversation.item.create (function_call_output), conversation.item.delete,
+    input_audio_buffer.clear
   server -> client: session.created, session.updated, input_audio_buffer.speech_started /
     speech_stopped / committed (server VAD: energy of the caller's audio, the session's
     silence_duration_ms), conversation.item.created, conversation.item.input_audio_transcription
     .completed, response.created, response.output_item.added, response.output_audio.delta,
     response.output_audio_transcript.delta / .done, response.output_audio.done,
     response.function_call_arguments.done, response.done, conversation.item.truncated,
-    conversation.item.deleted, error
+    conversation.item.deleted, input_audio_buffer.cleared, error
 
 Responses are scripted, in order (POST /control/script, or --script FILE):
   {"responses": [{"say": "text", "seconds": 2.0} | {"tool_call": {"name": ..., "arguments": {...}}}],
@@ -159,6 +160,9 @@ class Session:
         item = self.next_id("item")
         self.ws.send({"type": "input_audio_buffer.committed", "item_id": item})
         self.user_item(item)
+
+    def on_input_audio_buffer_clear(self, ev):
+        self.ws.send({"type": "input_audio_buffer.cleared", "event_id": self.next_id("event")})
 
     def on_response_create(self, ev):
         self.start_response()

@@ -116,12 +116,16 @@ struct RealtimeEngineTest : ::testing::Test {
     call.event.text = R"({"department":"sales","reason":"asked for a person"})";
     ASSERT_TRUE(bridge->push_event(std::move(call)));
   }
+  // The engine's commands but input restarts (each utterance's start), which go to `restarts`.
   std::vector<Command> commands() {
     std::vector<Command> out;
     Command c;
-    while (bridge->pop_command(c)) out.push_back(c);
+    while (bridge->pop_command(c)) {
+      (c.kind == Command::Kind::kRestartInput ? restarts : out).push_back(c);
+    }
     return out;
   }
+  std::vector<Command> restarts;
 };
 
 TEST_F(RealtimeEngineTest, GreetsThenRecordsAServerVadTurn) {
@@ -216,6 +220,22 @@ TEST_F(RealtimeEngineTest, SpeculationAsksAtTheShortPauseAndPlaysOnceTheTurnEnds
   ASSERT_EQ(speculations.size(), 1u);
   EXPECT_TRUE(speculations[0].used);
   EXPECT_TRUE(speculations[0].chat);
+}
+
+TEST_F(RealtimeEngineTest, EachUtteranceRestartsTheServersInputBufferFromItsFirstFrame) {
+  start(false);
+  frames(20);  // silence, or our answer's echo: not part of the turn
+  EXPECT_TRUE(commands().empty());
+  EXPECT_TRUE(restarts.empty());
+  frames(10, tone_frame());  // speech starts (after min_speech 100 ms of it)
+  EXPECT_TRUE(commands().empty());
+  ASSERT_EQ(restarts.size(), 1u);
+  // The utterance so far (about min_speech) and the 200 ms pre-roll.
+  EXPECT_GE(restarts[0].audio_end_ms, 280);
+  EXPECT_LE(restarts[0].audio_end_ms, 420);
+  caller(30, 50);  // the same utterance goes on, pauses (speculation) and ends
+  commands();
+  EXPECT_EQ(restarts.size(), 1u);
 }
 
 TEST_F(RealtimeEngineTest, TheSpeculativeCommitsTranscriptSetsTheWait) {

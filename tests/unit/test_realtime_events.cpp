@@ -88,6 +88,7 @@ TEST(RealtimeEvents, ClientEvents) {
 
   EXPECT_EQ(json::parse(response_cancel())["type"], "response.cancel");
   EXPECT_EQ(json::parse(input_audio_commit())["type"], "input_audio_buffer.commit");
+  EXPECT_EQ(json::parse(input_audio_clear())["type"], "input_audio_buffer.clear");
   EXPECT_EQ(json::parse(response_create()), (json{{"type", "response.create"}}));
   EXPECT_EQ(json::parse(response_create("Say hi"))["response"]["instructions"], "Say hi");
   EXPECT_EQ(json::parse(item_truncate("item_1", 1234)),
