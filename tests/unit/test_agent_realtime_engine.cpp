@@ -106,6 +106,18 @@ struct RealtimeEngineTest : ::testing::Test {
     frames(speech_frames, tone_frame());
     frames(silence_frames);
   }
+  // The caller pauses; the response asked there calls send_dtmf "12" (item fc1) and is over.
+  void speculative_dtmf_call() {
+    AgentSettings s;
+    s.tools.push_back(llm::send_dtmf_tool());
+    start(false, s);
+    caller(40, 12);
+    ASSERT_EQ(commands().size(), 1u);
+    event(EventType::kResponseCreated, "r1");
+    function_call("r1", "fc1", "call_1", "send_dtmf", R"({"digits":"12"})");
+    event(EventType::kResponseDone, "r1", "", "completed");
+    frames(2);
+  }
   // The model calls transfer_to_human in response `response`.
   void transfer_call(const std::string& response, const std::string& call_id) {
     realtime::EngineEvent call;
@@ -315,15 +327,7 @@ TEST_F(RealtimeEngineTest, ATurnEndingWhileTheCancelRunsCommitsOnceTheResponseIs
 }
 
 TEST_F(RealtimeEngineTest, ASpeculativeResponsesToolCallsWaitForTheEndOfTheTurn) {
-  AgentSettings s;
-  s.tools.push_back(llm::send_dtmf_tool());
-  start(false, s);
-  caller(40, 12);
-  ASSERT_EQ(commands().size(), 1u);
-  event(EventType::kResponseCreated, "r1");
-  function_call("r1", "fc1", "call_1", "send_dtmf", R"({"digits":"12"})");
-  event(EventType::kResponseDone, "r1", "", "completed");
-  frames(2);
+  ASSERT_NO_FATAL_FAILURE(speculative_dtmf_call());
   EXPECT_TRUE(commands().empty());
   EXPECT_EQ(leg.calls, 0);  // no key sent for a turn that may not be over
   frames(30);               // the end of the turn
@@ -336,15 +340,7 @@ TEST_F(RealtimeEngineTest, ASpeculativeResponsesToolCallsWaitForTheEndOfTheTurn)
 }
 
 TEST_F(RealtimeEngineTest, ADroppedSpeculationsToolCallsNeverRun) {
-  AgentSettings s;
-  s.tools.push_back(llm::send_dtmf_tool());
-  start(false, s);
-  caller(40, 12);
-  ASSERT_EQ(commands().size(), 1u);
-  event(EventType::kResponseCreated, "r1");
-  function_call("r1", "fc1", "call_1", "send_dtmf", R"({"digits":"12"})");
-  event(EventType::kResponseDone, "r1", "", "completed");
-  frames(2);
+  ASSERT_NO_FATAL_FAILURE(speculative_dtmf_call());
   caller(5, 0);  // the caller goes on: the response is over, only its call item goes
   auto cmds = commands();
   ASSERT_EQ(cmds.size(), 1u);
